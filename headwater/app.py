@@ -1,0 +1,126 @@
+"""The composition root: engine -> services -> gateway -> HTTP server, on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Any
+
+from headwater import __version__
+from headwater.admin import Admin
+from headwater.config import Config
+from headwater.engine.clock import SystemClock, TestClock
+from headwater.engine.factory import open_engine
+from headwater.gateway import Gateway
+from headwater.metrics import Metrics
+from headwater.services.kinesis.api import KinesisApi
+from headwater.services.kinesis.fast import kinesis_fast_paths
+from headwater.services.kinesis.service import KinesisCore
+
+log = logging.getLogger("headwater")
+
+
+class Headwater:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.clock: SystemClock = TestClock() if config.test_mode else SystemClock()
+        self.metrics = Metrics()
+        self.engine = open_engine(config.durability, config.data_dir)
+        self.kinesis = KinesisCore(config, self.engine, self.clock, self.metrics)
+        self.gateway = Gateway(
+            config,
+            {"kinesis": KinesisApi(self.kinesis)},
+            Admin(self),
+            self.clock,
+            fast_paths=kinesis_fast_paths(self.kinesis),
+        )
+        self.started = 0.0
+        self._stop = asyncio.Event()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "running",
+            "version": __version__,
+            "durability": self.config.durability,
+            "limits": "on" if self.config.limits else "off",
+            "uptime_s": round(time.monotonic() - self.started, 3),
+            "services": {"kinesis": "running"},
+        }
+
+    async def reset(self) -> None:
+        await self.kinesis.close()
+        await self.engine.reset()
+        self.metrics.reset()
+        if isinstance(self.clock, TestClock):
+            self.clock.offset = 0.0
+        await self.kinesis.reset()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings, HTTP2Settings
+        from granian.server.common import SSLProtocols
+        from granian.server.embed import Server
+
+        self.started = time.monotonic()
+        await self.engine.start()
+        await self.kinesis.start()
+        tls: dict[str, Any] = {}
+        if self.config.tls:
+            cert, key = self.config.tls_cert, self.config.tls_key
+            if cert is None or key is None:
+                from headwater.tls import self_signed
+
+                cert, key = self_signed(self.config.data_dir, self.config.host)
+            tls = {"ssl_cert": cert, "ssl_key": key, "ssl_protocol_min": SSLProtocols.tls12}
+        server = Server(
+            self.gateway,
+            address=self.config.host,
+            port=self.config.port,
+            interface=Interfaces.ASGINL,
+            http=HTTPModes.auto,
+            websockets=False,
+            backlog=1024,
+            http1_settings=HTTP1Settings(keep_alive=True, max_buffer_size=64 * 1024 * 1024),
+            http2_settings=HTTP2Settings(
+                initial_connection_window_size=16 * 1024 * 1024,
+                initial_stream_window_size=8 * 1024 * 1024,
+                max_frame_size=1024 * 1024,
+            ),
+            log_enabled=self.config.log_level == "debug",
+            **tls,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop)
+        serving = asyncio.ensure_future(server.serve())
+        await asyncio.sleep(0)
+        self._announce()
+        stopping = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        # End live subscriptions first so the HTTP server can drain its connections promptly.
+        await self.kinesis.close()
+        server.stop()
+        try:
+            await asyncio.wait_for(serving, 10)
+        except TimeoutError:
+            serving.cancel()
+        stopping.cancel()
+        await self.engine.close()
+        log.info("Headwater stopped")
+
+    def _announce(self) -> None:
+        scheme = "https" if self.config.tls else "http"
+        lines = [
+            f"Headwater {__version__} ready",
+            f"  endpoint    {scheme}://{self.config.host}:{self.config.port}",
+            f"  services    kinesis",
+            f"  storage     {self.config.durability} ({self.config.data_dir})",
+            f"  limits      {'on' if self.config.limits else 'off'}    auth {self.config.auth}",
+            f"  account     {self.config.account_id}    region {self.config.region}",
+        ]
+        print("\n".join(lines), flush=True)

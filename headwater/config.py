@@ -1,0 +1,57 @@
+"""Server settings: command-line flags, each with an environment variable of the same meaning."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Durability = Literal["durable", "fast", "memory"]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = Path("./data")
+    durability: Durability = "durable"
+    limits: bool = True
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    auth: Literal["open", "strict"] = "open"
+    # access key id -> secret key, for `--auth strict`
+    credentials: dict[str, str] = field(default_factory=dict)
+    tls: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    log_level: str = "info"
+    test_mode: bool = False
+    # seconds a stream/consumer stays CREATING/UPDATING/DELETING before it settles
+    transition_delay: float = 0.5
+
+
+def env_default(name: str, default: str) -> str:
+    return os.environ.get(f"HEADWATER_{name}", default)
+
+
+def parse_credentials(text: str) -> dict[str, str]:
+    """`AKID:SECRET,AKID2:SECRET2` -> {AKID: SECRET}."""
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, secret = item.partition(":")
+        if not sep or not key or not secret:
+            raise ValueError(f"credential {item!r} is not ACCESS_KEY_ID:SECRET")
+        pairs[key] = secret
+    return pairs
+
+
+_ACCOUNT = re.compile(r"\d{12}")
+
+
+def account_for_access_key(access_key: str | None, default: str) -> str:
+    """A 12-digit access key id selects its own account (as LocalStack users expect)."""
+    if access_key and _ACCOUNT.fullmatch(access_key):
+        return access_key
+    return default

@@ -1,0 +1,79 @@
+"""The embedded engine: one SQLite file under the data directory, one writer thread.
+
+The directory is locked (flock) for the life of the engine: two processes appending to the same
+file would hand out the same offsets.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from headwater.engine.embedded.cache import DEFAULT_BUDGET, TailCache
+from headwater.engine.embedded.log import EmbeddedLog
+from headwater.engine.embedded.meta import EmbeddedMetaStore
+from headwater.engine.embedded.ops import Reset, Settle
+from headwater.engine.embedded.schema import Durability, Reader
+from headwater.engine.embedded.writer import Writer
+
+DB_NAME = "headwater.sqlite3"
+
+
+class EmbeddedEngine:
+    def __init__(self, data_dir: Path, durability: Durability, cache_bytes: int = DEFAULT_BUDGET) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / DB_NAME
+        self.durability = durability
+        self._writer = Writer(self.path, durability)
+        self.log = EmbeddedLog(self._writer, TailCache(cache_bytes))
+        self.meta = EmbeddedMetaStore(self._writer)
+        self._reader: Reader | None = None
+        self._lock_fd: int | None = None
+
+    async def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            recovered = await self._writer.open()
+            self._reader = Reader(self.path)
+        except BaseException:
+            self._unlock()
+            raise
+        self.log.load(recovered, self._reader)
+        self.meta.load(recovered.meta)
+
+    async def close(self) -> None:
+        if self._lock_fd is None:
+            return
+        try:
+            if self._writer.is_alive():
+                await self._writer.stop()
+        finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+            self._unlock()
+
+    async def reset(self) -> None:
+        self.log.clear()
+        self.meta.clear()
+        await self._writer.submit(Reset())
+
+    async def settle(self) -> None:
+        """Waits until background deletes and vacuuming are done and the WAL is checkpointed."""
+        await self._writer.submit(Settle())
+
+    def _lock(self) -> None:
+        fd = os.open(self.data_dir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RuntimeError(f"{self.data_dir} is in use by another Headwater process") from None
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None

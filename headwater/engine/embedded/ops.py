@@ -1,0 +1,198 @@
+"""Units of work for the writer thread, and the background cleanup they schedule.
+
+An op is built on the loop thread, `apply`-ed inside a group-commit transaction on the writer
+thread, then `committed` (or `failed`) back on the loop thread, which resolves its future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from headwater.engine.api import StoredEntry
+from headwater.engine.embedded.schema import key
+
+DELETE_CHUNK = 5000  # rows per background delete: one chunk rides along with each group commit
+VACUUM_CHUNK_PAGES = 1024  # 16 MiB of file given back per step
+VACUUM_MIN_PAGES = 256  # never bother for less than 4 MiB of free pages...
+VACUUM_MIN_FRACTION = 4  # ...or less than a quarter of the file (trims of a live log reuse them)
+
+
+class Op:
+    __slots__ = ("future",)
+    weight = 64  # rough bytes, to bound the size of one transaction
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[Any] | None = None
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        """Writer thread, inside the transaction."""
+
+    def result(self) -> Any:
+        return None
+
+    def committed(self) -> None:
+        """Loop thread, once the transaction is durable."""
+        if self.future is not None and not self.future.done():
+            self.future.set_result(self.result())
+
+    def failed(self, exc: BaseException) -> None:
+        if self.future is not None and not self.future.done():
+            self.future.set_exception(exc)
+
+
+class Append(Op):
+    __slots__ = ("pid", "entries", "marks", "on_commit", "weight")
+
+    def __init__(
+        self, pid: int, entries: list[StoredEntry], marks: list[int], on_commit: Callable[[Append], None]
+    ) -> None:
+        super().__init__()
+        self.pid, self.entries, self.marks, self.on_commit = pid, entries, marks, on_commit
+        self.weight = sum(len(e.payload) for e in entries) + 64 * len(entries)
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        base = key(self.pid, 0)
+        db.executemany(
+            "INSERT INTO entries (key, ts, mark, payload) VALUES (?, ?, ?, ?)",
+            ((base + e.offset, e.timestamp_ms, m, e.payload) for e, m in zip(self.entries, self.marks)),
+        )
+
+    def committed(self) -> None:
+        self.on_commit(self)
+        super().committed()
+
+
+class CreatePartition(Op):
+    __slots__ = ("pid", "name")
+
+    def __init__(self, pid: int, name: str) -> None:
+        super().__init__()
+        self.pid, self.name = pid, name
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        db.execute("INSERT INTO partitions (pid, name, first_offset) VALUES (?, ?, 0)", (self.pid, self.name))
+
+
+class DropPartition(Op):
+    __slots__ = ("pid",)
+
+    def __init__(self, pid: int) -> None:
+        super().__init__()
+        self.pid = pid
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        db.execute("UPDATE partitions SET dropped = 1 WHERE pid = ?", (self.pid,))
+        cleanup.drop(self.pid)
+
+
+class Trim(Op):
+    __slots__ = ("pid", "floor", "count")
+
+    def __init__(self, pid: int, floor: int, count: int) -> None:
+        super().__init__()
+        self.pid, self.floor, self.count = pid, floor, count
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        db.execute("UPDATE partitions SET first_offset = ? WHERE pid = ?", (self.floor, self.pid))
+        cleanup.trim(self.pid, self.floor)
+
+    def result(self) -> int:
+        return self.count
+
+
+class PutMeta(Op):
+    __slots__ = ("namespace", "key", "value")
+
+    def __init__(self, namespace: str, key: str, value: bytes) -> None:
+        super().__init__()
+        self.namespace, self.key, self.value = namespace, key, value
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO meta (namespace, key, value) VALUES (?, ?, ?)",
+            (self.namespace, self.key, self.value),
+        )
+
+
+class DeleteMeta(Op):
+    __slots__ = ("namespace", "key")
+
+    def __init__(self, namespace: str, key: str) -> None:
+        super().__init__()
+        self.namespace, self.key = namespace, key
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        db.execute("DELETE FROM meta WHERE namespace = ? AND key = ?", (self.namespace, self.key))
+
+
+class Reset(Op):
+    __slots__ = ()
+
+    def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        # Whole-table DELETEs take SQLite's truncate path; the pages are returned by the vacuum.
+        db.execute("DELETE FROM entries")
+        db.execute("DELETE FROM partitions")
+        db.execute("DELETE FROM meta")
+        cleanup.clear()
+
+
+class Settle(Op):
+    """Completes once no background work is left and the WAL is checkpointed (tests, tooling)."""
+
+    __slots__ = ()
+
+
+class Stop(Op):
+    __slots__ = ()
+
+
+class Cleanup:
+    """Background deletes (trimmed prefixes, dropped partitions) and giving the space back.
+    Writer-thread state; `step` does one bounded chunk inside the caller's transaction."""
+
+    def __init__(self) -> None:
+        self._ranges: dict[int, tuple[int, bool]] = {}  # pid -> (delete keys below, drop the partition)
+        self.vacuuming = False
+        self._recheck = False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._ranges) or self.vacuuming or self._recheck
+
+    def trim(self, pid: int, floor: int) -> None:
+        hi, drop = self._ranges.get(pid, (0, False))
+        self._ranges[pid] = (max(hi, key(pid, floor)), drop)
+
+    def drop(self, pid: int) -> None:
+        self._ranges[pid] = (key(pid + 1, 0), True)
+
+    def clear(self) -> None:
+        self._ranges.clear()
+        self._recheck = True
+
+    def step(self, db: sqlite3.Connection) -> None:
+        if self._ranges:
+            pid, (hi, drop) = next(iter(self._ranges.items()))
+            deleted = db.execute(
+                "DELETE FROM entries WHERE key IN (SELECT key FROM entries WHERE key >= ? AND key < ? LIMIT ?)",
+                (key(pid, 0), hi, DELETE_CHUNK),
+            ).rowcount
+            if deleted < DELETE_CHUNK:
+                del self._ranges[pid]
+                if drop:
+                    db.execute("DELETE FROM partitions WHERE pid = ?", (pid,))
+                self._recheck = True
+        elif self.vacuuming:
+            db.execute(f"PRAGMA incremental_vacuum({VACUUM_CHUNK_PAGES})").fetchall()
+            self._recheck = True
+        if self._recheck:
+            self._recheck = False
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if self.vacuuming:
+                self.vacuuming = free > 0
+            else:
+                pages = db.execute("PRAGMA page_count").fetchone()[0]
+                self.vacuuming = free >= VACUUM_MIN_PAGES and free * VACUUM_MIN_FRACTION >= pages

@@ -1,0 +1,207 @@
+"""The single writer thread: group commit, bridged to the asyncio loop.
+
+Theory of operation. The loop thread never touches the writer connection: it builds ops and puts
+them on a queue (never blocks), each with a future. The writer blocks on the queue, then drains
+everything already queued (bounded by MAX_BATCH_WEIGHT) into ONE transaction, so the batch grows
+with the load while the disk is busy, and one fsync covers the whole batch. After COMMIT returns
+(in `durable` mode: the WAL is fsynced) one `call_soon_threadsafe` hands the whole batch back to the
+loop, which applies each op's effects (committed offsets, tail cache) and resolves its future.
+Ops commit in queue order, so the loop sees commits in the order it submitted them.
+
+Each transaction also carries one chunk of background cleanup (deletes after trims and drops,
+then an incremental vacuum), and when there is no other work the writer runs such chunks alone,
+so deleting a large partition never stalls appends. WAL checkpoints run here too (SQLite's
+autocheckpoint, after a commit): while one runs, appends queue up for the next batch.
+
+A failed transaction is rolled back and the writer goes fail-stop: the failed ops and everything
+after them fail with the error, since offsets handed out on the loop can no longer be honoured.
+A restart recovers the committed state from the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from queue import Empty, SimpleQueue
+from typing import Any
+
+from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop
+from headwater.engine.embedded.schema import Durability, Recovered, connect_writer, recover
+from headwater.engine.memory import NO_MARK
+
+MAX_BATCH_WEIGHT = 16 * 1024 * 1024
+
+
+class EngineFailed(RuntimeError):
+    """The writer hit an error it cannot recover from; restart to recover from disk."""
+
+
+def _done_all(ops: list[Op]) -> None:
+    for op in ops:
+        op.committed()
+
+
+def _fail_all(ops: list[Op], exc: BaseException) -> None:
+    for op in ops:
+        op.failed(exc)
+
+
+def _resolve(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is None:
+        future.set_result(result)
+    else:
+        future.set_exception(exc)
+
+
+class Writer(threading.Thread):
+    def __init__(self, path: Path, durability: Durability) -> None:
+        super().__init__(name="headwater-engine-writer", daemon=True)
+        self._path = path
+        self._durability = durability
+        self._queue: SimpleQueue[Op] = SimpleQueue()
+        self._cleanup = Cleanup()
+        self._settles: list[Op] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Future[Recovered] | None = None
+        self.failure: BaseException | None = None
+        # Test hook: called on the writer thread right before each COMMIT.
+        self.before_commit: Callable[[], object] | None = None
+
+    # --- loop thread -------------------------------------------------------------------------
+
+    async def open(self) -> Recovered:
+        """Starts the thread; returns what the file holds."""
+        self._loop = asyncio.get_running_loop()
+        self._ready = self._loop.create_future()
+        self.start()
+        return await self._ready
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise self._failed()
+
+    def submit(self, op: Op) -> asyncio.Future[Any]:
+        self.check()
+        assert self._loop is not None, "engine not started"
+        op.future = self._loop.create_future()
+        self._queue.put(op)
+        return op.future
+
+    async def stop(self) -> None:
+        """Commits everything queued before it, checkpoints, closes the file and ends the thread."""
+        stop = Stop()
+        assert self._loop is not None
+        stop.future = self._loop.create_future()
+        self._queue.put(stop)
+        await stop.future
+        await asyncio.to_thread(self.join)
+
+    # --- writer thread -----------------------------------------------------------------------
+
+    def _post(self, callback: Callable[..., None], *args: Any) -> None:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    def run(self) -> None:
+        assert self._ready is not None
+        try:
+            db = connect_writer(self._path, self._durability)
+            recovered = recover(db, NO_MARK)
+        except Exception as exc:
+            self._post(_resolve, self._ready, None, exc)
+            return
+        for part in recovered.partitions:
+            if part.has_rows_below_first:
+                self._cleanup.trim(part.pid, part.first)
+        for pid in recovered.dropped:
+            self._cleanup.drop(pid)
+        self._post(_resolve, self._ready, recovered, None)
+        try:
+            self._serve(db)
+        finally:
+            db.close()
+
+    def _serve(self, db: sqlite3.Connection) -> None:
+        while True:
+            ops, stop = self._take(block=self.failure is not None or not self._cleanup.pending)
+            if self.failure is None and (ops or self._cleanup.pending):
+                self._commit(db, ops)  # on error, fails `ops` and sets self.failure
+            elif ops:
+                self._post(_fail_all, ops, self._failed())
+            if self._settles and (self.failure is not None or not self._cleanup.pending):
+                settles, self._settles = self._settles, []
+                self._checkpoint(db)
+                if self.failure is None:
+                    self._post(_done_all, settles)
+                else:
+                    self._post(_fail_all, settles, self._failed())
+            if stop is not None:
+                self._checkpoint(db)  # leave a compact file behind
+                self._post(_done_all, [stop])
+                return
+
+    def _failed(self) -> EngineFailed:
+        failure = EngineFailed(f"storage engine failed: {self.failure!r}")
+        failure.__cause__ = self.failure
+        return failure
+
+    def _checkpoint(self, db: sqlite3.Connection) -> None:
+        if self.failure is not None:
+            return
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            self.failure = exc
+
+    def _take(self, block: bool) -> tuple[list[Op], Op | None]:
+        """Everything queued now (at least one op if `block`), up to MAX_BATCH_WEIGHT."""
+        ops: list[Op] = []
+        weight = 0
+        try:
+            op = self._queue.get(block)
+        except Empty:
+            return ops, None
+        while True:
+            if isinstance(op, Stop):
+                return ops, op
+            if isinstance(op, Settle):
+                self._settles.append(op)
+            else:
+                ops.append(op)
+                weight += op.weight
+                if weight >= MAX_BATCH_WEIGHT:
+                    return ops, None
+            try:
+                op = self._queue.get_nowait()
+            except Empty:
+                return ops, None
+
+    def _commit(self, db: sqlite3.Connection, ops: list[Op]) -> None:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for op in ops:
+                op.apply(db, self._cleanup)
+            if self._cleanup.pending:
+                self._cleanup.step(db)
+            if self.before_commit is not None:
+                self.before_commit()
+            db.execute("COMMIT")
+        except Exception as exc:
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            self.failure = exc
+            self._post(_fail_all, ops, exc)
+            return
+        if ops:
+            self._post(_done_all, ops)

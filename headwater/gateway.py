@@ -1,0 +1,312 @@
+"""The ASGI application: route -> authenticate -> decode -> call the service -> encode.
+
+Everything protocol-specific lives in `headwater.protocol`; everything domain-specific in the
+services. The gateway only wires them together, renders errors, and streams event-stream output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from headwater.config import Config, account_for_access_key
+from headwater.engine.clock import SystemClock
+from headwater.protocol import cbor_codec, eventstream, json_codec, sigv4
+from headwater.protocol.errors import AwsError, internal_failure
+from headwater.protocol.models import service_model
+from headwater.protocol.routing import Route, route
+from headwater.protocol.validation import validate
+from headwater.services.context import EventStream, RequestContext
+
+log = logging.getLogger("headwater.gateway")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# Larger than any valid request (PutRecords: 10 MiB of data, base64 in JSON), small enough to refuse abuse.
+MAX_BODY = 24 * 1024 * 1024
+
+
+class Service(Protocol):
+    """What the gateway needs of a service: one coroutine per operation name."""
+
+    def operation(self, name: str) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]] | None: ...
+
+
+class FastPath(Protocol):
+    """A hand-tuned codec for a hot operation: raw body in, raw body out (JSON protocol only)."""
+
+    async def __call__(self, body: bytes, ctx: RequestContext) -> bytes: ...
+
+
+class Admin(Protocol):
+    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]: ...
+
+
+CODECS = {"json": json_codec, "cbor": cbor_codec}
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: Config,
+        services: Mapping[str, Service],
+        admin: Admin,
+        clock: SystemClock,
+        fast_paths: Mapping[tuple[str, str], FastPath] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.services = services
+        self.admin = admin
+        self.fast_paths = dict(fast_paths or {})
+        self._json_type = {
+            name: f"application/x-amz-json-{service_model(name).metadata.get('jsonVersion', '1.1')}" for name in services
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = str(uuid.uuid4())
+        headers = _headers(scope)
+        try:
+            body = await _read_body(receive, headers)
+        except AwsError as error:
+            await _respond(send, error.status, _error_headers(request_id, "application/json"), b"")
+            return
+        path: str = scope["path"]
+        if path.startswith("/_headwater/"):
+            status, content_type, payload = await self.admin.handle(scope["method"], path, body)
+            await _respond(send, status, [(b"content-type", content_type.encode())], payload)
+            return
+        await self._aws_request(scope, headers, body, request_id, receive, send)
+
+    async def _aws_request(
+        self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str, receive: Receive, send: Send
+    ) -> None:
+        target = route(headers)
+        protocol = target.protocol if target else "json"
+        codec = CODECS[protocol]
+        content_type = cbor_codec.CONTENT_TYPE if protocol == "cbor" else "application/x-amz-json-1.1"
+        try:
+            if target is None:
+                raise _unroutable(scope, headers)
+            if target.protocol == "json":
+                content_type = self._json_type[target.service]
+            ctx = self._context(scope, headers, body, target, request_id)
+            fast = self.fast_paths.get((target.service, target.operation)) if protocol == "json" else None
+            if fast is not None:
+                payload = await fast(body, ctx)
+                await _respond(send, 200, _ok_headers(request_id, content_type), payload)
+                return
+            result, op = await self._invoke(target, body, ctx)
+        except AwsError as error:
+            await self._send_error(send, error, codec, content_type, request_id)
+            return
+        except Exception:
+            log.exception("internal failure in request %s", request_id)
+            await self._send_error(send, internal_failure(request_id), codec, content_type, request_id)
+            return
+        if isinstance(result, EventStream):
+            await self._stream(send, receive, op, result, codec, ctx, request_id)
+            return
+        payload = codec.serialize_response(op, result or {})
+        await _respond(send, 200, _ok_headers(request_id, content_type), payload)
+
+    def _context(
+        self, scope: Scope, headers: dict[str, str], body: bytes, target: Route, request_id: str
+    ) -> RequestContext:
+        query = scope.get("query_string", b"").decode("latin-1")
+        if self.config.auth == "strict":
+            credential = sigv4.verify(
+                scope["method"],
+                scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+                query,
+                [(name, value) for name, value in headers.items()],
+                body,
+                self.config.credentials.get,
+                self.clock.now(),
+                max_skew=900.0,
+            )
+        else:
+            credential = sigv4.credential_of(headers, {})
+        access_key = credential.access_key if credential else None
+        region = credential.region if credential and credential.region else self.config.region
+        return RequestContext(
+            account=account_for_access_key(access_key, self.config.account_id),
+            region=region,
+            request_id=request_id,
+            protocol=target.protocol,
+            host=headers.get("host", f"{self.config.host}:{self.config.port}"),
+            http_version=scope.get("http_version", "1.1"),
+        )
+
+    async def _invoke(self, target: Route, body: bytes, ctx: RequestContext) -> tuple[Any, Any]:
+        service = self.services[target.service]
+        model = service_model(target.service)
+        if target.operation not in model.operation_names:
+            raise AwsError("UnknownOperationException", "")
+        handler = service.operation(target.operation)
+        if handler is None:
+            raise AwsError("UnknownOperationException", "")
+        op = model.operation_model(target.operation)
+        codec = CODECS[target.protocol]
+        params = codec.parse_request(op, body)
+        if op.input_shape is not None:
+            validate(op.input_shape, params)
+        return await handler(params, ctx), op
+
+    async def _send_error(self, send: Send, error: AwsError, codec: Any, content_type: str, request_id: str) -> None:
+        headers = _error_headers(request_id, content_type)
+        headers.extend((name.lower().encode(), value.encode()) for name, value in error.headers.items())
+        if error.query_code:
+            fault = "Sender" if error.sender_fault else "Receiver"
+            headers.append((b"x-amzn-query-error", f"{error.query_code};{fault}".encode()))
+        await _respond(send, error.status, headers, codec.serialize_error(error.code, error.message))
+
+    async def _stream(
+        self, send: Send, receive: Receive, op: Any, stream: EventStream, codec: Any, ctx: RequestContext, request_id: str
+    ) -> None:
+        payload_type = cbor_codec.CONTENT_TYPE if ctx.protocol == "cbor" else "application/json"
+        event_shapes = _event_shapes(op)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", eventstream.CONTENT_TYPE.encode()),
+                    (b"x-amzn-requestid", request_id.encode()),
+                ],
+            }
+        )
+        initial = codec.serialize_shape(_initial_shape(op), stream.initial) if stream.initial else b"{}"
+        if ctx.protocol == "cbor" and not stream.initial:
+            initial = codec.serialize_shape(_initial_shape(op), {})
+        frames = stream.events
+
+        async def pump() -> None:
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": eventstream.event_frame("initial-response", initial, payload_type),
+                    "more_body": True,
+                }
+            )
+            try:
+                async for event_type, payload in frames:
+                    frame = eventstream.event_frame(
+                        event_type, codec.serialize_shape(event_shapes[event_type], payload), payload_type
+                    )
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+            except AwsError as error:
+                frame = eventstream.exception_frame(
+                    error.code, codec.serialize_error(error.code, error.message), payload_type
+                )
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            except Exception:
+                log.exception("event stream failed in request %s", request_id)
+                error = internal_failure(request_id)
+                frame = eventstream.exception_frame(
+                    "InternalFailureException", codec.serialize_error(error.code, error.message), payload_type
+                )
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def watch_disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        pump_task = asyncio.ensure_future(pump())
+        watch_task = asyncio.ensure_future(watch_disconnect())
+        try:
+            await asyncio.wait({pump_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump_task, watch_task):
+                task.cancel()
+            await asyncio.gather(pump_task, watch_task, return_exceptions=True)
+            aclose = getattr(frames, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+def _event_shapes(op: Any) -> dict[str, Any]:
+    stream_shape = op.get_event_stream_output()
+    return dict(stream_shape.members) if stream_shape is not None else {}
+
+
+def _initial_shape(op: Any) -> Any:
+    return op.output_shape
+
+
+def _unroutable(scope: Scope, headers: dict[str, str]) -> AwsError:
+    if scope["method"] == "GET" and scope["path"] == "/":
+        return AwsError("UnknownOperationException", "", 400)
+    if "x-amz-target" not in headers and "authorization" not in headers:
+        return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+    return AwsError("UnknownOperationException", "")
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+def _ok_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", content_type.encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        (b"x-amz-id-2", base64.b64encode(os.urandom(48))),
+    ]
+
+
+def _error_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", content_type.encode()), (b"x-amzn-requestid", request_id.encode())]
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,161 @@
+"""AWS JSON 1.0/1.1 bodies (the botocore ``json`` protocol), driven by the service model.
+
+Sans-IO: request bytes in, a dict keyed by the model's member names out; a result dict in,
+response bytes out. Blobs travel as base64 text, timestamps as epoch-seconds numbers (members
+with a ``timestampFormat`` trait honour it). Malformed input raises AWS's SerializationException
+with AWS's wording; constraints (lengths, patterns...) are `validation.py`'s job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from email.utils import formatdate
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from headwater.protocol.shapes import (
+    Converter,
+    ShapeCodec,
+    error_document,
+    parse_iso8601,
+    serialization_error,
+    structure_mismatch,
+    to_epoch_seconds,
+    type_error,
+)
+
+CONTENT_TYPE = "application/x-amz-json-1.1"  # Kinesis, Firehose, DMS; see content_type() for SQS (1.0)
+
+
+def content_type(model: OperationModel | ServiceModel) -> str:
+    """``application/x-amz-json-<jsonVersion>`` of the model's service."""
+    service = model.service_model if isinstance(model, OperationModel) else model
+    return f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.0')}"
+
+
+# --- blobs -------------------------------------------------------------------------------------
+
+_B64_BAD = re.compile(r"[^A-Za-z0-9+/=]|=[^=]")
+_B64_INDEX = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def _read_blob(v: Any) -> bytes:
+    if type(v) is not str:
+        raise type_error("a Blob", v)
+    n = len(v)
+    if n % 4:
+        raise _blob_error(v, f"Base64 encoded length is expected a multiple of 4 bytes but found: {n}")
+    try:
+        data = binascii.a2b_base64(v, strict_mode=True)
+    except binascii.Error:
+        bad = _B64_BAD.search(v)
+        raise _blob_error(v, f"Invalid Base64 character: '{bad.group()[0] if bad else '='}'") from None
+    if n and v[-1] == "=":
+        # AWS rejects encodings whose unused low bits are not zero (non-canonical last character).
+        two_pads = v[-2] == "="
+        if _B64_INDEX[v[-3] if two_pads else v[-2]] & (0xF if two_pads else 0x3):
+            raise _blob_error(v, "Invalid last non-pad Base64 character dectected")  # sic: AWS's text
+    return data
+
+
+def _blob_error(v: str, detail: str) -> Exception:
+    return serialization_error(f"'{v}' can not be converted to a Blob: {detail}")
+
+
+def _write_blob(v: Any) -> str:
+    if isinstance(v, str):
+        v = v.encode()
+    return base64.b64encode(v).decode("ascii")
+
+
+# --- timestamps --------------------------------------------------------------------------------
+
+
+def _read_timestamp(v: Any) -> float:
+    if type(v) is float or type(v) is int:
+        return float(v)
+    if type(v) is str:
+        try:
+            return float(v)
+        except ValueError:
+            pass
+        try:
+            return parse_iso8601(v)
+        except ValueError:
+            raise serialization_error(f"'{v}' can not be converted to an Date") from None
+    raise type_error("an Date", v)
+
+
+def _timestamp_writer(shape: Shape) -> Converter:
+    fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
+    if fmt == "iso8601":
+        return lambda v: _iso8601(to_epoch_seconds(v))
+    if fmt == "rfc822":
+        return lambda v: formatdate(to_epoch_seconds(v), usegmt=True)
+    return to_epoch_seconds
+
+
+def _iso8601(seconds: float) -> str:
+    when = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+_codec = ShapeCodec(
+    blob_reader=lambda shape: _read_blob,
+    timestamp_reader=lambda shape: _read_timestamp,
+    blob_writer=lambda shape: _write_blob,
+    timestamp_writer=_timestamp_writer,
+)
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN / Infinity are not JSON, and AWS refuses them
+
+
+def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
+    """The operation's input as a dict keyed by member names; raises SerializationException."""
+    if not body:
+        return {}
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise serialization_error() from None
+    if data is None:
+        return {}
+    shape = op.input_shape
+    if shape is None:
+        if type(data) is not dict:
+            raise structure_mismatch(data)
+        return {}
+    return _codec.reader(shape)(data)
+
+
+def serialize_shape(shape: Shape, value: Any) -> bytes:
+    """One value of `shape` (e.g. an event-stream event's structure) as JSON bytes."""
+    writer = _codec.writer(shape)
+    return _dumps(value if writer is None else writer(value))
+
+
+def serialize_response(op: OperationModel, result: Mapping[str, Any]) -> bytes:
+    """The operation's output; empty for operations without one (as AWS answers CreateStream)."""
+    shape = op.output_shape
+    if shape is None:
+        return b""
+    return serialize_shape(shape, result)
+
+
+def serialize_error(code: str, message: str) -> bytes:
+    return _dumps(error_document(code, message))
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()

@@ -1,0 +1,21 @@
+"""Loads botocore service models: the contract for every operation, shape and constraint."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel
+
+_loader = Loader()
+
+
+@cache
+def service_model(service: str) -> ServiceModel:
+    """The newest botocore model of `service` (e.g. ``kinesis``), loaded once per process."""
+    return ServiceModel(_loader.load_service_model(service, "service-2"), service_name=service)
+
+
+@cache
+def operation_model(service: str, operation: str) -> OperationModel:
+    return service_model(service).operation_model(operation)

@@ -1,0 +1,30 @@
+"""What a service operation learns about the request that called it, and how it streams events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    account: str
+    region: str
+    request_id: str
+    # "json" or "cbor": which codec the response (and any event payloads) will use
+    protocol: str = "json"
+    host: str = "localhost"
+    http_version: str = "1.1"
+
+
+@dataclass(slots=True)
+class EventStream:
+    """An operation's event-stream output: the initial response, then (event type, payload) pairs.
+
+    The gateway sends `initial` as the `initial-response` event, then each event as it arrives. An
+    AwsError raised by `events` becomes an exception frame. `events` is closed when the client goes.
+    """
+
+    events: AsyncIterator[tuple[str, Mapping[str, Any]]]
+    initial: Mapping[str, Any] = field(default_factory=dict)

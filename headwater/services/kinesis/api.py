@@ -1,0 +1,73 @@
+"""Kinesis Data Streams: one entry per operation of the botocore model, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from headwater.services.context import RequestContext
+from headwater.services.kinesis import consumers, records, settings, shards, streams, subscribe
+from headwater.services.kinesis.service import KinesisCore
+
+Handler = Callable[[KinesisCore, dict[str, Any], RequestContext], Awaitable[Any]]
+
+OPERATIONS: dict[str, Handler] = {
+    "AddTagsToStream": settings.add_tags_to_stream,
+    "CreateStream": streams.create_stream,
+    "DecreaseStreamRetentionPeriod": settings.decrease_retention,
+    "DeleteResourcePolicy": settings.delete_resource_policy,
+    "DeleteStream": streams.delete_stream,
+    "DeregisterStreamConsumer": consumers.deregister,
+    "DescribeAccountSettings": settings.describe_account_settings,
+    "DescribeLimits": streams.describe_limits,
+    "DescribeStream": streams.describe_stream,
+    "DescribeStreamConsumer": consumers.describe_consumer,
+    "DescribeStreamSummary": streams.describe_stream_summary,
+    "DisableEnhancedMonitoring": settings.disable_monitoring,
+    "EnableEnhancedMonitoring": settings.enable_monitoring,
+    "GetRecords": records.get_records,
+    "GetResourcePolicy": settings.get_resource_policy,
+    "GetShardIterator": records.get_shard_iterator,
+    "IncreaseStreamRetentionPeriod": settings.increase_retention,
+    "ListShards": shards.list_shards,
+    "ListStreamConsumers": consumers.list_consumers,
+    "ListStreams": streams.list_streams,
+    "ListTagsForResource": settings.list_tags_for_resource,
+    "ListTagsForStream": settings.list_tags_for_stream,
+    "MergeShards": shards.merge_shards,
+    "PutRecord": records.put_record,
+    "PutRecords": records.put_records,
+    "PutResourcePolicy": settings.put_resource_policy,
+    "RegisterStreamConsumer": consumers.register,
+    "RemoveTagsFromStream": settings.remove_tags_from_stream,
+    "SplitShard": shards.split_shard,
+    "StartStreamEncryption": settings.start_encryption,
+    "StopStreamEncryption": settings.stop_encryption,
+    "SubscribeToShard": subscribe.subscribe_to_shard,
+    "TagResource": settings.tag_resource,
+    "UntagResource": settings.untag_resource,
+    "UpdateAccountSettings": settings.update_account_settings,
+    "UpdateMaxRecordSize": settings.update_max_record_size,
+    "UpdateShardCount": shards.update_shard_count,
+    "UpdateStreamMode": settings.update_stream_mode,
+    "UpdateStreamWarmThroughput": settings.update_warm_throughput,
+}
+
+
+class KinesisApi:
+    """What the gateway calls: `operation(name)` gives a coroutine function of (params, ctx)."""
+
+    def __init__(self, core: KinesisCore) -> None:
+        self.core = core
+        self._bound = {name: self._bind(handler) for name, handler in OPERATIONS.items()}
+
+    def _bind(self, handler: Handler) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]]:
+        core = self.core
+
+        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
+            return handler(core, params, ctx)
+
+        return bound
+
+    def operation(self, name: str) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]] | None:
+        return self._bound.get(name)

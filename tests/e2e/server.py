@@ -1,0 +1,88 @@
+"""Starts `headwater serve` as a real process on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.args = args
+        self.env = env or {}
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        command = [
+            sys.executable, "-m", "headwater", "serve",
+            "--port", str(self.port),
+            "--data-dir", str(self.data_dir),
+            *self.args,
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+        env.update(self.env)
+        self.log = open(self.data_dir.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/_headwater/health", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not become healthy: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.data_dir.parent / f"server-{self.port}.log").read_text(errors="replace")[-4000:]
+
+    def admin(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
+        data = json.dumps(body).encode() if body is not None else b""
+        request = urllib.request.Request(f"{self.endpoint}/_headwater/{path}", data=data or None, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def reset(self) -> None:
+        self.admin("POST", "reset")
+
+    def advance(self, seconds: float) -> None:
+        self.admin("POST", "clock", {"advance": seconds})
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)

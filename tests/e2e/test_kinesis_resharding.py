@@ -1,0 +1,86 @@
+"""Resharding and shard lineage end to end: split, merge, UpdateShardCount, ListShards filters."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+MAX_HASH = 2**128 - 1
+
+
+def read_all(kinesis, stream: str, shard_id: str) -> tuple[list[bytes], dict]:  # noqa: ANN001
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    data: list[bytes] = []
+    while True:
+        page = kinesis.get_records(ShardIterator=iterator)
+        data += [r["Data"] for r in page["Records"]]
+        if "NextShardIterator" not in page or (not page["Records"] and page["MillisBehindLatest"] == 0):
+            return data, page
+        iterator = page["NextShardIterator"]
+
+
+def test_split_closes_parent_and_reports_children(kinesis) -> None:  # noqa: ANN001
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.put_record(StreamName="s", Data=b"before", PartitionKey="k")
+    kinesis.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    kinesis.get_waiter("stream_exists").wait(StreamName="s", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    shards = {s["ShardId"]: s for s in kinesis.list_shards(StreamName="s")["Shards"]}
+    parent = shards["shardId-000000000000"]
+    assert "EndingSequenceNumber" in parent["SequenceNumberRange"]
+    left, right = shards["shardId-000000000001"], shards["shardId-000000000002"]
+    assert left["ParentShardId"] == right["ParentShardId"] == "shardId-000000000000"
+    assert left["HashKeyRange"] == {"StartingHashKey": "0", "EndingHashKey": str(2**127 - 1)}
+    assert right["HashKeyRange"] == {"StartingHashKey": str(2**127), "EndingHashKey": str(MAX_HASH)}
+    data, last = read_all(kinesis, "s", "shardId-000000000000")
+    assert data == [b"before"]
+    assert "NextShardIterator" not in last
+    assert {c["ShardId"] for c in last["ChildShards"]} == {"shardId-000000000001", "shardId-000000000002"}
+    put = kinesis.put_record(StreamName="s", Data=b"after", PartitionKey="k")
+    assert put["ShardId"] in ("shardId-000000000001", "shardId-000000000002")
+    with pytest.raises(ClientError) as info:
+        kinesis.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey="5")
+    assert info.value.response["Error"]["Code"] == "ResourceInUseException"
+
+
+def test_merge_and_filters(kinesis) -> None:  # noqa: ANN001
+    kinesis.create_stream(StreamName="s", ShardCount=2)
+    kinesis.merge_shards(
+        StreamName="s", ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001"
+    )
+    shards = kinesis.list_shards(StreamName="s")["Shards"]
+    child = shards[-1]
+    assert child["ParentShardId"] == "shardId-000000000000"
+    assert child["AdjacentParentShardId"] == "shardId-000000000001"
+    assert child["HashKeyRange"] == {"StartingHashKey": "0", "EndingHashKey": str(MAX_HASH)}
+    latest = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_LATEST"})["Shards"]
+    assert [s["ShardId"] for s in latest] == [child["ShardId"]]
+    horizon = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_TRIM_HORIZON"})["Shards"]
+    assert [s["ShardId"] for s in horizon] == ["shardId-000000000000", "shardId-000000000001"]
+    everything = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "FROM_TRIM_HORIZON"})["Shards"]
+    assert len(everything) == 3
+    after = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000000"})
+    assert [s["ShardId"] for s in after["Shards"]] == ["shardId-000000000001", child["ShardId"]]
+
+
+def test_update_shard_count_keeps_lineage(kinesis) -> None:  # noqa: ANN001
+    kinesis.create_stream(StreamName="s", ShardCount=5)
+    result = kinesis.update_shard_count(StreamName="s", TargetShardCount=3, ScalingType="UNIFORM_SCALING")
+    assert result["CurrentShardCount"] == 5 and result["TargetShardCount"] == 3
+    shards = kinesis.list_shards(StreamName="s")["Shards"]
+    by_id = {s["ShardId"]: s for s in shards}
+    open_shards = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
+    assert len(open_shards) == 3
+    assert open_shards[0]["HashKeyRange"]["StartingHashKey"] == "0"
+    assert open_shards[-1]["HashKeyRange"]["EndingHashKey"] == str(MAX_HASH)
+    for shard in shards:
+        parents = [p for p in (shard.get("ParentShardId"), shard.get("AdjacentParentShardId")) if p]
+        covered = sorted((int(by_id[p]["HashKeyRange"]["StartingHashKey"]), int(by_id[p]["HashKeyRange"]["EndingHashKey"])) for p in parents)
+        if covered:  # parents exactly cover the child's range
+            assert covered[0][0] == int(shard["HashKeyRange"]["StartingHashKey"])
+            assert covered[-1][1] == int(shard["HashKeyRange"]["EndingHashKey"])
+    with pytest.raises(ClientError) as info:
+        kinesis.update_shard_count(StreamName="s", TargetShardCount=7, ScalingType="UNIFORM_SCALING")
+    assert info.value.response["Error"]["Code"] == "LimitExceededException"
+    assert "double" in info.value.response["Error"]["Message"]
