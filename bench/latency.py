@@ -151,7 +151,9 @@ def put_to_push(
     thread.start()
     deadline: list[float] = []
     # The event stream blocks between events; a watchdog closes it when the producer is done + grace.
-    watchdog = threading.Thread(target=_close_after, args=(producer, stream_events, grace, deadline), daemon=True)
+    watchdog = threading.Thread(
+        target=_close_after, args=(producer, stream_events, grace, deadline), daemon=True
+    )
     watchdog.start()
     try:
         for event in stream_events:  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ own process group (so its whole tree stops with it) and a log file under the run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -46,8 +47,20 @@ def _headwater(durability: str) -> Server:
         name=f"headwater-{durability}",
         family="headwater",
         command=lambda port, data: [
-            str(HEADWATER_PYTHON), "-m", "headwater", "serve", "--port", str(port), "--data-dir", str(data),
-            "--durability", durability, "--limits", "off", "--region", "us-east-1",
+            str(HEADWATER_PYTHON),
+            "-m",
+            "headwater",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+            "--durability",
+            durability,
+            "--limits",
+            "off",
+            "--region",
+            "us-east-1",
         ],  # fmt: skip
         cwd=REPO,
         health_path="/_headwater/health",
@@ -58,8 +71,10 @@ def _kinesalite(leveldb: bool) -> Server:
     return Server(
         name="kinesalite-leveldb" if leveldb else "kinesalite-memory",
         family="kinesalite",
-        command=lambda port, data: ["node", str(BENCH / "kinesalite_launch.js"), str(port)]
-        + ([str(data / "leveldb")] if leveldb else []),
+        command=lambda port, data: (
+            ["node", str(BENCH / "kinesalite_launch.js"), str(port)]
+            + ([str(data / "leveldb")] if leveldb else [])
+        ),
         env=lambda port, data: {"NODE_PATH": str(NODE_MODULES)},
     )
 
@@ -149,10 +164,8 @@ def _tree(root: int) -> list[int]:
         pid = todo.pop()
         pids.append(pid)
         for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 todo.extend(int(c) for c in (task / "children").read_text().split())
-            except OSError:
-                pass
     return pids
 
 

@@ -22,16 +22,26 @@ class Metric:
 
 METRICS = [
     Metric("ingest_rps", "Ingest: PutRecords 500 x 1 KiB, 8 clients", "records/s", True, "ingest"),
-    Metric("drain_rps", "Drain: GetRecords(Limit 10000), all shards in parallel", "records/s", True, "verify"),
+    Metric(
+        "drain_rps", "Drain: GetRecords(Limit 10000), all shards in parallel", "records/s", True, "verify"
+    ),
     Metric("get_p50_ms", "Put-to-get latency p50 (polling GetRecords)", "ms", False, "get_latency", 2),
     Metric("get_p99_ms", "Put-to-get latency p99", "ms", False, "get_latency", 2),
     Metric("put_p50_ms", "PutRecord round trip p50 (at the latency rate)", "ms", False, "get_latency", 2),
     Metric("push_p50_ms", "Put-to-push latency p50 (SubscribeToShard, boto3)", "ms", False, "push", 2),
     Metric("push_p99_ms", "Put-to-push latency p99", "ms", False, "push", 2),
     Metric("growth_first_rps", "Ingest rate over the first growth window", "records/s", True, "growth"),
-    Metric("growth_late_rps", "Ingest rate over the window after growth_records", "records/s", True, "growth"),
+    Metric(
+        "growth_late_rps", "Ingest rate over the window after growth_records", "records/s", True, "growth"
+    ),
     Metric("growth_ratio", "Late / first ingest rate (1.0 = no slowdown)", "x", True, "growth", 2),
     Metric("rss_mb", "Peak RSS of the server process tree (sum of VmHWM)", "MiB", False, "crash"),
+]
+
+# Context for the numbers above, not compared.
+CONTEXT_METRICS = [
+    Metric("loadgen_cpu_pct", "Load generator CPU while ingesting", "% of one core", False, "ingest"),
+    Metric("ingested_total", "Records ingested in total (ingest + growth)", "records", True, "ingest"),
 ]
 
 
@@ -88,7 +98,11 @@ class Results:
         return "; ".join(seen)
 
     def metric_table(self, metric: Metric) -> list[str]:
-        head = "| server | " + " | ".join(f"run {r}" for r in range(1, self.runs + 1)) + " | **median** | notes |"
+        head = (
+            "| server | "
+            + " | ".join(f"run {r}" for r in range(1, self.runs + 1))
+            + " | **median** | notes |"
+        )
         lines = [head, "|" + "---|" * (self.runs + 3)]
         for server in self.servers:
             cells = [fmt(v, metric.digits) for v in self.values(server, metric.key)]
@@ -115,7 +129,9 @@ class Results:
             lines.append("|" + "---|" * (len(peers) + 1))
             for metric in METRICS:
                 cells = [fmt(self.advantage(metric, mine, p), 2) for p in peers]
-                lines.append(f"| {metric.key} | " + " | ".join(f"{c}x" if c != "n/a" else c for c in cells) + " |")
+                lines.append(
+                    f"| {metric.key} | " + " | ".join(f"{c}x" if c != "n/a" else c for c in cells) + " |"
+                )
             lines.append("")
         return lines
 

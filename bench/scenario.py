@@ -88,7 +88,9 @@ def _drain_phase(port: int, s: Settings, ledger: Ledger, m: dict[str, float], no
     m["drain_rps"] = result.rate
     verdict = ledger.verdict()
     m["verified"] = 1.0 if verdict.ok else 0.0
-    notes["verify"] = verdict.summary() + (f"; errors: {'; '.join(result.errors[:3])}" if result.errors else "")
+    notes["verify"] = verdict.summary() + (
+        f"; errors: {'; '.join(result.errors[:3])}" if result.errors else ""
+    )
 
 
 def _latency_phase(port: int, s: Settings, m: dict[str, float], notes: dict[str, str]) -> None:
@@ -110,7 +112,12 @@ def _push_phase(port: int, s: Settings, push_arn: str, m: dict[str, float], note
         notes["push"] = f"n/a: {type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
         return
     result = put_to_push(
-        HOST, port, PUSH_STREAM, lambda: control.subscribe(kinesis, consumer, shard), s.latency_rate, s.latency_seconds
+        HOST,
+        port,
+        PUSH_STREAM,
+        lambda: control.subscribe(kinesis, consumer, shard),
+        s.latency_rate,
+        s.latency_seconds,
     )
     if result.received == 0:
         notes["push"] = "n/a: no record pushed; " + "; ".join(result.errors[:3])

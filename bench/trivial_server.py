@@ -32,8 +32,8 @@ def get_records_prefix(batch: int) -> bytes:
     """A GetRecords reply up to its records' closing bracket; the iterator is appended per request."""
     tail = filler()
     records = ",".join(
-        '{"SequenceNumber":"%056d","ApproximateArrivalTimestamp":1.7e9,"Data":"%s","PartitionKey":"k"}'
-        % (i, base64.b64encode(encode_header(9999, i) + tail).decode())
+        f'{{"SequenceNumber":"{i:056d}","ApproximateArrivalTimestamp":1.7e9,'
+        f'"Data":"{base64.b64encode(encode_header(9999, i) + tail).decode()}","PartitionKey":"k"}}'
         for i in range(batch)
     )
     return b'{"Records":[' + records.encode() + b"]"
@@ -70,7 +70,10 @@ class _Protocol(asyncio.Protocol):
             match = _ITERATOR.search(body)
             remaining = int(match.group(1)) if match else 0
             if remaining > 0:
-                parts = [self.get_prefix, b',"NextShardIterator":"it-%d","MillisBehindLatest":5}' % (remaining - 1)]
+                parts = [
+                    self.get_prefix,
+                    b',"NextShardIterator":"it-%d","MillisBehindLatest":5}' % (remaining - 1),
+                ]
             else:
                 parts = [EMPTY_GET]
         else:
@@ -78,7 +81,10 @@ class _Protocol(asyncio.Protocol):
         assert self.transport is not None
         length = sum(len(p) for p in parts)
         self.transport.writelines(
-            [b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n" % length]
+            [
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: %d\r\n\r\n"
+                % length
+            ]
             + parts
         )
 

@@ -20,7 +20,7 @@ from headwater.protocol import cbor_codec, eventstream, json_codec, sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import service_model
 from headwater.protocol.routing import Route, route
-from headwater.protocol.validation import validate
+from headwater.protocol.validation import java_namespace, validate
 from headwater.services.context import EventStream, RequestContext
 
 log = logging.getLogger("headwater.gateway")
@@ -66,9 +66,7 @@ class Gateway:
         self.services = services
         self.admin = admin
         self.fast_paths = dict(fast_paths or {})
-        self._json_type = {
-            name: f"application/x-amz-json-{service_model(name).metadata.get('jsonVersion', '1.1')}" for name in services
-        }
+        self._json_type = {name: json_codec.content_type(service_model(name)) for name in services}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -162,7 +160,7 @@ class Gateway:
         codec = CODECS[target.protocol]
         params = codec.parse_request(op, body)
         if op.input_shape is not None:
-            validate(op.input_shape, params)
+            validate(op.input_shape, params, namespace=java_namespace(model))
         return await handler(params, ctx), op
 
     async def _send_error(self, send: Send, error: AwsError, codec: Any, content_type: str, request_id: str) -> None:

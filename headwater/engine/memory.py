@@ -130,7 +130,9 @@ class EntryBuffer:
         self._entries, self._marks, self._starts = [], [], []
         self._base, self._head = offset, 0
 
-    def read(self, offset: int, max_count: int, max_bytes: int, at_least_one: bool = True) -> list[StoredEntry]:
+    def read(
+        self, offset: int, max_count: int, max_bytes: int, at_least_one: bool = True
+    ) -> list[StoredEntry]:
         """Entries from `offset` on, at most `max_count`, whose payloads fit in `max_bytes`; the first
         one regardless of its size if `at_least_one`."""
         i = max(offset, self.first) - self._base

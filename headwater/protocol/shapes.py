@@ -296,7 +296,7 @@ class ShapeCodec:
             return self._writers[key]
         self._pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
         cell: list[Converter | None] = []
-        self._writers[key] = lambda v: cell[0](v) if cell[0] is not None else v  # type: ignore[misc]
+        self._writers[key] = lambda v: cell[0](v) if cell[0] is not None else v
         fn = self._compile_writer(shape)
         cell.append(fn)
         self._writers[key] = fn

@@ -28,6 +28,7 @@ calls (kinesalite's suite compares several errors as an unordered set), so no cl
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections.abc import Callable, Mapping
@@ -139,38 +140,60 @@ _SIZED = frozenset(("string", "blob", "list", "map"))
 _NUMERIC = frozenset(("integer", "long", "short", "byte", "double", "float"))
 
 
-def _rules(shape: Shape) -> tuple[list[Rule], list[str]]:
-    """(rules in AWS's per-member order, constraint texts in AWS's bracket order)."""
+def _rules(shape: Shape) -> tuple[Callable[[Any], bool] | None, list[Rule], list[str]]:
+    """(one fast predicate over all constraints, the rules in AWS's per-member order, the
+    constraint texts in AWS's bracket order); the rules only run once the predicate fails."""
     meta, kind = shape.metadata, shape.type_name
     lo, hi = meta.get("min"), meta.get("max")
     enum = meta.get("enum") if kind == "string" else None
     pattern = meta.get("pattern") if kind == "string" else None
     sized, numeric = kind in _SIZED, kind in _NUMERIC
+    size = _length if kind == "string" else len
     rules: list[Rule] = []
     texts: dict[str, str] = {}
+    checks: list[Callable[[Any], bool]] = []
     if enum:
         texts["enum"] = f"Member must satisfy enum value set: [{', '.join(enum)}]"
         rules.append((frozenset(enum).__contains__, texts["enum"]))
+        checks.append(rules[-1][0])
     if pattern:
         texts["pattern"] = f"Member must satisfy regular expression pattern: {pattern}"
         regex = _compile_pattern(pattern)
         if regex is not None:
             match = regex.fullmatch
             rules.append((lambda v: match(v) is not None, texts["pattern"]))
+            checks.append(rules[-1][0])
     if sized and lo is not None:
         texts["min_len"] = f"Member must have length greater than or equal to {lo}"
-        rules.append((lambda v: _length(v) >= lo, texts["min_len"]))
+        rules.append((lambda v: size(v) >= lo, texts["min_len"]))
     if sized and hi is not None:
         texts["max_len"] = f"Member must have length less than or equal to {hi}"
-        rules.append((lambda v: _length(v) <= hi, texts["max_len"]))
+        rules.append((lambda v: size(v) <= hi, texts["max_len"]))
+    if sized and (lo or hi is not None):
+        low, high = lo or 0, math.inf if hi is None else hi
+        checks.append(lambda v: low <= size(v) <= high)
     if numeric and lo is not None:
         texts["min"] = f"Member must have value greater than or equal to {lo}"
         rules.append((lambda v: v >= lo, texts["min"]))
     if numeric and hi is not None:
         texts["max"] = f"Member must have value less than or equal to {hi}"
         rules.append((lambda v: v <= hi, texts["max"]))
+    if numeric and (lo is not None or hi is not None):
+        low, high = -math.inf if lo is None else lo, math.inf if hi is None else hi
+        checks.append(lambda v: low <= v <= high)
     bracket = [texts[k] for k in ("max_len", "min_len", "pattern", "enum", "max", "min") if k in texts]
-    return rules, bracket
+    return _all(checks), rules, bracket
+
+
+def _all(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool] | None:
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    return lambda v: all(check(v) for check in checks)
 
 
 def _is_scalar(shape: Shape) -> bool:
@@ -179,11 +202,10 @@ def _is_scalar(shape: Shape) -> bool:
 
 def _scalar_predicate(shape: Shape) -> tuple[Callable[[Any], bool], str] | None:
     """For an element shape: one predicate over all its rules, and its bracketed constraint text."""
-    rules, bracket = _rules(shape)
-    if not rules:
+    ok, _, bracket = _rules(shape)
+    if ok is None:
         return None
-    tests = [ok for ok, _ in rules]
-    return (lambda v: all(ok(v) for ok in tests)), "[" + ", ".join(bracket) + "]"
+    return ok, "[" + ", ".join(bracket) + "]"
 
 
 # --- checker compilation -----------------------------------------------------------------------
@@ -218,14 +240,15 @@ def _compile(shape: Shape) -> Checker | None:
         return _list_checker(shape)
     if kind == "map":
         return _map_checker(shape)
-    rules, _ = _rules(shape)
-    if not rules:
+    ok, rules, _ = _rules(shape)
+    if ok is None:
         return None
 
     def check(v: Any, parent: Any, seg: Any, errors: _Errors) -> None:
-        for ok, text in rules:
-            if not ok(v):
-                errors.add(v, shape, text, parent, seg)
+        if not ok(v):
+            for rule, text in rules:
+                if not rule(v):
+                    errors.add(v, shape, text, parent, seg)
 
     return check
 
@@ -255,7 +278,7 @@ def _structure_checker(shape: Shape) -> Checker | None:
 
 
 def _list_checker(shape: Shape) -> Checker | None:
-    rules, _ = _rules(shape)
+    _, rules, _ = _rules(shape)
     element = shape.member
     scalar = _scalar_predicate(element) if _is_scalar(element) else None
     child = None if _is_scalar(element) else _checker(element)
@@ -283,7 +306,7 @@ def _list_checker(shape: Shape) -> Checker | None:
 
 
 def _map_checker(shape: Shape) -> Checker | None:
-    rules, _ = _rules(shape)
+    _, rules, _ = _rules(shape)
     keys = _scalar_predicate(shape.key)
     value_shape = shape.value
     values = _scalar_predicate(value_shape) if _is_scalar(value_shape) else None

@@ -11,6 +11,7 @@ import pytest
 from headwater.protocol import json_codec
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model
+from headwater.protocol.validation import validate
 
 NUMBER = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber"
 
@@ -254,3 +255,19 @@ def test_generic_over_other_json_services() -> None:
     sqs = operation_model("sqs", "SendMessage")
     body = json.dumps({"QueueUrl": "q", "MessageBody": "m", "DelaySeconds": 5}).encode()
     assert json_codec.parse_request(sqs, body) == {"QueueUrl": "q", "MessageBody": "m", "DelaySeconds": 5}
+
+
+def test_recursive_shapes() -> None:
+    # DynamoDB's AttributeValue nests itself through M and L: plans must compile without looping.
+    item = {"a": {"M": {"b": {"L": [{"S": "x"}, {"B": "AAE="}, {"M": {"c": {"N": "1"}}}]}}}}
+    put = operation_model("dynamodb", "PutItem")
+    parsed = json_codec.parse_request(put, json.dumps({"TableName": "table", "Item": item}).encode())
+    assert parsed["Item"] == {
+        "a": {"M": {"b": {"L": [{"S": "x"}, {"B": b"\x00\x01"}, {"M": {"c": {"N": "1"}}}]}}}
+    }
+    validate(put.input_shape, parsed)
+    get = operation_model("dynamodb", "GetItem")
+    assert json.loads(json_codec.serialize_response(get, {"Item": parsed["Item"]})) == {"Item": item}
+    with pytest.raises(AwsError) as caught:
+        json_codec.parse_request(put, json.dumps({"Item": {"a": {"M": {"b": {"L": [{"B": 5}]}}}}}).encode())
+    assert caught.value.message == f"{NUMBER} can not be converted to a Blob"

@@ -57,7 +57,10 @@ class Append(Op):
         base = key(self.pid, 0)
         db.executemany(
             "INSERT INTO entries (key, ts, mark, payload) VALUES (?, ?, ?, ?)",
-            ((base + e.offset, e.timestamp_ms, m, e.payload) for e, m in zip(self.entries, self.marks)),
+            (
+                (base + e.offset, e.timestamp_ms, m, e.payload)
+                for e, m in zip(self.entries, self.marks, strict=True)
+            ),
         )
 
     def committed(self) -> None:

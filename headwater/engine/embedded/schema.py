@@ -113,7 +113,9 @@ def recover(db: sqlite3.Connection, no_mark: int) -> Recovered:
         below = db.execute(
             "SELECT 1 FROM entries WHERE key >= ? AND key < ? LIMIT 1", (key(pid, 0), key(pid, first))
         ).fetchone()
-        next_offset, mark = (first, no_mark) if last is None else (max(first, (last[0] & OFFSET_MASK) + 1), last[1])
+        next_offset, mark = (
+            (first, no_mark) if last is None else (max(first, (last[0] & OFFSET_MASK) + 1), last[1])
+        )
         live.append(RecoveredPartition(pid, name, first, next_offset, mark, below is not None))
     meta: dict[str, dict[str, bytes]] = {}
     for namespace, k, value in db.execute("SELECT namespace, key, value FROM meta ORDER BY namespace, key"):

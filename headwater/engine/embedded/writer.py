@@ -21,6 +21,7 @@ A restart recovers the committed state from the file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -105,10 +106,8 @@ class Writer(threading.Thread):
 
     def _post(self, callback: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
             self._loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
 
     def run(self) -> None:
         assert self._ready is not None
@@ -196,10 +195,8 @@ class Writer(threading.Thread):
             db.execute("COMMIT")
         except Exception as exc:
             if db.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             self.failure = exc
             self._post(_fail_all, ops, exc)
             return

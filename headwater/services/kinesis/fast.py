@@ -16,21 +16,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.protocol import json_codec
-from headwater.protocol.models import operation_model
-from headwater.protocol.validation import validate
+from headwater.protocol.models import operation_model, service_model
+from headwater.protocol.validation import java_namespace, validate
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import records
 from headwater.services.kinesis.service import KinesisCore
 
 FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
 
+NAMESPACE = java_namespace(service_model("kinesis"))
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _generic(operation: str, body: bytes) -> dict[str, Any]:
     op = operation_model("kinesis", operation)
     params = json_codec.parse_request(op, body)
-    validate(op.input_shape, params)
+    validate(op.input_shape, params, namespace=NAMESPACE)
     return params
 
 
@@ -50,7 +51,7 @@ def _parse_put_records(body: bytes) -> dict[str, Any]:
             entry["Data"] = _decode_blob(entry["Data"])
     except (ValueError, TypeError, KeyError, binascii.Error):
         return _generic("PutRecords", body)
-    validate(_shape("PutRecords"), params)
+    validate(_shape("PutRecords"), params, namespace=NAMESPACE)
     return params
 
 
@@ -62,7 +63,7 @@ def _parse_put_record(body: bytes) -> dict[str, Any]:
         params["Data"] = _decode_blob(params["Data"])
     except (ValueError, TypeError, KeyError, binascii.Error):
         return _generic("PutRecord", body)
-    validate(_shape("PutRecord"), params)
+    validate(_shape("PutRecord"), params, namespace=NAMESPACE)
     return params
 
 
@@ -76,7 +77,7 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
     limit = params.get("Limit")
     if type(params.get("ShardIterator")) is not str or (limit is not None and type(limit) is not int):
         return _generic("GetRecords", body)
-    validate(_shape("GetRecords"), params)
+    validate(_shape("GetRecords"), params, namespace=NAMESPACE)
     return params
 
 

@@ -2,18 +2,18 @@
 
 Theory of operation
 -------------------
-A shard iterator is all the state a GetRecords call needs, carried by the client: the stream ARN and
-shard id, the position (the next log offset to read; never a time, which is what made kinesalite
-return duplicates), the issue time for the 5-minute expiry, and a free-form tag (e.g. the kind of
-iterator or the consumer that minted it). Nothing is stored server-side, so iterators cost no memory and survive restarts as long
+A shard iterator is all the state a GetRecords call needs, carried by the client: the stream
+(account, region, name) and shard id, the position (the next log offset to read; never a time, which
+is what made kinesalite return duplicates), the issue time for the 5-minute expiry, and a free-form
+tag (e.g. the kind of iterator or the consumer that minted it). Nothing is stored server-side, so iterators cost no memory and survive restarts as long
 as the caller persists the server key.
 
 Encoding: `version byte | 96-bit random nonce | AES-GCM(plaintext)`, base64 with the standard
 alphabet (what AWS uses). AES-GCM both hides the contents (clients must not parse iterators) and
 authenticates them: a forged, truncated or edited token fails the tag check and is reported exactly
 like garbage, "Invalid ShardIterator.". The version byte is the associated data, so a future format
-can coexist. A worst-case ARN (128-character stream name, aws-us-gov partition) with a 28-character
-shard id gives 348 characters, under the 512 the model allows; `mint` refuses anything longer.
+can coexist. The worst case (128-character stream name, long region, 28-character shard id) gives
+308 characters, under the 512 the model allows; `mint` refuses anything longer.
 
 Expiry is judged when the iterator is opened: older than 300,000 ms gives AWS's
 ExpiredIteratorException with its Java-style timestamps. AWS accepts an iterator wrapped in double
@@ -41,8 +41,8 @@ MAX_ITERATOR_CHARS = 512
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
-_HEADER = struct.Struct(">QQ")  # issued_ms, offset
-_FIELDS = 3  # stream ARN, shard id, tag: each a 1-byte length + UTF-8
+_HEADER = struct.Struct(">QQ")  # issued_ms, position
+_FIELDS = 5  # account, region, stream name, shard id, tag: each a 1-byte length + UTF-8
 _MIN_RAW = 1 + _NONCE_BYTES + _TAG_BYTES + _HEADER.size + _FIELDS
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -51,9 +51,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 @dataclass(frozen=True, slots=True)
 class IteratorState:
-    stream_arn: str
+    account: str
+    region: str
+    stream_name: str
     shard_id: str
-    offset: int  # the next log offset to read
+    position: int  # the next log offset to read
     issued_ms: int
     tag: str = ""
 
@@ -68,12 +70,22 @@ def _cipher(key: bytes) -> AESGCM:
     return AESGCM(key)  # raises ValueError unless the key is 16, 24 or 32 bytes
 
 
-def mint(key: bytes, stream_arn: str, shard_id: str, offset: int, issued_ms: int, tag: str = "") -> str:
-    """An iterator reading `shard_id` of `stream_arn` from log offset `offset`, issued at `issued_ms`."""
-    if offset < 0 or issued_ms < 0:
-        raise ValueError("offset and issue time must be non-negative")
-    parts = [_HEADER.pack(issued_ms, offset)]
-    for text in (stream_arn, shard_id, tag):
+def mint(
+    key: bytes,
+    *,
+    account: str,
+    region: str,
+    stream_name: str,
+    shard_id: str,
+    position: int,
+    issued_ms: int,
+    tag: str = "",
+) -> str:
+    """An iterator reading `shard_id` from log offset `position`, issued at `issued_ms`."""
+    if position < 0 or issued_ms < 0:
+        raise ValueError("position and issue time must be non-negative")
+    parts = [_HEADER.pack(issued_ms, position)]
+    for text in (account, region, stream_name, shard_id, tag):
         data = text.encode()
         if len(data) > 255:
             raise ValueError(f"iterator field too long: {text[:40]!r}...")
@@ -116,7 +128,7 @@ def _decode(key: bytes, token: str) -> IteratorState | None:
         return None
     # Authenticated, so the layout is ours; still parse defensively in case a key was reused.
     try:
-        issued_ms, offset = _HEADER.unpack_from(plain)
+        issued_ms, position = _HEADER.unpack_from(plain)
         fields: list[str] = []
         at = _HEADER.size
         for _ in range(_FIELDS):
@@ -127,8 +139,8 @@ def _decode(key: bytes, token: str) -> IteratorState | None:
         return None
     if at != len(plain):
         return None
-    stream_arn, shard_id, tag = fields
-    return IteratorState(stream_arn, shard_id, offset, issued_ms, tag)
+    account, region, stream_name, shard_id, tag = fields
+    return IteratorState(account, region, stream_name, shard_id, position, issued_ms, tag)
 
 
 def java_date(ms: int) -> str:

@@ -66,7 +66,23 @@ def _check_size(stream: Stream, data: bytes, key: bytes) -> None:
         )
 
 
+def _require_keys(params: dict[str, Any]) -> None:
+    """PartitionKey is optional in the newest model (record distribution strategies); the 39-operation
+    API this implements still requires it, with AWS's null-member message."""
+    if "Records" in params:
+        missing = [i for i, entry in enumerate(params["Records"], 1) if "PartitionKey" not in entry]
+        paths = [f"records.{i}.member.partitionKey" for i in missing]
+    else:
+        paths = ["partitionKey"] if "PartitionKey" not in params else []
+    if paths:
+        shown = paths[:10]
+        count = len(shown)
+        detail = "; ".join(f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in shown)
+        raise errors.validation(f"{count} validation error{'s' if count > 1 else ''} detected: {detail}")
+
+
 async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    _require_keys(params)
     stream = core.find(params, ctx)
     _writable(stream)
     data: bytes = params["Data"]
@@ -88,6 +104,7 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
 
 
 async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    _require_keys(params)
     stream = core.find(params, ctx)
     _writable(stream)
     entries: list[dict[str, Any]] = params["Records"]

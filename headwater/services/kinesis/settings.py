@@ -294,7 +294,7 @@ async def update_stream_mode(core: KinesisCore, params: dict[str, Any], ctx: Req
 
 async def update_max_record_size(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     core.control_rate("UpdateMaxRecordSize", ctx.account)
-    stream = core.find_arn(params["StreamARN"], ctx)
+    stream = core.find(params, ctx)
     _require_active(stream)
     stream.max_record_kib = params["MaxRecordSizeInKiB"]
     await core.save(stream)

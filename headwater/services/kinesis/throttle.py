@@ -9,9 +9,10 @@ the times come from the caller (`clock.now()`), never from the wall, so tests st
 Writes (per shard): 1 MiB/s and 1,000 records/s. PutRecords admits record by record, so part of a
 batch can pass and the rest fail with ProvisionedThroughputExceededException, as on AWS; a record
 takes from both buckets or from neither. AWS absorbs records of up to 10 MiB with a burst "tank"
-that large records drain and that refills at the 1 MiB/s baseline; here the tank is simply the byte
-bucket's depth, 10 MiB: a 10 MiB record passes on an idle shard, and sustained traffic still averages
-at most 1 MiB/s.
+that large records drain and that refills at the 1 MiB/s baseline; here the tank is the byte bucket's
+depth, as large as the stream's largest allowed record (at least 1 MiB): a 10 MiB record passes on an
+idle shard of a stream with MaxRecordSizeInKiB 10240, and sustained traffic still averages at most
+1 MiB/s.
 
 Reads (per shard): 5 GetRecords calls/s and 2 MiB/s. A call's size is known only after reading and
 may be up to 10 MiB, so reads work on credit: a call is admitted while the byte balance is not
@@ -19,19 +20,19 @@ negative and is then charged what it returned, driving the balance below zero. T
 no reserve (burst 0), so a read of N bytes shuts reads for N / 2 MiB seconds: 5 s after a 10 MiB
 read and 1 s after a 2 MiB one, the two figures in AWS's GetRecords documentation.
 
-Control plane: `RateLimiter` keeps one bucket per key, e.g. ("CreateStream", account), for the TPS
-limits over which AWS answers LimitExceededException.
+Control plane: `RateLimiter` keeps one bucket per (operation, scope), e.g. ("CreateStream", account),
+for the TPS limits over which AWS answers LimitExceededException.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Literal
 
 MIB = 1024 * 1024
 
 WRITE_BYTES_PER_S = 1 * MIB
 WRITE_RECORDS_PER_S = 1000
-WRITE_TANK_BYTES = 10 * MIB  # the largest record AWS accepts
 READ_BYTES_PER_S = 2 * MIB
 READ_CALLS_PER_S = 5
 
@@ -83,24 +84,24 @@ class TokenBucket:
 
 
 class ShardLimits:
-    """The data-plane limits of one shard. `now` is when the shard's buckets start, full."""
+    """The data-plane limits of one shard of a stream whose records may be `max_record_bytes` long."""
 
     __slots__ = ("read_bytes", "read_calls", "write_bytes", "write_records")
 
     def __init__(
         self,
-        now: float | None = None,
+        max_record_bytes: int = MIB,
         *,
         write_bytes_per_s: float = WRITE_BYTES_PER_S,
-        write_tank_bytes: float = WRITE_TANK_BYTES,
         write_records_per_s: float = WRITE_RECORDS_PER_S,
         read_bytes_per_s: float = READ_BYTES_PER_S,
         read_calls_per_s: float = READ_CALLS_PER_S,
     ) -> None:
-        self.write_bytes = TokenBucket(write_bytes_per_s, max(write_bytes_per_s, write_tank_bytes), now)
-        self.write_records = TokenBucket(write_records_per_s, write_records_per_s, now)
-        self.read_bytes = TokenBucket(read_bytes_per_s, 0, now)  # pure debt: see the module comment
-        self.read_calls = TokenBucket(read_calls_per_s, read_calls_per_s, now)
+        # The tank: deep enough for the largest record the stream accepts, refilled at the baseline.
+        self.write_bytes = TokenBucket(write_bytes_per_s, max(write_bytes_per_s, max_record_bytes))
+        self.write_records = TokenBucket(write_records_per_s, write_records_per_s)
+        self.read_bytes = TokenBucket(read_bytes_per_s, 0)  # pure debt: see the module comment
+        self.read_calls = TokenBucket(read_calls_per_s, read_calls_per_s)
 
     def admit_write(self, size: int, now: float) -> bool:
         """One record of `size` bytes (data + partition key): takes from both buckets, or neither."""
@@ -126,33 +127,71 @@ class ShardLimits:
         self.write_bytes.debit(taken_bytes)
         return admitted
 
-    def admit_read_call(self, now: float) -> bool:
+    def admit_read(self, now: float) -> bool:
         """A GetRecords call: needs a call token and no outstanding byte debt."""
         return self.read_bytes.available(now) >= 0 and self.read_calls.try_take(1, now)
 
-    def consume_read_bytes(self, size: int, now: float) -> None:
+    def charge_read(self, size: int, now: float) -> None:
         """Bills the bytes an admitted GetRecords call returned (may leave a debt)."""
         self.read_bytes.charge(size, now)
 
 
-class RateLimiter:
-    """`per_second` calls per second for each key, e.g. ("CreateStream", account) at 5."""
+Scope = Literal["account", "stream", "shard", "consumer-shard"]
 
-    __slots__ = ("_buckets",)
+# Control-plane TPS from the model's operation docs: (calls per second, what the limit is per).
+CONTROL_PLANE_TPS: Mapping[str, tuple[float, Scope]] = {
+    "AddTagsToStream": (5, "account"),
+    "CreateStream": (5, "account"),
+    "DeleteStream": (5, "account"),
+    "DeregisterStreamConsumer": (5, "stream"),
+    "DescribeAccountSettings": (5, "account"),
+    "DescribeLimits": (1, "account"),
+    "DescribeStream": (10, "account"),
+    "DescribeStreamConsumer": (20, "stream"),
+    "DescribeStreamSummary": (20, "account"),
+    "GetShardIterator": (5, "shard"),  # per account per open shard
+    "ListShards": (1000, "stream"),
+    "ListStreamConsumers": (5, "stream"),
+    "ListStreams": (5, "account"),
+    "ListTagsForStream": (5, "account"),
+    "MergeShards": (5, "account"),
+    "RegisterStreamConsumer": (5, "account"),
+    "RemoveTagsFromStream": (5, "account"),
+    "SplitShard": (5, "account"),
+    "SubscribeToShard": (1, "consumer-shard"),
+    "UpdateAccountSettings": (5, "account"),
+    "UpdateMaxRecordSize": (5, "account"),  # not in the model text; the research's figure
+    "UpdateShardCount": (10, "account"),
+    "UpdateStreamWarmThroughput": (5, "account"),
+}
+
+
+class RateLimiter:
+    """Calls per second per (operation, scope); operations without a rate are not limited."""
+
+    __slots__ = ("_buckets", "_rates")
 
     MAX_KEYS = 10_000
 
-    def __init__(self) -> None:
-        self._buckets: dict[Hashable, TokenBucket] = {}
+    def __init__(self, rates: Mapping[str, float]) -> None:
+        self._rates = dict(rates)
+        self._buckets: dict[tuple[str, Hashable], TokenBucket] = {}
 
-    def allow(self, key: Hashable, per_second: float, now: float) -> bool:
+    @classmethod
+    def for_kinesis(cls) -> RateLimiter:
+        return cls({operation: tps for operation, (tps, _) in CONTROL_PLANE_TPS.items()})
+
+    def allow(self, operation: str, scope: Hashable, now: float) -> bool:
+        rate = self._rates.get(operation)
+        if rate is None:
+            return True
+        key = (operation, scope)
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.MAX_KEYS:
                 self._forget_idle(now)
-            bucket = self._buckets[key] = TokenBucket(per_second, max(1.0, per_second))
-        elif bucket.rate != per_second:  # the limit for this key changed: keep the balance
-            bucket.rate, bucket.burst = float(per_second), max(1.0, per_second)
+            # A burst of at least one call, so rates below 1/s (one call every 1/rate s) still work.
+            bucket = self._buckets[key] = TokenBucket(rate, max(1.0, rate))
         return bucket.try_take(1, now)
 
     def _forget_idle(self, now: float) -> None:

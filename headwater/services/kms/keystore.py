@@ -12,33 +12,27 @@ output`), like a real KMS blob, so records written under a stream's previous key
 the stream switches keys. The caller binds a blob to its context with the associated data (e.g. the
 stream ARN), so a blob moved elsewhere fails to decrypt.
 
-Key material must survive restarts, or every encrypted record is lost. Given the engine's MetaStore,
-the store loads from it on first use and each change (a new key, alias or state) is durable before
-the call that made it returns, including the `alias/aws/kinesis` key that `resolve` creates on first
-use; concurrent resolvers of that key wait for the same write. Without one, `to_dict()`/`from_dict()`
-snapshot the whole content and `revision` says when it changed.
+Key material must survive restarts, or every encrypted record is lost, but the store does no I/O:
+`to_dict()`/`from_dict()` (or `to_bytes()`/`from_bytes()`) give its whole content, and `revision`
+moves on every change, so the caller persists after any call that moved it, before relying on the
+key. That includes `resolve`, which creates the `alias/aws/kinesis` key on first use.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
 import re
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from headwater.engine.api import MetaStore
 from headwater.engine.clock import Clock, SystemClock
 
-KEYS_NAMESPACE = "kms.keys"
-ALIASES_NAMESPACE = "kms.aliases"
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"
 
@@ -63,11 +57,6 @@ class KeyDisabledError(KeyStoreError):
 
 class InvalidCiphertextError(KeyStoreError):
     """The blob was not produced by this store, was altered, or the context (AAD) differs."""
-
-
-async def _all(writes: list[Awaitable[None]]) -> None:
-    for write in writes:
-        await write
 
 
 def partition_of(region: str) -> str:
@@ -111,50 +100,28 @@ class Key:
 
 
 class KeyStore:
-    """Keys and aliases of every (account, region). With a MetaStore, it loads from it on first use
-    and makes every change durable before the call that made it returns."""
+    """Keys and aliases of every (account, region)."""
 
-    def __init__(self, meta: MetaStore | None = None, clock: Clock | None = None) -> None:
-        self._meta = meta
+    def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
         self._keys: dict[str, Key] = {}
         self._aliases: dict[tuple[str, str, str], str] = {}  # (account, region, alias name) -> key id
         self._ciphers: dict[str, AESGCM] = {}
-        self._loaded = meta is None
-        # Key id -> its write in flight: a concurrent resolve of the same new key waits for it too.
-        self._inflight: dict[str, asyncio.Future[Any]] = {}
-        self.revision = 0  # bumped on every change, for callers that snapshot with to_dict()
-
-    def reset(self) -> None:
-        """Forgets the in-memory state (after the engine dropped its data); reloads on next use."""
-        self._keys.clear()
-        self._aliases.clear()
-        self._ciphers.clear()
-        self._loaded = self._meta is None
-
-    def _load(self) -> None:
-        if self._loaded or self._meta is None:
-            return
-        for _, raw in self._meta.scan(KEYS_NAMESPACE):
-            key = Key.from_dict(json.loads(raw))
-            self._keys[key.key_id] = key
-        for _, raw in self._meta.scan(ALIASES_NAMESPACE):
-            item = json.loads(raw)
-            self._aliases[(item["account"], item["region"], item["name"])] = item["key_id"]
-        self._loaded = True
+        self.revision = 0  # bumped on every change: persist when it moved
 
     # -- keys and aliases --------------------------------------------------------------------------
 
-    async def create_key(
+    def create_key(
         self, account: str, region: str, *, description: str = "", aws_managed: bool = False
     ) -> Key:
-        self._load()
-        key = self._new_key(account, region, description, aws_managed)
-        await self._persist(key)
+        key = Key(
+            str(uuid.uuid4()), account, region, os.urandom(32), self._clock.now(), description, aws_managed
+        )
+        self._keys[key.key_id] = key
+        self.revision += 1
         return key
 
-    async def create_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:
-        self._load()
+    def create_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:
         if not _ALIAS_NAME.fullmatch(alias_name) or alias_name.startswith(AWS_MANAGED_PREFIX):
             raise KeyStoreError(f"Alias {alias_name} is not a valid customer alias name.")
         key = self._keys.get(key_id)
@@ -163,98 +130,69 @@ class KeyStore:
         if (account, region, alias_name) in self._aliases:
             raise KeyStoreError(f"An alias with the name {alias_name} already exists")
         self._aliases[(account, region, alias_name)] = key_id
-        await self._persist(key, alias_name)
+        self.revision += 1
 
-    async def set_enabled(self, key_id: str, enabled: bool) -> Key:
+    def set_enabled(self, key_id: str, enabled: bool) -> Key:
         key = replace(self._key(key_id), enabled=enabled)
         self._keys[key_id] = key
-        await self._persist(key)
+        self.revision += 1
         return key
 
     def keys(self, account: str, region: str) -> list[Key]:
-        self._load()
         return [k for k in self._keys.values() if (k.account, k.region) == (account, region)]
 
     def aliases(self, account: str, region: str) -> dict[str, str]:
-        self._load()
         return {name: kid for (a, r, name), kid in self._aliases.items() if (a, r) == (account, region)}
 
-    async def resolve(self, account: str, region: str, key_ref: str) -> Key:
+    def resolve(self, account: str, region: str, key_ref: str) -> Key:
         """A key id, key ARN, alias name or alias ARN, as seen by (account, region); creates the
         AWS-managed `alias/aws/kinesis` key of the caller's own account and region on first use."""
         try:
-            key = self.find(account, region, key_ref)
+            return self.find(account, region, key_ref)
         except KeyNotFoundError:
-            owner, where, name = self._split(account, region, key_ref)
-            if name != KINESIS_ALIAS or (owner, where) != (account, region):
+            if self._split(account, region, key_ref) != (account, region, KINESIS_ALIAS, None):
                 raise
-            # Checked and created with no await in between, so concurrent callers share one key.
-            key = self._new_key(account, region, "Default key for kinesis", aws_managed=True)
-            self._aliases[(account, region, name)] = key.key_id
-            await self._persist(key, name)
-            return key
-        if (pending := self._inflight.get(key.key_id)) is not None:
-            await asyncio.shield(pending)  # found, but not durable yet: wait as its creator does
+        key = self.create_key(account, region, description="Default key for kinesis", aws_managed=True)
+        self._aliases[(account, region, KINESIS_ALIAS)] = key.key_id
         return key
 
     def find(self, account: str, region: str, key_ref: str) -> Key:
-        """Like `resolve`, for keys that already exist (no implicit creation, no wait)."""
-        self._load()
-        owner, where, resource = self._split(account, region, key_ref)
-        if resource.startswith("alias/"):
-            key_id = self._aliases.get((owner, where, resource))
+        """Like `resolve`, for keys that already exist (never creates one)."""
+        owner, where, alias, key_id = self._split(account, region, key_ref)
+        if alias is not None:
+            key_id = self._aliases.get((owner, where, alias))
             if key_id is None:
                 raise KeyNotFoundError(
-                    f"Alias arn:{partition_of(where)}:kms:{where}:{owner}:{resource} is not found."
+                    f"Alias arn:{partition_of(where)}:kms:{where}:{owner}:{alias} is not found."
                 )
             return self._keys[key_id]
-        key = self._keys.get(resource)
+        key = self._keys.get(key_id or "")
         if key is None or (key.account, key.region) != (owner, where):
             raise KeyNotFoundError(
-                f"Key 'arn:{partition_of(where)}:kms:{where}:{owner}:key/{resource}' does not exist"
+                f"Key 'arn:{partition_of(where)}:kms:{where}:{owner}:key/{key_id}' does not exist"
             )
         return key
 
     @staticmethod
-    def _split(account: str, region: str, key_ref: str) -> tuple[str, str, str]:
-        """(account, region, `alias/name` or bare key id) that a reference points at."""
-        if not key_ref.startswith("arn:"):
-            return account, region, key_ref
-        match = _ARN.fullmatch(key_ref)
-        if match is None:
-            raise KeyNotFoundError(f"Invalid arn {key_ref}")
-        _, where, owner, resource = match.groups()
-        return owner, where, resource.removeprefix("key/")
-
-    def _new_key(self, account: str, region: str, description: str, aws_managed: bool) -> Key:
-        key = Key(
-            str(uuid.uuid4()), account, region, os.urandom(32), self._clock.now(), description, aws_managed
-        )
-        self._keys[key.key_id] = key
-        return key
+    def _split(account: str, region: str, key_ref: str) -> tuple[str, str, str | None, str | None]:
+        """(account, region, alias name, key id) a reference points at; one of the last two is None."""
+        if key_ref.startswith("arn:"):
+            match = _ARN.fullmatch(key_ref)
+            if match is None:
+                raise KeyNotFoundError(f"Invalid arn {key_ref}")
+            _, region, account, resource = match.groups()
+            if resource.startswith("key/"):
+                return account, region, None, resource[4:]
+            return account, region, resource, None
+        if key_ref.startswith("alias/"):
+            return account, region, key_ref, None
+        return account, region, None, key_ref
 
     def _key(self, key_id: str) -> Key:
-        self._load()
         key = self._keys.get(key_id)
         if key is None:
             raise KeyNotFoundError(f"Key '{key_id}' does not exist")
         return key
-
-    async def _persist(self, key: Key, alias: str | None = None) -> None:
-        self.revision += 1
-        if self._meta is None:
-            return
-        writes = [self._meta.put(KEYS_NAMESPACE, key.key_id, json.dumps(key.to_dict()).encode())]
-        if alias is not None:
-            item = {"account": key.account, "region": key.region, "name": alias, "key_id": key.key_id}
-            alias_key = f"{key.account}:{key.region}:{alias}"
-            writes.append(self._meta.put(ALIASES_NAMESPACE, alias_key, json.dumps(item).encode()))
-        done = self._inflight[key.key_id] = asyncio.ensure_future(_all(writes))
-        try:
-            await asyncio.shield(done)
-        finally:
-            if self._inflight.get(key.key_id) is done:
-                del self._inflight[key.key_id]
 
     # -- encryption --------------------------------------------------------------------------------
 
@@ -285,7 +223,6 @@ class KeyStore:
 
     def key_of(self, blob: bytes) -> Key:
         """The key a blob was encrypted under."""
-        self._load()
         if len(blob) < _OVERHEAD or blob[:1] != _VERSION:
             raise InvalidCiphertextError("The ciphertext is invalid.")
         key = self._keys.get(str(uuid.UUID(bytes=bytes(blob[1:17]))))
@@ -312,7 +249,7 @@ class KeyStore:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], clock: Clock | None = None) -> KeyStore:
-        store = cls(clock=clock)
+        store = cls(clock)
         for item in data.get("keys", []):
             key = Key.from_dict(item)
             store._keys[key.key_id] = key

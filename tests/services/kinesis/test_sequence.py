@@ -17,7 +17,9 @@ def hex_number(digits: str) -> str:
 def test_decodes_a_real_aws_number():
     parts = sequence.parse(AWS_NUMBER)
     # Shard created 2019-03-26 02:51:52 UTC, record 195 arrived 23 s later, shard 0.
-    assert parts == SequenceParts(shard_created_s=1553568712, shard_index=0, counter=195, arrival_s=1553568735)
+    assert parts == SequenceParts(
+        shard_created_s=1553568712, shard_index=0, counter=195, arrival_s=1553568735
+    )
     assert sequence.make(1553568712, 0, 195, 1553568735) == AWS_NUMBER
 
 
@@ -50,7 +52,10 @@ def test_round_trip_random():
 
 def test_hex_layout_matches_aws():
     number = sequence.make(0x65E0A1B2, 0x1234, 0x2A, 0x65E0A1C0)
-    assert format(int(number), "x") == "2" + "065e0a1b2" + "4" + "000000000000002a" + "00" + "065e0a1c0" + "00001234" + "2"
+    assert (
+        format(int(number), "x")
+        == "2" + "065e0a1b2" + "4" + "000000000000002a" + "00" + "065e0a1c0" + "00001234" + "2"
+    )
 
 
 def test_starting_numbers_of_sibling_shards_differ_as_on_aws():
@@ -122,7 +127,9 @@ def test_parse_rejects_malformed_or_foreign_numbers(bad):
 
 def test_parse_accepts_the_extremes_aws_accepts():
     # kinesalite tests, validated against AWS: all-f and all-0 version-2 numbers are valid.
-    assert sequence.parse(hex_number("2ffffffffff7fffffffffffffff000000000007fffffff2")).counter == MAX_COUNTER
+    assert (
+        sequence.parse(hex_number("2ffffffffff7fffffffffffffff000000000007fffffff2")).counter == MAX_COUNTER
+    )
     assert sequence.parse(hex_number("20000000000000000000000000000000000000000000002")).counter == 0
 
 
