@@ -21,7 +21,8 @@ from bench.ledger import Ledger, OrderCheck
 from bench.wire import HEADER_B64, HEADER_SIZE, RawKinesis
 
 _DATA = re.compile(rb'"Data"\s*:\s*"([A-Za-z0-9+/=]{%d})' % HEADER_B64)
-_NEXT = re.compile(rb'"NextShardIterator"\s*:\s*(?:null|"([^"]*)")')
+_NEXT = re.compile(rb'"NextShardIterator"\s*:\s*(?:null|"((?:[^"\\]|\\.)*)")')
+MAX_FAILURES = 10  # consecutive failed GetRecords on a shard before giving up on it
 _BEHIND = re.compile(rb'"MillisBehindLatest"\s*:\s*(\d+)')
 
 
@@ -40,9 +41,14 @@ def parse_get_records(body: bytes) -> Batch:
     behind = _BEHIND.search(body)
     return Batch(
         headers=base64.b64decode(b"".join(found)),
-        next_iterator=next_match.group(1).decode() if next_match and next_match.group(1) else None,
+        next_iterator=_unescape(next_match.group(1)) if next_match and next_match.group(1) else None,
         millis_behind=int(behind.group(1)) if behind else 0,
     )
+
+
+def _unescape(raw: bytes) -> str:
+    """A JSON string's content as text (some servers' iterators hold escaped characters, e.g. a newline)."""
+    return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode()
 
 
 def _parse_slowly(body: bytes) -> Batch:
@@ -77,17 +83,19 @@ def _drain_shard(
     errors: list[str],
 ) -> None:
     order = OrderCheck()
-    records = requests = 0
+    records = requests = failures = 0
     current: str | None = iterator
     while current is not None and time.perf_counter() < deadline:
         status, body = client.call("GetRecords", get_records_body(current, limit))
         requests += 1
         if status != 200:
             errors.append(f"GetRecords HTTP {status}: {body[:200]!r}")
-            if status >= 500 or b"Throughput" in body:
+            failures += 1
+            if failures < MAX_FAILURES and (status >= 500 or b"Throughput" in body):
                 time.sleep(0.05)
                 continue
             break
+        failures = 0
         batch = parse_get_records(body)
         ledger.observe(batch.headers, order)
         n = len(batch.headers) // HEADER_SIZE

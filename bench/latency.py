@@ -27,15 +27,15 @@ LATENCY_PRODUCER = 7777
 class LatencyResult:
     sent: int
     received: int
-    p50_ms: float
-    p99_ms: float
-    put_p50_ms: float  # the PutRecord round trip itself
+    p50_ms: float | None  # None: nothing arrived
+    p99_ms: float | None
+    put_p50_ms: float | None  # the PutRecord round trip itself
     errors: list[str]
 
 
-def percentile(samples: list[float], pct: int) -> float:
+def percentile(samples: list[float], pct: int) -> float | None:
     if not samples:
-        return float("nan")
+        return None
     if len(samples) == 1:
         return samples[0]
     return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]

@@ -121,7 +121,7 @@ class Results:
         ours = [s for s in self.servers if s.startswith("headwater")]
         peers = [s for s in self.servers if not s.startswith("headwater")]
         if not ours or not peers:
-            return ["(needs Headwater and at least one peer measured in the same invocation)"]
+            return ["(needs Headwater and at least one peer measured in the same invocation)", ""]
         lines: list[str] = []
         for mine in ours:
             lines += [f"**{mine}** (x > 1: Headwater better; medians of this invocation)", ""]

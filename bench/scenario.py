@@ -97,7 +97,13 @@ def _latency_phase(port: int, s: Settings, m: dict[str, float], notes: dict[str,
     kinesis = control.client(port)
     [iterator] = control.trim_horizon_iterators(kinesis, LATENCY_STREAM)
     result = put_to_get(HOST, port, LATENCY_STREAM, iterator, s.latency_rate, s.latency_seconds)
-    m["get_p50_ms"], m["get_p99_ms"], m["put_p50_ms"] = result.p50_ms, result.p99_ms, result.put_p50_ms
+    for key, value in (
+        ("get_p50_ms", result.p50_ms),
+        ("get_p99_ms", result.p99_ms),
+        ("put_p50_ms", result.put_p50_ms),
+    ):
+        if value is not None:
+            m[key] = value
     if result.received < result.sent or result.errors:
         notes["get_latency"] = f"received {result.received}/{result.sent}; " + "; ".join(result.errors[:3])
 
@@ -122,6 +128,7 @@ def _push_phase(port: int, s: Settings, push_arn: str, m: dict[str, float], note
     if result.received == 0:
         notes["push"] = "n/a: no record pushed; " + "; ".join(result.errors[:3])
         return
+    assert result.p50_ms is not None and result.p99_ms is not None
     m["push_p50_ms"], m["push_p99_ms"] = result.p50_ms, result.p99_ms
     if result.received < result.sent or result.errors:
         notes["push"] = f"received {result.received}/{result.sent}; " + "; ".join(result.errors[:3])

@@ -43,5 +43,5 @@ class Admin:
                 seconds = float(json.loads(body or b"{}").get("advance", 0))
                 clock.advance(seconds)
             except (ValueError, TypeError, AttributeError) as exc:
-                return _json(400, {"error": f"expected {{\"advance\": seconds}}: {exc}"})
+                return _json(400, {"error": f'expected {{"advance": seconds}}: {exc}'})
         return _json(200, {"now": clock.now(), "offset": clock.offset})

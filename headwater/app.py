@@ -118,7 +118,7 @@ class Headwater:
         lines = [
             f"Headwater {__version__} ready",
             f"  endpoint    {scheme}://{self.config.host}:{self.config.port}",
-            f"  services    kinesis",
+            "  services    kinesis",
             f"  storage     {self.config.durability} ({self.config.data_dir})",
             f"  limits      {'on' if self.config.limits else 'off'}    auth {self.config.auth}",
             f"  account     {self.config.account_id}    region {self.config.region}",

@@ -29,7 +29,9 @@ def _account(value: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="headwater", description="Self-hosted AWS data-collection services.")
+    parser = argparse.ArgumentParser(
+        prog="headwater", description="Self-hosted AWS data-collection services."
+    )
     parser.add_argument("--version", action="version", version=f"headwater {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server")
@@ -39,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--durability", choices=("durable", "fast", "memory"), default=env_default("DURABILITY", "durable")
     )
-    serve.add_argument("--limits", type=_on_off, default=_on_off(env_default("LIMITS", "on")), metavar="on|off")
+    serve.add_argument(
+        "--limits", type=_on_off, default=_on_off(env_default("LIMITS", "on")), metavar="on|off"
+    )
     serve.add_argument("--account-id", type=_account, default=env_default("ACCOUNT_ID", "000000000000"))
     serve.add_argument("--region", default=env_default("REGION", "us-east-1"))
     serve.add_argument("--auth", choices=("open", "strict"), default=env_default("AUTH", "open"))

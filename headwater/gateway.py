@@ -89,7 +89,13 @@ class Gateway:
         await self._aws_request(scope, headers, body, request_id, receive, send)
 
     async def _aws_request(
-        self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str, receive: Receive, send: Send
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        request_id: str,
+        receive: Receive,
+        send: Send,
     ) -> None:
         target = route(headers)
         protocol = target.protocol if target else "json"
@@ -163,7 +169,9 @@ class Gateway:
             validate(op.input_shape, params, namespace=java_namespace(model))
         return await handler(params, ctx), op
 
-    async def _send_error(self, send: Send, error: AwsError, codec: Any, content_type: str, request_id: str) -> None:
+    async def _send_error(
+        self, send: Send, error: AwsError, codec: Any, content_type: str, request_id: str
+    ) -> None:
         headers = _error_headers(request_id, content_type)
         headers.extend((name.lower().encode(), value.encode()) for name, value in error.headers.items())
         if error.query_code:
@@ -172,7 +180,14 @@ class Gateway:
         await _respond(send, error.status, headers, codec.serialize_error(error.code, error.message))
 
     async def _stream(
-        self, send: Send, receive: Receive, op: Any, stream: EventStream, codec: Any, ctx: RequestContext, request_id: str
+        self,
+        send: Send,
+        receive: Receive,
+        op: Any,
+        stream: EventStream,
+        codec: Any,
+        ctx: RequestContext,
+        request_id: str,
     ) -> None:
         payload_type = cbor_codec.CONTENT_TYPE if ctx.protocol == "cbor" else "application/json"
         event_shapes = _event_shapes(op)

@@ -8,6 +8,7 @@ through a timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 
@@ -50,10 +51,8 @@ class TestClock(SystemClock):
     async def sleep_until(self, deadline: float) -> None:
         while (remaining := deadline - self.now()) > 0:
             advanced = self._advanced
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(advanced.wait(), remaining)
-            except TimeoutError:
-                pass
 
 
 Clock = SystemClock

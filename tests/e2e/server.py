@@ -61,7 +61,9 @@ class Server:
 
     def admin(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         data = json.dumps(body).encode() if body is not None else b""
-        request = urllib.request.Request(f"{self.endpoint}/_headwater/{path}", data=data or None, method=method)
+        request = urllib.request.Request(
+            f"{self.endpoint}/_headwater/{path}", data=data or None, method=method
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 

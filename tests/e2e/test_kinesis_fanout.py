@@ -28,7 +28,9 @@ def test_consumer_lifecycle(kinesis) -> None:  # noqa: ANN001
     assert described["StreamARN"] == arn
     assert [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]] == ["app"]
     kinesis.tag_resource(ResourceARN=consumer_arn, Tags={"owner": "me"})
-    assert kinesis.list_tags_for_resource(ResourceARN=consumer_arn)["Tags"] == [{"Key": "owner", "Value": "me"}]
+    assert kinesis.list_tags_for_resource(ResourceARN=consumer_arn)["Tags"] == [
+        {"Key": "owner", "Value": "me"}
+    ]
     with pytest.raises(ClientError) as info:
         kinesis.delete_stream(StreamName="s")
     assert info.value.response["Error"]["Code"] == "ResourceInUseException"
@@ -65,7 +67,9 @@ def test_second_subscription_within_five_seconds_is_refused(kinesis) -> None:  #
     next(iter(first["EventStream"]))
     with pytest.raises(ClientError) as info:
         kinesis.subscribe_to_shard(
-            ConsumerARN=consumer_arn, ShardId="shardId-000000000000", StartingPosition={"Type": "TRIM_HORIZON"}
+            ConsumerARN=consumer_arn,
+            ShardId="shardId-000000000000",
+            StartingPosition={"Type": "TRIM_HORIZON"},
         )
     assert info.value.response["Error"]["Code"] == "ResourceInUseException"
     first["EventStream"].close()
@@ -94,14 +98,20 @@ def test_child_shards_end_a_closed_shard_subscription(kinesis) -> None:  # noqa:
     )
     events = [e["SubscribeToShardEvent"] for e in response["EventStream"]]
     assert [r["Data"] for e in events for r in e["Records"]] == [b"one"]
-    assert {c["ShardId"] for c in events[-1]["ChildShards"]} == {"shardId-000000000001", "shardId-000000000002"}
+    assert {c["ShardId"] for c in events[-1]["ChildShards"]} == {
+        "shardId-000000000001",
+        "shardId-000000000002",
+    }
 
 
 def test_h2c_put_records_and_subscribe(endpoint, kinesis) -> None:  # noqa: ANN001
     _, consumer_arn = register(kinesis)
     with h2c_client() as client:
         body = json.dumps(
-            {"StreamName": "s", "Records": [{"Data": "aDI=", "PartitionKey": "k"}, {"Data": "aDM=", "PartitionKey": "j"}]}
+            {
+                "StreamName": "s",
+                "Records": [{"Data": "aDI=", "PartitionKey": "k"}, {"Data": "aDM=", "PartitionKey": "j"}],
+            }
         ).encode()
         reply = client.post(endpoint, content=body, headers=signed_headers(endpoint, "PutRecords", body))
         assert reply.http_version == "HTTP/2"

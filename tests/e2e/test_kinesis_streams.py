@@ -37,7 +37,9 @@ def test_create_describe_list_delete(kinesis) -> None:  # noqa: ANN001
     code, _ = error_of(kinesis.create_stream, StreamName="s1", ShardCount=1)
     assert code == "ResourceInUseException"
     kinesis.delete_stream(StreamName="s1")
-    kinesis.get_waiter("stream_not_exists").wait(StreamName="s1", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
+    kinesis.get_waiter("stream_not_exists").wait(
+        StreamName="s1", WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
+    )
     code, message = error_of(kinesis.describe_stream_summary, StreamName="s1")
     assert code == "ResourceNotFoundException"
     assert message == "Stream s1 under account 000000000000 not found."
@@ -78,7 +80,9 @@ def test_put_and_get_in_order_with_real_sequence_numbers(kinesis) -> None:  # no
         StartingSequenceNumber=numbers[5],
     )["ShardIterator"]
     assert kinesis.get_records(ShardIterator=after, Limit=1)["Records"][0]["SequenceNumber"] == numbers[6]
-    latest = kinesis.get_shard_iterator(StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="LATEST")
+    latest = kinesis.get_shard_iterator(
+        StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="LATEST"
+    )
     assert kinesis.get_records(ShardIterator=latest["ShardIterator"])["Records"] == []
 
 
@@ -100,11 +104,16 @@ def test_put_records_routes_by_md5_and_explicit_hash_key(kinesis) -> None:  # no
     shards = kinesis.list_shards(StreamName="s")["Shards"]
     entries = [{"Data": f"d{i}".encode(), "PartitionKey": f"key-{i}"} for i in range(100)]
     # a key equal to a shard's EndingHashKey belongs to that shard
-    entries.append({"Data": b"edge", "PartitionKey": "x", "ExplicitHashKey": shards[1]["HashKeyRange"]["EndingHashKey"]})
+    entries.append(
+        {"Data": b"edge", "PartitionKey": "x", "ExplicitHashKey": shards[1]["HashKeyRange"]["EndingHashKey"]}
+    )
     result = kinesis.put_records(StreamName="s", Records=entries)
     assert result["FailedRecordCount"] == 0
     for entry, outcome in zip(entries, result["Records"], strict=True):
-        hashed = int(entry.get("ExplicitHashKey") or int.from_bytes(hashlib.md5(entry["PartitionKey"].encode()).digest()))
+        hashed = int(
+            entry.get("ExplicitHashKey")
+            or int.from_bytes(hashlib.md5(entry["PartitionKey"].encode()).digest())
+        )
         owner = next(
             s for s in shards
             if int(s["HashKeyRange"]["StartingHashKey"]) <= hashed <= int(s["HashKeyRange"]["EndingHashKey"])
@@ -121,8 +130,13 @@ def test_stream_arn_everywhere(kinesis) -> None:  # noqa: ANN001
     kinesis.create_stream(StreamName="arn-s", ShardCount=1)
     arn = kinesis.describe_stream_summary(StreamName="arn-s")["StreamDescriptionSummary"]["StreamARN"]
     put = kinesis.put_record(StreamARN=arn, Data=b"x", PartitionKey="k")
-    iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=put["ShardId"], ShardIteratorType="TRIM_HORIZON")
-    assert kinesis.get_records(ShardIterator=iterator["ShardIterator"], StreamARN=arn)["Records"][0]["Data"] == b"x"
+    iterator = kinesis.get_shard_iterator(
+        StreamARN=arn, ShardId=put["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )
+    assert (
+        kinesis.get_records(ShardIterator=iterator["ShardIterator"], StreamARN=arn)["Records"][0]["Data"]
+        == b"x"
+    )
     assert kinesis.list_shards(StreamARN=arn, StreamName="arn-s")["Shards"]
     kinesis.add_tags_to_stream(StreamARN=arn, Tags={"a": "1"})
     kinesis.tag_resource(ResourceARN=arn, Tags={"b": "2"})
@@ -136,7 +150,10 @@ def test_validation_errors_have_aws_format(kinesis) -> None:  # noqa: ANN001
     code, message = error_of(kinesis.create_stream, StreamName="x" * 129, ShardCount=1)
     assert code == "ValidationException"
     assert message.startswith("1 validation error detected: Value '")
-    assert "at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128" in message
+    assert (
+        "at 'streamName' failed to satisfy constraint: Member must have length less than or equal to 128"
+        in message
+    )
     kinesis.create_stream(StreamName="s", ShardCount=1)
     code, _ = error_of(kinesis.get_records, ShardIterator="not-an-iterator")
     assert code == "InvalidArgumentException"

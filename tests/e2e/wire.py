@@ -15,7 +15,9 @@ from botocore.eventstream import EventStreamBuffer
 CREDENTIALS = Credentials("test", "test")
 
 
-def signed_headers(endpoint: str, operation: str, body: bytes, content_type: str = "application/x-amz-json-1.1") -> dict[str, str]:
+def signed_headers(
+    endpoint: str, operation: str, body: bytes, content_type: str = "application/x-amz-json-1.1"
+) -> dict[str, str]:
     request = AWSRequest(
         method="POST",
         url=endpoint + "/",
@@ -34,7 +36,9 @@ def h2c_client() -> httpx.Client:
 def subscribe_events(
     client: httpx.Client, endpoint: str, consumer_arn: str, shard_id: str, position: dict[str, Any]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    body = json.dumps({"ConsumerARN": consumer_arn, "ShardId": shard_id, "StartingPosition": position}).encode()
+    body = json.dumps(
+        {"ConsumerARN": consumer_arn, "ShardId": shard_id, "StartingPosition": position}
+    ).encode()
     headers = signed_headers(endpoint, "SubscribeToShard", body)
     with client.stream("POST", endpoint, content=body, headers=headers) as response:
         assert response.status_code == 200, response.read()

@@ -152,7 +152,15 @@ def test_offset_at_time_when_the_clock_steps_back(run_engine: RunEngine) -> None
         _, done = log.append("p", [Entry(ts, b"x") for ts in stamps])
         await done
         # The first offset whose own timestamp reaches t.
-        assert [log.offset_at_time("p", t) for t in (100, 150, 200, 300, 301, 400, 401)] == [0, 1, 1, 1, 4, 4, 6]
+        assert [log.offset_at_time("p", t) for t in (100, 150, 200, 300, 301, 400, 401)] == [
+            0,
+            1,
+            1,
+            1,
+            4,
+            4,
+            6,
+        ]
         assert [e.timestamp_ms for e in log.read("p", 0, 10, 100)] == stamps  # stored as given
 
     run_engine(body)

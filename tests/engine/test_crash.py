@@ -62,6 +62,8 @@ def run_and_kill(data_dir: Path, durability: str) -> list[tuple[int, int, str]]:
     lines += child.stdout.read().splitlines()  # acknowledged before the kill, still in the pipe
     child.wait()
     assert child.returncode == -signal.SIGKILL
+    bad = [line for line in lines if line.strip() and len(line.split()) != 3]
+    assert not bad, (bad, lines[-5:])
     acks = [(int(first), int(n), tag) for first, n, tag in (line.split() for line in lines if line.strip())]
     assert len(acks) >= ACKS_BEFORE_KILL
     return acks

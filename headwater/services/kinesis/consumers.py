@@ -40,16 +40,21 @@ def find_consumer(core: KinesisCore, params: dict[str, Any], ctx: RequestContext
         stream = core.find_arn(stream_arn, ctx)
         consumer = stream.consumers.get(rest.rsplit(":", 1)[0])
         if consumer is None or stream.consumer_arn(consumer) != arn:
-            raise AwsError("ResourceNotFoundException", f"Consumer {arn} under account {stream.account} not found.")
+            raise AwsError(
+                "ResourceNotFoundException", f"Consumer {arn} under account {stream.account} not found."
+            )
         return stream, consumer
     stream_arn, name = params.get("StreamARN"), params.get("ConsumerName")
     if not stream_arn or not name:
-        raise errors.invalid_argument("Either ConsumerARN or both StreamARN and ConsumerName must be provided.")
+        raise errors.invalid_argument(
+            "Either ConsumerARN or both StreamARN and ConsumerName must be provided."
+        )
     stream = core.find_arn(stream_arn, ctx)
     consumer = stream.consumers.get(name)
     if consumer is None:
         raise AwsError(
-            "ResourceNotFoundException", f"Consumer {name} under stream {stream.name} under account {stream.account} not found."
+            "ResourceNotFoundException",
+            f"Consumer {name} under stream {stream.name} under account {stream.account} not found.",
         )
     return stream, consumer
 
@@ -63,7 +68,9 @@ async def register(core: KinesisCore, params: dict[str, Any], ctx: RequestContex
             "ResourceInUseException",
             f"Consumer {stream.consumer_arn(stream.consumers[name])} under account {stream.account} already exists.",
         )
-    limit = MAX_CONSUMERS_ADVANTAGE if stream.mode == "ON_DEMAND" and stream.warm_target_mibps else MAX_CONSUMERS
+    limit = (
+        MAX_CONSUMERS_ADVANTAGE if stream.mode == "ON_DEMAND" and stream.warm_target_mibps else MAX_CONSUMERS
+    )
     if len(stream.consumers) >= limit:
         raise errors.limit_exceeded(
             f"Stream {stream.name} under account {stream.account} has reached the limit of {limit} consumers."

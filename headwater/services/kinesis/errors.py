@@ -11,7 +11,8 @@ def stream_not_found(name: str, account: str) -> AwsError:
 
 def shard_not_found(shard_id: str, stream: str, account: str) -> AwsError:
     return AwsError(
-        "ResourceNotFoundException", f"Shard {shard_id} in stream {stream} under account {account} does not exist"
+        "ResourceNotFoundException",
+        f"Shard {shard_id} in stream {stream} under account {account} does not exist",
     )
 
 

@@ -5,8 +5,8 @@ Theory of operation
 A shard iterator is all the state a GetRecords call needs, carried by the client: the stream
 (account, region, name) and shard id, the position (the next log offset to read; never a time, which
 is what made kinesalite return duplicates), the issue time for the 5-minute expiry, and a free-form
-tag (e.g. the kind of iterator or the consumer that minted it). Nothing is stored server-side, so iterators cost no memory and survive restarts as long
-as the caller persists the server key.
+tag (e.g. the kind of iterator or the consumer that minted it). Nothing is stored server-side, so
+iterators cost no memory and survive restarts as long as the caller persists the server key.
 
 Encoding: `version byte | 96-bit random nonce | AES-GCM(plaintext)`, base64 with the standard
 alphabet (what AWS uses). AES-GCM both hides the contents (clients must not parse iterators) and

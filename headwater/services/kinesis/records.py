@@ -47,8 +47,10 @@ def decode_payload(core: KinesisCore, stream: Stream, payload: bytes) -> tuple[s
 # -- writes ----------------------------------------------------------------------------------------
 def _writable(stream: Stream) -> None:
     if stream.status not in ("ACTIVE", "UPDATING"):
-        raise errors.stream_not_found(stream.name, stream.account) if stream.status == "DELETING" else (
-            errors.stream_in_use(stream.name, stream.account, stream.status)
+        raise (
+            errors.stream_not_found(stream.name, stream.account)
+            if stream.status == "DELETING"
+            else (errors.stream_in_use(stream.name, stream.account, stream.status))
         )
 
 
@@ -77,7 +79,9 @@ def _require_keys(params: dict[str, Any]) -> None:
     if paths:
         shown = paths[:10]
         count = len(shown)
-        detail = "; ".join(f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in shown)
+        detail = "; ".join(
+            f"Value null at '{path}' failed to satisfy constraint: Member must not be null" for path in shown
+        )
         raise errors.validation(f"{count} validation error{'s' if count > 1 else ''} detected: {detail}")
 
 
@@ -89,15 +93,22 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     key = params["PartitionKey"].encode()
     _check_size(stream, data, key)
     shard = _route(core, stream, params["PartitionKey"], params.get("ExplicitHashKey"))
-    if core.config.limits and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(len(data) + len(key), core.clock.now()):
+    if core.config.limits and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(
+        len(data) + len(key), core.clock.now()
+    ):
         core.metrics.add(NS, "WriteProvisionedThroughputExceeded", (("StreamName", stream.name),))
         raise errors.throughput_exceeded(shard.shard_id, stream.name, stream.account)
     now_ms = core.clock.now_ms()
-    offset, durable = core.log.append(shard.partition, [Entry(now_ms, encode_payload(core, stream, key, data))])
+    offset, durable = core.log.append(
+        shard.partition, [Entry(now_ms, encode_payload(core, stream, key, data))]
+    )
     await durable
     core.notify(shard.partition)
     _count_incoming(core, stream, shard, 1, len(data))
-    result: dict[str, Any] = {"ShardId": shard.shard_id, "SequenceNumber": shard.sequence_number(offset, now_ms)}
+    result: dict[str, Any] = {
+        "ShardId": shard.shard_id,
+        "SequenceNumber": shard.sequence_number(offset, now_ms),
+    }
     if stream.encryption == "KMS":
         result["EncryptionType"] = "KMS"
     return result
@@ -127,9 +138,13 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     for index, entry in enumerate(entries):
         key = entry["PartitionKey"]
         explicit = entry.get("ExplicitHashKey")
-        shard = router.route(parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key))
+        shard = router.route(
+            parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
+        )
         key_bytes = key.encode()
-        if limits_on and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(len(entry["Data"]) + len(key_bytes), now):
+        if limits_on and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(
+            len(entry["Data"]) + len(key_bytes), now
+        ):
             failed += 1
             results[index] = {
                 "ErrorCode": "ProvisionedThroughputExceededException",
@@ -146,7 +161,10 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     for shard, indexes, batch_entries in batches.values():
         first, durable = core.log.append(shard.partition, batch_entries)
         for position, index in enumerate(indexes):
-            results[index] = {"SequenceNumber": shard.sequence_number(first + position, now_ms), "ShardId": shard.shard_id}
+            results[index] = {
+                "SequenceNumber": shard.sequence_number(first + position, now_ms),
+                "ShardId": shard.shard_id,
+            }
         waits.append(durable)
         _count_incoming(core, stream, shard, len(indexes), sum(len(e.payload) for e in batch_entries))
     if len(waits) == 1:
@@ -181,7 +199,9 @@ def _shard_of(core: KinesisCore, stream: Stream, shard_id: str) -> Shard:
     return shard
 
 
-def offset_of_sequence(shard: Shard, stream: Stream, number: str, field: str = "StartingSequenceNumber") -> int:
+def offset_of_sequence(
+    shard: Shard, stream: Stream, number: str, field: str = "StartingSequenceNumber"
+) -> int:
     try:
         parts = sequence.parse(number)
     except ValueError:
@@ -213,7 +233,9 @@ def start_offset(
         return offset + 1 if kind == "AFTER_SEQUENCE_NUMBER" else max(offset, 0)
     if kind == "AT_TIMESTAMP":
         if timestamp is None:
-            raise errors.invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP.")
+            raise errors.invalid_argument(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP."
+            )
         if timestamp > core.clock.now():
             raise errors.invalid_argument(
                 f"The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
@@ -223,7 +245,9 @@ def start_offset(
     raise errors.invalid_argument(f"Invalid ShardIteratorType: {kind}")
 
 
-async def get_shard_iterator(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def get_shard_iterator(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream = core.find(params, ctx)
     shard = _shard_of(core, stream, params["ShardId"])
     kind = params["ShardIteratorType"]
@@ -264,7 +288,10 @@ def child_shards(stream: Stream, shard: Shard) -> list[dict[str, Any]]:
                 {
                     "ShardId": child.shard_id,
                     "ParentShards": parents,
-                    "HashKeyRange": {"StartingHashKey": str(child.start_hash), "EndingHashKey": str(child.end_hash)},
+                    "HashKeyRange": {
+                        "StartingHashKey": str(child.start_hash),
+                        "EndingHashKey": str(child.end_hash),
+                    },
                 }
             )
     return children
@@ -282,7 +309,9 @@ def read_records(
     return entries, next_offset
 
 
-def render_records(core: KinesisCore, stream: Stream, shard: Shard, entries: Sequence[StoredEntry]) -> list[dict[str, Any]]:
+def render_records(
+    core: KinesisCore, stream: Stream, shard: Shard, entries: Sequence[StoredEntry]
+) -> list[dict[str, Any]]:
     records = []
     for entry in entries:
         key, data, encrypted = decode_payload(core, stream, entry.payload)

@@ -42,7 +42,9 @@ def _check_retention(hours: int) -> None:
         )
 
 
-async def increase_retention(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def increase_retention(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream = core.find(params, ctx)
     hours = params["RetentionPeriodHours"]
     _check_retention(hours)
@@ -57,7 +59,9 @@ async def increase_retention(core: KinesisCore, params: dict[str, Any], ctx: Req
     return {}
 
 
-async def decrease_retention(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def decrease_retention(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream = core.find(params, ctx)
     hours = params["RetentionPeriodHours"]
     _check_retention(hours)
@@ -132,11 +136,15 @@ async def enable_monitoring(core: KinesisCore, params: dict[str, Any], ctx: Requ
     return await _monitoring(core, params, ctx, enable=True)
 
 
-async def disable_monitoring(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def disable_monitoring(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     return await _monitoring(core, params, ctx, enable=False)
 
 
-async def _monitoring(core: KinesisCore, params: dict[str, Any], ctx: RequestContext, enable: bool) -> dict[str, Any]:
+async def _monitoring(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext, enable: bool
+) -> dict[str, Any]:
     stream = core.find(params, ctx)
     _require_active(stream)
     current = list(stream.monitoring)
@@ -162,7 +170,9 @@ def _add_tags(target: dict[str, str], tags: dict[str, str], what: str) -> None:
     target.update(tags)
 
 
-async def add_tags_to_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def add_tags_to_stream(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("AddTagsToStream", ctx.account)
     stream = core.find(params, ctx)
     _add_tags(stream.tags, params["Tags"], f"stream {stream.name} under account {stream.account}")
@@ -170,7 +180,9 @@ async def add_tags_to_stream(core: KinesisCore, params: dict[str, Any], ctx: Req
     return {}
 
 
-async def remove_tags_from_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def remove_tags_from_stream(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("RemoveTagsFromStream", ctx.account)
     stream = core.find(params, ctx)
     for key in params["TagKeys"]:
@@ -179,7 +191,9 @@ async def remove_tags_from_stream(core: KinesisCore, params: dict[str, Any], ctx
     return {}
 
 
-async def list_tags_for_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def list_tags_for_stream(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("ListTagsForStream", ctx.account)
     stream = core.find(params, ctx)
     keys = sorted(stream.tags)
@@ -202,7 +216,9 @@ def resource(core: KinesisCore, arn: str, ctx: RequestContext) -> tuple[Stream, 
     name = consumer_part.rsplit(":", 1)[0]
     consumer = stream.consumers.get(name)
     if consumer is None or stream.consumer_arn(consumer) != arn:
-        raise AwsError("ResourceNotFoundException", f"Consumer {arn} under account {stream.account} not found.")
+        raise AwsError(
+            "ResourceNotFoundException", f"Consumer {arn} under account {stream.account} not found."
+        )
     return stream, consumer
 
 
@@ -222,7 +238,9 @@ async def untag_resource(core: KinesisCore, params: dict[str, Any], ctx: Request
     return {}
 
 
-async def list_tags_for_resource(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def list_tags_for_resource(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream, consumer = resource(core, params["ResourceARN"], ctx)
     tags = consumer.tags if consumer else stream.tags
     return {"Tags": [{"Key": k, "Value": tags[k]} for k in sorted(tags)]}
@@ -248,7 +266,9 @@ def _validate_policy(text: str) -> None:
             raise errors.invalid_argument("Each policy statement must have a Principal.")
 
 
-async def put_resource_policy(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def put_resource_policy(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream, consumer = resource(core, params["ResourceARN"], ctx)
     _validate_policy(params["Policy"])
     if consumer:
@@ -259,24 +279,32 @@ async def put_resource_policy(core: KinesisCore, params: dict[str, Any], ctx: Re
     return {}
 
 
-async def get_resource_policy(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def get_resource_policy(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream, consumer = resource(core, params["ResourceARN"], ctx)
     policy = consumer.policy if consumer else stream.policy
     return {"Policy": policy or "{}"}
 
 
-async def delete_resource_policy(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def delete_resource_policy(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream, consumer = resource(core, params["ResourceARN"], ctx)
     holder: Stream | Consumer = consumer or stream
     if holder.policy is None:
-        raise AwsError("ResourceNotFoundException", f"No resource policy found for resource ARN {params['ResourceARN']}.")
+        raise AwsError(
+            "ResourceNotFoundException", f"No resource policy found for resource ARN {params['ResourceARN']}."
+        )
     holder.policy = None
     await core.save(stream)
     return {}
 
 
 # -- capacity --------------------------------------------------------------------------------------
-async def update_stream_mode(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def update_stream_mode(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     stream = core.find_arn(params["StreamARN"], ctx)
     _require_active(stream)
     mode = params["StreamModeDetails"]["StreamMode"]
@@ -284,7 +312,9 @@ async def update_stream_mode(core: KinesisCore, params: dict[str, Any], ctx: Req
     if warm is not None and mode != "ON_DEMAND":
         raise errors.validation("WarmThroughputMiBps can only be specified for ON_DEMAND streams.")
     if mode == stream.mode and warm is None:
-        raise errors.validation(f"Stream {stream.name} under account {stream.account} is already in {mode} mode.")
+        raise errors.validation(
+            f"Stream {stream.name} under account {stream.account} is already in {mode} mode."
+        )
     stream.mode = mode
     if warm is not None:
         stream.warm_target_mibps = warm
@@ -292,7 +322,9 @@ async def update_stream_mode(core: KinesisCore, params: dict[str, Any], ctx: Req
     return {}
 
 
-async def update_max_record_size(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def update_max_record_size(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("UpdateMaxRecordSize", ctx.account)
     stream = core.find(params, ctx)
     _require_active(stream)
@@ -306,7 +338,9 @@ def _commitment(core: KinesisCore, ctx: RequestContext) -> dict[str, Any]:
     return json.loads(raw) if raw else {"Status": "DISABLED"}
 
 
-async def update_warm_throughput(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def update_warm_throughput(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("UpdateStreamWarmThroughput", ctx.account)
     stream = core.find(params, ctx)
     if stream.mode != "ON_DEMAND":
@@ -329,19 +363,27 @@ async def update_warm_throughput(core: KinesisCore, params: dict[str, Any], ctx:
     }
 
 
-async def describe_account_settings(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def describe_account_settings(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("DescribeAccountSettings", ctx.account)
     return {"MinimumThroughputBillingCommitment": _commitment(core, ctx)}
 
 
-async def update_account_settings(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def update_account_settings(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("UpdateAccountSettings", ctx.account)
     wanted = params["MinimumThroughputBillingCommitment"]["Status"]
     commitment = _commitment(core, ctx)
     now = core.clock.now()
     if wanted == "ENABLED":
         if commitment["Status"] != "ENABLED":
-            commitment = {"Status": "ENABLED", "StartedAt": now, "EarliestAllowedEndAt": now + COMMITMENT_MIN_S}
+            commitment = {
+                "Status": "ENABLED",
+                "StartedAt": now,
+                "EarliestAllowedEndAt": now + COMMITMENT_MIN_S,
+            }
     elif commitment["Status"] != "DISABLED":
         earliest = commitment.get("EarliestAllowedEndAt", now)
         if now < earliest:

@@ -35,7 +35,9 @@ def _visible(core: KinesisCore, stream: Stream, shard_filter: dict[str, Any] | N
     if kind == "AFTER_SHARD_ID":
         after = shard_filter.get("ShardId")
         if not after:
-            raise errors.invalid_argument("Must specify ShardId in ShardFilter when using type AFTER_SHARD_ID.")
+            raise errors.invalid_argument(
+                "Must specify ShardId in ShardFilter when using type AFTER_SHARD_ID."
+            )
         return [s for s in shards if s.shard_id > after]
     if kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
         timestamp = shard_filter.get("Timestamp")
@@ -60,7 +62,15 @@ def _visible(core: KinesisCore, stream: Stream, shard_filter: dict[str, Any] | N
 
 def _list_token(stream: Stream, after: str, shard_filter: dict[str, Any] | None, now_ms: int) -> str:
     raw = json.dumps(
-        {"a": stream.account, "r": stream.region, "s": stream.name, "c": stream.created, "x": after, "f": shard_filter, "t": now_ms}
+        {
+            "a": stream.account,
+            "r": stream.region,
+            "s": stream.name,
+            "c": stream.created,
+            "x": after,
+            "f": shard_filter,
+            "t": now_ms,
+        }
     )
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
@@ -117,7 +127,9 @@ def _close(core: KinesisCore, shard: Shard, at_ms: int) -> None:
     shard.end_offset = core.log.next_offset(shard.partition)
 
 
-async def _open(core: KinesisCore, stream: Stream, start: int, end: int, at_ms: int, **lineage: str | None) -> Shard:
+async def _open(
+    core: KinesisCore, stream: Stream, start: int, end: int, at_ms: int, **lineage: str | None
+) -> Shard:
     shard = new_shard(core, stream, start, end, at_ms, **lineage)
     await core.log.create_partition(shard.partition)
     stream.shards.append(shard)
@@ -232,13 +244,17 @@ async def reshape(core: KinesisCore, stream: Stream, target: int) -> None:
                 pieces.append(left)
         pieces.append(current)
     for start, end in ranges:
-        group = sorted((p for p in pieces if start <= p.start_hash and p.end_hash <= end), key=lambda p: p.start_hash)
+        group = sorted(
+            (p for p in pieces if start <= p.start_hash and p.end_hash <= end), key=lambda p: p.start_hash
+        )
         merged = group[0]
         for piece in group[1:]:
             merged = await _merge(core, stream, merged, piece)
 
 
-async def update_shard_count(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def update_shard_count(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("UpdateShardCount", ctx.account)
     stream = core.find(params, ctx)
     _updatable(stream, "UpdateShardCount")

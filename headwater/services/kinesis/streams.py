@@ -19,7 +19,12 @@ MAX_TAGS = 50
 
 
 def new_shard(
-    core: KinesisCore, stream: Stream, start: int, end: int, created_ms: int | None = None, **lineage: str | None
+    core: KinesisCore,
+    stream: Stream,
+    start: int,
+    end: int,
+    created_ms: int | None = None,
+    **lineage: str | None,
 ) -> Shard:
     index = stream.next_shard_index
     stream.next_shard_index += 1
@@ -30,9 +35,7 @@ def new_shard(
 
 
 def open_shard_total(core: KinesisCore, account: str, region: str) -> int:
-    return sum(
-        len(s.open_shards) for (a, r, _), s in core.streams.items() if a == account and r == region
-    )
+    return sum(len(s.open_shards) for (a, r, _), s in core.streams.items() if a == account and r == region)
 
 
 async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -46,7 +49,9 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         if count is not None:
             raise errors.validation("ShardCount must not be specified for ON_DEMAND stream mode.")
         on_demand = sum(
-            1 for (a, r, _), s in core.streams.items() if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
+            1
+            for (a, r, _), s in core.streams.items()
+            if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
         )
         if on_demand >= ON_DEMAND_STREAM_LIMIT:
             raise errors.limit_exceeded(
@@ -56,7 +61,9 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         count = ON_DEMAND_SHARDS
     tags = params.get("Tags", {})
     if len(tags) > MAX_TAGS:
-        raise errors.invalid_argument(f"Failed to create stream {name}: a stream can have at most {MAX_TAGS} tags.")
+        raise errors.invalid_argument(
+            f"Failed to create stream {name}: a stream can have at most {MAX_TAGS} tags."
+        )
     key = (ctx.account, ctx.region, name)
     if key in core.streams:
         raise errors.AwsError(
@@ -155,7 +162,9 @@ async def describe_stream(core: KinesisCore, params: dict[str, Any], ctx: Reques
     return {"StreamDescription": description}
 
 
-async def describe_stream_summary(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def describe_stream_summary(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
     core.control_rate("DescribeStreamSummary", ctx.account)
     stream = core.find(params, ctx)
     summary = _common(stream)
@@ -163,7 +172,10 @@ async def describe_stream_summary(core: KinesisCore, params: dict[str, Any], ctx
     summary["ConsumerCount"] = len(stream.consumers)
     summary["MaxRecordSizeInKiB"] = stream.max_record_kib
     if stream.mode == "ON_DEMAND" and stream.warm_target_mibps is not None:
-        summary["WarmThroughput"] = {"TargetMiBps": stream.warm_target_mibps, "CurrentMiBps": stream.warm_target_mibps}
+        summary["WarmThroughput"] = {
+            "TargetMiBps": stream.warm_target_mibps,
+            "CurrentMiBps": stream.warm_target_mibps,
+        }
     # Never a StreamId: a well-formed one makes SDKs bypass the custom endpoint and call AWS.
     return {"StreamDescriptionSummary": summary}
 
@@ -189,10 +201,14 @@ async def list_streams(core: KinesisCore, params: dict[str, Any], ctx: RequestCo
     token = params.get("NextToken")
     if token is not None:
         if start is not None:
-            raise errors.invalid_argument("NextToken and ExclusiveStartStreamName cannot be provided together.")
+            raise errors.invalid_argument(
+                "NextToken and ExclusiveStartStreamName cannot be provided together."
+            )
         start = _untoken(token).get("after")
     names = sorted(
-        stream for (account, region, stream) in core.streams if account == ctx.account and region == ctx.region
+        stream
+        for (account, region, stream) in core.streams
+        if account == ctx.account and region == ctx.region
     )
     if start is not None:
         names = [n for n in names if n > start]
@@ -219,7 +235,9 @@ async def list_streams(core: KinesisCore, params: dict[str, Any], ctx: RequestCo
 async def describe_limits(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     core.control_rate("DescribeLimits", ctx.account)
     on_demand = sum(
-        1 for (a, r, _), s in core.streams.items() if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
+        1
+        for (a, r, _), s in core.streams.items()
+        if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
     )
     return {
         "ShardLimit": SHARD_LIMIT,

@@ -56,7 +56,9 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
         raise errors.shard_not_found(params["ShardId"], stream.name, stream.account)
     position = params["StartingPosition"]
     kind = position["Type"]
-    number = position.get("SequenceNumber") if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") else None
+    number = (
+        position.get("SequenceNumber") if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") else None
+    )
     offset = start_offset(core, stream, shard, kind, number, position.get("Timestamp"))
     key = (params["ConsumerARN"], shard.shard_id)
     now = core.clock.now()
@@ -76,7 +78,12 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
 
 
 async def _events(
-    core: KinesisCore, stream: Stream, shard: Shard, offset: int, subscription: Subscription, key: tuple[str, str]
+    core: KinesisCore,
+    stream: Stream,
+    shard: Shard,
+    offset: int,
+    subscription: Subscription,
+    key: tuple[str, str],
 ) -> AsyncIterator[tuple[str, Mapping[str, Any]]]:
     clock = core.clock
     deadline = subscription.started + LIFETIME_S
@@ -85,9 +92,10 @@ async def _events(
     try:
         last_event = float("-inf")
         while not subscription.ended.is_set() and clock.now() < deadline:
-            if core.streams.get((stream.account, stream.region, stream.name)) is not stream or stream.shard(
-                shard.shard_id
-            ) is None:
+            if (
+                core.streams.get((stream.account, stream.region, stream.name)) is not stream
+                or stream.shard(shard.shard_id) is None
+            ):
                 raise errors.stream_not_found(stream.name, stream.account)
             wake = core.wakeup(shard.partition)  # taken before reading, so no commit slips between
             entries, offset = read_records(core, stream, shard, offset, EVENT_MAX_RECORDS)

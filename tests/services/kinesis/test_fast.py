@@ -24,7 +24,11 @@ from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
 
 CTX = RequestContext(account="000000000000", region="us-east-1", request_id="r")
-HANDLERS = {"PutRecord": records.put_record, "PutRecords": records.put_records, "GetRecords": records.get_records}
+HANDLERS = {
+    "PutRecord": records.put_record,
+    "PutRecords": records.put_records,
+    "GetRecords": records.get_records,
+}
 
 
 def b64(data: bytes) -> str:
@@ -62,7 +66,9 @@ def comparable(result: Any) -> Any:
     if isinstance(result, dict) and "Records" in result:
         return {
             "FailedRecordCount": result.get("FailedRecordCount"),
-            "Records": [(r.get("ShardId"), r.get("ErrorCode"), "SequenceNumber" in r) for r in result["Records"]],
+            "Records": [
+                (r.get("ShardId"), r.get("ErrorCode"), "SequenceNumber" in r) for r in result["Records"]
+            ],
         }
     if isinstance(result, dict):
         return {k: v for k, v in result.items() if k != "SequenceNumber"}
@@ -79,7 +85,13 @@ PUTS = [
     ("PutRecord", {"StreamName": "nope", "Data": b64(b"x"), "PartitionKey": "k"}),
     ("PutRecord", {"StreamName": "s", "Data": b64(b"x"), "PartitionKey": "k", "ExplicitHashKey": "-1"}),
     ("PutRecord", {"StreamName": "s", "Data": b64(b"x" * (1024 * 1024 + 1)), "PartitionKey": "k"}),
-    ("PutRecords", {"StreamName": "s", "Records": [{"Data": b64(b"%d" % i), "PartitionKey": f"k{i}"} for i in range(50)]}),
+    (
+        "PutRecords",
+        {
+            "StreamName": "s",
+            "Records": [{"Data": b64(b"%d" % i), "PartitionKey": f"k{i}"} for i in range(50)],
+        },
+    ),
     ("PutRecords", {"StreamName": "s", "Records": []}),
     ("PutRecords", {"StreamName": "s", "Records": [{"Data": b64(b"a"), "PartitionKey": "k" * 257}]}),
     ("PutRecords", {"StreamName": "s", "Records": [{"Data": "@@", "PartitionKey": "k"}]}),
@@ -118,7 +130,14 @@ def test_get_records_agree() -> None:
                 right.pop("NextShardIterator")
                 assert left == right
                 assert left["Records"]
-        for body in (b'{"ShardIterator": 5}', b'{"ShardIterator": "bad"}', b"{", b'{"ShardIterator": "x", "Limit": 0}'):
-            assert await outcome(generic, core, "GetRecords", body) == await outcome(fast, core, "GetRecords", body)
+        for body in (
+            b'{"ShardIterator": 5}',
+            b'{"ShardIterator": "bad"}',
+            b"{",
+            b'{"ShardIterator": "x", "Limit": 0}',
+        ):
+            assert await outcome(generic, core, "GetRecords", body) == await outcome(
+                fast, core, "GetRecords", body
+            )
 
     asyncio.run(run())
