@@ -9,7 +9,9 @@ Peak RSS covers the whole run. A phase that fails is noted and the next one stil
 from __future__ import annotations
 
 import shutil
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,10 +136,14 @@ def _push_phase(port: int, s: Settings, push_arn: str, m: dict[str, float], note
         notes["push"] = f"received {result.received}/{result.sent}; " + "; ".join(result.errors[:3])
 
 
-def run_server(server: Server, run: int, s: Settings, workdir: Path, log: object = print) -> Outcome:
+def run_server(
+    server: Server, run: int, s: Settings, workdir: Path, log: Callable[[str], None] = print
+) -> Outcome:
     outcome = Outcome(server.name, run)
+    t0 = time.perf_counter()
     running = Running(server, workdir)
     reason = running.wait_ready(s.ready_timeout, control.probe)
+    log(f"  [{server.name} run {run}] ready: {time.perf_counter() - t0:.1f} s")
     if reason:
         running.stop()
         outcome.skipped = reason
@@ -160,12 +166,13 @@ def run_server(server: Server, run: int, s: Settings, workdir: Path, log: object
         ("push", lambda: _push_phase(running.port, s, push_arn, m, notes)),
     ]
     for name, phase in phases:
-        log(f"  [{server.name} run {run}] {name}...")  # type: ignore[operator]
+        t0 = time.perf_counter()
         try:
             phase()
         except Exception as exc:  # noqa: BLE001 - note it, keep going
             notes[name] = f"error: {exc!r}"
             traceback.print_exc()
+        log(f"  [{server.name} run {run}] {name}: {time.perf_counter() - t0:.1f} s")
         if running.proc.poll() is not None:
             notes["crash"] = f"server exited ({running.proc.returncode}) during {name}: {running.log_tail(3)}"
             break

@@ -278,3 +278,16 @@ def test_reset_drops_everything(run_engine: RunEngine) -> None:
         assert engine.log.next_offset("p") == 1
 
     run_engine(body)
+
+
+def test_reset_with_appends_in_flight(run_engine: RunEngine) -> None:
+    async def body(engine: Engine) -> None:
+        await engine.log.create_partition("p")
+        _, done = engine.log.append("p", entries(3))
+        await engine.reset()
+        await done  # completes (it was queued first), and leaves nothing behind
+        assert engine.log.partitions() == []
+        await engine.log.create_partition("p")
+        assert engine.log.next_offset("p") == 0 and engine.log.read("p", 0, 10, 1 << 20) == []
+
+    run_engine(body)

@@ -136,6 +136,24 @@ def test_restart_recovers_state(tmp_path: Path) -> None:
     asyncio.run(reopen())
 
 
+def test_close_commits_what_is_pending(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = EmbeddedEngine(tmp_path / "data", "durable")
+        await engine.start()
+        await engine.log.create_partition("p")
+        _, done = engine.log.append("p", [Entry(1, b"last words")])
+        put = engine.meta.put("ns", "k", b"v")
+        await engine.close()
+        assert done.done() and put.done()  # type: ignore[attr-defined]
+        engine = EmbeddedEngine(tmp_path / "data", "durable")
+        await engine.start()
+        assert [e.payload for e in engine.log.read("p", 0, 10, 100)] == [b"last words"]
+        assert engine.meta.get("ns", "k") == b"v"
+        await engine.close()
+
+    asyncio.run(main())
+
+
 def test_offsets_survive_a_full_trim_across_restart(tmp_path: Path) -> None:
     async def main() -> None:
         engine = EmbeddedEngine(tmp_path / "data", "fast")

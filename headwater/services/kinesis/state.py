@@ -51,7 +51,8 @@ class Shard:
     def ending_sequence_number(self) -> str | None:
         if self.closed_ms is None or self.end_offset is None:
             return None
-        return sequence.make(self.created_s, self.index, self.end_offset, self.closed_ms // 1000)
+        # AWS closes a shard with the maximum counter: above every record it ever held.
+        return sequence.ending(self.created_s, self.index, self.closed_ms // 1000)
 
     def describe(self) -> dict[str, Any]:
         shard: dict[str, Any] = {
