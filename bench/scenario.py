@@ -176,7 +176,9 @@ def run_server(
         if running.proc.poll() is not None:
             notes["crash"] = f"server exited ({running.proc.returncode}) during {name}: {running.log_tail(3)}"
             break
+    t0 = time.perf_counter()
     m["rss_mb"] = running.stop()
+    log(f"  [{server.name} run {run}] stop: {time.perf_counter() - t0:.1f} s")
     if not s.keep_data:
         shutil.rmtree(running.data, ignore_errors=True)
     return outcome
