@@ -201,9 +201,7 @@ class Gateway:
                 ],
             }
         )
-        initial = codec.serialize_shape(_initial_shape(op), stream.initial) if stream.initial else b"{}"
-        if ctx.protocol == "cbor" and not stream.initial:
-            initial = codec.serialize_shape(_initial_shape(op), {})
+        initial = codec.serialize_response(op, stream.initial)
         frames = stream.events
 
         async def pump() -> None:
@@ -254,10 +252,6 @@ class Gateway:
 def _event_shapes(op: Any) -> dict[str, Any]:
     stream_shape = op.get_event_stream_output()
     return dict(stream_shape.members) if stream_shape is not None else {}
-
-
-def _initial_shape(op: Any) -> Any:
-    return op.output_shape
 
 
 def _unroutable(scope: Scope, headers: dict[str, str]) -> AwsError:

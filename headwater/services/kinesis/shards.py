@@ -174,7 +174,7 @@ def _open_shard(stream: Stream, shard_id: str) -> Shard:
     return shard
 
 
-async def _finish_update(core: KinesisCore, stream: Stream) -> None:
+async def finish_update(core: KinesisCore, stream: Stream) -> None:
     stream.status = "UPDATING"
     await core.save(stream)
     if core.config.transition_delay <= 0:
@@ -211,7 +211,7 @@ async def split_shard(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         )
     _check_shard_limit(core, stream, 1)
     await _split(core, stream, shard, at)
-    await _finish_update(core, stream)
+    await finish_update(core, stream)
     return {}
 
 
@@ -227,7 +227,7 @@ async def merge_shards(core: KinesisCore, params: dict[str, Any], ctx: RequestCo
             f"{stream.account} are not an adjacent pair of shards eligible for merging"
         )
     await _merge(core, stream, shard, adjacent)
-    await _finish_update(core, stream)
+    await finish_update(core, stream)
     return {}
 
 
@@ -281,7 +281,7 @@ async def update_shard_count(
     stream.scalings.append(now)
     if target != current:
         await reshape(core, stream, target)
-    await _finish_update(core, stream)
+    await finish_update(core, stream)
     return {
         "StreamName": stream.name,
         "CurrentShardCount": current,

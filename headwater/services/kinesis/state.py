@@ -101,6 +101,8 @@ class Stream:
     scalings: list[float] = field(default_factory=list)
     encryption_key_changes: list[float] = field(default_factory=list)
     consumers: dict[str, Consumer] = field(default_factory=dict)
+    # when on-demand capacity last grew (epoch seconds), for the scaling cooldown
+    autoscaled_at: float = 0.0
 
     @property
     def arn(self) -> str:

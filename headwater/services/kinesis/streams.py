@@ -58,7 +58,8 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
                 f"This request would exceed the on-demand stream limit of {ON_DEMAND_STREAM_LIMIT} "
                 f"for account {ctx.account} in {ctx.region}."
             )
-        count = ON_DEMAND_SHARDS
+        # a shard is 1 MiB/s: warm throughput asks for that much capacity from the start
+        count = max(ON_DEMAND_SHARDS, min(params.get("WarmThroughputMiBps") or 0, 10_240))
     tags = params.get("Tags", {})
     if len(tags) > MAX_TAGS:
         raise errors.invalid_argument(
@@ -174,7 +175,7 @@ async def describe_stream_summary(
     if stream.mode == "ON_DEMAND" and stream.warm_target_mibps is not None:
         summary["WarmThroughput"] = {
             "TargetMiBps": stream.warm_target_mibps,
-            "CurrentMiBps": stream.warm_target_mibps,
+            "CurrentMiBps": len(stream.open_shards),  # a shard is 1 MiB/s of write capacity
         }
     # Never a StreamId: a well-formed one makes SDKs bypass the custom endpoint and call AWS.
     return {"StreamDescriptionSummary": summary}
