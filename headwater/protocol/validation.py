@@ -125,7 +125,8 @@ def _show(value: Any, shape: Shape, namespace: str) -> str:
 
 def _length(value: Any) -> int:
     if type(value) is str and not value.isascii():
-        return len(value.encode("utf-16-le")) // 2  # Java counts UTF-16 code units
+        # Java counts UTF-16 code units; a lone surrogate (valid in JSON) is one unit too
+        return len(value.encode("utf-16-le", "surrogatepass")) // 2
     return len(value)
 
 

@@ -24,6 +24,7 @@ from headwater.services.kinesis.service import KinesisCore
 
 FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
 
+STREAM_MEMBERS = ("StreamName", "StreamARN", "StreamId")
 NAMESPACE = java_namespace(service_model("kinesis"))
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -41,15 +42,28 @@ def _decode_blob(value: Any) -> bytes:
     return b64decode(value, validate=True)
 
 
+def _strings(params: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        value = params.get(name)
+        if value is not None and type(value) is not str:
+            raise TypeError(name)
+
+
 def _parse_put_records(body: bytes) -> dict[str, Any]:
     try:
         params = json.loads(body)
+        if type(params) is not dict:
+            raise TypeError
+        _strings(params, STREAM_MEMBERS)
         entries = params["Records"]
-        if type(params) is not dict or type(entries) is not list:
+        if type(entries) is not list:
             raise TypeError
         for entry in entries:
+            if type(entry) is not dict:
+                raise TypeError
+            _strings(entry, ("PartitionKey", "ExplicitHashKey"))
             entry["Data"] = _decode_blob(entry["Data"])
-    except (ValueError, TypeError, KeyError, binascii.Error):
+    except (ValueError, TypeError, KeyError, RecursionError, binascii.Error):
         return _generic("PutRecords", body)
     validate(_shape("PutRecords"), params, namespace=NAMESPACE)
     return params
@@ -60,8 +74,9 @@ def _parse_put_record(body: bytes) -> dict[str, Any]:
         params = json.loads(body)
         if type(params) is not dict:
             raise TypeError
+        _strings(params, (*STREAM_MEMBERS, "PartitionKey", "ExplicitHashKey", "SequenceNumberForOrdering"))
         params["Data"] = _decode_blob(params["Data"])
-    except (ValueError, TypeError, KeyError, binascii.Error):
+    except (ValueError, TypeError, KeyError, RecursionError, binascii.Error):
         return _generic("PutRecord", body)
     validate(_shape("PutRecord"), params, namespace=NAMESPACE)
     return params
@@ -72,10 +87,11 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
         params = json.loads(body)
         if type(params) is not dict:
             raise TypeError
-    except (ValueError, TypeError):
-        return _generic("GetRecords", body)
-    limit = params.get("Limit")
-    if type(params.get("ShardIterator")) is not str or (limit is not None and type(limit) is not int):
+        _strings(params, ("ShardIterator", "StreamARN", "StreamId"))
+        limit = params.get("Limit")
+        if type(params.get("ShardIterator")) is not str or (limit is not None and type(limit) is not int):
+            raise TypeError
+    except (ValueError, TypeError, RecursionError):
         return _generic("GetRecords", body)
     validate(_shape("GetRecords"), params, namespace=NAMESPACE)
     return params

@@ -89,8 +89,11 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         max_record_kib=params.get("MaxRecordSizeInKiB", 1024),
         warm_target_mibps=params.get("WarmThroughputMiBps"),
     )
+    born_ms = int(
+        stream.created * 1000
+    )  # one birth time for all initial shards: ListShards filters rely on it
     for start, end in even_ranges(count):
-        shard = new_shard(core, stream, start, end)
+        shard = new_shard(core, stream, start, end, born_ms)
         await core.log.create_partition(shard.partition)
         stream.shards.append(shard)
     core.streams[key] = stream
