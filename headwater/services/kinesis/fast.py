@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import binascii
 import json
-from base64 import b64decode, b64encode
+from base64 import b64decode
+from binascii import b2a_base64
 from collections.abc import Awaitable, Callable
+from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
 from typing import Any
 
 from headwater.protocol import json_codec
@@ -101,10 +103,26 @@ def _shape(operation: str) -> Any:
     return operation_model("kinesis", operation).input_shape
 
 
-def _render_records(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    for item in items:
-        item["Data"] = b64encode(item["Data"]).decode()
-    return items
+_RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'
+_KMS = b',"EncryptionType":"KMS"'
+
+
+def _encode_get_records(result: dict[str, Any]) -> bytes:
+    """GetRecords' output with records formatted straight into bytes: json.dumps over 10 MiB of
+    base64 strings was most of the cost of a drain."""
+    items = [
+        _RECORD
+        % (
+            item["SequenceNumber"].encode(),
+            repr(item["ApproximateArrivalTimestamp"]).encode(),
+            b2a_base64(item["Data"], newline=False),
+            _quote(item["PartitionKey"]).encode(),
+            _KMS if "EncryptionType" in item else b"",
+        )
+        for item in result.pop("Records")
+    ]
+    rest = _dumps(result).encode()
+    return b"".join((b'{"Records":[', b",".join(items), b"]", b"," + rest[1:] if len(rest) > 2 else b"}"))
 
 
 def kinesis_fast_paths(core: KinesisCore) -> dict[tuple[str, str], FastPath]:
@@ -117,9 +135,7 @@ def kinesis_fast_paths(core: KinesisCore) -> dict[tuple[str, str], FastPath]:
         return _dumps(result).encode()
 
     async def get_records(body: bytes, ctx: RequestContext) -> bytes:
-        result = await records.get_records(core, _parse_get_records(body), ctx)
-        _render_records(result["Records"])
-        return _dumps(result).encode()
+        return _encode_get_records(await records.get_records(core, _parse_get_records(body), ctx))
 
     return {
         ("kinesis", "PutRecords"): put_records,
