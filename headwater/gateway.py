@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import os
 import uuid
@@ -81,6 +82,13 @@ class Gateway:
         except AwsError as error:
             await _respond(send, error.status, _error_headers(request_id, "application/json"), b"")
             return
+        except _ClientGone:
+            # Never act on a truncated body: it may still parse (a CreateStream cut short). A client
+            # that only half-closed can still read why.
+            with contextlib.suppress(Exception):
+                payload = json_codec.serialize_error("SerializationException", "")
+                await _respond(send, 400, _error_headers(request_id, json_codec.CONTENT_TYPE), payload)
+            return
         path: str = scope["path"]
         if path.startswith("/_headwater/"):
             status, content_type, payload = await self.admin.handle(scope["method"], path, body)
@@ -98,7 +106,8 @@ class Gateway:
         send: Send,
     ) -> None:
         target = route(headers)
-        protocol = target.protocol if target else "json"
+        cbor = headers.get("content-type", "").startswith(cbor_codec.CONTENT_TYPE)
+        protocol = target.protocol if target else "cbor" if cbor else "json"
         codec = CODECS[protocol]
         content_type = cbor_codec.CONTENT_TYPE if protocol == "cbor" else "application/x-amz-json-1.1"
         try:
@@ -255,11 +264,20 @@ def _event_shapes(op: Any) -> dict[str, Any]:
 
 
 def _unroutable(scope: Scope, headers: dict[str, str]) -> AwsError:
+    """AWS's answer to a request with no usable X-Amz-Target (kinesalite's recorded responses):
+    with an AWS JSON/CBOR content type the JSON front end answers; otherwise the generic one does."""
     if scope["method"] == "GET" and scope["path"] == "/":
         return AwsError("UnknownOperationException", "", 400)
-    if "x-amz-target" not in headers and "authorization" not in headers:
+    if headers.get("content-type", "").startswith(_AWS_CONTENT_TYPES):
+        return AwsError("UnknownOperationException", "")
+    if "authorization" not in headers:
         return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-    return AwsError("UnknownOperationException", "")
+    return AwsError(
+        "AccessDeniedException", "Unable to determine service/operation name to be authorized", 403
+    )
+
+
+_AWS_CONTENT_TYPES = ("application/x-amz-json-", cbor_codec.CONTENT_TYPE, "application/json")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -271,6 +289,10 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+class _ClientGone(Exception):
+    """The client disconnected before its request body was complete."""
+
+
 async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
@@ -280,7 +302,7 @@ async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _ClientGone
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY:
@@ -295,7 +317,7 @@ def _ok_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]
     return [
         (b"content-type", content_type.encode()),
         (b"x-amzn-requestid", request_id.encode()),
-        (b"x-amz-id-2", base64.b64encode(os.urandom(48))),
+        (b"x-amz-id-2", base64.b64encode(os.urandom(72))),  # AWS's are 72-80 bytes
     ]
 
 

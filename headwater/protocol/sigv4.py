@@ -282,8 +282,8 @@ def _parse_date(value: str, *, allow_http_date: bool) -> tuple[str, int]:
     elif allow_http_date:
         parsed = parsedate_tz(value)
         if parsed is not None:
-            epoch = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
             try:
+                epoch = calendar.timegm(parsed[:9]) - (parsed[9] or 0)
                 return _format(epoch), epoch
             except (OverflowError, OSError, ValueError):
                 pass  # a year gmtime cannot represent

@@ -1,0 +1,140 @@
+"""`--tls on`: a self-signed certificate in the data dir, HTTPS for boto3, ALPN h2 for HTTP/2 clients,
+TLS 1.2 as the floor."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import ssl
+import stat
+from collections.abc import Iterator
+from functools import partial
+from unittest import mock
+from urllib.request import urlopen
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+from cryptography import x509
+
+from tests.e2e.server import Server
+from tests.e2e.wire import signed_headers
+
+UNVERIFIED = ssl._create_unverified_context()
+
+
+class TlsServer(Server):
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        # Server.start polls the health route with urllib, which would verify the self-signed certificate.
+        with mock.patch("tests.e2e.server.urllib.request.urlopen", partial(urlopen, context=UNVERIFIED)):
+            return super().start(timeout)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("tls") / "data"
+    data_dir.mkdir()
+    running = TlsServer(
+        data_dir, "--durability", "memory", "--limits", "off", "--transition-delay", "0", "--tls", "on"
+    ).start()
+    yield running
+    running.stop()
+
+
+def kinesis_over_https(server: Server, verify: bool | str):  # noqa: ANN201
+    return boto3.client(
+        "kinesis",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        verify=verify,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def handshake(server: Server, **options: object) -> ssl.SSLSocket:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    for name, value in options.items():
+        if name == "alpn":
+            context.set_alpn_protocols(value)  # type: ignore[arg-type]
+        elif name == "ciphers":
+            context.set_ciphers(value)  # type: ignore[arg-type]
+        else:
+            setattr(context, name, value)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        return context.wrap_socket(sock)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def test_self_signed_certificate_is_generated(tls_server: Server) -> None:
+    folder = tls_server.data_dir / "tls"
+    certificate = x509.load_pem_x509_certificate((folder / "headwater.crt").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    assert ipaddress.ip_address("127.0.0.1") in names.get_values_for_type(x509.IPAddress)
+    assert stat.S_IMODE((folder / "headwater.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_boto3_over_https(tls_server: Server) -> None:
+    kinesis = kinesis_over_https(tls_server, verify=False)
+    kinesis.create_stream(StreamName="tls", ShardCount=1)
+    put = kinesis.put_record(StreamName="tls", Data=b"secret", PartitionKey="k")
+    iterator = kinesis.get_shard_iterator(
+        StreamName="tls", ShardId=put["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]] == [b"secret"]
+    # Trusting the generated certificate (AWS_CA_BUNDLE / --ca-bundle) verifies it properly.
+    trusting = kinesis_over_https(tls_server, verify=str(tls_server.data_dir / "tls" / "headwater.crt"))
+    assert "tls" in trusting.list_streams()["StreamNames"]
+
+
+def test_alpn_negotiates_h2_and_http11(tls_server: Server) -> None:
+    with handshake(tls_server, alpn=["h2", "http/1.1"]) as sock:
+        assert sock.selected_alpn_protocol() == "h2"
+    with handshake(tls_server, alpn=["http/1.1"]) as sock:  # what urllib3 (so boto3) offers
+        assert sock.selected_alpn_protocol() == "http/1.1"
+    body = json.dumps({"StreamName": "h2"}).encode()
+    endpoint = tls_server.endpoint
+    with httpx.Client(http2=True, verify=False, timeout=10) as client:
+        response = client.post(
+            endpoint, content=body, headers=signed_headers(endpoint, "DescribeStreamSummary", body)
+        )
+    assert response.http_version == "HTTP/2"
+    assert response.status_code == 400
+    assert response.json()["__type"] == "ResourceNotFoundException"
+    with httpx.Client(verify=False, timeout=10) as client:
+        assert client.get(f"{endpoint}/_headwater/health").http_version == "HTTP/1.1"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ssl.TLSVersion.TLSv1_1 is, rightly, deprecated
+def test_tls_12_is_the_floor(tls_server: Server) -> None:
+    with handshake(tls_server, maximum_version=ssl.TLSVersion.TLSv1_2) as sock:
+        assert sock.version() == "TLSv1.2"
+        sock.sendall(b"GET /_headwater/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+    # Let the client offer TLS 1.1 (lowering its own security level), so that the refusal is the server's.
+    with pytest.raises(ssl.SSLError, match="ALERT"):
+        handshake(
+            tls_server,
+            minimum_version=ssl.TLSVersion.TLSv1,
+            maximum_version=ssl.TLSVersion.TLSv1_1,
+            ciphers="DEFAULT:@SECLEVEL=0",
+        ).close()
+
+
+def test_cleartext_is_not_served_on_the_tls_port(tls_server: Server) -> None:
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{tls_server.port}/_headwater/health", timeout=5)
