@@ -213,6 +213,26 @@ def test_a_failed_commit_stops_the_engine_and_restart_recovers(tmp_path: Path) -
     asyncio.run(main())
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_writer_leaves_nobody_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def bug(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a bug in the writer loop")
+
+    async def main() -> None:
+        engine = EmbeddedEngine(tmp_path / "data", "durable")
+        await engine.start()
+        await engine.log.create_partition("p")
+        monkeypatch.setattr(writer.Writer, "_commit", bug)
+        _, done = engine.log.append("p", [Entry(1, b"x")])
+        with pytest.raises(EngineFailed):
+            await done
+        with pytest.raises(EngineFailed):
+            engine.log.append("p", [Entry(1, b"x")])
+        await engine.close()
+
+    asyncio.run(main())
+
+
 def db_bytes(engine: EmbeddedEngine) -> int:
     return sum(p.stat().st_size for p in engine.data_dir.glob("headwater.sqlite3*"))
 
@@ -258,14 +278,15 @@ def test_drop_deletes_in_the_background_while_appends_go_on(tmp_path: Path) -> N
         await engine.start()
         await engine.log.create_partition("big")
         await engine.log.create_partition("live")
-        await append_many(engine, "big", 20_000)
-        await engine.log.drop_partition("big")
-        # Appends commit while the 20,000 rows go in chunks (4 chunks at least).
-        for i in range(4):
-            _, done = engine.log.append("live", [Entry(i, b"x")])
-            await done
+        _, done = engine.log.append("big", [Entry(i, b"x") for i in range(100_000)])
+        await done
+        dropped = engine.log.drop_partition("big")
+        _, done = engine.log.append("live", [Entry(0, b"x")])
+        await asyncio.gather(dropped, done)
+        # Acknowledged long before the background delete (50 paced chunks) is through.
+        assert count_rows(engine.path, pid=1) > 50_000
         await engine.settle()
-        assert count_rows(engine.path) == 4
+        assert count_rows(engine.path) == 1
         with sqlite3.connect(engine.path) as db:
             assert db.execute("SELECT name FROM partitions").fetchall() == [("live",)]
         await engine.close()

@@ -14,8 +14,8 @@ from typing import Any
 from headwater.engine.api import StoredEntry
 from headwater.engine.embedded.schema import key
 
-DELETE_CHUNK = 5000  # rows per background delete: one chunk rides along with each group commit
-VACUUM_CHUNK_PAGES = 1024  # 16 MiB of file given back per step
+DELETE_CHUNK = 2000  # rows per background delete: one chunk rides along with each group commit
+VACUUM_CHUNK_PAGES = 256  # 4 MiB of file given back per step (a few ms)
 VACUUM_MIN_PAGES = 256  # never bother for less than 4 MiB of free pages...
 VACUUM_MIN_FRACTION = 4  # ...or less than a quarter of the file (trims of a live log reuse them)
 
@@ -132,14 +132,16 @@ class DeleteMeta(Op):
 
 
 class Reset(Op):
+    """Drops every partition (rows go in the background, as for any drop) and all metadata: O(1)
+    for the caller whatever the volume, where deleting a large table at once takes seconds."""
+
     __slots__ = ()
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        # Whole-table DELETEs take SQLite's truncate path; the pages are returned by the vacuum.
-        db.execute("DELETE FROM entries")
-        db.execute("DELETE FROM partitions")
+        db.execute("UPDATE partitions SET dropped = 1")
+        for (pid,) in db.execute("SELECT pid FROM partitions").fetchall():
+            cleanup.drop(pid)
         db.execute("DELETE FROM meta")
-        cleanup.clear()
 
 
 class Settle(Op):
@@ -154,16 +156,25 @@ class Stop(Op):
 
 class Cleanup:
     """Background deletes (trimmed prefixes, dropped partitions) and giving the space back.
-    Writer-thread state; `step` does one bounded chunk inside the caller's transaction."""
+    Writer-thread state; `step` does one bounded chunk inside the caller's transaction.
+
+    Deletes are cheap (freed pages are not rewritten) and ride along with every commit. A vacuum
+    step moves live pages from the end of the file into the holes, which costs as much WAL as
+    writing them anew; so it only runs when the writer is otherwise idle: under load, appends
+    fill the holes instead (SQLite allocates from the freelist first)."""
 
     def __init__(self) -> None:
         self._ranges: dict[int, tuple[int, bool]] = {}  # pid -> (delete keys below, drop the partition)
         self.vacuuming = False
-        self._recheck = False
+        self._recheck = True  # at start too: a vacuum may have been cut short by a restart
+
+    @property
+    def deleting(self) -> bool:
+        return bool(self._ranges) or self._recheck
 
     @property
     def pending(self) -> bool:
-        return bool(self._ranges) or self.vacuuming or self._recheck
+        return self.deleting or self.vacuuming
 
     def trim(self, pid: int, floor: int) -> None:
         hi, drop = self._ranges.get(pid, (0, False))
@@ -172,11 +183,7 @@ class Cleanup:
     def drop(self, pid: int) -> None:
         self._ranges[pid] = (key(pid + 1, 0), True)
 
-    def clear(self) -> None:
-        self._ranges.clear()
-        self._recheck = True
-
-    def step(self, db: sqlite3.Connection) -> None:
+    def step(self, db: sqlite3.Connection, vacuum: bool) -> None:
         if self._ranges:
             pid, (hi, drop) = next(iter(self._ranges.items()))
             deleted = db.execute(
@@ -188,8 +195,11 @@ class Cleanup:
                 if drop:
                     db.execute("DELETE FROM partitions WHERE pid = ?", (pid,))
                 self._recheck = True
-        elif self.vacuuming:
-            db.execute(f"PRAGMA incremental_vacuum({VACUUM_CHUNK_PAGES})").fetchall()
+        elif self.vacuuming and vacuum:
+            # sqlite3 steps a statement without result columns once, and each step of
+            # incremental_vacuum moves one page: so one execute per page.
+            for _ in range(VACUUM_CHUNK_PAGES):
+                db.execute("PRAGMA incremental_vacuum")
             self._recheck = True
         if self._recheck:
             self._recheck = False

@@ -8,10 +8,10 @@ with the load while the disk is busy, and one fsync covers the whole batch. Afte
 loop, which applies each op's effects (committed offsets, tail cache) and resolves its future.
 Ops commit in queue order, so the loop sees commits in the order it submitted them.
 
-Each transaction also carries one chunk of background cleanup (deletes after trims and drops,
-then an incremental vacuum), and when there is no other work the writer runs such chunks alone,
-so deleting a large partition never stalls appends. WAL checkpoints run here too (SQLite's
-autocheckpoint, after a commit): while one runs, appends queue up for the next batch.
+Background cleanup (ops.Cleanup) is chunked: each transaction carries at most one chunk of
+deletes (after trims and drops), and an idle writer runs chunks alone, a few ms apart, so deleting
+a large partition never stalls appends. Vacuum steps run only after a quiet spell. WAL checkpoints
+run on their own thread (checkpointer.py), with the writer's autocheckpoint as a backstop.
 
 A failed transaction is rolled back and the writer goes fail-stop: the failed ops and everything
 after them fail with the error, since offsets handed out on the loop can no longer be honoured.
@@ -29,11 +29,14 @@ from pathlib import Path
 from queue import Empty, SimpleQueue
 from typing import Any
 
+from headwater.engine.embedded.checkpointer import Checkpointer
 from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop
 from headwater.engine.embedded.schema import Durability, Recovered, connect_writer, recover
 from headwater.engine.memory import NO_MARK
 
 MAX_BATCH_WEIGHT = 16 * 1024 * 1024
+VACUUM_AFTER_IDLE_S = 0.1
+DELETE_PACE_S = 0.005  # idle deletes leave gaps in which a checkpoint can catch up with the WAL
 
 
 class EngineFailed(RuntimeError):
@@ -67,8 +70,10 @@ class Writer(threading.Thread):
         self._queue: SimpleQueue[Op] = SimpleQueue()
         self._cleanup = Cleanup()
         self._settles: list[Op] = []
+        self._inflight: list[Op] = []  # taken from the queue, not yet handed back
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Future[Recovered] | None = None
+        self._checkpointer = Checkpointer(path, durability)
         self.failure: BaseException | None = None
         # Test hook: called on the writer thread right before each COMMIT.
         self.before_commit: Callable[[], object] | None = None
@@ -95,12 +100,8 @@ class Writer(threading.Thread):
 
     async def stop(self) -> None:
         """Commits everything queued before it, checkpoints, closes the file and ends the thread."""
-        stop = Stop()
-        assert self._loop is not None
-        stop.future = self._loop.create_future()
-        self._queue.put(stop)
-        await stop.future
-        await asyncio.to_thread(self.join)
+        self._queue.put(Stop())
+        await asyncio.to_thread(self.join)  # returns even if the thread died some other way
 
     # --- writer thread -----------------------------------------------------------------------
 
@@ -113,8 +114,13 @@ class Writer(threading.Thread):
         assert self._ready is not None
         try:
             db = connect_writer(self._path, self._durability)
+        except Exception as exc:
+            self._post(_resolve, self._ready, None, exc)
+            return
+        try:
             recovered = recover(db, NO_MARK)
         except Exception as exc:
+            db.close()
             self._post(_resolve, self._ready, None, exc)
             return
         for part in recovered.partitions:
@@ -122,19 +128,31 @@ class Writer(threading.Thread):
                 self._cleanup.trim(part.pid, part.first)
         for pid in recovered.dropped:
             self._cleanup.drop(pid)
+        self._checkpointer.start()
         self._post(_resolve, self._ready, recovered, None)
         try:
             self._serve(db)
+        except BaseException as exc:  # a bug: fail everything rather than leave awaiters hanging
+            if self.failure is None:
+                self.failure = exc
+            self._post(self._fail_queued)
+            raise
         finally:
+            self._checkpointer.stop()
             db.close()
 
     def _serve(self, db: sqlite3.Connection) -> None:
         while True:
-            ops, stop = self._take(block=self.failure is not None or not self._cleanup.pending)
-            if self.failure is None and (ops or self._cleanup.pending):
-                self._commit(db, ops)  # on error, fails `ops` and sets self.failure
-            elif ops:
-                self._post(_fail_all, ops, self._failed())
+            wait = self._wait()
+            ops, stop = self._take(wait)
+            self._inflight = ops
+            if self.failure is not None:
+                if ops:
+                    self._post(_fail_all, ops, self._failed())
+            elif ops or (stop is None and self._cleanup.pending):
+                # A vacuum step only after a quiet spell (or when someone waits for it).
+                quiet = not ops and (wait == VACUUM_AFTER_IDLE_S or bool(self._settles))
+                self._commit(db, ops, vacuum=quiet)  # on error, fails `ops` and sets self.failure
             if self._settles and (self.failure is not None or not self._cleanup.pending):
                 settles, self._settles = self._settles, []
                 self._checkpoint(db)
@@ -143,9 +161,33 @@ class Writer(threading.Thread):
                 else:
                     self._post(_fail_all, settles, self._failed())
             if stop is not None:
+                self._checkpointer.stop()
                 self._checkpoint(db)  # leave a compact file behind
                 self._post(_done_all, [stop])
                 return
+
+    def _fail_queued(self) -> None:
+        """Loop thread, once the writer has died: nothing can be queued behind this any more."""
+        failed = self._failed()
+        pending, self._settles, self._inflight = self._inflight + self._settles, [], []
+        while not self._queue.empty():
+            pending.append(self._queue.get_nowait())
+        for op in pending:
+            if isinstance(op, Stop):
+                op.committed()
+            else:
+                op.failed(failed)
+
+    def _wait(self) -> float | None:
+        """How long to wait for ops: forever with nothing else to do, not at all while deletes are
+        due or a settle waits, a quiet spell before a vacuum step."""
+        if self.failure is not None or not self._cleanup.pending:
+            return None
+        if self._settles:
+            return 0.0
+        if self._cleanup.deleting:
+            return DELETE_PACE_S
+        return VACUUM_AFTER_IDLE_S
 
     def _failed(self) -> EngineFailed:
         failure = EngineFailed(f"storage engine failed: {self.failure!r}")
@@ -160,12 +202,13 @@ class Writer(threading.Thread):
         except sqlite3.Error as exc:
             self.failure = exc
 
-    def _take(self, block: bool) -> tuple[list[Op], Op | None]:
-        """Everything queued now (at least one op if `block`), up to MAX_BATCH_WEIGHT."""
+    def _take(self, wait: float | None) -> tuple[list[Op], Op | None]:
+        """Everything queued, waiting up to `wait` seconds for the first op (None: forever), up to
+        MAX_BATCH_WEIGHT."""
         ops: list[Op] = []
         weight = 0
         try:
-            op = self._queue.get(block)
+            op = self._queue.get(wait != 0.0, wait)
         except Empty:
             return ops, None
         while True:
@@ -183,16 +226,17 @@ class Writer(threading.Thread):
             except Empty:
                 return ops, None
 
-    def _commit(self, db: sqlite3.Connection, ops: list[Op]) -> None:
+    def _commit(self, db: sqlite3.Connection, ops: list[Op], vacuum: bool) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
             for op in ops:
                 op.apply(db, self._cleanup)
             if self._cleanup.pending:
-                self._cleanup.step(db)
+                self._cleanup.step(db, vacuum)
             if self.before_commit is not None:
                 self.before_commit()
             db.execute("COMMIT")
+            self._checkpointer.poke()
         except Exception as exc:
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
