@@ -95,3 +95,20 @@ def test_update_shard_count_keeps_lineage(kinesis) -> None:  # noqa: ANN001
         kinesis.update_shard_count(StreamName="s", TargetShardCount=7, ScalingType="UNIFORM_SCALING")
     assert info.value.response["Error"]["Code"] == "LimitExceededException"
     assert "double" in info.value.response["Error"]["Message"]
+
+
+def test_list_shards_pagination_and_token_expiry(kinesis, server) -> None:  # noqa: ANN001
+    kinesis.create_stream(StreamName="s", ShardCount=5)
+    first = kinesis.list_shards(StreamName="s", MaxResults=2)
+    assert [s["ShardId"] for s in first["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    second = kinesis.list_shards(NextToken=first["NextToken"], MaxResults=2)
+    assert [s["ShardId"] for s in second["Shards"]] == ["shardId-000000000002", "shardId-000000000003"]
+    with pytest.raises(ClientError) as info:
+        kinesis.list_shards(StreamName="s", NextToken=first["NextToken"])
+    assert info.value.response["Error"]["Code"] == "InvalidArgumentException"
+    described = kinesis.describe_stream(StreamName="s", Limit=3)["StreamDescription"]
+    assert len(described["Shards"]) == 3 and described["HasMoreShards"]
+    server.advance(301)
+    with pytest.raises(ClientError) as info:
+        kinesis.list_shards(NextToken=second["NextToken"])
+    assert info.value.response["Error"]["Code"] == "ExpiredNextTokenException"
