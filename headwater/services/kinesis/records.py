@@ -4,6 +4,11 @@ A record is stored as one engine log entry in its shard's partition; the entry's
 per-shard counter inside the sequence number, so sequence numbers increase in append order and map
 back to an offset without any index. An entry's payload is `flags | key length | key | data`, where
 data is AES-GCM ciphertext (with the key id in front) while the stream was encrypted.
+
+With `--limits on` every record is admitted against its shard's buckets (throttle.py) before it is
+appended, and every GetRecords/GetShardIterator call before it reads. Metrics are CloudWatch's:
+stream-level ones added once per call, shard-level ones once per shard batch and only for the
+metrics enhanced monitoring enabled, so the per-record path carries no metric cost.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from headwater.engine.api import Entry, StoredEntry
+from headwater.metrics import Labels
+from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors, iterators, sequence
 from headwater.services.kinesis.hashing import parse_explicit_hash_key, partition_hash
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
+from headwater.services.kinesis.throttle import ShardLimits
 
 MAX_GET_BYTES = 10 * 1024 * 1024
 MAX_PUT_RECORDS_BYTES = 10 * 1024 * 1024
@@ -30,7 +38,7 @@ PLAIN, ENCRYPTED = 0, 1
 # -- payload codec ---------------------------------------------------------------------------------
 def encode_payload(core: KinesisCore, stream: Stream, key: bytes, data: bytes) -> bytes:
     if stream.encryption == "KMS" and stream.key_id:
-        sealed = core.keystore.encrypt_for(stream.account, stream.region, stream.key_id, data, key)
+        sealed = core.keystore.seal(stream.account, stream.region, stream.key_id, data, key)
         return bytes((ENCRYPTED,)) + _KEY_LEN.pack(len(key)) + key + sealed
     return bytes((PLAIN,)) + _KEY_LEN.pack(len(key)) + key + data
 
@@ -40,8 +48,53 @@ def decode_payload(core: KinesisCore, stream: Stream, payload: bytes) -> tuple[s
     key = payload[3 : 3 + key_len]
     data = payload[3 + key_len :]
     if payload[0] == ENCRYPTED:
-        return key.decode(), core.keystore.decrypt_for(stream.account, stream.region, data, key), True
+        return key.decode(), core.keystore.open(data, key), True
     return key.decode(), data, False
+
+
+# -- limits and metrics ----------------------------------------------------------------------------
+def shard_limits(core: KinesisCore, stream: Stream, shard: Shard) -> ShardLimits:
+    """The shard's buckets, created for the stream's current record size (UpdateMaxRecordSize resizes)."""
+    return core.limits_for(shard.partition, stream.max_record_kib * 1024)
+
+
+def stream_labels(stream: Stream) -> Labels:
+    return (("StreamName", stream.name),)
+
+
+def shard_labels(stream: Stream, shard: Shard) -> Labels:
+    return (("StreamName", stream.name), ("ShardId", shard.shard_id))
+
+
+def count_shard(core: KinesisCore, stream: Stream, shard: Shard, metric: str, amount: float) -> None:
+    """A shard-level metric, recorded only while enhanced monitoring is enabled for it (as on AWS)."""
+    if metric in stream.monitoring:
+        core.metrics.add(NS, metric, shard_labels(stream, shard), amount)
+
+
+def count_outgoing(core: KinesisCore, stream: Stream, shard: Shard, records: int, size: int) -> None:
+    """What left a shard, by GetRecords or SubscribeToShard (shard-level metrics only)."""
+    if stream.monitoring:
+        count_shard(core, stream, shard, "OutgoingRecords", records)
+        count_shard(core, stream, shard, "OutgoingBytes", size)
+
+
+def _count_incoming(core: KinesisCore, stream: Stream, shard: Shard, records: int, size: int) -> None:
+    if stream.monitoring:
+        count_shard(core, stream, shard, "IncomingRecords", records)
+        count_shard(core, stream, shard, "IncomingBytes", size)
+
+
+def _billed(stream: Stream, size: int) -> int:
+    """What a record takes from the byte bucket: data plus partition key, but never more than the
+    bucket holds, so a record of the largest allowed data size still passes on an idle shard."""
+    return min(size, stream.max_record_kib * 1024)
+
+
+def _write_throttled(core: KinesisCore, stream: Stream, shard: Shard) -> AwsError:
+    core.metrics.add(NS, "WriteProvisionedThroughputExceeded", stream_labels(stream))
+    count_shard(core, stream, shard, "WriteProvisionedThroughputExceeded", 1)
+    return errors.throughput_exceeded(shard.shard_id, stream.name, stream.account)
 
 
 # -- writes ----------------------------------------------------------------------------------------
@@ -93,17 +146,22 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     key = params["PartitionKey"].encode()
     _check_size(stream, data, key)
     shard = _route(core, stream, params["PartitionKey"], params.get("ExplicitHashKey"))
-    if core.config.limits and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(
-        len(data) + len(key), core.clock.now()
+    if core.config.limits and not shard_limits(core, stream, shard).admit_write(
+        _billed(stream, len(data) + len(key)), core.clock.now()
     ):
-        core.metrics.add(NS, "WriteProvisionedThroughputExceeded", (("StreamName", stream.name),))
-        raise errors.throughput_exceeded(shard.shard_id, stream.name, stream.account)
+        raise _write_throttled(core, stream, shard)
     now_ms = core.clock.now_ms()
     offset, durable = core.log.append(
         shard.partition, [Entry(now_ms, encode_payload(core, stream, key, data))]
     )
     await durable
     core.notify(shard.partition)
+    labels = stream_labels(stream)
+    add = core.metrics.add
+    add(NS, "IncomingRecords", labels, 1)
+    add(NS, "IncomingBytes", labels, len(data))
+    add(NS, "PutRecord.Success", labels, 1)
+    add(NS, "PutRecord.Bytes", labels, len(data))
     _count_incoming(core, stream, shard, 1, len(data))
     result: dict[str, Any] = {
         "ShardId": shard.shard_id,
@@ -131,7 +189,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     now = core.clock.now()
     now_ms = int(now * 1000)
     results: list[dict[str, Any]] = [{} for _ in entries]
-    batches: dict[str, tuple[Shard, list[int], list[Entry]]] = {}
+    batches: dict[str, _Batch] = {}
     failed = 0
     limits_on = core.config.limits
     router = core.router(stream)
@@ -142,8 +200,9 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
             parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
         )
         key_bytes = key.encode()
-        if limits_on and not core.limits_for(shard.partition, stream.max_record_kib * 1024).admit_write(
-            len(entry["Data"]) + len(key_bytes), now
+        data = entry["Data"]
+        if limits_on and not shard_limits(core, stream, shard).admit_write(
+            _billed(stream, len(data) + len(key_bytes)), now
         ):
             failed += 1
             results[index] = {
@@ -151,44 +210,65 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
                 "ErrorMessage": f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
                 f"under account {stream.account}.",
             }
+            count_shard(core, stream, shard, "WriteProvisionedThroughputExceeded", 1)
             continue
         batch = batches.get(shard.partition)
         if batch is None:
-            batch = batches[shard.partition] = (shard, [], [])
-        batch[1].append(index)
-        batch[2].append(Entry(now_ms, encode_payload(core, stream, key_bytes, entry["Data"])))
+            batch = batches[shard.partition] = _Batch(shard)
+        batch.indexes.append(index)
+        batch.entries.append(Entry(now_ms, encode_payload(core, stream, key_bytes, data)))
+        batch.size += len(data)
     waits = []
-    for shard, indexes, batch_entries in batches.values():
-        first, durable = core.log.append(shard.partition, batch_entries)
-        for position, index in enumerate(indexes):
+    for batch in batches.values():
+        shard = batch.shard
+        first, durable = core.log.append(shard.partition, batch.entries)
+        for position, index in enumerate(batch.indexes):
             results[index] = {
                 "SequenceNumber": shard.sequence_number(first + position, now_ms),
                 "ShardId": shard.shard_id,
             }
         waits.append(durable)
-        _count_incoming(core, stream, shard, len(indexes), sum(len(e.payload) for e in batch_entries))
     if len(waits) == 1:
         await waits[0]
     elif waits:
         await asyncio.gather(*waits)
-    for shard, _, _ in batches.values():
-        core.notify(shard.partition)
-    if failed:
-        core.metrics.add(NS, "WriteProvisionedThroughputExceeded", (("StreamName", stream.name),), failed)
+    for batch in batches.values():
+        core.notify(batch.shard.partition)
+        _count_incoming(core, stream, batch.shard, len(batch.indexes), batch.size)
+    _count_put_records(core, stream, len(entries), failed, sum(b.size for b in batches.values()))
     response: dict[str, Any] = {"FailedRecordCount": failed, "Records": results}
     if stream.encryption == "KMS":
         response["EncryptionType"] = "KMS"
     return response
 
 
-def _count_incoming(core: KinesisCore, stream: Stream, shard: Shard, records: int, size: int) -> None:
-    labels = (("StreamName", stream.name),)
-    core.metrics.add(NS, "IncomingRecords", labels, records)
-    core.metrics.add(NS, "IncomingBytes", labels, size)
-    if stream.monitoring:
-        shard_labels = (("StreamName", stream.name), ("ShardId", shard.shard_id))
-        core.metrics.add(NS, "IncomingRecords", shard_labels, records)
-        core.metrics.add(NS, "IncomingBytes", shard_labels, size)
+class _Batch:
+    """The records of one PutRecords call bound for one shard."""
+
+    __slots__ = ("entries", "indexes", "shard", "size")
+
+    def __init__(self, shard: Shard) -> None:
+        self.shard = shard
+        self.indexes: list[int] = []
+        self.entries: list[Entry] = []
+        self.size = 0  # data bytes
+
+
+def _count_put_records(core: KinesisCore, stream: Stream, total: int, throttled: int, size: int) -> None:
+    """Stream-level metrics of one PutRecords call: a handful of dict adds, whatever its size."""
+    labels = stream_labels(stream)
+    add = core.metrics.add
+    succeeded = total - throttled
+    add(NS, "IncomingRecords", labels, succeeded)
+    add(NS, "IncomingBytes", labels, size)
+    add(NS, "PutRecords.TotalRecords", labels, total)
+    add(NS, "PutRecords.SuccessfulRecords", labels, succeeded)
+    add(NS, "PutRecords.Bytes", labels, size)
+    if succeeded:
+        add(NS, "PutRecords.Success", labels, 1)  # calls in which at least one record succeeded
+    if throttled:
+        add(NS, "PutRecords.ThrottledRecords", labels, throttled)
+        add(NS, "WriteProvisionedThroughputExceeded", labels, throttled)
 
 
 # -- iterators -------------------------------------------------------------------------------------
@@ -262,6 +342,11 @@ async def get_shard_iterator(
         raise errors.invalid_argument(
             f"Request specified Timestamp for iterator type {kind}, but it is only valid for AT_TIMESTAMP."
         )
+    # 5 calls per second per shard; over it AWS answers with the data plane's throttling error.
+    if core.config.limits and not core.control_limits.allow(
+        "GetShardIterator", shard.partition, core.clock.now()
+    ):
+        raise errors.throughput_exceeded(shard.shard_id, stream.name, stream.account)
     offset = start_offset(core, stream, shard, kind, number, timestamp)
     return {"ShardIterator": mint_iterator(core, stream, shard, offset)}
 
@@ -343,21 +428,29 @@ async def get_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         raise errors.stream_not_found(position.stream_name, position.account)
     shard = _shard_of(core, stream, position.shard_id)
     now = core.clock.now()
-    limits = core.limits_for(shard.partition) if core.config.limits else None
+    labels = stream_labels(stream)
+    limits = shard_limits(core, stream, shard) if core.config.limits else None
     if limits is not None and not limits.admit_read(now):
-        core.metrics.add(NS, "ReadProvisionedThroughputExceeded", (("StreamName", stream.name),))
+        core.metrics.add(NS, "ReadProvisionedThroughputExceeded", labels)
+        count_shard(core, stream, shard, "ReadProvisionedThroughputExceeded", 1)
         raise errors.read_throughput_exceeded(shard.shard_id, stream.name, stream.account)
     entries, next_offset = read_records(core, stream, shard, position.position, params.get("Limit", 10000))
     records = render_records(core, stream, shard, entries)
     size = sum(len(r["Data"]) for r in records)
     if limits is not None:
         limits.charge_read(size, now)
-    labels = (("StreamName", stream.name),)
-    core.metrics.add(NS, "GetRecords.Records", labels, len(records))
-    core.metrics.add(NS, "GetRecords.Bytes", labels, size)
-    core.metrics.add(NS, "GetRecords.Success", labels)
+    # CloudWatch's iterator age: now minus the arrival of the last record returned (0 for none).
+    age = max(0, int(now * 1000) - entries[-1].timestamp_ms) if entries else 0
+    add = core.metrics.add
+    add(NS, "GetRecords.Records", labels, len(records))
+    add(NS, "GetRecords.Bytes", labels, size)
+    add(NS, "GetRecords.Success", labels)
+    core.metrics.set(NS, "GetRecords.IteratorAgeMilliseconds", labels, age)
+    if stream.monitoring:
+        count_outgoing(core, stream, shard, len(records), size)
+        if "IteratorAgeMilliseconds" in stream.monitoring:
+            core.metrics.set(NS, "IteratorAgeMilliseconds", shard_labels(stream, shard), age)
     behind = millis_behind(core, shard, next_offset, entries)
-    core.metrics.set(NS, "GetRecords.IteratorAgeMilliseconds", labels, behind)
     result: dict[str, Any] = {"Records": records, "MillisBehindLatest": behind}
     if shard.end_offset is not None and next_offset >= shard.end_offset:
         result["ChildShards"] = child_shards(stream, shard)

@@ -11,7 +11,6 @@ from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Consumer, Stream
-from headwater.services.kms.keystore import KeyStoreError
 
 MIN_RETENTION, MAX_RETENTION = 24, 8760
 SHARD_METRICS = [
@@ -89,10 +88,7 @@ async def start_encryption(core: KinesisCore, params: dict[str, Any], ctx: Reque
         raise errors.invalid_argument("EncryptionType must be KMS to start encryption.")
     _require_active(stream)
     key_ref = params["KeyId"]
-    try:
-        await core.keystore.resolve(stream.account, stream.region, key_ref)
-    except KeyStoreError as exc:
-        raise AwsError("KMSNotFoundException", str(exc)) from None
+    await core.keystore.resolve(stream.account, stream.region, key_ref)  # KMSNotFoundException
     now = core.clock.now()
     stream.encryption_key_changes = [t for t in stream.encryption_key_changes if now - t < 86_400]
     if stream.encryption == "KMS" and stream.key_id == key_ref:
@@ -329,6 +325,11 @@ async def update_max_record_size(
     stream = core.find(params, ctx)
     _require_active(stream)
     stream.max_record_kib = params["MaxRecordSizeInKiB"]
+    now = core.clock.now()
+    for shard in stream.open_shards:  # shards without limits yet get the new size when first used
+        limits = core.shard_limits.get(shard.partition)
+        if limits is not None:
+            limits.resize(stream.max_record_kib * 1024, now)
     await core.save(stream)
     return {}
 

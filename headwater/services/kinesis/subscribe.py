@@ -23,6 +23,7 @@ from headwater.services.kinesis import errors
 from headwater.services.kinesis.consumers import find_consumer
 from headwater.services.kinesis.records import (
     child_shards,
+    count_outgoing,
     millis_behind,
     read_records,
     render_records,
@@ -62,6 +63,14 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
     offset = start_offset(core, stream, shard, kind, number, position.get("Timestamp"))
     key = (params["ConsumerARN"], shard.shard_id)
     now = core.clock.now()
+    labels = (("StreamName", stream.name), ("ConsumerName", consumer.name))
+    # One call per second per consumer per shard (the takeover rule below is a separate one).
+    if core.config.limits and not core.control_limits.allow("SubscribeToShard", key, now):
+        core.metrics.add("Kinesis", "SubscribeToShard.RateExceeded", labels)
+        raise errors.limit_exceeded(
+            f"Rate exceeded for consumer {params['ConsumerARN']} and shard {shard.shard_id} "
+            f"under account {stream.account}."
+        )
     previous = core.subscriptions.get(key)
     if previous is not None and not previous.ended.is_set() and now - previous.started < TAKEOVER_S:
         raise AwsError(
@@ -74,6 +83,7 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
         previous.ended.set()
     subscription = Subscription(now)
     core.subscriptions[key] = subscription
+    core.metrics.add("Kinesis", "SubscribeToShard.Success", labels)
     return EventStream(_events(core, stream, shard, offset, subscription, key))
 
 
@@ -112,6 +122,7 @@ async def _events(
                 size = sum(len(r["Data"]) for r in records)
                 core.metrics.add("Kinesis", "SubscribeToShardEvent.Records", labels, len(records))
                 core.metrics.add("Kinesis", "SubscribeToShardEvent.Bytes", labels, size)
+                count_outgoing(core, stream, shard, len(records), size)
                 yield "SubscribeToShardEvent", event
                 last_event = clock.now()
                 if finished:

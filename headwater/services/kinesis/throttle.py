@@ -75,6 +75,15 @@ class TokenBucket:
         """Takes `amount` as of the last update, for a caller that has just read `available(now)`."""
         self._tokens -= amount
 
+    def resize(self, burst: float, now: float) -> None:
+        """A new depth that keeps what is missing: an idle (full) bucket stays full, a drained one
+        stays drained by as much, and nothing is above the new depth."""
+        if burst < 0:
+            raise ValueError("burst must be non-negative")
+        tokens = self.available(now)
+        self._tokens = min(burst, tokens + max(0.0, burst - self.burst))
+        self.burst = float(burst)
+
     def seconds_until(self, amount: float, now: float) -> float:
         """How long until `amount` tokens are there (inf if more than the bucket can hold)."""
         missing = amount - self.available(now)
@@ -98,10 +107,14 @@ class ShardLimits:
         read_calls_per_s: float = READ_CALLS_PER_S,
     ) -> None:
         # The tank: deep enough for the largest record the stream accepts, refilled at the baseline.
-        self.write_bytes = TokenBucket(write_bytes_per_s, max(write_bytes_per_s, max_record_bytes))
+        self.write_bytes = TokenBucket(write_bytes_per_s, _tank(write_bytes_per_s, max_record_bytes))
         self.write_records = TokenBucket(write_records_per_s, write_records_per_s)
         self.read_bytes = TokenBucket(read_bytes_per_s, 0)  # pure debt: see the module comment
         self.read_calls = TokenBucket(read_calls_per_s, read_calls_per_s)
+
+    def resize(self, max_record_bytes: int, now: float) -> None:
+        """UpdateMaxRecordSize: the tank follows the stream's new largest record."""
+        self.write_bytes.resize(_tank(self.write_bytes.rate, max_record_bytes), now)
 
     def admit_write(self, size: int, now: float) -> bool:
         """One record of `size` bytes (data + partition key): takes from both buckets, or neither."""
@@ -134,6 +147,10 @@ class ShardLimits:
     def charge_read(self, size: int, now: float) -> None:
         """Bills the bytes an admitted GetRecords call returned (may leave a debt)."""
         self.read_bytes.charge(size, now)
+
+
+def _tank(rate: float, max_record_bytes: int) -> float:
+    return max(rate, float(max_record_bytes))
 
 
 Scope = Literal["account", "stream", "shard", "consumer-shard"]
