@@ -8,7 +8,6 @@ through a timeout.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 
@@ -50,9 +49,13 @@ class TestClock(SystemClock):
 
     async def sleep_until(self, deadline: float) -> None:
         while (remaining := deadline - self.now()) > 0:
-            advanced = self._advanced
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(advanced.wait(), remaining)
+            # asyncio.wait, not wait_for: on 3.11 wait_for can swallow a cancel that lands in the
+            # same loop turn as an advance, and the sleeper would outlive its task's cancellation.
+            waiter = asyncio.ensure_future(self._advanced.wait())
+            try:
+                await asyncio.wait({waiter}, timeout=remaining)
+            finally:
+                waiter.cancel()
 
 
 Clock = SystemClock

@@ -22,13 +22,20 @@ def capacity_mibps(stream: Stream) -> int:
     return len(stream.open_shards)
 
 
-async def ensure_capacity(core: KinesisCore, stream: Stream, mibps: int) -> None:
+async def grow(core: KinesisCore, stream: Stream, mibps: int) -> bool:
+    """Reshapes an on-demand stream to `mibps` of write capacity; False when it already has that."""
     target = min(mibps, MAX_ON_DEMAND_MIBPS)
-    if stream.mode != "ON_DEMAND" or stream.status != "ACTIVE" or target <= capacity_mibps(stream):
-        return
+    if stream.mode != "ON_DEMAND" or target <= capacity_mibps(stream):
+        return False
     stream.autoscaled_at = core.clock.now()
     await reshape(core, stream, target)
     await finish_update(core, stream)
+    return True
+
+
+async def _grow_if_active(core: KinesisCore, stream: Stream, mibps: int) -> None:
+    if stream.status == "ACTIVE" and core.streams.get((stream.account, stream.region, stream.name)) is stream:
+        await grow(core, stream, mibps)
 
 
 def on_throttled(core: KinesisCore, stream: Stream) -> None:
@@ -38,4 +45,4 @@ def on_throttled(core: KinesisCore, stream: Stream) -> None:
     if core.clock.now() - stream.autoscaled_at < COOLDOWN_S:
         return
     stream.autoscaled_at = core.clock.now()
-    core.spawn(ensure_capacity(core, stream, 2 * capacity_mibps(stream)))
+    core.spawn(_grow_if_active(core, stream, 2 * capacity_mibps(stream)))

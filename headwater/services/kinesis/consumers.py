@@ -92,7 +92,7 @@ async def register(core: KinesisCore, params: dict[str, Any], ctx: RequestContex
 
 async def deregister(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     stream, consumer = find_consumer(core, params, ctx)
-    core.control_rate("DeregisterStreamConsumer", stream.arn)
+    core.control_rate("DeregisterStreamConsumer", stream.account, stream.name)
     core.end_subscriptions(stream.consumer_arn(consumer))
     if core.config.transition_delay <= 0:
         del stream.consumers[consumer.name]
@@ -106,13 +106,13 @@ async def deregister(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
 
 async def describe_consumer(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     stream, consumer = find_consumer(core, params, ctx)
-    core.control_rate("DescribeStreamConsumer", stream.arn)
+    core.control_rate("DescribeStreamConsumer", stream.account, stream.name)
     return {"ConsumerDescription": describe(stream, consumer, with_stream=True)}
 
 
 async def list_consumers(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     stream = core.find_arn(params["StreamARN"], ctx)
-    core.control_rate("ListStreamConsumers", stream.arn)
+    core.control_rate("ListStreamConsumers", stream.account, stream.name)
     created = params.get("StreamCreationTimestamp")
     if created is not None and abs(created - stream.created) > 0.001:
         raise errors.stream_not_found(stream.name, stream.account)

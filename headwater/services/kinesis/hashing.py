@@ -25,7 +25,12 @@ T = TypeVar("T")
 
 def partition_hash(key: str) -> int:
     """MD5 of the UTF-8 partition key as an unsigned big-endian integer, as AWS (and the KPL) do."""
-    return int.from_bytes(hashlib.md5(key.encode(), usedforsecurity=False).digest(), "big")
+    return int.from_bytes(hashlib.md5(key_bytes(key), usedforsecurity=False).digest(), "big")
+
+
+def key_bytes(key: str) -> bytes:
+    """UTF-8 of a partition key; a lone surrogate (valid in JSON) becomes '?', as Java's encoder does."""
+    return key.encode("utf-8", "replace")
 
 
 def even_ranges(count: int) -> list[tuple[int, int]]:

@@ -22,8 +22,8 @@ from headwater.engine.api import Entry, StoredEntry
 from headwater.metrics import Labels
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import errors, iterators, sequence
-from headwater.services.kinesis.hashing import parse_explicit_hash_key, partition_hash
+from headwater.services.kinesis import capacity, errors, iterators, sequence
+from headwater.services.kinesis.hashing import key_bytes, parse_explicit_hash_key, partition_hash
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
 from headwater.services.kinesis.throttle import ShardLimits
@@ -92,6 +92,7 @@ def _billed(stream: Stream, size: int) -> int:
 
 
 def _write_throttled(core: KinesisCore, stream: Stream, shard: Shard) -> AwsError:
+    capacity.on_throttled(core, stream)
     core.metrics.add(NS, "WriteProvisionedThroughputExceeded", stream_labels(stream))
     count_shard(core, stream, shard, "WriteProvisionedThroughputExceeded", 1)
     return errors.throughput_exceeded(shard.shard_id, stream.name, stream.account)
@@ -112,7 +113,7 @@ def _route(core: KinesisCore, stream: Stream, key: str, explicit: str | None) ->
     return core.router(stream).route(hashed)
 
 
-def _check_size(stream: Stream, data: bytes, key: bytes) -> None:
+def _check_size(stream: Stream, data: bytes) -> None:
     limit = stream.max_record_kib * 1024
     if len(data) > limit:
         raise errors.validation(
@@ -143,8 +144,8 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     stream = core.find(params, ctx)
     _writable(stream)
     data: bytes = params["Data"]
-    key = params["PartitionKey"].encode()
-    _check_size(stream, data, key)
+    key = key_bytes(params["PartitionKey"])
+    _check_size(stream, data)
     shard = _route(core, stream, params["PartitionKey"], params.get("ExplicitHashKey"))
     if core.config.limits and not shard_limits(core, stream, shard).admit_write(
         _billed(stream, len(data) + len(key)), core.clock.now()
@@ -179,9 +180,8 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     entries: list[dict[str, Any]] = params["Records"]
     total = 0
     for entry in entries:
-        key_bytes = entry["PartitionKey"].encode()
-        _check_size(stream, entry["Data"], key_bytes)
-        total += len(entry["Data"]) + len(key_bytes)
+        _check_size(stream, entry["Data"])
+        total += len(entry["Data"]) + len(key_bytes(entry["PartitionKey"]))
     if total > MAX_PUT_RECORDS_BYTES:
         raise errors.invalid_argument(
             f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit for stream {stream.name}."
@@ -199,12 +199,13 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         shard = router.route(
             parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
         )
-        key_bytes = key.encode()
+        encoded_key = key_bytes(key)
         data = entry["Data"]
         if limits_on and not shard_limits(core, stream, shard).admit_write(
-            _billed(stream, len(data) + len(key_bytes)), now
+            _billed(stream, len(data) + len(encoded_key)), now
         ):
             failed += 1
+            capacity.on_throttled(core, stream)
             results[index] = {
                 "ErrorCode": "ProvisionedThroughputExceededException",
                 "ErrorMessage": f"Rate exceeded for shard {shard.shard_id} in stream {stream.name} "
@@ -216,7 +217,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         if batch is None:
             batch = batches[shard.partition] = _Batch(shard)
         batch.indexes.append(index)
-        batch.entries.append(Entry(now_ms, encode_payload(core, stream, key_bytes, data)))
+        batch.entries.append(Entry(now_ms, encode_payload(core, stream, encoded_key, data)))
         batch.size += len(data)
     waits = []
     for batch in batches.values():

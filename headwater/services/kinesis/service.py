@@ -24,7 +24,7 @@ from headwater.services.kinesis import errors
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.kinesis.hashing import HashRouter
 from headwater.services.kinesis.state import Stream, stream_key
-from headwater.services.kinesis.throttle import RateLimiter, ShardLimits
+from headwater.services.kinesis.throttle import CONTROL_PLANE_TPS, RateLimiter, ShardLimits
 
 log = logging.getLogger("headwater.kinesis")
 
@@ -199,10 +199,15 @@ class KinesisCore:
             if arn == consumer_arn:
                 subscription.ended.set()
 
-    def control_rate(self, operation: str, scope: str) -> None:
-        """Control-plane TPS limits from the model's documentation (LimitExceededException)."""
-        if self.config.limits and not self.control_limits.allow(operation, scope, self.clock.now()):
-            raise errors.rate_exceeded(operation)
+    def control_rate(self, operation: str, account: str, stream: str | None = None) -> None:
+        """Control-plane TPS limits from the model's documentation (LimitExceededException), per
+        account or per stream as the documentation says for each operation."""
+        if not self.config.limits:
+            return
+        per_stream = CONTROL_PLANE_TPS.get(operation, (0, "account"))[1] == "stream"
+        scope = (account, stream) if per_stream else account
+        if not self.control_limits.allow(operation, scope, self.clock.now()):
+            raise errors.rate_exceeded(account, stream)
 
     # -- retention -------------------------------------------------------------------------------
     async def _trim_forever(self) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors
+from headwater.services.kinesis.capacity import capacity_mibps, grow
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Consumer, Stream
 
@@ -314,7 +315,8 @@ async def update_stream_mode(
     stream.mode = mode
     if warm is not None:
         stream.warm_target_mibps = warm
-    await _updating(core, stream)
+    if not await grow(core, stream, warm or 0):
+        await _updating(core, stream)
     return {}
 
 
@@ -354,9 +356,10 @@ async def update_warm_throughput(
     if target > WARM_MAX_MIBPS:
         raise errors.validation(f"WarmThroughputMiBps must be at most {WARM_MAX_MIBPS}.")
     _require_active(stream)
-    current = stream.warm_target_mibps or 0
+    current = capacity_mibps(stream)
     stream.warm_target_mibps = target
-    await _updating(core, stream)
+    if not await grow(core, stream, target):
+        await _updating(core, stream)
     return {
         "StreamARN": stream.arn,
         "StreamName": stream.name,

@@ -76,7 +76,7 @@ def _list_token(stream: Stream, after: str, shard_filter: dict[str, Any] | None,
 
 
 async def list_shards(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    core.control_rate("ListShards", params.get("StreamName") or params.get("StreamARN") or ctx.account)
+    core.control_rate("ListShards", ctx.account, params.get("StreamName") or params.get("StreamARN"))
     token = params.get("NextToken")
     now_ms = core.clock.now_ms()
     if token is not None:
