@@ -51,5 +51,7 @@ def read_throughput_exceeded(shard_id: str, stream: str, account: str) -> AwsErr
 
 def rate_exceeded(account: str, stream: str | None = None) -> AwsError:
     if stream:
-        return AwsError("LimitExceededException", f"Rate exceeded for stream {stream} under account {account}.")
+        return AwsError(
+            "LimitExceededException", f"Rate exceeded for stream {stream} under account {account}."
+        )
     return AwsError("LimitExceededException", f"Rate exceeded for account {account}.")
