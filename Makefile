@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.kinesis_bench
+	bash bench/run.sh
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
