@@ -14,75 +14,29 @@ metrics enhanced monitoring enabled, so the per-record path carries no metric co
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections.abc import Sequence
 from typing import Any
 
 from headwater.engine.api import Entry, StoredEntry
-from headwater.metrics import Labels
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import capacity, errors, iterators, sequence
 from headwater.services.kinesis.hashing import key_bytes, parse_explicit_hash_key, partition_hash
+from headwater.services.kinesis.monitoring import (
+    NS,
+    count_incoming,
+    count_outgoing,
+    count_shard,
+    shard_labels,
+    shard_limits,
+    stream_labels,
+)
+from headwater.services.kinesis.payload import decode_payload, encode_payload
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
-from headwater.services.kinesis.throttle import ShardLimits
 
 MAX_GET_BYTES = 10 * 1024 * 1024
 MAX_PUT_RECORDS_BYTES = 10 * 1024 * 1024
-NS = "Kinesis"
-_KEY_LEN = struct.Struct(">H")
-PLAIN, ENCRYPTED = 0, 1
-
-
-# -- payload codec ---------------------------------------------------------------------------------
-def encode_payload(core: KinesisCore, stream: Stream, key: bytes, data: bytes) -> bytes:
-    if stream.encryption == "KMS" and stream.key_id:
-        sealed = core.keystore.seal(stream.account, stream.region, stream.key_id, data, key)
-        return bytes((ENCRYPTED,)) + _KEY_LEN.pack(len(key)) + key + sealed
-    return bytes((PLAIN,)) + _KEY_LEN.pack(len(key)) + key + data
-
-
-def decode_payload(core: KinesisCore, stream: Stream, payload: bytes) -> tuple[str, bytes, bool]:
-    (key_len,) = _KEY_LEN.unpack_from(payload, 1)
-    key = payload[3 : 3 + key_len]
-    data = payload[3 + key_len :]
-    if payload[0] == ENCRYPTED:
-        return key.decode(), core.keystore.open(data, key), True
-    return key.decode(), data, False
-
-
-# -- limits and metrics ----------------------------------------------------------------------------
-def shard_limits(core: KinesisCore, stream: Stream, shard: Shard) -> ShardLimits:
-    """The shard's buckets, created for the stream's current record size (UpdateMaxRecordSize resizes)."""
-    return core.limits_for(shard.partition, stream.max_record_kib * 1024)
-
-
-def stream_labels(stream: Stream) -> Labels:
-    return (("StreamName", stream.name),)
-
-
-def shard_labels(stream: Stream, shard: Shard) -> Labels:
-    return (("StreamName", stream.name), ("ShardId", shard.shard_id))
-
-
-def count_shard(core: KinesisCore, stream: Stream, shard: Shard, metric: str, amount: float) -> None:
-    """A shard-level metric, recorded only while enhanced monitoring is enabled for it (as on AWS)."""
-    if metric in stream.monitoring:
-        core.metrics.add(NS, metric, shard_labels(stream, shard), amount)
-
-
-def count_outgoing(core: KinesisCore, stream: Stream, shard: Shard, records: int, size: int) -> None:
-    """What left a shard, by GetRecords or SubscribeToShard (shard-level metrics only)."""
-    if stream.monitoring:
-        count_shard(core, stream, shard, "OutgoingRecords", records)
-        count_shard(core, stream, shard, "OutgoingBytes", size)
-
-
-def _count_incoming(core: KinesisCore, stream: Stream, shard: Shard, records: int, size: int) -> None:
-    if stream.monitoring:
-        count_shard(core, stream, shard, "IncomingRecords", records)
-        count_shard(core, stream, shard, "IncomingBytes", size)
 
 
 def _billed(stream: Stream, size: int) -> int:
@@ -163,7 +117,7 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     add(NS, "IncomingBytes", labels, len(data))
     add(NS, "PutRecord.Success", labels, 1)
     add(NS, "PutRecord.Bytes", labels, len(data))
-    _count_incoming(core, stream, shard, 1, len(data))
+    count_incoming(core, stream, shard, 1, len(data))
     result: dict[str, Any] = {
         "ShardId": shard.shard_id,
         "SequenceNumber": shard.sequence_number(offset, now_ms),
@@ -235,7 +189,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         await asyncio.gather(*waits)
     for batch in batches.values():
         core.notify(batch.shard.partition)
-        _count_incoming(core, stream, batch.shard, len(batch.indexes), batch.size)
+        count_incoming(core, stream, batch.shard, len(batch.indexes), batch.size)
     _count_put_records(core, stream, len(entries), failed, sum(b.size for b in batches.values()))
     response: dict[str, Any] = {"FailedRecordCount": failed, "Records": results}
     if stream.encryption == "KMS":

@@ -21,9 +21,9 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import EventStream, RequestContext
 from headwater.services.kinesis import errors
 from headwater.services.kinesis.consumers import find_consumer
+from headwater.services.kinesis.monitoring import count_outgoing
 from headwater.services.kinesis.records import (
     child_shards,
-    count_outgoing,
     millis_behind,
     read_records,
     render_records,
