@@ -108,6 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
         )
         from headwater.app import Headwater
+        from headwater.memory import tune_allocator
+
+        tune_allocator()
 
         async def serve() -> None:
             await Headwater(config).run()

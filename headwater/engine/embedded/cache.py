@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from headwater.engine.api import StoredEntry
 from headwater.engine.memory import EntryBuffer
 
-DEFAULT_BUDGET = 64 * 1024 * 1024
+DEFAULT_BUDGET = 48 * 1024 * 1024  # keeps server RSS under ~250 MB with 10 MiB responses in flight
 _COMPACT_RECORDS = 65536
 
 
