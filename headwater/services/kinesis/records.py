@@ -14,7 +14,7 @@ metrics enhanced monitoring enabled, so the per-record path carries no metric co
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from headwater.engine.api import Entry, StoredEntry
@@ -376,7 +376,20 @@ def millis_behind(core: KinesisCore, shard: Shard, next_offset: int, entries: Se
     return max(0, core.clock.now_ms() - ahead[0].timestamp_ms) if ahead else 0
 
 
-async def get_records(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+# Renders the entries a GetRecords call returns: (the "Records" value, bytes of data in them).
+Renderer = Callable[[KinesisCore, Stream, Shard, Sequence[StoredEntry]], tuple[Any, int]]
+
+
+def render_dicts(
+    core: KinesisCore, stream: Stream, shard: Shard, entries: Sequence[StoredEntry]
+) -> tuple[Any, int]:
+    records = render_records(core, stream, shard, entries)
+    return records, sum(len(r["Data"]) for r in records)
+
+
+async def get_records(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext, render: Renderer = render_dicts
+) -> dict[str, Any]:
     position = iterators.open_iterator(core.iterator_key, params["ShardIterator"], core.clock.now_ms())
     stream = core.streams.get((position.account, position.region, position.stream_name))
     if stream is None:
@@ -390,19 +403,18 @@ async def get_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         count_shard(core, stream, shard, "ReadProvisionedThroughputExceeded", 1)
         raise errors.read_throughput_exceeded(shard.shard_id, stream.name, stream.account)
     entries, next_offset = read_records(core, stream, shard, position.position, params.get("Limit", 10000))
-    records = render_records(core, stream, shard, entries)
-    size = sum(len(r["Data"]) for r in records)
+    records, size = render(core, stream, shard, entries)
     if limits is not None:
         limits.charge_read(size, now)
     # CloudWatch's iterator age: now minus the arrival of the last record returned (0 for none).
     age = max(0, int(now * 1000) - entries[-1].timestamp_ms) if entries else 0
     add = core.metrics.add
-    add(NS, "GetRecords.Records", labels, len(records))
+    add(NS, "GetRecords.Records", labels, len(entries))
     add(NS, "GetRecords.Bytes", labels, size)
     add(NS, "GetRecords.Success", labels)
     core.metrics.set(NS, "GetRecords.IteratorAgeMilliseconds", labels, age)
     if stream.monitoring:
-        count_outgoing(core, stream, shard, len(records), size)
+        count_outgoing(core, stream, shard, len(entries), size)
         if "IteratorAgeMilliseconds" in stream.monitoring:
             core.metrics.set(NS, "IteratorAgeMilliseconds", shard_labels(stream, shard), age)
     behind = millis_behind(core, shard, next_offset, entries)
