@@ -138,3 +138,13 @@ def test_h2c_put_records_and_subscribe(endpoint, kinesis) -> None:  # noqa: ANN0
         kinesis.put_record(StreamName="s", Data=b"h4", PartitionKey="k")
         assert done.wait(10)
         assert [r["PartitionKey"] for r in got[:2]] == ["k", "j"] or len(got) >= 3
+
+
+def test_delete_stream_enforcing_consumer_deletion(kinesis) -> None:  # noqa: ANN001
+    arn, consumer_arn = register(kinesis)
+    kinesis.delete_stream(StreamName="s", EnforceConsumerDeletion=True)
+    with pytest.raises(ClientError) as info:
+        kinesis.describe_stream_consumer(ConsumerARN=consumer_arn)
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError):
+        kinesis.list_stream_consumers(StreamARN=arn)

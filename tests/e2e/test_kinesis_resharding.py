@@ -112,3 +112,31 @@ def test_list_shards_pagination_and_token_expiry(kinesis, server) -> None:  # no
     with pytest.raises(ClientError) as info:
         kinesis.list_shards(NextToken=second["NextToken"])
     assert info.value.response["Error"]["Code"] == "ExpiredNextTokenException"
+
+
+def test_list_shards_timestamp_filters(kinesis, server) -> None:  # noqa: ANN001
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    server.advance(10)
+    kinesis.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    split_at = kinesis.list_shards(StreamName="s")["Shards"]
+    assert len(split_at) == 3
+    now = float(server.admin("GET", "clock")["now"])
+    before_split = now - 5
+    at_before = kinesis.list_shards(
+        StreamName="s", ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": before_split}
+    )
+    assert [s["ShardId"] for s in at_before["Shards"]] == ["shardId-000000000000"]
+    from_before = kinesis.list_shards(
+        StreamName="s", ShardFilter={"Type": "FROM_TIMESTAMP", "Timestamp": before_split}
+    )
+    assert len(from_before["Shards"]) == 3
+    at_now = kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": now})
+    assert [s["ShardId"] for s in at_now["Shards"]] == ["shardId-000000000001", "shardId-000000000002"]
+    # before the stream existed: the shards it was created with
+    ancient = kinesis.list_shards(
+        StreamName="s", ShardFilter={"Type": "AT_TIMESTAMP", "Timestamp": now - 86400}
+    )
+    assert [s["ShardId"] for s in ancient["Shards"]] == ["shardId-000000000000"]
+    with pytest.raises(ClientError) as info:
+        kinesis.list_shards(StreamName="s", ShardFilter={"Type": "AT_TIMESTAMP"})
+    assert info.value.response["Error"]["Code"] == "InvalidArgumentException"
