@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 
 
 def client_for(endpoint: str, service: str = "kinesis", **config: object):  # noqa: ANN201
@@ -24,13 +23,10 @@ def client_for(endpoint: str, service: str = "kinesis", **config: object):  # no
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One unthrottled server per test worker; state is reset before each test."""
-    data_dir: Path = tmp_path_factory.mktemp("server") / "data"
-    data_dir.mkdir()
-    running = Server(
-        data_dir, "--durability", "fast", "--limits", "off", "--test-mode", "on", "--transition-delay", "0"
-    ).start()
-    yield running
-    running.stop()
+    with serving(
+        tmp_path_factory, "server", "--durability fast --limits off --test-mode on --transition-delay 0"
+    ) as running:
+        yield running
 
 
 @pytest.fixture

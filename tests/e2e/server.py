@@ -10,7 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def free_port() -> int:
@@ -88,3 +92,18 @@ class Server:
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
+
+
+@contextmanager
+def serving(
+    tmp_path_factory: pytest.TempPathFactory, name: str, flags: str, kind: type[Server] = Server
+) -> Iterator[Server]:
+    """A server with its own fresh data directory and the given space-separated flags, stopped when
+    the block ends (module and session fixtures)."""
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    data_dir.mkdir()
+    running = kind(data_dir, *flags.split()).start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 from tests.e2e.wire import h2c_client
 
 ACCOUNT_KEY, ACCOUNT_SECRET = "123456789012", "account-secret"
@@ -30,14 +30,12 @@ MISMATCH = "The request signature we calculated does not match the signature you
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("strict") / "data"
-    data_dir.mkdir()
-    running = Server(
-        data_dir, "--durability", "memory", "--limits", "off", "--transition-delay", "0", "--auth", "strict",
-        "--credentials", f"{ACCOUNT_KEY}:{ACCOUNT_SECRET},{NAMED_KEY}:{NAMED_SECRET}",
-    ).start()  # fmt: skip
-    yield running
-    running.stop()
+    with serving(
+        tmp_path_factory,
+        "strict",
+        f"--durability memory --limits off --transition-delay 0 --auth strict --credentials {ACCOUNT_KEY}:{ACCOUNT_SECRET},{NAMED_KEY}:{NAMED_SECRET}",
+    ) as running:
+        yield running
 
 
 def kinesis_as(endpoint: str, key: str, secret: str, region: str = "us-east-1"):  # noqa: ANN201

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import client_for
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir: Path = tmp_path_factory.mktemp("capacity") / "data"
-    data_dir.mkdir()
-    server = Server(data_dir, "--durability", "memory", "--limits", "on", "--test-mode", "on",
-                    "--transition-delay", "0").start()  # fmt: skip
-    yield server
-    server.stop()
+    with serving(
+        tmp_path_factory, "capacity", "--durability memory --limits on --test-mode on --transition-delay 0"
+    ) as running:
+        yield running
 
 
 def open_shards(kinesis, name: str) -> int:  # noqa: ANN001

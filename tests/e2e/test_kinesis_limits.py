@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 
 ACCOUNT = "000000000000"
 SHARD0 = "shardId-000000000000"
@@ -31,13 +30,10 @@ MAX_HASH = 2**128 - 1
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir: Path = tmp_path_factory.mktemp("limits") / "data"
-    data_dir.mkdir()
-    running = Server(
-        data_dir, "--durability", "fast", "--limits", "on", "--test-mode", "on", "--transition-delay", "0"
-    ).start()
-    yield running
-    running.stop()
+    with serving(
+        tmp_path_factory, "limits", "--durability fast --limits on --test-mode on --transition-delay 0"
+    ) as running:
+        yield running
 
 
 def client(endpoint: str, **retries: object):  # noqa: ANN201

@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 
 SHARD0 = "shardId-000000000000"
 SHARD1 = "shardId-000000000001"
@@ -30,13 +29,10 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 @pytest.fixture(scope="module")
 def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir: Path = tmp_path_factory.mktemp("metrics") / "data"
-    data_dir.mkdir()
-    running = Server(
-        data_dir, "--durability", "fast", "--limits", "on", "--test-mode", "on", "--transition-delay", "0"
-    ).start()
-    yield running
-    running.stop()
+    with serving(
+        tmp_path_factory, "metrics", "--durability fast --limits on --test-mode on --transition-delay 0"
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from botocore.config import Config
 from cryptography import x509
 
-from tests.e2e.server import Server
+from tests.e2e.server import Server, serving
 from tests.e2e.wire import signed_headers
 
 UNVERIFIED = ssl._create_unverified_context()
@@ -38,13 +38,13 @@ class TlsServer(Server):
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("tls") / "data"
-    data_dir.mkdir()
-    running = TlsServer(
-        data_dir, "--durability", "memory", "--limits", "off", "--transition-delay", "0", "--tls", "on"
-    ).start()
-    yield running
-    running.stop()
+    with serving(
+        tmp_path_factory,
+        "tls",
+        "--durability memory --limits off --transition-delay 0 --tls on",
+        kind=TlsServer,
+    ) as running:
+        yield running
 
 
 def kinesis_over_https(server: Server, verify: bool | str):  # noqa: ANN201
