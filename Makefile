@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ test: lint
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: $(STAMP)
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH_ARGS)
+
+bench-quick: $(STAMP)
+	bash bench/run.sh --quick
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import peers, render
+from bench import control, peers, render
 from bench.drain import drain
 from bench.ledger import Ledger
 from bench.loadgen import StopWhen, ingest
@@ -49,8 +49,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--shards", type=int, default=4)
     p.add_argument("--growth-records", type=int, help="stored records before the late window (default 1e6)")
     p.add_argument("--growth-window", type=int, help="records per growth window (default 1e5)")
-    p.add_argument("--growth-timeout", type=float, help="cap on the whole ingest phase, s (default 240)")
-    p.add_argument("--latency-seconds", type=float, help="seconds per latency phase (default 10; quick 3)")
+    p.add_argument("--growth-timeout", type=float, help="cap on the whole ingest phase, s (default 180)")
+    p.add_argument("--latency-seconds", type=float, help="seconds per latency phase (default 10; quick 2)")
     p.add_argument("--latency-rate", type=float, default=50.0, help="records/s in the latency phases")
     p.add_argument("--no-ceiling", action="store_true", help="skip the load generator ceiling measurement")
     p.add_argument("--no-install", action="store_true", help="use bench/.peers as it is")
@@ -76,8 +76,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         shards=args.shards,
         growth_records=int(pick(args.growth_records, 1_000_000, 20_000)),
         growth_window=int(pick(args.growth_window, 100_000, 5_000)),
-        growth_timeout=pick(args.growth_timeout, 240, 15),
-        latency_seconds=pick(args.latency_seconds, 10, 3),
+        growth_timeout=pick(args.growth_timeout, 180, 8),
+        latency_seconds=pick(args.latency_seconds, 10, 2),
         latency_rate=args.latency_rate,
         keep_data=args.keep_data,
     )
@@ -86,14 +86,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, float | str]:
     """The generator against a server that answers from memory: what it can push and drain at most."""
     running = Running(TRIVIAL, workdir)
-    from bench import control
-
     reason = running.wait_ready(30, control.probe)
     if reason:
         running.stop()
         return {"error": reason}
     try:
-        seconds = min(s.duration, 3 if quick else 10)
+        seconds = min(s.duration, 2 if quick else 10)
         result = ingest(HOST, running.port, "ceiling", Ledger(s.producers), s.producers, s.batch,
                         StopWhen(seconds, 0, seconds))  # fmt: skip
         batches = 3 if quick else 20
@@ -102,6 +100,7 @@ def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, float 
             "ingest_rps": result.acked / (result.stopped - result.started),
             "ingest_cpu_pct": 100 * result.cpu_seconds / (result.stopped - result.started),
             "drain_rps": drained.rate,
+            "drain_cpu_pct": 100 * drained.cpu_seconds / drained.seconds,
         }
     finally:
         running.stop()
@@ -129,6 +128,22 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "node": version(["node", "--version"]),
     }
+
+
+def headwater_tree() -> str:
+    """Which Headwater was measured: the commit and how many of its files differ from it (read-only git)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "headwater"], capture_output=True, text=True, cwd=REPO
+        )
+    except OSError:
+        return "unknown (no git)"
+    commit = head.stdout.strip() or "no commit yet"
+    changed = len(dirty.stdout.splitlines())
+    return f"{commit}" + (f" with {changed} uncommitted changes under headwater/" if changed else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
-    command = "python -m bench.kinesis_bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    entry = os.environ.get("HEADWATER_BENCH_ENTRY", "python -m bench.kinesis_bench")
+    command = " ".join([entry, shlex.join(sys.argv[1:] if argv is None else argv)]).strip()
     raw = {
         "command": command,
         "date": started.isoformat(timespec="seconds"),
@@ -183,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "ceiling": ceiling,
         "skipped": skipped,
+        "headwater_tree": headwater_tree(),
         "peer_versions": peers.peer_versions(),
         "outcomes": [dataclasses.asdict(o) for o in outcomes],
     }

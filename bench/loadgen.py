@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,14 @@ from bench.ledger import ACKED, REJECTED, UNCERTAIN, Ledger
 from bench.wire import HEADER_B64, HEADER_SIZE, RawKinesis, encode_header, filler, record_data_b64
 
 PARTITION_KEY_SIZE = 16  # producer (4) + sequence (12): the header's first 16 bytes
+_FAILED = re.compile(rb'"FailedRecordCount"\s*:\s*(\d+)')
+
+
+def failed_count(answer: bytes) -> int:
+    """FailedRecordCount without parsing the whole answer (the common case is 0); -1 if absent."""
+    at = answer.find(b'"FailedRecordCount"')
+    match = _FAILED.match(answer, at) if at >= 0 else None
+    return int(match.group(1)) if match else -1
 
 
 class PutRecordsTemplate:
@@ -92,6 +101,17 @@ class IngestResult:
                 return ts
         return None
 
+    def window_rates(self, window: int) -> list[float]:
+        """Records/s over each successive `window` acknowledged records (the first from the start)."""
+        rates: list[float] = []
+        total, mark, since = 0, window, self.started
+        for ts, n in self.timeline:
+            total += n
+            while total >= mark:
+                rates.append(window / max(ts - since, 1e-9))
+                since, mark = ts, mark + window
+        return rates
+
 
 class StopWhen:
     """Stop after `min_seconds` once `target` records are acked, or at `max_seconds` regardless."""
@@ -101,6 +121,26 @@ class StopWhen:
 
     def done(self, elapsed: float, acked: int) -> bool:
         return elapsed >= self.max_seconds or (elapsed >= self.min_seconds and acked >= self.target)
+
+
+def _settle(producer: int, seq: int, n: int, answer: bytes, ledger: Ledger, stats: ProducerStats) -> int:
+    """Record a 200 answer's per-record outcome; returns how many records it acknowledged."""
+    if failed_count(answer) == 0:
+        ledger.mark(producer, seq, n, ACKED)
+        return n
+    try:
+        entries = json.loads(answer)["Records"]
+    except (ValueError, KeyError, TypeError):
+        stats.uncertain += n
+        stats.errors.append(f"unreadable PutRecords answer: {answer[:200]!r}")
+        return 0
+    acked = 0
+    for i, entry in enumerate(entries):
+        ok = "ErrorCode" not in entry
+        ledger.set_state(producer, seq + i, ACKED if ok else REJECTED)
+        acked += ok
+    stats.rejected += n - acked
+    return acked
 
 
 def _produce(
@@ -128,15 +168,7 @@ def _produce(
         now = time.perf_counter()
         acked = 0
         if status == 200:
-            reply = json.loads(answer)
-            acked = n
-            ledger.mark(producer, seq, n, ACKED)
-            if reply.get("FailedRecordCount"):
-                for i, entry in enumerate(reply["Records"]):
-                    if "ErrorCode" in entry:
-                        ledger.set_state(producer, seq + i, REJECTED)
-                        acked -= 1
-                stats.rejected += n - acked
+            acked = _settle(producer, seq, n, answer, ledger, stats)
         elif 400 <= status < 500:
             ledger.mark(producer, seq, n, REJECTED)
             stats.rejected += n

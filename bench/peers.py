@@ -205,12 +205,12 @@ class MemorySampler:
         self._thread.start()
 
     def stop(self) -> float:
-        """Stop sampling; peak MiB."""
+        """Stop sampling; the peak in MB (10^6 bytes; /proc counts KiB)."""
         self.sample()
         self._stop.set()
         if self._thread:
             self._thread.join()
-        return sum(self.hwm_kb.values()) / 1024
+        return sum(self.hwm_kb.values()) * 1024 / 1e6
 
 
 class Running:
@@ -266,12 +266,12 @@ class Running:
         return " | ".join(line.strip()[:200] for line in text[-lines:])
 
     def stop(self) -> float:
-        """Stop the whole process group; returns the peak RSS in MiB."""
+        """Stop the whole process group; returns the peak RSS in MB."""
         peak = self.memory.stop() if self.memory._thread else 0.0
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()

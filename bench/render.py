@@ -39,6 +39,8 @@ def results_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list
         f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}; "
         f"Python {m['python']}, Node {m['node']}",
         f"- Runs per server: {raw['runs']}",
+        f"- Headwater: {raw.get('headwater_tree', 'unknown')}",
+        load_line(outcomes),
         "- Peers: " + (", ".join(f"{k} {v}" for k, v in raw["peer_versions"].items()) or "none installed"),
         "",
         "## Method",
@@ -56,7 +58,7 @@ def results_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list
         out.append(
             f"Against a server answering from memory (bench/trivial_server.py, same machine): ingest "
             f"{fmt(c['ingest_rps'])} records/s (generator CPU {fmt(c['ingest_cpu_pct'])}% of one core), drain "
-            f"{fmt(c['drain_rps'])} records/s. A server measured well below these numbers is not held back by "
+            f"{fmt(c['drain_rps'])} records/s (drain client CPU {fmt(c.get('drain_cpu_pct'))}%). A server measured well below these numbers is not held back by "
             f"the generator; near them, it is (the generator and server share {m['nproc']} CPUs)."
         )
     out += ["", "## Skipped", ""]
@@ -65,8 +67,19 @@ def results_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list
     out += ["", "## Headwater against each peer", ""] + results.ratio_tables()
     out += ["## Metrics", ""]
     for metric in METRICS + CONTEXT_METRICS:
-        out += [f"### {metric.title} ({metric.unit})", ""] + results.metric_table(metric) + [""]
+        unit = f" ({metric.unit})" if metric.unit else ""
+        out += [f"### {metric.title}{unit}", ""] + results.metric_table(metric) + [""]
     return "\n".join(out)
+
+
+def load_line(outcomes: list[Outcome]) -> str:
+    loads = [o.metrics["load_before"] for o in outcomes if "load_before" in o.metrics]
+    if not loads:
+        return "- Machine load: not recorded"
+    return (
+        f"- Machine load (1-minute load average before each server's run): {min(loads):.2f} to {max(loads):.2f} "
+        "(about 0 on an idle machine; anything else running shares the 2 CPUs with server and generator)"
+    )
 
 
 def summary(outcomes: list[Outcome], servers: list[str]) -> str:

@@ -4,7 +4,7 @@ against each peer measured in the same invocation, and the targets, met or not."
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bench.scenario import Outcome
@@ -34,14 +34,16 @@ METRICS = [
     Metric(
         "growth_late_rps", "Ingest rate over the window after growth_records", "records/s", True, "growth"
     ),
-    Metric("growth_ratio", "Late / first ingest rate (1.0 = no slowdown)", "x", True, "growth", 2),
-    Metric("rss_mb", "Peak RSS of the server process tree (sum of VmHWM)", "MiB", False, "crash"),
+    Metric("growth_ratio", "Late / first ingest rate (1.0 = no slowdown)", "x", True, "growth_curve", 2),
+    Metric("rss_mb", "Peak RSS of the server process tree (sum of VmHWM)", "MB", False, "crash"),
 ]
 
 # Context for the numbers above, not compared.
 CONTEXT_METRICS = [
     Metric("loadgen_cpu_pct", "Load generator CPU while ingesting", "% of one core", False, "ingest"),
+    Metric("drain_client_cpu_pct", "Drain client CPU while draining", "% of one core", False, None),
     Metric("ingested_total", "Records ingested in total (ingest + growth)", "records", True, "ingest"),
+    Metric("load_before", "Machine 1-minute load average before the server started", "", False, None, 2),
 ]
 
 
@@ -49,7 +51,7 @@ CONTEXT_METRICS = [
 class Target:
     metric: str
     text: str
-    holds: staticmethod
+    holds: Callable[[float], bool]
 
     def check(self, value: float | None) -> str:
         if value is None:
@@ -58,12 +60,12 @@ class Target:
 
 
 TARGETS = [
-    Target("ingest_rps", "durable ingest >= 30,000 records/s", staticmethod(lambda v: v >= 30_000)),
-    Target("drain_rps", "drain >= 75,000 records/s", staticmethod(lambda v: v >= 75_000)),
-    Target("get_p50_ms", "put-to-get p50 <= 3 ms", staticmethod(lambda v: v <= 3)),
-    Target("push_p50_ms", "push p50 <= 2 ms", staticmethod(lambda v: v <= 2)),
-    Target("growth_ratio", "no slowdown with data (late/first >= 0.9)", staticmethod(lambda v: v >= 0.9)),
-    Target("rss_mb", "peak RSS < 250 MB", staticmethod(lambda v: v < 250)),
+    Target("ingest_rps", "ingest >= 30,000 records/s (the target is for durable)", lambda v: v >= 30_000),
+    Target("drain_rps", "drain >= 75,000 records/s", lambda v: v >= 75_000),
+    Target("get_p50_ms", "put-to-get p50 <= 3 ms", lambda v: v <= 3),
+    Target("push_p50_ms", "push p50 <= 2 ms", lambda v: v <= 2),
+    Target("growth_ratio", "no slowdown with data (late/first >= 0.9)", lambda v: v >= 0.9),
+    Target("rss_mb", "peak RSS < 250 MB", lambda v: v < 250),
 ]
 
 

@@ -8,6 +8,7 @@ Peak RSS covers the whole run. A phase that fails is noted and the next one stil
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import traceback
@@ -67,9 +68,15 @@ class _Run:
 
 def _growth(result: IngestResult, r: _Run) -> None:
     s = r.s
+    # The whole curve, so one noisy window (a 2-CPU machine shared with other work) can be told from a trend.
+    curve = " ".join(f"{rate / 1000:.0f}" for rate in result.window_rates(s.growth_window))
+    r.notes["growth_curve"] = f"k records/s per {s.growth_window:,}: {curve}" if curve else ""
     first_at = result.time_at(s.growth_window)
     if first_at is None:
-        r.notes["growth"] = f"n/a: only {result.acked:,} records acked"
+        r.notes["growth"] = (
+            f"n/a: only {result.acked:,} records acked in {result.stopped - result.started:.0f} s "
+            f"(window {s.growth_window:,}; --growth-timeout)"
+        )
         return
     r.m["growth_first_rps"] = s.growth_window / (first_at - result.started)
     late_from, late_to = result.time_at(s.growth_records), result.time_at(s.growth_records + s.growth_window)
@@ -104,6 +111,7 @@ def _drain_phase(r: _Run) -> None:
     iterators = control.trim_horizon_iterators(r.kinesis, INGEST_STREAM)
     result = drain(HOST, r.port, iterators, r.ledger, timeout=r.s.drain_timeout)
     r.m["drain_rps"] = result.rate
+    r.m["drain_client_cpu_pct"] = 100 * result.cpu_seconds / result.seconds if result.seconds else 0.0
     verdict = r.ledger.verdict()
     r.m["verified"] = 1.0 if verdict.ok else 0.0
     errors = f"; errors: {'; '.join(result.errors[:3])}" if result.errors else ""
@@ -162,12 +170,18 @@ def run_server(
     server: Server, run: int, s: Settings, workdir: Path, log: Callable[[str], None] = print
 ) -> Outcome:
     outcome = Outcome(server.name, run)
+    # Other work on the machine skews everything here; the 1-minute load average before starting shows it.
+    outcome.metrics["load_before"] = os.getloadavg()[0]
 
     def note(text: str, since: float) -> None:
         log(f"  [{server.name} run {run}] {text}: {time.perf_counter() - since:.1f} s")
 
     t0 = time.perf_counter()
-    running = Running(server, workdir)
+    try:
+        running = Running(server, workdir)
+    except OSError as exc:  # e.g. node or the peer's binary missing
+        outcome.skipped = f"could not start: {exc}"
+        return outcome
     reason = running.wait_ready(s.ready_timeout, control.probe)
     note("ready", t0)
     kinesis = control.client(running.port)

@@ -63,7 +63,7 @@ class RawKinesis:
         return self._conn
 
     def call(self, operation: str, body: bytes) -> tuple[int, bytes]:
-        """POST one request; returns (status, body). Transport errors propagate after closing the connection."""
+        """POST one request; returns (status, body). Transport errors raise OSError (connection closed)."""
         headers = self._headers.get(operation)
         if headers is None:
             headers = self._headers[operation] = signed_headers(self.host, self.port, operation, body)
@@ -72,9 +72,12 @@ class RawKinesis:
             conn.request("POST", "/", body, headers)
             response = conn.getresponse()
             return response.status, response.read()
-        except (OSError, http.client.HTTPException):
+        except OSError:
             self.close()
             raise
+        except http.client.HTTPException as exc:  # e.g. IncompleteRead: callers handle one error type
+            self.close()
+            raise ConnectionError(repr(exc)) from exc
 
     def close(self) -> None:
         if self._conn is not None:
