@@ -35,24 +35,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"headwater {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server")
-    serve.add_argument("--host", default=env_default("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(env_default("PORT", "4566")))
-    serve.add_argument("--data-dir", type=Path, default=Path(env_default("DATA_DIR", "./data")))
+    serve.add_argument("--host", default=env_default("HOST", "127.0.0.1"), help="address to listen on")
     serve.add_argument(
-        "--durability", choices=("durable", "fast", "memory"), default=env_default("DURABILITY", "durable")
+        "--port",
+        type=int,
+        default=int(env_default("PORT", "4566")),
+        help="HTTP/1.1 and h2c (and TLS when on)",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(env_default("DATA_DIR", "./data")),
+        help="where durable data lives",
+    )
+    serve.add_argument(
+        "--durability",
+        choices=("durable", "fast", "memory"),
+        default=env_default("DURABILITY", "durable"),
+        help="durable: fsync before ack; fast: no fsync; memory: nothing on disk",
     )
     serve.add_argument(
         "--limits", type=_on_off, default=_on_off(env_default("LIMITS", "on")), metavar="on|off"
     )
-    serve.add_argument("--account-id", type=_account, default=env_default("ACCOUNT_ID", "000000000000"))
-    serve.add_argument("--region", default=env_default("REGION", "us-east-1"))
+    serve.add_argument(
+        "--account-id",
+        type=_account,
+        default=env_default("ACCOUNT_ID", "000000000000"),
+        help="default account (a 12-digit access key id selects its own)",
+    )
+    serve.add_argument(
+        "--region", default=env_default("REGION", "us-east-1"), help="default region (the SigV4 scope wins)"
+    )
     serve.add_argument("--auth", choices=("open", "strict"), default=env_default("AUTH", "open"))
     serve.add_argument(
         "--credentials",
         default=env_default("CREDENTIALS", ""),
         help="ACCESS_KEY_ID:SECRET[,...] accepted in --auth strict",
     )
-    serve.add_argument("--tls", type=_on_off, default=_on_off(env_default("TLS", "off")), metavar="on|off")
+    serve.add_argument(
+        "--tls",
+        type=_on_off,
+        default=_on_off(env_default("TLS", "off")),
+        metavar="on|off",
+        help="HTTPS with a self-signed certificate generated into the data dir",
+    )
     serve.add_argument("--tls-cert", type=Path, default=env_default("TLS_CERT", "") or None)
     serve.add_argument("--tls-key", type=Path, default=env_default("TLS_KEY", "") or None)
     serve.add_argument(
