@@ -55,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="durable: fsync before ack; fast: no fsync; memory: nothing on disk",
     )
     serve.add_argument(
-        "--limits", type=_on_off, default=_on_off(env_default("LIMITS", "on")), metavar="on|off"
+        "--limits",
+        type=_on_off,
+        default=_on_off(env_default("LIMITS", "on")),
+        metavar="on|off",
+        help="AWS throughput and control-plane limits",
     )
     serve.add_argument(
         "--account-id",
