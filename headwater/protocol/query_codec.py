@@ -1,0 +1,460 @@
+"""AWS Query requests (form fields in) and their XML responses (bytes out), driven by the model.
+
+Theory of operation. A Query request is a flat set of fields whose names spell a path through the
+input shape: ``MessageAttribute.1.Value.StringValue``. We first fold the fields into a trie keyed
+by the dot-separated parts (a field that is both a leaf and a prefix keeps its leaf under ``""``),
+then walk the trie with per-shape readers compiled once and cached, as `shapes.ShapeCodec` does
+for JSON. The wire layout follows botocore's Query serializer, i.e. the model's traits:
+
+* structure member: its ``locationName`` or its member name;
+* list: ``<name>.member.N`` (``member`` = the list member's ``locationName``), or when
+  ``flattened`` ``<name>.N``, where a flattened list whose member has a ``locationName`` replaces
+  the member's own name with it (``AttributeNames`` -> ``AttributeName.1``); an empty list is
+  sent as the bare ``<name>=``;
+* map: ``<name>.entry.N.key`` / ``.value`` (``key``/``value`` = the locationNames), without the
+  ``entry`` part when ``flattened``.
+
+Responses walk the output shape with compiled writers appending XML text to a list; each writer
+is handed the element name by its parent, so a flattened list simply repeats its item's element.
+SQS escapes ``"`` and ``\\r`` in text too (``&quot;``, ``&#xD;``); a ``\\r`` left raw would be
+normalised to ``\\n`` by the client's XML parser, and SDKs checksum message bodies.
+
+Malformed values raise AWS's Query error ``InvalidParameterValue`` (the code SQS answers for a
+value it cannot use); constraints (lengths, ranges, required members) are `validation.py`'s job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from headwater.protocol.errors import AwsError
+from headwater.protocol.shapes import parse_iso8601, shape_key, to_epoch_seconds
+
+CONTENT_TYPE = "text/xml"
+
+Node = str | dict[str, Any]  # a trie node: a leaf value or {part: node}
+Reader = Callable[[Node, str], Any]  # (node, field path for messages) -> value
+Writer = Callable[[Any, list[str], str], None]  # (value, output, element name) -> None
+
+_IGNORED = ("Action", "Version")
+
+
+def invalid_value(path: str, value: Any, reason: str) -> AwsError:
+    return AwsError(
+        "InvalidParameterValue", f"Value {value} for parameter {path} is invalid. Reason: {reason}"
+    )
+
+
+# --- the trie ----------------------------------------------------------------------------------
+
+
+def _trie(params: Mapping[str, str]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in _IGNORED:
+            continue
+        node = root
+        *parents, last = key.split(".")
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {} if child is None else {"": child}
+            node = child
+        if isinstance(node.get(last), dict):
+            node[last][""] = value
+        else:
+            node[last] = value
+    return root
+
+
+def _leaf(node: Node, path: str) -> str:
+    if isinstance(node, str):
+        return node
+    leaf = node.get("")
+    if not isinstance(leaf, str):
+        raise invalid_value(path, "", "Expected a value, found nested parameters.")
+    return leaf
+
+
+def _children(node: Node) -> dict[str, Any]:
+    return node if isinstance(node, dict) else {}  # a bare "" is how an empty list is sent
+
+
+def _indexed(node: Node, path: str) -> list[tuple[str, Any]]:
+    """The ``N`` children of `node` in index order (1-based on the wire)."""
+    items = []
+    for key, child in _children(node).items():
+        if key == "":
+            continue
+        if not key.isdigit() or key.startswith("0"):
+            raise invalid_value(f"{path}.{key}", key, "Expected a positive index.")
+        items.append((int(key), f"{path}.{key}", child))
+    items.sort(key=lambda item: item[0])
+    return [(p, c) for _, p, c in items]
+
+
+# --- scalar readers ----------------------------------------------------------------------------
+
+
+def _read_string(node: Node, path: str) -> str:
+    return _leaf(node, path)
+
+
+def _int_reader(bits: int) -> Reader:
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    def read(node: Node, path: str) -> int:
+        text = _leaf(node, path)
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            raise invalid_value(path, text, "Must be an integer.") from None
+        if not low <= value <= high:
+            raise invalid_value(path, text, "Must be an integer.")
+        return value
+
+    return read
+
+
+def _read_float(node: Node, path: str) -> float:
+    text = _leaf(node, path)
+    try:
+        value = float(text)
+    except ValueError:
+        raise invalid_value(path, text, "Must be a number.") from None
+    if not math.isfinite(value):
+        raise invalid_value(path, text, "Must be a number.")
+    return value
+
+
+def _read_boolean(node: Node, path: str) -> bool:
+    text = _leaf(node, path)
+    lower = text.lower()
+    if lower not in ("true", "false"):
+        raise invalid_value(path, text, "Must be true or false.")
+    return lower == "true"
+
+
+def _read_blob(node: Node, path: str) -> bytes:
+    text = _leaf(node, path)
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        raise invalid_value(path, text, "Must be valid Base64.") from None
+
+
+def _read_timestamp(node: Node, path: str) -> float:
+    text = _leaf(node, path)
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_iso8601(text)
+    except ValueError:
+        raise invalid_value(path, text, "Must be an ISO-8601 date or epoch seconds.") from None
+
+
+_SCALAR_READERS: dict[str, Reader] = {
+    "string": _read_string,
+    "character": _read_string,
+    "integer": _int_reader(32),
+    "long": _int_reader(64),
+    "short": _int_reader(16),
+    "byte": _int_reader(8),
+    "float": _read_float,
+    "double": _read_float,
+    "boolean": _read_boolean,
+    "blob": _read_blob,
+    "timestamp": _read_timestamp,
+}
+
+
+# --- compiled readers --------------------------------------------------------------------------
+
+
+def _wire_name(member: Shape, name: str) -> str:
+    """The field (or element) name of a structure member, as botocore's Query/XML code spells it."""
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        item_name = member.member.serialization.get("name")
+        if item_name:
+            return item_name
+    return member.serialization.get("name", name)
+
+
+_readers: dict[tuple[Any, ...], Reader] = {}
+_pinned: dict[int, Any] = {}  # keeps resolvers alive so that their id() in a key is never reused
+
+
+def _reader(shape: Shape) -> Reader:
+    key = shape_key(shape)
+    fn = _readers.get(key)
+    if fn is None:
+        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
+        cell: list[Reader] = []
+        _readers[key] = lambda node, path: cell[0](node, path)  # trampoline for recursive shapes
+        fn = _compile_reader(shape)
+        cell.append(fn)
+        _readers[key] = fn
+    return fn
+
+
+def _compile_reader(shape: Shape) -> Reader:
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure_reader(shape)
+    if kind == "list":
+        return _list_reader(shape)
+    if kind == "map":
+        return _map_reader(shape)
+    return _SCALAR_READERS.get(kind, _read_string)
+
+
+def _structure_reader(shape: Shape) -> Reader:
+    members = {_wire_name(m, name): (name, _reader(m)) for name, m in shape.members.items()}
+
+    def read(node: Node, path: str) -> dict[str, Any]:
+        out = {}
+        for wire, child in _children(node).items():
+            entry = members.get(wire)
+            if entry is not None:
+                out[entry[0]] = entry[1](child, f"{path}.{wire}" if path else wire)
+        return out
+
+    return read
+
+
+def _list_reader(shape: Shape) -> Reader:
+    item = _reader(shape.member)
+    wrapper = (
+        None if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member")
+    )
+
+    def read(node: Node, path: str) -> list[Any]:
+        if wrapper is not None:
+            node = _children(node).get(wrapper, "")
+            path = f"{path}.{wrapper}"
+        return [item(child, child_path) for child_path, child in _indexed(node, path)]
+
+    return read
+
+
+def _map_reader(shape: Shape) -> Reader:
+    key_reader, value_reader = _reader(shape.key), _reader(shape.value)
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+    flattened = bool(shape.serialization.get("flattened"))
+
+    def read(node: Node, path: str) -> dict[Any, Any]:
+        if not flattened:
+            node = _children(node).get("entry", "")
+            path = f"{path}.entry"
+        out = {}
+        for entry_path, entry in _indexed(node, path):
+            fields = _children(entry)
+            if key_name not in fields:
+                raise invalid_value(f"{entry_path}.{key_name}", "", "Expected a map key.")
+            key = key_reader(fields[key_name], f"{entry_path}.{key_name}")
+            if value_name in fields:
+                out[key] = value_reader(fields[value_name], f"{entry_path}.{value_name}")
+        return out
+
+    return read
+
+
+# --- XML writing -------------------------------------------------------------------------------
+
+# SQS's own escaping: `"` and `\r` too, so that the client's XML parser gives them back verbatim.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#xD;"})
+
+
+def escape(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
+def _text_writer(convert: Callable[[Any], str]) -> Writer:
+    def write(value: Any, out: list[str], tag: str) -> None:
+        out.append(f"<{tag}>{escape(convert(value))}</{tag}>")
+
+    return write
+
+
+def _format_float(value: Any) -> str:
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+def _format_blob(value: Any) -> str:
+    return base64.b64encode(value.encode() if isinstance(value, str) else value).decode("ascii")
+
+
+def _timestamp_writer(shape: Shape) -> Writer:
+    fmt = shape.serialization.get("timestampFormat", "iso8601")
+    if fmt == "unixTimestamp":
+        return _text_writer(lambda v: str(to_epoch_seconds(v)))
+
+    def iso(value: Any) -> str:
+        when = dt.datetime.fromtimestamp(to_epoch_seconds(value), dt.UTC)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+    return _text_writer(iso)
+
+
+_write_string = _text_writer(str)
+_write_integer = _text_writer(lambda v: str(int(v)))
+_SCALAR_WRITERS: dict[str, Writer] = {
+    "integer": _write_integer,
+    "long": _write_integer,
+    "short": _write_integer,
+    "byte": _write_integer,
+    "float": _text_writer(_format_float),
+    "double": _text_writer(_format_float),
+    "boolean": _text_writer(lambda v: "true" if v else "false"),
+    "blob": _text_writer(_format_blob),
+}
+
+_writers: dict[tuple[Any, ...], Writer] = {}
+
+
+def _writer(shape: Shape) -> Writer:
+    key = shape_key(shape)
+    fn = _writers.get(key)
+    if fn is None:
+        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
+        cell: list[Writer] = []
+        _writers[key] = lambda value, out, tag: cell[0](value, out, tag)
+        fn = _compile_writer(shape)
+        cell.append(fn)
+        _writers[key] = fn
+    return fn
+
+
+def _compile_writer(shape: Shape) -> Writer:
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure_writer(shape)
+    if kind == "list":
+        return _list_writer(shape)
+    if kind == "map":
+        return _map_writer(shape)
+    if kind == "timestamp":
+        return _timestamp_writer(shape)
+    return _SCALAR_WRITERS.get(kind, _write_string)
+
+
+def _structure_writer(shape: Shape) -> Writer:
+    members = {name: (_wire_name(m, name), _writer(m)) for name, m in shape.members.items()}
+
+    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
+        out.append(f"<{tag}>")
+        for name, item in value.items():
+            entry = members.get(name)
+            if entry is not None and item is not None:
+                entry[1](item, out, entry[0])
+        out.append(f"</{tag}>")
+
+    return write
+
+
+def _list_writer(shape: Shape) -> Writer:
+    item = _writer(shape.member)
+    if shape.serialization.get("flattened"):
+
+        def write_flat(value: Any, out: list[str], tag: str) -> None:
+            for element in value:
+                item(element, out, tag)
+
+        return write_flat
+    item_tag = shape.member.serialization.get("name", "member")
+
+    def write(value: Any, out: list[str], tag: str) -> None:
+        out.append(f"<{tag}>")
+        for element in value:
+            item(element, out, item_tag)
+        out.append(f"</{tag}>")
+
+    return write
+
+
+def _map_writer(shape: Shape) -> Writer:
+    key_writer, value_writer = _writer(shape.key), _writer(shape.value)
+    key_tag = shape.key.serialization.get("name", "key")
+    value_tag = shape.value.serialization.get("name", "value")
+    flattened = bool(shape.serialization.get("flattened"))
+
+    def write(value: Mapping[Any, Any], out: list[str], tag: str) -> None:
+        entry_tag = tag if flattened else "entry"
+        if not flattened:
+            out.append(f"<{tag}>")
+        for k, v in value.items():
+            if v is None:
+                continue
+            out.append(f"<{entry_tag}>")
+            key_writer(k, out, key_tag)
+            value_writer(v, out, value_tag)
+            out.append(f"</{entry_tag}>")
+        if not flattened:
+            out.append(f"</{tag}>")
+
+    return write
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def parse_request(op: OperationModel, params: Mapping[str, str]) -> dict[str, Any]:
+    """The operation's input from decoded form/query fields; raises InvalidParameterValue."""
+    shape = op.input_shape
+    if shape is None:
+        return {}
+    return _reader(shape)(_trie(params), "")
+
+
+def namespace(model: OperationModel | ServiceModel) -> str | None:
+    """The response xmlns: the model's ``xmlNamespace``, else SQS's for SQS (its JSON-era model lost it)."""
+    service = model.service_model if isinstance(model, OperationModel) else model
+    ns = service.metadata.get("xmlNamespace")
+    if isinstance(ns, dict):
+        ns = ns.get("uri")
+    if not ns and service.metadata.get("endpointPrefix") == "sqs":
+        ns = f"http://queue.amazonaws.com/doc/{service.metadata.get('apiVersion', '2012-11-05')}/"
+    return ns or None
+
+
+def _open(tag: str, ns: str | None) -> str:
+    return f'<{tag} xmlns="{escape(ns)}">' if ns else f"<{tag}>"
+
+
+def serialize_response(op: OperationModel, result: Mapping[str, Any], request_id: str) -> bytes:
+    """``<{Op}Response><{Op}Result>...</{Op}Result><ResponseMetadata>...`` for `result`."""
+    out = ['<?xml version="1.0"?>', _open(f"{op.name}Response", namespace(op))]
+    shape = op.output_shape
+    if shape is not None:
+        wrapper = shape.serialization.get("resultWrapper") or f"{op.name}Result"
+        _writer(shape)(result, out, wrapper)
+    out.append(f"<ResponseMetadata><RequestId>{escape(request_id)}</RequestId></ResponseMetadata>")
+    out.append(f"</{op.name}Response>")
+    return "".join(out).encode()
+
+
+def serialize_error(
+    code: str, message: str, request_id: str, sender_fault: bool = True, *, xmlns: str | None = None
+) -> bytes:
+    """The Query error envelope; `xmlns` (e.g. `namespace(op)`) is optional, clients ignore it."""
+    kind = "Sender" if sender_fault else "Receiver"
+    return (
+        f'<?xml version="1.0"?>{_open("ErrorResponse", xmlns)}<Error><Type>{kind}</Type>'
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message><Detail/></Error>"
+        f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
+    ).encode()
