@@ -80,7 +80,9 @@ async def register(core: KinesisCore, params: dict[str, Any], ctx: RequestContex
         raise errors.limit_exceeded(
             f"Stream {stream.name} under account {stream.account} has {MAX_CREATING} consumers in CREATING state."
         )
-    consumer = Consumer(name, core.clock.now(), tags=dict(params.get("Tags", {})))
+    consumer = Consumer(
+        name, core.clock.now_ms() / 1000, tags=dict(params.get("Tags", {}))
+    )  # AWS: ms precision
     if core.config.transition_delay <= 0:
         consumer.status = "ACTIVE"
     stream.consumers[name] = consumer

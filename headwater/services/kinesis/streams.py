@@ -83,7 +83,7 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         ctx.account,
         ctx.region,
         name,
-        created=core.clock.now(),
+        created=core.clock.now_ms() / 1000,  # AWS timestamps have millisecond precision
         mode=mode,
         tags=dict(tags),
         max_record_kib=params.get("MaxRecordSizeInKiB", 1024),
