@@ -55,6 +55,13 @@ class Log(Protocol):
         one exists)."""
         ...
 
+    async def read_async(
+        self, partition: str, offset: int, max_count: int, max_bytes: int
+    ) -> list[StoredEntry]:
+        """`read`, with entries that must come from disk read off the event loop (a whole GetRecords
+        page of old data can take tens of milliseconds)."""
+        ...
+
     def next_offset(self, partition: str) -> int:
         """The offset the next appended entry will get (including uncommitted ones)."""
         ...

@@ -194,6 +194,11 @@ class MemoryLog:
     def read(self, partition: str, offset: int, max_count: int, max_bytes: int) -> list[StoredEntry]:
         return self._partitions[partition].entries.read(offset, max_count, max_bytes)
 
+    async def read_async(
+        self, partition: str, offset: int, max_count: int, max_bytes: int
+    ) -> list[StoredEntry]:
+        return self.read(partition, offset, max_count, max_bytes)
+
     def next_offset(self, partition: str) -> int:
         return self._partitions[partition].next
 

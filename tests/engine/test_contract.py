@@ -291,3 +291,23 @@ def test_reset_with_appends_in_flight(run_engine: RunEngine) -> None:
         assert engine.log.next_offset("p") == 0 and engine.log.read("p", 0, 10, 1 << 20) == []
 
     run_engine(body)
+
+
+def test_read_async_matches_read(run_engine: RunEngine) -> None:
+    async def body(engine: Engine) -> None:
+        log = engine.log
+        await filled(engine, "p", n=40, size=300)
+        for offset, count, limit in [
+            (0, 100, 1 << 20),
+            (5, 7, 1 << 20),
+            (0, 100, 1000),
+            (39, 5, 1),
+            (40, 5, 1 << 20),
+        ]:
+            assert await log.read_async("p", offset, count, limit) == log.read("p", offset, count, limit)
+        _, done = log.append("p", entries(5, ts=5000, tag="late"))
+        await done
+        assert await log.read_async("p", 0, 100, 1 << 20) == log.read("p", 0, 100, 1 << 20)
+        assert len(await log.read_async("p", 0, 100, 1 << 20)) == 45
+
+    run_engine(body)

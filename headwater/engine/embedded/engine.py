@@ -40,7 +40,7 @@ class EmbeddedEngine:
         except BaseException:
             self._unlock()
             raise
-        self.log.load(recovered, self._reader)
+        self.log.load(recovered, self._reader, self.path)
         self.meta.load(recovered.meta)
 
     async def close(self) -> None:
@@ -50,6 +50,7 @@ class EmbeddedEngine:
             if self._writer.is_alive():
                 await self._writer.stop()
         finally:
+            self.log.close()
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None

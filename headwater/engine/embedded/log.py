@@ -9,7 +9,10 @@ go in the background.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from headwater.engine.api import Entry, StoredEntry
 from headwater.engine.embedded.cache import TailCache
@@ -39,9 +42,15 @@ class EmbeddedLog:
         self._reader: Reader | None = None
         self._parts: dict[str, _Partition] = {}
         self._next_pid = 1
+        # read_async's disk reads: one thread with a connection of its own (sqlite3 connections stay
+        # in the thread that made them)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headwater-reader")
+        self._pool_reader: Reader | None = None
+        self._path: Path | None = None
 
-    def load(self, recovered: Recovered, reader: Reader) -> None:
+    def load(self, recovered: Recovered, reader: Reader, path: Path) -> None:
         self._reader = reader
+        self._path = path
         self._next_pid = recovered.max_pid + 1
         for r in recovered.partitions:
             self._parts[r.name] = _Partition(r.pid, r.first, r.next, r.mark)
@@ -132,6 +141,47 @@ class EmbeddedLog:
             used = sum(len(e.payload) for e in out)
             out += tail.read(stop, max_count - len(out), max_bytes - used, at_least_one=False)
         return out
+
+    async def read_async(
+        self, partition: str, offset: int, max_count: int, max_bytes: int
+    ) -> list[StoredEntry]:
+        part = self._parts[partition]
+        start = max(offset, part.first)
+        tail = part.tail
+        if start >= part.committed or max_count <= 0 or (len(tail) and start >= tail.first):
+            return self.read(partition, offset, max_count, max_bytes)
+        stop = tail.first if len(tail) else part.committed
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(
+            self._pool, self._read_off_loop, part.pid, start, stop, max_count, max_bytes
+        )
+        # The tail may have moved on while the thread read: top up only where it still continues.
+        if part.dropped:
+            return []
+        if len(out) == stop - start and len(out) < max_count and len(tail) and tail.first <= stop < tail.end:
+            used = sum(len(e.payload) for e in out)
+            out += tail.read(stop, max_count - len(out), max_bytes - used, at_least_one=False)
+        return out
+
+    def _read_off_loop(
+        self, pid: int, start: int, stop: int, max_count: int, max_bytes: int
+    ) -> list[StoredEntry]:
+        if self._pool_reader is None:
+            assert self._path is not None
+            self._pool_reader = Reader(self._path)
+        return self._pool_reader.read(pid, start, stop, max_count, max_bytes)
+
+    def close(self) -> None:
+        """Closes the reader thread and its connection."""
+
+        def close_reader() -> None:
+            if self._pool_reader is not None:
+                self._pool_reader.close()
+                self._pool_reader = None
+
+        self._pool.submit(close_reader)
+        self._pool.shutdown(wait=True)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headwater-reader")
 
     def offset_at_time(self, partition: str, timestamp_ms: int) -> int:
         part = self._parts[partition]

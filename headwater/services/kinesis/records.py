@@ -337,12 +337,12 @@ def child_shards(stream: Stream, shard: Shard) -> list[dict[str, Any]]:
     return children
 
 
-def read_records(
+async def read_records(
     core: KinesisCore, stream: Stream, shard: Shard, offset: int, limit: int
 ) -> tuple[list[StoredEntry], int]:
     """Committed entries from `offset` (moved past trimmed data) and the offset after them."""
     offset = max(offset, core.log.first_offset(shard.partition))
-    entries = core.log.read(shard.partition, offset, limit, MAX_GET_BYTES)
+    entries = await core.log.read_async(shard.partition, offset, limit, MAX_GET_BYTES)
     if shard.end_offset is not None and entries and entries[-1].offset >= shard.end_offset:
         entries = [e for e in entries if e.offset < shard.end_offset]
     next_offset = entries[-1].offset + 1 if entries else offset
@@ -402,7 +402,9 @@ async def get_records(
         core.metrics.add(NS, "ReadProvisionedThroughputExceeded", labels)
         count_shard(core, stream, shard, "ReadProvisionedThroughputExceeded", 1)
         raise errors.read_throughput_exceeded(shard.shard_id, stream.name, stream.account)
-    entries, next_offset = read_records(core, stream, shard, position.position, params.get("Limit", 10000))
+    entries, next_offset = await read_records(
+        core, stream, shard, position.position, params.get("Limit", 10000)
+    )
     records, size = render(core, stream, shard, entries)
     if limits is not None:
         limits.charge_read(size, now)

@@ -108,7 +108,7 @@ async def _events(
             ):
                 raise errors.stream_not_found(stream.name, stream.account)
             wake = core.wakeup(shard.partition)  # taken before reading, so no commit slips between
-            entries, offset = read_records(core, stream, shard, offset, EVENT_MAX_RECORDS)
+            entries, offset = await read_records(core, stream, shard, offset, EVENT_MAX_RECORDS)
             finished = shard.end_offset is not None and offset >= shard.end_offset
             if entries or finished or clock.now() - last_event >= HEARTBEAT_S:
                 records = render_records(core, stream, shard, entries)
