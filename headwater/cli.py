@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from headwater import __version__
 from headwater.config import Config, env_default, parse_credentials
@@ -28,6 +29,13 @@ def _account(value: str) -> str:
     return value
 
 
+def _option(parser: argparse.ArgumentParser, flag: str, default: str, help: str, **kwargs: Any) -> None:
+    """A flag whose default comes from HEADWATER_<FLAG> (argparse converts string defaults with `type`)."""
+    env = flag.lstrip("-").replace("-", "_").upper()
+    value = env_default(env, default)
+    parser.add_argument(flag, default=value or None, help=f"{help} [HEADWATER_{env}]", **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="headwater", description="Self-hosted AWS data-collection services."
@@ -35,71 +43,41 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"headwater {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server")
-    serve.add_argument("--host", default=env_default("HOST", "127.0.0.1"), help="address to listen on")
-    serve.add_argument(
-        "--port",
-        type=int,
-        default=int(env_default("PORT", "4566")),
-        help="HTTP/1.1 and h2c (and TLS when on)",
-    )
-    serve.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(env_default("DATA_DIR", "./data")),
-        help="where durable data lives",
-    )
-    serve.add_argument(
+    ON_OFF = {"type": _on_off, "metavar": "on|off"}
+    _option(serve, "--host", "127.0.0.1", "address to listen on")
+    _option(serve, "--port", "4566", "HTTP/1.1 and h2c (and TLS when on)", type=int)
+    _option(serve, "--data-dir", "./data", "where durable data lives", type=Path)
+    _option(
+        serve,
         "--durability",
+        "durable",
+        "durable: fsync before ack; fast: no fsync; memory: nothing on disk",
         choices=("durable", "fast", "memory"),
-        default=env_default("DURABILITY", "durable"),
-        help="durable: fsync before ack; fast: no fsync; memory: nothing on disk",
     )
-    serve.add_argument(
-        "--limits",
-        type=_on_off,
-        default=_on_off(env_default("LIMITS", "on")),
-        metavar="on|off",
-        help="AWS throughput and control-plane limits",
-    )
-    serve.add_argument(
+    _option(serve, "--limits", "on", "AWS throughput and control-plane limits", **ON_OFF)
+    _option(
+        serve,
         "--account-id",
+        "000000000000",
+        "default account (a 12-digit key id selects its own)",
         type=_account,
-        default=env_default("ACCOUNT_ID", "000000000000"),
-        help="default account (a 12-digit access key id selects its own)",
     )
-    serve.add_argument(
-        "--region", default=env_default("REGION", "us-east-1"), help="default region (the SigV4 scope wins)"
+    _option(serve, "--region", "us-east-1", "default region (the SigV4 scope wins)")
+    _option(serve, "--auth", "open", "strict verifies SigV4 signatures", choices=("open", "strict"))
+    _option(serve, "--credentials", "", "ACCESS_KEY_ID:SECRET[,...] accepted in --auth strict")
+    _option(
+        serve, "--tls", "off", "HTTPS with a self-signed certificate generated into the data dir", **ON_OFF
     )
-    serve.add_argument("--auth", choices=("open", "strict"), default=env_default("AUTH", "open"))
-    serve.add_argument(
-        "--credentials",
-        default=env_default("CREDENTIALS", ""),
-        help="ACCESS_KEY_ID:SECRET[,...] accepted in --auth strict",
-    )
-    serve.add_argument(
-        "--tls",
-        type=_on_off,
-        default=_on_off(env_default("TLS", "off")),
-        metavar="on|off",
-        help="HTTPS with a self-signed certificate generated into the data dir",
-    )
-    serve.add_argument("--tls-cert", type=Path, default=env_default("TLS_CERT", "") or None)
-    serve.add_argument("--tls-key", type=Path, default=env_default("TLS_KEY", "") or None)
-    serve.add_argument(
-        "--log-level", choices=("debug", "info", "warning", "error"), default=env_default("LOG_LEVEL", "info")
-    )
-    serve.add_argument(
-        "--test-mode",
-        type=_on_off,
-        default=_on_off(env_default("TEST_MODE", "off")),
-        metavar="on|off",
-        help="enables POST /_headwater/clock to advance time",
-    )
-    serve.add_argument(
+    _option(serve, "--tls-cert", "", "your certificate (PEM; implies TLS)", type=Path)
+    _option(serve, "--tls-key", "", "its private key (PEM)", type=Path)
+    _option(serve, "--log-level", "info", "log level", choices=("debug", "info", "warning", "error"))
+    _option(serve, "--test-mode", "off", "enables POST /_headwater/clock to advance time", **ON_OFF)
+    _option(
+        serve,
         "--transition-delay",
+        "0.5",
+        "seconds a stream or consumer spends CREATING/UPDATING/DELETING (0 allowed)",
         type=float,
-        default=float(env_default("TRANSITION_DELAY", "0.5")),
-        help="seconds a stream or consumer spends CREATING/UPDATING/DELETING (0 allowed)",
     )
     return parser
 
@@ -118,7 +96,7 @@ def config_from(args: argparse.Namespace) -> Config:
         account_id=args.account_id,
         region=args.region,
         auth=args.auth,
-        credentials=parse_credentials(args.credentials),
+        credentials=parse_credentials(args.credentials or ""),
         tls=args.tls or args.tls_cert is not None,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
