@@ -35,7 +35,7 @@ class Server:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 60.0) -> Server:
         command = [
             sys.executable, "-m", "headwater", "serve",
             "--port", str(self.port),
@@ -77,7 +77,7 @@ class Server:
     def advance(self, seconds: float) -> None:
         self.admin("POST", "clock", {"advance": seconds})
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
         if self.process is None:
             return None
         if self.process.poll() is None:
