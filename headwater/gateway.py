@@ -256,6 +256,8 @@ class Gateway:
             aclose = getattr(frames, "aclose", None)
             if aclose is not None:
                 await aclose()
+            if stream.on_close is not None:
+                stream.on_close()
 
 
 def _event_shapes(op: Any) -> dict[str, Any]:

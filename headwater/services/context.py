@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +23,10 @@ class EventStream:
     """An operation's event-stream output: the initial response, then (event type, payload) pairs.
 
     The gateway sends `initial` as the `initial-response` event, then each event as it arrives. An
-    AwsError raised by `events` becomes an exception frame. `events` is closed when the client goes.
+    AwsError raised by `events` becomes an exception frame. When the response ends (or the client
+    goes) `events` is closed and `on_close` runs, even if the stream never started.
     """
 
     events: AsyncIterator[tuple[str, Mapping[str, Any]]]
     initial: Mapping[str, Any] = field(default_factory=dict)
+    on_close: Callable[[], None] | None = None

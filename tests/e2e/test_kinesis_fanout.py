@@ -148,3 +148,22 @@ def test_delete_stream_enforcing_consumer_deletion(kinesis) -> None:  # noqa: AN
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
     with pytest.raises(ClientError):
         kinesis.list_stream_consumers(StreamARN=arn)
+
+
+def test_resubscribe_within_five_seconds_of_a_dropped_subscription(kinesis, server) -> None:  # noqa: ANN001
+    _, consumer_arn = register(kinesis)
+    first = kinesis.subscribe_to_shard(
+        ConsumerARN=consumer_arn, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"}
+    )
+    first["EventStream"].close()  # the client goes away at once
+    with pytest.raises(ClientError) as info:
+        kinesis.subscribe_to_shard(
+            ConsumerARN=consumer_arn, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"}
+        )
+    assert info.value.response["Error"]["Code"] == "ResourceInUseException"
+    server.advance(5.1)
+    again = kinesis.subscribe_to_shard(
+        ConsumerARN=consumer_arn, ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"}
+    )
+    assert next(iter(again["EventStream"]))["SubscribeToShardEvent"]["Records"] == []
+    again["EventStream"].close()

@@ -72,7 +72,7 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
             f"under account {stream.account}."
         )
     previous = core.subscriptions.get(key)
-    if previous is not None and not previous.ended.is_set() and now - previous.started < TAKEOVER_S:
+    if previous is not None and now - previous.started < TAKEOVER_S:
         raise AwsError(
             "ResourceInUseException",
             f"Another active subscription exists for consumer {params['ConsumerARN']} and shard {shard.shard_id}.",
@@ -84,7 +84,12 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
     subscription = Subscription(now)
     core.subscriptions[key] = subscription
     core.metrics.add("Kinesis", "SubscribeToShard.Success", labels)
-    return EventStream(_events(core, stream, shard, offset, subscription, key))
+    return EventStream(
+        _events(core, stream, shard, offset, subscription, key),
+        # Ended even if its events never started; it stays registered, since AWS refuses a new
+        # subscription within 5 s of the last successful one even after a disconnect.
+        on_close=subscription.ended.set,
+    )
 
 
 async def _events(
@@ -137,8 +142,6 @@ async def _events(
                     continue
             await _park(core, wake, subscription, min(last_event + HEARTBEAT_S, deadline))
     finally:
-        if core.subscriptions.get(key) is subscription:
-            del core.subscriptions[key]
         subscription.ended.set()
 
 
