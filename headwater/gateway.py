@@ -20,7 +20,7 @@ from headwater.engine.clock import SystemClock
 from headwater.protocol import cbor_codec, eventstream, json_codec, sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import service_model
-from headwater.protocol.routing import Route, route
+from headwater.protocol.routing import Route, protocol_of, route
 from headwater.protocol.validation import java_namespace, validate
 from headwater.services.context import EventStream, RequestContext
 
@@ -106,14 +106,13 @@ class Gateway:
         send: Send,
     ) -> None:
         target = route(headers)
-        cbor = headers.get("content-type", "").startswith(cbor_codec.CONTENT_TYPE)
-        protocol = target.protocol if target else "cbor" if cbor else "json"
+        protocol = protocol_of(headers)
         codec = CODECS[protocol]
         content_type = cbor_codec.CONTENT_TYPE if protocol == "cbor" else "application/x-amz-json-1.1"
         try:
             if target is None:
                 raise _unroutable(scope, headers)
-            if target.protocol == "json":
+            if protocol == "json":
                 content_type = self._json_type[target.service]
             ctx = self._context(scope, headers, body, target, request_id)
             fast = self.fast_paths.get((target.service, target.operation)) if protocol == "json" else None

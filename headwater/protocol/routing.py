@@ -1,19 +1,19 @@
 """Which service, operation and wire protocol a request is for, decided per request.
 
-Signals, in order: the `X-Amz-Target` prefix (JSON and CBOR services), then the signing name in the
-SigV4 credential scope. Content-Type picks JSON or CBOR for target-based protocols.
+Today the `X-Amz-Target` prefix names the service (JSON and CBOR services); Content-Type picks JSON or
+CBOR. Query, REST and RPCv2 services add their signals (Action=, paths, the SigV4 signing name) here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from headwater.protocol import cbor_codec
+
 # X-Amz-Target prefix -> service name (botocore model name)
 TARGET_PREFIXES: dict[str, str] = {
     "Kinesis_20131202": "kinesis",
 }
-
-CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,11 @@ class Route:
     service: str
     operation: str
     protocol: str  # "json" | "cbor"
+
+
+def protocol_of(headers: dict[str, str]) -> str:
+    """The wire protocol of a body: "cbor" for the Java SDKs' CBOR, else "json" (errors follow it)."""
+    return "cbor" if headers.get("content-type", "").startswith(cbor_codec.CONTENT_TYPE) else "json"
 
 
 def route(headers: dict[str, str]) -> Route | None:
@@ -32,6 +37,4 @@ def route(headers: dict[str, str]) -> Route | None:
     service = TARGET_PREFIXES.get(prefix)
     if service is None:
         return None
-    content_type = headers.get("content-type", "")
-    protocol = "cbor" if content_type.startswith(CBOR_CONTENT_TYPE) else "json"
-    return Route(service, operation, protocol)
+    return Route(service, operation, protocol_of(headers))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import errors
+from headwater.services.kinesis import errors, tokens
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Consumer, Stream
 
@@ -122,7 +120,7 @@ async def list_consumers(core: KinesisCore, params: dict[str, Any], ctx: Request
     token = params.get("NextToken")
     if token is not None:
         try:
-            state = json.loads(base64.urlsafe_b64decode(token.encode()))
+            state = tokens.decode(token)
             after, issued = state["after"], float(state["t"])
         except (ValueError, KeyError, TypeError):
             raise errors.invalid_argument(f"Invalid NextToken: {token}") from None
@@ -135,6 +133,5 @@ async def list_consumers(core: KinesisCore, params: dict[str, Any], ctx: Request
     page = names[:limit]
     result: dict[str, Any] = {"Consumers": [describe(stream, stream.consumers[n]) for n in page]}
     if len(names) > limit:
-        raw = json.dumps({"after": page[-1], "t": core.clock.now()}).encode()
-        result["NextToken"] = base64.urlsafe_b64encode(raw).decode()
+        result["NextToken"] = tokens.encode({"after": page[-1], "t": core.clock.now()})
     return result

@@ -21,7 +21,7 @@ from headwater.engine.api import Entry, StoredEntry
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import capacity, errors, iterators, sequence
-from headwater.services.kinesis.hashing import key_bytes, parse_explicit_hash_key, partition_hash
+from headwater.services.kinesis.hashing import HashRouter, key_bytes, parse_explicit_hash_key, partition_hash
 from headwater.services.kinesis.monitoring import (
     NS,
     count_incoming,
@@ -62,9 +62,9 @@ def _writable(stream: Stream) -> None:
         )
 
 
-def _route(core: KinesisCore, stream: Stream, key: str, explicit: str | None) -> Shard:
+def _route(router: HashRouter[Shard], key: str, explicit: str | None) -> Shard:
     hashed = parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
-    return core.router(stream).route(hashed)
+    return router.route(hashed)
 
 
 def _check_size(stream: Stream, data: bytes) -> None:
@@ -100,7 +100,7 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     data: bytes = params["Data"]
     key = key_bytes(params["PartitionKey"])
     _check_size(stream, data)
-    shard = _route(core, stream, params["PartitionKey"], params.get("ExplicitHashKey"))
+    shard = _route(core.router(stream), params["PartitionKey"], params.get("ExplicitHashKey"))
     if core.config.limits and not shard_limits(core, stream, shard).admit_write(
         _billed(stream, len(data) + len(key)), core.clock.now()
     ):
@@ -149,10 +149,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     router = core.router(stream)
     for index, entry in enumerate(entries):
         key = entry["PartitionKey"]
-        explicit = entry.get("ExplicitHashKey")
-        shard = router.route(
-            parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
-        )
+        shard = _route(router, key, entry.get("ExplicitHashKey"))
         encoded_key = key_bytes(key)
         data = entry["Data"]
         if limits_on and not shard_limits(core, stream, shard).admit_write(

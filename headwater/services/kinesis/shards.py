@@ -9,12 +9,10 @@ intermediate shards it creates are born and closed in the same instant and hold 
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import errors
+from headwater.services.kinesis import errors, tokens
 from headwater.services.kinesis.hashing import MAX_HASH, even_ranges
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
@@ -61,7 +59,7 @@ def _visible(core: KinesisCore, stream: Stream, shard_filter: dict[str, Any] | N
 
 
 def _list_token(stream: Stream, after: str, shard_filter: dict[str, Any] | None, now_ms: int) -> str:
-    raw = json.dumps(
+    return tokens.encode(
         {
             "a": stream.account,
             "r": stream.region,
@@ -72,7 +70,6 @@ def _list_token(stream: Stream, after: str, shard_filter: dict[str, Any] | None,
             "t": now_ms,
         }
     )
-    return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 async def list_shards(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -85,7 +82,7 @@ async def list_shards(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
         if params.get("ExclusiveStartShardId"):
             raise errors.invalid_argument("NextToken and ExclusiveStartShardId cannot be provided together.")
         try:
-            state = json.loads(base64.urlsafe_b64decode(token.encode()))
+            state = tokens.decode(token)
             key = (state["a"], state["r"], state["s"])
             after, shard_filter, issued = state["x"], state["f"], int(state["t"])
         except (ValueError, KeyError, TypeError):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import errors
+from headwater.services.kinesis import errors, tokens
 from headwater.services.kinesis.hashing import even_ranges
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
@@ -34,8 +32,16 @@ def new_shard(
     return Shard(shard_id, index, start, end, created_ms, partition, **lineage)
 
 
+def streams_of(core: KinesisCore, account: str, region: str) -> list[Stream]:
+    return [s for (a, r, _), s in core.streams.items() if a == account and r == region]
+
+
 def open_shard_total(core: KinesisCore, account: str, region: str) -> int:
-    return sum(len(s.open_shards) for (a, r, _), s in core.streams.items() if a == account and r == region)
+    return sum(len(s.open_shards) for s in streams_of(core, account, region))
+
+
+def on_demand_total(core: KinesisCore, account: str, region: str) -> int:
+    return sum(1 for s in streams_of(core, account, region) if s.mode == "ON_DEMAND")
 
 
 async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -48,11 +54,7 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
     if mode == "ON_DEMAND":
         if count is not None:
             raise errors.validation("ShardCount must not be specified for ON_DEMAND stream mode.")
-        on_demand = sum(
-            1
-            for (a, r, _), s in core.streams.items()
-            if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
-        )
+        on_demand = on_demand_total(core, ctx.account, ctx.region)
         if on_demand >= ON_DEMAND_STREAM_LIMIT:
             raise errors.limit_exceeded(
                 f"This request would exceed the on-demand stream limit of {ON_DEMAND_STREAM_LIMIT} "
@@ -184,20 +186,6 @@ async def describe_stream_summary(
     return {"StreamDescriptionSummary": summary}
 
 
-def _token(payload: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
-
-
-def _untoken(token: str) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(value, dict):
-            return value
-    except (ValueError, TypeError):
-        pass
-    raise errors.invalid_argument(f"Invalid NextToken: {token}")
-
-
 async def list_streams(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     core.control_rate("ListStreams", ctx.account)
     limit = params.get("Limit", 100)
@@ -208,12 +196,11 @@ async def list_streams(core: KinesisCore, params: dict[str, Any], ctx: RequestCo
             raise errors.invalid_argument(
                 "NextToken and ExclusiveStartStreamName cannot be provided together."
             )
-        start = _untoken(token).get("after")
-    names = sorted(
-        stream
-        for (account, region, stream) in core.streams
-        if account == ctx.account and region == ctx.region
-    )
+        try:
+            start = tokens.decode(token).get("after")
+        except ValueError:
+            raise errors.invalid_argument(f"Invalid NextToken: {token}") from None
+    names = sorted(s.name for s in streams_of(core, ctx.account, ctx.region))
     if start is not None:
         names = [n for n in names if n > start]
     page = names[:limit]
@@ -232,17 +219,13 @@ async def list_streams(core: KinesisCore, params: dict[str, Any], ctx: RequestCo
         )
     result: dict[str, Any] = {"StreamNames": page, "HasMoreStreams": has_more, "StreamSummaries": summaries}
     if has_more and page:
-        result["NextToken"] = _token({"after": page[-1]})
+        result["NextToken"] = tokens.encode({"after": page[-1]})
     return result
 
 
 async def describe_limits(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     core.control_rate("DescribeLimits", ctx.account)
-    on_demand = sum(
-        1
-        for (a, r, _), s in core.streams.items()
-        if a == ctx.account and r == ctx.region and s.mode == "ON_DEMAND"
-    )
+    on_demand = on_demand_total(core, ctx.account, ctx.region)
     return {
         "ShardLimit": SHARD_LIMIT,
         "OpenShardCount": open_shard_total(core, ctx.account, ctx.region),
