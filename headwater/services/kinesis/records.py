@@ -132,10 +132,11 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     stream = core.find(params, ctx)
     _writable(stream)
     entries: list[dict[str, Any]] = params["Records"]
+    encoded_keys = [key_bytes(entry["PartitionKey"]) for entry in entries]
     total = 0
-    for entry in entries:
+    for entry, encoded_key in zip(entries, encoded_keys, strict=True):
         _check_size(stream, entry["Data"])
-        total += len(entry["Data"]) + len(key_bytes(entry["PartitionKey"]))
+        total += len(entry["Data"]) + len(encoded_key)
     if total > MAX_PUT_RECORDS_BYTES:
         raise errors.invalid_argument(
             f"Records size exceeds {MAX_PUT_RECORDS_BYTES // (1024 * 1024)} MB limit for stream {stream.name}."
@@ -150,7 +151,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     for index, entry in enumerate(entries):
         key = entry["PartitionKey"]
         shard = _route(router, key, entry.get("ExplicitHashKey"))
-        encoded_key = key_bytes(key)
+        encoded_key = encoded_keys[index]
         data = entry["Data"]
         if limits_on and not shard_limits(core, stream, shard).admit_write(
             _billed(stream, len(data) + len(encoded_key)), now
