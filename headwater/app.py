@@ -18,6 +18,8 @@ from headwater.metrics import Metrics
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
+from headwater.services.sqs.api import SqsApi
+from headwater.services.sqs.service import SqsCore
 
 log = logging.getLogger("headwater")
 
@@ -29,9 +31,11 @@ class Headwater:
         self.metrics = Metrics()
         self.engine = open_engine(config.durability, config.data_dir)
         self.kinesis = KinesisCore(config, self.engine, self.clock, self.metrics)
+        # one local key store for every service (Kinesis created it first)
+        self.sqs = SqsCore(config, self.engine, self.clock, self.metrics, self.kinesis.keystore)
         self.gateway = Gateway(
             config,
-            {"kinesis": KinesisApi(self.kinesis)},
+            {"kinesis": KinesisApi(self.kinesis), "sqs": SqsApi(self.sqs)},
             Admin(self),
             self.clock,
             fast_paths=kinesis_fast_paths(self.kinesis),
@@ -46,16 +50,19 @@ class Headwater:
             "durability": self.config.durability,
             "limits": "on" if self.config.limits else "off",
             "uptime_s": round(time.monotonic() - self.started, 3),
-            "services": {"kinesis": "running"},
+            "services": {"kinesis": "running", "sqs": "running"},
         }
 
     async def reset(self) -> None:
         await self.kinesis.close()
+        await self.sqs.close()
         await self.engine.reset()
         self.metrics.reset()
         if isinstance(self.clock, TestClock):
             self.clock.offset = 0.0
         await self.kinesis.reset()
+        self.sqs.keys = self.kinesis.keystore  # the Kinesis reset built a fresh one
+        await self.sqs.reset()
 
     def stop(self) -> None:
         self._stop.set()
@@ -69,6 +76,7 @@ class Headwater:
         self.started = time.monotonic()
         await self.engine.start()
         await self.kinesis.start()
+        await self.sqs.start()
         tls: dict[str, Any] = {}
         if self.config.tls:
             cert, key = self.config.tls_cert, self.config.tls_key
@@ -104,6 +112,7 @@ class Headwater:
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         # End live subscriptions first so the HTTP server can drain its connections promptly.
         await self.kinesis.close()
+        await self.sqs.close()
         server.stop()
         try:
             await asyncio.wait_for(serving, 10)
@@ -118,7 +127,7 @@ class Headwater:
         lines = [
             f"Headwater {__version__} ready",
             f"  endpoint    {scheme}://{self.config.host}:{self.config.port}",
-            "  services    kinesis",
+            "  services    kinesis, sqs",
             f"  storage     {self.config.durability} ({self.config.data_dir})",
             f"  limits      {'on' if self.config.limits else 'off'}    auth {self.config.auth}",
             f"  account     {self.config.account_id}    region {self.config.region}",

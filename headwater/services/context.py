@@ -15,6 +15,7 @@ class RequestContext:
     # "json" or "cbor": which codec the response (and any event payloads) will use
     protocol: str = "json"
     host: str = "localhost"
+    scheme: str = "http"  # of the request: queue URLs echo it
     http_version: str = "1.1"
 
 

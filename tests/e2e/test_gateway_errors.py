@@ -298,7 +298,7 @@ def test_admin_health_metrics_reset_and_clock(http: httpx.Client) -> None:
     health = http.get("/_headwater/health")
     assert health.status_code == 200
     assert health.json()["status"] == "running"
-    assert health.json()["services"] == {"kinesis": "running"}
+    assert health.json()["services"] == {"kinesis": "running", "sqs": "running"}
     post(http, "CreateStream", '{"StreamName":"m","ShardCount":1}')
     assert post(http, "PutRecord", '{"StreamName":"m","Data":"YQ==","PartitionKey":"k"}').status_code == 200
     metrics = http.get("/_headwater/metrics")

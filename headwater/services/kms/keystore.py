@@ -35,6 +35,8 @@ from headwater.engine.clock import Clock, SystemClock
 
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"
+SQS_ALIAS = "alias/aws/sqs"
+MANAGED_ALIASES = {KINESIS_ALIAS: "kinesis", SQS_ALIAS: "sqs"}
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -146,14 +148,18 @@ class KeyStore:
 
     def resolve(self, account: str, region: str, key_ref: str) -> Key:
         """A key id, key ARN, alias name or alias ARN, as seen by (account, region); creates the
-        AWS-managed `alias/aws/kinesis` key of the caller's own account and region on first use."""
+        AWS-managed key of a service (`alias/aws/kinesis`, `alias/aws/sqs`) of the caller's own account
+        and region on first use."""
         try:
             return self.find(account, region, key_ref)
         except KeyNotFoundError:
-            if self._split(account, region, key_ref) != (account, region, KINESIS_ALIAS, None):
+            owner, where, alias, _ = self._split(account, region, key_ref)
+            if (owner, where) != (account, region) or alias not in MANAGED_ALIASES:
                 raise
-        key = self.create_key(account, region, description="Default key for kinesis", aws_managed=True)
-        self._aliases[(account, region, KINESIS_ALIAS)] = key.key_id
+        key = self.create_key(
+            account, region, description=f"Default key for {MANAGED_ALIASES[alias]}", aws_managed=True
+        )
+        self._aliases[(account, region, alias)] = key.key_id
         return key
 
     def find(self, account: str, region: str, key_ref: str) -> Key:

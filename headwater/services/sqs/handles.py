@@ -1,0 +1,146 @@
+"""DeleteMessage(Batch) and ChangeMessageVisibility(Batch): acting on a receipt handle.
+
+A receipt handle names (queue, seq, receive token). Only the newest receive's handle acts on a
+message: on a standard queue an older handle's delete succeeds without deleting (AWS's documented
+behaviour), on a FIFO queue it is refused as expired. A handle for a message that is gone deletes
+nothing and succeeds, so retried deletes are safe. A delete is acknowledged once it is durable:
+nothing is delivered after a successful DeleteMessage, even across a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from headwater.protocol.errors import AwsError
+from headwater.services.context import RequestContext
+from headwater.services.sqs import errors, rules
+from headwater.services.sqs.batch import entry_error
+from headwater.services.sqs.message import INFLIGHT, Message
+from headwater.services.sqs.queue import Queue
+from headwater.services.sqs.service import SqsCore
+
+NS = "AWS/SQS"
+MAX_VISIBILITY_S = 43_200
+
+
+def _resolve(core: SqsCore, queue: Queue, handle: Any) -> tuple[Message | None, int]:
+    """The message a handle names (None if it is gone) and the handle's receive token."""
+    if not isinstance(handle, str) or not handle:
+        raise errors.missing_parameter("ReceiptHandle")
+    decoded = core.receipts.decode(handle)
+    if decoded is None or decoded[0] != queue.definition.store_id:
+        raise errors.receipt_handle_invalid(handle)
+    _, seq, token = decoded
+    return queue.messages.get(seq), token
+
+
+def _expired(handle: str) -> AwsError:
+    return errors.invalid_value("ReceiptHandle", handle, "The receipt handle has expired.")
+
+
+def _delete(core: SqsCore, queue: Queue, handle: Any, now_ms: int) -> Awaitable[None] | None:
+    message, token = _resolve(core, queue, handle)
+    if message is None:
+        return None
+    if message.token != token:
+        if queue.fifo:
+            raise _expired(handle)
+        return None
+    return queue.remove(message, now_ms)
+
+
+async def delete_message(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    core.throttle(queue, "DeleteMessage", 1)
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    written = _delete(core, queue, params.get("ReceiptHandle"), now_ms)
+    if written is not None:
+        core.metrics.add(NS, "NumberOfMessagesDeleted", (("QueueName", queue.name),))
+        await written
+    return {}
+
+
+async def delete_message_batch(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    entries = _entries(params, "DeleteMessageBatchRequestEntry")
+    core.throttle(queue, "DeleteMessageBatch", len(entries))
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    successful, failed, writes = [], [], []
+    for entry in entries:
+        try:
+            written = _delete(core, queue, entry.get("ReceiptHandle"), now_ms)
+        except AwsError as error:
+            failed.append(entry_error(entry["Id"], error))
+            continue
+        if written is not None:
+            writes.append(written)
+        successful.append({"Id": entry["Id"]})
+    if writes:
+        core.metrics.add(NS, "NumberOfMessagesDeleted", (("QueueName", queue.name),), len(writes))
+        await writes[-1]  # the store completes writes in order
+    return {"Successful": successful, "Failed": failed}
+
+
+def _change(core: SqsCore, queue: Queue, handle: Any, timeout: Any, now_ms: int) -> None:
+    if timeout is None:
+        raise errors.missing_parameter("VisibilityTimeout")
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 0 <= timeout <= MAX_VISIBILITY_S:
+        raise errors.invalid_value(
+            "VisibilityTimeout",
+            timeout,
+            f"VisibilityTimeout must be an integer between 0 and {MAX_VISIBILITY_S}",
+        )
+    message, token = _resolve(core, queue, handle)
+    if message is None or message.status != INFLIGHT:
+        raise errors.message_not_inflight()
+    if message.token != token:
+        raise _expired(handle)
+    if (now_ms - message.received_ms) // 1000 + timeout > MAX_VISIBILITY_S:
+        raise errors.invalid_value(
+            "VisibilityTimeout",
+            timeout,
+            f"Total VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY_S} seconds]",
+        )
+    queue.set_visibility(message, timeout, now_ms)
+    core.store.set_state(queue.definition.store_id, [(message.seq, message.state())])
+
+
+async def change_message_visibility(
+    core: SqsCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    core.throttle(queue, "ChangeMessageVisibility", 1)
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    _change(core, queue, params.get("ReceiptHandle"), params.get("VisibilityTimeout"), now_ms)
+    return {}
+
+
+async def change_message_visibility_batch(
+    core: SqsCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    entries = _entries(params, "ChangeMessageVisibilityBatchRequestEntry")
+    core.throttle(queue, "ChangeMessageVisibilityBatch", len(entries))
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    successful, failed = [], []
+    for entry in entries:
+        try:
+            _change(core, queue, entry.get("ReceiptHandle"), entry.get("VisibilityTimeout", 0), now_ms)
+        except AwsError as error:
+            failed.append(entry_error(entry["Id"], error))
+            continue
+        successful.append({"Id": entry["Id"]})
+    return {"Successful": successful, "Failed": failed}
+
+
+def _entries(params: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    entries = params.get("Entries")
+    if entries is None:
+        raise errors.missing_parameter("Entries")
+    rules.check_batch(entries, what=what)
+    return entries

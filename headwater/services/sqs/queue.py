@@ -1,0 +1,300 @@
+"""One queue: its definition and the life of its messages (visibility, delays, retention).
+
+Theory of operation. Every live message is in `messages` (by seq) with a status: VISIBLE messages
+wait in the ready index (FIFO groups or fair tenants); DELAYED and INFLIGHT ones have a deadline in
+the `timers` heap. Nothing runs on a timer: every operation first `settle`s the queue to the clock,
+which promotes due timers to VISIBLE and expires messages past retention, so the test clock can jump
+and everything follows. Long-poll waiters sleep until the earliest deadline or a send wakes them.
+
+Retention walks seqs upward from the oldest: seqs are dense and in send order, so expiry is O(1)
+per message without an index. Messages moved here from a dead-letter source keep their original
+send time (standard queues), which can be older than their neighbours': those also go in a small
+heap so they expire on time.
+
+State changes are written behind (the store orders writes); the service awaits the write where a
+reply depends on it (send, delete).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from headwater.engine.api import QueueStore
+from headwater.services.sqs.fair import FairIndex
+from headwater.services.sqs.fifo import FifoIndex
+from headwater.services.sqs.message import DELAYED, DELETED, INFLIGHT, VISIBLE, Message
+
+DEDUP_WINDOW_MS = 5 * 60 * 1000
+
+
+@dataclass(slots=True)
+class QueueDef:
+    """What the queue is: persisted in the metadata store as JSON."""
+
+    account: str
+    region: str
+    name: str
+    store_id: str  # the queue store's name for it (fresh per creation)
+    attributes: dict[str, str]
+    created: int  # epoch seconds
+    modified: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fifo(self) -> bool:
+        return self.name.endswith(".fifo")
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+    def seconds(self, name: str) -> int:
+        return int(self.attributes[name])
+
+
+class Queue:
+    def __init__(self, definition: QueueDef, store: QueueStore) -> None:
+        self.definition = definition
+        self.store = store
+        self.messages: dict[int, Message] = {}
+        self.index: FifoIndex | FairIndex = FifoIndex() if definition.fifo else FairIndex()
+        self.timers: list[tuple[int, int, int]] = []  # (due ms, seq, epoch)
+        self.moved_expiry: list[tuple[int, int]] = []  # (sent ms, seq) of messages sent before their seq
+        self.next_seq = 0
+        self.oldest_seq = 0
+        self.visible = 0
+        self.inflight = 0
+        self.delayed = 0
+        # FIFO de-duplication: scope key -> (expires ms, message id, sequence number)
+        self.dedup: dict[Any, tuple[int, str, str | None]] = {}
+        self.dedup_order: list[tuple[int, int, Any]] = []  # (expires ms, tie-breaker, key)
+        self._dedup_ticket = 0
+        self.tombstones: list[tuple[int, int]] = []  # (until ms, seq) of deleted FIFO messages still stored
+        self.last_sent_ms = 0
+        self.last_sequence_number = 0
+        # ReceiveRequestAttemptId -> (expires ms, [(seq, token)])
+        self.attempts: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+        self.waiters: set[asyncio.Future[None]] = set()
+        self.purged_at = 0.0
+        self.deleted = False
+        self.redrive: tuple[str, Any] | None = None  # (RedrivePolicy text, parsed), see redrive.py
+        self.bucket: dict[str, tuple[float, float]] = {}  # action -> (tokens, as of): FIFO throttling
+
+    # -- shortcuts -------------------------------------------------------------------------------
+    @property
+    def fifo(self) -> bool:
+        return self.definition.fifo
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def __len__(self) -> int:
+        return self.visible + self.inflight + self.delayed
+
+    # -- transitions -----------------------------------------------------------------------------
+    def _move(self, message: Message, status: int) -> None:
+        old = message.status
+        if old == VISIBLE:
+            self.visible -= 1
+        elif old == INFLIGHT:
+            self.inflight -= 1
+        elif old == DELAYED:
+            self.delayed -= 1
+        message.status = status
+        message.epoch += 1
+        if status == VISIBLE:
+            self.visible += 1
+        elif status == INFLIGHT:
+            self.inflight += 1
+        elif status == DELAYED:
+            self.delayed += 1
+        self.index.changed(message, old)
+        if status in (INFLIGHT, DELAYED):
+            heapq.heappush(self.timers, (message.visible_at, message.seq, message.epoch))
+
+    def place(self, message: Message, now_ms: int) -> None:
+        """Takes in a new (or restored) message with its status already set."""
+        self.next_seq = max(self.next_seq, message.seq + 1)
+        status = message.status
+        if status == DELETED:
+            heapq.heappush(self.tombstones, (message.visible_at, message.seq))
+            return
+        self.messages[message.seq] = message
+        if status == VISIBLE:
+            self.visible += 1
+        elif status == INFLIGHT:
+            self.inflight += 1
+        else:
+            self.delayed += 1
+        if status != VISIBLE:
+            heapq.heappush(self.timers, (message.visible_at, message.seq, message.epoch))
+        self.index.added(message)
+        if status == INFLIGHT and isinstance(self.index, FairIndex):
+            self.index.changed(message, VISIBLE)  # count it in flight
+        if message.sent_ms < self.last_sent_ms:
+            heapq.heappush(self.moved_expiry, (message.sent_ms, message.seq))
+        else:
+            self.last_sent_ms = message.sent_ms
+        if status == VISIBLE:
+            self.wake()
+
+    def new_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    def settle(self, now_ms: int) -> None:
+        """Brings the queue up to the clock: due deadlines, retention."""
+        timers = self.timers
+        woke = False
+        while timers and timers[0][0] <= now_ms:
+            due, seq, epoch = heapq.heappop(timers)
+            message = self.messages.get(seq)
+            if message is None or message.epoch != epoch or message.status not in (INFLIGHT, DELAYED):
+                continue
+            self._move(message, VISIBLE)
+            woke = True
+        self._expire(now_ms)
+        if woke:
+            self.wake()
+
+    def next_deadline(self) -> int | None:
+        """The earliest pending deadline (a delayed or in-flight message coming back), if any."""
+        timers = self.timers
+        while timers:
+            due, seq, epoch = timers[0]
+            message = self.messages.get(seq)
+            if message is not None and message.epoch == epoch and message.status in (INFLIGHT, DELAYED):
+                return due
+            heapq.heappop(timers)
+        return None
+
+    def _expire(self, now_ms: int) -> None:
+        horizon = now_ms - self.definition.seconds("MessageRetentionPeriod") * 1000
+        messages = self.messages
+        gone: list[int] = []
+        seq = self.oldest_seq
+        while seq < self.next_seq:
+            message = messages.get(seq)
+            if message is not None:
+                if message.sent_ms >= horizon:
+                    break
+                self._drop(message)
+                gone.append(seq)
+            seq += 1
+        self.oldest_seq = seq
+        moved = self.moved_expiry
+        while moved and moved[0][0] < horizon:
+            _, seq = heapq.heappop(moved)
+            message = messages.get(seq)
+            if message is not None and message.status != DELETED:
+                self._drop(message)
+                gone.append(seq)
+        tombstones = self.tombstones
+        while tombstones and tombstones[0][0] <= now_ms:
+            gone.append(heapq.heappop(tombstones)[1])
+        if gone:
+            self.store.remove(self.definition.store_id, gone)
+        dedup_order = self.dedup_order
+        while dedup_order and dedup_order[0][0] <= now_ms:
+            expires, _, key = heapq.heappop(dedup_order)
+            entry = self.dedup.get(key)
+            if entry is not None and entry[0] <= now_ms:
+                del self.dedup[key]
+        if self.attempts:
+            for attempt, (expires, _) in list(self.attempts.items()):
+                if expires <= now_ms:
+                    del self.attempts[attempt]
+
+    def _drop(self, message: Message) -> None:
+        """Forgets a message (expired, deleted, moved away); the caller removes it from the store."""
+        self._move(message, DELETED)
+        self.messages.pop(message.seq, None)
+
+    # -- operations ------------------------------------------------------------------------------
+    def take(self, count: int, now_ms: int) -> list[Message]:
+        """Visible messages a receive may deliver now (their status is not changed yet)."""
+        if isinstance(self.index, FairIndex):
+            return self.index.take(count, now_ms)
+        return self.index.take(count)
+
+    def deliver(self, message: Message, visibility_s: int, now_ms: int) -> None:
+        message.receive_count += 1
+        if not message.first_receive_ms:
+            message.first_receive_ms = now_ms
+        message.received_ms = now_ms
+        message.token += 1
+        message.visible_at = now_ms + visibility_s * 1000
+        self._move(message, INFLIGHT)
+
+    def set_visibility(self, message: Message, visibility_s: int, now_ms: int) -> None:
+        message.visible_at = now_ms + visibility_s * 1000
+        if visibility_s == 0:
+            self._move(message, VISIBLE)
+            self.wake()
+        else:
+            message.epoch += 1
+            heapq.heappush(self.timers, (message.visible_at, message.seq, message.epoch))
+
+    def remove(self, message: Message, now_ms: int, *, keep_dedup: bool = True) -> Awaitable[None]:
+        """Deletes a message durably. A FIFO message inside its de-duplication window stays stored
+        as a tombstone until the window closes."""
+        if isinstance(self.index, FairIndex) and message.status == INFLIGHT:
+            self.index.processed(message, now_ms)
+        store_id = self.definition.store_id
+        dedup_until = message.sent_ms + DEDUP_WINDOW_MS
+        if keep_dedup and self.fifo and dedup_until > now_ms:
+            self._drop(message)
+            message.visible_at = dedup_until
+            heapq.heappush(self.tombstones, (dedup_until, message.seq))
+            return self.store.set_state(store_id, [(message.seq, message.state())])
+        self._drop(message)
+        return self.store.remove(store_id, [message.seq])
+
+    def purge(self) -> Awaitable[None]:
+        self.messages.clear()
+        self.index.clear()
+        self.timers.clear()
+        self.moved_expiry.clear()
+        self.dedup.clear()
+        self.dedup_order.clear()
+        self.tombstones.clear()
+        self.attempts.clear()
+        self.visible = self.inflight = self.delayed = 0
+        self.oldest_seq = self.next_seq
+        return self.store.clear(self.definition.store_id)
+
+    # -- long polling ----------------------------------------------------------------------------
+    def wake(self) -> None:
+        if self.waiters:
+            waiters, self.waiters = self.waiters, set()
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def waiter(self) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.add(future)
+        return future
+
+    # -- FIFO de-duplication ---------------------------------------------------------------------
+    def dedup_key(self, group: str, dedup_id: str) -> Any:
+        if self.definition.attributes.get("DeduplicationScope") == "messageGroup":
+            return (group, dedup_id)
+        return dedup_id
+
+    def remember_dedup(self, key: Any, expires_ms: int, message_id: str, sequence_number: str | None) -> None:
+        self.dedup[key] = (expires_ms, message_id, sequence_number)
+        self._dedup_ticket += 1
+        heapq.heappush(self.dedup_order, (expires_ms, self._dedup_ticket, key))
+
+    def sequence_number(self, now_ms: int) -> str:
+        """Increasing within the queue (so within every group) across restarts too, since it is
+        derived from the clock; 20 digits like AWS's 128-bit numbers."""
+        self.last_sequence_number = max(self.last_sequence_number + 1, now_ms * 10_000_000)
+        return str(self.last_sequence_number)

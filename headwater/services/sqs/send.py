@@ -1,0 +1,191 @@
+"""SendMessage and SendMessageBatch.
+
+A send is acknowledged once its message is durable (the store's awaitable). The message is placed
+in the queue before that, so a waiting receiver sees it at once; if the server dies before the
+write lands the sender never got an answer, which the at-least-once contract allows.
+
+FIFO sends are de-duplicated for five minutes by MessageDeduplicationId (or the SHA-256 of the
+body with ContentBasedDeduplication): a duplicate is accepted and answered with the original's
+MessageId and SequenceNumber but not stored again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable
+from typing import Any
+
+from headwater.protocol.errors import AwsError
+from headwater.services.context import RequestContext
+from headwater.services.sqs import errors, rules
+from headwater.services.sqs.batch import entry_error
+from headwater.services.sqs.digests import md5_of_attributes, md5_of_body
+from headwater.services.sqs.message import DELAYED, VISIBLE, Message
+from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue
+from headwater.services.sqs.service import SqsCore
+
+NS = "AWS/SQS"
+NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
+
+
+def _prepare(
+    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int
+) -> tuple[Message | None, dict[str, Any]]:
+    """Validates one message and builds it; returns (None, result) for a FIFO duplicate."""
+    body = entry.get("MessageBody")
+    if body is None:
+        raise errors.missing_parameter("MessageBody")
+    rules.check_body(body)
+    attributes = entry.get("MessageAttributes") or None
+    system = entry.get("MessageSystemAttributes") or None
+    if attributes:
+        rules.check_message_attributes(attributes)
+    if system:
+        rules.check_message_attributes(system, system=True)
+    size = rules.message_size(body, attributes)
+    rules.check_size(size, queue.definition.seconds("MaximumMessageSize"))
+    group = entry.get("MessageGroupId")
+    dedup = entry.get("MessageDeduplicationId")
+    delay = entry.get("DelaySeconds")
+    definition = queue.definition
+    if queue.fifo:
+        if delay is not None:
+            raise errors.invalid_value("DelaySeconds", delay, NOT_FOR_QUEUE_TYPE)
+        if group is None:
+            raise errors.missing_parameter("MessageGroupId")
+        rules.check_fifo_id("MessageGroupId", group)
+        if dedup is None:
+            if definition.attributes.get("ContentBasedDeduplication") != "true":
+                raise errors.invalid_parameter(
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly"
+                )
+            dedup = hashlib.sha256(body.encode()).hexdigest()
+        else:
+            rules.check_fifo_id("MessageDeduplicationId", dedup)
+        delay_s = definition.seconds("DelaySeconds")
+    else:
+        if dedup is not None:
+            raise errors.invalid_value("MessageDeduplicationId", dedup, NOT_FOR_QUEUE_TYPE)
+        if group is not None:
+            rules.check_fifo_id("MessageGroupId", group)
+        if delay is None:
+            delay_s = definition.seconds("DelaySeconds")
+        elif not isinstance(delay, int) or not 0 <= delay <= 900:
+            raise errors.invalid_value("DelaySeconds", delay, "Must be >= 0 and <= 900, if provided.")
+        else:
+            delay_s = delay
+    md5_body = md5_of_body(body)
+    md5_attributes = md5_of_attributes(attributes)
+    md5_system = md5_of_attributes(system)
+    sequence_number = None
+    if queue.fifo:
+        assert dedup is not None and group is not None
+        key = queue.dedup_key(group, dedup)
+        seen = queue.dedup.get(key)
+        if seen is not None and seen[0] > now_ms:
+            return None, _result(seen[1], md5_body, md5_attributes, md5_system, seen[2])
+        sequence_number = queue.sequence_number(now_ms)
+    message = Message(
+        queue.new_seq(),
+        str(uuid.uuid4()),
+        body,
+        attributes,
+        system,
+        md5_body,
+        md5_attributes,
+        md5_system,
+        now_ms,
+        size,
+        group,
+        dedup,
+        sequence_number,
+    )
+    if queue.fifo:
+        queue.remember_dedup(key, now_ms + DEDUP_WINDOW_MS, message.message_id, sequence_number)
+    if delay_s:
+        message.status = DELAYED
+        message.visible_at = now_ms + delay_s * 1000
+    else:
+        message.status = VISIBLE
+    return message, _result(message.message_id, md5_body, md5_attributes, md5_system, sequence_number)
+
+
+def _result(
+    message_id: str, md5_body: str, md5_attributes: str | None, md5_system: str | None, sequence: str | None
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"MD5OfMessageBody": md5_body, "MessageId": message_id}
+    if md5_attributes:
+        result["MD5OfMessageAttributes"] = md5_attributes
+    if md5_system:
+        result["MD5OfMessageSystemAttributes"] = md5_system
+    if sequence:
+        result["SequenceNumber"] = sequence
+    return result
+
+
+def _store(core: SqsCore, queue: Queue, messages: list[Message], now_ms: int) -> Awaitable[None]:
+    rows = []
+    for message in messages:
+        sealed = core.seal(queue, message.body)
+        rows.append((message.seq, message.record(sealed), message.state()))
+    written = core.store.add(queue.definition.store_id, rows)
+    for message in messages:
+        queue.place(message, now_ms)
+    return written
+
+
+def _count(core: SqsCore, queue: Queue, messages: list[Message]) -> None:
+    labels = (("QueueName", queue.name),)
+    core.metrics.add(NS, "NumberOfMessagesSent", labels, len(messages))
+    core.metrics.add(NS, "SentMessageSize", labels, sum(m.size for m in messages))
+
+
+async def send_message(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    core.throttle(queue, "SendMessage", 1)
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    message, result = _prepare(core, queue, params, now_ms)
+    if message is not None:
+        written = _store(core, queue, [message], now_ms)
+        _count(core, queue, [message])
+        await written
+    return result
+
+
+async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    queue = core.find(params.get("QueueUrl"), ctx)
+    entries = params.get("Entries")
+    if entries is None:
+        raise errors.missing_parameter("Entries")
+    rules.check_batch(entries, what="SendMessageBatchRequestEntry")
+    rules.check_batch_size(sum(_entry_size(entry) for entry in entries))
+    core.throttle(queue, "SendMessageBatch", len(entries))
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    successful: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    messages: list[Message] = []
+    for entry in entries:
+        try:
+            message, result = _prepare(core, queue, entry, now_ms)
+        except AwsError as error:
+            failed.append(entry_error(entry["Id"], error))
+            continue
+        if message is not None:
+            messages.append(message)
+        successful.append({"Id": entry["Id"], **result})
+    if messages:
+        written = _store(core, queue, messages, now_ms)
+        _count(core, queue, messages)
+        await written
+    return {"Successful": successful, "Failed": failed}
+
+
+def _entry_size(entry: dict[str, Any]) -> int:
+    body = entry.get("MessageBody")
+    if not isinstance(body, str):
+        return 0
+    return rules.message_size(body, entry.get("MessageAttributes") or None)

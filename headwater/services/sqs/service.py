@@ -1,0 +1,261 @@
+"""The SQS service core: the queue registry, its persistence, encryption, and background work.
+
+Operation logic lives in the sibling modules (queues, send, receive, delete, redrive); they all work
+on one `SqsCore`, which owns every queue of every (account, region), the engine handles, the clock,
+the receipt-handle key and the metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import urlsplit
+
+from headwater.config import Config
+from headwater.engine.api import Engine
+from headwater.engine.clock import SystemClock
+from headwater.metrics import Metrics
+from headwater.services.context import RequestContext
+from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keystore import SQS_ALIAS
+from headwater.services.sqs import errors
+from headwater.services.sqs.message import DELETED, Message
+from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue, QueueDef
+from headwater.services.sqs.receipts import ReceiptHandles
+
+log = logging.getLogger("headwater.sqs")
+
+QUEUES = "sqs.queues"
+SECRETS = "sqs.secrets"
+QUEUE_ARN = re.compile(r"arn:aws[^:]*:sqs:([^:]+):(\d{12}):([A-Za-z0-9_.-]+)")
+SWEEP_INTERVAL_S = 1.0
+DELETED_NAME_HOLD_S = 60.0
+FIFO_TPS = 300.0
+
+Key = tuple[str, str, str]  # (account, region, name)
+
+
+def def_key(account: str, region: str, name: str) -> str:
+    return f"{account}/{region}/{name}"
+
+
+class SqsCore:
+    def __init__(
+        self, config: Config, engine: Engine, clock: SystemClock, metrics: Metrics, keys: StreamKeys
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.store = engine.queues
+        self.meta = engine.meta
+        self.clock = clock
+        self.metrics = metrics
+        self.keys = keys
+        self.queues: dict[Key, Queue] = {}
+        self.by_store_id: dict[str, Queue] = {}
+        self.deleted_names: dict[Key, float] = {}  # recently deleted -> when
+        self.receipts = ReceiptHandles(b"\0" * 32)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.move_tasks: Any = None  # set by redrive.MoveTasks at start
+        self.closing = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.closing = False
+        secret = self.meta.get(SECRETS, "receipt-key")
+        if secret is None:
+            secret = os.urandom(32)
+            await self.meta.put(SECRETS, "receipt-key", secret)
+        self.receipts = ReceiptHandles(secret)
+        now_ms = self.clock.now_ms()
+        for _, raw in self.meta.scan(QUEUES):
+            definition = QueueDef(**json.loads(raw))
+            queue = self._register(definition)
+            self._restore(queue, now_ms)
+        from headwater.services.sqs.redrive import MoveTasks
+
+        self.move_tasks = MoveTasks(self)
+        await self.move_tasks.start()
+        self.spawn(self._sweep_forever())
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for queue in self.queues.values():
+            queue.wake()
+
+    async def reset(self) -> None:
+        await self.close()
+        self.queues.clear()
+        self.by_store_id.clear()
+        self.deleted_names.clear()
+        await self.start()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    def _register(self, definition: QueueDef) -> Queue:
+        queue = Queue(definition, self.store)
+        self.queues[(definition.account, definition.region, definition.name)] = queue
+        self.by_store_id[definition.store_id] = queue
+        return queue
+
+    def _restore(self, queue: Queue, now_ms: int) -> None:
+        store_id = queue.definition.store_id
+        for stored in self.store.load(store_id):
+            assert stored.record is not None
+            message, body = Message.restore(stored.seq, stored.record, stored.state, now_ms)
+            if message.status != DELETED:
+                message.body = self.unseal(queue, body)
+            queue.place(message, now_ms)
+            if message.sequence_number:
+                queue.last_sequence_number = max(queue.last_sequence_number, int(message.sequence_number))
+            if queue.fifo and message.dedup and message.sent_ms + DEDUP_WINDOW_MS > now_ms:
+                queue.remember_dedup(
+                    queue.dedup_key(message.group or "", message.dedup),
+                    message.sent_ms + DEDUP_WINDOW_MS,
+                    message.message_id,
+                    message.sequence_number,
+                )
+
+    # -- persistence -----------------------------------------------------------------------------
+    async def save(self, queue: Queue) -> None:
+        d = queue.definition
+        raw = json.dumps(
+            {
+                "account": d.account,
+                "region": d.region,
+                "name": d.name,
+                "store_id": d.store_id,
+                "attributes": d.attributes,
+                "created": d.created,
+                "modified": d.modified,
+                "tags": d.tags,
+            }
+        ).encode()
+        await self.meta.put(QUEUES, def_key(d.account, d.region, d.name), raw)
+
+    async def create(self, definition: QueueDef) -> Queue:
+        await self.store.create(definition.store_id)
+        queue = self._register(definition)
+        await self.save(queue)
+        return queue
+
+    async def delete(self, queue: Queue) -> None:
+        d = queue.definition
+        key = (d.account, d.region, d.name)
+        if self.queues.get(key) is not queue:
+            return
+        del self.queues[key]
+        self.by_store_id.pop(d.store_id, None)
+        queue.deleted = True
+        queue.wake()
+        self.deleted_names[key] = self.clock.now()
+        await self.meta.delete(QUEUES, def_key(*key))
+        await self.store.drop(d.store_id)
+
+    def recently_deleted(self, key: Key) -> bool:
+        when = self.deleted_names.get(key)
+        if when is None:
+            return False
+        if self.clock.now() - when >= DELETED_NAME_HOLD_S:
+            del self.deleted_names[key]
+            return False
+        return True
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def url(self, queue: Queue, ctx: RequestContext) -> str:
+        d = queue.definition
+        return f"{ctx.scheme}://{ctx.host}/{d.account}/{d.name}"
+
+    def find(self, url: str | None, ctx: RequestContext) -> Queue:
+        """The queue a QueueUrl names: `<scheme>://<any host>/<account>/<name>`; a bare name or a
+        path is read against the caller's account. The region is the request's."""
+        if not url:
+            raise errors.missing_parameter("QueueUrl")
+        path = urlsplit(url).path if "://" in url else url
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            raise errors.invalid_address(url)
+        name = parts[-1]
+        account = parts[-2] if len(parts) >= 2 else ctx.account
+        queue = self.queues.get((account, ctx.region, name))
+        if queue is None:
+            raise errors.queue_does_not_exist()
+        return queue
+
+    def find_arn(self, arn: str) -> Queue | None:
+        match = QUEUE_ARN.fullmatch(arn)
+        if match is None:
+            return None
+        region, account, name = match.groups()
+        return self.queues.get((account, region, name))
+
+    # -- encryption at rest ----------------------------------------------------------------------
+    def key_ref(self, queue: Queue) -> str | None:
+        attributes = queue.definition.attributes
+        kms = attributes.get("KmsMasterKeyId")
+        if kms:
+            return kms
+        if attributes.get("SqsManagedSseEnabled") == "true":
+            return SQS_ALIAS
+        return None
+
+    def seal(self, queue: Queue, body: str) -> bytes | None:
+        """The body as stored: sealed under the queue's key, or None to store it in clear."""
+        ref = self.key_ref(queue)
+        if ref is None:
+            return None
+        d = queue.definition
+        return self.keys.seal(d.account, d.region, ref, body.encode(), d.store_id.encode())
+
+    def unseal(self, queue: Queue, body: Any) -> str:
+        if isinstance(body, bytes):
+            return self.keys.open(body, queue.definition.store_id.encode()).decode()
+        return body
+
+    # -- limits ----------------------------------------------------------------------------------
+    def throttle(self, queue: Queue, action: str, messages: int) -> None:
+        """FIFO queues: 300 calls per second per action (so 3,000 messages with batches of 10),
+        unless in high-throughput mode. Only with limits on."""
+        if not self.config.limits or not queue.fifo:
+            return
+        if queue.definition.attributes.get("FifoThroughputLimit") == "perMessageGroupId":
+            return
+        now = self.clock.now()
+        tokens, at = queue.bucket.get(action, (FIFO_TPS, now))
+        tokens = min(FIFO_TPS, tokens + (now - at) * FIFO_TPS)
+        if tokens < 1:
+            raise errors.throttled()
+        queue.bucket[action] = (tokens - 1, now)
+
+    def redrive_policy(self, queue: Queue) -> Any:
+        from headwater.services.sqs.redrive import redrive_policy
+
+        return redrive_policy(queue)
+
+    # -- background ------------------------------------------------------------------------------
+    async def _sweep_forever(self) -> None:
+        """Retention and tombstones are settled on access too; this covers idle queues."""
+        while True:
+            await self.clock.sleep(SWEEP_INTERVAL_S)
+            now_ms = self.clock.now_ms()
+            for queue in list(self.queues.values()):
+                queue.settle(now_ms)
