@@ -30,7 +30,7 @@ NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this q
 
 
 def _prepare(
-    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int
+    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int, *, batch: bool = False
 ) -> tuple[Message | None, dict[str, Any]]:
     """Validates one message and builds it; returns (None, result) for a FIFO duplicate."""
     body = entry.get("MessageBody")
@@ -39,10 +39,11 @@ def _prepare(
     rules.check_body(body)
     attributes = entry.get("MessageAttributes") or None
     system = entry.get("MessageSystemAttributes") or None
+    operation = "SendMessageBatch" if batch else "SendMessage"
     if attributes:
-        rules.check_message_attributes(attributes)
+        rules.check_message_attributes(attributes, operation=operation)
     if system:
-        rules.check_message_attributes(system, system=True)
+        rules.check_message_attributes(system, system=True, operation=operation)
     size = rules.message_size(body, attributes)
     rules.check_size(size, queue.definition.seconds("MaximumMessageSize"))
     group = entry.get("MessageGroupId")
@@ -53,14 +54,11 @@ def _prepare(
         if delay is not None:
             raise errors.invalid_value("DelaySeconds", delay, NOT_FOR_QUEUE_TYPE)
         if group is None:
-            raise errors.missing_parameter("MessageGroupId")
+            raise rules.missing_group_id(batch=batch)
         rules.check_fifo_id("MessageGroupId", group)
         if dedup is None:
             if definition.attributes.get("ContentBasedDeduplication") != "true":
-                raise errors.invalid_parameter(
-                    "The queue should either have ContentBasedDeduplication enabled or "
-                    "MessageDeduplicationId provided explicitly"
-                )
+                raise rules.missing_deduplication_id()
             dedup = hashlib.sha256(body.encode()).hexdigest()
         else:
             rules.check_fifo_id("MessageDeduplicationId", dedup)
@@ -170,7 +168,7 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
     messages: list[Message] = []
     for entry in entries:
         try:
-            message, result = _prepare(core, queue, entry, now_ms)
+            message, result = _prepare(core, queue, entry, now_ms, batch=True)
         except AwsError as error:
             failed.append(entry_error(entry["Id"], error))
             continue
