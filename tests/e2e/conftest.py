@@ -38,3 +38,8 @@ def endpoint(server: Server) -> str:
 @pytest.fixture
 def kinesis(endpoint: str):  # noqa: ANN201
     return client_for(endpoint)
+
+
+@pytest.fixture
+def sqs(endpoint: str):  # noqa: ANN201
+    return client_for(endpoint, "sqs")
