@@ -20,7 +20,7 @@ from headwater.services.sqs.message import INFLIGHT, Message
 from headwater.services.sqs.queue import Queue
 from headwater.services.sqs.service import SqsCore
 
-NS = "AWS/SQS"
+NS = "SQS"
 MAX_VISIBILITY_S = 43_200
 
 

@@ -163,6 +163,20 @@ class Queue:
         if woke:
             self.wake()
 
+    def oldest_sent_ms(self) -> int | None:
+        """The send time of the oldest live message (ApproximateAgeOfOldestMessage)."""
+        seq = self.oldest_seq
+        while seq < self.next_seq and seq not in self.messages:
+            seq += 1  # deleted since: everything below is gone
+        self.oldest_seq = seq
+        oldest = self.messages.get(seq)
+        candidates = [oldest.sent_ms] if oldest is not None else []
+        while self.moved_expiry and self.moved_expiry[0][1] not in self.messages:
+            heapq.heappop(self.moved_expiry)
+        if self.moved_expiry:
+            candidates.append(self.moved_expiry[0][0])
+        return min(candidates) if candidates else None
+
     def next_deadline(self) -> int | None:
         """The earliest pending deadline (a delayed or in-flight message coming back), if any."""
         timers = self.timers

@@ -22,7 +22,7 @@ from headwater.services.sqs.queue import Queue
 from headwater.services.sqs.redrive import dead_letter
 from headwater.services.sqs.service import SqsCore
 
-NS = "AWS/SQS"
+NS = "SQS"
 INFLIGHT_LIMIT_STANDARD = 120_000
 INFLIGHT_LIMIT_FIFO = 120_000
 ATTEMPT_WINDOW_MS = 5 * 60 * 1000

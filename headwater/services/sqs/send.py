@@ -25,7 +25,7 @@ from headwater.services.sqs.message import DELAYED, VISIBLE, Message
 from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue
 from headwater.services.sqs.service import SqsCore
 
-NS = "AWS/SQS"
+NS = "SQS"
 NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this queue type."
 
 

@@ -37,6 +37,13 @@ QUEUE_ARN = re.compile(r"arn:aws[^:]*:sqs:([^:]+):(\d{12}):([A-Za-z0-9_.-]+)")
 SWEEP_INTERVAL_S = 1.0
 DELETED_NAME_HOLD_S = 60.0
 FIFO_TPS = 300.0
+NS = "SQS"
+GAUGES = (
+    "ApproximateNumberOfMessagesVisible",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "ApproximateAgeOfOldestMessage",
+)
 
 Key = tuple[str, str, str]  # (account, region, name)
 
@@ -63,6 +70,7 @@ class SqsCore:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.move_tasks: Any = None  # set by redrive.MoveTasks at start
         self.closing = False
+        metrics.collectors.append(self._collect)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -250,6 +258,23 @@ class SqsCore:
         from headwater.services.sqs.redrive import redrive_policy
 
         return redrive_policy(queue)
+
+    # -- metrics ---------------------------------------------------------------------------------
+    def _collect(self, metrics: Metrics) -> None:
+        """Queue-depth gauges under CloudWatch's names, refreshed when metrics are read."""
+        for name in GAUGES:
+            metrics.gauges.pop((NS, name), None)  # deleted queues leave no stale series
+        now_ms = self.clock.now_ms()
+        for queue in self.queues.values():
+            queue.settle(now_ms)
+            labels = (("QueueName", queue.name),)
+            oldest = queue.oldest_sent_ms()
+            metrics.set(NS, "ApproximateNumberOfMessagesVisible", labels, queue.visible)
+            metrics.set(NS, "ApproximateNumberOfMessagesNotVisible", labels, queue.inflight)
+            metrics.set(NS, "ApproximateNumberOfMessagesDelayed", labels, queue.delayed)
+            metrics.set(
+                NS, "ApproximateAgeOfOldestMessage", labels, max(0, now_ms - oldest) // 1000 if oldest else 0
+            )
 
     # -- background ------------------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
