@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS_E2E := tests/e2e/js
+JS_STAMP := $(JS_E2E)/node_modules/.installed
 
 .PHONY: serve test lint bench bench-quick clean
 
@@ -12,6 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The JavaScript SDK the end-to-end tests use to check SQS digests as a checking client does.
+$(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix $(JS_E2E) --no-audit --no-fund && touch $@; \
+	else echo "npm not found: tests/e2e/test_sqs_js.py needs Node.js and npm"; fi
+
 serve: $(STAMP)
 	$(BIN)/headwater serve --data-dir ./data
 
@@ -19,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check headwater tests bench
 	$(BIN)/ruff format --check headwater tests bench
 
-test: lint
+test: lint $(JS_STAMP)
 	$(BIN)/python -m pytest -n 2 -q tests
 
 bench: $(STAMP)
@@ -29,4 +36,4 @@ bench-quick: $(STAMP)
 	bash bench/run.sh --quick
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache $(JS_E2E)/node_modules

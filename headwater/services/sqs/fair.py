@@ -72,9 +72,9 @@ class FairIndex:
         taken: list[Message] = []
         noisy: list[str | None] = []
         ready = self._ready
-        budget = len(ready)  # each tenant is looked at once per pass
-        while ready and len(taken) < count and budget > 0:
-            budget -= 1
+        # round-robin over quiet tenants until the count is met: each turn takes a message or
+        # drops a tenant from `ready` (noisy or empty), so the loop ends
+        while ready and len(taken) < count:
             tenant = ready.popleft()
             if tenant is not None and self._noisy(tenant, now_ms):
                 noisy.append(tenant)
@@ -85,8 +85,6 @@ class FairIndex:
                 continue
             taken.append(message)
             ready.append(tenant)
-            if tenant is None:
-                budget += 1  # the shared deque of ungrouped messages is many tenants
         if len(taken) < count and noisy:
             noisy.sort(key=lambda t: self.inflight.get(t, 0))
             for tenant in noisy:

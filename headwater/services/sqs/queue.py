@@ -246,6 +246,24 @@ class Queue:
         message.visible_at = now_ms + visibility_s * 1000
         self._move(message, INFLIGHT)
 
+    def redelay(self, delay_s: int, now_ms: int) -> list[Message]:
+        """A FIFO queue's delay applies to messages already waiting (AWS: retroactive there, not on
+        standard queues); returns the messages whose deadline moved."""
+        moved = []
+        for message in list(self.messages.values()):
+            if message.status != DELAYED:
+                continue
+            message.visible_at = message.sent_ms + delay_s * 1000
+            moved.append(message)
+            if message.visible_at <= now_ms:
+                self._move(message, VISIBLE)
+            else:
+                message.epoch += 1
+                heapq.heappush(self.timers, (message.visible_at, message.seq, message.epoch))
+        if moved:
+            self.wake()
+        return moved
+
     def set_visibility(self, message: Message, visibility_s: int, now_ms: int) -> None:
         message.visible_at = now_ms + visibility_s * 1000
         if visibility_s == 0:

@@ -163,8 +163,13 @@ async def set_queue_attributes(core: SqsCore, params: dict[str, Any], ctx: Reque
     attributes = attrs.set_attributes(d.attributes, changes, queue.fifo)
     await _check_redrive(core, d, attributes)
     await _check_keys(core, d, attributes)
+    old_delay = d.attributes.get("DelaySeconds")
     d.attributes = attributes
     d.modified = int(core.clock.now())
+    if queue.fifo and attributes.get("DelaySeconds") != old_delay:
+        moved = queue.redelay(int(attributes["DelaySeconds"]), core.clock.now_ms())
+        if moved:
+            core.store.set_state(d.store_id, [(m.seq, m.state()) for m in moved])
     redrive_policy(queue)  # re-parse now, so receives never parse
     queue.settle(core.clock.now_ms())  # a shorter retention applies to what is there
     await core.save(queue)

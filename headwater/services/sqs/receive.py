@@ -85,6 +85,7 @@ async def receive_message(core: SqsCore, params: dict[str, Any], ctx: RequestCon
     core.metrics.add(NS, "NumberOfMessagesReceived", labels, len(delivered))
     if not delivered:
         core.metrics.add(NS, "NumberOfEmptyReceives", labels)
+        return {}  # AWS omits `Messages` when there are none (the .NET SDK tells null from [])
     store_id = queue.definition.store_id
     encode = core.receipts.encode
     return {
