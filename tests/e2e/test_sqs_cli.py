@@ -1,0 +1,119 @@
+"""The AWS CLI (v1, from the `awscli` test dependency) driving SQS on a live server, output parsed as
+JSON: the queue lifecycle and a message round trip, as a shell script would use them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.server import Server
+
+AWS = Path(sys.executable).parent / "aws"
+ACCOUNT = "000000000000"
+
+
+class Cli:
+    def __init__(self, endpoint: str, home: Path) -> None:
+        self.endpoint = endpoint
+        # Nothing from the developer's own AWS setup (profiles, endpoints, retries) may leak in.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        self.env.update(
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=str(home / "config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+            AWS_MAX_ATTEMPTS="1",
+            HOME=str(home),
+        )
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(AWS), "--endpoint-url", self.endpoint, "--output", "json", "sqs", *args]
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60)
+
+    def __call__(self, *args: str) -> Any:
+        done = self.run(*args)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+
+@pytest.fixture
+def aws(endpoint: str, tmp_path: Path) -> Cli:
+    return Cli(endpoint, tmp_path)
+
+
+def test_cli_queue_and_message_round_trip(aws: Cli, endpoint: str, server: Server) -> None:
+    url = aws("create-queue", "--queue-name", "cli-q", "--attributes", "VisibilityTimeout=60,DelaySeconds=0")[
+        "QueueUrl"
+    ]
+    assert url == f"{endpoint}/{ACCOUNT}/cli-q"
+    assert aws("list-queues", "--queue-name-prefix", "cli")["QueueUrls"] == [url]
+    sent = aws(
+        "send-message",
+        "--queue-url",
+        url,
+        "--message-body",
+        "hello from the cli",
+        "--message-attributes",
+        '{"kind": {"DataType": "String", "StringValue": "greeting"}}',
+    )
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"hello from the cli").hexdigest()
+    assert sent["MessageId"]
+    got = aws(
+        "receive-message",
+        "--queue-url",
+        url,
+        "--attribute-names",
+        "ApproximateReceiveCount",
+        "--message-attribute-names",
+        "All",
+        "--max-number-of-messages",
+        "10",
+    )
+    (message,) = got["Messages"]
+    assert message["Body"] == "hello from the cli"
+    assert message["MessageId"] == sent["MessageId"]
+    assert message["Attributes"] == {"ApproximateReceiveCount": "1"}
+    assert message["MessageAttributes"] == {"kind": {"DataType": "String", "StringValue": "greeting"}}
+    counts = aws(
+        "get-queue-attributes",
+        "--queue-url",
+        url,
+        "--attribute-names",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "VisibilityTimeout",
+    )["Attributes"]
+    assert counts == {
+        "ApproximateNumberOfMessages": "0",
+        "ApproximateNumberOfMessagesNotVisible": "1",
+        "VisibilityTimeout": "60",
+    }
+    assert aws("delete-message", "--queue-url", url, "--receipt-handle", message["ReceiptHandle"]) is None
+    server.advance(61)  # past the visibility timeout: the deleted message stays gone
+    # the CLI prints nothing for an empty receive (no `Messages` member)
+    assert aws("receive-message", "--queue-url", url) is None
+
+    aws("send-message", "--queue-url", url, "--message-body", "to be purged")
+    assert aws("purge-queue", "--queue-url", url) is None
+    assert (
+        aws("get-queue-attributes", "--queue-url", url, "--attribute-names", "All")["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+        == "0"
+    )
+    # service errors: CLI v1 exits 255 (v2: 254) and names the Query-era code
+    done = aws.run("purge-queue", "--queue-url", url)
+    assert done.returncode == 255
+    assert "(AWS.SimpleQueueService.PurgeQueueInProgress)" in done.stderr
+    done = aws.run("get-queue-url", "--queue-name", "missing")
+    assert done.returncode == 255
+    assert "(AWS.SimpleQueueService.NonExistentQueue)" in done.stderr
+    assert "The specified queue does not exist." in done.stderr
