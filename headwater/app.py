@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import time
 from typing import Any
 
@@ -22,6 +23,18 @@ from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.service import SqsCore
 
 log = logging.getLogger("headwater")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """granian binds with SO_REUSEPORT, so a second server on a busy port would silently share it
+    (requests split between two processes). A plain bind fails if anyone listens there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"headwater: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 class Headwater:
@@ -74,6 +87,7 @@ class Headwater:
         from granian.server.embed import Server
 
         self.started = time.monotonic()
+        _check_port_free(self.config.host, self.config.port)
         await self.engine.start()
         await self.kinesis.start()
         await self.sqs.start()
