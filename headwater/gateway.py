@@ -2,6 +2,12 @@
 
 Everything protocol-specific lives in `headwater.protocol`; everything domain-specific in the
 services. The gateway only wires them together, renders errors, and streams event-stream output.
+
+Two families of requests. Target-based ones (``X-Amz-Target``) speak AWS JSON or CBOR. Requests
+without a target, for a service with a Query overlay (SQS), may speak AWS Query: fields from the
+query string and a form body, answered in XML. Errors are rendered in the request's dialect; for a
+service with an overlay its error table supplies the Query code, HTTP status and fault, which JSON
+answers also carry in ``x-amzn-query-error`` (the awsQueryCompatible trait).
 """
 
 from __future__ import annotations
@@ -13,14 +19,16 @@ import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
 from headwater.engine.clock import SystemClock
-from headwater.protocol import cbor_codec, eventstream, json_codec, sigv4
+from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat, sigv4
 from headwater.protocol.errors import AwsError, internal_failure
-from headwater.protocol.models import service_model
-from headwater.protocol.routing import Route, protocol_of, route
+from headwater.protocol.models import query_model, service_model
+from headwater.protocol.routing import Route, protocol_of, query_service, queue_path, route
 from headwater.protocol.validation import java_namespace, validate
 from headwater.services.context import EventStream, RequestContext
 
@@ -53,6 +61,26 @@ class Admin(Protocol):
 CODECS = {"json": json_codec, "cbor": cbor_codec}
 
 
+@dataclass(frozen=True, slots=True)
+class _Dialect:
+    """How a request is answered: its wire protocol, the service whose Query-compatibility table
+    (if any) renders errors, and the response content type."""
+
+    protocol: str  # "json" | "cbor" | "query"
+    service: str | None
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryRequest:
+    """A request in the AWS Query dialect: its route (None: no Action) or the fields' decoding error."""
+
+    service: str
+    route: Route | None
+    fields: dict[str, str]
+    error: AwsError | None = None
+
+
 class Gateway:
     def __init__(
         self,
@@ -68,6 +96,12 @@ class Gateway:
         self.admin = admin
         self.fast_paths = dict(fast_paths or {})
         self._json_type = {name: json_codec.content_type(service_model(name)) for name in services}
+        # Query-speaking services (those with a Query overlay) -> their Action names
+        self._query_actions = {
+            name: frozenset(query_model(name).operation_names)
+            for name in services
+            if query_compat.speaks_query(name)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -106,33 +140,98 @@ class Gateway:
         send: Send,
     ) -> None:
         target = route(headers)
+        if target is None and self._query_actions and scope["method"] in ("GET", "POST"):
+            query = self._query_request(scope, headers, body)
+            if query is not None:
+                await self._query(scope, headers, body, query, request_id, send)
+                return
         protocol = protocol_of(headers)
-        codec = CODECS[protocol]
-        content_type = cbor_codec.CONTENT_TYPE if protocol == "cbor" else "application/x-amz-json-1.1"
+        dialect = _Dialect(protocol, None, _DEFAULT_TYPES[protocol])
         try:
             if target is None:
                 raise _unroutable(scope, headers)
-            if protocol == "json":
-                content_type = self._json_type[target.service]
+            content_type = self._json_type[target.service] if protocol == "json" else dialect.content_type
+            dialect = _Dialect(protocol, target.service, content_type)
             ctx = self._context(scope, headers, body, target, request_id)
             fast = self.fast_paths.get((target.service, target.operation)) if protocol == "json" else None
             if fast is not None:
                 payload = await fast(body, ctx)
-                await _respond(send, 200, _ok_headers(request_id, content_type), payload)
+                await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
                 return
             result, op = await self._invoke(target, body, ctx)
         except AwsError as error:
-            await self._send_error(send, error, codec, content_type, request_id)
+            await self._send_error(send, error, dialect, request_id)
             return
         except Exception:
             log.exception("internal failure in request %s", request_id)
-            await self._send_error(send, internal_failure(request_id), codec, content_type, request_id)
+            await self._send_error(send, internal_failure(request_id), dialect, request_id)
             return
+        codec = CODECS[protocol]
         if isinstance(result, EventStream):
             await self._stream(send, receive, op, result, codec, ctx, request_id)
             return
         payload = codec.serialize_response(op, result or {})
-        await _respond(send, 200, _ok_headers(request_id, content_type), payload)
+        await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
+
+    async def _query(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        query: _QueryRequest,
+        request_id: str,
+        send: Send,
+    ) -> None:
+        """Answers a request in the AWS Query dialect (XML out, errors as ``<ErrorResponse>``)."""
+        if query.route is None and query.error is None:
+            # AWS's front-end answer to a Query request without an Action (404, no content type)
+            await _respond(
+                send, 404, [(b"x-amzn-requestid", request_id.encode())], query_codec.NO_ACTION_BODY
+            )
+            return
+        dialect = _Dialect("query", query.service, query_codec.CONTENT_TYPE)
+        try:
+            if query.error is not None:
+                raise query.error
+            assert query.route is not None
+            ctx = self._context(scope, headers, body, query.route, request_id)
+            result, op = await self._invoke_query(query.route, query.fields, scope["path"], ctx)
+        except AwsError as error:
+            await self._send_error(send, error, dialect, request_id)
+            return
+        except Exception:
+            log.exception("internal failure in request %s", request_id)
+            await self._send_error(send, internal_failure(request_id), dialect, request_id)
+            return
+        payload = query_codec.serialize_response(op, result or {}, request_id)
+        await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
+
+    def _query_request(self, scope: Scope, headers: dict[str, str], body: bytes) -> _QueryRequest | None:
+        """The Query reading of a request without an X-Amz-Target, or None when it is no Query request.
+
+        A GET or POST is one when it has an Action, a form-encoded body, a queue URL path, or a
+        signature for a Query-speaking service.
+        """
+        form = query_codec.is_form(headers.get("content-type", ""))
+        error: AwsError | None = None
+        try:
+            fields = query_codec.decode_fields(scope.get("query_string", b""), body if form else b"")
+        except AwsError as decoding:
+            fields, error = {}, decoding
+        action = fields.get("Action") or None
+        credential = sigv4.credential_of(headers, fields)
+        signed = credential.service if credential else None
+        service = query_service(action, signed, self._query_actions)
+        looks_like_query = (
+            "Action" in fields or form or queue_path(scope["path"]) is not None or service is not None
+        )
+        if not action and not looks_like_query:
+            return None
+        if service is None:  # an Action no Query service has: answered InvalidAction by the first one
+            service = next(iter(self._query_actions))
+        if error is not None or not action:
+            return _QueryRequest(service, None, fields, error)
+        return _QueryRequest(service, Route(service, action, "query"), fields)
 
     def _context(
         self, scope: Scope, headers: dict[str, str], body: bytes, target: Route, request_id: str
@@ -150,7 +249,8 @@ class Gateway:
                 max_skew=900.0,
             )
         else:
-            credential = sigv4.credential_of(headers, {})
+            presigned = dict(parse_qsl(query)) if "X-Amz-Credential" in query else {}
+            credential = sigv4.credential_of(headers, presigned)
         access_key = credential.access_key if credential else None
         region = credential.region if credential and credential.region else self.config.region
         return RequestContext(
@@ -159,6 +259,7 @@ class Gateway:
             request_id=request_id,
             protocol=target.protocol,
             host=headers.get("host", f"{self.config.host}:{self.config.port}"),
+            scheme=scope.get("scheme", "http"),
             http_version=scope.get("http_version", "1.1"),
         )
 
@@ -172,20 +273,59 @@ class Gateway:
             raise AwsError("UnknownOperationException", "")
         op = model.operation_model(target.operation)
         codec = CODECS[target.protocol]
-        params = codec.parse_request(op, body)
-        if op.input_shape is not None:
-            validate(op.input_shape, params, namespace=java_namespace(model))
+        if not model.is_query_compatible:
+            params = codec.parse_request(op, body)
+            if op.input_shape is not None:
+                validate(op.input_shape, params, namespace=java_namespace(model))
+            return await handler(params, ctx), op
+        # awsQueryCompatible (SQS): its JSON front end words type errors its own way, and checks
+        # only required members up front
+        try:
+            params = codec.parse_request(op, body)
+        except AwsError as error:
+            error.message = query_compat.token_type_message(error.message)
+            raise
+        _check_required(op, params, query=False)
         return await handler(params, ctx), op
 
-    async def _send_error(
-        self, send: Send, error: AwsError, codec: Any, content_type: str, request_id: str
-    ) -> None:
-        headers = _error_headers(request_id, content_type)
+    async def _invoke_query(
+        self, target: Route, fields: dict[str, str], path: str, ctx: RequestContext
+    ) -> tuple[Any, Any]:
+        model = query_model(target.service)
+        handler = self.services[target.service].operation(target.operation)
+        if target.operation not in model.operation_names or handler is None:
+            raise AwsError("InvalidAction", f"The action {target.operation} is not valid for this endpoint.")
+        op = model.operation_model(target.operation)
+        queue = queue_path(path)
+        if queue is not None and "QueueUrl" not in fields:
+            # sent to the queue's URL: the path names the queue
+            fields = {**fields, "QueueUrl": f"{ctx.scheme}://{ctx.host}{queue}"}
+        params = query_codec.parse_request(op, fields)
+        _check_required(op, params, query=True)
+        return await handler(params, ctx), op
+
+    async def _send_error(self, send: Send, error: AwsError, dialect: _Dialect, request_id: str) -> None:
+        overlay = query_compat.overlay(dialect.service) if dialect.service else None
+        spec = overlay.error(error.code) if overlay else None
+        headers = _error_headers(request_id, dialect.content_type)
         headers.extend((name.lower().encode(), value.encode()) for name, value in error.headers.items())
-        if error.query_code:
+        status = spec.status if spec else error.status
+        if dialect.protocol == "query":
+            code = spec.query_code if spec else error.query_code or error.code
+            message = spec.query_message if spec and spec.query_message else error.message
+            sender = spec.sender_fault if spec else error.sender_fault
+            xmlns = query_codec.namespace(query_model(dialect.service)) if dialect.service else None
+            body = query_codec.serialize_error(code, message, request_id, sender, xmlns=xmlns)
+            await _respond(send, status, headers, body)
+            return
+        if spec is not None:
+            headers.append((b"x-amzn-query-error", f"{spec.query_code};{spec.fault}".encode()))
+        elif error.query_code:
             fault = "Sender" if error.sender_fault else "Receiver"
             headers.append((b"x-amzn-query-error", f"{error.query_code};{fault}".encode()))
-        await _respond(send, error.status, headers, codec.serialize_error(error.code, error.message))
+        code = spec.name if spec else error.code
+        body = CODECS[dialect.protocol].serialize_error(code, error.message)
+        await _respond(send, status, headers, body)
 
     async def _stream(
         self,
@@ -259,6 +399,16 @@ class Gateway:
                 stream.on_close()
 
 
+def _check_required(op: Any, params: dict[str, Any], *, query: bool) -> None:
+    if op.input_shape is None:
+        return
+    missing = query_compat.missing_member(op.input_shape, params, query=query)
+    if missing is not None:
+        raise AwsError(
+            "MissingRequiredParameterException", f"The request must contain the parameter {missing}."
+        )
+
+
 def _event_shapes(op: Any) -> dict[str, Any]:
     stream_shape = op.get_event_stream_output()
     return dict(stream_shape.members) if stream_shape is not None else {}
@@ -278,6 +428,7 @@ def _unroutable(scope: Scope, headers: dict[str, str]) -> AwsError:
     )
 
 
+_DEFAULT_TYPES = {"json": json_codec.CONTENT_TYPE, "cbor": cbor_codec.CONTENT_TYPE}
 _AWS_CONTENT_TYPES = ("application/x-amz-json-", cbor_codec.CONTENT_TYPE, "application/json")
 
 

@@ -10,7 +10,8 @@ for JSON. The wire layout follows botocore's Query serializer, i.e. the model's 
 * list: ``<name>.member.N`` (``member`` = the list member's ``locationName``), or when
   ``flattened`` ``<name>.N``, where a flattened list whose member has a ``locationName`` replaces
   the member's own name with it (``AttributeNames`` -> ``AttributeName.1``); an empty list is
-  sent as the bare ``<name>=``;
+  sent as the bare ``<name>=``, and a bare value is a one-item list of scalars (AWS's own examples
+  send ``AttributeName=All``). When two members share a wire name the first one reads it;
 * map: ``<name>.entry.N.key`` / ``.value`` (``key``/``value`` = the locationNames), without the
   ``entry`` part when ``flattened``.
 
@@ -31,6 +32,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
@@ -218,7 +220,11 @@ def _compile_reader(shape: Shape) -> Reader:
 
 
 def _structure_reader(shape: Shape) -> Reader:
-    members = {_wire_name(m, name): (name, _reader(m)) for name, m in shape.members.items()}
+    members: dict[str, tuple[str, Reader]] = {}
+    for name, member in shape.members.items():
+        # Two members may share a wire name (SQS's AttributeNames and MessageSystemAttributeNames
+        # are both ``AttributeName.N``): the first, the Query-era one, receives it.
+        members.setdefault(_wire_name(member, name), (name, _reader(member)))
 
     def read(node: Node, path: str) -> dict[str, Any]:
         out = {}
@@ -236,11 +242,16 @@ def _list_reader(shape: Shape) -> Reader:
     wrapper = (
         None if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member")
     )
+    # A bare, unindexed value is a one-item list of scalars: AWS's own examples send
+    # ``AttributeName=All`` (API reference, ReceiveMessage). A bare empty value is an empty list.
+    scalar = shape.member.type_name not in ("structure", "list", "map")
 
     def read(node: Node, path: str) -> list[Any]:
         if wrapper is not None:
             node = _children(node).get(wrapper, "")
             path = f"{path}.{wrapper}"
+        if isinstance(node, str):
+            return [item(node, path)] if node and scalar else []
         return [item(child, child_path) for child_path, child in _indexed(node, path)]
 
     return read
@@ -411,6 +422,34 @@ def _map_writer(shape: Shape) -> Writer:
 
 
 # --- API ---------------------------------------------------------------------------------------
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# AWS's front-end answer to a Query request without an Action: 404, this body, no content type
+# (recorded from SQS, CloudSearch and SES; LocalStack's AWS-validated TestSqsQueryApi)
+NO_ACTION_BODY = b"<UnknownOperationException/>\n"
+
+
+def is_form(content_type: str) -> bool:
+    """True for a form-encoded body (charset and other parameters allowed)."""
+    return content_type.split(";", 1)[0].strip().lower() == FORM_CONTENT_TYPE
+
+
+def decode_fields(query_string: bytes, body: bytes = b"") -> dict[str, str]:
+    """The Query fields of a request: its query string, then its form body (which wins on a clash).
+
+    `body` must only be passed when it is form-encoded. Raises InvalidParameterValue for text that
+    is not UTF-8 once percent-decoded.
+    """
+    fields: dict[str, str] = {}
+    for source in (query_string, body):
+        if not source:
+            continue
+        try:
+            text = source.decode("utf-8")
+            fields.update(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+        except UnicodeDecodeError:
+            raise AwsError("InvalidParameterValue", "The request must be form-encoded UTF-8 text.") from None
+    return fields
 
 
 def parse_request(op: OperationModel, params: Mapping[str, str]) -> dict[str, Any]:

@@ -1,11 +1,19 @@
 """Which service, operation and wire protocol a request is for, decided per request.
 
-Today the `X-Amz-Target` prefix names the service (JSON and CBOR services); Content-Type picks JSON or
-CBOR. Query, REST and RPCv2 services add their signals (Action=, paths, the SigV4 signing name) here.
+Two families of signals:
+
+* JSON and CBOR: the ``X-Amz-Target`` prefix names the service (``Kinesis_20131202``, ``AmazonSQS``),
+  Content-Type picks JSON or CBOR.
+* AWS Query (SQS's legacy dialect): form fields ``Action=<Op>&Version=...`` in a form-encoded POST
+  body or a query string, sent to ``/`` or to a queue URL path ``/<12-digit account>/<queue name>``.
+  The service is the one the SigV4 credential scope names; unsigned requests go to the
+  Query-speaking service that has the Action.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from headwater.protocol import cbor_codec
@@ -13,14 +21,18 @@ from headwater.protocol import cbor_codec
 # X-Amz-Target prefix -> service name (botocore model name)
 TARGET_PREFIXES: dict[str, str] = {
     "Kinesis_20131202": "kinesis",
+    "AmazonSQS": "sqs",
 }
+
+# /<account>/<queue name>[/]: a queue URL's path (AWS's own examples end some with a slash)
+_QUEUE_PATH = re.compile(r"/(\d{12})/([A-Za-z0-9_.-]{1,80})/?")
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     service: str
     operation: str
-    protocol: str  # "json" | "cbor"
+    protocol: str  # "json" | "cbor" | "query"
 
 
 def protocol_of(headers: dict[str, str]) -> str:
@@ -38,3 +50,23 @@ def route(headers: dict[str, str]) -> Route | None:
     if service is None:
         return None
     return Route(service, operation, protocol_of(headers))
+
+
+def query_service(
+    action: str | None, signed_service: str | None, actions: Mapping[str, Collection[str]]
+) -> str | None:
+    """The Query-speaking service a request is for: the one its signature names, else the first whose
+    model has `action`. `actions` maps each Query-speaking service to its operation names."""
+    if signed_service in actions:
+        return signed_service
+    if action:
+        for service, names in actions.items():
+            if action in names:
+                return service
+    return None
+
+
+def queue_path(path: str) -> str | None:
+    """``/<account>/<name>`` when `path` is a queue URL's path (trailing slash dropped), else None."""
+    match = _QUEUE_PATH.fullmatch(path)
+    return f"/{match.group(1)}/{match.group(2)}" if match else None

@@ -12,7 +12,7 @@ class RequestContext:
     account: str
     region: str
     request_id: str
-    # "json" or "cbor": which codec the response (and any event payloads) will use
+    # "json", "cbor" or "query": which codec the response (and any event payloads) will use
     protocol: str = "json"
     host: str = "localhost"
     scheme: str = "http"  # of the request: queue URLs echo it

@@ -2,9 +2,11 @@
 
 Two models are exercised. ``json_traits`` is botocore's current SQS model as is (its ``flattened``
 traits survived the switch to JSON, its locationNames did not), plus the ``resultWrapper`` the
-Query parser needs. ``query_era`` adds back the Query-era location names (``Attribute.N.Name``,
-``MessageAttribute.N.Value.StringValue``, ``SendMessageBatchRequestEntry.N``...), the wire that
-older SDKs actually send; the hand-written wire test below pins that layout independently of botocore.
+Query parser needs: the codec must follow whatever traits a model has. ``query`` is
+`models.query_model("sqs")`, the JSON-era model with the Query-era wire names put back by
+``overlays/sqs.json`` (``Attribute.N.Name``, ``MessageAttribute.N.Value.StringValue``,
+``SendMessageBatchRequestEntry.N``...), the wire that Query clients actually send; the hand-written
+wire tests below and tests/protocol/test_query_compat.py pin that layout independently of botocore.
 """
 
 from __future__ import annotations
@@ -21,50 +23,22 @@ from botocore.serialize import create_serializer
 
 from headwater.protocol import query_codec
 from headwater.protocol.errors import AwsError
-from headwater.protocol.models import service_model
+from headwater.protocol.models import query_model, service_model
 
 SQS = service_model("sqs")
 TRICKY = "a\"b&c<d>e\rf\ng'h é"  # every character SQS escapes, plus a raw \n and non-ASCII
 
-# Query-era element names of the scalar lists (structure lists use their member's shape name).
-_LIST_ITEM_NAMES = {
-    "AWSAccountIdList": "AWSAccountId",
-    "ActionNameList": "ActionName",
-    "AttributeNameList": "AttributeName",
-    "MessageAttributeNameList": "MessageAttributeName",
-    "MessageSystemAttributeList": "MessageSystemAttributeName",
-    "QueueUrlList": "QueueUrl",
-    "TagKeyList": "TagKey",
-    "StringList": "StringListValue",
-    "BinaryList": "BinaryListValue",
-}
 
-
-def _model(query_era: bool) -> ServiceModel:
+def _json_traits() -> ServiceModel:
     spec = copy.deepcopy(SQS._service_description)
     spec["metadata"] = {**spec["metadata"], "protocol": "query", "protocols": ["query"]}
     for name, op in spec["operations"].items():
         if "output" in op:
             op["output"] = {**op["output"], "resultWrapper": f"{name}Result"}
-    if query_era:
-        shapes = spec["shapes"]
-        for name, shape in shapes.items():
-            if shape["type"] == "map":
-                shape["key"]["locationName"] = "Key" if name == "TagMap" else "Name"
-                shape["value"]["locationName"] = "Value"
-            elif shape["type"] == "list":
-                shape["flattened"] = True
-                item = shape["member"]["shape"]
-                is_struct = shapes[item]["type"] == "structure"
-                shape["member"]["locationName"] = item if is_struct else _LIST_ITEM_NAMES[name]
-            elif shape["type"] == "structure":
-                for member_name, member in shape["members"].items():
-                    if shapes[member["shape"]]["type"] == "map":
-                        member["locationName"] = member_name[0].upper() + member_name[1:].removesuffix("s")
     return ServiceModel(spec, service_name="sqs")
 
 
-MODELS = {"json_traits": _model(False), "query_era": _model(True)}
+MODELS = {"json_traits": _json_traits(), "query": query_model("sqs")}
 CASES = [(m, op) for m in MODELS for op in SQS.operation_names]
 
 
@@ -114,6 +88,9 @@ def _botocore_parse(op: OperationModel, body: bytes, status: int = 200) -> dict[
 def test_request_round_trip(model: str, operation: str) -> None:
     op = MODELS[model].operation_model(operation)
     params = sample(op.input_shape)
+    if model == "query" and operation == "ReceiveMessage":
+        # both lists are AttributeName.N on the Query wire: see test_receive_attribute_names
+        del params["MessageSystemAttributeNames"]
     body = create_serializer("query").serialize_to_request(params, op)["body"]
     assert body["Action"] == operation
     assert query_codec.parse_request(op, _form(body)) == params
@@ -139,7 +116,7 @@ def test_every_sqs_operation_is_covered() -> None:
 
 
 def test_query_era_wire_send_message() -> None:
-    op = MODELS["query_era"].operation_model("SendMessage")
+    op = MODELS["query"].operation_model("SendMessage")
     fields = {
         "Action": "SendMessage",
         "Version": "2012-11-05",
@@ -169,7 +146,7 @@ def test_query_era_wire_send_message() -> None:
 
 
 def test_query_era_wire_lists_maps_and_index_order() -> None:
-    model = MODELS["query_era"]
+    model = MODELS["query"]
     fields = {
         "QueueName": "q",
         "Attribute.2.Name": "VisibilityTimeout",
@@ -200,8 +177,29 @@ def test_query_era_wire_lists_maps_and_index_order() -> None:
     assert parsed["Entries"] == [{"Id": "a", "ReceiptHandle": "r"}]
 
 
+def test_receive_attribute_names() -> None:
+    """AttributeNames and MessageSystemAttributeNames share ``AttributeName.N`` (AWS's Smithy model);
+    the Query-era member receives them, and AWS's documented bare ``AttributeName=All`` is one name."""
+    op = MODELS["query"].operation_model("ReceiveMessage")
+    for member in ("AttributeNames", "MessageSystemAttributeNames"):
+        body = create_serializer("query").serialize_to_request(
+            {"QueueUrl": "u", member: ["All", "SenderId"]}, op
+        )
+        assert body["body"]["AttributeName.2"] == "SenderId"
+        assert query_codec.parse_request(op, _form(body["body"])) == {
+            "QueueUrl": "u",
+            "AttributeNames": ["All", "SenderId"],
+        }
+    assert query_codec.parse_request(op, {"AttributeName": "All"})["AttributeNames"] == ["All"]
+    assert query_codec.parse_request(op, {"AttributeName": ""})["AttributeNames"] == []
+    empty = create_serializer("query").serialize_to_request({"QueueUrl": "u", "AttributeNames": []}, op)
+    assert query_codec.parse_request(op, _form(empty["body"]))["AttributeNames"] == []
+    batch = MODELS["query"].operation_model("SendMessageBatch")
+    assert query_codec.parse_request(batch, {"SendMessageBatchRequestEntry": "x"}) == {"Entries": []}
+
+
 def test_query_era_response_layout() -> None:
-    op = MODELS["query_era"].operation_model("ReceiveMessage")
+    op = MODELS["query"].operation_model("ReceiveMessage")
     result = {"Messages": [{"MessageId": "m", "Body": "x", "Attributes": {"SenderId": "s"}}]}
     body = query_codec.serialize_response(op, result, "r").decode()
     assert body.startswith(
@@ -217,7 +215,7 @@ def test_query_era_response_layout() -> None:
 
 
 def test_operation_without_output_has_no_result_element() -> None:
-    op = MODELS["query_era"].operation_model("DeleteQueue")
+    op = MODELS["query"].operation_model("DeleteQueue")
     body = query_codec.serialize_response(op, {}, "r").decode()
     assert "Result" not in body and "<RequestId>r</RequestId>" in body
 
@@ -236,7 +234,7 @@ def test_model_namespace_wins() -> None:
 
 
 def test_sqs_escaping_of_quote_and_carriage_return() -> None:
-    op = MODELS["query_era"].operation_model("ReceiveMessage")
+    op = MODELS["query"].operation_model("ReceiveMessage")
     body = query_codec.serialize_response(op, {"Messages": [{"Body": 'say "hi"\r\n<&>'}]}, "r")
     assert b"<Body>say &quot;hi&quot;&#xD;\n&lt;&amp;&gt;</Body>" in body
     assert _botocore_parse(op, body)["Messages"][0]["Body"] == 'say "hi"\r\n<&>'
@@ -294,7 +292,7 @@ def test_error_namespace_is_optional() -> None:
 def test_malformed_values_are_invalid_parameter_value(
     operation: str, fields: dict[str, str], path: str
 ) -> None:
-    op = MODELS["query_era"].operation_model(operation)
+    op = MODELS["query"].operation_model(operation)
     with pytest.raises(AwsError) as caught:
         query_codec.parse_request(op, fields)
     assert caught.value.code == "InvalidParameterValue"
@@ -303,7 +301,7 @@ def test_malformed_values_are_invalid_parameter_value(
 
 
 def test_booleans_and_unknown_fields() -> None:
-    op = MODELS["query_era"].operation_model("ListQueues")
+    op = MODELS["query"].operation_model("ListQueues")
     assert query_codec.parse_request(op, {"MaxResults": "3", "Bogus.1": "x", "Action": "ListQueues"}) == {
         "MaxResults": 3
     }
