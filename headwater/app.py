@@ -20,6 +20,7 @@ from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.sqs.api import SqsApi
+from headwater.services.sqs.fast import sqs_fast_paths
 from headwater.services.sqs.service import SqsCore
 
 log = logging.getLogger("headwater")
@@ -51,7 +52,7 @@ class Headwater:
             {"kinesis": KinesisApi(self.kinesis), "sqs": SqsApi(self.sqs)},
             Admin(self),
             self.clock,
-            fast_paths=kinesis_fast_paths(self.kinesis),
+            fast_paths={**kinesis_fast_paths(self.kinesis), **sqs_fast_paths(self.sqs)},
         )
         self.started = 0.0
         self._stop = asyncio.Event()
