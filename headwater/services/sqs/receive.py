@@ -117,13 +117,12 @@ async def _receive_now(
         repeated = _repeat_attempt(queue, attempt, visibility, now_ms)
         if repeated is not None:
             return repeated
-    if not queue.fifo and queue.inflight >= INFLIGHT_LIMIT_STANDARD:
+    limit = INFLIGHT_LIMIT_FIFO if queue.fifo else INFLIGHT_LIMIT_STANDARD
+    room = min(count, max(0, limit - queue.inflight))
+    if room == 0 and not queue.fifo:  # a FIFO queue at its limit just returns nothing
         raise errors.over_limit(
             f"You have reached the limit of {INFLIGHT_LIMIT_STANDARD} in-flight messages for queue {queue.name}."
         )
-    room = count
-    if queue.fifo:
-        room = min(count, max(0, INFLIGHT_LIMIT_FIFO - queue.inflight))
     policy = core.redrive_policy(queue)
     delivered: list[Message] = []
     while room > len(delivered):

@@ -313,3 +313,23 @@ def test_fifo_throttling_with_limits() -> None:
         assert codes == {"RequestThrottled"}
 
     run(body, limits=True)
+
+
+def test_in_flight_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwater.services.sqs import receive
+
+    monkeypatch.setattr(receive, "INFLIGHT_LIMIT_STANDARD", 3)
+    monkeypatch.setattr(receive, "INFLIGHT_LIMIT_FIFO", 3)
+
+    async def body(h: Harness) -> None:
+        standard = await h.queue("s")
+        fifo = await h.queue("f.fifo", FifoQueue="true", ContentBasedDeduplication="true")
+        for i in range(5):
+            await h.call("SendMessage", QueueUrl=standard, MessageBody=str(i))
+            await h.call("SendMessage", QueueUrl=fifo, MessageBody=str(i), MessageGroupId=str(i))
+        assert len(await h.receive(standard)) == 3  # no more than the limit in flight
+        assert (await h.error("ReceiveMessage", QueueUrl=standard)).code == "OverLimit"
+        assert len(await h.receive(fifo)) == 3  # FIFO: silently no more than the limit
+        assert await h.receive(fifo) == []
+
+    run(body)
