@@ -1,4 +1,4 @@
-"""The engine's interfaces: a partitioned append-only log and a metadata store.
+"""The engine's interfaces: a partitioned append-only log, a queue store and a metadata store.
 
 Implementations: `memory` (reference, for unit tests and `--durability memory`) and `embedded`
 (SQLite, one writer thread with group commit). One contract suite (tests/engine) runs against both.
@@ -15,7 +15,7 @@ Rules every implementation keeps:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,8 +96,62 @@ class MetaStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """One stored message: `record` is written once (body, attributes...), `state` is rewritten as
+    the message moves (visibility deadline, receive count...). Both are opaque to the engine."""
+
+    seq: int
+    record: bytes | None  # None when loaded with records=False
+    state: bytes
+
+
+class QueueStore(Protocol):
+    """Durable message storage for queues (SQS).
+
+    The service keeps the in-memory truth (what is visible, in flight, delayed, in which order);
+    the store keeps what must survive a restart. Messages are keyed by a per-queue `seq` the
+    service assigns (unique within the queue, never reused). Writes of all queues are applied in
+    call order; each returned awaitable completes once the write is durable for the configured
+    durability mode (and after every earlier write's). `set_state` and `remove` of a seq that is
+    not stored are ignored (the message may have gone in between). Unknown queues raise KeyError.
+    """
+
+    def create(self, queue: str) -> Awaitable[None]: ...
+
+    def drop(self, queue: str) -> Awaitable[None]:
+        """Deletes the queue and its messages (space given back in the background)."""
+        ...
+
+    def queues(self) -> list[str]: ...
+
+    def add(self, queue: str, messages: Sequence[tuple[int, bytes, bytes]]) -> Awaitable[None]:
+        """Stores (seq, record, state) triples."""
+        ...
+
+    def set_state(self, queue: str, updates: Sequence[tuple[int, bytes]]) -> Awaitable[None]:
+        """Replaces the state of stored messages: (seq, state) pairs."""
+        ...
+
+    def remove(self, queue: str, seqs: Sequence[int]) -> Awaitable[None]: ...
+
+    def clear(self, queue: str) -> Awaitable[None]:
+        """Removes every message of the queue (PurgeQueue); the queue stays."""
+        ...
+
+    def load(self, queue: str, records: bool = True) -> Iterator[QueuedMessage]:
+        """Every stored message of the queue in ascending seq order, as of the last write.
+        Meant for start-up: may read the disk on the calling thread."""
+        ...
+
+    async def records(self, queue: str, seqs: Sequence[int]) -> list[bytes | None]:
+        """The records of these messages (None for any not stored), read off the event loop."""
+        ...
+
+
 class Engine(Protocol):
     log: Log
+    queues: QueueStore
     meta: MetaStore
 
     async def start(self) -> None: ...

@@ -7,17 +7,21 @@ exact: the first entry whose mark reaches t is the first whose own timestamp doe
 
 `EntryBuffer` (a contiguous run of entries, cheap to extend at the end and cut at the front) is also
 the embedded engine's tail cache.
+
+`MemoryQueueStore` is a dict of messages per queue. Queue seqs are bounded by MAX_QUEUE_SEQ here too,
+so that a service tested in memory fails the same way it would on disk (the embedded engine packs
+(queue id, seq) into one 63-bit key).
 """
 
 from __future__ import annotations
 
 import asyncio
 from bisect import bisect_left, bisect_right
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from itertools import accumulate
 from typing import TypeVar
 
-from headwater.engine.api import Entry, StoredEntry
+from headwater.engine.api import Entry, QueuedMessage, StoredEntry
 
 T = TypeVar("T")
 
@@ -26,6 +30,7 @@ T = TypeVar("T")
 ENTRY_OVERHEAD = 160
 NO_MARK = -(2**63)
 _COMPACT_MIN = 4096
+MAX_QUEUE_SEQ = (1 << 40) - 1
 
 
 def completed(value: T) -> asyncio.Future[T]:
@@ -262,9 +267,75 @@ class MemoryMetaStore:
         self._namespaces = {}
 
 
+def check_seqs(messages: Sequence[tuple[int, bytes, bytes]]) -> None:
+    """Refuses seqs the store cannot key (before anything is written)."""
+    for seq, _, _ in messages:
+        if not 0 <= seq <= MAX_QUEUE_SEQ:
+            raise ValueError(f"queue seq {seq} is outside [0, {MAX_QUEUE_SEQ}]")
+
+
+class MemoryQueueStore:
+    def __init__(self) -> None:
+        self._queues: dict[str, dict[int, tuple[bytes, bytes]]] = {}  # seq -> (record, state)
+
+    def create(self, queue: str) -> Awaitable[None]:
+        if queue in self._queues:
+            raise ValueError(f"queue {queue!r} already exists")
+        self._queues[queue] = {}
+        return completed(None)
+
+    def drop(self, queue: str) -> Awaitable[None]:
+        del self._queues[queue]
+        return completed(None)
+
+    def queues(self) -> list[str]:
+        return list(self._queues)
+
+    def add(self, queue: str, messages: Sequence[tuple[int, bytes, bytes]]) -> Awaitable[None]:
+        stored = self._queues[queue]
+        check_seqs(messages)
+        for seq, record, state in messages:
+            stored[seq] = (record, state)
+        return completed(None)
+
+    def set_state(self, queue: str, updates: Sequence[tuple[int, bytes]]) -> Awaitable[None]:
+        stored = self._queues[queue]
+        for seq, state in updates:
+            old = stored.get(seq)
+            if old is not None:
+                stored[seq] = (old[0], state)
+        return completed(None)
+
+    def remove(self, queue: str, seqs: Sequence[int]) -> Awaitable[None]:
+        stored = self._queues[queue]
+        for seq in seqs:
+            stored.pop(seq, None)
+        return completed(None)
+
+    def clear(self, queue: str) -> Awaitable[None]:
+        if queue not in self._queues:
+            raise KeyError(queue)
+        self._queues[queue] = {}
+        return completed(None)
+
+    def load(self, queue: str, records: bool = True) -> Iterator[QueuedMessage]:
+        snapshot = sorted(self._queues[queue].items())  # now, not when the caller starts iterating
+        if records:
+            return (QueuedMessage(seq, record, state) for seq, (record, state) in snapshot)
+        return (QueuedMessage(seq, None, state) for seq, (_, state) in snapshot)
+
+    async def records(self, queue: str, seqs: Sequence[int]) -> list[bytes | None]:
+        stored = self._queues[queue]
+        return [None if (found := stored.get(seq)) is None else found[0] for seq in seqs]
+
+    def clear_all(self) -> None:
+        self._queues = {}
+
+
 class MemoryEngine:
     def __init__(self) -> None:
         self.log = MemoryLog()
+        self.queues = MemoryQueueStore()
         self.meta = MemoryMetaStore()
 
     async def start(self) -> None:
@@ -275,4 +346,5 @@ class MemoryEngine:
 
     async def reset(self) -> None:
         self.log.clear()
+        self.queues.clear_all()
         self.meta.clear()

@@ -49,6 +49,8 @@ class Checkpointer(threading.Thread):
                 if self._stopping.wait(INTERVAL_S):
                     return
                 self._dirty.clear()
+                if self._stopping.is_set():  # stop() ran since the wait timed out: its wake-up is gone
+                    return
                 try:
                     self._catch_up(db)
                 except sqlite3.Error as exc:  # e.g. disk full: leave it to the writer's checkpoints

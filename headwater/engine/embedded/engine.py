@@ -14,6 +14,7 @@ from headwater.engine.embedded.cache import DEFAULT_BUDGET, TailCache
 from headwater.engine.embedded.log import EmbeddedLog
 from headwater.engine.embedded.meta import EmbeddedMetaStore
 from headwater.engine.embedded.ops import Reset, Settle
+from headwater.engine.embedded.queues import EmbeddedQueueStore
 from headwater.engine.embedded.schema import Durability, Reader
 from headwater.engine.embedded.writer import Writer
 
@@ -27,6 +28,7 @@ class EmbeddedEngine:
         self.durability = durability
         self._writer = Writer(self.path, durability)
         self.log = EmbeddedLog(self._writer, TailCache(cache_bytes))
+        self.queues = EmbeddedQueueStore(self._writer, self.path)
         self.meta = EmbeddedMetaStore(self._writer)
         self._reader: Reader | None = None
         self._lock_fd: int | None = None
@@ -41,6 +43,7 @@ class EmbeddedEngine:
             self._unlock()
             raise
         self.log.load(recovered, self._reader, self.path)
+        self.queues.open(recovered)
         self.meta.load(recovered.meta)
 
     async def close(self) -> None:
@@ -51,6 +54,7 @@ class EmbeddedEngine:
                 await self._writer.stop()
         finally:
             self.log.close()
+            self.queues.close()
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
@@ -58,6 +62,7 @@ class EmbeddedEngine:
 
     async def reset(self) -> None:
         self.log.clear()
+        self.queues.clear_all()
         self.meta.clear()
         await self._writer.submit(Reset())
 

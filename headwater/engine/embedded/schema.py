@@ -9,6 +9,13 @@ time lookup is a binary search over keys.
 Partitions get a fresh id on every creation, so a partition dropped and created again under the
 same name never meets the rows of its predecessor, which are deleted in the background.
 `first_offset` is the trim floor: rows below it are logically gone (and deleted in the background).
+
+Queue messages (engine/embedded/queues.py) are keyed the same way, (queue id, seq), in two rowid
+tables: `queue_records` (written once) and `queue_states` (rewritten on every receive). Splitting
+them keeps a state update to a small row in a dense page instead of rewriting a ~1 KiB row's page,
+and lets start-up load every state without reading the records. A queue gets a fresh id on
+creation and on every clear; the old id's rows are deleted in the background, like a dropped
+partition's.
 """
 
 from __future__ import annotations
@@ -44,6 +51,19 @@ CREATE TABLE IF NOT EXISTS entries (
     ts INTEGER NOT NULL,
     mark INTEGER NOT NULL,
     payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queues (
+    qid INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    dropped INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS queue_records (
+    key INTEGER PRIMARY KEY,  -- qid << OFFSET_BITS | seq
+    record BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_states (
+    key INTEGER PRIMARY KEY,  -- same keys as queue_records
+    state BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     namespace TEXT NOT NULL,
@@ -92,6 +112,9 @@ class Recovered:
     dropped: list[int]  # pids whose rows still await deletion
     meta: dict[str, dict[str, bytes]]
     max_pid: int
+    queues: dict[str, int]  # live queue name -> qid
+    dropped_queues: list[int]  # qids whose rows still await deletion
+    max_qid: int
 
 
 def recover(db: sqlite3.Connection, no_mark: int) -> Recovered:
@@ -120,7 +143,23 @@ def recover(db: sqlite3.Connection, no_mark: int) -> Recovered:
     meta: dict[str, dict[str, bytes]] = {}
     for namespace, k, value in db.execute("SELECT namespace, key, value FROM meta ORDER BY namespace, key"):
         meta.setdefault(namespace, {})[k] = value
-    return Recovered(live, dropped, meta, max_pid)
+    queues: dict[str, int] = {}
+    dropped_queues: list[int] = []
+    max_qid = 0
+    for qid, name, is_dropped in db.execute("SELECT qid, name, dropped FROM queues ORDER BY qid"):
+        max_qid = qid
+        if is_dropped:
+            dropped_queues.append(qid)
+        else:
+            queues[name] = qid
+    return Recovered(live, dropped, meta, max_pid, queues, dropped_queues, max_qid)
+
+
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in autocommit mode every statement is its own read transaction."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    db.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
+    return db
 
 
 class Reader:

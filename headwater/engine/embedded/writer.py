@@ -128,6 +128,8 @@ class Writer(threading.Thread):
                 self._cleanup.trim(part.pid, part.first)
         for pid in recovered.dropped:
             self._cleanup.drop(pid)
+        for qid in recovered.dropped_queues:
+            self._cleanup.drop_queue(qid)
         self._checkpointer.start()
         self._post(_resolve, self._ready, recovered, None)
         try:
@@ -232,7 +234,7 @@ class Writer(threading.Thread):
             for op in ops:
                 op.apply(db, self._cleanup)
             if self._cleanup.pending:
-                self._cleanup.step(db, vacuum)
+                self._cleanup.step(db, vacuum, busy=bool(ops))
             if self.before_commit is not None:
                 self.before_commit()
             db.execute("COMMIT")
