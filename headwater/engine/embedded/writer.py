@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from queue import Empty, SimpleQueue
@@ -36,7 +37,8 @@ from headwater.engine.memory import NO_MARK
 
 MAX_BATCH_WEIGHT = 16 * 1024 * 1024
 VACUUM_AFTER_IDLE_S = 0.1
-DELETE_PACE_S = 0.005  # idle deletes leave gaps in which a checkpoint can catch up with the WAL
+DELETE_PACE_S = 0.005
+TRUNCATE_ATTEMPTS = 100  # idle deletes leave gaps in which a checkpoint can catch up with the WAL
 
 
 class EngineFailed(RuntimeError):
@@ -200,7 +202,13 @@ class Writer(threading.Thread):
         if self.failure is not None:
             return
         try:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            # busy while the checkpointer thread's own pass (or a reader's snapshot) overlaps it:
+            # a settle must leave the WAL truncated, so try again shortly
+            for _ in range(TRUNCATE_ATTEMPTS):
+                busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return
+                time.sleep(0.01)
         except sqlite3.Error as exc:
             self.failure = exc
 
