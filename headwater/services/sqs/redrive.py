@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -162,8 +163,8 @@ class MoveTasks:
             if task.status in ("RUNNING", "CANCELLING"):
                 self.core.spawn(self._run(task))
 
-    async def _save(self, task: MoveTask) -> None:
-        await self.core.meta.put(TASKS, task.task_id, json.dumps(asdict(task)).encode())
+    def _save(self, task: MoveTask) -> Awaitable[None]:
+        return self.core.meta.put(TASKS, task.task_id, json.dumps(asdict(task)).encode())
 
     def of_source(self, arn: str) -> list[MoveTask]:
         found = [t for t in self.tasks.values() if t.source_arn == arn]
@@ -278,9 +279,12 @@ class MoveTasks:
                     for left in candidates[index:]:
                         source.index.changed(left, VISIBLE)  # back in line: take() consumed them
                     break
+                # the copy, the removal and the progress go to the writer in one loop turn, so they
+                # normally commit together: a crash then loses none of them, or all
                 copy_to(core, target, message, now_ms, redrive=True, source_arn=None)
-                await source.remove(message, now_ms, keep_dedup=False)
+                source.remove(message, now_ms, keep_dedup=False)
                 task.moved += 1
+                self._save(task)
             await self._save(task)
             await clock.sleep_until(started + len(candidates) / rate)
         if task.status == "RUNNING":
