@@ -16,8 +16,6 @@ import asyncio
 import base64
 import contextlib
 import logging
-import os
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,6 +23,7 @@ from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
 from headwater.engine.clock import SystemClock
+from headwater.ids import new_uuid, random_bytes
 from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat, sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import query_model, service_model
@@ -109,7 +108,7 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
-        request_id = str(uuid.uuid4())
+        request_id = new_uuid()
         headers = _headers(scope)
         try:
             body = await _read_body(receive, headers)
@@ -469,7 +468,7 @@ def _ok_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]
     return [
         (b"content-type", content_type.encode()),
         (b"x-amzn-requestid", request_id.encode()),
-        (b"x-amz-id-2", base64.b64encode(os.urandom(72))),  # AWS's are 72-80 bytes
+        (b"x-amz-id-2", base64.b64encode(random_bytes(72))),  # AWS's are 72-80 bytes
     ]
 
 

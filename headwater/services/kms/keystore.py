@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from headwater.engine.clock import Clock, SystemClock
+from headwater.ids import Nonces
 
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"
@@ -109,6 +110,7 @@ class KeyStore:
         self._keys: dict[str, Key] = {}
         self._aliases: dict[tuple[str, str, str], str] = {}  # (account, region, alias name) -> key id
         self._ciphers: dict[str, AESGCM] = {}
+        self._nonces = Nonces()
         self.revision = 0  # bumped on every change: persist when it moved
 
     # -- keys and aliases --------------------------------------------------------------------------
@@ -206,7 +208,7 @@ class KeyStore:
         current = self._key(key.key_id)  # the caller's copy may be stale (disabled since)
         if not current.enabled:
             raise KeyDisabledError(f"{current.arn} is disabled.")
-        nonce = os.urandom(_NONCE_BYTES)
+        nonce = self._nonces.next()
         sealed = self._cipher(current).encrypt(nonce, plaintext, aad)
         return _VERSION + uuid.UUID(current.key_id).bytes + nonce + sealed
 

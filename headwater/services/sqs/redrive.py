@@ -20,6 +20,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from headwater.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors
 from headwater.services.sqs.attributes import RedrivePolicy, parse_redrive_policy
@@ -50,7 +51,7 @@ def copy_to(
     """Stores a copy of `message` in `target` (visible now); not awaited: the store keeps order,
     so the copy is durable before the removal from the source that follows it."""
     fifo = target.fifo
-    message_id = str(uuid.uuid4()) if redrive else message.message_id
+    message_id = new_uuid() if redrive else message.message_id
     sent_ms = now_ms if (redrive or fifo) else message.sent_ms
     dedup = message.dedup
     if fifo and not redrive:

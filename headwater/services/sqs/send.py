@@ -12,10 +12,10 @@ MessageId and SequenceNumber but not stored again.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Awaitable
 from typing import Any
 
+from headwater.ids import new_uuid
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors, rules
@@ -87,7 +87,7 @@ def _prepare(
         sequence_number = queue.sequence_number(now_ms)
     message = Message(
         queue.new_seq(),
-        str(uuid.uuid4()),
+        new_uuid(),
         body,
         attributes,
         system,
