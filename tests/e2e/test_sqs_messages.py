@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -756,3 +757,21 @@ def test_receive_returns_at_most_max_number(sqs: Any) -> None:
     assert len(receive(sqs, url, count=10)) == 10
     assert len(receive(sqs, url, count=10)) == 4
     assert counters(sqs, url) == (0, 25, 0)
+
+
+def test_sender_id_is_the_sending_account(sqs: Any, endpoint: str) -> None:
+    url = sqs.create_queue(QueueName="shared")["QueueUrl"]
+    other = boto3.client(  # a 12-digit access key id is its own account
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="111111111111",
+        aws_secret_access_key="x",
+    )
+    other.send_message(QueueUrl=url, MessageBody="from another account")
+    sqs.send_message(QueueUrl=url, MessageBody="from the owner")
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["SenderId"]
+    )
+    senders = {m["Body"]: m["Attributes"]["SenderId"] for m in received["Messages"]}
+    assert senders == {"from another account": "111111111111", "from the owner": "000000000000"}

@@ -32,6 +32,7 @@ class Message:
         "dedup",
         "sequence_number",
         "source_arn",
+        "sender",
         "size",
         "visible_at",
         "receive_count",
@@ -58,6 +59,7 @@ class Message:
         dedup: str | None = None,
         sequence_number: str | None = None,
         source_arn: str | None = None,
+        sender: str = "",
     ) -> None:
         self.seq = seq
         self.message_id = message_id
@@ -73,6 +75,7 @@ class Message:
         self.dedup = dedup
         self.sequence_number = sequence_number
         self.source_arn = source_arn
+        self.sender = sender  # the SenderId: the sending request's access key id or account
         self.visible_at = 0
         self.receive_count = 0
         self.first_receive_ms = 0
@@ -99,6 +102,7 @@ class Message:
                 self.dedup,
                 self.sequence_number,
                 self.source_arn,
+                self.sender,
             ]
         )
 
@@ -118,10 +122,9 @@ class Message:
     def restore(cls, seq: int, record: bytes, state: bytes, now_ms: int) -> tuple[Message, Any]:
         """Rebuilds a message; returns it and the stored body (maybe encrypted bytes) for the caller
         to decrypt into `message.body`."""
-        (mid, body, attrs, system, md5b, md5a, md5s, sent, size, group, dedup, seqnum, source) = cbor2.loads(
-            record
-        )
-        message = cls(seq, mid, "", attrs, system, md5b, md5a, md5s, sent, size, group, dedup, seqnum, source)
+        fields = cbor2.loads(record)  # the record() list; older records lack trailing fields
+        message = cls(seq, fields[0], "", *fields[2:])
+        body = fields[1]
         visible_at, count, first, token, deleted, received = cbor2.loads(state)
         message.received_ms = received
         message.visible_at, message.receive_count, message.first_receive_ms, message.token = (

@@ -201,7 +201,7 @@ def _render(
 def _system_attributes(message: Message, names: frozenset[str], ctx: RequestContext) -> dict[str, str]:
     values: dict[str, str] = {}
     if "SenderId" in names:
-        values["SenderId"] = ctx.account
+        values["SenderId"] = message.sender or ctx.account
     if "SentTimestamp" in names:
         values["SentTimestamp"] = str(message.sent_ms)
     if "ApproximateReceiveCount" in names:

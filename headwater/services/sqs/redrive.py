@@ -71,6 +71,7 @@ def copy_to(
         dedup if fifo else None,
         target.sequence_number(now_ms) if fifo else None,
         source_arn,
+        message.sender,
     )
     copy.status = VISIBLE
     sealed = core.seal(target, copy.body)

@@ -30,7 +30,7 @@ NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this q
 
 
 def _prepare(
-    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int, *, batch: bool = False
+    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int, sender: str, *, batch: bool = False
 ) -> tuple[Message | None, dict[str, Any]]:
     """Validates one message and builds it; returns (None, result) for a FIFO duplicate."""
     body = entry.get("MessageBody")
@@ -99,6 +99,7 @@ def _prepare(
         group,
         dedup,
         sequence_number,
+        sender=sender,
     )
     if queue.fifo:
         queue.remember_dedup(key, now_ms + DEDUP_WINDOW_MS, message.message_id, sequence_number)
@@ -145,7 +146,7 @@ async def send_message(core: SqsCore, params: dict[str, Any], ctx: RequestContex
     core.throttle(queue, "SendMessage", 1)
     now_ms = core.clock.now_ms()
     queue.settle(now_ms)
-    message, result = _prepare(core, queue, params, now_ms)
+    message, result = _prepare(core, queue, params, now_ms, ctx.account)
     if message is not None:
         written = _store(core, queue, [message], now_ms)
         _count(core, queue, [message])
@@ -168,7 +169,7 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
     messages: list[Message] = []
     for entry in entries:
         try:
-            message, result = _prepare(core, queue, entry, now_ms, batch=True)
+            message, result = _prepare(core, queue, entry, now_ms, ctx.account, batch=True)
         except AwsError as error:
             failed.append(entry_error(entry["Id"], error))
             continue
