@@ -333,3 +333,24 @@ def test_in_flight_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         assert await h.receive(fifo) == []
 
     run(body)
+
+
+def test_fair_queue_slow_tenant_by_processing_time() -> None:
+    async def body(h: Harness) -> None:
+        url = await h.queue("fair")
+        # the slow tenant holds its messages 10 s each, the quick one deletes at once
+        for tenant, hold in (("slow", 10.0), ("quick", 0.0)):
+            for i in range(3):
+                await h.call("SendMessage", QueueUrl=url, MessageBody=f"{tenant}{i}", MessageGroupId=tenant)
+            for message in await h.receive(url):
+                h.clock.advance(hold)
+                await h.call("DeleteMessage", QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        for tenant in ("slow", "quick"):  # a backlog of each, the slow one sent first
+            for i in range(5):
+                await h.call(
+                    "SendMessage", QueueUrl=url, MessageBody=f"{tenant}-next{i}", MessageGroupId=tenant
+                )
+        first = await h.receive(url, 5)
+        assert [m["Body"] for m in first] == [f"quick-next{i}" for i in range(5)]
+
+    run(body)
