@@ -8,6 +8,7 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import consumers, records, settings, shards, streams, subscribe
 from headwater.services.kinesis.service import KinesisCore
+from headwater.services.operations import ServiceApi
 
 Handler = Callable[[KinesisCore, dict[str, Any], RequestContext], Awaitable[Any]]
 
@@ -54,20 +55,6 @@ OPERATIONS: dict[str, Handler] = {
 }
 
 
-class KinesisApi:
-    """What the gateway calls: `operation(name)` gives a coroutine function of (params, ctx)."""
-
+class KinesisApi(ServiceApi):
     def __init__(self, core: KinesisCore) -> None:
-        self.core = core
-        self._bound = {name: self._bind(handler) for name, handler in OPERATIONS.items()}
-
-    def _bind(self, handler: Handler) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]]:
-        core = self.core
-
-        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
-            return handler(core, params, ctx)
-
-        return bound
-
-    def operation(self, name: str) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]] | None:
-        return self._bound.get(name)
+        super().__init__(core, OPERATIONS)

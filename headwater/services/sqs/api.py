@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.context import RequestContext
+from headwater.services.operations import ServiceApi
 from headwater.services.sqs import handles, queues, receive, redrive, send
 from headwater.services.sqs.service import SqsCore
 
@@ -51,20 +52,6 @@ OPERATIONS: dict[str, Handler] = {
 }
 
 
-class SqsApi:
-    """What the gateway calls: `operation(name)` gives a coroutine function of (params, ctx)."""
-
+class SqsApi(ServiceApi):
     def __init__(self, core: SqsCore) -> None:
-        self.core = core
-        self._bound = {name: self._bind(handler) for name, handler in OPERATIONS.items()}
-
-    def _bind(self, handler: Handler) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]]:
-        core = self.core
-
-        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
-            return handler(core, params, ctx)
-
-        return bound
-
-    def operation(self, name: str) -> Callable[[dict[str, Any], RequestContext], Awaitable[Any]] | None:
-        return self._bound.get(name)
+        super().__init__(core, OPERATIONS)
