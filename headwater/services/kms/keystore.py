@@ -111,6 +111,7 @@ class KeyStore:
         self._aliases: dict[tuple[str, str, str], str] = {}  # (account, region, alias name) -> key id
         self._ciphers: dict[str, AESGCM] = {}
         self._nonces = Nonces()
+        self._headers: dict[str, bytes] = {}  # key id -> the blob header naming it
         self.revision = 0  # bumped on every change: persist when it moved
 
     # -- keys and aliases --------------------------------------------------------------------------
@@ -210,7 +211,10 @@ class KeyStore:
             raise KeyDisabledError(f"{current.arn} is disabled.")
         nonce = self._nonces.next()
         sealed = self._cipher(current).encrypt(nonce, plaintext, aad)
-        return _VERSION + uuid.UUID(current.key_id).bytes + nonce + sealed
+        header = self._headers.get(current.key_id)
+        if header is None:
+            header = self._headers[current.key_id] = _VERSION + uuid.UUID(current.key_id).bytes
+        return header + nonce + sealed
 
     def encrypt_for(
         self, account: str, region: str, key_ref: str, plaintext: bytes, aad: bytes = b""

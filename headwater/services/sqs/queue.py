@@ -43,6 +43,8 @@ class QueueDef:
     created: int  # epoch seconds
     modified: int
     tags: dict[str, str] = field(default_factory=dict)
+    _numbers_of: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _numbers: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def fifo(self) -> bool:
@@ -53,12 +55,20 @@ class QueueDef:
         return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
 
     def seconds(self, name: str) -> int:
-        return int(self.attributes[name])
+        """A numeric attribute as an int, parsed once per attribute map (every send reads two;
+        SetQueueAttributes replaces the map, which empties the cache)."""
+        if self._numbers_of is not self.attributes:
+            self._numbers_of, self._numbers = self.attributes, {}
+        value = self._numbers.get(name)
+        if value is None:
+            value = self._numbers[name] = int(self.attributes[name])
+        return value
 
 
 class Queue:
     def __init__(self, definition: QueueDef, store: QueueStore) -> None:
         self.definition = definition
+        self.fifo = definition.fifo  # a queue never changes type
         self.store = store
         self.messages: dict[int, Message] = {}
         self.index: FifoIndex | FairIndex = FifoIndex() if definition.fifo else FairIndex()
@@ -85,10 +95,6 @@ class Queue:
         self.bucket: dict[str, tuple[float, float]] = {}  # action -> (tokens, as of): FIFO throttling
 
     # -- shortcuts -------------------------------------------------------------------------------
-    @property
-    def fifo(self) -> bool:
-        return self.definition.fifo
-
     @property
     def name(self) -> str:
         return self.definition.name
