@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,7 @@ class Queue:
         self.last_sequence_number = 0
         # ReceiveRequestAttemptId -> (expires ms, [(seq, token)])
         self.attempts: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+        self.attempt_order: deque[tuple[int, str]] = deque()
         self.waiters: set[asyncio.Future[None]] = set()
         self.purged_at = 0.0
         self.deleted = False
@@ -226,10 +228,12 @@ class Queue:
             entry = self.dedup.get(key)
             if entry is not None and entry[0] <= now_ms:
                 del self.dedup[key]
-        if self.attempts:
-            for attempt, (expires, _) in list(self.attempts.items()):
-                if expires <= now_ms:
-                    del self.attempts[attempt]
+        order = self.attempt_order  # every attempt lives the same 5 minutes: a FIFO of expiries
+        while order and order[0][0] <= now_ms:
+            _, attempt = order.popleft()
+            entry = self.attempts.get(attempt)
+            if entry is not None and entry[0] <= now_ms:
+                del self.attempts[attempt]
 
     def _drop(self, message: Message) -> None:
         """Forgets a message (expired, deleted, moved away); the caller removes it from the store."""
@@ -303,6 +307,7 @@ class Queue:
         self.dedup_order.clear()
         self.tombstones.clear()
         self.attempts.clear()
+        self.attempt_order.clear()
         self.visible = self.inflight = self.delayed = 0
         self.oldest_seq = self.next_seq
         return self.store.clear(self.definition.store_id)

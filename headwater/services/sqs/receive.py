@@ -141,7 +141,9 @@ async def _receive_now(
     if delivered:
         core.store.set_state(queue.definition.store_id, [(m.seq, m.state()) for m in delivered])
         if attempt is not None:
-            queue.attempts[attempt] = (now_ms + ATTEMPT_WINDOW_MS, [(m.seq, m.token) for m in delivered])
+            expires = now_ms + ATTEMPT_WINDOW_MS
+            queue.attempts[attempt] = (expires, [(m.seq, m.token) for m in delivered])
+            queue.attempt_order.append((expires, attempt))
     return delivered
 
 
