@@ -11,9 +11,9 @@ from botocore.config import Config
 from bench.wire import ACCESS_KEY, REGION, SECRET_KEY
 
 
-def client(port: int, read_timeout: float = 60.0) -> Any:
+def client(port: int, read_timeout: float = 60.0, service: str = "kinesis") -> Any:
     return boto3.client(
-        "kinesis",
+        service,
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,

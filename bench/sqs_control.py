@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from bench.wire import ACCESS_KEY, REGION, SECRET_KEY
+from bench import control
 
 
 def client(port: int, read_timeout: float = 60.0) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        region_name=REGION,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout, connect_timeout=5),
-    )
+    return control.client(port, read_timeout, service="sqs")
 
 
 def probe(port: int) -> bool:
