@@ -1,4 +1,5 @@
-"""The engine's interfaces: a partitioned append-only log, a queue store and a metadata store.
+"""The engine's interfaces: a partitioned append-only log, a queue store, a metadata store and a
+blob store.
 
 Implementations: `memory` (reference, for unit tests and `--durability memory`) and `embedded`
 (SQLite, one writer thread with group commit). One contract suite (tests/engine) runs against both.
@@ -9,13 +10,16 @@ Rules every implementation keeps:
   returned awaitable completes once the entries are durable for the configured durability mode.
 - Readers see an entry only once it is committed (durable), never before.
 - Trimming deletes entries; offsets are never reused.
+- A blob is immutable once committed. `BlobWriter.commit` returns only when the blob is durable for
+  the mode (durable: file and directory fsynced); an uncommitted or aborted blob leaves nothing
+  behind, even after a crash. Blobs stream: nothing holds a whole large blob in memory.
 - Metadata `put`/`delete` are durable when their awaitable completes; `get`/`scan` see the newest
   value written, committed or not (the service layer owns the in-memory truth).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -149,10 +153,55 @@ class QueueStore(Protocol):
         ...
 
 
+class BlobWriter(Protocol):
+    """One blob being written. Chunks are buffered and written off the event loop; `observe` (given
+    to `BlobStore.create`) sees every byte in order on the same worker thread, so hashing a large
+    upload never blocks the loop."""
+
+    size: int  # bytes written so far
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def commit(self) -> str:
+        """Makes the blob durable and returns its id (unique, never reused)."""
+        ...
+
+    async def abort(self) -> None:
+        """Discards the blob (idempotent; also after a failed write)."""
+        ...
+
+
+class BlobStore(Protocol):
+    def create(
+        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None
+    ) -> BlobWriter:
+        """A writer for a new blob. `size_hint` (the declared length, if known) lets an
+        implementation keep small blobs somewhere cheaper than a file of their own."""
+        ...
+
+    def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes [start, end) of a committed blob, in chunks of at most ~1 MiB, read off the
+        event loop. Raises KeyError (at the first iteration) for an unknown id."""
+        ...
+
+    def size(self, blob_id: str) -> int | None:
+        """The committed blob's size, or None when there is no such blob."""
+        ...
+
+    def delete(self, blob_ids: Sequence[str]) -> Awaitable[None]:
+        """Deletes blobs and gives their space back (unknown ids are ignored)."""
+        ...
+
+    def ids(self) -> Iterator[str]:
+        """Every committed blob id (start-up garbage collection of blobs no metadata names)."""
+        ...
+
+
 class Engine(Protocol):
     log: Log
     queues: QueueStore
     meta: MetaStore
+    blobs: BlobStore
 
     async def start(self) -> None: ...
 

@@ -20,6 +20,7 @@ class AwsError(Exception):
         sender_fault: bool = True,
         query_code: str | None = None,
         headers: dict[str, str] | None = None,
+        details: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -28,6 +29,8 @@ class AwsError(Exception):
         self.sender_fault = sender_fault
         self.query_code = query_code
         self.headers = headers or {}
+        # extra elements of an S3 XML error, in order (BucketName, Key, Condition, ArgumentName...)
+        self.details = details or {}
 
     def __repr__(self) -> str:
         return f"AwsError({self.code!r}, {self.message!r}, {self.status})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +31,33 @@ class EventStream:
     events: AsyncIterator[tuple[str, Mapping[str, Any]]]
     initial: Mapping[str, Any] = field(default_factory=dict)
     on_close: Callable[[], None] | None = None
+
+
+class RequestBody(Protocol):
+    """A streamed request body (S3 uploads), already decoded from aws-chunked framing and with every
+    chunk signature checked. Iterate it once; `trailers` (lower-cased names, e.g.
+    ``x-amz-checksum-crc32``) is complete only after the last chunk."""
+
+    length: int | None  # the decoded length the client declared, when it did
+    trailers: dict[str, str]
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+
+@dataclass(slots=True)
+class ResponseBody:
+    """A streamed response body (S3 downloads): `length` bytes from `chunks`. `close` runs when the
+    response ends, also when the client went away mid-body."""
+
+    chunks: AsyncIterator[bytes]
+    length: int
+    close: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """An answer an operation renders itself (S3 browser POST uploads, CORS preflights)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""

@@ -1,0 +1,102 @@
+"""The S3 core: the store, the bodies, and the background work (lifecycle, notifications).
+
+The operation modules (buckets, objects, listing, multipart, ...) are functions of (core, params,
+ctx); what they share lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from headwater.config import Config
+from headwater.engine.api import Engine
+from headwater.engine.clock import SystemClock
+from headwater.metrics import Metrics
+from headwater.services.context import RequestContext
+from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.s3.errors import no_such_bucket
+from headwater.services.s3.records import Bucket
+from headwater.services.s3.store import S3Store
+
+log = logging.getLogger("headwater.s3")
+
+
+class S3Core:
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        clock: SystemClock,
+        metrics: Metrics,
+        keys: StreamKeys,
+        sqs: Any,  # the SqsCore that notifications are delivered to
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.clock = clock
+        self.metrics = metrics
+        self.keys = keys
+        self.sqs = sqs
+        self.store = S3Store(engine.meta, engine.blobs)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.notifier: Any = None  # notifications.Notifier, set at start
+        self.lifecycle: Any = None  # lifecycle.Lifecycle, set at start
+        self.closing = False
+
+    # -- lifecycle of the service -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        from headwater.services.s3.lifecycle import Lifecycle
+        from headwater.services.s3.notifications import Notifier
+
+        self.closing = False
+        self.store.load()
+        orphans = self.store.orphans()
+        if orphans:
+            log.info("deleting %d unreferenced blobs", len(orphans))
+            await self.engine.blobs.delete(orphans)
+        self.notifier = Notifier(self)
+        await self.notifier.start()
+        self.lifecycle = Lifecycle(self)
+        await self.lifecycle.start()
+
+    async def close(self) -> None:
+        self.closing = True
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def reset(self) -> None:
+        await self.close()
+        self.store.clear()
+        await self.start()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    # -- shared helpers ---------------------------------------------------------------------------
+
+    def bucket(self, name: str | None, ctx: RequestContext | None = None) -> Bucket:
+        """The named bucket, or NoSuchBucket. (Bucket names are global: any account may address
+        any bucket; policies and strict auth decide what it may do.)"""
+        bucket = self.store.bucket(name or "")
+        if bucket is None:
+            raise no_such_bucket(name or "")
+        return bucket
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
