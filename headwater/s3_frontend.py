@@ -1,0 +1,280 @@
+"""The S3 front end of the gateway: REST-XML requests, streamed both ways.
+
+Unlike the JSON and Query services, S3 requests are routed before their body is read: an upload's
+body streams from the socket through aws-chunked decoding into the blob store, and a download
+streams from the blob store to the socket, so neither is ever whole in memory.
+
+Which requests are S3's: any signed for service ``s3`` (header or presigned query), any carrying
+``x-amz-content-sha256`` (only S3 clients send it), any PUT/DELETE/HEAD/OPTIONS, browser form
+uploads, and GETs addressed to a bucket host or to a path that is not an SQS queue URL. A JSON
+request always has an ``X-Amz-Target`` and a Query request an ``Action``, so they never collide.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from headwater.config import Config, account_for_access_key
+from headwater.engine.clock import SystemClock
+from headwater.ids import random_bytes
+from headwater.protocol import aws_chunked, rest_xml, s3_auth
+from headwater.protocol.errors import AwsError, internal_failure
+from headwater.protocol.models import service_model
+from headwater.protocol.routing import queue_path
+from headwater.protocol.s3_routing import S3Target, bucket_from_host, s3_target
+from headwater.request_body import StreamedBody
+from headwater.services.context import RawResponse, RequestContext, ResponseBody
+from headwater.services.s3 import cors, policy
+from headwater.services.s3.api import S3Api
+
+log = logging.getLogger("headwater.s3")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# operations whose body is the object's bytes, streamed to the service
+STREAMED = frozenset({"PutObject", "UploadPart", "PostObject"})
+# any other body is an XML document or form (DeleteObjects with 1,000 keys is ~100 KB)
+MAX_DOCUMENT = 2 * 1024 * 1024
+
+
+class S3Frontend:
+    def __init__(self, config: Config, api: S3Api, clock: SystemClock) -> None:
+        self.config = config
+        self.api = api
+        self.core = api.core
+        self.clock = clock
+        self.model = service_model("s3")
+
+    # -- which requests are S3's ------------------------------------------------------------------
+
+    def claims(self, scope: Scope, headers: dict[str, str]) -> bool:
+        if "x-amz-target" in headers:
+            return False
+        signed = _signed_service(headers, scope.get("query_string", b""))
+        if signed is not None:
+            return signed == "s3"
+        if "x-amz-content-sha256" in headers:
+            return True
+        method = scope["method"]
+        if method in ("PUT", "DELETE", "HEAD", "OPTIONS"):
+            return True
+        content_type = headers.get("content-type", "")
+        if method == "POST":
+            return content_type.startswith("multipart/form-data")
+        if method != "GET" or b"Action=" in scope.get("query_string", b""):
+            return False
+        if bucket_from_host(headers.get("host", "")) is not None:
+            return True
+        path: str = scope["path"]
+        return path != "/" and queue_path(path) is None
+
+    # -- one request ------------------------------------------------------------------------------
+
+    async def handle(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, request_id: str
+    ) -> None:
+        host_id = base64.b64encode(random_bytes(48)).decode()
+        method: str = scope["method"]
+        head = method == "HEAD"
+        target: S3Target | None = None
+        cors_headers: list[tuple[str, str]] = []
+        try:
+            raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0]
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            query = parse_qsl(query_string, keep_blank_values=True)
+            host = headers.get("host", f"{self.config.host}:{self.config.port}")
+            target = s3_target(method, host, raw_path, query, headers)
+            auth = self._authenticate(method, raw_path, query_string, headers, target, host)
+            ctx = RequestContext(
+                account=account_for_access_key(auth.access_key, self.config.account_id),
+                region=auth.region or self.config.region,
+                request_id=request_id,
+                protocol="rest-xml",
+                host=host,
+                scheme=scope.get("scheme", "http"),
+                http_version=scope.get("http_version", "1.1"),
+            )
+            origin = headers.get("origin")
+            if origin and target.operation != "OptionsObject":
+                cors_headers = cors.response_headers(self.core, target.bucket, origin, method)
+            if self.config.auth == "strict" and target.bucket:
+                bucket = self.core.store.bucket(target.bucket)
+                if bucket is not None:
+                    policy.authorize(self.core, bucket, target.operation, ctx.account, target.key)
+            result, op = await self._invoke(target, query, headers, receive, auth, ctx)
+        except AwsError as error:
+            await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
+            return
+        except Exception:
+            log.exception("internal failure in request %s", request_id)
+            error = internal_failure(request_id)
+            await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
+            return
+        common = [("x-amz-request-id", request_id), ("x-amz-id-2", host_id), ("server", "AmazonS3")]
+        if isinstance(result, RawResponse):
+            await _respond(send, result.status, common + cors_headers + result.headers, result.body, head)
+            return
+        status = result.pop("__status__", None) if isinstance(result, dict) else None
+        result = result or {}
+        code, out_headers, body = rest_xml.serialize_response(op, result)
+        status = status or code
+        all_headers = common + cors_headers + out_headers
+        stream = _streamed_payload(op, result)
+        if stream is None:
+            if body and not any(name.lower() == "content-type" for name, _ in out_headers):
+                all_headers.append(("content-type", "application/xml"))
+            await _respond(send, status, all_headers, body or b"", head)
+            return
+        await self._stream(send, status, all_headers, stream, head)
+
+    def _authenticate(
+        self,
+        method: str,
+        raw_path: str,
+        query_string: str,
+        headers: dict[str, str],
+        target: S3Target,
+        host: str,
+    ) -> s3_auth.S3Auth:
+        if self.config.auth == "strict":
+            # SigV2 signs the path-style resource even when the bucket is in the Host
+            virtual = target.bucket is not None and bucket_from_host(host) == target.bucket
+            auth_path = f"/{target.bucket}{raw_path}" if virtual else None
+            return s3_auth.verify(
+                method,
+                raw_path,
+                query_string,
+                headers,
+                self.config.credentials.get,
+                self.clock.now(),
+                auth_path=auth_path,
+            )
+        return s3_auth.identify(headers, dict(parse_qsl(query_string, keep_blank_values=True)))
+
+    async def _invoke(
+        self,
+        target: S3Target,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        receive: Receive,
+        auth: s3_auth.S3Auth,
+        ctx: RequestContext,
+    ) -> tuple[Any, Any]:
+        handler = self.api.operation(target.operation)
+        if handler is None:
+            raise AwsError(
+                "NotImplemented", "A header you provided implies functionality that is not implemented", 501
+            )
+        body = _body_of(receive, headers, auth, verify_hash=self.config.auth == "strict")
+        if target.operation in ("PostObject", "OptionsObject"):
+            params: dict[str, Any] = {"Bucket": target.bucket, "Key": target.key}
+            if target.operation == "PostObject":
+                params["Body"] = body
+                params["ContentType"] = headers.get("content-type", "")
+            else:
+                params["Origin"] = headers.get("origin")
+                params["AccessControlRequestMethod"] = headers.get("access-control-request-method")
+                params["AccessControlRequestHeaders"] = headers.get("access-control-request-headers")
+            return await handler(params, ctx), None
+        op = self.model.operation_model(target.operation)
+        if target.operation in STREAMED:
+            params = rest_xml.parse_request(op, target, query, headers, None)
+            params["Body"] = body
+        else:
+            document = await body.read_all(MAX_DOCUMENT)
+            params = rest_xml.parse_request(op, target, query, headers, document)
+        return await handler(params, ctx), op
+
+    async def _stream(
+        self, send: Send, status: int, headers: list[tuple[str, str]], body: ResponseBody, head: bool
+    ) -> None:
+        headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
+        headers.append(("content-length", str(body.length)))
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": _encode(headers)})
+            if head:
+                await send({"type": "http.response.body", "body": b""})
+                return
+            async for chunk in body.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            aclose = getattr(body.chunks, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()
+            if body.close is not None:
+                body.close()
+
+    async def _send_error(
+        self,
+        send: Send,
+        error: AwsError,
+        request_id: str,
+        host_id: str,
+        head: bool,
+        target: S3Target | None,
+        cors_headers: list[tuple[str, str]],
+    ) -> None:
+        headers = [("x-amz-request-id", request_id), ("x-amz-id-2", host_id), ("server", "AmazonS3")]
+        headers += cors_headers
+        headers += [(name.lower(), value) for name, value in error.headers.items()]
+        body = rest_xml.serialize_error(error.code, error.message, request_id, host_id, error.details)
+        headers.append(("content-type", "application/xml"))
+        with contextlib.suppress(Exception):
+            await _respond(send, error.status, headers, body, head)
+
+
+def _signed_service(headers: dict[str, str], query_string: bytes) -> str | None:
+    """The service a SigV4 signature is scoped to (header or presigned query), if any."""
+    authorization = headers.get("authorization", "")
+    credential = ""
+    if "Credential=" in authorization:
+        credential = authorization.split("Credential=", 1)[1].split(",", 1)[0]
+    elif b"X-Amz-Credential=" in query_string:
+        value = query_string.split(b"X-Amz-Credential=", 1)[1].split(b"&", 1)[0]
+        credential = value.decode("latin-1").replace("%2F", "/").replace("%2f", "/")
+    parts = credential.strip().split("/")
+    return parts[3] if len(parts) >= 5 else None
+
+
+def _body_of(
+    receive: Receive, headers: dict[str, str], auth: s3_auth.S3Auth, *, verify_hash: bool
+) -> StreamedBody:
+    wire = headers.get("content-length")
+    wire_length = int(wire) if wire and wire.isdigit() else None
+    if aws_chunked.is_aws_chunked(auth, headers):
+        decoder = aws_chunked.decoder_for(auth, headers)
+        declared = headers.get("x-amz-decoded-content-length")
+        length = int(declared) if declared and declared.isdigit() else None
+        return StreamedBody(receive, length=length, wire_length=wire_length, decoder=decoder)
+    sha = auth.content_sha256 if verify_hash else None
+    return StreamedBody(receive, length=wire_length, wire_length=wire_length, sha256_hex=sha)
+
+
+def _streamed_payload(op: Any, result: dict[str, Any]) -> ResponseBody | None:
+    if op is None:
+        return None
+    member = rest_xml.payload_member(op)
+    if member is None:
+        return None
+    value = result.get(member[0])
+    return value if isinstance(value, ResponseBody) else None
+
+
+def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("utf-8")) for name, value in headers]
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes, head: bool) -> None:
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        headers = [*headers, ("content-length", str(len(body)))]
+    await send({"type": "http.response.start", "status": status, "headers": _encode(headers)})
+    await send({"type": "http.response.body", "body": b"" if head else body})
