@@ -1,0 +1,446 @@
+"""XML bodies of REST-XML (S3) requests and responses, read and written by shape.
+
+Theory of operation. As in query_codec, each botocore shape compiles once into a closure, cached
+by `shapes.shape_key`, with a trampoline for recursive shapes (S3's lifecycle filters nest). The
+layout follows botocore's rest-xml serializer and parser:
+
+* structure member: an element named by the member's ``locationName`` (or its name); a flattened
+  list member repeats its item element directly in the parent, named by the list member's
+  ``locationName`` when it has one (``Contents``, ``CommonPrefixes``, ``Rule``...);
+  ``xmlAttribute`` members are attributes (``<Grantee xsi:type="CanonicalUser">``);
+* list: ``<name><member>..</member></name>``, ``member`` being the item's ``locationName``;
+* map: ``<name><entry><key/><value/></entry></name>``, no ``entry`` wrapper when flattened;
+* timestamp: ISO 8601 with milliseconds (``2009-10-12T17:50:30.000Z``); blob: base64.
+
+Reading is lenient the way S3 is: namespaces are ignored, unknown elements skipped, a list takes
+every child whatever its tag. A value that cannot be converted (``<Days>x</Days>``) is
+MalformedXML. Timestamps read as aware UTC datetimes; writers take a datetime (naive = UTC), epoch
+seconds, or a preformatted string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import email.utils
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from botocore.model import Shape
+
+from headwater.protocol.rest_xml_errors import escape, malformed_xml
+from headwater.protocol.shapes import shape_key
+
+Reader = Callable[[Element], Any]
+Writer = Callable[[Any, list[str], str], None]  # (value, output, element name)
+Content = Callable[[Mapping[str, Any], list[str]], None]  # a structure's members, without its tag
+
+_UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\r": "&#xD;", "\n": "&#xA;"})
+
+
+def local_name(tag: str) -> str:
+    """``{namespace}Name`` -> ``Name``."""
+    return tag[tag.rfind("}") + 1 :]
+
+
+def wire_name(member: Shape, name: str) -> str:
+    """The element name of a structure member, as botocore's XML code spells it."""
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        item_name = member.member.serialization.get("name")
+        if item_name:
+            return item_name
+    return member.serialization.get("name", name)
+
+
+# --- timestamps ----------------------------------------------------------------------------------
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """ISO 8601 (naive = UTC), RFC 1123 or epoch seconds, as an aware UTC datetime; raises ValueError."""
+    text = text.strip()
+    try:
+        return _EPOCH + dt.timedelta(seconds=float(text))
+    except (ValueError, OverflowError):
+        pass
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"not a date: {text!r}") from None
+    return when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
+
+
+def as_datetime(value: Any) -> dt.datetime:
+    """A result timestamp (datetime, naive = UTC, or epoch seconds) as an aware UTC datetime."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is _UTC:
+            return value
+        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _EPOCH + dt.timedelta(seconds=value)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+# Formatted by hand: strftime costs more than the rest of a ListObjects entry.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def iso8601(value: Any) -> str:
+    """``2009-10-12T17:50:30.000Z``; a string passes through."""
+    if isinstance(value, str):
+        return value
+    w = as_datetime(value)
+    return (
+        f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}"
+        f".{w.microsecond // 1000:03d}Z"
+    )
+
+
+def rfc1123(value: Any) -> str:
+    """``Mon, 12 Oct 2009 17:50:30 GMT``; a string passes through."""
+    if isinstance(value, str):
+        return value
+    w = as_datetime(value)
+    return (
+        f"{_DAYS[w.weekday()]}, {w.day:02d} {_MONTHS[w.month - 1]} {w.year:04d} "
+        f"{w.hour:02d}:{w.minute:02d}:{w.second:02d} GMT"
+    )
+
+
+def epoch_seconds(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    seconds = (as_datetime(value) - _EPOCH).total_seconds()
+    return str(int(seconds)) if seconds == int(seconds) else f"{seconds:.3f}"
+
+
+def timestamp_format(shape: Shape, default: str) -> Callable[[Any], str]:
+    """The formatter of a timestamp shape: its ``timestampFormat``, else `default`."""
+    fmt = shape.serialization.get("timestampFormat", default)
+    return {"rfc822": rfc1123, "unixTimestamp": epoch_seconds}.get(fmt, iso8601)
+
+
+# --- readers -------------------------------------------------------------------------------------
+
+
+def _text(element: Element) -> str:
+    return element.text or ""
+
+
+def _read_int(element: Element) -> int:
+    try:
+        return int(_text(element).strip(), 10)
+    except ValueError:
+        raise malformed_xml() from None
+
+
+def _read_float(element: Element) -> float:
+    try:
+        return float(_text(element).strip())
+    except ValueError:
+        raise malformed_xml() from None
+
+
+def _read_boolean(element: Element) -> bool:
+    text = _text(element).strip()
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    raise malformed_xml()
+
+
+def _read_timestamp(element: Element) -> dt.datetime:
+    try:
+        return parse_timestamp(_text(element))
+    except ValueError:
+        raise malformed_xml() from None
+
+
+def _read_blob(element: Element) -> bytes:
+    try:
+        return base64.b64decode(_text(element).strip(), validate=True)
+    except binascii.Error:
+        raise malformed_xml() from None
+
+
+_SCALAR_READERS: dict[str, Reader] = {
+    "integer": _read_int,
+    "long": _read_int,
+    "short": _read_int,
+    "byte": _read_int,
+    "float": _read_float,
+    "double": _read_float,
+    "boolean": _read_boolean,
+    "timestamp": _read_timestamp,
+    "blob": _read_blob,
+}
+
+_readers: dict[tuple[Any, ...], Reader] = {}
+_writers: dict[tuple[Any, ...], Writer] = {}
+_pinned: dict[int, Any] = {}  # keeps resolvers alive so that their id() in a key is never reused
+
+
+def reader(shape: Shape) -> Reader:
+    key = shape_key(shape)
+    fn = _readers.get(key)
+    if fn is None:
+        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
+        cell: list[Reader] = []
+        _readers[key] = lambda element: cell[0](element)  # trampoline for recursive shapes
+        fn = _compile_reader(shape)
+        cell.append(fn)
+        _readers[key] = fn
+    return fn
+
+
+def _compile_reader(shape: Shape) -> Reader:
+    kind = shape.type_name
+    if kind == "structure":
+        return structure_reader(shape)
+    if kind == "list":
+        item = reader(shape.member)
+        return lambda element: [item(child) for child in element]
+    if kind == "map":
+        return _map_reader(shape)
+    return _SCALAR_READERS.get(kind, _text)
+
+
+def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) -> Reader:
+    """A structure's reader; `only` keeps the members it accepts (the body members of an input)."""
+    # wire name -> (member name, reader, how it sits: "one" | "list" | "map")
+    members: dict[str, tuple[str, Reader, str]] = {}
+    attributes: list[tuple[str, str, Reader]] = []  # (attribute local name, member, reader)
+    for name, member in shape.members.items():
+        if only is not None and not only(member):
+            continue
+        if member.serialization.get("xmlAttribute"):
+            attributes.append((member.serialization["name"].rpartition(":")[2], name, _text))
+            continue
+        wire = wire_name(member, name)
+        flattened = member.type_name in ("list", "map") and member.serialization.get("flattened")
+        if wire in members and (members[wire][2] == "list" or not flattened):
+            continue  # two members, one element name: the repeatable one reads it (<Event>)
+        if not flattened:
+            members[wire] = (name, reader(member), "one")
+        elif member.type_name == "list":
+            members[wire] = (name, reader(member.member), "list")
+        else:
+            members[wire] = (name, _entry_reader(member), "map")
+
+    def read(element: Element) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child in element:
+            entry = members.get(local_name(child.tag))
+            if entry is None:
+                continue
+            name, read_child, how = entry
+            if how == "one":
+                out[name] = read_child(child)
+            elif how == "list":
+                out.setdefault(name, []).append(read_child(child))
+            else:
+                k, v = read_child(child)
+                out.setdefault(name, {})[k] = v
+        if attributes and element.attrib:
+            by_local = {local_name(k): v for k, v in element.attrib.items()}
+            for attr, name, _ in attributes:
+                if attr in by_local:
+                    out[name] = by_local[attr]
+        return out
+
+    return read
+
+
+def _entry_reader(shape: Shape) -> Callable[[Element], tuple[Any, Any]]:
+    key_reader, value_reader = reader(shape.key), reader(shape.value)
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+
+    def read(entry: Element) -> tuple[Any, Any]:
+        key = value = None
+        for child in entry:
+            tag = local_name(child.tag)
+            if tag == key_name:
+                key = key_reader(child)
+            elif tag == value_name:
+                value = value_reader(child)
+        if key is None:
+            raise malformed_xml()
+        return key, value
+
+    return read
+
+
+def _map_reader(shape: Shape) -> Reader:
+    entry = _entry_reader(shape)
+    return lambda element: dict(entry(child) for child in element)
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+
+def _text_writer(convert: Callable[[Any], str], escaped: bool = True) -> Writer:
+    if not escaped:  # numbers, booleans, dates, base64: nothing to escape
+
+        def write_plain(value: Any, out: list[str], tag: str) -> None:
+            out.append(f"<{tag}>{convert(value)}</{tag}>")
+
+        return write_plain
+
+    def write(value: Any, out: list[str], tag: str) -> None:
+        out.append(f"<{tag}>{escape(convert(value))}</{tag}>")
+
+    return write
+
+
+def _format_float(value: Any) -> str:
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+def _format_blob(value: Any) -> str:
+    return base64.b64encode(value.encode() if isinstance(value, str) else value).decode("ascii")
+
+
+_write_integer = _text_writer(lambda v: str(int(v)), escaped=False)
+_SCALAR_WRITERS: dict[str, Writer] = {
+    "integer": _write_integer,
+    "long": _write_integer,
+    "short": _write_integer,
+    "byte": _write_integer,
+    "float": _text_writer(_format_float, escaped=False),
+    "double": _text_writer(_format_float, escaped=False),
+    "boolean": _text_writer(lambda v: "true" if v else "false", escaped=False),
+    "blob": _text_writer(_format_blob, escaped=False),
+}
+_write_string = _text_writer(str)
+
+
+def writer(shape: Shape) -> Writer:
+    key = shape_key(shape)
+    fn = _writers.get(key)
+    if fn is None:
+        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
+        cell: list[Writer] = []
+        _writers[key] = lambda value, out, tag: cell[0](value, out, tag)
+        fn = _compile_writer(shape)
+        cell.append(fn)
+        _writers[key] = fn
+    return fn
+
+
+def _compile_writer(shape: Shape) -> Writer:
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure_writer(shape)
+    if kind == "list":
+        return _list_writer(shape)
+    if kind == "map":
+        return _map_writer(shape)
+    if kind == "timestamp":
+        fmt = timestamp_format(shape, "iso8601")
+        return _text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), escaped=False)
+    return _SCALAR_WRITERS.get(kind, _write_string)
+
+
+def _namespace_attribute(shape: Shape) -> str:
+    ns = shape.serialization.get("xmlNamespace")
+    if isinstance(ns, Mapping):
+        prefix = ns.get("prefix")
+        return f' xmlns{":" + prefix if prefix else ""}="{ns["uri"]}"'
+    return f' xmlns="{ns}"' if ns else ""
+
+
+def content_writer(shape: Shape, only: Callable[[Shape], bool] | None = None) -> Content:
+    """Writes a structure's member elements (model order); `only` keeps the members it accepts."""
+    members = [
+        (name, wire_name(member, name), writer(member))
+        for name, member in shape.members.items()
+        if not member.serialization.get("xmlAttribute") and (only is None or only(member))
+    ]
+
+    def write(value: Mapping[str, Any], out: list[str]) -> None:
+        for name, tag, write_member in members:
+            item = value.get(name)
+            if item is not None:
+                write_member(item, out, tag)
+
+    return write
+
+
+def _structure_writer(shape: Shape) -> Writer:
+    content = content_writer(shape)
+    namespace = _namespace_attribute(shape)
+    attributes = [
+        (name, member.serialization["name"])
+        for name, member in shape.members.items()
+        if member.serialization.get("xmlAttribute")
+    ]
+
+    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
+        attrs = namespace
+        for name, attr in attributes:
+            item = value.get(name)
+            if item is not None:
+                attrs += f' {attr}="{str(item).translate(_ATTR_ESCAPES)}"'
+        out.append(f"<{tag}{attrs}>")
+        content(value, out)
+        out.append(f"</{tag}>")
+
+    return write
+
+
+def _list_writer(shape: Shape) -> Writer:
+    item = writer(shape.member)
+    if shape.serialization.get("flattened"):
+
+        def write_flat(value: Any, out: list[str], tag: str) -> None:
+            for element in value:
+                item(element, out, tag)
+
+        return write_flat
+    item_tag = shape.member.serialization.get("name", "member")
+
+    def write(value: Any, out: list[str], tag: str) -> None:
+        out.append(f"<{tag}>")
+        for element in value:
+            item(element, out, item_tag)
+        out.append(f"</{tag}>")
+
+    return write
+
+
+def _map_writer(shape: Shape) -> Writer:
+    key_writer, value_writer = writer(shape.key), writer(shape.value)
+    key_tag = shape.key.serialization.get("name", "key")
+    value_tag = shape.value.serialization.get("name", "value")
+    flattened = bool(shape.serialization.get("flattened"))
+
+    def write(value: Mapping[Any, Any], out: list[str], tag: str) -> None:
+        entry_tag = tag if flattened else "entry"
+        if not flattened:
+            out.append(f"<{tag}>")
+        for k, v in value.items():
+            if v is None:
+                continue
+            out.append(f"<{entry_tag}>")
+            key_writer(k, out, key_tag)
+            value_writer(v, out, value_tag)
+            out.append(f"</{entry_tag}>")
+        if not flattened:
+            out.append(f"</{tag}>")
+
+    return write
