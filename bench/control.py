@@ -11,14 +11,17 @@ from botocore.config import Config
 from bench.wire import ACCESS_KEY, REGION, SECRET_KEY
 
 
-def client(port: int, read_timeout: float = 60.0, service: str = "kinesis") -> Any:
+def client(port: int, read_timeout: float = 60.0, service: str = "kinesis", **config: Any) -> Any:
+    """A boto3 client for the server on `port`, no retries; `config`: more botocore Config options."""
     return boto3.client(
         service,
         endpoint_url=f"http://127.0.0.1:{port}",
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
-        config=Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout, connect_timeout=5),
+        config=Config(
+            retries={"total_max_attempts": 1}, read_timeout=read_timeout, connect_timeout=5, **config
+        ),
     )
 
 

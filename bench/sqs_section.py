@@ -17,31 +17,31 @@ BEGIN = "<!-- sqs-bench:begin (written by bench/sqs_bench.py) -->"
 END = "<!-- sqs-bench:end -->"
 
 
-def extract(text: str) -> str:
-    """The section with its markers, or "" when there is none."""
-    start, stop = text.find(BEGIN), text.find(END)
+def extract(text: str, begin: str = BEGIN, end: str = END) -> str:
+    """The section with its markers, or "" when there is none (other benchmarks pass their own markers)."""
+    start, stop = text.find(begin), text.find(end)
     if start < 0 or stop < start:
         return ""
-    return text[start : stop + len(END)]
+    return text[start : stop + len(end)]
 
 
-def put(text: str, section: str) -> str:
-    """`text` with its SQS section replaced by `section` (markers included), or with it appended."""
+def put(text: str, section: str, begin: str = BEGIN, end: str = END) -> str:
+    """`text` with its section replaced by `section` (markers included), or with it appended."""
     if not section:
         return text
-    current = extract(text)
+    current = extract(text, begin, end)
     if current:
         return text.replace(current, section, 1)
     return text.rstrip("\n") + ("\n\n" if text.strip() else "") + section + "\n"
 
 
-def wrap(body: str) -> str:
-    return f"{BEGIN}\n{body.rstrip()}\n{END}"
+def wrap(body: str, begin: str = BEGIN, end: str = END) -> str:
+    return f"{begin}\n{body.rstrip()}\n{end}"
 
 
-def write(path: Path, body: str) -> None:
+def write(path: Path, body: str, begin: str = BEGIN, end: str = END) -> None:
     old = path.read_text() if path.exists() else ""
-    path.write_text(put(old, wrap(body)))
+    path.write_text(put(old, wrap(body, begin, end), begin, end))
 
 
 def main(argv: list[str]) -> int:

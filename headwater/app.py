@@ -16,9 +16,12 @@ from headwater.engine.clock import SystemClock, TestClock
 from headwater.engine.factory import open_engine
 from headwater.gateway import Gateway
 from headwater.metrics import Metrics
+from headwater.s3_frontend import S3Frontend
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
+from headwater.services.s3.api import S3Api
+from headwater.services.s3.service import S3Core
 from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.fast import sqs_fast_paths
 from headwater.services.sqs.service import SqsCore
@@ -47,12 +50,14 @@ class Headwater:
         self.kinesis = KinesisCore(config, self.engine, self.clock, self.metrics)
         # one local key store for every service (Kinesis created it first)
         self.sqs = SqsCore(config, self.engine, self.clock, self.metrics, self.kinesis.keystore)
+        self.s3 = S3Core(config, self.engine, self.clock, self.metrics, self.kinesis.keystore, self.sqs)
         self.gateway = Gateway(
             config,
             {"kinesis": KinesisApi(self.kinesis), "sqs": SqsApi(self.sqs)},
             Admin(self),
             self.clock,
             fast_paths={**kinesis_fast_paths(self.kinesis), **sqs_fast_paths(self.sqs)},
+            streaming=S3Frontend(config, S3Api(self.s3), self.clock),
         )
         self.started = 0.0
         self._stop = asyncio.Event()
@@ -64,10 +69,11 @@ class Headwater:
             "durability": self.config.durability,
             "limits": "on" if self.config.limits else "off",
             "uptime_s": round(time.monotonic() - self.started, 3),
-            "services": {"kinesis": "running", "sqs": "running"},
+            "services": {"kinesis": "running", "sqs": "running", "s3": "running"},
         }
 
     async def reset(self) -> None:
+        await self.s3.close()
         await self.kinesis.close()
         await self.sqs.close()
         await self.engine.reset()
@@ -76,7 +82,9 @@ class Headwater:
             self.clock.offset = 0.0
         await self.kinesis.reset()
         self.sqs.keys = self.kinesis.keystore  # the Kinesis reset built a fresh one
+        self.s3.keys = self.kinesis.keystore
         await self.sqs.reset()
+        await self.s3.reset()
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,6 +100,7 @@ class Headwater:
         await self.engine.start()
         await self.kinesis.start()
         await self.sqs.start()
+        await self.s3.start()
         tls: dict[str, Any] = {}
         if self.config.tls:
             cert, key = self.config.tls_cert, self.config.tls_key
@@ -126,6 +135,7 @@ class Headwater:
         stopping = asyncio.ensure_future(self._stop.wait())
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         # End live subscriptions first so the HTTP server can drain its connections promptly.
+        await self.s3.close()
         await self.kinesis.close()
         await self.sqs.close()
         server.stop()
@@ -142,7 +152,7 @@ class Headwater:
         lines = [
             f"Headwater {__version__} ready",
             f"  endpoint    {scheme}://{self.config.host}:{self.config.port}",
-            "  services    kinesis, sqs",
+            "  services    kinesis, sqs, s3",
             f"  storage     {self.config.durability} ({self.config.data_dir})",
             f"  limits      {'on' if self.config.limits else 'off'}    auth {self.config.auth}",
             f"  account     {self.config.account_id}    region {self.config.region}",

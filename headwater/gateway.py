@@ -53,6 +53,16 @@ class FastPath(Protocol):
     async def __call__(self, body: bytes, ctx: RequestContext) -> bytes: ...
 
 
+class Frontend(Protocol):
+    """A service answered before its body is read (S3: bodies stream both ways)."""
+
+    def claims(self, scope: Scope, headers: dict[str, str]) -> bool: ...
+
+    async def handle(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, request_id: str
+    ) -> None: ...
+
+
 class Admin(Protocol):
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]: ...
 
@@ -88,8 +98,10 @@ class Gateway:
         admin: Admin,
         clock: SystemClock,
         fast_paths: Mapping[tuple[str, str], FastPath] | None = None,
+        streaming: Frontend | None = None,
     ) -> None:
         self.config = config
+        self.streaming = streaming
         self.clock = clock
         self.services = services
         self.admin = admin
@@ -110,6 +122,14 @@ class Gateway:
             return
         request_id = new_uuid()
         headers = _headers(scope)
+        streaming = self.streaming
+        if (
+            streaming is not None
+            and not scope["path"].startswith("/_headwater/")
+            and streaming.claims(scope, headers)
+        ):
+            await streaming.handle(scope, headers, receive, send, request_id)
+            return
         try:
             body = await _read_body(receive, headers)
         except AwsError as error:

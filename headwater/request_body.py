@@ -50,6 +50,8 @@ class StreamedBody:
         self.trailers: dict[str, str] = {}
         self.started = False
         self.finished = False
+        self.exhausted = False  # the last ASGI body message (or a disconnect) has been received
+        self.received = 0  # bytes off the wire so far
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self.started:
@@ -65,9 +67,11 @@ class StreamedBody:
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
+                self.exhausted = True
                 raise ClientGone
             chunk: bytes = message.get("body", b"")
             received += len(chunk)
+            self.received = received
             if self._wire_length is not None and received > self._wire_length:
                 raise incomplete_body()
             if chunk:
@@ -81,6 +85,7 @@ class StreamedBody:
                         delivered += len(piece)
                         yield piece
             if not message.get("more_body", False):
+                self.exhausted = True
                 break
         if decoder is not None:
             self.trailers = decoder.finish()

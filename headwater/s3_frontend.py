@@ -31,6 +31,7 @@ from headwater.request_body import StreamedBody
 from headwater.services.context import RawResponse, RequestContext, ResponseBody
 from headwater.services.s3 import cors, policy
 from headwater.services.s3.api import S3Api
+from headwater.services.s3.metrics import count_request
 
 log = logging.getLogger("headwater.s3")
 
@@ -80,6 +81,44 @@ class S3Frontend:
     async def handle(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, request_id: str
     ) -> None:
+        outcome = _Outcome()
+
+        async def observed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                outcome.status = message["status"]
+                if outcome.body is None or not outcome.body.exhausted:
+                    # Answering before the whole body was read (an error, a bodiless operation): the
+                    # server would parse the unread bytes as the next request on this connection.
+                    await _drain(receive)
+            else:
+                outcome.sent += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._handle(scope, headers, receive, observed_send, request_id, outcome)
+        finally:
+            uploaded = outcome.body.received if outcome.body is not None else 0
+            downloaded = outcome.sent if outcome.streamed else 0
+            target = outcome.target
+            count_request(
+                self.core.metrics,
+                target.bucket if target else None,
+                scope["method"],
+                target.operation if target else None,
+                outcome.status,
+                uploaded,
+                downloaded,
+            )
+
+    async def _handle(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        outcome: _Outcome,
+    ) -> None:
         host_id = base64.b64encode(random_bytes(48)).decode()
         method: str = scope["method"]
         head = method == "HEAD"
@@ -90,7 +129,18 @@ class S3Frontend:
             query_string = scope.get("query_string", b"").decode("latin-1")
             query = parse_qsl(query_string, keep_blank_values=True)
             host = headers.get("host", f"{self.config.host}:{self.config.port}")
-            target = s3_target(method, host, raw_path, query, headers)
+            target = outcome.target = s3_target(method, host, raw_path, query, headers)
+            if "chunked" in headers.get("transfer-encoding", "").lower() and (
+                "x-amz-decoded-content-length" not in headers
+            ):
+                # S3 wants every body's length up front (aws-chunked declares its decoded length,
+                # and botocore streams those with Transfer-Encoding: chunked)
+                raise AwsError(
+                    "NotImplemented",
+                    "A header you provided implies functionality that is not implemented",
+                    501,
+                    details={"Header": "Transfer-Encoding"},
+                )
             auth = self._authenticate(method, raw_path, query_string, headers, target, host)
             ctx = RequestContext(
                 account=account_for_access_key(auth.access_key, self.config.account_id),
@@ -108,7 +158,7 @@ class S3Frontend:
                 bucket = self.core.store.bucket(target.bucket)
                 if bucket is not None:
                     policy.authorize(self.core, bucket, target.operation, ctx.account, target.key)
-            result, op = await self._invoke(target, query, headers, receive, auth, ctx)
+            result, op = await self._invoke(target, query, headers, receive, auth, ctx, outcome)
         except AwsError as error:
             await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
             return
@@ -132,6 +182,7 @@ class S3Frontend:
                 all_headers.append(("content-type", "application/xml"))
             await _respond(send, status, all_headers, body or b"", head)
             return
+        outcome.streamed = True
         await self._stream(send, status, all_headers, stream, head)
 
     def _authenticate(
@@ -166,13 +217,14 @@ class S3Frontend:
         receive: Receive,
         auth: s3_auth.S3Auth,
         ctx: RequestContext,
+        outcome: _Outcome,
     ) -> tuple[Any, Any]:
         handler = self.api.operation(target.operation)
         if handler is None:
             raise AwsError(
                 "NotImplemented", "A header you provided implies functionality that is not implemented", 501
             )
-        body = _body_of(receive, headers, auth, verify_hash=self.config.auth == "strict")
+        body = outcome.body = _body_of(receive, headers, auth, verify_hash=self.config.auth == "strict")
         if target.operation in ("PostObject", "OptionsObject"):
             params: dict[str, Any] = {"Bucket": target.bucket, "Key": target.key}
             if target.operation == "PostObject":
@@ -185,6 +237,14 @@ class S3Frontend:
             return await handler(params, ctx), None
         op = self.model.operation_model(target.operation)
         if target.operation in STREAMED:
+            if (
+                "content-length" not in headers
+                and "x-amz-decoded-content-length" not in headers
+                and ctx.http_version.startswith("1")
+            ):
+                raise AwsError(
+                    "MissingContentLength", "You must provide the Content-Length HTTP header.", 411
+                )
             params = rest_xml.parse_request(op, target, query, headers, None)
             params["Body"] = body
         else:
@@ -230,6 +290,26 @@ class S3Frontend:
         headers.append(("content-type", "application/xml"))
         with contextlib.suppress(Exception):
             await _respond(send, error.status, headers, body, head)
+
+
+class _Outcome:
+    """What a request did, for the request metrics."""
+
+    __slots__ = ("body", "sent", "status", "streamed", "target")
+
+    def __init__(self) -> None:
+        self.target: S3Target | None = None
+        self.body: StreamedBody | None = None
+        self.status = 500
+        self.sent = 0
+        self.streamed = False
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _signed_service(headers: dict[str, str], query_string: bytes) -> str | None:

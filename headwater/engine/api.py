@@ -154,20 +154,27 @@ class QueueStore(Protocol):
 
 
 class BlobWriter(Protocol):
-    """One blob being written. Chunks are buffered and written off the event loop; `observe` (given
-    to `BlobStore.create`) sees every byte in order on the same worker thread, so hashing a large
-    upload never blocks the loop."""
+    """One blob being written, one call at a time. Chunks are buffered and written off the event
+    loop; `observe` (given to `BlobStore.create`) sees every byte in order, one call at a time,
+    large buffers on a worker thread, so hashing a large upload never blocks the loop.
+
+    `observe` has seen every byte only once `commit` returns: a caller that must check a digest
+    before keeping the blob commits, compares, and deletes the blob on a mismatch (nothing names
+    it yet). A writer dropped without commit or abort leaves nothing behind either."""
 
     size: int  # bytes written so far
 
-    async def write(self, chunk: bytes) -> None: ...
+    async def write(self, chunk: bytes) -> None:
+        """Keeps a reference to `chunk` until it is written (a mutable buffer is copied)."""
+        ...
 
     async def commit(self) -> str:
         """Makes the blob durable and returns its id (unique, never reused)."""
         ...
 
     async def abort(self) -> None:
-        """Discards the blob (idempotent; also after a failed write)."""
+        """Discards the blob (idempotent; also after a failed write; a no-op after commit, so
+        that callers can abort in a `finally`)."""
         ...
 
 

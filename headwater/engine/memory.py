@@ -22,6 +22,7 @@ from itertools import accumulate
 from typing import TypeVar
 
 from headwater.engine.api import Entry, QueuedMessage, StoredEntry
+from headwater.engine.memory_blobs import MemoryBlobStore
 
 T = TypeVar("T")
 
@@ -337,6 +338,7 @@ class MemoryEngine:
         self.log = MemoryLog()
         self.queues = MemoryQueueStore()
         self.meta = MemoryMetaStore()
+        self.blobs = MemoryBlobStore()
 
     async def start(self) -> None:
         pass
@@ -348,3 +350,4 @@ class MemoryEngine:
         self.log.clear()
         self.queues.clear_all()
         self.meta.clear()
+        self.blobs.clear()

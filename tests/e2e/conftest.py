@@ -43,3 +43,8 @@ def kinesis(endpoint: str):  # noqa: ANN201
 @pytest.fixture
 def sqs(endpoint: str):  # noqa: ANN201
     return client_for(endpoint, "sqs")
+
+
+@pytest.fixture
+def s3(endpoint: str):  # noqa: ANN201
+    return client_for(endpoint, "s3", s3={"addressing_style": "path"})

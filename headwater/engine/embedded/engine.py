@@ -1,4 +1,5 @@
-"""The embedded engine: one SQLite file under the data directory, one writer thread.
+"""The embedded engine: one SQLite file under the data directory, one writer thread, and the
+files of large blobs beside it.
 
 The directory is locked (flock) for the life of the engine: two processes appending to the same
 file would hand out the same offsets.
@@ -6,10 +7,12 @@ file would hand out the same offsets.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 from pathlib import Path
 
+from headwater.engine.embedded.blobs import EmbeddedBlobStore
 from headwater.engine.embedded.cache import DEFAULT_BUDGET, TailCache
 from headwater.engine.embedded.log import EmbeddedLog
 from headwater.engine.embedded.meta import EmbeddedMetaStore
@@ -19,6 +22,7 @@ from headwater.engine.embedded.schema import Durability, Reader
 from headwater.engine.embedded.writer import Writer
 
 DB_NAME = "headwater.sqlite3"
+BLOBS_DIR = "blobs"
 
 
 class EmbeddedEngine:
@@ -30,6 +34,7 @@ class EmbeddedEngine:
         self.log = EmbeddedLog(self._writer, TailCache(cache_bytes))
         self.queues = EmbeddedQueueStore(self._writer, self.path)
         self.meta = EmbeddedMetaStore(self._writer)
+        self.blobs = EmbeddedBlobStore(data_dir / BLOBS_DIR, self.path, durability, self._writer)
         self._reader: Reader | None = None
         self._lock_fd: int | None = None
 
@@ -39,7 +44,10 @@ class EmbeddedEngine:
         try:
             recovered = await self._writer.open()
             self._reader = Reader(self.path)
+            await self.blobs.open()
         except BaseException:
+            if self._writer.is_alive():
+                await self._writer.stop()
             self._unlock()
             raise
         self.log.load(recovered, self._reader, self.path)
@@ -55,6 +63,7 @@ class EmbeddedEngine:
         finally:
             self.log.close()
             self.queues.close()
+            await self.blobs.close()
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
@@ -64,7 +73,7 @@ class EmbeddedEngine:
         self.log.clear()
         self.queues.clear_all()
         self.meta.clear()
-        await self._writer.submit(Reset())
+        await asyncio.gather(self._writer.submit(Reset()), self.blobs.clear())
 
     async def settle(self) -> None:
         """Waits until background deletes and vacuuming are done and the WAL is checkpointed."""

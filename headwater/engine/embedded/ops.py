@@ -202,6 +202,10 @@ class Cleanup:
     def drop_queue(self, qid: int) -> None:
         self._queues[qid] = None
 
+    def recheck(self) -> None:
+        """Rows were deleted outside the background deletes (blobs): see whether to vacuum."""
+        self._recheck = True
+
     def step(self, db: sqlite3.Connection, vacuum: bool, busy: bool = False) -> None:
         now = time.monotonic()
         queue_due = bool(self._queues) and (not busy or now >= self._queue_due)

@@ -16,6 +16,8 @@ them keeps a state update to a small row in a dense page instead of rewriting a 
 and lets start-up load every state without reading the records. A queue gets a fresh id on
 creation and on every clear; the old id's rows are deleted in the background, like a dropped
 partition's.
+
+Small blobs (engine/embedded/blob_rows.py) are rows of `blobs`; large ones are files beside it.
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ CREATE TABLE IF NOT EXISTS queue_records (
 CREATE TABLE IF NOT EXISTS queue_states (
     key INTEGER PRIMARY KEY,  -- same keys as queue_records
     state BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: blob ids are "r<id>"
+    data BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
     namespace TEXT NOT NULL,

@@ -37,7 +37,8 @@ from headwater.ids import Nonces
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"
 SQS_ALIAS = "alias/aws/sqs"
-MANAGED_ALIASES = {KINESIS_ALIAS: "kinesis", SQS_ALIAS: "sqs"}
+S3_ALIAS = "alias/aws/s3"
+MANAGED_ALIASES = {KINESIS_ALIAS: "kinesis", SQS_ALIAS: "sqs", S3_ALIAS: "s3"}
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12

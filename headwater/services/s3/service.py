@@ -19,6 +19,7 @@ from headwater.metrics import Metrics
 from headwater.services.context import RequestContext
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3.errors import no_such_bucket
+from headwater.services.s3.metrics import storage_collector
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.store import S3Store
 
@@ -46,6 +47,7 @@ class S3Core:
         self.notifier: Any = None  # notifications.Notifier, set at start
         self.lifecycle: Any = None  # lifecycle.Lifecycle, set at start
         self.closing = False
+        metrics.collectors.append(storage_collector(self.store))
 
     # -- lifecycle of the service -----------------------------------------------------------------
 

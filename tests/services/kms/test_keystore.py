@@ -57,7 +57,7 @@ def test_resolve_every_reference_form():
         "arn:aws:kms:us-east-1:123456789012:alias/nope",
         "arn:aws:kms:us-east-1:123456789012:other/x",
         "arn:aws:sqs:us-east-1:123456789012:queue",
-        "alias/aws/s3",  # only the Kinesis managed key is created implicitly
+        "alias/aws/dynamodb",  # only the managed keys of our services are created implicitly
         "",
     ],
 )
