@@ -172,6 +172,13 @@ class BlobWriter(Protocol):
         """Makes the blob durable and returns its id (unique, never reused)."""
         ...
 
+    async def commit_ordered(self) -> str:
+        """Like `commit`, but may return before the blob is durable, once it is ordered ahead of
+        every later write of this engine: awaiting any later metadata write then covers it too. The
+        blob is readable as soon as this returns. (Saves a sync per small object: its body and the
+        record naming it share one group commit.)"""
+        ...
+
     async def abort(self) -> None:
         """Discards the blob (idempotent; also after a failed write; a no-op after commit, so
         that callers can abort in a `finally`)."""

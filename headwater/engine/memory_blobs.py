@@ -85,6 +85,9 @@ class MemoryBlobWriter:
             raise
         self._pieces.append(piece)
 
+    async def commit_ordered(self) -> str:
+        return await self.commit()  # durable already: nothing to gain by ordering
+
     async def commit(self) -> str:
         self._state.check_open()
         self._state.state = WriterState.COMMITTING

@@ -276,6 +276,9 @@ class FileBlobWriter:
                 self._jobs.append(pool.submit(self._observe_chunks, chunks))
             self._jobs.append(pool.submit(self._write_chunks, chunks))
 
+    async def commit_ordered(self) -> str:
+        return await self.commit()  # durable already: nothing to gain by ordering
+
     async def commit(self) -> str:
         self._state.check_open()
         self._state.state = WriterState.COMMITTING

@@ -33,16 +33,14 @@ def row_of(blob_id: str) -> int | None:
 class PutBlob(Op):
     __slots__ = ("data", "rowid", "weight")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, rowid: int) -> None:
         super().__init__()
         self.data = data
-        self.rowid = 0
+        self.rowid = rowid  # chosen on the loop thread, so the id is known before the commit
         self.weight = len(data) + 64
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        rowid = db.execute("INSERT INTO blobs (data) VALUES (?)", (self.data,)).lastrowid
-        assert rowid is not None
-        self.rowid = rowid
+        db.execute("INSERT INTO blobs (id, data) VALUES (?, ?)", (self.rowid, self.data))
 
     def result(self) -> str:
         return f"{ROW_PREFIX}{self.rowid}"
@@ -83,6 +81,12 @@ class RowReader:
         # length() of a BLOB reads the record header only, never the bytes
         row = self._db.execute("SELECT length(data) FROM blobs WHERE id = ?", (rowid,)).fetchone()
         return None if row is None else row[0]
+
+    def last_id(self) -> int:
+        """The highest row id ever used (AUTOINCREMENT's record survives deletes)."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'blobs'").fetchone()
+        used = self._db.execute("SELECT max(id) FROM blobs").fetchone()
+        return max(row[0] if row else 0, used[0] or 0)
 
     def ids(self) -> Iterator[str]:
         """Page by page: no read snapshot stays open while the caller iterates."""

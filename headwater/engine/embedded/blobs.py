@@ -29,7 +29,14 @@ from pathlib import Path
 
 from headwater.engine.api import BlobWriter
 from headwater.engine.embedded.blob_files import FileBlobs, FileBlobWriter
-from headwater.engine.embedded.blob_rows import ClearBlobs, DeleteBlobs, PutBlob, RowReader, row_of
+from headwater.engine.embedded.blob_rows import (
+    ROW_PREFIX,
+    ClearBlobs,
+    DeleteBlobs,
+    PutBlob,
+    RowReader,
+    row_of,
+)
 from headwater.engine.embedded.schema import Durability
 from headwater.engine.embedded.writer import Writer
 from headwater.engine.memory import completed
@@ -66,6 +73,12 @@ class RowBlobWriter:
                 await self._file.write(buffered)
 
     async def commit(self) -> str:
+        return await self._commit(ordered=False)
+
+    async def commit_ordered(self) -> str:
+        return await self._commit(ordered=True)
+
+    async def _commit(self, *, ordered: bool) -> str:
         if self._file is not None:
             return await self._file.commit()
         self._state.check_open()
@@ -81,7 +94,7 @@ class RowBlobWriter:
             if self._state.state != WriterState.COMMITTING:
                 raise RuntimeError(f"blob writer is {self._state.state}")
             # Cancelled from here on, the row may still commit: an orphan for start-up collection.
-            blob_id: str = await self._store.writer.submit(PutBlob(data))
+            blob_id = await self._store.put_row(data, ordered=ordered)
         except BaseException:
             if self._state.state == WriterState.COMMITTING:
                 self._state.state = WriterState.FAILED
@@ -111,11 +124,33 @@ class EmbeddedBlobStore:
         self.row_threshold = row_threshold
         self._db_path = db_path
         self._rows: RowReader | None = None
+        self._last_row = 0
+        # rows submitted but not yet committed (commit_ordered): readable from here meanwhile
+        self._pending: dict[int, bytes] = {}
 
     async def open(self) -> None:
         """After the writer has opened the file (and created the table)."""
         await asyncio.to_thread(self.files.open)
         self._rows = RowReader(self._db_path)
+        self._last_row = self._rows.last_id()
+
+    async def put_row(self, data: bytes, *, ordered: bool) -> str:
+        self._last_row += 1
+        rowid = self._last_row
+        done = self.writer.submit(PutBlob(data, rowid))
+        if not ordered:
+            await done
+            return f"{ROW_PREFIX}{rowid}"
+        pending = self._pending
+        pending[rowid] = data
+
+        def settled(future: asyncio.Future[object]) -> None:
+            pending.pop(rowid, None)
+            if not future.cancelled():
+                future.exception()  # a failed commit fails the later writes awaited after it too
+
+        done.add_done_callback(settled)
+        return f"{ROW_PREFIX}{rowid}"
 
     async def close(self) -> None:
         await self.files.close()
@@ -145,7 +180,9 @@ class EmbeddedBlobStore:
         return self._read_row(blob_id, rowid, start, end)
 
     async def _read_row(self, blob_id: str, rowid: int, start: int, end: int | None) -> AsyncIterator[bytes]:
-        data = self._reader().get(rowid)
+        data = self._pending.get(rowid)
+        if data is None:
+            data = self._reader().get(rowid)
         if data is None:
             raise KeyError(blob_id)
         start, end = clamp(start, end, len(data))
@@ -156,7 +193,8 @@ class EmbeddedBlobStore:
         rowid = row_of(blob_id)
         if rowid is None:
             return self.files.size(blob_id)
-        return self._reader().size(rowid)
+        pending = self._pending.get(rowid)
+        return len(pending) if pending is not None else self._reader().size(rowid)
 
     def delete(self, blob_ids: Sequence[str]) -> Awaitable[None]:
         rowids = [r for r in map(row_of, blob_ids) if r is not None]

@@ -176,7 +176,7 @@ async def store_body(
             )
         trailers = getattr(body, "trailers", None) or {}
         late = _check(digest, request, trailers)
-        blob_id = await writer.commit() if writer is not None and size else None
+        blob_id = await writer.commit_ordered() if writer is not None and size else None
         if writer is not None and not size:
             await writer.abort()
     except BaseException:

@@ -215,7 +215,9 @@ async def commit_version(
     notified = core.notifier.emit(bucket, event, version, ctx)
     await durable
     await notified
-    await release(core, dropped)
+    if any(v.blobs for v in dropped):
+        # space reclamation need not hold up the answer (a second sync per overwrite otherwise)
+        core.spawn(release(core, dropped))
     return dropped
 
 

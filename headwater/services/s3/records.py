@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 NULL_VERSION = "null"  # the version id of objects written while versioning was never enabled/suspended
@@ -105,7 +105,22 @@ class Upload:
 
 
 def to_bytes(record: Any) -> bytes:
-    return json.dumps(asdict(record), separators=(",", ":")).encode()
+    return json.dumps(to_dict(record), separators=(",", ":")).encode()
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    """The record's fields (json.dumps writes tuples as lists). `dataclasses.asdict` deep-copies
+    every value and cost two thirds of a small PUT's service time."""
+    names = _NAMES.get(type(record))
+    if names is None:
+        names = _NAMES[type(record)] = tuple(f.name for f in fields(record))
+    values = {name: getattr(record, name) for name in names}
+    if isinstance(record, Upload):
+        values["parts"] = {str(n): to_dict(part) for n, part in record.parts.items()}
+    return values
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def from_bytes(cls: type[R], data: bytes) -> R:
