@@ -80,6 +80,7 @@ async def complete_multipart_upload(
         checksums=object_checksums,
         checksum_type=checksum_type,
         part_sizes=tuple(p.size for p in parts),
+        part_checksums=tuple(dict(p.checksums) for p in parts),
         sse=upload.sse,
         kms_key_id=upload.kms_key_id,
         sealed_key=upload.sealed_key,

@@ -163,8 +163,8 @@ async def _read(core: S3Core, params: Params, ctx: RequestContext, method: str) 
 
 
 def _part_checksums(version: ObjectVersion, part_number: int) -> Params:
-    """A part's own checksums, when the record keeps them (`part_checksums`, one dict per part)."""
-    per_part = getattr(version, "part_checksums", None) or ()
+    """A part's own checksums (objects completed before the record kept them have none)."""
+    per_part = version.part_checksums
     if part_number > len(per_part):
         return {}
     return checksum_fields(per_part[part_number - 1], None)

@@ -62,6 +62,8 @@ class ObjectVersion:
     checksum_type: str | None = None  # "FULL_OBJECT" or "COMPOSITE"
     # sizes of the parts of a multipart object, aligned with `blobs` (PartNumber reads, PartsCount)
     part_sizes: tuple[int, ...] = ()
+    # each part's own checksums (algorithm -> base64), aligned with `part_sizes` (PartNumber reads)
+    part_checksums: tuple[dict[str, str], ...] = ()
     # server-side encryption: "AES256" or "aws:kms"; the key id for aws:kms; the sealed data key
     sse: str | None = None
     kms_key_id: str | None = None
@@ -133,7 +135,7 @@ def from_dict(cls: type[R], raw: dict[str, Any]) -> R:
     if cls is Upload:
         values["parts"] = {int(n): Part(**p) for n, p in values.get("parts", {}).items()}
     if cls is ObjectVersion:
-        for name in ("blobs", "part_sizes", "ivs"):
+        for name in ("blobs", "part_sizes", "part_checksums", "ivs"):
             if name in values:
                 values[name] = tuple(values[name])
     return cls(**values)
