@@ -207,7 +207,10 @@ class S3Frontend:
                 self.clock.now(),
                 auth_path=auth_path,
             )
-        return s3_auth.identify(headers, dict(parse_qsl(query_string, keep_blank_values=True)))
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
+        if "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
+            s3_auth.check_expiry(query, self.clock.now())
+        return s3_auth.identify(headers, query)
 
     async def _invoke(
         self,

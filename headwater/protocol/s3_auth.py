@@ -157,6 +157,36 @@ def identify(headers: Mapping[str, str], query: Mapping[str, str]) -> S3Auth:
     return S3Auth(None, None, payload)
 
 
+def check_expiry(query: Mapping[str, str], now: float) -> None:
+    """Open mode checks no signature, but a presigned URL still expires as on AWS (code that
+    relies on expiry should fail in tests as it will in production). Unparseable fields pass."""
+    if "X-Amz-Credential" in query:
+        signed_at = _parse_timestamp(query.get("X-Amz-Date", ""), http_date=False)
+        expires_text = query.get("X-Amz-Expires", "")
+        if signed_at is None or not expires_text.isdigit():
+            return
+        expires = int(expires_text)
+        if expires > MAX_PRESIGN_EXPIRES:
+            raise _query_error(
+                "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be "
+                f"less than {MAX_PRESIGN_EXPIRES} seconds"
+            )
+        if now > signed_at + expires:
+            timing = {"X-Amz-Expires": expires_text, "Expires": _iso_extended(signed_at + expires)}
+            raise s3_error(
+                "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": _iso_extended(now)}
+            )
+    elif "AWSAccessKeyId" in query:
+        expires_text = query.get("Expires", "")
+        if expires_text.isdigit() and now > int(expires_text):
+            raise s3_error(
+                "AccessDenied",
+                "Request has expired",
+                403,
+                {"Expires": _iso_extended(int(expires_text)), "ServerTime": _iso_extended(now)},
+            )
+
+
 def verify(
     method: str,
     raw_path: str,
