@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,10 @@ def test_high_level_s3_commands(aws: Cli, s3: Any, tmp_path: Path) -> None:
     (local / "a.txt").write_text("alpha\n")
     (local / "nested" / "b.txt").write_text("beta\n")
     (local / "nested" / "deeper" / "c with space.txt").write_text("gamma\n")
+    # S3's LastModified has whole seconds: a file written in the second of its upload would look newer
+    # than its copy to `aws s3 sync` (as against AWS), so the files date from a minute ago
+    for path in local.rglob("*.txt"):
+        os.utime(path, (time.time() - 60, time.time() - 60))
     big = tmp_path / "big.bin"
     big.write_bytes(payload(9 * MIB, seed=31))  # above the CLI's 8 MiB multipart threshold
 
