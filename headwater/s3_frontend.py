@@ -29,7 +29,7 @@ from headwater.protocol.routing import queue_path
 from headwater.protocol.s3_routing import S3Target, bucket_from_host, s3_target
 from headwater.request_body import StreamedBody
 from headwater.services.context import RawResponse, RequestContext, ResponseBody
-from headwater.services.s3 import cors, policy
+from headwater.services.s3 import copy, cors, policy
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.metrics import count_request
 
@@ -156,8 +156,17 @@ class S3Frontend:
                 cors_headers = cors.response_headers(self.core, target.bucket, origin, method)
             if self.config.auth == "strict" and target.bucket:
                 bucket = self.core.store.bucket(target.bucket)
-                if bucket is not None:
-                    policy.authorize(self.core, bucket, target.operation, ctx.account, target.key)
+                if bucket is not None and target.operation != "DeleteObjects":  # checked per key
+                    version_id = dict(query).get("versionId")
+                    policy.authorize(
+                        self.core,
+                        bucket,
+                        target.operation,
+                        ctx.account,
+                        target.key,
+                        version_id=version_id,
+                        context={"aws:SecureTransport": str(ctx.scheme == "https").lower()},
+                    )
             result, op = await self._invoke(target, query, headers, receive, auth, ctx, outcome)
         except AwsError as error:
             await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
@@ -253,7 +262,32 @@ class S3Frontend:
         else:
             document = await body.read_all(MAX_DOCUMENT)
             params = rest_xml.parse_request(op, target, query, headers, document)
+        if self.config.auth == "strict":
+            self._authorize_more(target, params, ctx)
         return await handler(params, ctx), op
+
+    def _authorize_more(self, target: S3Target, params: dict[str, Any], ctx: RequestContext) -> None:
+        """What the request's own bucket and key don't cover: each key of a DeleteObjects, and the
+        source of a copy (read access to it)."""
+        if target.operation == "DeleteObjects":
+            bucket = self.core.store.bucket(target.bucket or "")
+            if bucket is not None:
+                core = self.core
+
+                def authorize(key: str, version_id: str | None) -> None:
+                    policy.authorize(core, bucket, "DeleteObject", ctx.account, key, version_id=version_id)
+
+                params["__authorize__"] = authorize
+        elif target.operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
+            try:
+                source_bucket, source_key, version_id = copy.parse_copy_source(params["CopySource"])
+            except AwsError:
+                return  # the operation answers the malformed source itself
+            bucket = self.core.store.bucket(source_bucket)
+            if bucket is not None:
+                policy.authorize(
+                    self.core, bucket, "GetObject", ctx.account, source_key, version_id=version_id
+                )
 
     async def _stream(
         self, send: Send, status: int, headers: list[tuple[str, str]], body: ResponseBody, head: bool

@@ -108,6 +108,9 @@ async def delete_objects(core: S3Core, params: Params, ctx: RequestContext) -> P
     if not objects or len(objects) > MAX_DELETE_KEYS:
         raise malformed_xml()
     quiet = bool(request.get("Quiet"))
+    # with strict auth the front end passes a per-key check: a key the caller may not delete is an
+    # AccessDenied entry among the errors, as S3 answers, not a refusal of the whole request
+    authorize = params.get("__authorize__")
     done: list[tuple[Mapping[str, Any], Deleted]] = []
     errors: list[Params] = []
     for item in objects:
@@ -115,6 +118,8 @@ async def delete_objects(core: S3Core, params: Params, ctx: RequestContext) -> P
         if key is None:
             raise malformed_xml()
         try:
+            if authorize is not None:
+                authorize(key, item.get("VersionId"))
             done.append((item, delete_one(core, bucket, key, item.get("VersionId"), item, ctx)))
         except AwsError as error:
             entry: Params = {"Key": key, "Code": error.code, "Message": error.message}

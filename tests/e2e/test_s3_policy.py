@@ -1,0 +1,81 @@
+"""Bucket policies enforced with `--auth strict`: another account gets only what a policy grants,
+per key for DeleteObjects and with read access to the source for a copy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.s3_helpers import error_of, s3_client
+from tests.e2e.server import Server, serving
+
+OWNER, OTHER = "111111111111", "222222222222"
+STRICT = (
+    f"--durability fast --limits off --test-mode on --auth strict --credentials {OWNER}:test,{OTHER}:test"
+)
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory, "s3policy", STRICT) as running:
+        yield running
+
+
+@pytest.fixture
+def clients(strict_server: Server) -> tuple[Any, Any]:
+    strict_server.reset()
+    owner = s3_client(strict_server.endpoint, access_key=OWNER)
+    other = s3_client(strict_server.endpoint, access_key=OTHER)
+    return owner, other
+
+
+def assert_denied(call: Any) -> None:
+    error = error_of(call)
+    assert (error.code, error.status) == ("AccessDenied", 403)
+
+
+def grant(owner: Any, bucket: str, actions: list[str], resource: str) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+        "Action": actions,
+        "Resource": resource,
+    }
+    owner.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+
+
+def test_another_account_gets_what_the_policy_grants(clients: tuple[Any, Any]) -> None:
+    owner, other = clients
+    owner.create_bucket(Bucket="guarded")
+    owner.put_object(Bucket="guarded", Key="public/a", Body=b"a")
+    owner.put_object(Bucket="guarded", Key="private/b", Body=b"b")
+    assert_denied(lambda: other.get_object(Bucket="guarded", Key="public/a"))
+
+    grant(owner, "guarded", ["s3:GetObject", "s3:DeleteObject"], "arn:aws:s3:::guarded/public/*")
+    assert other.get_object(Bucket="guarded", Key="public/a")["Body"].read() == b"a"
+    assert_denied(lambda: other.get_object(Bucket="guarded", Key="private/b"))
+
+    # DeleteObjects: each key on its own, refusals as per-key errors
+    answer = other.delete_objects(
+        Bucket="guarded", Delete={"Objects": [{"Key": "public/a"}, {"Key": "private/b"}]}
+    )
+    assert [d["Key"] for d in answer["Deleted"]] == ["public/a"]
+    assert [(e["Key"], e["Code"]) for e in answer["Errors"]] == [("private/b", "AccessDenied")]
+    assert [o["Key"] for o in owner.list_objects_v2(Bucket="guarded")["Contents"]] == ["private/b"]
+
+
+def test_copying_needs_read_access_to_the_source(clients: tuple[Any, Any]) -> None:
+    owner, other = clients
+    owner.create_bucket(Bucket="source-bucket")
+    owner.put_object(Bucket="source-bucket", Key="secret", Body=b"s")
+    other.create_bucket(Bucket="their-bucket")
+    copy = {"Bucket": "their-bucket", "Key": "stolen", "CopySource": "source-bucket/secret"}
+    assert_denied(lambda: other.copy_object(**copy))
+    grant(owner, "source-bucket", ["s3:GetObject"], "arn:aws:s3:::source-bucket/*")
+    other.copy_object(**copy)
+    assert other.get_object(Bucket="their-bucket", Key="stolen")["Body"].read() == b"s"
