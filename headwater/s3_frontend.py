@@ -41,6 +41,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # operations whose body is the object's bytes, streamed to the service
 STREAMED = frozenset({"PutObject", "UploadPart", "PostObject"})
+# operations that authenticate themselves (a preflight carries no credentials; a form upload is
+# signed in its policy)
+_OWN_AUTH = frozenset({"OptionsObject", "PostObject"})
+ANONYMOUS = "anonymous"  # the account of an unsigned request with --auth strict
 # any other body is an XML document or form (DeleteObjects with 1,000 keys is ~100 KB)
 MAX_DOCUMENT = 2 * 1024 * 1024
 
@@ -142,8 +146,14 @@ class S3Frontend:
                     details={"Header": "Transfer-Encoding"},
                 )
             auth = self._authenticate(method, raw_path, query_string, headers, target, host)
+            account = account_for_access_key(auth.access_key, self.config.account_id)
+            if self.config.auth == "strict" and auth.access_key is None and target.operation not in _OWN_AUTH:
+                # an unsigned request is nobody's: only a bucket policy granting "*" lets it in
+                account = ANONYMOUS
+                if target.bucket is None or self.core.store.bucket(target.bucket) is None:
+                    raise AwsError("AccessDenied", "Access Denied", 403)
             ctx = RequestContext(
-                account=account_for_access_key(auth.access_key, self.config.account_id),
+                account=account,
                 region=auth.region or self.config.region,
                 request_id=request_id,
                 protocol="rest-xml",

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.s3_helpers import error_of, s3_client
@@ -79,3 +80,26 @@ def test_copying_needs_read_access_to_the_source(clients: tuple[Any, Any]) -> No
     grant(owner, "source-bucket", ["s3:GetObject"], "arn:aws:s3:::source-bucket/*")
     other.copy_object(**copy)
     assert other.get_object(Bucket="their-bucket", Key="stolen")["Body"].read() == b"s"
+
+
+def test_unsigned_requests_need_a_public_policy(clients: tuple[Any, Any], strict_server: Server) -> None:
+    owner, _ = clients
+    owner.create_bucket(Bucket="website")
+    owner.put_object(Bucket="website", Key="index.html", Body=b"<h1>hi</h1>")
+    url = f"{strict_server.endpoint}/website/index.html"
+    assert httpx.get(url).status_code == 403
+    assert httpx.put(f"{strict_server.endpoint}/anonymous-bucket").status_code == 403
+    # public read: Block Public Access off (new buckets have it on, as on AWS), then a policy for "*"
+    owner.delete_public_access_block(Bucket="website")
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::website/*",
+    }
+    owner.put_bucket_policy(
+        Bucket="website", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
+    fetched = httpx.get(url)
+    assert (fetched.status_code, fetched.content) == (200, b"<h1>hi</h1>")
+    assert httpx.delete(url).status_code == 403  # reading was granted, not deleting
