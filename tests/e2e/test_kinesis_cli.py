@@ -3,47 +3,18 @@
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-AWS = Path(sys.executable).parent / "aws"
+from tests.e2e.cli import Cli
+
 SHARD = "shardId-000000000000"
-
-
-class Cli:
-    def __init__(self, endpoint: str, home: Path) -> None:
-        self.endpoint = endpoint
-        # Nothing from the developer's own AWS setup (profiles, endpoints, retries) may leak in.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env.update(
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_ACCESS_KEY="test",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_CONFIG_FILE=str(home / "config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-            AWS_MAX_ATTEMPTS="1",
-            HOME=str(home),
-        )
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [str(AWS), "--endpoint-url", self.endpoint, "--output", "json", "kinesis", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60)
-
-    def __call__(self, *args: str) -> Any:
-        done = self.run(*args)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 @pytest.fixture
 def aws(endpoint: str, tmp_path: Path) -> Cli:
-    return Cli(endpoint, tmp_path)
+    return Cli(endpoint, tmp_path, "kinesis", timeout=60)
 
 
 def test_cli_stream_round_trip(aws: Cli, tmp_path: Path) -> None:

@@ -5,10 +5,7 @@ and `aws s3api` with JSON output and service errors, as a shell script would use
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,38 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.cli import Cli
 from tests.e2e.s3_helpers import MIB, payload
-
-AWS = Path(sys.executable).parent / "aws"
-
-
-class Cli:
-    def __init__(self, endpoint: str, home: Path) -> None:
-        self.endpoint = endpoint
-        # Nothing from the developer's own AWS setup (profiles, endpoints, retries) may leak in.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env.update(
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_ACCESS_KEY="test",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_CONFIG_FILE=str(home / "config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-            AWS_MAX_ATTEMPTS="1",
-            HOME=str(home),
-        )
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [str(AWS), "--endpoint-url", self.endpoint, "--output", "json", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
-
-    def ok(self, *args: str) -> str:
-        done = self.run(*args)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def json(self, *args: str) -> Any:
-        out = self.ok(*args)
-        return json.loads(out) if out.strip() else None
 
 
 @pytest.fixture

@@ -4,49 +4,19 @@ JSON: the queue lifecycle and a message round trip, as a shell script would use 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.cli import Cli
 from tests.e2e.server import Server
 
-AWS = Path(sys.executable).parent / "aws"
 ACCOUNT = "000000000000"
-
-
-class Cli:
-    def __init__(self, endpoint: str, home: Path) -> None:
-        self.endpoint = endpoint
-        # Nothing from the developer's own AWS setup (profiles, endpoints, retries) may leak in.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.env.update(
-            AWS_ACCESS_KEY_ID="test",
-            AWS_SECRET_ACCESS_KEY="test",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_CONFIG_FILE=str(home / "config"),
-            AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-            AWS_MAX_ATTEMPTS="1",
-            HOME=str(home),
-        )
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [str(AWS), "--endpoint-url", self.endpoint, "--output", "json", "sqs", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60)
-
-    def __call__(self, *args: str) -> Any:
-        done = self.run(*args)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else None
 
 
 @pytest.fixture
 def aws(endpoint: str, tmp_path: Path) -> Cli:
-    return Cli(endpoint, tmp_path)
+    return Cli(endpoint, tmp_path, "sqs", timeout=60)
 
 
 def test_cli_queue_and_message_round_trip(aws: Cli, endpoint: str, server: Server) -> None:
