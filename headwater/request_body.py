@@ -49,7 +49,6 @@ class StreamedBody:
         self._sha256 = sha256_hex.lower() if sha256_hex else None
         self.trailers: dict[str, str] = {}
         self.started = False
-        self.finished = False
         self.exhausted = False  # the last ASGI body message (or a disconnect) has been received
         self.received = 0  # bytes off the wire so far
 
@@ -103,7 +102,6 @@ class StreamedBody:
                     "S3ComputedContentSHA256": digest.hexdigest(),
                 },
             )
-        self.finished = True
 
     async def read_all(self, limit: int) -> bytes:
         """The whole body (small bodies only: form fields, XML documents)."""

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config, account_for_access_key
 from headwater.engine.clock import SystemClock
 from headwater.ids import random_bytes
-from headwater.protocol import aws_chunked, rest_xml, s3_auth
+from headwater.protocol import aws_chunked, rest_xml, s3_auth, sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import service_model
 from headwater.protocol.routing import queue_path
@@ -361,15 +361,9 @@ async def _drain(receive: Receive) -> None:
 
 def _signed_service(headers: dict[str, str], query_string: bytes) -> str | None:
     """The service a SigV4 signature is scoped to (header or presigned query), if any."""
-    authorization = headers.get("authorization", "")
-    credential = ""
-    if "Credential=" in authorization:
-        credential = authorization.split("Credential=", 1)[1].split(",", 1)[0]
-    elif b"X-Amz-Credential=" in query_string:
-        value = query_string.split(b"X-Amz-Credential=", 1)[1].split(b"&", 1)[0]
-        credential = value.decode("latin-1").replace("%2F", "/").replace("%2f", "/")
-    parts = credential.strip().split("/")
-    return parts[3] if len(parts) >= 5 else None
+    query = dict(parse_qsl(query_string.decode("latin-1"))) if b"X-Amz-Credential=" in query_string else {}
+    credential = sigv4.credential_of(headers, query)
+    return credential.service if credential else None
 
 
 def _body_of(

@@ -31,6 +31,7 @@ from headwater.services.s3.bucket_rules import (
     owner_of,
     public_access_block,
     save,
+    stored_config,
 )
 from headwater.services.s3.errors import invalid_argument, invalid_request, malformed_xml, s3_error
 from headwater.services.s3.service import S3Core
@@ -47,9 +48,7 @@ SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 async def get_tagging(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    tagging = bucket.configs.get("tagging")
-    if tagging is None:
-        raise not_found("NoSuchTagSet", "The TagSet does not exist", bucket.name)
+    tagging = stored_config(bucket, "tagging", "NoSuchTagSet", "The TagSet does not exist")
     return {"TagSet": tagging["TagSet"]}
 
 
@@ -157,11 +156,9 @@ async def delete_encryption(core: S3Core, params: Params, ctx: RequestContext) -
 
 async def get_ownership(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    controls = bucket.configs.get("ownership")
-    if controls is None:
-        raise not_found(
-            "OwnershipControlsNotFoundError", "The bucket ownership controls were not found", bucket.name
-        )
+    controls = stored_config(
+        bucket, "ownership", "OwnershipControlsNotFoundError", "The bucket ownership controls were not found"
+    )
     return {"OwnershipControls": controls}
 
 
@@ -302,13 +299,12 @@ async def put_logging(core: S3Core, params: Params, ctx: RequestContext) -> Para
 
 async def get_website(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    website = bucket.configs.get("website")
-    if website is None:
-        raise not_found(
-            "NoSuchWebsiteConfiguration",
-            "The specified bucket does not have a website configuration",
-            bucket.name,
-        )
+    website = stored_config(
+        bucket,
+        "website",
+        "NoSuchWebsiteConfiguration",
+        "The specified bucket does not have a website configuration",
+    )
     return dict(website)
 
 
@@ -330,13 +326,12 @@ async def delete_website(core: S3Core, params: Params, ctx: RequestContext) -> P
 
 async def get_replication(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    replication = bucket.configs.get("replication")
-    if replication is None:
-        raise not_found(
-            "ReplicationConfigurationNotFoundError",
-            "The replication configuration was not found",
-            bucket.name,
-        )
+    replication = stored_config(
+        bucket,
+        "replication",
+        "ReplicationConfigurationNotFoundError",
+        "The replication configuration was not found",
+    )
     return {"ReplicationConfiguration": replication}
 
 
@@ -360,13 +355,12 @@ async def delete_replication(core: S3Core, params: Params, ctx: RequestContext) 
 
 async def get_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    lock = bucket.configs.get("object_lock")
-    if lock is None:
-        raise not_found(
-            "ObjectLockConfigurationNotFoundError",
-            "Object Lock configuration does not exist for this bucket",
-            bucket.name,
-        )
+    lock = stored_config(
+        bucket,
+        "object_lock",
+        "ObjectLockConfigurationNotFoundError",
+        "Object Lock configuration does not exist for this bucket",
+    )
     return {"ObjectLockConfiguration": lock}
 
 

@@ -294,6 +294,14 @@ def not_found(code: str, message: str, bucket: str) -> AwsError:
     return s3_error(code, message, 404, BucketName=bucket)
 
 
+def stored_config(bucket: Bucket, name: str, code: str, message: str) -> Any:
+    """A sub-resource's stored configuration, or the 404 S3 answers for a bucket without one."""
+    config = bucket.configs.get(name)
+    if config is None:
+        raise not_found(code, message, bucket.name)
+    return config
+
+
 def access_denied() -> AwsError:
     return s3_error("AccessDenied", "Access Denied", 403)
 

@@ -39,7 +39,7 @@ from headwater.services.s3.bucket_rules import (
 from headwater.services.s3.errors import invalid_argument, not_implemented, s3_error
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
-from headwater.services.s3.store import gather_durable
+from headwater.services.s3.store import settle
 
 MAX_BUCKETS = 10_000
 _LIST_PARAMS = ("MaxBuckets", "ContinuationToken", "Prefix", "BucketRegion")
@@ -146,7 +146,7 @@ async def delete_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContex
     writes = [core.store.drop_upload(bucket.name, upload.upload_id) for upload in uploads]
     writes.append(core.store.drop_bucket(bucket.name))
     parts = [part.blob_id for upload in uploads for part in upload.parts.values()]
-    await core.store.release(gather_durable(*writes), parts)
+    await core.store.release(settle(writes), parts)
     return no_content()
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RawResponse, RequestContext
-from headwater.services.s3.bucket_rules import lookup, no_content, not_found, save
+from headwater.services.s3.bucket_rules import lookup, no_content, save, stored_config
 from headwater.services.s3.errors import invalid_argument, invalid_request, malformed_xml, s3_error
 from headwater.services.s3.service import S3Core
 
@@ -63,9 +63,7 @@ def check_configuration(config: Mapping[str, Any]) -> dict[str, Any]:
 
 async def get_cors(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     bucket = lookup(core, params)
-    config = bucket.configs.get("cors")
-    if config is None:
-        raise not_found("NoSuchCORSConfiguration", "The CORS configuration does not exist", bucket.name)
+    config = stored_config(bucket, "cors", "NoSuchCORSConfiguration", "The CORS configuration does not exist")
     return {"CORSRules": config["CORSRules"]}
 
 

@@ -18,9 +18,10 @@ from headwater.services.context import RequestContext
 from headwater.services.s3 import conditions, versions
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import malformed_xml, no_such_key, precondition_failed
-from headwater.services.s3.object_write import release, settle
+from headwater.services.s3.object_write import release
 from headwater.services.s3.records import Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
+from headwater.services.s3.store import settle
 
 Params = dict[str, Any]
 MAX_DELETE_KEYS = 1000

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.s3.bucket_rules import check_tag_set, lookup, no_content, not_found, save
+from headwater.services.s3.bucket_rules import check_tag_set, lookup, no_content, save, stored_config
 from headwater.services.s3.errors import invalid_argument, invalid_request, malformed_xml
 from headwater.services.s3.records import ObjectVersion
 from headwater.services.s3.service import S3Core
@@ -201,11 +201,9 @@ def enabled_rules(config: Mapping[str, Any] | None) -> list[Rule]:
 
 async def get_lifecycle(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     bucket = lookup(core, params)
-    config = bucket.configs.get("lifecycle")
-    if config is None:
-        raise not_found(
-            "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", bucket.name
-        )
+    config = stored_config(
+        bucket, "lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"
+    )
     return {
         "Rules": [_with_dates(rule) for rule in config["Rules"]],
         "TransitionDefaultMinimumObjectSize": config.get("Minimum", TRANSITION_MINIMUM),

@@ -59,7 +59,7 @@ async def create_multipart_upload(
     algorithm, checksum_type = checksum_mode(params.get("ChecksumAlgorithm"), params.get("ChecksumType"))
     fields = WriteFields.of(bucket, params)
     sealing = await sse.choose(core, bucket, params, ctx.account, ctx.region)
-    bucket = core.bucket(bucket.name, ctx)  # it may have gone while the key was sealed
+    bucket = core.bucket(bucket.name)  # it may have gone while the key was sealed
     now = core.now_ms()
     upload = Upload(
         upload_id=new_upload_id(now),

@@ -33,7 +33,7 @@ from headwater.services.s3.multipart_rules import (
 from headwater.services.s3.object_write import BUCKET_KEY
 from headwater.services.s3.records import Bucket, ObjectVersion, Part, Upload
 from headwater.services.s3.service import S3Core
-from headwater.services.s3.store import gather_durable
+from headwater.services.s3.store import settle
 
 EVENT = "ObjectCreated:CompleteMultipartUpload"
 _MEMO_SIZE = 1024
@@ -92,10 +92,12 @@ async def complete_multipart_upload(
     doomed = [p.blob_id for p in upload.parts.values() if p.blob_id not in used]
     doomed += [blob for old in dropped for blob in old.blobs]
     durable = asyncio.ensure_future(
-        gather_durable(
-            core.store.set_versions(bucket.name, key, new_list),
-            core.store.drop_upload(bucket.name, upload_id),
-            core.notifier.emit(bucket, EVENT, version, ctx),
+        settle(
+            [
+                core.store.set_versions(bucket.name, key, new_list),
+                core.store.drop_upload(bucket.name, upload_id),
+                core.notifier.emit(bucket, EVENT, version, ctx),
+            ]
         )
     )
     result = _answer(bucket, version, ctx)

@@ -36,7 +36,7 @@ def _time(ms: int) -> dt.datetime:
 
 
 async def list_parts(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    bucket = core.bucket(params.get("Bucket"), ctx)
+    bucket = core.bucket(params.get("Bucket"))
     upload = find_upload(core, bucket.name, params.get("UploadId"), params.get("Key"))
     max_parts = _page_size(params.get("MaxParts"), "max-parts")
     marker = params.get("PartNumberMarker") or 0
@@ -80,7 +80,7 @@ async def list_parts(core: S3Core, params: dict[str, Any], ctx: RequestContext) 
 
 
 async def list_multipart_uploads(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    bucket = core.bucket(params.get("Bucket"), ctx)
+    bucket = core.bucket(params.get("Bucket"))
     max_uploads = _page_size(params.get("MaxUploads"), "max-uploads")
     prefix = params.get("Prefix") or ""
     delimiter = params.get("Delimiter") or ""

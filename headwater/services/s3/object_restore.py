@@ -17,8 +17,9 @@ from headwater.services.context import RequestContext
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_request, malformed_xml, not_implemented, s3_error
 from headwater.services.s3.object_read import RESTORE, RESTORED_UNTIL, find_version, readable
-from headwater.services.s3.object_write import ARCHIVED, settle
+from headwater.services.s3.object_write import ARCHIVED
 from headwater.services.s3.service import S3Core
+from headwater.services.s3.store import settle
 
 Params = dict[str, Any]
 _DAY_MS = 86_400_000

@@ -11,9 +11,10 @@ from headwater.services.s3 import versions
 from headwater.services.s3.bucket_rules import check_tag_set, lookup
 from headwater.services.s3.errors import malformed_xml
 from headwater.services.s3.object_read import find_version
-from headwater.services.s3.object_write import MAX_OBJECT_TAGS, settle
+from headwater.services.s3.object_write import MAX_OBJECT_TAGS
 from headwater.services.s3.records import Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
+from headwater.services.s3.store import settle
 
 Params = dict[str, Any]
 

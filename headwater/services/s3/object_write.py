@@ -10,7 +10,7 @@ awaited together (one group commit), and the versions the write replaced give th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Any
@@ -219,13 +219,6 @@ async def commit_version(
         # space reclamation need not hold up the answer (a second sync per overwrite otherwise)
         core.spawn(release(core, dropped))
     return dropped
-
-
-async def settle(writes: Iterable[Awaitable[None]]) -> None:
-    """Awaits durable writes already submitted (so they share a group commit); one after the other
-    is cheaper than asyncio.gather's tasks, and the last to finish bounds both ways."""
-    for write in writes:
-        await write
 
 
 async def release(core: S3Core, dropped: list[ObjectVersion]) -> None:

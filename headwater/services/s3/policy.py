@@ -27,9 +27,9 @@ from headwater.services.s3.bucket_rules import (
     canonical_id,
     lookup,
     no_content,
-    not_found,
     public_access_block,
     save,
+    stored_config,
 )
 from headwater.services.s3.errors import s3_error
 from headwater.services.s3.policy_eval import Request, evaluate, is_public_policy, malformed, parse_policy
@@ -234,9 +234,7 @@ def _iso(ms: int) -> str:
 
 async def get_policy(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     bucket = lookup(core, params)
-    text = bucket.configs.get("policy")
-    if text is None:
-        raise not_found("NoSuchBucketPolicy", "The bucket policy does not exist", bucket.name)
+    text = stored_config(bucket, "policy", "NoSuchBucketPolicy", "The bucket policy does not exist")
     return {"Policy": text}  # as given, byte for byte
 
 
@@ -270,9 +268,7 @@ async def delete_policy(core: S3Core, params: dict[str, Any], ctx: RequestContex
 
 async def get_policy_status(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     bucket = lookup(core, params)
-    text = bucket.configs.get("policy")
-    if text is None:
-        raise not_found("NoSuchBucketPolicy", "The bucket policy does not exist", bucket.name)
+    text = stored_config(bucket, "policy", "NoSuchBucketPolicy", "The bucket policy does not exist")
     return {"PolicyStatus": {"IsPublic": is_public_policy(text)}}
 
 

@@ -57,7 +57,7 @@ STATUSES = {"200": 200, "201": 201, "204": 204}
 
 
 async def post_object(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> RawResponse:
-    bucket = core.bucket(params.get("Bucket"), ctx)
+    bucket = core.bucket(params.get("Bucket"))
     form = PostForm(boundary_of(params.get("ContentType") or ""), params["Body"])
     await form.read_fields()
     if not form.file_started:
@@ -92,7 +92,7 @@ async def post_object(core: S3Core, params: dict[str, Any], ctx: RequestContext)
     try:
         post_policy.check_size(policy, stored.size)
         await form.drain()
-        bucket = core.bucket(bucket.name, ctx)  # gone while the file streamed?
+        bucket = core.bucket(bucket.name)  # gone while the file streamed?
     except AwsError:
         await discard(core, stored)
         raise

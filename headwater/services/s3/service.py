@@ -16,7 +16,6 @@ from headwater.config import Config
 from headwater.engine.api import Engine
 from headwater.engine.clock import SystemClock
 from headwater.metrics import Metrics
-from headwater.services.context import RequestContext
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
@@ -92,7 +91,7 @@ class S3Core:
 
     # -- shared helpers ---------------------------------------------------------------------------
 
-    def bucket(self, name: str | None, ctx: RequestContext | None = None) -> Bucket:
+    def bucket(self, name: str | None) -> Bucket:
         """The named bucket, or NoSuchBucket. (Bucket names are global: any account may address
         any bucket; policies and strict auth decide what it may do.)"""
         bucket = self.store.bucket(name or "")

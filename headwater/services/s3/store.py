@@ -17,9 +17,8 @@ unreferenced blob (swept at start: `orphans`) but never a version without its bo
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 
 from sortedcontainers import SortedDict
 
@@ -168,6 +167,8 @@ def _decode_versions(raw: bytes) -> list[ObjectVersion]:
     return [from_dict(ObjectVersion, item) for item in json.loads(raw)]
 
 
-async def gather_durable(*writes: Awaitable[None]) -> None:
-    """Awaits several durable writes submitted together (one group commit, usually)."""
-    await asyncio.gather(*writes)
+async def settle(writes: Iterable[Awaitable[None]]) -> None:
+    """Awaits durable writes already submitted (so they share a group commit); one after the other
+    is cheaper than asyncio.gather's tasks, and the last to finish bounds both ways."""
+    for write in writes:
+        await write
