@@ -38,6 +38,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shapes import parse_iso8601, shape_key, to_epoch_seconds
+from headwater.protocol.xml_containers import list_writer, map_writer
 
 CONTENT_TYPE = "text/xml"
 
@@ -356,9 +357,9 @@ def _compile_writer(shape: Shape) -> Writer:
     if kind == "structure":
         return _structure_writer(shape)
     if kind == "list":
-        return _list_writer(shape)
+        return list_writer(shape, _writer)
     if kind == "map":
-        return _map_writer(shape)
+        return map_writer(shape, _writer)
     if kind == "timestamp":
         return _timestamp_writer(shape)
     return _SCALAR_WRITERS.get(kind, _write_string)
@@ -374,49 +375,6 @@ def _structure_writer(shape: Shape) -> Writer:
             if entry is not None and item is not None:
                 entry[1](item, out, entry[0])
         out.append(f"</{tag}>")
-
-    return write
-
-
-def _list_writer(shape: Shape) -> Writer:
-    item = _writer(shape.member)
-    if shape.serialization.get("flattened"):
-
-        def write_flat(value: Any, out: list[str], tag: str) -> None:
-            for element in value:
-                item(element, out, tag)
-
-        return write_flat
-    item_tag = shape.member.serialization.get("name", "member")
-
-    def write(value: Any, out: list[str], tag: str) -> None:
-        out.append(f"<{tag}>")
-        for element in value:
-            item(element, out, item_tag)
-        out.append(f"</{tag}>")
-
-    return write
-
-
-def _map_writer(shape: Shape) -> Writer:
-    key_writer, value_writer = _writer(shape.key), _writer(shape.value)
-    key_tag = shape.key.serialization.get("name", "key")
-    value_tag = shape.value.serialization.get("name", "value")
-    flattened = bool(shape.serialization.get("flattened"))
-
-    def write(value: Mapping[Any, Any], out: list[str], tag: str) -> None:
-        entry_tag = tag if flattened else "entry"
-        if not flattened:
-            out.append(f"<{tag}>")
-        for k, v in value.items():
-            if v is None:
-                continue
-            out.append(f"<{entry_tag}>")
-            key_writer(k, out, key_tag)
-            value_writer(v, out, value_tag)
-            out.append(f"</{entry_tag}>")
-        if not flattened:
-            out.append(f"</{tag}>")
 
     return write
 

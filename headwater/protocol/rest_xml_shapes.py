@@ -33,6 +33,7 @@ from botocore.model import Shape
 
 from headwater.protocol.rest_xml_errors import escape, malformed_xml
 from headwater.protocol.shapes import shape_key
+from headwater.protocol.xml_containers import list_writer, map_writer
 
 Reader = Callable[[Element], Any]
 Writer = Callable[[Any, list[str], str], None]  # (value, output, element name)
@@ -347,9 +348,9 @@ def _compile_writer(shape: Shape) -> Writer:
     if kind == "structure":
         return _structure_writer(shape)
     if kind == "list":
-        return _list_writer(shape)
+        return list_writer(shape, writer)
     if kind == "map":
-        return _map_writer(shape)
+        return map_writer(shape, writer)
     if kind == "timestamp":
         fmt = timestamp_format(shape, "iso8601")
         return _text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), escaped=False)
@@ -399,48 +400,5 @@ def _structure_writer(shape: Shape) -> Writer:
         out.append(f"<{tag}{attrs}>")
         content(value, out)
         out.append(f"</{tag}>")
-
-    return write
-
-
-def _list_writer(shape: Shape) -> Writer:
-    item = writer(shape.member)
-    if shape.serialization.get("flattened"):
-
-        def write_flat(value: Any, out: list[str], tag: str) -> None:
-            for element in value:
-                item(element, out, tag)
-
-        return write_flat
-    item_tag = shape.member.serialization.get("name", "member")
-
-    def write(value: Any, out: list[str], tag: str) -> None:
-        out.append(f"<{tag}>")
-        for element in value:
-            item(element, out, item_tag)
-        out.append(f"</{tag}>")
-
-    return write
-
-
-def _map_writer(shape: Shape) -> Writer:
-    key_writer, value_writer = writer(shape.key), writer(shape.value)
-    key_tag = shape.key.serialization.get("name", "key")
-    value_tag = shape.value.serialization.get("name", "value")
-    flattened = bool(shape.serialization.get("flattened"))
-
-    def write(value: Mapping[Any, Any], out: list[str], tag: str) -> None:
-        entry_tag = tag if flattened else "entry"
-        if not flattened:
-            out.append(f"<{tag}>")
-        for k, v in value.items():
-            if v is None:
-                continue
-            out.append(f"<{entry_tag}>")
-            key_writer(k, out, key_tag)
-            value_writer(v, out, value_tag)
-            out.append(f"</{entry_tag}>")
-        if not flattened:
-            out.append(f"</{tag}>")
 
     return write
