@@ -8,7 +8,6 @@ per-shard throttles, metrics and the wake-ups that push records to subscribers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ from headwater.config import Config
 from headwater.engine.api import Engine
 from headwater.engine.clock import SystemClock
 from headwater.metrics import Metrics
+from headwater.services.background import BackgroundTasks
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors
 from headwater.services.kinesis.encryption import StreamKeys
@@ -50,7 +50,7 @@ class KinesisCore:
         self.iterator_key = b""
         # shard partition -> event set when new records become readable (wakes SubscribeToShard)
         self.wakeups: dict[str, asyncio.Event] = {}
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.background = BackgroundTasks(log)
         # (consumer ARN, shard id) -> the live SubscribeToShard subscription
         self.subscriptions: dict[tuple[str, str], Any] = {}
 
@@ -68,11 +68,7 @@ class KinesisCore:
         self.spawn(self._trim_forever())
 
     async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.background.cancel_all()
 
     async def reset(self) -> None:
         await self.close()
@@ -87,15 +83,8 @@ class KinesisCore:
         self.subscriptions.clear()
         await self.start()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", exc_info=task.exception())
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        return self.background.spawn(coro)
 
     def _settle(self, stream: Stream) -> None:
         """After a restart, finish any transition that was under way."""

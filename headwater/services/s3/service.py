@@ -7,7 +7,6 @@ ctx); what they share lives here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -16,6 +15,7 @@ from headwater.config import Config
 from headwater.engine.api import Engine
 from headwater.engine.clock import SystemClock
 from headwater.metrics import Metrics
+from headwater.services.background import BackgroundTasks
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
@@ -42,7 +42,7 @@ class S3Core:
         self.keys = keys
         self.sqs = sqs
         self.store = S3Store(engine.meta, engine.blobs)
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.background = BackgroundTasks(log)
         self.notifier: Any = None  # notifications.Notifier, set at start
         self.lifecycle: Any = None  # lifecycle.Lifecycle, set at start
         self.closing = False
@@ -67,11 +67,7 @@ class S3Core:
 
     async def close(self) -> None:
         self.closing = True
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.background.cancel_all()
 
     async def reset(self) -> None:
         await self.close()
@@ -79,15 +75,7 @@ class S3Core:
         await self.start()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", exc_info=task.exception())
+        return self.background.spawn(coro)
 
     # -- shared helpers ---------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ the receipt-handle key and the metrics.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -21,6 +20,7 @@ from headwater.config import Config
 from headwater.engine.api import Engine
 from headwater.engine.clock import SystemClock
 from headwater.metrics import Metrics
+from headwater.services.background import BackgroundTasks
 from headwater.services.context import RequestContext
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.kms.keystore import SQS_ALIAS
@@ -67,7 +67,7 @@ class SqsCore:
         self.by_store_id: dict[str, Queue] = {}
         self.deleted_names: dict[Key, float] = {}  # recently deleted -> when
         self.receipts = ReceiptHandles(b"\0" * 32)
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.background = BackgroundTasks(log)
         self.move_tasks: Any = None  # set by redrive.MoveTasks at start
         self.closing = False
         metrics.collectors.append(self._collect)
@@ -93,11 +93,7 @@ class SqsCore:
 
     async def close(self) -> None:
         self.closing = True
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.background.cancel_all()
         for queue in self.queues.values():
             queue.wake()
 
@@ -109,15 +105,7 @@ class SqsCore:
         await self.start()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", exc_info=task.exception())
+        return self.background.spawn(coro)
 
     def _register(self, definition: QueueDef) -> Queue:
         queue = Queue(definition, self.store)
