@@ -1,3 +1,3 @@
-from headwater.cli import main
+from headwater.cli.main import main
 
 raise SystemExit(main())

@@ -10,13 +10,13 @@ import time
 from typing import Any
 
 from headwater import __version__
-from headwater.admin import Admin
 from headwater.config import Config
-from headwater.engine.clock import SystemClock, TestClock
 from headwater.engine.factory import open_engine
-from headwater.gateway import Gateway
-from headwater.metrics import Metrics
-from headwater.s3_frontend import S3Frontend
+from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.gateway import Gateway
+from headwater.listeners.http.s3 import S3Frontend
+from headwater.runtime.clock import SystemClock, TestClock
+from headwater.runtime.metrics import Metrics
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
@@ -110,7 +110,7 @@ class Headwater:
         if self.config.tls:
             cert, key = self.config.tls_cert, self.config.tls_key
             if cert is None or key is None:
-                from headwater.tls import self_signed
+                from headwater.runtime.tls import self_signed
 
                 cert, key = self_signed(self.config.data_dir, self.config.host)
             tls = {"ssl_cert": cert, "ssl_key": key, "ssl_protocol_min": SSLProtocols.tls12}

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from botocore.model import Shape
 
-from headwater.gateway import MAX_BODY
+from headwater.listeners.http.gateway import MAX_BODY
 from headwater.protocol.models import service_model
 
 JSON = "application/x-amz-json-1.1"

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from headwater.engine.memory_blobs import CHUNK, Observe, WriterState, as_bytes, clamp
-from headwater.ids import random_bytes
+from headwater.runtime.ids import random_bytes
 
 FILE_PREFIX = "f"
 TMP_DIR = "tmp"

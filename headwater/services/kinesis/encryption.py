@@ -12,8 +12,8 @@ a restart, still open after the stream moved to another key or stopped encryptin
 from __future__ import annotations
 
 from headwater.engine.api import MetaStore
-from headwater.engine.clock import SystemClock
 from headwater.protocol.errors import AwsError
+from headwater.runtime.clock import SystemClock
 from headwater.services.kms.keystore import (
     InvalidCiphertextError,
     Key,

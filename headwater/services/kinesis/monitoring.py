@@ -3,7 +3,7 @@ per shard batch and only for the metrics enhanced monitoring enabled (as on AWS)
 
 from __future__ import annotations
 
-from headwater.metrics import Labels
+from headwater.runtime.metrics import Labels
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
 from headwater.services.kinesis.throttle import ShardLimits

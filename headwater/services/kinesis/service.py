@@ -16,9 +16,9 @@ from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import Engine
-from headwater.engine.clock import SystemClock
-from headwater.metrics import Metrics
-from headwater.services.background import BackgroundTasks
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.metrics import Metrics
+from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors
 from headwater.services.kinesis.encryption import StreamKeys

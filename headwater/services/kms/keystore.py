@@ -31,8 +31,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from headwater.engine.clock import Clock, SystemClock
-from headwater.ids import Nonces
+from headwater.runtime.clock import Clock, SystemClock
+from headwater.runtime.ids import Nonces
 
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"

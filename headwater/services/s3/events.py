@@ -14,7 +14,7 @@ import json
 from typing import Any
 from urllib.parse import quote_plus
 
-from headwater.ids import random_bytes
+from headwater.runtime.ids import random_bytes
 from headwater.services.context import RequestContext
 from headwater.services.s3.records import NULL_VERSION, Bucket, ObjectVersion
 

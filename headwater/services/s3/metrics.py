@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headwater.metrics import Metrics
+from headwater.runtime.metrics import Metrics
 from headwater.services.s3.store import S3Store
 
 NS = "S3"

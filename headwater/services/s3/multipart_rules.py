@@ -15,8 +15,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headwater.ids import random_bytes
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import random_bytes
 from headwater.services.s3.errors import invalid_argument, invalid_request, no_such_upload, s3_error
 from headwater.services.s3.records import Part, Upload
 from headwater.services.s3.service import S3Core

@@ -29,8 +29,8 @@ from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.ids import new_uuid
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.s3 import events
 from headwater.services.s3.records import Bucket, ObjectVersion

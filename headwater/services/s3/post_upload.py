@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from headwater.config import account_for_access_key
-from headwater.protocol import post_policy
+from headwater.protocol.auth import post_policy
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RawResponse, RequestContext
 from headwater.services.s3 import sse, versions

@@ -13,9 +13,9 @@ from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import Engine
-from headwater.engine.clock import SystemClock
-from headwater.metrics import Metrics
-from headwater.services.background import BackgroundTasks
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.metrics import Metrics
+from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector

@@ -31,8 +31,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from headwater.ids import Nonces
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import Nonces
 from headwater.services.kms.keystore import S3_ALIAS, KeyStoreError
 from headwater.services.s3.errors import invalid_argument, invalid_request, not_implemented, s3_error
 from headwater.services.s3.records import Bucket
@@ -49,7 +49,7 @@ _COUNTER_SPACE = 1 << 128
 
 class _Secrets:
     """Secret random bytes from the OS, fetched 8 KiB at a time: one `os.urandom` call per object
-    would cost a GIL hand-off each (see headwater.ids)."""
+    would cost a GIL hand-off each (see headwater.runtime.ids)."""
 
     def __init__(self) -> None:
         self._pool = b""

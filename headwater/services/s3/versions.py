@@ -24,8 +24,8 @@ import re
 from collections.abc import Sequence
 from email.utils import formatdate
 
-from headwater.ids import random_bytes
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import random_bytes
 from headwater.services.s3.errors import invalid_argument, s3_error
 from headwater.services.s3.records import NULL_VERSION, Bucket, ObjectVersion
 

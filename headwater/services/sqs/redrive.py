@@ -20,7 +20,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from headwater.ids import new_uuid
+from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors
 from headwater.services.sqs.attributes import RedrivePolicy, parse_redrive_policy

@@ -15,8 +15,8 @@ import hashlib
 from collections.abc import Awaitable
 from typing import Any
 
-from headwater.ids import new_uuid
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors, rules
 from headwater.services.sqs.batch import entry_error

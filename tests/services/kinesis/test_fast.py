@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from headwater.config import Config
-from headwater.engine.clock import SystemClock
 from headwater.engine.memory import MemoryEngine
-from headwater.metrics import Metrics
 from headwater.protocol import json_codec
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model, service_model
 from headwater.protocol.validation import java_namespace, validate
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import records, streams
 from headwater.services.kinesis.fast import kinesis_fast_paths

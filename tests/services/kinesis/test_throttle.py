@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from headwater.engine.clock import TestClock
+from headwater.runtime.clock import TestClock
 from headwater.services.kinesis.throttle import MIB, RateLimiter, ShardLimits, TokenBucket
 
 KIB = 1024

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from headwater.engine.clock import TestClock
+from headwater.runtime.clock import TestClock
 from headwater.services.kms.keystore import (
     InvalidCiphertextError,
     Key,

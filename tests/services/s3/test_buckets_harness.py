@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from headwater.config import Config
-from headwater.engine.clock import TestClock
 from headwater.engine.memory import MemoryEngine, completed
-from headwater.metrics import Metrics
 from headwater.protocol.errors import AwsError
+from headwater.runtime.clock import TestClock
+from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3 import buckets

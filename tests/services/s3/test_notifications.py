@@ -11,10 +11,10 @@ from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import Engine
-from headwater.engine.clock import TestClock
 from headwater.engine.embedded import EmbeddedEngine
 from headwater.engine.memory import MemoryEngine
-from headwater.metrics import Metrics
+from headwater.runtime.clock import TestClock
+from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3 import events

@@ -17,10 +17,10 @@ import pytest
 from botocore.config import Config as BotoConfig
 
 from headwater.config import Config
-from headwater.engine.clock import TestClock
 from headwater.engine.memory import MemoryEngine
-from headwater.metrics import Metrics
 from headwater.protocol.errors import AwsError
+from headwater.runtime.clock import TestClock
+from headwater.runtime.metrics import Metrics
 from headwater.services.context import RawResponse
 from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.s3 import post_upload

@@ -19,9 +19,9 @@ from botocore.model import OperationModel, Shape
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
-from headwater.protocol import rest_xml
 from headwater.protocol.models import service_model
-from headwater.protocol.s3_routing import routed_operations, s3_target
+from headwater.protocol.rest_xml import codec as rest_xml
+from headwater.protocol.rest_xml.s3_routing import routed_operations, s3_target
 
 S3 = service_model("s3")
 OPERATIONS = sorted(routed_operations())

@@ -18,8 +18,8 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest, AWSResponse
 from botocore.credentials import Credentials
 
+from headwater.protocol.auth.sigv4 import SIGNATURE_MISMATCH, Credential, credential_of, verify
 from headwater.protocol.errors import AwsError
-from headwater.protocol.sigv4 import SIGNATURE_MISMATCH, Credential, credential_of, verify
 
 AK = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

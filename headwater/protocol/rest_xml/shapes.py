@@ -31,7 +31,7 @@ from xml.etree.ElementTree import Element
 
 from botocore.model import Shape
 
-from headwater.protocol.rest_xml_errors import escape, malformed_xml
+from headwater.protocol.rest_xml.errors import escape, malformed_xml
 from headwater.protocol.shapes import shape_key
 from headwater.protocol.xml_containers import list_writer, map_writer
 

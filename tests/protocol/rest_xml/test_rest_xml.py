@@ -11,10 +11,10 @@ from botocore.awsrequest import HeadersDict
 from botocore.handlers import parse_get_bucket_location
 from botocore.parsers import create_parser
 
-from headwater.protocol import rest_xml
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model
-from headwater.protocol.rest_xml import (
+from headwater.protocol.rest_xml import codec as rest_xml
+from headwater.protocol.rest_xml.codec import (
     S3_XMLNS,
     parse_request,
     payload_member,
@@ -23,7 +23,7 @@ from headwater.protocol.rest_xml import (
     serialize_error,
     serialize_response,
 )
-from headwater.protocol.s3_routing import S3Target
+from headwater.protocol.rest_xml.s3_routing import S3Target
 
 DECL = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 WHEN = dt.datetime(2009, 10, 12, 17, 50, 30, 120000, tzinfo=dt.UTC)

@@ -20,8 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from headwater.protocol.errors import AwsError
-from headwater.protocol.s3_auth import (
+from headwater.protocol.auth.s3 import (
     SIGNATURE_MISMATCH,
     STREAMING_SIGNED,
     STREAMING_UNSIGNED_TRAILER,
@@ -32,6 +31,7 @@ from headwater.protocol.s3_auth import (
     verify,
     wrong_region,
 )
+from headwater.protocol.errors import AwsError
 
 AK = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

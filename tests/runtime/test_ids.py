@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from headwater import ids
+from headwater.runtime import ids
 
 
 def test_new_uuid_is_a_random_uuid() -> None:

@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from email.utils import parsedate_tz
 from urllib.parse import quote, unquote, unquote_plus, unquote_to_bytes
 
+from headwater.protocol.auth.sigv4 import _encode, _parse_query, _signing_key
 from headwater.protocol.errors import AwsError
-from headwater.protocol.sigv4 import _encode, _parse_query, _signing_key
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"

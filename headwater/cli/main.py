@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
         )
         from headwater.app import Headwater
-        from headwater.memory import tune_allocator
+        from headwater.runtime.allocator import tune_allocator
 
         tune_allocator()
 

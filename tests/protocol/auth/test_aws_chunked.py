@@ -16,14 +16,14 @@ import pytest
 from botocore.config import Config
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum, CrtCrc32cChecksum, Sha256Checksum
 
-from headwater.protocol.aws_chunked import (
+from headwater.protocol.auth.aws_chunked import (
     ChunkedDecoder,
     decoder_for,
     is_aws_chunked,
     stored_content_encoding,
 )
+from headwater.protocol.auth.s3 import ChunkSigner, identify, signing_key, verify
 from headwater.protocol.errors import AwsError
-from headwater.protocol.s3_auth import ChunkSigner, identify, signing_key, verify
 
 # AWS's worked examples (sigv4-streaming and sigv4-streaming-trailers in the S3 API reference).
 DOC_KEY = signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1")

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from headwater.protocol.aws_chunked import ChunkedDecoder
+from headwater.protocol.auth.aws_chunked import ChunkedDecoder
 from headwater.protocol.errors import AwsError
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]

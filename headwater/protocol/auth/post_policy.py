@@ -30,8 +30,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from headwater.protocol.auth.s3 import SIGNATURE_MISMATCH, UNKNOWN_ACCESS_KEY, s3_error, signing_key
 from headwater.protocol.errors import AwsError
-from headwater.protocol.s3_auth import SIGNATURE_MISMATCH, UNKNOWN_ACCESS_KEY, s3_error, signing_key
 
 _EXEMPT = frozenset(("policy", "x-amz-signature", "file"))
 _V2_EXEMPT = frozenset(("awsaccesskeyid", "signature"))

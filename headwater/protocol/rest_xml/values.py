@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.model import Shape
 
-from headwater.protocol.rest_xml_errors import invalid_argument
-from headwater.protocol.rest_xml_shapes import parse_timestamp, timestamp_format
+from headwater.protocol.rest_xml.errors import invalid_argument
+from headwater.protocol.rest_xml.shapes import parse_timestamp, timestamp_format
 
 # Conditional request dates: RFC 9110 says an invalid one is ignored, not refused.
 _IGNORE_BAD_DATES = frozenset(

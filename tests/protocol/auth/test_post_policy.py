@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from headwater.protocol.auth.post_policy import PostPolicy, check_fields, check_size
 from headwater.protocol.errors import AwsError
-from headwater.protocol.post_policy import PostPolicy, check_fields, check_size
 
 AK = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

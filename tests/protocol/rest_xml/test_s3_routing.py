@@ -6,7 +6,7 @@ import pytest
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import service_model
-from headwater.protocol.s3_routing import S3Target, bucket_from_host, routed_operations, s3_target
+from headwater.protocol.rest_xml.s3_routing import S3Target, bucket_from_host, routed_operations, s3_target
 
 LOCAL = "localhost:4566"
 

@@ -29,8 +29,8 @@ import hmac
 import re
 from collections.abc import Collection, Mapping
 
+from headwater.protocol.auth.s3 import SIGNATURE_MISMATCH, ChunkSigner, S3Auth, s3_error
 from headwater.protocol.errors import AwsError
-from headwater.protocol.s3_auth import SIGNATURE_MISMATCH, ChunkSigner, S3Auth, s3_error
 
 _SIZE, _DATA, _DATA_END, _TRAILER, _DONE = range(5)
 _MAX_LINE = 4096  # a size line is ~90 bytes, a trailer line ~100; refuse to buffer junk forever

@@ -20,14 +20,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
-from headwater.engine.clock import SystemClock
-from headwater.ids import random_bytes
-from headwater.protocol import aws_chunked, rest_xml, s3_auth, sigv4
+from headwater.listeners.http.body import StreamedBody
+from headwater.protocol.auth import aws_chunked, sigv4
+from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import service_model
+from headwater.protocol.rest_xml import codec as rest_xml
+from headwater.protocol.rest_xml.s3_routing import S3Target, bucket_from_host, s3_target
 from headwater.protocol.routing import queue_path
-from headwater.protocol.s3_routing import S3Target, bucket_from_host, s3_target
-from headwater.request_body import StreamedBody
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.ids import random_bytes
 from headwater.services.context import RawResponse, RequestContext, ResponseBody
 from headwater.services.s3 import copy, cors, policy
 from headwater.services.s3.api import S3Api

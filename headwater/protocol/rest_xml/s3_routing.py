@@ -44,7 +44,7 @@ from botocore.model import OperationModel
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import service_model
-from headwater.protocol.rest_xml_errors import invalid_argument, method_not_allowed
+from headwater.protocol.rest_xml.errors import invalid_argument, method_not_allowed
 
 POST_OBJECT = "PostObject"
 OPTIONS_OBJECT = "OptionsObject"

@@ -30,20 +30,21 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from botocore.model import OperationModel, Shape
 
-from headwater.protocol.rest_xml_errors import (
+from headwater.protocol.rest_xml.errors import (
     XML_DECLARATION,
     escape,
     malformed_xml,
     serialize_error,
 )
-from headwater.protocol.rest_xml_shapes import (
+from headwater.protocol.rest_xml.s3_routing import S3Target
+from headwater.protocol.rest_xml.shapes import (
     Content,
     Reader,
     content_writer,
     local_name,
     structure_reader,
 )
-from headwater.protocol.rest_xml_values import (
+from headwater.protocol.rest_xml.values import (
     DROP,
     Convert,
     Format,
@@ -51,7 +52,6 @@ from headwater.protocol.rest_xml_values import (
     header_writer,
     query_reader,
 )
-from headwater.protocol.s3_routing import S3Target
 
 __all__ = [
     "CONTENT_TYPE",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from headwater.engine.clock import TestClock
+from headwater.runtime.clock import TestClock
 
 if TYPE_CHECKING:
     from headwater.app import Headwater

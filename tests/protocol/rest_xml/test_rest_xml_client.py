@@ -22,8 +22,13 @@ from botocore.exceptions import ClientError
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model
-from headwater.protocol.rest_xml import parse_request, request_payload, serialize_error, serialize_response
-from headwater.protocol.s3_routing import S3Target, s3_target
+from headwater.protocol.rest_xml.codec import (
+    parse_request,
+    request_payload,
+    serialize_error,
+    serialize_response,
+)
+from headwater.protocol.rest_xml.s3_routing import S3Target, s3_target
 
 WHEN = dt.datetime(2009, 10, 12, 17, 50, 30, 120000, tzinfo=dt.UTC)
 

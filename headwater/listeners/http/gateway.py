@@ -22,16 +22,17 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
-from headwater.engine.clock import SystemClock
-from headwater.ids import new_uuid, random_bytes
-from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat, sigv4
+from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat
+from headwater.protocol.auth import sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import query_model, service_model
 from headwater.protocol.routing import Route, protocol_of, query_service, queue_path, route
 from headwater.protocol.validation import java_namespace, validate
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.ids import new_uuid, random_bytes
 from headwater.services.context import EventStream, RequestContext
 
-log = logging.getLogger("headwater.gateway")
+log = logging.getLogger("headwater.listeners.http.gateway")
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -20,10 +20,10 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
 from headwater.config import Config
-from headwater.engine.clock import SystemClock
-from headwater.gateway import Gateway
+from headwater.listeners.http.gateway import Gateway
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import query_model, service_model
+from headwater.runtime.clock import SystemClock
 from headwater.services.context import RequestContext
 from tests.protocol.test_query_codec import _form, sample
 
