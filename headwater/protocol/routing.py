@@ -18,12 +18,6 @@ from dataclasses import dataclass
 
 from headwater.protocol import cbor_codec
 
-# X-Amz-Target prefix -> service name (botocore model name)
-TARGET_PREFIXES: dict[str, str] = {
-    "Kinesis_20131202": "kinesis",
-    "AmazonSQS": "sqs",
-}
-
 # /<account>/<queue name>[/]: a queue URL's path (AWS's own examples end some with a slash)
 _QUEUE_PATH = re.compile(r"/(\d{12})/([A-Za-z0-9_.-]{1,80})/?")
 
@@ -40,13 +34,14 @@ def protocol_of(headers: dict[str, str]) -> str:
     return "cbor" if headers.get("content-type", "").startswith(cbor_codec.CONTENT_TYPE) else "json"
 
 
-def route(headers: dict[str, str]) -> Route | None:
-    """The route of a target-based (JSON/CBOR) request, or None when there is no usable target."""
+def route(headers: dict[str, str], prefixes: Mapping[str, str]) -> Route | None:
+    """The route of a target-based (JSON/CBOR) request, or None when there is no usable target.
+    `prefixes` maps each X-Amz-Target prefix (a model's `targetPrefix`) to its service."""
     target = headers.get("x-amz-target")
     if not target:
         return None
     prefix, _, operation = target.partition(".")
-    service = TARGET_PREFIXES.get(prefix)
+    service = prefixes.get(prefix)
     if service is None:
         return None
     return Route(service, operation, protocol_of(headers))

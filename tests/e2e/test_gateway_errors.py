@@ -303,7 +303,12 @@ def test_admin_health_metrics_reset_and_clock(http: httpx.Client) -> None:
     health = http.get("/_headwater/health")
     assert health.status_code == 200
     assert health.json()["status"] == "running"
-    assert health.json()["services"] == {"kinesis": "running", "sqs": "running", "s3": "running"}
+    assert health.json()["services"] == {
+        "kms": "running",
+        "kinesis": "running",
+        "sqs": "running",
+        "s3": "running",
+    }
     post(http, "CreateStream", '{"StreamName":"m","ShardCount":1}')
     assert post(http, "PutRecord", '{"StreamName":"m","Data":"YQ==","PartitionKey":"k"}').status_code == 200
     metrics = http.get("/_headwater/metrics")

@@ -6,16 +6,17 @@ import pytest
 
 from headwater.protocol.routing import Route, query_service, queue_path, route
 
+PREFIXES = {"AmazonSQS": "sqs", "Kinesis_20131202": "kinesis"}
 ACTIONS = {"sqs": frozenset({"SendMessage", "ListQueues"}), "other": frozenset({"Publish", "ListQueues"})}
 
 
 def test_targets_name_the_service() -> None:
     sqs = {"x-amz-target": "AmazonSQS.SendMessage", "content-type": "application/x-amz-json-1.0"}
-    assert route(sqs) == Route("sqs", "SendMessage", "json")
+    assert route(sqs, PREFIXES) == Route("sqs", "SendMessage", "json")
     kinesis = {"x-amz-target": "Kinesis_20131202.PutRecord", "content-type": "application/x-amz-cbor-1.1"}
-    assert route(kinesis) == Route("kinesis", "PutRecord", "cbor")
-    assert route({"x-amz-target": "AmazonSNS.Publish"}) is None
-    assert route({}) is None
+    assert route(kinesis, PREFIXES) == Route("kinesis", "PutRecord", "cbor")
+    assert route({"x-amz-target": "AmazonSNS.Publish"}, PREFIXES) is None
+    assert route({}, PREFIXES) is None
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from headwater.runtime.clock import TestClock
+from headwater.runtime.clock import SystemClock, TestClock
+from headwater.runtime.metrics import Metrics
 
-if TYPE_CHECKING:
-    from headwater.app import Headwater
+
+class AdminHost(Protocol):
+    """What the admin routes act on: the composition root."""
+
+    clock: SystemClock
+    metrics: Metrics
+
+    def health(self) -> dict[str, Any]: ...
+
+    async def reset(self) -> None: ...
+
 
 JSON = "application/json"
 
@@ -18,7 +28,7 @@ def _json(status: int, body: object) -> tuple[int, str, bytes]:
 
 
 class Admin:
-    def __init__(self, app: Headwater) -> None:
+    def __init__(self, app: AdminHost) -> None:
         self.app = app
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:

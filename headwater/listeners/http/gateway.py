@@ -108,6 +108,12 @@ class Gateway:
         self.admin = admin
         self.fast_paths = dict(fast_paths or {})
         self._json_type = {name: json_codec.content_type(service_model(name)) for name in services}
+        # X-Amz-Target prefix -> service, from each JSON-speaking model ("Kinesis_20131202", "AmazonSQS")
+        self._targets = {
+            prefix: name
+            for name in services
+            if (prefix := service_model(name).metadata.get("targetPrefix")) is not None
+        }
         # Query-speaking services (those with a Query overlay) -> their Action names
         self._query_actions = {
             name: frozenset(query_model(name).operation_names)
@@ -159,7 +165,7 @@ class Gateway:
         receive: Receive,
         send: Send,
     ) -> None:
-        target = route(headers)
+        target = route(headers, self._targets)
         if target is None and self._query_actions and scope["method"] in ("GET", "POST"):
             query = self._query_request(scope, headers, body)
             if query is not None:

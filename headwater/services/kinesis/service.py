@@ -21,10 +21,10 @@ from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import errors
-from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.kinesis.hashing import HashRouter
 from headwater.services.kinesis.state import Stream, stream_key
 from headwater.services.kinesis.throttle import CONTROL_PLANE_TPS, RateLimiter, ShardLimits
+from headwater.services.ports import KeyRing
 
 log = logging.getLogger("headwater.kinesis")
 
@@ -35,7 +35,9 @@ TRIM_INTERVAL_S = 30.0
 
 
 class KinesisCore:
-    def __init__(self, config: Config, engine: Engine, clock: SystemClock, metrics: Metrics) -> None:
+    def __init__(
+        self, config: Config, engine: Engine, clock: SystemClock, metrics: Metrics, keys: KeyRing
+    ) -> None:
         self.config = config
         self.engine = engine
         self.log = engine.log
@@ -46,7 +48,7 @@ class KinesisCore:
         self.routers: dict[tuple[str, str, str], HashRouter] = {}
         self.shard_limits: dict[str, ShardLimits] = {}
         self.control_limits = RateLimiter.for_kinesis()
-        self.keystore = StreamKeys(engine.meta, clock)
+        self.keystore = keys
         self.iterator_key = b""
         # shard partition -> event set when new records become readable (wakes SubscribeToShard)
         self.wakeups: dict[str, asyncio.Event] = {}
@@ -76,7 +78,6 @@ class KinesisCore:
         self.routers.clear()
         self.shard_limits.clear()
         self.control_limits = RateLimiter.for_kinesis()
-        self.keystore = StreamKeys(self.meta, self.clock)
         self.wakeups.clear()
         for subscription in self.subscriptions.values():
             subscription.ended.set()

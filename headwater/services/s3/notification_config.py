@@ -117,10 +117,10 @@ def _check_target(raw: Mapping[str, Any], member: str) -> dict[str, Any]:
 
 
 def _destination_exists(core: S3Core, bucket: Bucket, kind: str, arn: str) -> bool:
-    if kind != "QueueConfigurations" or core.sqs is None:
+    if kind != "QueueConfigurations" or core.queues is None:
         return False
     parts = arn.split(":")
-    return len(parts) == 6 and parts[3] == bucket.region and core.sqs.find_arn(arn) is not None
+    return len(parts) == 6 and parts[3] == bucket.region and core.queues.exists(arn)
 
 
 def filter_values(entry: Mapping[str, Any]) -> tuple[str, str]:

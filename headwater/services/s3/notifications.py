@@ -29,9 +29,8 @@ from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.protocol.errors import AwsError
-from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
+from headwater.services.ports import DeliveryError
 from headwater.services.s3 import events
 from headwater.services.s3.records import Bucket, ObjectVersion
 
@@ -112,9 +111,9 @@ class Notifier:
     def unreachable(self, configuration: Mapping[str, Any]) -> list[str]:
         """The queue ARNs of a configuration that name no existing queue (S3 refuses to store a
         configuration it cannot deliver to)."""
-        sqs = self.core.sqs
+        queues = self.core.queues
         arns = [q.get("QueueArn", "") for q in configuration.get("QueueConfigurations") or ()]
-        return [arn for arn in arns if sqs is None or sqs.find_arn(arn) is None]
+        return [arn for arn in arns if queues is None or not queues.exists(arn)]
 
     def _enqueue(self, arn: str, body: str) -> Awaitable[None]:
         key = f"{self._next_key:020d}"
@@ -172,19 +171,13 @@ class Notifier:
 
     async def _send(self, delivery: Delivery) -> None:
         """Sends one event; returns normally also when it is dropped (no such queue)."""
-        from headwater.services.sqs.send import send_message
-
-        sqs = self.core.sqs
-        queue = sqs.find_arn(delivery.arn) if sqs is not None else None
-        if queue is None:
+        queues = self.core.queues
+        if queues is None or not queues.exists(delivery.arn):
             log.warning("S3 event for %s dropped: the queue does not exist", delivery.arn)
             return
-        d = queue.definition
-        ctx = RequestContext(account=d.account, region=d.region, request_id=new_uuid())
-        params = {"QueueUrl": f"http://localhost/{d.account}/{d.name}", "MessageBody": delivery.body}
         try:
-            await send_message(sqs, params, ctx)
-        except AwsError as error:  # deleted meanwhile, FIFO queue (no group id)...: S3 gives up too
+            await queues.deliver(delivery.arn, delivery.body)
+        except DeliveryError as error:  # deleted meanwhile, FIFO queue (no group id)...: S3 gives up too
             log.warning("S3 event for %s dropped: %s %s", delivery.arn, error.code, error.message)
 
 

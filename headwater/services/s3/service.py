@@ -16,7 +16,7 @@ from headwater.engine.api import Engine
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.ports import KeyRing, QueueSink
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
 from headwater.services.s3.records import Bucket
@@ -32,15 +32,15 @@ class S3Core:
         engine: Engine,
         clock: SystemClock,
         metrics: Metrics,
-        keys: StreamKeys,
-        sqs: Any,  # the SqsCore that notifications are delivered to
+        keys: KeyRing,
+        queues: QueueSink | None,  # where event notifications go (None: nowhere)
     ) -> None:
         self.config = config
         self.engine = engine
         self.clock = clock
         self.metrics = metrics
         self.keys = keys
-        self.sqs = sqs
+        self.queues = queues
         self.store = S3Store(engine.meta, engine.blobs)
         self.background = BackgroundTasks(log)
         self.notifier: Any = None  # notifications.Notifier, set at start

@@ -208,7 +208,7 @@ async def _kms(awaitable: Any) -> Any:
 
 
 def kms_error(exc: KeyStoreError) -> AwsError:
-    from headwater.services.kinesis.encryption import kms_error as kinesis_kms_error
+    from headwater.services.kms.keyring import kms_error as kinesis_kms_error
 
     mapped = kinesis_kms_error(exc)
     return _s3_kms_error(mapped.code, mapped.message)

@@ -144,9 +144,14 @@ def _count(core: SqsCore, queue: Queue, messages: list[Message]) -> None:
 async def send_message(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     queue = core.find(params.get("QueueUrl"), ctx)
     core.throttle(queue, "SendMessage", 1)
+    return await send_to(core, queue, params, ctx.account)
+
+
+async def send_to(core: SqsCore, queue: Queue, entry: dict[str, Any], sender: str) -> dict[str, Any]:
+    """Sends one message (SendMessage's fields) to a queue already found; `sender` is the SenderId."""
     now_ms = core.clock.now_ms()
     queue.settle(now_ms)
-    message, result = _prepare(core, queue, params, now_ms, ctx.account)
+    message, result = _prepare(core, queue, entry, now_ms, sender)
     if message is not None:
         written = _store(core, queue, [message], now_ms)
         _count(core, queue, [message])

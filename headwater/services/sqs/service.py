@@ -22,8 +22,8 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
 from headwater.services.kms.keystore import SQS_ALIAS
+from headwater.services.ports import KeyRing
 from headwater.services.sqs import errors
 from headwater.services.sqs.message import DELETED, Message
 from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue, QueueDef
@@ -54,7 +54,7 @@ def def_key(account: str, region: str, name: str) -> str:
 
 class SqsCore:
     def __init__(
-        self, config: Config, engine: Engine, clock: SystemClock, metrics: Metrics, keys: StreamKeys
+        self, config: Config, engine: Engine, clock: SystemClock, metrics: Metrics, keys: KeyRing
     ) -> None:
         self.config = config
         self.engine = engine

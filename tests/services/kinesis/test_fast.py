@@ -22,6 +22,7 @@ from headwater.services.context import RequestContext
 from headwater.services.kinesis import records, streams
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
+from headwater.services.kms.keyring import LocalKeyRing
 
 CTX = RequestContext(account="000000000000", region="us-east-1", request_id="r")
 HANDLERS = {
@@ -37,7 +38,8 @@ def b64(data: bytes) -> str:
 
 async def make_core() -> KinesisCore:
     config = Config(limits=False, transition_delay=0, data_dir=Path("unused"))
-    core = KinesisCore(config, MemoryEngine(), SystemClock(), Metrics())
+    engine, clock = MemoryEngine(), SystemClock()
+    core = KinesisCore(config, engine, clock, Metrics(), LocalKeyRing(engine.meta, clock))
     await core.start()
     await streams.create_stream(core, {"StreamName": "s", "ShardCount": 3}, CTX)
     return core

@@ -25,7 +25,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
 
@@ -96,7 +96,7 @@ def clock() -> TestClock:
 @pytest.fixture
 def core(loop: asyncio.AbstractEventLoop, clock: TestClock) -> Iterator[S3Core]:
     engine = MemoryEngine()
-    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), StreamKeys(engine.meta, clock), sqs=None)
+    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), LocalKeyRing(engine.meta, clock), queues=None)
     loop.run_until_complete(engine.start())
     loop.run_until_complete(s3.start())
     yield s3

@@ -18,7 +18,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import buckets
 from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.records import Bucket, ObjectVersion, Part, Upload
@@ -53,11 +53,16 @@ class RecordingNotifier:
 
 
 class FakeSqs:
+    """A QueueSink that knows some queue ARNs (these tests record events, they deliver none)."""
+
     def __init__(self, *arns: str) -> None:
         self.arns = set(arns)
 
-    def find_arn(self, arn: str) -> object | None:
-        return object() if arn in self.arns else None
+    def exists(self, arn: str) -> bool:
+        return arn in self.arns
+
+    async def deliver(self, arn: str, body: str, **_: Any) -> str:
+        raise AssertionError("bucket tests deliver no events")
 
 
 class Harness:
@@ -138,7 +143,7 @@ def run(body: Callable[[Harness], Awaitable[None]], *, sqs: Any = None, auth: st
         engine = MemoryEngine()
         await engine.start()
         config = Config(auth=auth)  # type: ignore[arg-type]
-        core = S3Core(config, engine, clock, Metrics(), StreamKeys(engine.meta, clock), sqs=sqs)
+        core = S3Core(config, engine, clock, Metrics(), LocalKeyRing(engine.meta, clock), queues=sqs)
         core.store.load()
         notifier = RecordingNotifier()
         core.notifier = notifier

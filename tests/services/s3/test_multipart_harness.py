@@ -18,7 +18,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import bodies, multipart
 from headwater.services.s3.notifications import Notifier
 from headwater.services.s3.records import Bucket, ObjectVersion
@@ -108,7 +108,7 @@ def run(test: Callable[[Harness], Awaitable[None]]) -> None:
         engine = MemoryEngine()
         await engine.start()
         core = S3Core(
-            Config(limits=False), engine, clock, Metrics(), StreamKeys(engine.meta, clock), sqs=None
+            Config(limits=False), engine, clock, Metrics(), LocalKeyRing(engine.meta, clock), queues=None
         )
         core.store.load()
         core.notifier = RecordingNotifier(core)

@@ -16,13 +16,14 @@ from headwater.engine.memory import MemoryEngine
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import events
 from headwater.services.s3.notifications import OUTBOX, Notifier, matching, passes, wants
 from headwater.services.s3.records import Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
 from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.service import SqsCore
+from headwater.services.sqs.sink import SqsQueueSink
 
 ACCOUNT = "123456789012"
 CTX = RequestContext(account=ACCOUNT, region="us-east-1", request_id="REQ1", host="localhost:4566")
@@ -84,10 +85,10 @@ class Harness:
 
 
 async def open_cores(engine: Engine, clock: TestClock, *, queue: bool) -> Harness:
-    keys = StreamKeys(engine.meta, clock)
+    keys = LocalKeyRing(engine.meta, clock)
     sqs = SqsCore(Config(limits=False), engine, clock, Metrics(), keys)
     await sqs.start()
-    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, sqs)
+    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, SqsQueueSink(sqs))
     # only the notifier: the rest of the S3 core's background work is not under test here
     s3.notifier = Notifier(s3)
     await s3.notifier.start()
@@ -332,11 +333,11 @@ def test_outbox_survives_a_restart_then_is_delivered(tmp_path: Path) -> None:
         clock = TestClock()
         engine = EmbeddedEngine(tmp_path / "data", "durable")
         await engine.start()
-        keys = StreamKeys(engine.meta, clock)
+        keys = LocalKeyRing(engine.meta, clock)
         sqs = SqsCore(Config(limits=False), engine, clock, Metrics(), keys)
         await sqs.start()
         await SqsApi(sqs).operation("CreateQueue")({"QueueName": "events"}, CTX)  # type: ignore[misc]
-        s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, sqs)
+        s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, SqsQueueSink(sqs))
         s3.notifier = Notifier(s3)
         # the outbox entries are written, but the delivery task never starts (a crash right after)
         bucket = bucket_with(queue_config(["s3:ObjectCreated:*"]))

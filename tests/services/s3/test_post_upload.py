@@ -22,7 +22,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RawResponse
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import post_upload
 from headwater.services.s3.post_form import PostForm
 from headwater.services.s3.service import S3Core
@@ -63,8 +63,8 @@ def run(test: Callable[[Harness], Awaitable[None]], config: Config | None = None
         clock = TestClock()
         engine = MemoryEngine()
         await engine.start()
-        keys = StreamKeys(engine.meta, clock)
-        core = S3Core(config or Config(limits=False), engine, clock, Metrics(), keys, sqs=None)
+        keys = LocalKeyRing(engine.meta, clock)
+        core = S3Core(config or Config(limits=False), engine, clock, Metrics(), keys, queues=None)
         core.store.load()
         core.notifier = RecordingNotifier(core)
         await core.notifier.start()

@@ -15,7 +15,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.encryption import StreamKeys
+from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.service import SqsCore
 
@@ -51,7 +51,7 @@ def run(body: Callable[[Harness], Awaitable[None]], *, limits: bool = False) -> 
         clock = TestClock()
         engine = MemoryEngine()
         await engine.start()
-        core = SqsCore(Config(limits=limits), engine, clock, Metrics(), StreamKeys(engine.meta, clock))
+        core = SqsCore(Config(limits=limits), engine, clock, Metrics(), LocalKeyRing(engine.meta, clock))
         await core.start()
         try:
             await body(Harness(core, clock))

@@ -39,13 +39,26 @@ def kms_error(exc: KeyStoreError) -> AwsError:
     return AwsError("KMSInvalidStateException", str(exc))
 
 
-class StreamKeys:
+class LocalKeyRing:
     def __init__(self, meta: MetaStore, clock: SystemClock) -> None:
         self.meta = meta
         self._clock = clock
         self._store: KeyStore | None = None
         self._saved = 0
         self._found: dict[tuple[str, str, str], Key] = {}
+        self._found_revision = -1
+
+    # -- lifecycle: one ring for the whole process, so a reset empties it in place -----------------
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def reset(self) -> None:
+        self._store = None  # reloaded from the (now empty) metadata store on next use
+        self._saved = 0
+        self._found.clear()
         self._found_revision = -1
 
     @property

@@ -1,0 +1,127 @@
+"""The HTTP listener: granian embedded in our event loop, serving the gateway (ASGI).
+
+HTTP/1.1 and cleartext HTTP/2 with prior knowledge share the port (the Java SDK v2 and the KCL send
+every Kinesis call over h2c); with TLS, ALPN offers h2 and http/1.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+from headwater.config import Config
+from headwater.listeners.base import ListenerError
+from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.gateway import Gateway
+from headwater.listeners.http.s3 import S3Frontend
+from headwater.runtime.clock import SystemClock
+from headwater.services.base import Service
+from headwater.services.s3.api import S3Api
+
+# hyper's per-connection read buffer, which request bodies pass through: at 64 MiB, eight concurrent
+# 16 MiB multipart uploads grew RSS by ~130 MB (the server read whole parts ahead of the service);
+# at ~400 KiB by ~15-50 MB, at the same throughput
+HTTP_READ_BUFFER = 512 * 1024
+STOP_TIMEOUT_S = 10.0
+
+
+def gateway_for(config: Config, services: Iterable[Service], admin: Admin, clock: SystemClock) -> Gateway:
+    """The gateway over the registered services: S3 through its streaming front end, every other
+    one by its botocore model's protocols."""
+    rpc: dict[str, Service] = {}
+    fast: dict[tuple[str, str], Any] = {}
+    streaming = None
+    for service in services:
+        if isinstance(service.api, S3Api):
+            streaming = S3Frontend(config, service.api, clock)
+            continue
+        rpc[service.model] = service
+        fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
+    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """granian binds with SO_REUSEPORT, so a second server on a busy port would silently share it
+    (requests split between two processes). A plain bind fails if anyone listens there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ListenerError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+class HttpListener:
+    name = "http"
+
+    def __init__(self, config: Config, app: Any) -> None:
+        self.config = config
+        self.app = app
+        self._server: Any = None
+        self._serving: asyncio.Future[Any] | None = None
+
+    def endpoints(self) -> list[str]:
+        scheme = "https" if self.config.tls else "http"
+        return [f"{scheme}://{self.config.host}:{self.config.port}"]
+
+    def preflight(self) -> None:
+        check_port_free(self.config.host, self.config.port)
+
+    async def start(self) -> None:
+        self.preflight()
+        self._server = self._build()
+        self._serving = asyncio.ensure_future(self._server.serve())
+        await asyncio.sleep(0)
+
+    @property
+    def serving(self) -> asyncio.Future[Any] | None:
+        """Done when the server stopped on its own (the app stops then too)."""
+        return self._serving
+
+    async def stop(self) -> None:
+        if self._server is None or self._serving is None:
+            return
+        self._server.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._serving), STOP_TIMEOUT_S)
+        except TimeoutError:
+            self._serving.cancel()
+            with contextlib.suppress(BaseException):
+                await self._serving
+
+    def _build(self) -> Any:
+        from granian.constants import HTTPModes, Interfaces
+        from granian.http import HTTP1Settings, HTTP2Settings
+        from granian.server.common import SSLProtocols
+        from granian.server.embed import Server
+
+        config = self.config
+        tls: dict[str, Any] = {}
+        if config.tls:
+            cert, key = config.tls_cert, config.tls_key
+            if cert is None or key is None:
+                from headwater.runtime.tls import self_signed
+
+                cert, key = self_signed(config.data_dir, config.host)
+            tls = {"ssl_cert": cert, "ssl_key": key, "ssl_protocol_min": SSLProtocols.tls12}
+        return Server(
+            self.app,
+            address=config.host,
+            port=config.port,
+            interface=Interfaces.ASGINL,
+            http=HTTPModes.auto,
+            websockets=False,
+            backlog=1024,
+            http1_settings=HTTP1Settings(keep_alive=True, max_buffer_size=HTTP_READ_BUFFER),
+            http2_settings=HTTP2Settings(
+                initial_connection_window_size=16 * 1024 * 1024,
+                initial_stream_window_size=8 * 1024 * 1024,
+                max_frame_size=1024 * 1024,
+            ),
+            log_enabled=config.log_level == "debug",
+            **tls,
+        )

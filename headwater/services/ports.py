@@ -1,0 +1,56 @@
+"""Typed seams between services: what one service may ask of another.
+
+A service offers a port (`Service.provides`) and others get it from the `Ports` their `Host` carries,
+never another service's core or its wire-level operations. The errors here are the ports' own, so
+a caller maps them into its service's AWS errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `code` and `message` say why in the target's words."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class QueueSink(Protocol):
+    """Delivers messages into queues named by ARN (S3 notifications, later Lambda destinations and
+    IoT rule actions)."""
+
+    def exists(self, arn: str) -> bool: ...
+
+    async def deliver(
+        self,
+        arn: str,
+        body: str,
+        *,
+        attributes: Mapping[str, Any] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+    ) -> str:
+        """Sends one message and returns its MessageId; raises DeliveryError (e.g.
+        AWS.SimpleQueueService.NonExistentQueue) when the queue refuses it."""
+        ...
+
+
+class KeyRing(Protocol):
+    """Keys for data at rest, by (account, region, key reference): what services encrypt with.
+
+    Methods raise the service-neutral errors of `services.kms.keystore`; each service maps them to
+    its own AWS errors."""
+
+    async def resolve(self, account: str, region: str, key_ref: str) -> Any: ...
+
+    def seal(self, account: str, region: str, key_ref: str, data: bytes, aad: bytes) -> bytes: ...
+
+    def open(self, blob: bytes, aad: bytes) -> bytes: ...
+
+    @property
+    def store(self) -> Any: ...

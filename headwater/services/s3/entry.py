@@ -1,0 +1,18 @@
+"""S3 in the service registry. Its requests are answered by the HTTP listener's streaming front end
+(`listeners/http/s3.py`), which finds the service here by name."""
+
+from __future__ import annotations
+
+from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.s3.api import S3Api
+from headwater.services.s3.service import S3Core
+
+
+def build(host: Host) -> Service:
+    keys, queues = host.ports.get(KeyRing), host.ports.get(QueueSink)  # notifications go to SQS
+    core = S3Core(host.config, host.engine, host.clock, host.metrics, keys, queues)
+    return Service("s3", "s3", core, S3Api(core))
+
+
+ENTRY = ServiceEntry("s3", build, requires=("kms", "sqs"))
