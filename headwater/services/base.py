@@ -87,6 +87,26 @@ class Host:
     ports: Ports
 
 
+class Stages:
+    """Several lifecycles run as one: started and reset in order, closed in the reverse one (a core,
+    then the work that runs on it)."""
+
+    def __init__(self, *stages: Lifecycle) -> None:
+        self._stages = stages
+
+    async def start(self) -> None:
+        for stage in self._stages:
+            await stage.start()
+
+    async def close(self) -> None:
+        for stage in reversed(self._stages):
+            await stage.close()
+
+    async def reset(self) -> None:
+        for stage in self._stages:
+            await stage.reset()
+
+
 @dataclass(slots=True)
 class Service:
     """A built service: its core's lifecycle, its operations, and what it offers other services."""

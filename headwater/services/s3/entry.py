@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, Stages
 from headwater.services.ports import KeyRing, QueueSink
 from headwater.services.s3.api import S3Api
+from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.service import S3Core
 
 
 def build(host: Host) -> Service:
     keys, queues = host.ports.get(KeyRing), host.ports.get(QueueSink)  # notifications go to SQS
     core = S3Core(host.config, host.engine, host.clock, host.metrics, keys, queues)
-    return Service("s3", "s3", core, S3Api(core))
+    # expiry sweeps run on the core and start once it has loaded its buckets
+    return Service("s3", "s3", Stages(core, Lifecycle(core)), S3Api(core))
 
 
 ENTRY = ServiceEntry("s3", build, requires=("kms", "sqs"))

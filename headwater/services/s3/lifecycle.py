@@ -64,6 +64,13 @@ class Lifecycle:
     async def start(self) -> None:
         self.core.spawn(self._run())
 
+    async def close(self) -> None:
+        pass  # the sweeps run on the core's background tasks: closing the core ends them
+
+    async def reset(self) -> None:
+        self._swept.clear()
+        await self.start()
+
     async def _run(self) -> None:
         while not self.core.closing:
             try:

@@ -25,12 +25,14 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from headwater.engine.api import Engine
+from headwater.runtime.clock import SystemClock
 from headwater.services.context import RequestContext
-from headwater.services.ports import DeliveryError
+from headwater.services.ports import DeliveryError, QueueSink
 from headwater.services.s3 import events
 from headwater.services.s3.records import Bucket, ObjectVersion
 
@@ -48,8 +50,20 @@ class Delivery:
     body: str  # the message body, as built when the event happened
 
 
+class NotifierHost(Protocol):
+    """What the notifier needs of the S3 core."""
+
+    engine: Engine
+    clock: SystemClock
+    queues: QueueSink | None
+
+    def now_ms(self) -> int: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+
 class Notifier:
-    def __init__(self, core: Any) -> None:
+    def __init__(self, core: NotifierHost) -> None:
         self.core = core
         self._pending: deque[tuple[Delivery, asyncio.Future[None] | None]] = deque()
         self._wake = asyncio.Event()

@@ -19,6 +19,7 @@ from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.ports import KeyRing, QueueSink
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
+from headwater.services.s3.notifications import Notifier
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.store import S3Store
 
@@ -43,17 +44,13 @@ class S3Core:
         self.queues = queues
         self.store = S3Store(engine.meta, engine.blobs)
         self.background = BackgroundTasks(log)
-        self.notifier: Any = None  # notifications.Notifier, set at start
-        self.lifecycle: Any = None  # lifecycle.Lifecycle, set at start
+        self.notifier = Notifier(self)  # a fresh one at each start
         self.closing = False
         metrics.collectors.append(storage_collector(self.store))
 
     # -- lifecycle of the service -----------------------------------------------------------------
 
     async def start(self) -> None:
-        from headwater.services.s3.lifecycle import Lifecycle
-        from headwater.services.s3.notifications import Notifier
-
         self.closing = False
         self.store.load()
         orphans = self.store.orphans()
@@ -62,8 +59,6 @@ class S3Core:
             await self.engine.blobs.delete(orphans)
         self.notifier = Notifier(self)
         await self.notifier.start()
-        self.lifecycle = Lifecycle(self)
-        await self.lifecycle.start()
 
     async def close(self) -> None:
         self.closing = True

@@ -8,26 +8,14 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.operations import ServiceApi
 from headwater.services.sqs import handles, queues, receive, redrive, send
+from headwater.services.sqs.move_tasks import MoveTasks
 from headwater.services.sqs.service import SqsCore
 
 Handler = Callable[[SqsCore, dict[str, Any], RequestContext], Awaitable[Any]]
 
 
-async def _start_move(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> Any:
-    return await core.move_tasks.begin(params, ctx)
-
-
-async def _list_moves(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> Any:
-    return await core.move_tasks.list(params, ctx)
-
-
-async def _cancel_move(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> Any:
-    return await core.move_tasks.cancel(params, ctx)
-
-
 OPERATIONS: dict[str, Handler] = {
     "AddPermission": queues.add_permission,
-    "CancelMessageMoveTask": _cancel_move,
     "ChangeMessageVisibility": handles.change_message_visibility,
     "ChangeMessageVisibilityBatch": handles.change_message_visibility_batch,
     "CreateQueue": queues.create_queue,
@@ -37,7 +25,6 @@ OPERATIONS: dict[str, Handler] = {
     "GetQueueAttributes": queues.get_queue_attributes,
     "GetQueueUrl": queues.get_queue_url,
     "ListDeadLetterSourceQueues": redrive.list_dead_letter_source_queues,
-    "ListMessageMoveTasks": _list_moves,
     "ListQueueTags": queues.list_queue_tags,
     "ListQueues": queues.list_queues,
     "PurgeQueue": queues.purge_queue,
@@ -46,12 +33,18 @@ OPERATIONS: dict[str, Handler] = {
     "SendMessage": send.send_message,
     "SendMessageBatch": send.send_message_batch,
     "SetQueueAttributes": queues.set_queue_attributes,
-    "StartMessageMoveTask": _start_move,
     "TagQueue": queues.tag_queue,
     "UntagQueue": queues.untag_queue,
 }
 
 
 class SqsApi(ServiceApi):
-    def __init__(self, core: SqsCore) -> None:
+    """The operations on the core, and the message move tasks' on their runner (which the service
+    entry starts after the core; a fresh runner has no tasks)."""
+
+    def __init__(self, core: SqsCore, tasks: MoveTasks | None = None) -> None:
         super().__init__(core, OPERATIONS)
+        self.tasks = tasks = tasks if tasks is not None else MoveTasks(core)
+        self._bound["StartMessageMoveTask"] = tasks.begin
+        self._bound["ListMessageMoveTasks"] = tasks.list
+        self._bound["CancelMessageMoveTask"] = tasks.cancel

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, Stages
 from headwater.services.ports import KeyRing, QueueSink
 from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.fast import sqs_fast_paths
+from headwater.services.sqs.move_tasks import MoveTasks
 from headwater.services.sqs.service import SqsCore
 from headwater.services.sqs.sink import SqsQueueSink
 
 
 def build(host: Host) -> Service:
     core = SqsCore(host.config, host.engine, host.clock, host.metrics, host.ports.get(KeyRing))
+    tasks = MoveTasks(core)  # resumes persisted move tasks once the core has loaded its queues
     fast = {operation: path for (_, operation), path in sqs_fast_paths(core).items()}
     return Service(
-        "sqs", "sqs", core, SqsApi(core), fast_paths=fast, provides={QueueSink: SqsQueueSink(core)}
+        "sqs",
+        "sqs",
+        Stages(core, tasks),
+        SqsApi(core, tasks),
+        fast_paths=fast,
+        provides={QueueSink: SqsQueueSink(core)},
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headwater.engine.api import QueueStore
+from headwater.services.sqs.attributes import RedrivePolicy, parse_redrive_policy
 from headwater.services.sqs.fair import FairIndex
 from headwater.services.sqs.fifo import FifoIndex
 from headwater.services.sqs.message import DELAYED, DELETED, INFLIGHT, VISIBLE, Message
@@ -93,7 +94,7 @@ class Queue:
         self.waiters: set[asyncio.Future[None]] = set()
         self.purged_at = 0.0
         self.deleted = False
-        self.redrive: tuple[str, Any] | None = None  # (RedrivePolicy text, parsed), see redrive.py
+        self.redrive: tuple[str, RedrivePolicy] | None = None  # (RedrivePolicy text, parsed)
         self.bucket: dict[str, tuple[float, float]] = {}  # action -> (tokens, as of): FIFO throttling
 
     # -- shortcuts -------------------------------------------------------------------------------
@@ -341,3 +342,16 @@ class Queue:
         derived from the clock; 20 digits like AWS's 128-bit numbers."""
         self.last_sequence_number = max(self.last_sequence_number + 1, now_ms * 10_000_000)
         return str(self.last_sequence_number)
+
+
+def redrive_policy(queue: Queue) -> RedrivePolicy | None:
+    """The queue's parsed RedrivePolicy, parsed once per change of the attribute."""
+    text = queue.definition.attributes.get("RedrivePolicy")
+    if not text:
+        return None
+    cached = getattr(queue, "redrive", None)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    policy = parse_redrive_policy(text)
+    queue.redrive = (text, policy)
+    return policy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from typing import Any
@@ -10,8 +9,8 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.sqs import attributes as attrs
 from headwater.services.sqs import errors
-from headwater.services.sqs.queue import Queue, QueueDef
-from headwater.services.sqs.redrive import redrive_policy
+from headwater.services.sqs.pages import paginate
+from headwater.services.sqs.queue import Queue, QueueDef, redrive_policy
 from headwater.services.sqs.service import SqsCore
 
 PURGE_INTERVAL_S = 60.0
@@ -84,29 +83,6 @@ async def get_queue_url(core: SqsCore, params: dict[str, Any], ctx: RequestConte
     if queue is None:
         raise errors.queue_does_not_exist()
     return {"QueueUrl": core.url(queue, ctx)}
-
-
-def paginate(items: list[str], params: dict[str, Any]) -> tuple[list[str], str | None]:
-    """A page of sorted items; NextToken only when MaxResults was given (as AWS does)."""
-    limit = params.get("MaxResults")
-    token = params.get("NextToken")
-    start = 0
-    if token:
-        try:
-            after = json.loads(base64.b64decode(token, validate=True))["after"]
-        except (ValueError, KeyError, TypeError):
-            raise errors.invalid_parameter("Invalid NextToken value.") from None
-        start = next((i for i, item in enumerate(items) if item > after), len(items))
-    if limit is None:
-        return items[start : start + 1000], None
-    if not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise errors.invalid_value("MaxResults", limit, "MaxResults must be an integer between 1 and 1000.")
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    next_token = (
-        base64.b64encode(json.dumps({"after": page[-1]}).encode()).decode() if more and page else None
-    )
-    return page, next_token
 
 
 async def list_queues(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from headwater.services.context import RequestContext
 from headwater.services.sqs import errors, rules
 from headwater.services.sqs.digests import md5_of_attributes
 from headwater.services.sqs.message import INFLIGHT, Message
-from headwater.services.sqs.queue import Queue
+from headwater.services.sqs.queue import Queue, redrive_policy
 from headwater.services.sqs.redrive import dead_letter
 from headwater.services.sqs.service import SqsCore
 
@@ -123,7 +123,7 @@ async def _receive_now(
         raise errors.over_limit(
             f"You have reached the limit of {INFLIGHT_LIMIT_STANDARD} in-flight messages for queue {queue.name}."
         )
-    policy = core.redrive_policy(queue)
+    policy = redrive_policy(queue)
     delivered: list[Message] = []
     while room > len(delivered):
         candidates = queue.take(room - len(delivered), now_ms)

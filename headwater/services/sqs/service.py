@@ -68,7 +68,6 @@ class SqsCore:
         self.deleted_names: dict[Key, float] = {}  # recently deleted -> when
         self.receipts = ReceiptHandles(b"\0" * 32)
         self.background = BackgroundTasks(log)
-        self.move_tasks: Any = None  # set by redrive.MoveTasks at start
         self.closing = False
         metrics.collectors.append(self._collect)
 
@@ -85,10 +84,6 @@ class SqsCore:
             definition = QueueDef(**json.loads(raw))
             queue = self._register(definition)
             self._restore(queue, now_ms)
-        from headwater.services.sqs.redrive import MoveTasks
-
-        self.move_tasks = MoveTasks(self)
-        await self.move_tasks.start()
         self.spawn(self._sweep_forever())
 
     async def close(self) -> None:
@@ -241,11 +236,6 @@ class SqsCore:
         if tokens < 1:
             raise errors.throttled()
         queue.bucket[action] = (tokens - 1, now)
-
-    def redrive_policy(self, queue: Queue) -> Any:
-        from headwater.services.sqs.redrive import redrive_policy
-
-        return redrive_policy(queue)
 
     # -- metrics ---------------------------------------------------------------------------------
     def _collect(self, metrics: Metrics) -> None:
