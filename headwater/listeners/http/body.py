@@ -9,13 +9,11 @@ ends the iteration with an error: the service then aborts its blob, and nothing 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
+from headwater.listeners.http.asgi import Receive
 from headwater.protocol.auth.aws_chunked import ChunkedDecoder
 from headwater.protocol.errors import AwsError
-
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class ClientGone(AwsError):
@@ -113,3 +111,26 @@ class StreamedBody:
                 raise AwsError("MaxMessageLengthExceeded", "Your request was too big.", 400)
             parts.append(chunk)
         return b"".join(parts)
+
+
+async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """A whole request body (JSON and Query requests), at most `limit` bytes (413 beyond it).
+    ClientGone if the client left before it was complete: a truncated body is never acted on (it
+    may still parse: a CreateStream cut short)."""
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]

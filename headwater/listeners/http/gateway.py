@@ -22,21 +22,25 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
-from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat
+from headwater.listeners.http.asgi import Receive, Scope, Send, respond
+from headwater.listeners.http.body import ClientGone, read_body
+from headwater.protocol import (
+    cbor_codec,
+    eventstream,
+    json_codec,
+    query_codec,
+    query_compat,
+    request_checks,
+)
 from headwater.protocol.auth import sigv4
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import query_model, service_model
 from headwater.protocol.routing import Route, protocol_of, query_service, queue_path, route
-from headwater.protocol.validation import java_namespace, validate
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.ids import new_uuid, random_bytes
 from headwater.services.context import EventStream, RequestContext
 
 log = logging.getLogger("headwater.listeners.http.gateway")
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # Larger than any valid request (PutRecords: 10 MiB of data, base64 in JSON), small enough to refuse abuse.
 MAX_BODY = 24 * 1024 * 1024
@@ -138,21 +142,21 @@ class Gateway:
             await streaming.handle(scope, headers, receive, send, request_id)
             return
         try:
-            body = await _read_body(receive, headers)
-        except AwsError as error:
-            await _respond(send, error.status, _error_headers(request_id, "application/json"), b"")
-            return
-        except _ClientGone:
+            body = await read_body(receive, headers, MAX_BODY)
+        except ClientGone:
             # Never act on a truncated body: it may still parse (a CreateStream cut short). A client
             # that only half-closed can still read why.
             with contextlib.suppress(Exception):
                 payload = json_codec.serialize_error("SerializationException", "")
-                await _respond(send, 400, _error_headers(request_id, json_codec.CONTENT_TYPE), payload)
+                await respond(send, 400, _error_headers(request_id, json_codec.CONTENT_TYPE), payload)
+            return
+        except AwsError as error:
+            await respond(send, error.status, _error_headers(request_id, "application/json"), b"")
             return
         path: str = scope["path"]
         if path.startswith("/_headwater/"):
             status, content_type, payload = await self.admin.handle(scope["method"], path, body)
-            await _respond(send, status, [(b"content-type", content_type.encode())], payload)
+            await respond(send, status, [(b"content-type", content_type.encode())], payload)
             return
         await self._aws_request(scope, headers, body, request_id, receive, send)
 
@@ -182,7 +186,7 @@ class Gateway:
             fast = self.fast_paths.get((target.service, target.operation)) if protocol == "json" else None
             if fast is not None:
                 payload = await fast(body, ctx)
-                await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
+                await respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
                 return
             result, op = await self._invoke(target, body, ctx)
         except AwsError as error:
@@ -197,7 +201,7 @@ class Gateway:
             await self._stream(send, receive, op, result, codec, ctx, request_id)
             return
         payload = codec.serialize_response(op, result or {})
-        await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
+        await respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
 
     async def _query(
         self,
@@ -211,9 +215,7 @@ class Gateway:
         """Answers a request in the AWS Query dialect (XML out, errors as ``<ErrorResponse>``)."""
         if query.route is None and query.error is None:
             # AWS's front-end answer to a Query request without an Action (404, no content type)
-            await _respond(
-                send, 404, [(b"x-amzn-requestid", request_id.encode())], query_codec.NO_ACTION_BODY
-            )
+            await respond(send, 404, [(b"x-amzn-requestid", request_id.encode())], query_codec.NO_ACTION_BODY)
             return
         dialect = _Dialect("query", query.service, query_codec.CONTENT_TYPE)
         try:
@@ -230,7 +232,7 @@ class Gateway:
             await self._send_error(send, internal_failure(request_id), dialect, request_id)
             return
         payload = query_codec.serialize_response(op, result or {}, request_id)
-        await _respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
+        await respond(send, 200, _ok_headers(request_id, dialect.content_type), payload)
 
     def _query_request(self, scope: Scope, headers: dict[str, str], body: bytes) -> _QueryRequest | None:
         """The Query reading of a request without an X-Amz-Target, or None when it is no Query request.
@@ -298,20 +300,7 @@ class Gateway:
         if handler is None:
             raise AwsError("UnknownOperationException", "")
         op = model.operation_model(target.operation)
-        codec = CODECS[target.protocol]
-        if not model.is_query_compatible:
-            params = codec.parse_request(op, body)
-            if op.input_shape is not None:
-                validate(op.input_shape, params, namespace=java_namespace(model))
-            return await handler(params, ctx), op
-        # awsQueryCompatible (SQS): its JSON front end words type errors its own way, and checks
-        # only required members up front
-        try:
-            params = codec.parse_request(op, body)
-        except AwsError as error:
-            error.message = query_compat.token_type_message(error.message)
-            raise
-        _check_required(op, params, query=False)
+        params = request_checks.parse_json(op, body, CODECS[target.protocol])
         return await handler(params, ctx), op
 
     async def _invoke_query(
@@ -327,7 +316,7 @@ class Gateway:
             # sent to the queue's URL: the path names the queue
             fields = {**fields, "QueueUrl": f"{ctx.scheme}://{ctx.host}{queue}"}
         params = query_codec.parse_request(op, fields)
-        _check_required(op, params, query=True)
+        request_checks.require_members(op, params, query=True)
         return await handler(params, ctx), op
 
     async def _send_error(self, send: Send, error: AwsError, dialect: _Dialect, request_id: str) -> None:
@@ -342,7 +331,7 @@ class Gateway:
             sender = spec.sender_fault if spec else error.sender_fault
             xmlns = query_codec.namespace(query_model(dialect.service)) if dialect.service else None
             body = query_codec.serialize_error(code, message, request_id, sender, xmlns=xmlns)
-            await _respond(send, status, headers, body)
+            await respond(send, status, headers, body)
             return
         if spec is not None:
             headers.append((b"x-amzn-query-error", f"{spec.query_code};{spec.fault}".encode()))
@@ -351,7 +340,7 @@ class Gateway:
             headers.append((b"x-amzn-query-error", f"{error.query_code};{fault}".encode()))
         code = spec.name if spec else error.code
         body = CODECS[dialect.protocol].serialize_error(code, error.message)
-        await _respond(send, status, headers, body)
+        await respond(send, status, headers, body)
 
     async def _stream(
         self,
@@ -425,16 +414,6 @@ class Gateway:
                 stream.on_close()
 
 
-def _check_required(op: Any, params: dict[str, Any], *, query: bool) -> None:
-    if op.input_shape is None:
-        return
-    missing = query_compat.missing_member(op.input_shape, params, query=query)
-    if missing is not None:
-        raise AwsError(
-            "MissingRequiredParameterException", f"The request must contain the parameter {missing}."
-        )
-
-
 def _event_shapes(op: Any) -> dict[str, Any]:
     stream_shape = op.get_event_stream_output()
     return dict(stream_shape.members) if stream_shape is not None else {}
@@ -467,30 +446,6 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-class _ClientGone(Exception):
-    """The client disconnected before its request body was complete."""
-
-
-async def _read_body(receive: Receive, headers: dict[str, str]) -> bytes:
-    declared = headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise AwsError("RequestEntityTooLarge", "Request entity too large", 413)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks) if len(chunks) != 1 else chunks[0]
-
-
 def _ok_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]:
     return [
         (b"content-type", content_type.encode()),
@@ -501,12 +456,6 @@ def _ok_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]
 
 def _error_headers(request_id: str, content_type: str) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", content_type.encode()), (b"x-amzn-requestid", request_id.encode())]
-
-
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

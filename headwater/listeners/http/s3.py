@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from headwater.config import Config, account_for_access_key
+from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import StreamedBody
 from headwater.protocol.auth import aws_chunked, sigv4
 from headwater.protocol.auth import s3 as s3_auth
@@ -37,9 +37,6 @@ from headwater.services.s3.metrics import count_request
 
 log = logging.getLogger("headwater.s3")
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 # operations whose body is the object's bytes, streamed to the service
 STREAMED = frozenset({"PutObject", "UploadPart", "PostObject"})
@@ -307,7 +304,7 @@ class S3Frontend:
         headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
         headers.append(("content-length", str(body.length)))
         try:
-            await send({"type": "http.response.start", "status": status, "headers": _encode(headers)})
+            await send({"type": "http.response.start", "status": status, "headers": encode_headers(headers)})
             if head:
                 await send({"type": "http.response.body", "body": b""})
                 return
@@ -392,12 +389,5 @@ def _streamed_payload(op: Any, result: dict[str, Any]) -> ResponseBody | None:
     return value if isinstance(value, ResponseBody) else None
 
 
-def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(name.lower().encode("latin-1"), value.encode("utf-8")) for name, value in headers]
-
-
 async def _respond(send: Send, status: int, headers: list[tuple[str, str]], body: bytes, head: bool) -> None:
-    if not any(name.lower() == "content-length" for name, _ in headers):
-        headers = [*headers, ("content-length", str(len(body)))]
-    await send({"type": "http.response.start", "status": status, "headers": _encode(headers)})
-    await send({"type": "http.response.body", "body": b"" if head else body})
+    await respond(send, status, encode_headers(headers), body, head=head)

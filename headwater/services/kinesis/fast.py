@@ -18,7 +18,7 @@ from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-
 from typing import Any
 
 from headwater.engine.api import StoredEntry
-from headwater.protocol import json_codec
+from headwater.protocol import request_checks
 from headwater.protocol.models import operation_model, service_model
 from headwater.protocol.validation import java_namespace, validate
 from headwater.services.context import RequestContext
@@ -35,10 +35,7 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _generic(operation: str, body: bytes) -> dict[str, Any]:
-    op = operation_model("kinesis", operation)
-    params = json_codec.parse_request(op, body)
-    validate(op.input_shape, params, namespace=NAMESPACE)
-    return params
+    return request_checks.parse_json(operation_model("kinesis", operation), body)
 
 
 def _decode_blob(value: Any) -> bytes:

@@ -15,8 +15,7 @@ from base64 import b64decode, b64encode
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from headwater.protocol import json_codec, query_compat
-from headwater.protocol.errors import AwsError
+from headwater.protocol import request_checks
 from headwater.protocol.models import operation_model
 from headwater.services.context import RequestContext
 from headwater.services.sqs import handles, receive, send
@@ -31,18 +30,7 @@ _DECODE_ERRORS = (ValueError, TypeError, KeyError, RecursionError, binascii.Erro
 
 def generic(operation: str, body: bytes) -> dict[str, Any]:
     """What the gateway does for an awsQueryCompatible JSON request."""
-    op = operation_model("sqs", operation)
-    try:
-        params = json_codec.parse_request(op, body)
-    except AwsError as error:
-        error.message = query_compat.token_type_message(error.message)
-        raise
-    missing = query_compat.missing_member(op.input_shape, params, query=False)
-    if missing is not None:
-        raise AwsError(
-            "MissingRequiredParameterException", f"The request must contain the parameter {missing}."
-        )
-    return params
+    return request_checks.parse_json(operation_model("sqs", operation), body)
 
 
 def _string(params: dict[str, Any], name: str, *, required: bool = False) -> None:

@@ -1,0 +1,46 @@
+"""How a parsed AWS JSON/CBOR or Query request is checked before a service sees it.
+
+Two rules, by the service's model. A plain JSON service (Kinesis) validates every constraint of the
+input shape up front, with AWS's "1 validation error detected" messages. An awsQueryCompatible one
+(SQS) words type errors the way its JSON front end does and checks only that required members are
+present (MissingRequiredParameterException): the rest is the service's own validation, as in AWS.
+The gateway and the hand-tuned fast paths both decode through here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from botocore.model import OperationModel
+
+from headwater.protocol import json_codec, query_compat
+from headwater.protocol.errors import AwsError
+from headwater.protocol.validation import java_namespace, validate
+
+
+def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) -> dict[str, Any]:
+    """The checked params of a JSON (or CBOR, with `codec`) request body for `op`."""
+    if not op.service_model.is_query_compatible:
+        params: dict[str, Any] = codec.parse_request(op, body)
+        if op.input_shape is not None:
+            validate(op.input_shape, params, namespace=java_namespace(op.service_model))
+        return params
+    try:
+        params = codec.parse_request(op, body)
+    except AwsError as error:
+        error.message = query_compat.token_type_message(error.message)
+        raise
+    require_members(op, params, query=False)
+    return params
+
+
+def require_members(op: OperationModel, params: dict[str, Any], *, query: bool) -> None:
+    """MissingRequiredParameterException for the first required member `params` lacks."""
+    if op.input_shape is None:
+        return
+    missing = query_compat.missing_member(op.input_shape, params, query=query)
+    if missing is not None:
+        raise AwsError(
+            "MissingRequiredParameterException", f"The request must contain the parameter {missing}."
+        )
