@@ -26,6 +26,7 @@ from typing import Any
 from botocore.model import Shape
 
 from headwater.protocol.errors import AwsError
+from headwater.protocol.shape_cache import ShapeCache
 
 Converter = Callable[[Any], Any]
 Factory = Callable[[Shape], Converter | None]
@@ -183,15 +184,20 @@ _SCALAR_READERS: dict[str, Converter] = {
 # --- the compiler ------------------------------------------------------------------------------
 
 
-def shape_key(shape: Shape) -> tuple[Any, ...]:
-    """Identity of a shape for caching: its service model, name, and member-level traits."""
-    resolver = getattr(shape, "_shape_resolver", None)
-    traits = repr(sorted(shape.serialization.items())) if shape.serialization else ""
-    return (id(resolver), shape.name, shape.type_name, traits)
-
-
 def is_event_stream(shape: Shape) -> bool:
     return bool(shape.serialization.get("eventstream"))
+
+
+def _forward_reader(cell: list[Converter]) -> Converter:
+    return lambda v: cell[0](v)
+
+
+def _forward_writer(cell: list[Converter | None]) -> Converter:
+    def forward(v: Any) -> Any:
+        fn = cell[0]
+        return v if fn is None else fn(v)
+
+    return forward
 
 
 class ShapeCodec:
@@ -213,24 +219,8 @@ class ShapeCodec:
         self._timestamp_reader = timestamp_reader
         self._blob_writer = blob_writer
         self._timestamp_writer = timestamp_writer
-        self._readers: dict[tuple[Any, ...], Converter] = {}
-        self._writers: dict[tuple[Any, ...], Converter | None] = {}
-        # Held so that the id() of a service model's resolver in a cache key is never reused.
-        self._pinned: dict[int, Any] = {}
-
-    # readers
-
-    def reader(self, shape: Shape) -> Converter:
-        key = shape_key(shape)
-        fn = self._readers.get(key)
-        if fn is None:
-            self._pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-            cell: list[Converter] = []
-            self._readers[key] = lambda v: cell[0](v)  # trampoline for recursive shapes
-            fn = self._compile_reader(shape)
-            cell.append(fn)
-            self._readers[key] = fn
-        return fn
+        self.reader: ShapeCache[Converter] = ShapeCache(self._compile_reader, _forward_reader)
+        self.writer: ShapeCache[Converter | None] = ShapeCache(self._compile_writer, _forward_writer)
 
     def _compile_reader(self, shape: Shape) -> Converter:
         kind = shape.type_name
@@ -287,20 +277,6 @@ class ShapeCodec:
             return {key_reader(k): value_reader(item) for k, item in v.items() if item is not None}
 
         return read
-
-    # writers
-
-    def writer(self, shape: Shape) -> Converter | None:
-        key = shape_key(shape)
-        if key in self._writers:
-            return self._writers[key]
-        self._pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Converter | None] = []
-        self._writers[key] = lambda v: cell[0](v) if cell[0] is not None else v
-        fn = self._compile_writer(shape)
-        cell.append(fn)
-        self._writers[key] = fn
-        return fn
 
     def _compile_writer(self, shape: Shape) -> Converter | None:
         kind = shape.type_name

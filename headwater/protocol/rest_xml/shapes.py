@@ -1,7 +1,7 @@
 """XML bodies of REST-XML (S3) requests and responses, read and written by shape.
 
 Theory of operation. As in query_codec, each botocore shape compiles once into a closure, cached
-by `shapes.shape_key`, with a trampoline for recursive shapes (S3's lifecycle filters nest). The
+by `shape_cache.shape_key`, with a trampoline for recursive shapes (S3's lifecycle filters nest). The
 layout follows botocore's rest-xml serializer and parser:
 
 * structure member: an element named by the member's ``locationName`` (or its name); a flattened
@@ -32,7 +32,7 @@ from xml.etree.ElementTree import Element
 from botocore.model import Shape
 
 from headwater.protocol.rest_xml.errors import escape, malformed_xml
-from headwater.protocol.shapes import shape_key
+from headwater.protocol.shape_cache import ShapeCache
 from headwater.protocol.xml_containers import list_writer, map_writer
 
 Reader = Callable[[Element], Any]
@@ -185,22 +185,12 @@ _SCALAR_READERS: dict[str, Reader] = {
     "blob": _read_blob,
 }
 
-_readers: dict[tuple[Any, ...], Reader] = {}
-_writers: dict[tuple[Any, ...], Writer] = {}
-_pinned: dict[int, Any] = {}  # keeps resolvers alive so that their id() in a key is never reused
+
+def _forward_reader(cell: list[Reader]) -> Reader:
+    return lambda element: cell[0](element)
 
 
-def reader(shape: Shape) -> Reader:
-    key = shape_key(shape)
-    fn = _readers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Reader] = []
-        _readers[key] = lambda element: cell[0](element)  # trampoline for recursive shapes
-        fn = _compile_reader(shape)
-        cell.append(fn)
-        _readers[key] = fn
-    return fn
+reader: ShapeCache[Reader] = ShapeCache(lambda shape: _compile_reader(shape), _forward_reader)
 
 
 def _compile_reader(shape: Shape) -> Reader:
@@ -330,17 +320,11 @@ _SCALAR_WRITERS: dict[str, Writer] = {
 _write_string = _text_writer(str)
 
 
-def writer(shape: Shape) -> Writer:
-    key = shape_key(shape)
-    fn = _writers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Writer] = []
-        _writers[key] = lambda value, out, tag: cell[0](value, out, tag)
-        fn = _compile_writer(shape)
-        cell.append(fn)
-        _writers[key] = fn
-    return fn
+def _forward_writer(cell: list[Writer]) -> Writer:
+    return lambda value, out, tag: cell[0](value, out, tag)
+
+
+writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _forward_writer)
 
 
 def _compile_writer(shape: Shape) -> Writer:
