@@ -141,11 +141,16 @@ def _int_reader(bits: int, java: str) -> Converter:
     return read
 
 
+_SPECIAL_FLOATS = frozenset({"NaN", "Infinity", "-Infinity"})
+
+
 def _float_reader(java: str) -> Converter:
     def read(v: Any) -> float:
         if type(v) is float:
             return v
         if type(v) is int:
+            return float(v)
+        if type(v) is str and v in _SPECIAL_FLOATS:  # JSON has no NaN/Infinity: AWS sends strings
             return float(v)
         raise type_error(f"an {java}", v)
 
@@ -166,6 +171,15 @@ def _read_boolean(v: Any) -> bool:
 
 
 def _identity(v: Any) -> Any:
+    return v
+
+
+def write_json_float(v: Any) -> Any:
+    """A float for a JSON document: NaN and the infinities as the strings AWS JSON uses."""
+    if v != v:
+        return "NaN"
+    if v in (math.inf, -math.inf):
+        return "Infinity" if v > 0 else "-Infinity"
     return v
 
 
@@ -214,11 +228,13 @@ class ShapeCodec:
         timestamp_reader: Factory,
         blob_writer: Factory,
         timestamp_writer: Factory,
+        float_writer: Factory | None = None,
     ) -> None:
         self._blob_reader = blob_reader
         self._timestamp_reader = timestamp_reader
         self._blob_writer = blob_writer
         self._timestamp_writer = timestamp_writer
+        self._float_writer = float_writer
         self.reader: ShapeCache[Converter] = ShapeCache(self._compile_reader, _forward_reader)
         self.writer: ShapeCache[Converter | None] = ShapeCache(self._compile_writer, _forward_writer)
 
@@ -296,6 +312,8 @@ class ShapeCodec:
             return self._blob_writer(shape)
         if kind == "timestamp":
             return self._timestamp_writer(shape)
+        if kind in ("float", "double") and self._float_writer is not None:
+            return self._float_writer(shape)
         return None
 
     def _structure_writer(self, shape: Shape) -> Converter:

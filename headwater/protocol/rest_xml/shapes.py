@@ -218,6 +218,10 @@ def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) 
             continue
         wire = wire_name(member, name)
         flattened = member.type_name in ("list", "map") and member.serialization.get("flattened")
+        if flattened and member.type_name == "list":
+            # botocore's serializer names a flattened list's items after the member, its parser
+            # after the item's locationName: read both.
+            members.setdefault(member.serialization.get("name", name), (name, reader(member.member), "list"))
         if wire in members and (members[wire][2] == "list" or not flattened):
             continue  # two members, one element name: the repeatable one reads it (<Event>)
         if not flattened:
@@ -366,22 +370,32 @@ def content_writer(shape: Shape, only: Callable[[Shape], bool] | None = None) ->
     return write
 
 
-def _structure_writer(shape: Shape) -> Writer:
-    content = content_writer(shape)
-    namespace = _namespace_attribute(shape)
+def attributes_writer(shape: Shape) -> Callable[[Mapping[str, Any]], str]:
+    """The ``xmlAttribute`` members of a structure value as attribute text (`` name="value"``)."""
     attributes = [
         (name, member.serialization["name"])
         for name, member in shape.members.items()
         if member.serialization.get("xmlAttribute")
     ]
 
-    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
-        attrs = namespace
+    def write(value: Mapping[str, Any]) -> str:
+        attrs = ""
         for name, attr in attributes:
             item = value.get(name)
             if item is not None:
                 attrs += f' {attr}="{str(item).translate(_ATTR_ESCAPES)}"'
-        out.append(f"<{tag}{attrs}>")
+        return attrs
+
+    return write
+
+
+def _structure_writer(shape: Shape) -> Writer:
+    content = content_writer(shape)
+    namespace = _namespace_attribute(shape)
+    attributes = attributes_writer(shape)
+
+    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
+        out.append(f"<{tag}{namespace}{attributes(value)}>")
         content(value, out)
         out.append(f"</{tag}>")
 
