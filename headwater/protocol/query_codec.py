@@ -187,10 +187,11 @@ _SCALAR_READERS: dict[str, Reader] = {
 def _wire_name(member: Shape, name: str) -> str:
     """The field (or element) name of a structure member, as botocore's Query/XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name = member.member.serialization.get("name")
+        item_name: str | None = member.member.serialization.get("name")
         if item_name:
             return item_name
-    return member.serialization.get("name", name)
+    wire: str = member.serialization.get("name", name)
+    return wire
 
 
 def _forward_reader(cell: list[Reader]) -> Reader:
@@ -398,7 +399,8 @@ def parse_request(op: OperationModel, params: Mapping[str, str]) -> dict[str, An
     shape = op.input_shape
     if shape is None:
         return {}
-    return _reader(shape)(_trie(params), "")
+    params_out: dict[str, Any] = _reader(shape)(_trie(params), "")
+    return params_out
 
 
 def namespace(model: OperationModel | ServiceModel) -> str | None:

@@ -100,9 +100,8 @@ def to_epoch_seconds(value: Any) -> float | int:
     if type(value) is float or type(value) is int:
         return value
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_UTC)
-        return value.timestamp()
+        when = value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
+        return when.timestamp()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     raise TypeError(f"not a timestamp: {value!r}")
@@ -134,9 +133,10 @@ def _int_reader(bits: int, java: str) -> Converter:
                 v = int(v)
             else:
                 raise type_error(f"an {java}", v)
-        if low <= v < low + span:
-            return v
-        return (v - low) % span + low
+        n: int = v
+        if low <= n < low + span:
+            return n
+        return (n - low) % span + low
 
     return read
 

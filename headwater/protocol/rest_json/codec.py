@@ -161,9 +161,9 @@ def parse_request(
                     found.setdefault(key, convert(text))
     for header, text in headers.items():
         lower = header.lower()
-        entry = plan.headers.get(lower)
-        if entry is not None:
-            params[entry[0]] = entry[1](text)
+        bound = plan.headers.get(lower)
+        if bound is not None:
+            params[bound[0]] = bound[1](text)
             continue
         for name, prefix in plan.prefixed:
             if lower.startswith(prefix):
@@ -177,11 +177,11 @@ def parse_request(
             params[plan.payload] = body.decode("utf-8", errors="replace")
     elif kind == "json":
         if body and body.strip():
-            shape = op.input_shape.members[plan.payload]  # type: ignore[union-attr]
+            shape = op.input_shape.members[plan.payload]
             params[plan.payload] = codec.reader(shape)(_loads(body))
     elif kind == "body" and body and body.strip():
         data = _loads(body)
-        read = codec.reader(op.input_shape)(data)  # type: ignore[arg-type]
+        read = codec.reader(op.input_shape)(data)
         params.update((k, v) for k, v in read.items() if k in plan.body_members)
     return params
 
@@ -269,12 +269,12 @@ def _render(
     kind = plan.payload_kind
     body: bytes | None = b""
     if kind == "body":
-        write = codec.writer(shape)  # type: ignore[arg-type]
+        write = codec.writer(shape)
         body = _dumps(write(body_values) if write is not None else body_values)
     elif kind == "json":
         value = result.get(plan.payload)
-        if value is not None:
-            write = codec.writer(shape.members[plan.payload])  # type: ignore[union-attr]
+        if value is not None and shape is not None:
+            write = codec.writer(shape.members[plan.payload])
             body = _dumps(value if write is None else write(value))
     elif kind in ("blob", "string"):
         value = result.get(plan.payload)

@@ -301,11 +301,11 @@ def parse_request(
     metadata, prefix = plan.prefixed
     for name, text in headers.items():
         header = name.lower()
-        entry = plan.headers.get(header)
-        if entry is not None:
-            value = entry[1](text)
+        bound = plan.headers.get(header)
+        if bound is not None:
+            value = bound[1](text)
             if value is not DROP:
-                params[entry[0]] = value
+                params[bound[0]] = value
         elif prefix and header.startswith(prefix):
             params.setdefault(metadata, {})[header[len(prefix) :]] = text
     if not body or not body.strip():

@@ -52,10 +52,11 @@ def local_name(tag: str) -> str:
 def wire_name(member: Shape, name: str) -> str:
     """The element name of a structure member, as botocore's XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name = member.member.serialization.get("name")
+        item_name: str | None = member.member.serialization.get("name")
         if item_name:
             return item_name
-    return member.serialization.get("name", name)
+    wire: str = member.serialization.get("name", name)
+    return wire
 
 
 # --- timestamps ----------------------------------------------------------------------------------
