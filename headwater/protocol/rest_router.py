@@ -4,7 +4,7 @@ Theory of operation. Every operation's ``http`` trait has a method and a ``reque
 ``/2015-03-31/functions/{FunctionName}/invocations`` or ``/things/{thingName}?versions``: path
 segments that are literals, labels (``{Name}``, one segment) or a greedy label (``{Key+}``, one
 or more segments), then query literals that must be present (``?versions``) or have a value
-(``?list-type=2``). Several templates can match one request (``/things/{name}`` and
+(``?list-type=2``); a trailing slash is optional. Several templates can match one request (``/things/{name}`` and
 ``/things/search``); AWS, like Smithy's routing rules, picks the most specific: comparing segment
 by segment, a literal beats a label, which beats a greedy label; then the template with more
 query literals wins.
@@ -64,7 +64,8 @@ def _compile(op: OperationModel) -> _Route:
             parts.append("([^/]+)")
             names.append(label.group(1))
             ranks.append(1)
-    pattern = re.compile("/" + "/".join(parts))
+    # A trailing slash is tolerated either way (``/functions`` and ``/functions/``), as AWS does.
+    pattern = re.compile(("/" + "/".join(parts)).rstrip("/") + "/?")
     literals = tuple(
         (k, v if "=" in item else None)
         for item in query.split("&")
