@@ -123,7 +123,8 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
         if type(data) is not dict:
             raise structure_mismatch(data)
         return {}
-    return _codec.reader(shape)(data)
+    params: dict[str, Any] = _codec.reader(shape)(data)
+    return params
 
 
 def serialize_shape(shape: Shape, value: Any) -> bytes:

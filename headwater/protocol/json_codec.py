@@ -14,11 +14,12 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
+from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
 from headwater.protocol.shapes import (
     Converter,
     ShapeCodec,
@@ -28,6 +29,7 @@ from headwater.protocol.shapes import (
     structure_mismatch,
     to_epoch_seconds,
     type_error,
+    write_json_float,
 )
 
 CONTENT_TYPE = "application/x-amz-json-1.1"  # Kinesis, Firehose, DMS; see content_type() for SQS (1.0)
@@ -74,6 +76,10 @@ def _write_blob(v: Any) -> str:
     return base64.b64encode(v).decode("ascii")
 
 
+read_blob = _read_blob  # strict base64, AWS's messages: shared with REST-JSON
+write_blob = _write_blob
+
+
 # --- timestamps --------------------------------------------------------------------------------
 
 
@@ -88,6 +94,10 @@ def _read_timestamp(v: Any) -> float:
         try:
             return parse_iso8601(v)
         except ValueError:
+            pass
+        try:  # a member whose timestampFormat is rfc822
+            return parsedate_to_datetime(v).timestamp()
+        except (TypeError, ValueError):
             raise serialization_error(f"'{v}' can not be converted to an Date") from None
     raise type_error("an Date", v)
 
@@ -111,6 +121,7 @@ _codec = ShapeCodec(
     timestamp_reader=lambda shape: _read_timestamp,
     blob_writer=lambda shape: _write_blob,
     timestamp_writer=_timestamp_writer,
+    float_writer=lambda shape: write_json_float,
 )
 
 
@@ -136,7 +147,8 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
         if type(data) is not dict:
             raise structure_mismatch(data)
         return {}
-    return _codec.reader(shape)(data)
+    params: dict[str, Any] = _codec.reader(shape)(data)
+    return params
 
 
 def serialize_shape(shape: Shape, value: Any) -> bytes:
@@ -159,3 +171,23 @@ def serialize_error(code: str, message: str) -> bytes:
 
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+def serialize_modeled_error(
+    service: ServiceModel,
+    code: str,
+    message: str,
+    fields: Mapping[str, Any] | None = None,
+    status: int | None = None,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A model-driven error: ``__type`` plus the error shape's members, at the model's status, with
+    ``x-amzn-query-error`` for an awsQueryCompatible service. `serialize_error` is the bare form."""
+    error = describe(service, code, status)
+    values: Any = body_fields(error, message, fields)
+    if error.shape is not None:
+        writer = _codec.writer(error.shape)
+        values = values if writer is None else writer(values)
+    headers = [("Content-Type", content_type(service))]
+    if error.query_header:
+        headers.append((QUERY_ERROR_HEADER, error.query_header))
+    return error.status, headers, _dumps({"__type": code, **values})

@@ -37,7 +37,8 @@ from urllib.parse import parse_qsl
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from headwater.protocol.errors import AwsError
-from headwater.protocol.shapes import parse_iso8601, shape_key, to_epoch_seconds
+from headwater.protocol.shape_cache import ShapeCache
+from headwater.protocol.shapes import parse_iso8601, to_epoch_seconds
 from headwater.protocol.xml_containers import list_writer, map_writer
 
 CONTENT_TYPE = "text/xml"
@@ -186,27 +187,18 @@ _SCALAR_READERS: dict[str, Reader] = {
 def _wire_name(member: Shape, name: str) -> str:
     """The field (or element) name of a structure member, as botocore's Query/XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name = member.member.serialization.get("name")
+        item_name: str | None = member.member.serialization.get("name")
         if item_name:
             return item_name
-    return member.serialization.get("name", name)
+    wire: str = member.serialization.get("name", name)
+    return wire
 
 
-_readers: dict[tuple[Any, ...], Reader] = {}
-_pinned: dict[int, Any] = {}  # keeps resolvers alive so that their id() in a key is never reused
+def _forward_reader(cell: list[Reader]) -> Reader:
+    return lambda node, path: cell[0](node, path)
 
 
-def _reader(shape: Shape) -> Reader:
-    key = shape_key(shape)
-    fn = _readers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Reader] = []
-        _readers[key] = lambda node, path: cell[0](node, path)  # trampoline for recursive shapes
-        fn = _compile_reader(shape)
-        cell.append(fn)
-        _readers[key] = fn
-    return fn
+_reader: ShapeCache[Reader] = ShapeCache(lambda shape: _compile_reader(shape), _forward_reader)
 
 
 def _compile_reader(shape: Shape) -> Reader:
@@ -336,20 +328,12 @@ _SCALAR_WRITERS: dict[str, Writer] = {
     "blob": _text_writer(_format_blob),
 }
 
-_writers: dict[tuple[Any, ...], Writer] = {}
+
+def _forward_writer(cell: list[Writer]) -> Writer:
+    return lambda value, out, tag: cell[0](value, out, tag)
 
 
-def _writer(shape: Shape) -> Writer:
-    key = shape_key(shape)
-    fn = _writers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Writer] = []
-        _writers[key] = lambda value, out, tag: cell[0](value, out, tag)
-        fn = _compile_writer(shape)
-        cell.append(fn)
-        _writers[key] = fn
-    return fn
+_writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _forward_writer)
 
 
 def _compile_writer(shape: Shape) -> Writer:
@@ -415,7 +399,8 @@ def parse_request(op: OperationModel, params: Mapping[str, str]) -> dict[str, An
     shape = op.input_shape
     if shape is None:
         return {}
-    return _reader(shape)(_trie(params), "")
+    params_out: dict[str, Any] = _reader(shape)(_trie(params), "")
+    return params_out
 
 
 def namespace(model: OperationModel | ServiceModel) -> str | None:

@@ -26,6 +26,7 @@ from typing import Any
 from botocore.model import Shape
 
 from headwater.protocol.errors import AwsError
+from headwater.protocol.shape_cache import ShapeCache
 
 Converter = Callable[[Any], Any]
 Factory = Callable[[Shape], Converter | None]
@@ -99,9 +100,8 @@ def to_epoch_seconds(value: Any) -> float | int:
     if type(value) is float or type(value) is int:
         return value
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_UTC)
-        return value.timestamp()
+        when = value if value.tzinfo is not None else value.replace(tzinfo=_UTC)
+        return when.timestamp()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     raise TypeError(f"not a timestamp: {value!r}")
@@ -133,11 +133,15 @@ def _int_reader(bits: int, java: str) -> Converter:
                 v = int(v)
             else:
                 raise type_error(f"an {java}", v)
-        if low <= v < low + span:
-            return v
-        return (v - low) % span + low
+        n: int = v
+        if low <= n < low + span:
+            return n
+        return (n - low) % span + low
 
     return read
+
+
+_SPECIAL_FLOATS = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def _float_reader(java: str) -> Converter:
@@ -145,6 +149,8 @@ def _float_reader(java: str) -> Converter:
         if type(v) is float:
             return v
         if type(v) is int:
+            return float(v)
+        if type(v) is str and v in _SPECIAL_FLOATS:  # JSON has no NaN/Infinity: AWS sends strings
             return float(v)
         raise type_error(f"an {java}", v)
 
@@ -168,6 +174,15 @@ def _identity(v: Any) -> Any:
     return v
 
 
+def write_json_float(v: Any) -> Any:
+    """A float for a JSON document: NaN and the infinities as the strings AWS JSON uses."""
+    if v != v:
+        return "NaN"
+    if v in (math.inf, -math.inf):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
 _SCALAR_READERS: dict[str, Converter] = {
     "string": _read_string,
     "integer": _int_reader(32, "Integer"),
@@ -183,15 +198,20 @@ _SCALAR_READERS: dict[str, Converter] = {
 # --- the compiler ------------------------------------------------------------------------------
 
 
-def shape_key(shape: Shape) -> tuple[Any, ...]:
-    """Identity of a shape for caching: its service model, name, and member-level traits."""
-    resolver = getattr(shape, "_shape_resolver", None)
-    traits = repr(sorted(shape.serialization.items())) if shape.serialization else ""
-    return (id(resolver), shape.name, shape.type_name, traits)
-
-
 def is_event_stream(shape: Shape) -> bool:
     return bool(shape.serialization.get("eventstream"))
+
+
+def _forward_reader(cell: list[Converter]) -> Converter:
+    return lambda v: cell[0](v)
+
+
+def _forward_writer(cell: list[Converter | None]) -> Converter:
+    def forward(v: Any) -> Any:
+        fn = cell[0]
+        return v if fn is None else fn(v)
+
+    return forward
 
 
 class ShapeCodec:
@@ -208,29 +228,15 @@ class ShapeCodec:
         timestamp_reader: Factory,
         blob_writer: Factory,
         timestamp_writer: Factory,
+        float_writer: Factory | None = None,
     ) -> None:
         self._blob_reader = blob_reader
         self._timestamp_reader = timestamp_reader
         self._blob_writer = blob_writer
         self._timestamp_writer = timestamp_writer
-        self._readers: dict[tuple[Any, ...], Converter] = {}
-        self._writers: dict[tuple[Any, ...], Converter | None] = {}
-        # Held so that the id() of a service model's resolver in a cache key is never reused.
-        self._pinned: dict[int, Any] = {}
-
-    # readers
-
-    def reader(self, shape: Shape) -> Converter:
-        key = shape_key(shape)
-        fn = self._readers.get(key)
-        if fn is None:
-            self._pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-            cell: list[Converter] = []
-            self._readers[key] = lambda v: cell[0](v)  # trampoline for recursive shapes
-            fn = self._compile_reader(shape)
-            cell.append(fn)
-            self._readers[key] = fn
-        return fn
+        self._float_writer = float_writer
+        self.reader: ShapeCache[Converter] = ShapeCache(self._compile_reader, _forward_reader)
+        self.writer: ShapeCache[Converter | None] = ShapeCache(self._compile_writer, _forward_writer)
 
     def _compile_reader(self, shape: Shape) -> Converter:
         kind = shape.type_name
@@ -288,20 +294,6 @@ class ShapeCodec:
 
         return read
 
-    # writers
-
-    def writer(self, shape: Shape) -> Converter | None:
-        key = shape_key(shape)
-        if key in self._writers:
-            return self._writers[key]
-        self._pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Converter | None] = []
-        self._writers[key] = lambda v: cell[0](v) if cell[0] is not None else v
-        fn = self._compile_writer(shape)
-        cell.append(fn)
-        self._writers[key] = fn
-        return fn
-
     def _compile_writer(self, shape: Shape) -> Converter | None:
         kind = shape.type_name
         if kind == "structure":
@@ -320,6 +312,8 @@ class ShapeCodec:
             return self._blob_writer(shape)
         if kind == "timestamp":
             return self._timestamp_writer(shape)
+        if kind in ("float", "double") and self._float_writer is not None:
+            return self._float_writer(shape)
         return None
 
     def _structure_writer(self, shape: Shape) -> Converter:

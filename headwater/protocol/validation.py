@@ -37,7 +37,7 @@ from typing import Any
 from botocore.model import ServiceModel, Shape
 
 from headwater.protocol.errors import AwsError
-from headwater.protocol.shapes import shape_key
+from headwater.protocol.shape_cache import ShapeCache
 
 MAX_ERRORS = 10
 
@@ -211,26 +211,18 @@ def _scalar_predicate(shape: Shape) -> tuple[Callable[[Any], bool], str] | None:
 
 # --- checker compilation -----------------------------------------------------------------------
 
-_cache: dict[tuple[Any, ...], Checker | None] = {}
-_pinned: dict[int, Any] = {}  # keeps the ids in cache keys from being reused
 
-
-def _checker(shape: Shape) -> Checker | None:
-    key = shape_key(shape)
-    if key in _cache:
-        return _cache[key]
-    _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-    cell: list[Checker | None] = []
-
+def _forward(cell: list[Checker | None]) -> Checker:
     def trampoline(v: Any, parent: Any, seg: Any, errors: _Errors) -> None:
-        if cell[0] is not None:
-            cell[0](v, parent, seg, errors)
+        fn = cell[0]
+        if fn is not None:
+            fn(v, parent, seg, errors)
 
-    _cache[key] = trampoline  # a recursive reference sees this while `shape` compiles
-    fn = _compile(shape)
-    cell.append(fn)
-    _cache[key] = fn
-    return fn
+    return trampoline
+
+
+# A recursive reference sees the trampoline while its shape compiles.
+_checker: ShapeCache[Checker | None] = ShapeCache(lambda shape: _compile(shape), _forward)
 
 
 def _compile(shape: Shape) -> Checker | None:

@@ -105,9 +105,9 @@ def check_fields(
     covered: set[str] = set()
     size_range: tuple[int, int] | None = None
     for condition in conditions:
-        name, size = _check_condition(condition, form, bucket)
-        if name is not None:
-            covered.add(name)
+        field, size = _check_condition(condition, form, bucket)
+        if field is not None:
+            covered.add(field)
         if size is not None:
             size_range = size
     exempt = _EXEMPT | (_V2_EXEMPT if v2 else frozenset())

@@ -84,7 +84,7 @@ def credential_of(headers: Mapping[str, str], query: Mapping[str, str]) -> Crede
         end = min(comma, space) if comma >= 0 and space >= 0 else max(comma, space)
         scope = auth[start:] if end < 0 else auth[start:end]
     else:
-        scope = query.get("X-Amz-Credential")
+        scope = query.get("X-Amz-Credential") or ""
         if not scope:
             return None
     parts = scope.split("/")
@@ -139,6 +139,7 @@ def verify(
         if missing:
             raise _incomplete(missing + "Authorization=" + header)
         scope, signature, signed = params["Credential"], params["Signature"], params["SignedHeaders"]
+        assert date_value is not None  # checked above
         timestamp, signed_at = _parse_date(date_value, allow_http_date="x-amz-date" not in hmap)
     else:
         q: dict[str, str] = {}
@@ -187,8 +188,8 @@ def verify(
             hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest(),
         )
     )
-    key = _signing_key(secret, credential.date, credential.region, credential.service)
-    expected = hmac.digest(key, string_to_sign.encode("utf-8", "surrogateescape"), "sha256").hex()
+    signing_key = _signing_key(secret, credential.date, credential.region, credential.service)
+    expected = hmac.digest(signing_key, string_to_sign.encode("utf-8", "surrogateescape"), "sha256").hex()
     if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogateescape")):
         raise _invalid(
             f"{SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n'{canonical}'"
@@ -221,7 +222,7 @@ def _first(hmap: Mapping[str, list[str]], name: str) -> str | None:
 def _parse_query(query_string: str) -> list[tuple[str, str]]:
     if not query_string:
         return []
-    return [p.partition("=")[::2] for p in query_string.split("&") if p]  # type: ignore[misc]
+    return [p.partition("=")[::2] for p in query_string.split("&") if p]
 
 
 def _encode(part: str) -> str:

@@ -40,6 +40,7 @@ from headwater.protocol.rest_xml.s3_routing import S3Target
 from headwater.protocol.rest_xml.shapes import (
     Content,
     Reader,
+    attributes_writer,
     content_writer,
     local_name,
     structure_reader,
@@ -111,12 +112,18 @@ def _in_body(member: Shape) -> bool:
     return member.serialization.get("location") is None
 
 
+def _in_response_body(member: Shape) -> bool:
+    """Labels and query members of a structure used as an output travel in the body."""
+    return member.serialization.get("location") not in ("header", "headers", "statusCode")
+
+
 @dataclass(frozen=True, slots=True)
 class _InputPlan:
-    uri: tuple[tuple[str, str], ...]  # (member, "Bucket" | "Key")
+    uri: tuple[tuple[str, str, Convert], ...]  # (member, label ("Bucket", "Key"...), converter)
     headers: dict[str, tuple[str, Convert]]  # lower-case header -> (member, converter)
     prefixed: tuple[str, str]  # (member, lower-case prefix): Metadata <- x-amz-meta-*, or ("", "")
     query: dict[str, tuple[str, Convert, bool]]  # query key -> (member, converter, is a list)
+    query_map: tuple[str, Convert, bool] | None  # a map taking every pair: (member, converter, lists)
     payload: str  # the payload member, or ""
     payload_kind: str  # "structure" | "blob" | "string" | "body" (no payload member: body members)
     root: str  # the expected root element of an XML body
@@ -133,25 +140,31 @@ class _OutputPlan:
     payload_kind: str  # "structure" | "blob" | "string" | "eventstream" | "body" | "none"
     root: str
     body: Content | None
+    attributes: Callable[[Mapping[str, Any]], str] | None  # the root's xmlAttribute members
 
 
 @cache
 def _input_plan(op: OperationModel) -> _InputPlan:
     shape = op.input_shape
-    uri: list[tuple[str, str]] = []
+    uri: list[tuple[str, str, Convert]] = []
     headers: dict[str, tuple[str, Convert]] = {}
     query: dict[str, tuple[str, Convert, bool]] = {}
     prefixed = ("", "")
+    query_map: tuple[str, Convert, bool] | None = None
     members = shape.members if shape is not None else {}
     for name, member in members.items():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri":
-            uri.append((name, wire.rstrip("+")))
+            uri.append((name, wire.rstrip("+"), query_reader(member, wire)))
         elif location == "header":
             headers[wire.lower()] = (name, header_reader(member, wire))
         elif location == "headers":
             prefixed = (name, wire.lower())
+        elif location == "querystring" and member.type_name == "map":
+            value = member.value
+            many = value.type_name == "list"
+            query_map = (name, query_reader(value.member if many else value, name), many)
         elif location == "querystring":
             is_list = member.type_name == "list"
             convert = query_reader(member.member if is_list else member, wire)
@@ -168,7 +181,7 @@ def _input_plan(op: OperationModel) -> _InputPlan:
         root, body = shape.serialization.get("name", shape.name), structure_reader(shape, _in_body)
     else:
         kind = "none"
-    return _InputPlan(tuple(uri), headers, prefixed, query, payload, kind, root, body)
+    return _InputPlan(tuple(uri), headers, prefixed, query, query_map, payload, kind, root, body)
 
 
 @cache
@@ -188,21 +201,23 @@ def _output_plan(op: OperationModel) -> _OutputPlan:
             status_member = name
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     root, body = RESULT_ROOTS.get(op.name, f"{op.name}Result"), None
+    attributes = None
     if payload:
         target = members[payload]
         if target.serialization.get("eventstream"):
             kind = "eventstream"
         elif target.type_name == "structure":
             kind, root = "structure", target.serialization.get("name", target.name)
-            body = content_writer(target)
+            body, attributes = content_writer(target), attributes_writer(target)
         else:
             kind = target.type_name if target.type_name == "blob" else "string"
-    elif shape is not None and any(_in_body(m) for m in members.values()):
-        kind, body = "body", content_writer(shape, _in_body)
+    elif shape is not None and any(_in_response_body(m) for m in members.values()):
+        kind, body = "body", content_writer(shape, _in_response_body)
+        attributes = attributes_writer(shape)
     else:
         kind = "none"
     status = int(op.http.get("responseCode", 200))
-    return _OutputPlan(status, headers, prefixed, status_member, payload, kind, root, body)
+    return _OutputPlan(status, headers, prefixed, status_member, payload, kind, root, body, attributes)
 
 
 def request_payload(op: OperationModel) -> tuple[str, bool] | None:
@@ -248,37 +263,49 @@ def _parse_xml(body: bytes) -> Element:
 
 def parse_request(
     op: OperationModel,
-    target: S3Target,
+    target: S3Target | Mapping[str, str],
     query: Sequence[tuple[str, str]],
     headers: Mapping[str, str],
     body: bytes | None,
 ) -> dict[str, Any]:
-    """The operation's params from a routed request. `headers` has lower-case names; `query` the
-    decoded pairs (the first of a repeated key counts, a list member takes them all)."""
+    """The operation's params from a routed request. `target` is S3's (bucket and key) or, for any
+    other REST-XML model, the URI labels `RestRouter.match` found. `headers` has lower-case names;
+    `query` the decoded pairs (the first of a repeated key counts, a list member takes them all)."""
     plan = _input_plan(op)
     params: dict[str, Any] = {}
-    for name, part in plan.uri:
-        value = target.bucket if part == "Bucket" else target.key
-        if value is not None:
-            params[name] = value
-    if plan.query:
+    if isinstance(target, S3Target):
+        for name, part, _ in plan.uri:
+            value = target.bucket if part == "Bucket" else target.key
+            if value is not None:
+                params[name] = value
+    else:
+        for name, part, convert in plan.uri:
+            if part in target:
+                params[name] = convert(target[part])
+    if plan.query or plan.query_map:
         for key, text in query:
             entry = plan.query.get(key)
-            if entry is None:
-                continue
-            name, convert, is_list = entry
-            if is_list:
-                params.setdefault(name, []).append(convert(text))
-            elif name not in params:
-                params[name] = convert(text)
+            if entry is not None:
+                name, convert, is_list = entry
+                if is_list:
+                    params.setdefault(name, []).append(convert(text))
+                elif name not in params:
+                    params[name] = convert(text)
+            elif plan.query_map is not None:  # the pairs no other member is bound to
+                name, convert, many = plan.query_map
+                found = params.setdefault(name, {})
+                if many:
+                    found.setdefault(key, []).append(convert(text))
+                else:
+                    found.setdefault(key, convert(text))
     metadata, prefix = plan.prefixed
     for name, text in headers.items():
         header = name.lower()
-        entry = plan.headers.get(header)
-        if entry is not None:
-            value = entry[1](text)
+        bound = plan.headers.get(header)
+        if bound is not None:
+            value = bound[1](text)
             if value is not DROP:
-                params[entry[0]] = value
+                params[bound[0]] = value
         elif prefix and header.startswith(prefix):
             params.setdefault(metadata, {})[header[len(prefix) :]] = text
     if not body or not body.strip():
@@ -299,8 +326,8 @@ def parse_request(
 # --- responses -----------------------------------------------------------------------------------
 
 
-def _document(root: str, content: Callable[[list[str]], None]) -> bytes:
-    out = [XML_DECLARATION, f'<{root} xmlns="{S3_XMLNS}">']
+def _document(root: str, content: Callable[[list[str]], None], attrs: str = "") -> bytes:
+    out = [XML_DECLARATION, f'<{root} xmlns="{S3_XMLNS}"{attrs}>']
     content(out)
     out.append(f"</{root}>")
     return "".join(out).encode()
@@ -345,10 +372,12 @@ def serialize_response(
         if op.name == "GetBucketLocation":
             body = _location_document(result)
         else:
-            body = _document(plan.root, lambda out: content(result, out))
+            attrs = plan.attributes(result) if plan.attributes is not None else ""
+            body = _document(plan.root, lambda out: content(result, out), attrs)
     elif kind == "structure" and content is not None:
         value = result.get(plan.payload)
-        body = b"" if value is None else _document(plan.root, lambda out: content(value, out))
+        attrs = plan.attributes(value) if plan.attributes is not None and value else ""
+        body = b"" if value is None else _document(plan.root, lambda out: content(value, out), attrs)
     elif kind == "string":
         value = result.get(plan.payload)
         body = b"" if value is None else value.encode() if isinstance(value, str) else bytes(value)

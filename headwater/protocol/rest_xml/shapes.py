@@ -1,7 +1,7 @@
 """XML bodies of REST-XML (S3) requests and responses, read and written by shape.
 
 Theory of operation. As in query_codec, each botocore shape compiles once into a closure, cached
-by `shapes.shape_key`, with a trampoline for recursive shapes (S3's lifecycle filters nest). The
+by `shape_cache.shape_key`, with a trampoline for recursive shapes (S3's lifecycle filters nest). The
 layout follows botocore's rest-xml serializer and parser:
 
 * structure member: an element named by the member's ``locationName`` (or its name); a flattened
@@ -32,7 +32,7 @@ from xml.etree.ElementTree import Element
 from botocore.model import Shape
 
 from headwater.protocol.rest_xml.errors import escape, malformed_xml
-from headwater.protocol.shapes import shape_key
+from headwater.protocol.shape_cache import ShapeCache
 from headwater.protocol.xml_containers import list_writer, map_writer
 
 Reader = Callable[[Element], Any]
@@ -52,10 +52,11 @@ def local_name(tag: str) -> str:
 def wire_name(member: Shape, name: str) -> str:
     """The element name of a structure member, as botocore's XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name = member.member.serialization.get("name")
+        item_name: str | None = member.member.serialization.get("name")
         if item_name:
             return item_name
-    return member.serialization.get("name", name)
+    wire: str = member.serialization.get("name", name)
+    return wire
 
 
 # --- timestamps ----------------------------------------------------------------------------------
@@ -185,22 +186,12 @@ _SCALAR_READERS: dict[str, Reader] = {
     "blob": _read_blob,
 }
 
-_readers: dict[tuple[Any, ...], Reader] = {}
-_writers: dict[tuple[Any, ...], Writer] = {}
-_pinned: dict[int, Any] = {}  # keeps resolvers alive so that their id() in a key is never reused
+
+def _forward_reader(cell: list[Reader]) -> Reader:
+    return lambda element: cell[0](element)
 
 
-def reader(shape: Shape) -> Reader:
-    key = shape_key(shape)
-    fn = _readers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Reader] = []
-        _readers[key] = lambda element: cell[0](element)  # trampoline for recursive shapes
-        fn = _compile_reader(shape)
-        cell.append(fn)
-        _readers[key] = fn
-    return fn
+reader: ShapeCache[Reader] = ShapeCache(lambda shape: _compile_reader(shape), _forward_reader)
 
 
 def _compile_reader(shape: Shape) -> Reader:
@@ -228,6 +219,10 @@ def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) 
             continue
         wire = wire_name(member, name)
         flattened = member.type_name in ("list", "map") and member.serialization.get("flattened")
+        if flattened and member.type_name == "list":
+            # botocore's serializer names a flattened list's items after the member, its parser
+            # after the item's locationName: read both.
+            members.setdefault(member.serialization.get("name", name), (name, reader(member.member), "list"))
         if wire in members and (members[wire][2] == "list" or not flattened):
             continue  # two members, one element name: the repeatable one reads it (<Event>)
         if not flattened:
@@ -330,17 +325,11 @@ _SCALAR_WRITERS: dict[str, Writer] = {
 _write_string = _text_writer(str)
 
 
-def writer(shape: Shape) -> Writer:
-    key = shape_key(shape)
-    fn = _writers.get(key)
-    if fn is None:
-        _pinned.setdefault(key[0], getattr(shape, "_shape_resolver", None))
-        cell: list[Writer] = []
-        _writers[key] = lambda value, out, tag: cell[0](value, out, tag)
-        fn = _compile_writer(shape)
-        cell.append(fn)
-        _writers[key] = fn
-    return fn
+def _forward_writer(cell: list[Writer]) -> Writer:
+    return lambda value, out, tag: cell[0](value, out, tag)
+
+
+writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _forward_writer)
 
 
 def _compile_writer(shape: Shape) -> Writer:
@@ -382,22 +371,32 @@ def content_writer(shape: Shape, only: Callable[[Shape], bool] | None = None) ->
     return write
 
 
-def _structure_writer(shape: Shape) -> Writer:
-    content = content_writer(shape)
-    namespace = _namespace_attribute(shape)
+def attributes_writer(shape: Shape) -> Callable[[Mapping[str, Any]], str]:
+    """The ``xmlAttribute`` members of a structure value as attribute text (`` name="value"``)."""
     attributes = [
         (name, member.serialization["name"])
         for name, member in shape.members.items()
         if member.serialization.get("xmlAttribute")
     ]
 
-    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
-        attrs = namespace
+    def write(value: Mapping[str, Any]) -> str:
+        attrs = ""
         for name, attr in attributes:
             item = value.get(name)
             if item is not None:
                 attrs += f' {attr}="{str(item).translate(_ATTR_ESCAPES)}"'
-        out.append(f"<{tag}{attrs}>")
+        return attrs
+
+    return write
+
+
+def _structure_writer(shape: Shape) -> Writer:
+    content = content_writer(shape)
+    namespace = _namespace_attribute(shape)
+    attributes = attributes_writer(shape)
+
+    def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
+        out.append(f"<{tag}{namespace}{attributes(value)}>")
         content(value, out)
         out.append(f"</{tag}>")
 

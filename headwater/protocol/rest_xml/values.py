@@ -137,6 +137,14 @@ def header_reader(member: Shape, wire: str) -> Convert:
     if member.type_name != "list":
         return _scalar_in(member, wire, "header")
     item = _scalar_in(member.member, wire, "header")
+    items = member.member
+    if items.type_name == "timestamp" and items.serialization.get("timestampFormat", "rfc822") == "rfc822":
+        # "Mon, 16 Dec 2019 23:48:18 GMT" holds a comma itself: the parts pair up
+        def dates(text: str) -> list[Any]:
+            parts = split_header_list(text)
+            return [item(f"{parts[i]}, {parts[i + 1]}") for i in range(0, len(parts) - 1, 2)]
+
+        return dates
     return lambda text: [item(part) for part in split_header_list(text)]
 
 

@@ -1,0 +1,55 @@
+"""What the service model says about an error: its shape, HTTP status and Query-compatible code.
+
+Shared by the JSON, REST-JSON and RPC v2 CBOR serializers. An error is raised under its shape
+name (``ResourceNotFoundException``); the model's ``error`` trait gives its HTTP status
+(``httpStatusCode``) and, for an ``awsQueryCompatible`` service, the legacy Query code that goes
+in the ``x-amzn-query-error: <code>;<Sender|Receiver>`` header (botocore reads the code from it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.model import NoShapeFoundError, ServiceModel, Shape
+
+QUERY_ERROR_HEADER = "x-amzn-query-error"
+
+
+@dataclass(frozen=True, slots=True)
+class ModeledError:
+    code: str
+    status: int
+    shape: Shape | None  # the error's structure, when the model has one by that name
+    query_header: str | None  # the x-amzn-query-error value, for query-compatible services
+
+
+def describe(service: ServiceModel, code: str, status: int | None = None) -> ModeledError:
+    """The error `code` of `service`; `status` (when given) wins over the model's."""
+    shape: Shape | None
+    try:
+        shape = service.shape_for(code)
+    except NoShapeFoundError:
+        shape = None
+    if shape is not None and not shape.metadata.get("exception"):
+        shape = None
+    trait: Mapping[str, Any] = shape.metadata.get("error", {}) if shape is not None else {}
+    if status is None:
+        status = int(trait.get("httpStatusCode", 400 if trait.get("senderFault", True) else 500))
+    query_header = None
+    if "awsQueryCompatible" in service.metadata:
+        fault = "Sender" if trait.get("senderFault", status < 500) else "Receiver"
+        query_header = f"{trait.get('code', code)};{fault}"
+    return ModeledError(code, status, shape, query_header)
+
+
+def body_fields(error: ModeledError, message: str, fields: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The error structure's members to write: `fields`, plus the message under the model's
+    spelling of its member (``message`` or ``Message``)."""
+    out: dict[str, Any] = dict(fields or {})
+    members = error.shape.members if error.shape is not None else {}
+    key = "Message" if "Message" in members and "message" not in members else "message"
+    if message and key not in out and ("message" not in out and "Message" not in out):
+        out[key] = message
+    return out
