@@ -14,8 +14,10 @@ import json
 from base64 import b64decode
 from binascii import b2a_base64
 from collections.abc import Awaitable, Callable, Sequence
-from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
+
+from botocore.model import StructureShape
 
 from headwater.engine.api import StoredEntry
 from headwater.protocol import json_codec
@@ -35,9 +37,8 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _generic(operation: str, body: bytes) -> dict[str, Any]:
-    op = operation_model("kinesis", operation)
-    params = json_codec.parse_request(op, body)
-    validate(op.input_shape, params, namespace=NAMESPACE)
+    params = json_codec.parse_request(operation_model("kinesis", operation), body)
+    validate(_shape(operation), params, namespace=NAMESPACE)
     return params
 
 
@@ -102,8 +103,11 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
     return params
 
 
-def _shape(operation: str) -> Any:
-    return operation_model("kinesis", operation).input_shape
+def _shape(operation: str) -> StructureShape:
+    shape = operation_model("kinesis", operation).input_shape
+    if shape is None:  # every operation with a fast path takes input
+        raise LookupError(f"Kinesis {operation} has no input shape")
+    return shape
 
 
 _RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'

@@ -37,7 +37,8 @@ def generic(operation: str, body: bytes) -> dict[str, Any]:
     except AwsError as error:
         error.message = query_compat.token_type_message(error.message)
         raise
-    missing = query_compat.missing_member(op.input_shape, params, query=False)
+    shape = op.input_shape
+    missing = None if shape is None else query_compat.missing_member(shape, params, query=False)
     if missing is not None:
         raise AwsError(
             "MissingRequiredParameterException", f"The request must contain the parameter {missing}."
