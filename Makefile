@@ -22,9 +22,12 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 serve: $(STAMP)
 	$(BIN)/headwater serve --data-dir ./data
 
+# Style, then types ([tool.mypy]), then the import contracts ([tool.importlinter]) in pyproject.toml.
 lint: $(STAMP)
 	$(BIN)/ruff check headwater tests bench
 	$(BIN)/ruff format --check headwater tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint $(JS_STAMP)
 	$(BIN)/python -m pytest -n 2 -q tests
@@ -36,4 +39,4 @@ bench-quick: $(STAMP)
 	bash bench/run.sh --quick
 
 clean:
-	rm -rf $(VENV) data .pytest_cache $(JS_E2E)/node_modules
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .import_linter_cache $(JS_E2E)/node_modules

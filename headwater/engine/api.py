@@ -212,10 +212,19 @@ class BlobStore(Protocol):
 
 
 class Engine(Protocol):
-    log: Log
-    queues: QueueStore
-    meta: MetaStore
-    blobs: BlobStore
+    # Read-only members: an implementation's attribute of its own store type (MemoryLog...) matches
+    # them, where a plain `log: Log` would be a settable member the implementation must type as Log.
+    @property
+    def log(self) -> Log: ...
+
+    @property
+    def queues(self) -> QueueStore: ...
+
+    @property
+    def meta(self) -> MetaStore: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
 
     async def start(self) -> None: ...
 

@@ -37,7 +37,7 @@ T = TypeVar("T")
 class FastPath(Protocol):
     """A hand-tuned codec for a hot operation: raw JSON body in, raw JSON body out."""
 
-    async def __call__(self, body: bytes, ctx: RequestContext) -> bytes: ...
+    def __call__(self, body: bytes, ctx: RequestContext, /) -> Awaitable[bytes]: ...
 
 
 class Lifecycle(Protocol):

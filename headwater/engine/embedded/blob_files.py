@@ -166,7 +166,7 @@ class FileBlobs:
             raise KeyError(blob_id)
         loop = asyncio.get_running_loop()
         try:
-            fd, pos, end, data = await loop.run_in_executor(self.pool, _open_and_read, path, start, end)
+            fd, pos, stop, data = await loop.run_in_executor(self.pool, _open_and_read, path, start, end)
         except FileNotFoundError:
             raise KeyError(blob_id) from None
         ahead: Future[bytes] | None = None
@@ -174,14 +174,14 @@ class FileBlobs:
             while data:
                 pos += len(data)
                 # Read the next chunk while the caller sends this one.
-                ahead = self.pool.submit(os.pread, fd, min(CHUNK, end - pos), pos) if pos < end else None
+                ahead = self.pool.submit(os.pread, fd, min(CHUNK, stop - pos), pos) if pos < stop else None
                 yield data
                 if ahead is None:
                     return
                 data = await asyncio.wrap_future(ahead)
                 ahead = None
-            if pos < end:
-                raise OSError(f"blob {blob_id} is shorter than it was: {pos} < {end}")
+            if pos < stop:
+                raise OSError(f"blob {blob_id} is shorter than it was: {pos} < {stop}")
         finally:
             # The fd must outlive a read still running on the pool (its number could be reused).
             if ahead is not None and not ahead.cancel():

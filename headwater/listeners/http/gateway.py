@@ -265,6 +265,7 @@ class Gateway:
         self, scope: Scope, headers: dict[str, str], body: bytes, target: Route, request_id: str
     ) -> RequestContext:
         query = scope.get("query_string", b"").decode("latin-1")
+        credential: sigv4.Credential | None
         if self.config.auth == "strict":
             credential = sigv4.verify(
                 scope["method"],
@@ -388,9 +389,11 @@ class Gateway:
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
             except Exception:
                 log.exception("event stream failed in request %s", request_id)
-                error = internal_failure(request_id)
+                failure = internal_failure(request_id)
                 frame = eventstream.exception_frame(
-                    "InternalFailureException", codec.serialize_error(error.code, error.message), payload_type
+                    "InternalFailureException",
+                    codec.serialize_error(failure.code, failure.message),
+                    payload_type,
                 )
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -182,8 +182,8 @@ class S3Frontend:
             return
         except Exception:
             log.exception("internal failure in request %s", request_id)
-            error = internal_failure(request_id)
-            await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
+            failure = internal_failure(request_id)
+            await self._send_error(send, failure, request_id, host_id, head, target, cors_headers)
             return
         common = [("x-amz-request-id", request_id), ("x-amz-id-2", host_id), ("server", "AmazonS3")]
         if isinstance(result, RawResponse):

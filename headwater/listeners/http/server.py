@@ -94,9 +94,8 @@ class HttpListener:
                 await self._serving
 
     def _build(self) -> Any:
-        from granian.constants import HTTPModes, Interfaces
+        from granian.constants import HTTPModes, Interfaces, SSLProtocols
         from granian.http import HTTP1Settings, HTTP2Settings
-        from granian.server.common import SSLProtocols
         from granian.server.embed import Server
 
         config = self.config

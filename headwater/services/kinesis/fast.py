@@ -14,8 +14,10 @@ import json
 from base64 import b64decode
 from binascii import b2a_base64
 from collections.abc import Awaitable, Callable, Sequence
-from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
+
+from botocore.model import StructureShape
 
 from headwater.engine.api import StoredEntry
 from headwater.protocol import request_checks
@@ -99,8 +101,11 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
     return params
 
 
-def _shape(operation: str) -> Any:
-    return operation_model("kinesis", operation).input_shape
+def _shape(operation: str) -> StructureShape:
+    shape = operation_model("kinesis", operation).input_shape
+    if shape is None:  # every operation with a fast path takes input
+        raise LookupError(f"Kinesis {operation} has no input shape")
+    return shape
 
 
 _RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'

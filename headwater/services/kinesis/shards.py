@@ -125,9 +125,16 @@ def _close(core: KinesisCore, shard: Shard, at_ms: int) -> None:
 
 
 async def _open(
-    core: KinesisCore, stream: Stream, start: int, end: int, at_ms: int, **lineage: str | None
+    core: KinesisCore,
+    stream: Stream,
+    start: int,
+    end: int,
+    at_ms: int,
+    *,
+    parent: str | None = None,
+    adjacent_parent: str | None = None,
 ) -> Shard:
-    shard = new_shard(core, stream, start, end, at_ms, **lineage)
+    shard = new_shard(core, stream, start, end, at_ms, parent=parent, adjacent_parent=adjacent_parent)
     await core.log.create_partition(shard.partition)
     stream.shards.append(shard)
     return shard

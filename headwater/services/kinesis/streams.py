@@ -22,14 +22,16 @@ def new_shard(
     start: int,
     end: int,
     created_ms: int | None = None,
-    **lineage: str | None,
+    *,
+    parent: str | None = None,
+    adjacent_parent: str | None = None,
 ) -> Shard:
     index = stream.next_shard_index
     stream.next_shard_index += 1
     created_ms = core.clock.now_ms() if created_ms is None else created_ms
     shard_id = f"shardId-{index:012d}"
     partition = f"kinesis/{stream.account}/{stream.region}/{stream.name}/{int(stream.created)}/{shard_id}"
-    return Shard(shard_id, index, start, end, created_ms, partition, **lineage)
+    return Shard(shard_id, index, start, end, created_ms, partition, parent, adjacent_parent)
 
 
 def streams_of(core: KinesisCore, account: str, region: str) -> list[Stream]:
@@ -48,9 +50,7 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
     core.control_rate("CreateStream", ctx.account)
     name = params["StreamName"]
     mode = params.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
-    count = params.get("ShardCount")
-    if mode == "PROVISIONED" and count is None:
-        raise errors.invalid_argument("ShardCount is required for PROVISIONED stream mode.")
+    count: int | None = params.get("ShardCount")
     if mode == "ON_DEMAND":
         if count is not None:
             raise errors.validation("ShardCount must not be specified for ON_DEMAND stream mode.")
@@ -62,6 +62,8 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
             )
         # a shard is 1 MiB/s: warm throughput asks for that much capacity from the start
         count = max(ON_DEMAND_SHARDS, min(params.get("WarmThroughputMiBps") or 0, 10_240))
+    elif count is None:
+        raise errors.invalid_argument("ShardCount is required for PROVISIONED stream mode.")
     tags = params.get("Tags", {})
     if len(tags) > MAX_TAGS:
         raise errors.invalid_argument(

@@ -49,7 +49,7 @@ EVENTS = frozenset(
 
 
 def _invalid(message: str, **details: str) -> AwsError:
-    return s3_error("InvalidArgument", message, **details)
+    return s3_error("InvalidArgument", message, 400, **details)
 
 
 def check_configuration(

@@ -41,7 +41,7 @@ class S3Store:
         self.meta = meta
         self.blobs = blobs
         self._buckets: dict[str, Bucket] = {}
-        self._objects: dict[str, SortedDict] = {}  # bucket -> SortedDict[key, list[ObjectVersion]]
+        self._objects: dict[str, SortedDict[str, list[ObjectVersion]]] = {}  # bucket -> key -> versions
         self._uploads: dict[str, dict[str, Upload]] = {}  # bucket -> upload id -> Upload
 
     # -- start-up ---------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ class S3Store:
         self._buckets, self._objects, self._uploads = {}, {}, {}
         for name, raw in self.meta.scan(BUCKETS):
             self._buckets[name] = from_bytes(Bucket, raw)
-            index = SortedDict()
+            index: SortedDict[str, list[ObjectVersion]] = SortedDict()
             for key, versions in self.meta.scan(_objects_ns(name)):
                 index[key] = _decode_versions(versions)
             self._objects[name] = index
@@ -113,7 +113,7 @@ class S3Store:
 
     def keys(self, bucket: str, after: str | None = None, prefix: str = "") -> Iterator[str]:
         """Keys in UTF-8 byte order, strictly after `after`, starting with `prefix`."""
-        index: SortedDict = self._objects[bucket]
+        index = self._objects[bucket]
         start = after if after is not None and after >= prefix else prefix
         inclusive = not (after is not None and after >= prefix)
         for key in index.irange(minimum=start, inclusive=(inclusive, True)):
@@ -123,7 +123,7 @@ class S3Store:
 
     def set_versions(self, bucket: str, key: str, versions: Sequence[ObjectVersion]) -> Awaitable[None]:
         """Replaces the key's version list (newest first); an empty list removes the key."""
-        index: SortedDict = self._objects[bucket]
+        index = self._objects[bucket]
         if versions:
             index[key] = list(versions)
             return self.meta.put(_objects_ns(bucket), key, _encode_versions(versions))

@@ -232,8 +232,8 @@ class Queue:
         order = self.attempt_order  # every attempt lives the same 5 minutes: a FIFO of expiries
         while order and order[0][0] <= now_ms:
             _, attempt = order.popleft()
-            entry = self.attempts.get(attempt)
-            if entry is not None and entry[0] <= now_ms:
+            attempt_entry = self.attempts.get(attempt)
+            if attempt_entry is not None and attempt_entry[0] <= now_ms:
                 del self.attempts[attempt]
 
     def _drop(self, message: Message) -> None:

@@ -56,7 +56,7 @@ class ReceiptHandles:
         tag = self._tag(plain)
         return _wire(tag + _xor(plain, self._keystream(tag, len(plain))))
 
-    def decode(self, handle: str) -> tuple[str, int, int] | None:
+    def decode(self, handle: object) -> tuple[str, int, int] | None:
         """(queue id, seq, token), or None for anything we did not issue under this key."""
         if not isinstance(handle, str) or not (0 < len(handle) <= _MAX_HANDLE):
             return None
