@@ -20,6 +20,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from headwater.protocol.errors import AwsError
 from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors
@@ -82,11 +83,24 @@ def copy_to(
 def dead_letter(core: Any, queue: Queue, message: Message, policy: RedrivePolicy, now_ms: int) -> bool:
     """Moves a message that has been received too often; False if the DLQ does not exist."""
     target = core.find_arn(policy.dead_letter_target_arn)
-    if target is None or target is queue:
+    if target is None or target is queue or not _sealable(core, target):
         return False
     copy_to(core, target, message, now_ms, redrive=False, source_arn=queue.definition.arn)
     queue.remove(message, now_ms)
     return True
+
+
+def _key_failure(core: Any, target: Queue) -> str | None:
+    """Why nothing can be sealed for `target` now (its KMS key is unusable), or None."""
+    try:
+        core.check_key(target)
+    except AwsError as error:
+        return error.code
+    return None
+
+
+def _sealable(core: Any, target: Queue) -> bool:
+    return _key_failure(core, target) is None
 
 
 def sources_of(core: Any, dlq: Queue) -> list[Queue]:
@@ -276,8 +290,13 @@ class MoveTasks:
                 break
             for index, message in enumerate(candidates):
                 target = core.find_arn(task.destination_arn or message.source_arn or "")
-                if target is None:
-                    task.status, task.failure = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
+                failure = (
+                    "AWS.SimpleQueueService.NonExistentQueue"
+                    if target is None
+                    else _key_failure(core, target)
+                )
+                if target is None or failure:
+                    task.status, task.failure = "FAILED", failure
                     for left in candidates[index:]:
                         source.index.changed(left, VISIBLE)  # back in line: take() consumed them
                     break
