@@ -112,6 +112,8 @@ async def describe_key(ring: LocalKeyRing, params: dict[str, Any], ctx: RequestC
         key = ring.store.resolve(ctx.account, ctx.region, ref)
     except KeyRingError as exc:
         raise errors.from_store(exc) from None
+    if key.region != ctx.region:  # KMS is regional
+        raise errors.not_found(f"Key '{key.arn}' does not exist")
     await ring.persist()
     return {"KeyMetadata": metadata(ring, key)}
 

@@ -39,9 +39,12 @@ def find(ring: LocalKeyRing, ctx: RequestContext, ref: str, *, aliases: bool = T
     """The key `ref` names as seen by the caller, in any state but deleted (NotFoundException)."""
     check_ref(ref, aliases=aliases)
     try:
-        return ring.store.find(ctx.account, ctx.region, ref)
+        key = ring.store.find(ctx.account, ctx.region, ref)
     except KeyRingError as exc:
         raise errors.from_store(exc) from None
+    if key.region != ctx.region:  # KMS is regional: an ARN of another region names nothing here
+        raise errors.not_found(f"Key '{key.arn}' does not exist")
+    return key
 
 
 def usable(ring: LocalKeyRing, ctx: RequestContext, ref: str) -> Key:
