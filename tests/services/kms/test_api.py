@@ -76,10 +76,13 @@ def test_keys_are_per_account_and_region() -> None:
         assert (
             info.value.message == f"Key 'arn:aws:kms:us-east-1:{ACCOUNT}:key/{key['KeyId']}' does not exist"
         )
-        # a full ARN names its region: the key is found from anywhere (cross-region describe)
-        assert (await h.call("DescribeKey", ctx=elsewhere, KeyId=key["Arn"]))["KeyMetadata"]["KeyId"] == key[
-            "KeyId"
-        ]
+        # KMS is regional: not even the key's full ARN names it from another region
+        with pytest.raises(AwsError) as info:
+            await h.call("DescribeKey", ctx=elsewhere, KeyId=key["Arn"])
+        assert (info.value.code, info.value.message) == (
+            "NotFoundException",
+            f"Key '{key['Arn']}' does not exist",
+        )
 
     run(body)
 
