@@ -40,17 +40,51 @@ class QueueSink(Protocol):
         ...
 
 
+class KeyRingError(Exception):
+    """Base of the key ring's errors; the message is KMS's wording (services may reuse it)."""
+
+
+class KeyNotFoundError(KeyRingError):
+    """No such key or alias (or the key was deleted)."""
+
+
+class KeyDisabledError(KeyRingError):
+    """The key exists but is disabled."""
+
+
+class KeyStateError(KeyRingError):
+    """The key's state forbids its use (pending deletion)."""
+
+
+class InvalidCiphertextError(KeyRingError):
+    """A blob that was not sealed by the ring, was altered, or belongs to another context."""
+
+
 class KeyRing(Protocol):
     """Keys for data at rest, by (account, region, key reference): what services encrypt with.
 
-    Methods raise the service-neutral errors of `services.kms.keystore`; each service maps them to
-    its own AWS errors."""
+    A reference is a key id, key ARN, alias name or alias ARN. Sealed blobs name their key, so
+    `open` needs none. Methods raise the `KeyRingError`s above; each service maps them to its own
+    AWS errors."""
 
-    async def resolve(self, account: str, region: str, key_ref: str) -> Any: ...
+    async def resolve(self, account: str, region: str, key_ref: str) -> str:
+        """The ARN of the key a reference names, durable before it returns; creates the
+        AWS-managed `alias/aws/<service>` keys on first use. Does not check the key's state."""
+        ...
 
-    def seal(self, account: str, region: str, key_ref: str, data: bytes, aad: bytes) -> bytes: ...
+    def check(self, account: str, region: str, key_ref: str) -> str:
+        """The ARN of an existing key that can be used now (raises as `seal` would)."""
+        ...
 
-    def open(self, blob: bytes, aad: bytes) -> bytes: ...
+    def seal(self, account: str, region: str, key_ref: str, data: bytes, aad: bytes) -> bytes:
+        """AES-GCM ciphertext of `data` under an existing, enabled key, bound to `aad`."""
+        ...
 
-    @property
-    def store(self) -> Any: ...
+    def open(self, blob: bytes, aad: bytes) -> bytes:
+        """The plaintext of a blob from `seal`, if its key can be used now."""
+        ...
+
+    def recover(self, blob: bytes, aad: bytes) -> bytes:
+        """The plaintext of a blob from `seal` whatever its key's state: for a service rebuilding
+        its own in-memory state at start, never for answering a read."""
+        ...

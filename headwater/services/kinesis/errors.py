@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from headwater.protocol.errors import AwsError
+from headwater.services.ports import InvalidCiphertextError, KeyDisabledError, KeyNotFoundError, KeyRingError
 
 
 def stream_not_found(name: str, account: str) -> AwsError:
@@ -55,3 +56,16 @@ def rate_exceeded(account: str, stream: str | None = None) -> AwsError:
             "LimitExceededException", f"Rate exceeded for stream {stream} under account {account}."
         )
     return AwsError("LimitExceededException", f"Rate exceeded for account {account}.")
+
+
+def kms_error(exc: KeyRingError) -> AwsError:
+    """Kinesis's error (a member of every data-plane operation's error list) for a key ring error;
+    the message is KMS's own."""
+    if isinstance(exc, KeyNotFoundError):
+        return AwsError("KMSNotFoundException", str(exc))
+    if isinstance(exc, KeyDisabledError):
+        return AwsError("KMSDisabledException", str(exc))
+    if isinstance(exc, InvalidCiphertextError):
+        # Stored data that no longer opens is the service's fault, not the caller's.
+        return AwsError("InternalFailureException", str(exc), 500, sender_fault=False)
+    return AwsError("KMSInvalidStateException", str(exc))

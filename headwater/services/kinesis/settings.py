@@ -12,6 +12,7 @@ from headwater.services.kinesis import errors
 from headwater.services.kinesis.capacity import capacity_mibps, grow
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Consumer, Stream
+from headwater.services.ports import KeyRingError
 
 MIN_RETENTION, MAX_RETENTION = 24, 8760
 SHARD_METRICS = [
@@ -89,7 +90,11 @@ async def start_encryption(core: KinesisCore, params: dict[str, Any], ctx: Reque
         raise errors.invalid_argument("EncryptionType must be KMS to start encryption.")
     _require_active(stream)
     key_ref = params["KeyId"]
-    await core.keystore.resolve(stream.account, stream.region, key_ref)  # KMSNotFoundException
+    try:
+        await core.keystore.resolve(stream.account, stream.region, key_ref)
+        core.keystore.check(stream.account, stream.region, key_ref)  # disabled, pending deletion
+    except KeyRingError as exc:
+        raise errors.kms_error(exc) from None
     now = core.clock.now()
     stream.encryption_key_changes = [t for t in stream.encryption_key_changes if now - t < 86_400]
     if stream.encryption == "KMS" and stream.key_id == key_ref:

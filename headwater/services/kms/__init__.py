@@ -1,1 +1,1 @@
-"""A local KMS stand-in: keys and aliases for server-side encryption (Kinesis StartStreamEncryption)."""
+"""AWS Key Management Service: the one key ring (keys, aliases, AES-GCM) and the KMS API on it."""

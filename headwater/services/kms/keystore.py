@@ -1,31 +1,37 @@
-"""Symmetric KMS-style keys and aliases, with AES-256-GCM for data at rest.
+"""Symmetric KMS keys and aliases of every (account, region), with AES-256-GCM.
 
 Theory of operation
 -------------------
-Services that offer KMS encryption (Kinesis StartStreamEncryption, later SQS and Firehose) need three
-things from KMS: to resolve a user's key reference (key id, key ARN, alias name or alias ARN) to a key
-of an account and region, with KMSNotFoundException when there is none; the AWS-managed
-`alias/aws/<service>` keys, which exist implicitly (we create them on first use); and encryption.
+Two kinds of callers: the KMS API (`services/kms/*`), and the services that encrypt data at rest
+(Kinesis, SQS, S3) through the `KeyRing` port. Both need to resolve a key reference (key id, key
+ARN, alias name or alias ARN) to a key of an account and region; the AWS-managed
+`alias/aws/<service>` keys, which exist implicitly (`resolve` creates them on first use, as AWS
+does when a service first needs one); and encryption.
 
 A ciphertext blob names its key (`version | key id (16 bytes) | 96-bit random nonce | AES-GCM
-output`), like a real KMS blob, so records written under a stream's previous key still decrypt after
-the stream switches keys. The caller binds a blob to its context with the associated data (e.g. the
-stream ARN), so a blob moved elsewhere fails to decrypt.
+output`), like a real KMS blob, so Decrypt needs no KeyId and data sealed under a previous key
+still opens after a stream, queue or bucket moves to another. The caller binds a blob to its
+context with the associated data (a stream ARN, or the KMS encryption context), so a blob moved
+elsewhere fails to open.
 
-Key material must survive restarts, or every encrypted record is lost, but the store does no I/O:
-`to_dict()`/`from_dict()` (or `to_bytes()`/`from_bytes()`) give its whole content, and `revision`
-moves on every change, so the caller persists after any call that moved it, before relying on the
-key. That includes `resolve`, which creates the `alias/aws/kinesis` key on first use.
+A key's state (Enabled, Disabled, PendingDeletion, then Deleted once its deletion date passed on
+the clock) gates its use: `encrypt` and `decrypt` raise the store's own errors, which each service
+maps to its AWS errors. A deleted key stays in the store as a tombstone: invisible to every lookup,
+but its material is kept so that a service that must rebuild its in-memory state at start (SQS
+keeps bodies in clear in memory) can still do so (`decrypt(..., any_state=True)`).
+
+The store does no I/O: `to_bytes()`/`from_bytes()` give its whole content, and `revision` moves
+on every change, so the caller persists after any call that moved it, before relying on the key.
+That includes `resolve`, which may create a managed key.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -33,6 +39,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from headwater.runtime.clock import Clock, SystemClock
 from headwater.runtime.ids import Nonces
+from headwater.services.kms.records import DELETED, PENDING_DELETION, Alias, Key, kms_arn
+from headwater.services.ports import (
+    InvalidCiphertextError,
+    KeyDisabledError,
+    KeyNotFoundError,
+    KeyRingError,
+    KeyStateError,
+)
 
 AWS_MANAGED_PREFIX = "alias/aws/"
 KINESIS_ALIAS = "alias/aws/kinesis"
@@ -47,60 +61,16 @@ _ARN = re.compile(r"arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):((?:key|alias)/.+
 _ALIAS_NAME = re.compile(r"alias/[a-zA-Z0-9/_-]{1,250}")
 
 
-class KeyStoreError(Exception):
-    """Base of the store's errors; the message is KMS-style."""
+# The errors services see are the KeyRing port's own; the store adds those only the KMS API meets.
+KeyStoreError = KeyRingError
 
 
-class KeyNotFoundError(KeyStoreError):
-    """Unknown key or alias (Kinesis: KMSNotFoundException)."""
+class AliasExistsError(KeyStoreError):
+    """An alias of that name already exists in the account and region."""
 
 
-class KeyDisabledError(KeyStoreError):
-    """The key exists but is disabled (Kinesis: KMSDisabledException)."""
-
-
-class InvalidCiphertextError(KeyStoreError):
-    """The blob was not produced by this store, was altered, or the context (AAD) differs."""
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    key_id: str
-    account: str
-    region: str
-    material: bytes = field(repr=False)
-    created_s: float
-    description: str = ""
-    aws_managed: bool = False
-    enabled: bool = True
-
-    @property
-    def arn(self) -> str:
-        return f"arn:{partition_of(self.region)}:kms:{self.region}:{self.account}:key/{self.key_id}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key_id": self.key_id,
-            "account": self.account,
-            "region": self.region,
-            "material": base64.b64encode(self.material).decode("ascii"),
-            "created_s": self.created_s,
-            "description": self.description,
-            "aws_managed": self.aws_managed,
-            "enabled": self.enabled,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Key:
-        return cls(**{**data, "material": base64.b64decode(data["material"])})
+class InvalidAliasNameError(KeyStoreError):
+    """Not a customer alias name."""
 
 
 class KeyStore:
@@ -109,51 +79,121 @@ class KeyStore:
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
         self._keys: dict[str, Key] = {}
-        self._aliases: dict[tuple[str, str, str], str] = {}  # (account, region, alias name) -> key id
+        self._aliases: dict[tuple[str, str, str], Alias] = {}
         self._ciphers: dict[str, AESGCM] = {}
         self._nonces = Nonces()
         self._headers: dict[str, bytes] = {}  # key id -> the blob header naming it
         self.revision = 0  # bumped on every change: persist when it moved
 
-    # -- keys and aliases --------------------------------------------------------------------------
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    # -- keys --------------------------------------------------------------------------------------
 
     def create_key(
-        self, account: str, region: str, *, description: str = "", aws_managed: bool = False
+        self,
+        account: str,
+        region: str,
+        *,
+        description: str = "",
+        aws_managed: bool = False,
+        tags: tuple[tuple[str, str], ...] = (),
+        policy: str | None = None,
     ) -> Key:
         key = Key(
-            str(uuid.uuid4()), account, region, os.urandom(32), self._clock.now(), description, aws_managed
+            str(uuid.uuid4()),
+            account,
+            region,
+            os.urandom(32),
+            self._clock.now(),
+            description,
+            aws_managed,
+            tags=tags,
+            policy=policy,
         )
         self._keys[key.key_id] = key
         self.revision += 1
         return key
 
-    def create_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:
-        if not _ALIAS_NAME.fullmatch(alias_name) or alias_name.startswith(AWS_MANAGED_PREFIX):
-            raise KeyStoreError(f"Alias {alias_name} is not a valid customer alias name.")
-        key = self._keys.get(key_id)
-        if key is None or (key.account, key.region) != (account, region):
-            raise KeyNotFoundError(f"Key '{key_id}' does not exist")
-        if (account, region, alias_name) in self._aliases:
-            raise KeyStoreError(f"An alias with the name {alias_name} already exists")
-        self._aliases[(account, region, alias_name)] = key_id
-        self.revision += 1
-
-    def set_enabled(self, key_id: str, enabled: bool) -> Key:
-        key = replace(self._key(key_id), enabled=enabled)
+    def update(self, key_id: str, **changes: Any) -> Key:
+        """The key with `changes` applied (any Key field but its identity and material)."""
+        key = replace(self._key(key_id), **changes)
         self._keys[key_id] = key
         self.revision += 1
         return key
 
+    def set_enabled(self, key_id: str, enabled: bool) -> Key:
+        return self.update(key_id, enabled=enabled)
+
     def keys(self, account: str, region: str) -> list[Key]:
-        return [k for k in self._keys.values() if (k.account, k.region) == (account, region)]
+        now = self._clock.now()
+        return [
+            k
+            for k in self._keys.values()
+            if (k.account, k.region) == (account, region) and k.state(now) != DELETED
+        ]
+
+    # -- aliases -----------------------------------------------------------------------------------
+
+    def create_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:
+        if not _ALIAS_NAME.fullmatch(alias_name) or alias_name.startswith(AWS_MANAGED_PREFIX):
+            raise InvalidAliasNameError(f"Alias {alias_name} is not a valid customer alias name.")
+        self._local_key(account, region, key_id)
+        if self._live_alias(account, region, alias_name) is not None:
+            raise AliasExistsError(
+                f"An alias with the name {kms_arn(account, region, alias_name)} already exists"
+            )
+        now = self._clock.now()
+        self._aliases[(account, region, alias_name)] = Alias(account, region, alias_name, key_id, now, now)
+        self.revision += 1
+
+    def update_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:
+        alias = self._live_alias(account, region, alias_name)
+        if alias is None:
+            raise KeyNotFoundError(f"Alias {kms_arn(account, region, alias_name)} is not found.")
+        self._local_key(account, region, key_id)
+        self._aliases[(account, region, alias_name)] = replace(
+            alias, key_id=key_id, updated_s=self._clock.now()
+        )
+        self.revision += 1
+
+    def delete_alias(self, account: str, region: str, alias_name: str) -> None:
+        if self._live_alias(account, region, alias_name) is None:
+            raise KeyNotFoundError(f"Alias {kms_arn(account, region, alias_name)} is not found.")
+        del self._aliases[(account, region, alias_name)]
+        self.revision += 1
 
     def aliases(self, account: str, region: str) -> dict[str, str]:
-        return {name: kid for (a, r, name), kid in self._aliases.items() if (a, r) == (account, region)}
+        """Alias name -> key id, of the keys that still exist."""
+        return {a.name: a.key_id for a in self.alias_records(account, region)}
+
+    def alias_records(self, account: str, region: str) -> list[Alias]:
+        now = self._clock.now()
+        return [
+            a
+            for (owner, where, _), a in self._aliases.items()
+            if (owner, where) == (account, region) and self._keys[a.key_id].state(now) != DELETED
+        ]
+
+    def _live_alias(self, account: str, region: str, name: str) -> Alias | None:
+        alias = self._aliases.get((account, region, name))
+        if alias is None or self._keys[alias.key_id].state(self._clock.now()) == DELETED:
+            return None  # the aliases of a deleted key went with it
+        return alias
+
+    def _local_key(self, account: str, region: str, key_id: str) -> Key:
+        key = self._keys.get(key_id)
+        if key is None or (key.account, key.region) != (account, region) or self._gone(key):
+            raise KeyNotFoundError(f"Key '{kms_arn(account, region, f'key/{key_id}')}' does not exist")
+        return key
+
+    # -- resolution --------------------------------------------------------------------------------
 
     def resolve(self, account: str, region: str, key_ref: str) -> Key:
         """A key id, key ARN, alias name or alias ARN, as seen by (account, region); creates the
-        AWS-managed key of a service (`alias/aws/kinesis`, `alias/aws/sqs`) of the caller's own account
-        and region on first use."""
+        AWS-managed key of a service (`alias/aws/kinesis`, `alias/aws/sqs`, `alias/aws/s3`) of the
+        caller's own account and region on first use."""
         try:
             return self.find(account, region, key_ref)
         except KeyNotFoundError:
@@ -163,25 +203,19 @@ class KeyStore:
         key = self.create_key(
             account, region, description=f"Default key for {MANAGED_ALIASES[alias]}", aws_managed=True
         )
-        self._aliases[(account, region, alias)] = key.key_id
+        now = key.created_s
+        self._aliases[(account, region, alias)] = Alias(account, region, alias, key.key_id, now, now)
         return key
 
     def find(self, account: str, region: str, key_ref: str) -> Key:
         """Like `resolve`, for keys that already exist (never creates one)."""
         owner, where, alias, key_id = self._split(account, region, key_ref)
         if alias is not None:
-            key_id = self._aliases.get((owner, where, alias))
-            if key_id is None:
-                raise KeyNotFoundError(
-                    f"Alias arn:{partition_of(where)}:kms:{where}:{owner}:{alias} is not found."
-                )
-            return self._keys[key_id]
-        key = self._keys.get(key_id or "")
-        if key is None or (key.account, key.region) != (owner, where):
-            raise KeyNotFoundError(
-                f"Key 'arn:{partition_of(where)}:kms:{where}:{owner}:key/{key_id}' does not exist"
-            )
-        return key
+            record = self._live_alias(owner, where, alias)
+            if record is None:
+                raise KeyNotFoundError(f"Alias {kms_arn(owner, where, alias)} is not found.")
+            return self._keys[record.key_id]
+        return self._local_key(owner, where, key_id or "")
 
     @staticmethod
     def _split(account: str, region: str, key_ref: str) -> tuple[str, str, str | None, str | None]:
@@ -200,16 +234,28 @@ class KeyStore:
 
     def _key(self, key_id: str) -> Key:
         key = self._keys.get(key_id)
-        if key is None:
+        if key is None or self._gone(key):
             raise KeyNotFoundError(f"Key '{key_id}' does not exist")
         return key
+
+    def _gone(self, key: Key) -> bool:
+        return key.deletion_s is not None and key.state(self._clock.now()) == DELETED
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def check_usable(self, key: Key) -> Key:
+        """The key's current record, if its state lets it encrypt and decrypt."""
+        current = self._key(key.key_id)  # the caller's copy may be stale (disabled since)
+        if current.state(self._clock.now()) == PENDING_DELETION:
+            raise KeyStateError(f"{current.arn} is pending deletion.")
+        if not current.enabled:
+            raise KeyDisabledError(f"{current.arn} is disabled.")
+        return current
 
     # -- encryption --------------------------------------------------------------------------------
 
     def encrypt(self, key: Key, plaintext: bytes, aad: bytes = b"") -> bytes:
-        current = self._key(key.key_id)  # the caller's copy may be stale (disabled since)
-        if not current.enabled:
-            raise KeyDisabledError(f"{current.arn} is disabled.")
+        current = self.check_usable(key)
         nonce = self._nonces.next()
         sealed = self._cipher(current).encrypt(nonce, plaintext, aad)
         header = self._headers.get(current.key_id)
@@ -223,24 +269,27 @@ class KeyStore:
         """`encrypt` under an existing key named by any reference form (see `find`)."""
         return self.encrypt(self.find(account, region, key_ref), plaintext, aad)
 
-    def decrypt(self, blob: bytes, aad: bytes = b"") -> bytes:
-        """The plaintext of a blob from `encrypt`; the blob names its key, so any past key works."""
-        key = self.key_of(blob)
-        if not key.enabled:
-            raise KeyDisabledError(f"{key.arn} is disabled.")
+    def decrypt(self, blob: bytes, aad: bytes = b"", *, any_state: bool = False) -> bytes:
+        """The plaintext of a blob from `encrypt`; the blob names its key, so any past key works.
+        `any_state` opens it whatever the key's state (a service rebuilding its own state)."""
+        key = self.key_of(blob, any_state=any_state)
+        if not any_state:
+            self.check_usable(key)
         nonce, sealed = blob[17 : 17 + _NONCE_BYTES], blob[17 + _NONCE_BYTES :]
         try:
             return self._cipher(key).decrypt(nonce, sealed, aad)
         except InvalidTag:
             raise InvalidCiphertextError("The ciphertext is invalid or does not match its context.") from None
 
-    def key_of(self, blob: bytes) -> Key:
-        """The key a blob was encrypted under."""
+    def key_of(self, blob: bytes, *, any_state: bool = False) -> Key:
+        """The key a blob was encrypted under (KeyNotFoundError once it is deleted)."""
         if len(blob) < _OVERHEAD or blob[:1] != _VERSION:
             raise InvalidCiphertextError("The ciphertext is invalid.")
         key = self._keys.get(str(uuid.UUID(bytes=bytes(blob[1:17]))))
         if key is None:
             raise InvalidCiphertextError("The ciphertext refers to an unknown key.")
+        if not any_state and self._gone(key):
+            raise KeyNotFoundError(f"Key '{key.arn}' does not exist")
         return key
 
     def _cipher(self, key: Key) -> AESGCM:
@@ -254,10 +303,7 @@ class KeyStore:
     def to_dict(self) -> dict[str, Any]:
         return {
             "keys": [k.to_dict() for k in self._keys.values()],
-            "aliases": [
-                {"account": a, "region": r, "name": name, "key_id": kid}
-                for (a, r, name), kid in self._aliases.items()
-            ],
+            "aliases": [a.to_dict() for a in self._aliases.values()],
         }
 
     @classmethod
@@ -267,7 +313,9 @@ class KeyStore:
             key = Key.from_dict(item)
             store._keys[key.key_id] = key
         for item in data.get("aliases", []):
-            store._aliases[(item["account"], item["region"], item["name"])] = item["key_id"]
+            alias = Alias.from_dict(item)
+            if alias.key_id in store._keys:
+                store._aliases[(alias.account, alias.region, alias.name)] = alias
         return store
 
     def to_bytes(self) -> bytes:

@@ -9,9 +9,13 @@ of the same bytes costs. The data key is stored sealed (AES-GCM) next to the obj
 
 - SSE-S3 ("AES256"): under an S3-owned service key, kept in the metadata store (created on first
   use, durable before any object depends on it). S3's own keys are not KMS keys.
-- SSE-KMS ("aws:kms", "aws:kms:dsse"): under the named KMS key of the shared key store, or the
-  AWS-managed `alias/aws/s3` key (created on first use, as KMS does). The sealed blob names its
-  key, so objects stay readable after the bucket moves to another key.
+- SSE-KMS ("aws:kms", "aws:kms:dsse"): under the named KMS key of the KMS service's key ring, or
+  the AWS-managed `alias/aws/s3` key (created on first use, as KMS does). The sealed blob names its
+  key, so objects stay readable after the bucket moves to another key. As on AWS, a key that is
+  disabled, pending deletion or deleted fails the writes that would use it and the reads of the
+  objects sealed under it (KMS.DisabledException, KMS.KMSInvalidStateException,
+  KMS.NotFoundException, 400); nothing stored changes, so re-enabling the key makes them
+  readable again. HEAD needs no key and keeps working.
 
 The bucket's default encryption (the ServerSideEncryptionConfiguration the buckets API stored as
 `configs["encryption"]`) picks the kind when a request does not. SSE-C is blocked by default on
@@ -33,12 +37,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from headwater.protocol.errors import AwsError
 from headwater.runtime.ids import Nonces
-from headwater.services.kms.keystore import S3_ALIAS, KeyStoreError
+from headwater.services.ports import KeyDisabledError, KeyNotFoundError, KeyRingError, KeyStateError
 from headwater.services.s3.errors import invalid_argument, invalid_request, not_implemented, s3_error
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
 
 AES256, KMS, KMS_DSSE = "AES256", "aws:kms", "aws:kms:dsse"
+S3_ALIAS = "alias/aws/s3"  # the AWS-managed key of SSE-KMS without a key id
 
 NAMESPACE, SERVICE_KEY = "s3:sse", "service-key"
 _AAD = b"headwater:s3:data-key"
@@ -192,38 +197,28 @@ async def choose(
         cipher = await _service_keys.cipher(core)
         sealed = _service_keys.seal(cipher, data_key)
         return Sealing(AES256, None, base64.b64encode(sealed).decode("ascii"), data_key)
-    key = await _kms(core.keys.resolve(account, region, key_ref or S3_ALIAS))
     try:
-        sealed = core.keys.store.encrypt(key, data_key, _AAD)
-    except KeyStoreError as exc:
+        arn = await core.keys.resolve(account, region, key_ref or S3_ALIAS)
+        sealed = core.keys.seal(account, region, arn, data_key, _AAD)
+    except KeyRingError as exc:
         raise kms_error(exc) from None
-    return Sealing(requested, key.arn, base64.b64encode(sealed).decode("ascii"), data_key, bool(bucket_key))
+    return Sealing(requested, arn, base64.b64encode(sealed).decode("ascii"), data_key, bool(bucket_key))
 
 
-async def _kms(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except AwsError as exc:
-        raise _s3_kms_error(exc.code, exc.message) from None
+_KMS_CODES = (
+    (KeyNotFoundError, "KMS.NotFoundException"),
+    (KeyDisabledError, "KMS.DisabledException"),
+    (KeyStateError, "KMS.KMSInvalidStateException"),
+)
 
 
-def kms_error(exc: KeyStoreError) -> AwsError:
-    from headwater.services.kms.keyring import kms_error as kinesis_kms_error
-
-    mapped = kinesis_kms_error(exc)
-    return _s3_kms_error(mapped.code, mapped.message)
-
-
-def _s3_kms_error(code: str, message: str) -> AwsError:
-    """S3 reports KMS failures as KMS.<KMS exception name>, 400 (a broken blob is ours: 500)."""
-    names = {
-        "KMSNotFoundException": "KMS.NotFoundException",
-        "KMSDisabledException": "KMS.DisabledException",
-        "KMSInvalidStateException": "KMS.KMSInvalidStateException",
-    }
-    if code in names:
-        return s3_error(names[code], message, 400)
-    return s3_error("InternalError", "We encountered an internal error. Please try again.", 500)
+def kms_error(exc: KeyRingError) -> AwsError:
+    """S3 reports KMS failures as KMS.<KMS exception name>, 400, with KMS's message (a stored data
+    key that no longer opens is ours: 500)."""
+    for kind, code in _KMS_CODES:
+        if isinstance(exc, kind):
+            return s3_error(code, str(exc), 400)
+    return _broken()
 
 
 # -- reopening the data key of a stored object or upload ---------------------------------------------
@@ -246,8 +241,8 @@ async def unseal(
             raise _broken() from None
     else:
         try:
-            data_key = core.keys.store.decrypt(blob, _AAD)
-        except KeyStoreError as exc:
+            data_key = core.keys.open(blob, _AAD)
+        except KeyRingError as exc:
             raise kms_error(exc) from None
     return Sealing(sse, kms_key_id, sealed_key, data_key)
 

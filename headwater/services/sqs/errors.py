@@ -7,6 +7,8 @@ service only names the error.
 from __future__ import annotations
 
 from headwater.protocol.errors import AwsError
+from headwater.runtime.ids import new_uuid
+from headwater.services.ports import KeyDisabledError, KeyNotFoundError, KeyRingError, KeyStateError
 
 
 def queue_does_not_exist() -> AwsError:
@@ -69,3 +71,25 @@ def resource_not_found(message: str) -> AwsError:
 
 def unsupported(message: str) -> AwsError:
     return AwsError("UnsupportedOperation", message)
+
+
+# KMS's exception name for each key ring error, quoted in SQS's message as AWS does
+_KMS_CODES = (
+    (KeyNotFoundError, "KmsNotFound", "NotFoundException"),
+    (KeyDisabledError, "KmsDisabled", "DisabledException"),
+    (KeyStateError, "KmsInvalidState", "KMSInvalidStateException"),
+)
+
+
+def kms_error(exc: KeyRingError) -> AwsError:
+    """SQS's error for a queue whose KMS key cannot be used (SendMessage, ReceiveMessage...)."""
+    for kind, code, kms_code in _KMS_CODES:
+        if isinstance(exc, kind):
+            return AwsError(
+                code,
+                f"{exc} (Service: AWSKMS; Status Code: 400; Error Code: {kms_code}; Request ID: {new_uuid()})",
+            )
+    # a stored body that no longer opens is ours, not the caller's
+    return AwsError(
+        "InternalFailure", "We encountered an internal error. Please try again.", 500, sender_fault=False
+    )

@@ -19,7 +19,7 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.sqs import errors
 from headwater.services.sqs.message import VISIBLE
-from headwater.services.sqs.redrive import copy_to, sources_of
+from headwater.services.sqs.redrive import copy_to, key_failure, sources_of
 from headwater.services.sqs.service import SqsCore
 
 TASKS = "sqs.movetasks"
@@ -194,8 +194,11 @@ class MoveTasks:
                 break
             for index, message in enumerate(candidates):
                 target = core.find_arn(task.destination_arn or message.source_arn or "")
-                if target is None:
-                    task.status, task.failure = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
+                failure = (
+                    "AWS.SimpleQueueService.NonExistentQueue" if target is None else key_failure(core, target)
+                )
+                if target is None or failure:
+                    task.status, task.failure = "FAILED", failure
                     for left in candidates[index:]:
                         source.index.changed(left, VISIBLE)  # back in line: take() consumed them
                     break

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any
 
 from headwater.services.context import RequestContext
+from headwater.services.ports import KeyRingError
 from headwater.services.sqs import attributes as attrs
 from headwater.services.sqs import errors
 from headwater.services.sqs.pages import paginate
 from headwater.services.sqs.queue import Queue, QueueDef, redrive_policy
-from headwater.services.sqs.service import SqsCore
+from headwater.services.sqs.service import SQS_ALIAS, SqsCore
 
 PURGE_INTERVAL_S = 60.0
 MAX_PERMISSION_ACTIONS = 7
@@ -40,12 +42,15 @@ async def _check_redrive(core: SqsCore, definition: QueueDef, attributes: dict[s
 
 
 async def _check_keys(core: SqsCore, definition: QueueDef, attributes: dict[str, str]) -> None:
-    """Resolves (and so persists) the KMS key before any message is sealed with it."""
+    """Resolves (and so persists) the KMS key before any message is sealed with it; an AWS-managed
+    alias creates its key. Like AWS, any key id is accepted here: one that does not exist (yet) or
+    cannot be used fails the sends and receives instead (`SqsCore.check_key`)."""
     ref = attributes.get("KmsMasterKeyId") or (
-        "alias/aws/sqs" if attributes.get("SqsManagedSseEnabled") == "true" else None
+        SQS_ALIAS if attributes.get("SqsManagedSseEnabled") == "true" else None
     )
     if ref:
-        await core.keys.resolve(definition.account, definition.region, ref)
+        with contextlib.suppress(KeyRingError):
+            await core.keys.resolve(definition.account, definition.region, ref)
 
 
 async def create_queue(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:

@@ -67,6 +67,7 @@ async def receive_message(core: SqsCore, params: dict[str, Any], ctx: RequestCon
     if wait is None:
         wait = queue.definition.seconds("ReceiveMessageWaitTimeSeconds")
     core.throttle(queue, "ReceiveMessage", 1)
+    core.check_key(queue)  # a queue whose key cannot decrypt delivers nothing, and keeps it all
     clock = core.clock
     deadline = clock.now() + wait
     while True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from headwater.protocol.errors import AwsError
 from headwater.runtime.ids import new_uuid
 from headwater.services.context import RequestContext
 from headwater.services.sqs.attributes import RedrivePolicy
@@ -56,11 +57,24 @@ def copy_to(
 def dead_letter(core: SqsCore, queue: Queue, message: Message, policy: RedrivePolicy, now_ms: int) -> bool:
     """Moves a message that has been received too often; False if the DLQ does not exist."""
     target = core.find_arn(policy.dead_letter_target_arn)
-    if target is None or target is queue:
+    if target is None or target is queue or not _sealable(core, target):
         return False
     copy_to(core, target, message, now_ms, redrive=False, source_arn=queue.definition.arn)
     queue.remove(message, now_ms)
     return True
+
+
+def key_failure(core: SqsCore, target: Queue) -> str | None:
+    """Why nothing can be sealed for `target` now (its KMS key is unusable), or None."""
+    try:
+        core.check_key(target)
+    except AwsError as error:
+        return error.code
+    return None
+
+
+def _sealable(core: SqsCore, target: Queue) -> bool:
+    return key_failure(core, target) is None
 
 
 def sources_of(core: SqsCore, dlq: Queue) -> list[Queue]:

@@ -149,6 +149,7 @@ async def send_message(core: SqsCore, params: dict[str, Any], ctx: RequestContex
 
 async def send_to(core: SqsCore, queue: Queue, entry: dict[str, Any], sender: str) -> dict[str, Any]:
     """Sends one message (SendMessage's fields) to a queue already found; `sender` is the SenderId."""
+    core.check_key(queue)  # before _prepare, which remembers FIFO de-duplication ids
     now_ms = core.clock.now_ms()
     queue.settle(now_ms)
     message, result = _prepare(core, queue, entry, now_ms, sender)
@@ -167,6 +168,7 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
     rules.check_batch(entries, what="SendMessageBatchRequestEntry")
     rules.check_batch_size(sum(_entry_size(entry) for entry in entries))
     core.throttle(queue, "SendMessageBatch", len(entries))
+    core.check_key(queue)
     now_ms = core.clock.now_ms()
     queue.settle(now_ms)
     successful: list[dict[str, Any]] = []

@@ -22,8 +22,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.context import RequestContext
-from headwater.services.kms.keystore import SQS_ALIAS
-from headwater.services.ports import KeyRing
+from headwater.services.ports import KeyRing, KeyRingError
 from headwater.services.sqs import errors
 from headwater.services.sqs.message import DELETED, Message
 from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue, QueueDef
@@ -46,6 +45,7 @@ GAUGES = (
 )
 
 Key = tuple[str, str, str]  # (account, region, name)
+SQS_ALIAS = "alias/aws/sqs"  # the AWS-managed key SSE-SQS seals under
 
 
 def def_key(account: str, region: str, name: str) -> str:
@@ -209,17 +209,36 @@ class SqsCore:
             return SQS_ALIAS
         return None
 
+    def check_key(self, queue: Queue) -> None:
+        """Raises SQS's KMS error (KmsNotFound, KmsDisabled, KmsInvalidState) when the queue's key
+        cannot be used now. AWS accepts any KmsMasterKeyId when a queue is configured and resolves
+        it on use: sends, and receives, fail while the key is missing, disabled or pending
+        deletion, and work again once it is usable; messages already stored stay queued."""
+        ref = self.key_ref(queue)
+        if ref is None:
+            return
+        d = queue.definition
+        try:
+            self.keys.check(d.account, d.region, ref)
+        except KeyRingError as exc:
+            raise errors.kms_error(exc) from None
+
     def seal(self, queue: Queue, body: str) -> bytes | None:
         """The body as stored: sealed under the queue's key, or None to store it in clear."""
         ref = self.key_ref(queue)
         if ref is None:
             return None
         d = queue.definition
-        return self.keys.seal(d.account, d.region, ref, body.encode(), d.store_id.encode())
+        try:
+            return self.keys.seal(d.account, d.region, ref, body.encode(), d.store_id.encode())
+        except KeyRingError as exc:
+            raise errors.kms_error(exc) from None
 
     def unseal(self, queue: Queue, body: Any) -> str:
+        """A stored body back in clear, at start: bodies live in clear in memory, so a queue whose
+        key is disabled still loads (its sends and receives fail until the key is usable)."""
         if isinstance(body, bytes):
-            return self.keys.open(body, queue.definition.store_id.encode()).decode()
+            return self.keys.recover(body, queue.definition.store_id.encode()).decode()
         return body
 
     # -- limits ----------------------------------------------------------------------------------
