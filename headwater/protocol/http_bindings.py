@@ -21,9 +21,9 @@ import email.utils
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape
+from botocore.model import ListShape, Shape
 
 from headwater.protocol.errors import AwsError
 
@@ -170,8 +170,8 @@ def header_parser(shape: Shape, wire: str) -> Parse:
     """Converter of a header to `shape` (a list header is split as described above)."""
     if shape.type_name != "list":
         return scalar_parser(shape, wire, "header")
-    item = scalar_parser(shape.member, wire, "header")
-    member = shape.member
+    member = cast(ListShape, shape).member
+    item = scalar_parser(member, wire, "header")
     http_dates = (
         member.type_name == "timestamp" and member.serialization.get("timestampFormat", "rfc822") == "rfc822"
     )
@@ -224,7 +224,8 @@ def header_formatter(shape: Shape) -> Format:
     """Formatter of a member as one header value (lists comma-joined, strings quoted as needed)."""
     if shape.type_name != "list":
         return scalar_formatter(shape, "header")
-    item = scalar_formatter(shape.member, "header")
-    if shape.member.type_name == "string":
+    member = cast(ListShape, shape).member
+    item = scalar_formatter(member, "header")
+    if member.type_name == "string":
         return lambda v: ", ".join(_quote(str(x)) for x in v)
     return lambda v: ", ".join(item(x) for x in v)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import NoShapeFoundError, ServiceModel, Shape
+from botocore.model import NoShapeFoundError, ServiceModel, Shape, StructureShape
 
 QUERY_ERROR_HEADER = "x-amzn-query-error"
 
@@ -21,19 +21,19 @@ QUERY_ERROR_HEADER = "x-amzn-query-error"
 class ModeledError:
     code: str
     status: int
-    shape: Shape | None  # the error's structure, when the model has one by that name
+    shape: StructureShape | None  # the error's structure, when the model has one by that name
     query_header: str | None  # the x-amzn-query-error value, for query-compatible services
 
 
 def describe(service: ServiceModel, code: str, status: int | None = None) -> ModeledError:
     """The error `code` of `service`; `status` (when given) wins over the model's."""
-    shape: Shape | None
+    found: Shape | None
     try:
-        shape = service.shape_for(code)
+        found = service.shape_for(code)
     except NoShapeFoundError:
-        shape = None
-    if shape is not None and not shape.metadata.get("exception"):
-        shape = None
+        found = None
+    # An error shape is a structure with the ``exception`` trait.
+    shape = cast(StructureShape, found) if found is not None and found.metadata.get("exception") else None
     trait: Mapping[str, Any] = shape.metadata.get("error", {}) if shape is not None else {}
     if status is None:
         status = int(trait.get("httpStatusCode", 400 if trait.get("senderFault", True) else 500))

@@ -31,10 +31,10 @@ import binascii
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shape_cache import ShapeCache
@@ -187,7 +187,7 @@ _SCALAR_READERS: dict[str, Reader] = {
 def _wire_name(member: Shape, name: str) -> str:
     """The field (or element) name of a structure member, as botocore's Query/XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name: str | None = member.member.serialization.get("name")
+        item_name: str | None = cast(ListShape, member).member.serialization.get("name")
         if item_name:
             return item_name
     wire: str = member.serialization.get("name", name)
@@ -204,15 +204,15 @@ _reader: ShapeCache[Reader] = ShapeCache(lambda shape: _compile_reader(shape), _
 def _compile_reader(shape: Shape) -> Reader:
     kind = shape.type_name
     if kind == "structure":
-        return _structure_reader(shape)
+        return _structure_reader(cast(StructureShape, shape))
     if kind == "list":
-        return _list_reader(shape)
+        return _list_reader(cast(ListShape, shape))
     if kind == "map":
-        return _map_reader(shape)
+        return _map_reader(cast(MapShape, shape))
     return _SCALAR_READERS.get(kind, _read_string)
 
 
-def _structure_reader(shape: Shape) -> Reader:
+def _structure_reader(shape: StructureShape) -> Reader:
     members: dict[str, tuple[str, Reader]] = {}
     for name, member in shape.members.items():
         # Two members may share a wire name (SQS's AttributeNames and MessageSystemAttributeNames
@@ -230,7 +230,7 @@ def _structure_reader(shape: Shape) -> Reader:
     return read
 
 
-def _list_reader(shape: Shape) -> Reader:
+def _list_reader(shape: ListShape) -> Reader:
     item = _reader(shape.member)
     wrapper = (
         None if shape.serialization.get("flattened") else shape.member.serialization.get("name", "member")
@@ -250,7 +250,7 @@ def _list_reader(shape: Shape) -> Reader:
     return read
 
 
-def _map_reader(shape: Shape) -> Reader:
+def _map_reader(shape: MapShape) -> Reader:
     key_reader, value_reader = _reader(shape.key), _reader(shape.value)
     key_name = shape.key.serialization.get("name", "key")
     value_name = shape.value.serialization.get("name", "value")
@@ -339,17 +339,17 @@ _writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _
 def _compile_writer(shape: Shape) -> Writer:
     kind = shape.type_name
     if kind == "structure":
-        return _structure_writer(shape)
+        return _structure_writer(cast(StructureShape, shape))
     if kind == "list":
-        return list_writer(shape, _writer)
+        return list_writer(cast(ListShape, shape), _writer)
     if kind == "map":
-        return map_writer(shape, _writer)
+        return map_writer(cast(MapShape, shape), _writer)
     if kind == "timestamp":
         return _timestamp_writer(shape)
     return _SCALAR_WRITERS.get(kind, _write_string)
 
 
-def _structure_writer(shape: Shape) -> Writer:
+def _structure_writer(shape: StructureShape) -> Writer:
     members = {name: (_wire_name(m, name), _writer(m)) for name, m in shape.members.items()}
 
     def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:

@@ -32,9 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 OVERLAYS = Path(__file__).parent / "overlays"
 
@@ -132,16 +132,16 @@ def apply(description: Mapping[str, Any], query: Mapping[str, Any]) -> dict[str,
 
 
 def _shape(shapes: Mapping[str, Any], name: str, kind: str) -> dict[str, Any]:
-    shape = shapes.get(name)
+    shape: dict[str, Any] | None = shapes.get(name)
     if shape is None or shape["type"] != kind:
         raise ValueError(f"query overlay: no {kind} shape {name!r} in the model")
-    return shape  # type: ignore[no-any-return]
+    return shape
 
 
 # --- request checks for awsQueryCompatible services ----------------------------------------------
 
 
-def missing_member(shape: Shape, params: Mapping[str, Any], *, query: bool) -> str | None:
+def missing_member(shape: StructureShape, params: Mapping[str, Any], *, query: bool) -> str | None:
     """The first required top-level member absent from `params`, as AWS names it, else None.
 
     AWS SQS answers ``MissingParameter`` "The request must contain the parameter X." rather than a
@@ -158,12 +158,13 @@ def missing_member(shape: Shape, params: Mapping[str, Any], *, query: bool) -> s
 
 
 def _query_name(member: Shape, name: str) -> str:
-    wire = member.serialization.get("name", name)
+    wire: str = member.serialization.get("name", name)
     if member.type_name == "list" and member.serialization.get("flattened"):
-        return member.member.serialization.get("name", wire)  # type: ignore[no-any-return]
+        item_name: str = cast(ListShape, member).member.serialization.get("name", wire)
+        return item_name
     if member.type_name == "map" and member.serialization.get("flattened"):
-        return f"{wire}.{member.key.serialization.get('name', 'key')}"
-    return wire  # type: ignore[no-any-return]
+        return f"{wire}.{cast(MapShape, member).key.serialization.get('name', 'key')}"
+    return wire
 
 
 # The JSON front end of the awsQueryCompatible services (SQS, DynamoDB...) names the JSON token, not

@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shape_cache import ShapeCache
@@ -241,18 +241,19 @@ class ShapeCodec:
     def _compile_reader(self, shape: Shape) -> Converter:
         kind = shape.type_name
         if kind == "structure":
-            return _identity if shape.is_document_type else self._structure_reader(shape)
+            structure = cast(StructureShape, shape)
+            return _identity if structure.is_document_type else self._structure_reader(structure)
         if kind == "list":
-            return self._list_reader(shape)
+            return self._list_reader(cast(ListShape, shape))
         if kind == "map":
-            return self._map_reader(shape)
+            return self._map_reader(cast(MapShape, shape))
         if kind == "blob":
             return self._blob_reader(shape) or _identity
         if kind == "timestamp":
             return self._timestamp_reader(shape) or _identity
         return _SCALAR_READERS.get(kind, _identity)
 
-    def _structure_reader(self, shape: Shape) -> Converter:
+    def _structure_reader(self, shape: StructureShape) -> Converter:
         members: dict[str, tuple[str, Converter]] = {}
         for name, member in shape.members.items():
             members[member.serialization.get("name", name)] = (name, self.reader(member))
@@ -269,7 +270,7 @@ class ShapeCodec:
 
         return read
 
-    def _list_reader(self, shape: Shape) -> Converter:
+    def _list_reader(self, shape: ListShape) -> Converter:
         item_reader = self.reader(shape.member)
 
         def read(v: Any) -> list[Any]:
@@ -281,7 +282,7 @@ class ShapeCodec:
 
         return read
 
-    def _map_reader(self, shape: Shape) -> Converter:
+    def _map_reader(self, shape: MapShape) -> Converter:
         key_reader = self.reader(shape.key)
         value_reader = self.reader(shape.value)
 
@@ -297,14 +298,15 @@ class ShapeCodec:
     def _compile_writer(self, shape: Shape) -> Converter | None:
         kind = shape.type_name
         if kind == "structure":
-            return None if shape.is_document_type else self._structure_writer(shape)
+            structure = cast(StructureShape, shape)
+            return None if structure.is_document_type else self._structure_writer(structure)
         if kind == "list":
-            item_writer = self.writer(shape.member)
+            item_writer = self.writer(cast(ListShape, shape).member)
             if item_writer is None:
                 return lambda v: v if type(v) is list else list(v)
             return lambda v: [item_writer(item) for item in v]
         if kind == "map":
-            value_writer = self.writer(shape.value)
+            value_writer = self.writer(cast(MapShape, shape).value)
             if value_writer is None:
                 return lambda v: {k: item for k, item in v.items() if item is not None}
             return lambda v: {k: value_writer(item) for k, item in v.items() if item is not None}
@@ -316,7 +318,7 @@ class ShapeCodec:
             return self._float_writer(shape)
         return None
 
-    def _structure_writer(self, shape: Shape) -> Converter:
+    def _structure_writer(self, shape: StructureShape) -> Converter:
         members: dict[str, tuple[str, Converter | None]] = {}
         for name, member in shape.members.items():
             if is_event_stream(member):

@@ -32,9 +32,9 @@ import math
 import re
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import ServiceModel, Shape
+from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shape_cache import ShapeCache
@@ -110,9 +110,11 @@ def _show(value: Any, shape: Shape, namespace: str) -> str:
     if kind == "blob":
         return f"java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]"
     if kind == "list":
-        return "[" + ", ".join(_show(item, shape.member, namespace) for item in value) + "]"
+        item_shape = cast(ListShape, shape).member
+        return "[" + ", ".join(_show(item, item_shape, namespace) for item in value) + "]"
     if kind == "map":
-        return "{" + ", ".join(f"{k}={_show(v, shape.value, namespace)}" for k, v in value.items()) + "}"
+        value_shape = cast(MapShape, shape).value
+        return "{" + ", ".join(f"{k}={_show(v, value_shape, namespace)}" for k, v in value.items()) + "}"
     if kind == "structure":
         return f"{namespace}{shape.name}@{zlib.crc32(repr(value).encode()):x}"
     if kind == "boolean":
@@ -228,11 +230,12 @@ _checker: ShapeCache[Checker | None] = ShapeCache(lambda shape: _compile(shape),
 def _compile(shape: Shape) -> Checker | None:
     kind = shape.type_name
     if kind == "structure":
-        return None if shape.is_document_type else _structure_checker(shape)
+        structure = cast(StructureShape, shape)
+        return None if structure.is_document_type else _structure_checker(structure)
     if kind == "list":
-        return _list_checker(shape)
+        return _list_checker(cast(ListShape, shape))
     if kind == "map":
-        return _map_checker(shape)
+        return _map_checker(cast(MapShape, shape))
     ok, rules, _ = _rules(shape)
     if ok is None:
         return None
@@ -246,7 +249,7 @@ def _compile(shape: Shape) -> Checker | None:
     return check
 
 
-def _structure_checker(shape: Shape) -> Checker | None:
+def _structure_checker(shape: StructureShape) -> Checker | None:
     required = set(shape.required_members)
     members = []
     for name, member in shape.members.items():
@@ -270,7 +273,7 @@ def _structure_checker(shape: Shape) -> Checker | None:
     return check
 
 
-def _list_checker(shape: Shape) -> Checker | None:
+def _list_checker(shape: ListShape) -> Checker | None:
     _, rules, _ = _rules(shape)
     element = shape.member
     scalar = _scalar_predicate(element) if _is_scalar(element) else None
@@ -298,7 +301,7 @@ def _list_checker(shape: Shape) -> Checker | None:
     return check
 
 
-def _map_checker(shape: Shape) -> Checker | None:
+def _map_checker(shape: MapShape) -> Checker | None:
     _, rules, _ = _rules(shape)
     keys = _scalar_predicate(shape.key)
     value_shape = shape.value

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape
 
 Writer = Callable[[Any, list[str], str], None]  # (value, output, element name) -> None
 
 
-def list_writer(shape: Shape, resolve: Callable[[Shape], Writer]) -> Writer:
+def list_writer(shape: ListShape, resolve: Callable[[Shape], Writer]) -> Writer:
     item = resolve(shape.member)
     if shape.serialization.get("flattened"):
 
@@ -34,7 +34,7 @@ def list_writer(shape: Shape, resolve: Callable[[Shape], Writer]) -> Writer:
     return write
 
 
-def map_writer(shape: Shape, resolve: Callable[[Shape], Writer]) -> Writer:
+def map_writer(shape: MapShape, resolve: Callable[[Shape], Writer]) -> Writer:
     key_writer, value_writer = resolve(shape.key), resolve(shape.value)
     key_tag = shape.key.serialization.get("name", "key")
     value_tag = shape.value.serialization.get("name", "value")

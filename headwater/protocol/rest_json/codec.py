@@ -25,10 +25,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 
 from headwater.protocol import http_bindings as hb
 from headwater.protocol.errors import AwsError
@@ -101,16 +101,17 @@ def _input_plan(op: OperationModel) -> _Input:
             prefixed.append((name, wire.lower()))
         elif location == "querystring":
             if member.type_name == "map":
-                value = member.value
+                value = cast(MapShape, member).value
                 is_list = value.type_name == "list"
                 query_map = (
                     name,
-                    hb.scalar_parser(value.member if is_list else value, name, "query"),
+                    hb.scalar_parser(cast(ListShape, value).member if is_list else value, name, "query"),
                     is_list,
                 )
             else:
                 is_list = member.type_name == "list"
-                convert = hb.scalar_parser(member.member if is_list else member, wire, "query")
+                item_shape = cast(ListShape, member).member if is_list else member
+                convert = hb.scalar_parser(item_shape, wire, "query")
                 query[wire] = (name, convert, is_list)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     if payload:
@@ -177,11 +178,12 @@ def parse_request(
             params[plan.payload] = body.decode("utf-8", errors="replace")
     elif kind == "json":
         if body and body.strip():
-            shape = op.input_shape.members[plan.payload]
+            # a payload or body kind means the operation has an input shape (see _input_plan)
+            shape = cast(StructureShape, op.input_shape).members[plan.payload]
             params[plan.payload] = codec.reader(shape)(_loads(body))
     elif kind == "body" and body and body.strip():
         data = _loads(body)
-        read = codec.reader(op.input_shape)(data)
+        read = codec.reader(cast(StructureShape, op.input_shape))(data)
         params.update((k, v) for k, v in read.items() if k in plan.body_members)
     return params
 
@@ -206,7 +208,7 @@ def _output_plan(op: OperationModel) -> _Output:
     return _plan_for(op.output_shape, int(op.http.get("responseCode", 200)))
 
 
-def _plan_for(shape: Shape | None, status: int) -> _Output:
+def _plan_for(shape: StructureShape | None, status: int) -> _Output:
     members = shape.members if shape is not None else {}
     headers: dict[str, tuple[str, hb.Format]] = {}
     prefixed: dict[str, str] = {}
@@ -248,7 +250,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def _render(
-    shape: Shape | None, plan: _Output, result: Mapping[str, Any]
+    shape: StructureShape | None, plan: _Output, result: Mapping[str, Any]
 ) -> tuple[int, Headers, bytes | None]:
     status = plan.status
     headers: Headers = []
@@ -269,7 +271,7 @@ def _render(
     kind = plan.payload_kind
     body: bytes | None = b""
     if kind == "body":
-        write = codec.writer(shape)
+        write = codec.writer(cast(StructureShape, shape))  # "body": the shape has body members
         body = _dumps(write(body_values) if write is not None else body_values)
     elif kind == "json":
         value = result.get(plan.payload)

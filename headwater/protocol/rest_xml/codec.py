@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from xml.etree.ElementTree import Element, ParseError, XMLParser
 
-from botocore.model import OperationModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from headwater.protocol.rest_xml.errors import (
     XML_DECLARATION,
@@ -162,12 +162,12 @@ def _input_plan(op: OperationModel) -> _InputPlan:
         elif location == "headers":
             prefixed = (name, wire.lower())
         elif location == "querystring" and member.type_name == "map":
-            value = member.value
+            value = cast(MapShape, member).value
             many = value.type_name == "list"
-            query_map = (name, query_reader(value.member if many else value, name), many)
+            query_map = (name, query_reader(cast(ListShape, value).member if many else value, name), many)
         elif location == "querystring":
             is_list = member.type_name == "list"
-            convert = query_reader(member.member if is_list else member, wire)
+            convert = query_reader(cast(ListShape, member).member if is_list else member, wire)
             query[wire] = (name, convert, is_list)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     root, body = "", None
@@ -175,7 +175,8 @@ def _input_plan(op: OperationModel) -> _InputPlan:
         target = members[payload]
         kind = target.type_name if target.type_name in ("structure", "blob") else "string"
         if kind == "structure":
-            root, body = target.serialization.get("name", payload), structure_reader(target)
+            root = target.serialization.get("name", payload)
+            body = structure_reader(cast(StructureShape, target))
     elif shape is not None and any(_in_body(m) for m in members.values()):
         kind = "body"
         root, body = shape.serialization.get("name", shape.name), structure_reader(shape, _in_body)
@@ -207,8 +208,9 @@ def _output_plan(op: OperationModel) -> _OutputPlan:
         if target.serialization.get("eventstream"):
             kind = "eventstream"
         elif target.type_name == "structure":
-            kind, root = "structure", target.serialization.get("name", target.name)
-            body, attributes = content_writer(target), attributes_writer(target)
+            structure = cast(StructureShape, target)
+            kind, root = "structure", structure.serialization.get("name", structure.name)
+            body, attributes = content_writer(structure), attributes_writer(structure)
         else:
             kind = target.type_name if target.type_name == "blob" else "string"
     elif shape is not None and any(_in_response_body(m) for m in members.values()):

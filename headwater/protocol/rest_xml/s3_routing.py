@@ -106,8 +106,9 @@ def _candidate(op: OperationModel, selector: str | None, values: list[tuple[str,
     hard: list[str] = []
     soft: list[tuple[str, bool]] = []
     shape = op.input_shape
+    members = shape.members if shape is not None else {}
     for name in shape.required_members if shape is not None else ():
-        member = shape.members[name]
+        member = members[name]
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "querystring" and selector is None:

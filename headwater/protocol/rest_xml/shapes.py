@@ -26,10 +26,10 @@ import datetime as dt
 import email.utils
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 from xml.etree.ElementTree import Element
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.protocol.rest_xml.errors import escape, malformed_xml
 from headwater.protocol.shape_cache import ShapeCache
@@ -52,7 +52,7 @@ def local_name(tag: str) -> str:
 def wire_name(member: Shape, name: str) -> str:
     """The element name of a structure member, as botocore's XML code spells it."""
     if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name: str | None = member.member.serialization.get("name")
+        item_name: str | None = cast(ListShape, member).member.serialization.get("name")
         if item_name:
             return item_name
     wire: str = member.serialization.get("name", name)
@@ -197,16 +197,16 @@ reader: ShapeCache[Reader] = ShapeCache(lambda shape: _compile_reader(shape), _f
 def _compile_reader(shape: Shape) -> Reader:
     kind = shape.type_name
     if kind == "structure":
-        return structure_reader(shape)
+        return structure_reader(cast(StructureShape, shape))
     if kind == "list":
-        item = reader(shape.member)
+        item = reader(cast(ListShape, shape).member)
         return lambda element: [item(child) for child in element]
     if kind == "map":
-        return _map_reader(shape)
+        return _map_reader(cast(MapShape, shape))
     return _SCALAR_READERS.get(kind, _text)
 
 
-def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) -> Reader:
+def structure_reader(shape: StructureShape, only: Callable[[Shape], bool] | None = None) -> Reader:
     """A structure's reader; `only` keeps the members it accepts (the body members of an input)."""
     # wire name -> (member name, reader, how it sits: "one" | "list" | "map")
     members: dict[str, tuple[str, Reader, str]] = {}
@@ -222,15 +222,16 @@ def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) 
         if flattened and member.type_name == "list":
             # botocore's serializer names a flattened list's items after the member, its parser
             # after the item's locationName: read both.
-            members.setdefault(member.serialization.get("name", name), (name, reader(member.member), "list"))
+            item_reader = reader(cast(ListShape, member).member)
+            members.setdefault(member.serialization.get("name", name), (name, item_reader, "list"))
         if wire in members and (members[wire][2] == "list" or not flattened):
             continue  # two members, one element name: the repeatable one reads it (<Event>)
         if not flattened:
             members[wire] = (name, reader(member), "one")
         elif member.type_name == "list":
-            members[wire] = (name, reader(member.member), "list")
+            members[wire] = (name, reader(cast(ListShape, member).member), "list")
         else:
-            members[wire] = (name, _entry_reader(member), "map")
+            members[wire] = (name, _entry_reader(cast(MapShape, member)), "map")
 
     def read(element: Element) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -256,7 +257,7 @@ def structure_reader(shape: Shape, only: Callable[[Shape], bool] | None = None) 
     return read
 
 
-def _entry_reader(shape: Shape) -> Callable[[Element], tuple[Any, Any]]:
+def _entry_reader(shape: MapShape) -> Callable[[Element], tuple[Any, Any]]:
     key_reader, value_reader = reader(shape.key), reader(shape.value)
     key_name = shape.key.serialization.get("name", "key")
     value_name = shape.value.serialization.get("name", "value")
@@ -276,7 +277,7 @@ def _entry_reader(shape: Shape) -> Callable[[Element], tuple[Any, Any]]:
     return read
 
 
-def _map_reader(shape: Shape) -> Reader:
+def _map_reader(shape: MapShape) -> Reader:
     entry = _entry_reader(shape)
     return lambda element: dict(entry(child) for child in element)
 
@@ -335,11 +336,11 @@ writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _f
 def _compile_writer(shape: Shape) -> Writer:
     kind = shape.type_name
     if kind == "structure":
-        return _structure_writer(shape)
+        return _structure_writer(cast(StructureShape, shape))
     if kind == "list":
-        return list_writer(shape, writer)
+        return list_writer(cast(ListShape, shape), writer)
     if kind == "map":
-        return map_writer(shape, writer)
+        return map_writer(cast(MapShape, shape), writer)
     if kind == "timestamp":
         fmt = timestamp_format(shape, "iso8601")
         return _text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), escaped=False)
@@ -354,7 +355,7 @@ def _namespace_attribute(shape: Shape) -> str:
     return f' xmlns="{ns}"' if ns else ""
 
 
-def content_writer(shape: Shape, only: Callable[[Shape], bool] | None = None) -> Content:
+def content_writer(shape: StructureShape, only: Callable[[Shape], bool] | None = None) -> Content:
     """Writes a structure's member elements (model order); `only` keeps the members it accepts."""
     members = [
         (name, wire_name(member, name), writer(member))
@@ -371,7 +372,7 @@ def content_writer(shape: Shape, only: Callable[[Shape], bool] | None = None) ->
     return write
 
 
-def attributes_writer(shape: Shape) -> Callable[[Mapping[str, Any]], str]:
+def attributes_writer(shape: StructureShape) -> Callable[[Mapping[str, Any]], str]:
     """The ``xmlAttribute`` members of a structure value as attribute text (`` name="value"``)."""
     attributes = [
         (name, member.serialization["name"])
@@ -390,7 +391,7 @@ def attributes_writer(shape: Shape) -> Callable[[Mapping[str, Any]], str]:
     return write
 
 
-def _structure_writer(shape: Shape) -> Writer:
+def _structure_writer(shape: StructureShape) -> Writer:
     content = content_writer(shape)
     namespace = _namespace_attribute(shape)
     attributes = attributes_writer(shape)

@@ -14,9 +14,9 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from botocore.model import Shape
+from botocore.model import ListShape, Shape
 
 from headwater.protocol.rest_xml.errors import invalid_argument
 from headwater.protocol.rest_xml.shapes import parse_timestamp, timestamp_format
@@ -136,8 +136,8 @@ def header_reader(member: Shape, wire: str) -> Convert:
     """Converter of a header value to `member`'s type (lists comma-separated); may return DROP."""
     if member.type_name != "list":
         return _scalar_in(member, wire, "header")
-    item = _scalar_in(member.member, wire, "header")
-    items = member.member
+    items = cast(ListShape, member).member
+    item = _scalar_in(items, wire, "header")
     if items.type_name == "timestamp" and items.serialization.get("timestampFormat", "rfc822") == "rfc822":
         # "Mon, 16 Dec 2019 23:48:18 GMT" holds a comma itself: the parts pair up
         def dates(text: str) -> list[Any]:
@@ -158,8 +158,9 @@ def header_writer(member: Shape) -> Format:
     """Formatter of a result member as a header value (dates RFC 1123 unless the model says)."""
     kind = member.type_name
     if kind == "list":
-        item = header_writer(member.member)
-        if member.member.type_name == "string":
+        items = cast(ListShape, member).member
+        item = header_writer(items)
+        if items.type_name == "string":
             return lambda v: ",".join(_quote_list_item(str(x)) for x in v)
         return lambda v: ",".join(item(x) for x in v)
     if kind == "timestamp":
