@@ -19,8 +19,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from headwater.config import Config, account_for_access_key
+from headwater.config import Config
 from headwater.listeners.http.body import StreamedBody
+from headwater.listeners.http.principals import Principals, SessionCheck, check_session
 from headwater.protocol.auth import aws_chunked, sigv4
 from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
@@ -52,8 +53,11 @@ MAX_DOCUMENT = 2 * 1024 * 1024
 
 
 class S3Frontend:
-    def __init__(self, config: Config, api: S3Api, clock: SystemClock) -> None:
+    def __init__(
+        self, config: Config, api: S3Api, clock: SystemClock, principals: Principals | None = None
+    ) -> None:
         self.config = config
+        self.principals = principals or Principals(config)
         self.api = api
         self.core = api.core
         self.clock = clock
@@ -148,7 +152,7 @@ class S3Frontend:
                     details={"Header": "Transfer-Encoding"},
                 )
             auth = self._authenticate(method, raw_path, query_string, headers, target, host)
-            account = account_for_access_key(auth.access_key, self.config.account_id)
+            account = self.principals.account(auth.access_key)
             if self.config.auth == "strict" and auth.access_key is None and target.operation not in _OWN_AUTH:
                 # an unsigned request is nobody's: only a bucket policy granting "*" lets it in
                 account = ANONYMOUS
@@ -224,7 +228,7 @@ class S3Frontend:
                 raw_path,
                 query_string,
                 headers,
-                self.config.credentials.get,
+                self._secret_lookup(headers, query_string),
                 self.clock.now(),
                 auth_path=auth_path,
             )
@@ -232,6 +236,36 @@ class S3Frontend:
         if "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
             s3_auth.check_expiry(query, self.clock.now())
         return s3_auth.identify(headers, query)
+
+    def _secret_lookup(self, headers: dict[str, str], query_string: str) -> Callable[[str], str | None]:
+        """The secret of an access key for `s3_auth.verify`; issued keys must present their session
+        token, unexpired, in S3's words: without one the key is unknown (InvalidAccessKeyId), with
+        another one InvalidToken, after its expiry ExpiredToken."""
+        token = headers.get("x-amz-security-token")
+        if token is None and "X-Amz-Security-Token" in query_string:
+            token = dict(parse_qsl(query_string)).get("X-Amz-Security-Token")
+
+        def secret_for(access_key: str) -> str | None:
+            identity = self.principals.identity(access_key)
+            if identity is None:
+                return self.principals.configured_secret(access_key)
+            if token is None:
+                return None
+            check = check_session(identity, token, self.clock.now())
+            if check is SessionCheck.INVALID:
+                raise s3_auth.s3_error(
+                    "InvalidToken",
+                    "The provided token is malformed or otherwise invalid.",
+                    400,
+                    {"Token-0": token},
+                )
+            if check is SessionCheck.EXPIRED:
+                raise s3_auth.s3_error(
+                    "ExpiredToken", "The provided token has expired.", 400, {"Token-0": token}
+                )
+            return identity.secret
+
+        return secret_for
 
     async def _invoke(
         self,
