@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from headwater.config import Config
-from headwater.listeners.http.principals import Principals, SessionCheck, check_session
+from headwater.listeners.http.principals import Principals
 from headwater.protocol import cbor_codec, eventstream, json_codec, query_codec, query_compat
 from headwater.protocol.auth import sigv4
 from headwater.protocol.errors import AwsError, internal_failure
@@ -290,7 +290,7 @@ class Gateway:
                 query,
                 [(name, value) for name, value in headers.items()],
                 body,
-                self._secret_lookup(token, serves_query(target.service)),
+                self.principals.sigv4_secrets(token, self.clock.now(), query=serves_query(target.service)),
                 self.clock.now(),
                 max_skew=900.0,
             )
@@ -306,26 +306,6 @@ class Gateway:
             http_version=scope.get("http_version", "1.1"),
             access_key=access_key,
         )
-
-    def _secret_lookup(self, token: str | None, query_compatible: bool) -> Callable[[str], str | None]:
-        """The secret of an access key for `sigv4.verify`; issued keys must first present their
-        session token, unexpired (checked before the signature, as AWS reads the token first). The
-        errors carry the JSON names; the Query code of an expired token (which SQS's overlay lacks)
-        rides along for the services that speak Query."""
-        expired_code = "ExpiredToken" if query_compatible else None
-
-        def secret_for(access_key: str) -> str | None:
-            identity = self.principals.identity(access_key)
-            if identity is None:
-                return self.principals.configured_secret(access_key)
-            check = check_session(identity, token, self.clock.now())
-            if check is SessionCheck.INVALID:
-                raise AwsError("UnrecognizedClientException", INVALID_TOKEN)
-            if check is SessionCheck.EXPIRED:
-                raise AwsError("ExpiredTokenException", EXPIRED_TOKEN, query_code=expired_code)
-            return identity.secret
-
-        return secret_for
 
     async def _invoke(self, target: Route, body: bytes, ctx: RequestContext) -> tuple[Any, Any]:
         service = self.services[target.service]
@@ -483,10 +463,6 @@ class Gateway:
                 await aclose()
             if stream.on_close is not None:
                 stream.on_close()
-
-
-INVALID_TOKEN = "The security token included in the request is invalid."
-EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
 def _allows_anonymous(target: Route) -> bool:

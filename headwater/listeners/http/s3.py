@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from headwater.config import Config
 from headwater.listeners.http.body import StreamedBody
-from headwater.listeners.http.principals import Principals, SessionCheck, check_session
+from headwater.listeners.http.principals import Principals
 from headwater.protocol.auth import aws_chunked, sigv4
 from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
@@ -228,7 +228,7 @@ class S3Frontend:
                 raw_path,
                 query_string,
                 headers,
-                self._secret_lookup(headers, query_string),
+                self.principals.s3_secrets(_session_token(headers, query_string), self.clock.now()),
                 self.clock.now(),
                 auth_path=auth_path,
             )
@@ -236,36 +236,6 @@ class S3Frontend:
         if "X-Amz-Credential" in query or "AWSAccessKeyId" in query:
             s3_auth.check_expiry(query, self.clock.now())
         return s3_auth.identify(headers, query)
-
-    def _secret_lookup(self, headers: dict[str, str], query_string: str) -> Callable[[str], str | None]:
-        """The secret of an access key for `s3_auth.verify`; issued keys must present their session
-        token, unexpired, in S3's words: without one the key is unknown (InvalidAccessKeyId), with
-        another one InvalidToken, after its expiry ExpiredToken."""
-        token = headers.get("x-amz-security-token")
-        if token is None and "X-Amz-Security-Token" in query_string:
-            token = dict(parse_qsl(query_string)).get("X-Amz-Security-Token")
-
-        def secret_for(access_key: str) -> str | None:
-            identity = self.principals.identity(access_key)
-            if identity is None:
-                return self.principals.configured_secret(access_key)
-            if token is None:
-                return None
-            check = check_session(identity, token, self.clock.now())
-            if check is SessionCheck.INVALID:
-                raise s3_auth.s3_error(
-                    "InvalidToken",
-                    "The provided token is malformed or otherwise invalid.",
-                    400,
-                    {"Token-0": token},
-                )
-            if check is SessionCheck.EXPIRED:
-                raise s3_auth.s3_error(
-                    "ExpiredToken", "The provided token has expired.", 400, {"Token-0": token}
-                )
-            return identity.secret
-
-        return secret_for
 
     async def _invoke(
         self,
@@ -386,6 +356,13 @@ class _Outcome:
         self.status = 500
         self.sent = 0
         self.streamed = False
+
+
+def _session_token(headers: dict[str, str], query_string: str) -> str | None:
+    token = headers.get("x-amz-security-token")
+    if token is None and "X-Amz-Security-Token" in query_string:
+        token = dict(parse_qsl(query_string)).get("X-Amz-Security-Token")
+    return token
 
 
 async def _drain(receive: Receive) -> None:
