@@ -53,7 +53,7 @@ class Headwater:
             "durability": self.config.durability,
             "limits": "on" if self.config.limits else "off",
             "uptime_s": round(time.monotonic() - self.started, 3),
-            "services": {service.name: service.health() for service in self.services},
+            "services": {service.name: service.health() for service in self.services if service.in_health},
         }
 
     async def reset(self) -> None:

@@ -97,6 +97,9 @@ class Service:
     api: Api
     fast_paths: Mapping[str, FastPath] = field(default_factory=dict)
     provides: Mapping[type, object] = field(default_factory=dict)
+    # listed under "services" in /_headwater/health: the services that hold resources (STS, whose only
+    # state is the credentials it issued, is not, so the health document stays as clients know it)
+    in_health: bool = True
 
     def operation(self, name: str) -> Handler | None:
         return self.api.operation(name)

@@ -10,7 +10,7 @@ from headwater.services.sts.service import StsCore
 
 def build(host: Host) -> Service:
     core = StsCore(host.config, host.engine.meta, host.clock)
-    return Service("sts", "sts", core, sts_api(core), provides={Identities: core.sessions})
+    return Service("sts", "sts", core, sts_api(core), provides={Identities: core.sessions}, in_health=False)
 
 
 ENTRY = ServiceEntry("sts", build)
