@@ -19,10 +19,12 @@ from headwater.config import Config
 from headwater.engine.factory import open_engine
 from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.base import Host, Ports
+from headwater.services.ports import Identities
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -36,7 +38,10 @@ class Headwater:
         self.engine = open_engine(config.durability, config.data_dir)
         host = Host(config, self.engine, self.clock, self.metrics, Ports())
         self.services = build_services(host)
-        self.http = HttpListener(config, gateway_for(config, self.services, Admin(self), self.clock))
+        # the listeners learn who signed a request from the keys STS issued, then the configuration
+        principals = Principals(config, host.ports.find(Identities))
+        gateway = gateway_for(config, self.services, Admin(self), self.clock, principals)
+        self.http = HttpListener(config, gateway)
         self.listeners: list[Listener] = [self.http]
         self.started = 0.0
         self._stop = asyncio.Event()

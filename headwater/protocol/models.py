@@ -23,14 +23,28 @@ def operation_model(service: str, operation: str) -> OperationModel:
     return service_model(service).operation_model(operation)
 
 
+def query_native(service: str) -> bool:
+    """True when the botocore model itself speaks AWS Query (STS, IAM), not through an overlay."""
+    metadata = service_model(service).metadata
+    return "query" in metadata.get("protocols", [metadata.get("protocol")])
+
+
+def serves_query(service: str) -> bool:
+    """True when `service` is spoken in the AWS Query dialect: natively (STS) or by overlay (SQS)."""
+    return query_native(service) or query_compat.has_query_overlay(service)
+
+
 @cache
 def query_model(service: str) -> ServiceModel:
-    """`service`'s model as the AWS Query protocol spells it (``overlays/<service>.json`` applied).
+    """`service`'s model as the AWS Query protocol spells it: its own for a Query-native service,
+    else with its overlay's Query traits applied (``overlays/<service>.json``).
 
-    Raises KeyError for a service without a Query overlay.
+    Raises KeyError for a service that speaks no Query dialect.
     """
+    if query_native(service):
+        return service_model(service)
     overlay = query_compat.overlay(service)
-    if overlay is None:
+    if overlay is None or not overlay.query:
         raise KeyError(f"{service} has no Query protocol overlay")
     description = query_compat.apply(_loader.load_service_model(service, "service-2"), overlay.query)
     return ServiceModel(description, service_name=service)

@@ -431,12 +431,20 @@ def serialize_response(op: OperationModel, result: Mapping[str, Any], request_id
 
 
 def serialize_error(
-    code: str, message: str, request_id: str, sender_fault: bool = True, *, xmlns: str | None = None
+    code: str,
+    message: str,
+    request_id: str,
+    sender_fault: bool = True,
+    *,
+    xmlns: str | None = None,
+    detail: bool = True,
 ) -> bytes:
-    """The Query error envelope; `xmlns` (e.g. `namespace(op)`) is optional, clients ignore it."""
+    """The Query error envelope; `xmlns` (e.g. `namespace(op)`) is optional, clients ignore it.
+    SQS's envelope has an empty ``<Detail/>``, STS's none (`detail`)."""
     kind = "Sender" if sender_fault else "Receiver"
+    tail = "<Detail/>" if detail else ""
     return (
         f'<?xml version="1.0"?>{_open("ErrorResponse", xmlns)}<Error><Type>{kind}</Type>'
-        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message><Detail/></Error>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>{tail}</Error>"
         f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
     ).encode()

@@ -22,6 +22,10 @@ yet both dialects are still spoken. ``overlays/<service>.json`` holds what was l
   "query_message": optional Query-dialect text}}``. Services raise ``AwsError(<JSON name>, ...)``;
   the gateway renders it with this table in either dialect (`ErrorSpec`), and it can also be found
   by its Query code (the Query codec raises ``InvalidParameterValue``).
+
+A service whose model speaks Query natively (STS) needs no ``query`` part; its overlay, if any, holds
+only ``errors``: the Query codes of the errors the gateway raises under their JSON names (signature
+errors, model validation).
 """
 
 from __future__ import annotations
@@ -76,14 +80,21 @@ def overlay(service: str) -> Overlay | None:
     errors = {name: _error_spec(name, spec) for name, spec in data.get("errors", {}).items()}
     return Overlay(
         service=data["service"],
-        query=data["query"],
+        query=data.get("query", {}),
         errors=errors,
         by_query_code={spec.query_code: spec for spec in errors.values()},
     )
 
 
 def speaks_query(service: str) -> bool:
+    """True when `service` has an overlay (its errors in the Query dialect)."""
     return overlay(service) is not None
+
+
+def has_query_overlay(service: str) -> bool:
+    """True when an overlay turns `service`'s JSON-era model into a Query one (SQS)."""
+    found = overlay(service)
+    return found is not None and bool(found.query)
 
 
 def _error_spec(name: str, spec: Mapping[str, Any]) -> ErrorSpec:

@@ -17,6 +17,8 @@ class RequestContext:
     host: str = "localhost"
     scheme: str = "http"  # of the request: queue URLs echo it
     http_version: str = "1.1"
+    # the access key id the request was signed with (None: unsigned); STS tells who that is
+    access_key: str | None = None
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Typed seams between services: what one service may ask of another.
+"""Typed seams between services: what one service may ask of another (and, handed over by the
+composition root, what the listeners ask: `Identities`).
 
 A service offers a port (`Service.provides`) and others get it from the `Ports` their `Host` carries,
 never another service's core or its wire-level operations. The errors here are the ports' own, so
@@ -8,6 +9,7 @@ a caller maps them into its service's AWS errors.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -88,3 +90,30 @@ class KeyRing(Protocol):
         """The plaintext of a blob from `seal` whatever its key's state: for a service rebuilding
         its own in-memory state at start, never for answering a read."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Temporary credentials a service issued (STS), and the principal they act as.
+
+    A request signed with `access_key` acts in `account`; with `--auth strict` it must be signed with
+    `secret`, carry `session_token` (``X-Amz-Security-Token``), and arrive before `expires`.
+    """
+
+    access_key: str
+    secret: str
+    session_token: str
+    account: str
+    arn: str  # the principal (arn:aws:sts::<account>:assumed-role/<role>/<session>, ...)
+    user_id: str  # GetCallerIdentity's UserId (AROA...:<session>, or the account id for root sessions)
+    expires: float  # epoch seconds
+    kind: str  # "assumed-role", "federated-user" or "session" (GetSessionToken)
+
+
+class Identities(Protocol):
+    """Who an access key id belongs to, for the keys a service issued (the STS service offers it).
+
+    The listeners ask it before they fall back to the configured rule (a 12-digit key id is its own
+    account, any other key the default one), so issued keys act in their role's account."""
+
+    def lookup(self, access_key: str) -> Identity | None: ...

@@ -14,12 +14,15 @@ from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
 from headwater.services.s3.entry import ENTRY as S3
 from headwater.services.sqs.entry import ENTRY as SQS
+from headwater.services.sts.entry import ENTRY as STS
 
 SERVICES: tuple[ServiceEntry, ...] = (
     KMS,
     KINESIS,
     SQS,
     S3,
+    # after SQS: the first Query service answers an Action no service has (SQS's InvalidAction)
+    STS,
 )
 
 

@@ -4,10 +4,15 @@ Everything protocol-specific lives in `headwater.protocol`; everything domain-sp
 services. The gateway only wires them together, renders errors, and streams event-stream output.
 
 Two families of requests. Target-based ones (``X-Amz-Target``) speak AWS JSON or CBOR. Requests
-without a target, for a service with a Query overlay (SQS), may speak AWS Query: fields from the
-query string and a form body, answered in XML. Errors are rendered in the request's dialect; for a
-service with an overlay its error table supplies the Query code, HTTP status and fault, which JSON
-answers also carry in ``x-amzn-query-error`` (the awsQueryCompatible trait).
+without a target may speak AWS Query, for a service whose model speaks it (STS) or that has a Query
+overlay (SQS): fields from the query string and a form body, answered in XML. Errors are rendered in
+the request's dialect; for a service with an overlay its error table supplies the Query code, HTTP
+status and fault, which JSON answers also carry in ``x-amzn-query-error`` (the awsQueryCompatible
+trait).
+
+Who signed a request comes from `Principals`: keys STS issued act in their role's account (and, with
+``--auth strict``, must carry their session token and be unexpired); any other key follows the
+configured rule.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from headwater.config import Config, account_for_access_key
+from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
+from headwater.listeners.http.principals import Principals
 from headwater.protocol import (
     cbor_codec,
     eventstream,
@@ -34,8 +40,9 @@ from headwater.protocol import (
 )
 from headwater.protocol.auth import sigv4
 from headwater.protocol.errors import AwsError, internal_failure
-from headwater.protocol.models import query_model, service_model
+from headwater.protocol.models import query_model, query_native, serves_query, service_model
 from headwater.protocol.routing import Route, protocol_of, query_service, queue_path, route
+from headwater.protocol.validation import java_namespace, validate
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.ids import new_uuid, random_bytes
 from headwater.services.context import EventStream, RequestContext
@@ -104,8 +111,10 @@ class Gateway:
         clock: SystemClock,
         fast_paths: Mapping[tuple[str, str], FastPath] | None = None,
         streaming: Frontend | None = None,
+        principals: Principals | None = None,
     ) -> None:
         self.config = config
+        self.principals = principals or Principals(config)
         self.streaming = streaming
         self.clock = clock
         self.services = services
@@ -118,11 +127,10 @@ class Gateway:
             for name in services
             if (prefix := service_model(name).metadata.get("targetPrefix")) is not None
         }
-        # Query-speaking services (those with a Query overlay) -> their Action names
+        # Query-speaking services (natively, or through a Query overlay) -> their Action names; the
+        # first one answers an Action no service has
         self._query_actions = {
-            name: frozenset(query_model(name).operation_names)
-            for name in services
-            if query_compat.speaks_query(name)
+            name: frozenset(query_model(name).operation_names) for name in services if serves_query(name)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -222,7 +230,8 @@ class Gateway:
             if query.error is not None:
                 raise query.error
             assert query.route is not None
-            ctx = self._context(scope, headers, body, query.route, request_id)
+            anonymous = _allows_anonymous(query.route)
+            ctx = self._context(scope, headers, body, query.route, request_id, anonymous=anonymous)
             result, op = await self._invoke_query(query.route, query.fields, scope["path"], ctx)
         except AwsError as error:
             await self._send_error(send, error, dialect, request_id)
@@ -262,34 +271,43 @@ class Gateway:
         return _QueryRequest(service, Route(service, action, "query"), fields)
 
     def _context(
-        self, scope: Scope, headers: dict[str, str], body: bytes, target: Route, request_id: str
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        target: Route,
+        request_id: str,
+        *,
+        anonymous: bool = False,
     ) -> RequestContext:
+        """The request's context; with `--auth strict` its signature verified first. `anonymous`:
+        the operation takes unsigned requests (AssumeRoleWithWebIdentity), signed ones are verified."""
         query = scope.get("query_string", b"").decode("latin-1")
-        credential: sigv4.Credential | None
-        if self.config.auth == "strict":
+        presigned = dict(parse_qsl(query)) if "X-Amz-Credential" in query else {}
+        credential = sigv4.credential_of(headers, presigned)
+        if self.config.auth == "strict" and not (anonymous and credential is None):
+            token = headers.get("x-amz-security-token") or presigned.get("X-Amz-Security-Token")
             credential = sigv4.verify(
                 scope["method"],
                 scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
                 query,
                 [(name, value) for name, value in headers.items()],
                 body,
-                self.config.credentials.get,
+                self.principals.sigv4_secrets(token, self.clock.now(), query=serves_query(target.service)),
                 self.clock.now(),
                 max_skew=900.0,
             )
-        else:
-            presigned = dict(parse_qsl(query)) if "X-Amz-Credential" in query else {}
-            credential = sigv4.credential_of(headers, presigned)
         access_key = credential.access_key if credential else None
         region = credential.region if credential and credential.region else self.config.region
         return RequestContext(
-            account=account_for_access_key(access_key, self.config.account_id),
+            account=self.principals.account(access_key),
             region=region,
             request_id=request_id,
             protocol=target.protocol,
             host=headers.get("host", f"{self.config.host}:{self.config.port}"),
             scheme=scope.get("scheme", "http"),
             http_version=scope.get("http_version", "1.1"),
+            access_key=access_key,
         )
 
     async def _invoke(self, target: Route, body: bytes, ctx: RequestContext) -> tuple[Any, Any]:
@@ -309,6 +327,8 @@ class Gateway:
     ) -> tuple[Any, Any]:
         model = query_model(target.service)
         handler = self.services[target.service].operation(target.operation)
+        if query_native(target.service):
+            return await self._invoke_native_query(target, model, handler, fields, ctx)
         if target.operation not in model.operation_names or handler is None:
             raise AwsError("InvalidAction", f"The action {target.operation} is not valid for this endpoint.")
         op = model.operation_model(target.operation)
@@ -318,6 +338,23 @@ class Gateway:
             fields = {**fields, "QueueUrl": f"{ctx.scheme}://{ctx.host}{queue}"}
         params = query_codec.parse_request(op, fields)
         request_checks.require_members(op, params, query=True)
+        return await handler(params, ctx), op
+
+    async def _invoke_native_query(
+        self, target: Route, model: Any, handler: Any, fields: dict[str, str], ctx: RequestContext
+    ) -> tuple[Any, Any]:
+        """A service whose model speaks Query (STS): AWS's Query front end finds an operation by
+        Action *and* Version, and validates the input against the model like the JSON front ends."""
+        version = fields.get("Version")
+        if target.operation not in model.operation_names or handler is None or version != model.api_version:
+            shown = "NO_VERSION_SPECIFIED" if version is None else version
+            raise AwsError(
+                "InvalidAction", f"Could not find operation {target.operation} for version {shown}"
+            )
+        op = model.operation_model(target.operation)
+        params = query_codec.parse_request(op, fields)
+        if op.input_shape is not None:
+            validate(op.input_shape, params, namespace=java_namespace(model))
         return await handler(params, ctx), op
 
     async def _send_error(self, send: Send, error: AwsError, dialect: _Dialect, request_id: str) -> None:
@@ -331,7 +368,10 @@ class Gateway:
             message = spec.query_message if spec and spec.query_message else error.message
             sender = spec.sender_fault if spec else error.sender_fault
             xmlns = query_codec.namespace(query_model(dialect.service)) if dialect.service else None
-            body = query_codec.serialize_error(code, message, request_id, sender, xmlns=xmlns)
+            native = dialect.service is not None and query_native(dialect.service)
+            body = query_codec.serialize_error(
+                code, message, request_id, sender, xmlns=xmlns, detail=not native
+            )
             await respond(send, status, headers, body)
             return
         if spec is not None:
@@ -415,6 +455,15 @@ class Gateway:
                 await aclose()
             if stream.on_close is not None:
                 stream.on_close()
+
+
+def _allows_anonymous(target: Route) -> bool:
+    """True for an operation its model marks as unsigned (STS's AssumeRoleWithWebIdentity)."""
+    model = query_model(target.service)
+    if target.operation not in model.operation_names:
+        return False
+    op = model.operation_model(target.operation)
+    return op.auth_type == "none" or "smithy.api#noAuth" in (getattr(op, "auth", None) or ())
 
 
 def _event_shapes(op: Any) -> dict[str, Any]:

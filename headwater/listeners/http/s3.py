@@ -18,9 +18,10 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
-from headwater.config import Config, account_for_access_key
+from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import StreamedBody
+from headwater.listeners.http.principals import Principals
 from headwater.protocol.auth import aws_chunked, sigv4
 from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
@@ -49,8 +50,11 @@ MAX_DOCUMENT = 2 * 1024 * 1024
 
 
 class S3Frontend:
-    def __init__(self, config: Config, api: S3Api, clock: SystemClock) -> None:
+    def __init__(
+        self, config: Config, api: S3Api, clock: SystemClock, principals: Principals | None = None
+    ) -> None:
         self.config = config
+        self.principals = principals or Principals(config)
         self.api = api
         self.core = api.core
         self.clock = clock
@@ -145,7 +149,7 @@ class S3Frontend:
                     details={"Header": "Transfer-Encoding"},
                 )
             auth = self._authenticate(method, raw_path, query_string, headers, target, host)
-            account = account_for_access_key(auth.access_key, self.config.account_id)
+            account = self.principals.account(auth.access_key)
             if self.config.auth == "strict" and auth.access_key is None and target.operation not in _OWN_AUTH:
                 # an unsigned request is nobody's: only a bucket policy granting "*" lets it in
                 account = ANONYMOUS
@@ -221,7 +225,7 @@ class S3Frontend:
                 raw_path,
                 query_string,
                 headers,
-                self.config.credentials.get,
+                self.principals.s3_secrets(_session_token(headers, query_string), self.clock.now()),
                 self.clock.now(),
                 auth_path=auth_path,
             )
@@ -349,6 +353,13 @@ class _Outcome:
         self.status = 500
         self.sent = 0
         self.streamed = False
+
+
+def _session_token(headers: dict[str, str], query_string: str) -> str | None:
+    token = headers.get("x-amz-security-token")
+    if token is None and "X-Amz-Security-Token" in query_string:
+        token = dict(parse_qsl(query_string)).get("X-Amz-Security-Token")
+    return token
 
 
 async def _drain(receive: Receive) -> None:

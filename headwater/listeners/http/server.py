@@ -16,6 +16,7 @@ from headwater.config import Config
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.gateway import Gateway
+from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.s3 import S3Frontend
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Service
@@ -28,19 +29,26 @@ HTTP_READ_BUFFER = 512 * 1024
 STOP_TIMEOUT_S = 10.0
 
 
-def gateway_for(config: Config, services: Iterable[Service], admin: Admin, clock: SystemClock) -> Gateway:
+def gateway_for(
+    config: Config,
+    services: Iterable[Service],
+    admin: Admin,
+    clock: SystemClock,
+    principals: Principals | None = None,
+) -> Gateway:
     """The gateway over the registered services: S3 through its streaming front end, every other
-    one by its botocore model's protocols."""
+    one by its botocore model's protocols. `principals` says who signed a request (both front ends)."""
+    principals = principals or Principals(config)
     rpc: dict[str, Service] = {}
     fast: dict[tuple[str, str], Any] = {}
     streaming = None
     for service in services:
         if isinstance(service.api, S3Api):
-            streaming = S3Frontend(config, service.api, clock)
+            streaming = S3Frontend(config, service.api, clock, principals)
             continue
         rpc[service.model] = service
         fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
-    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming)
+    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming, principals=principals)
 
 
 def check_port_free(host: str, port: int) -> None:
