@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config, account_for_access_key
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
+from headwater.listeners.http.modeled import ModeledServices
 from headwater.protocol import (
     cbor_codec,
     eventstream,
@@ -104,8 +105,10 @@ class Gateway:
         clock: SystemClock,
         fast_paths: Mapping[tuple[str, str], FastPath] | None = None,
         streaming: Frontend | None = None,
+        modeled: ModeledServices | None = None,
     ) -> None:
         self.config = config
+        self.modeled = modeled
         self.streaming = streaming
         self.clock = clock
         self.services = services
@@ -133,6 +136,11 @@ class Gateway:
             return
         request_id = new_uuid()
         headers = _headers(scope)
+        modeled = self.modeled  # REST-JSON and RPC v2 CBOR services, by the request classifier
+        routed = modeled.classify(scope, headers) if modeled is not None else None
+        if modeled is not None and routed is not None:
+            await modeled.handle(routed, scope, headers, receive, send, request_id, self._context)
+            return
         streaming = self.streaming
         if (
             streaming is not None

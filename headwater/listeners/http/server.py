@@ -12,11 +12,18 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.model import ServiceModel
+
 from headwater.config import Config
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.gateway import Gateway
+from headwater.listeners.http.modeled import ModeledServices, Wire
+from headwater.listeners.http.rest_json import RestJsonWire
+from headwater.listeners.http.rpcv2 import RpcV2Wire
 from headwater.listeners.http.s3 import S3Frontend
+from headwater.protocol.classify import Classifier, protocols_of
+from headwater.protocol.models import service_model
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Service
 from headwater.services.s3.api import S3Api
@@ -29,18 +36,28 @@ STOP_TIMEOUT_S = 10.0
 
 
 def gateway_for(config: Config, services: Iterable[Service], admin: Admin, clock: SystemClock) -> Gateway:
-    """The gateway over the registered services: S3 through its streaming front end, every other
-    one by its botocore model's protocols."""
+    """The gateway over the registered services: S3 through its streaming front end, REST-JSON and
+    RPC v2 CBOR ones through `ModeledServices`, every other one by its botocore model's protocols
+    (a service whose model also lists ``json``, Snowball, answers X-Amz-Target requests too)."""
     rpc: dict[str, Service] = {}
     fast: dict[tuple[str, str], Any] = {}
+    wires: dict[str, Wire] = {}
+    models: dict[str, ServiceModel] = {}
     streaming = None
     for service in services:
+        models[service.model] = model = service_model(service.model)
         if isinstance(service.api, S3Api):
             streaming = S3Frontend(config, service.api, clock)
             continue
         rpc[service.model] = service
         fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
-    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming)
+        protocol = protocols_of(model)[0]
+        if protocol == "rest-json":
+            wires[service.model] = RestJsonWire(model)
+        elif protocol == "smithy-rpc-v2-cbor":
+            wires[service.model] = RpcV2Wire(model)
+    modeled = ModeledServices(Classifier(models), rpc, wires) if wires else None
+    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming, modeled=modeled)
 
 
 def check_port_free(host: str, port: int) -> None:
