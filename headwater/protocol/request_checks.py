@@ -4,7 +4,8 @@ Two rules, by the service's model. A plain JSON service (Kinesis) validates ever
 input shape up front, with AWS's "1 validation error detected" messages. An awsQueryCompatible one
 (SQS) words type errors the way its JSON front end does and checks only that required members are
 present (MissingRequiredParameterException): the rest is the service's own validation, as in AWS.
-The gateway and the hand-tuned fast paths both decode through here, so they cannot drift apart.
+The gateway, the hand-tuned fast paths and the REST-JSON and RPC v2 CBOR handlers all check
+through here, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) 
         raise
     require_members(op, params, query=False)
     return params
+
+
+def check(op: OperationModel, params: dict[str, Any]) -> None:
+    """The same rule for params a protocol already parsed (REST-JSON, RPC v2 CBOR)."""
+    if op.service_model.is_query_compatible:
+        require_members(op, params, query=False)
+    elif op.input_shape is not None:
+        validate(op.input_shape, params, namespace=java_namespace(op.service_model))
 
 
 def require_members(op: OperationModel, params: dict[str, Any], *, query: bool) -> None:

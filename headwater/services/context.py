@@ -12,7 +12,8 @@ class RequestContext:
     account: str
     region: str
     request_id: str
-    # "json", "cbor" or "query": which codec the response (and any event payloads) will use
+    # "json", "cbor", "query", "rest-json" or "rpc-v2-cbor": which codec the response (and any event
+    # payloads) will use
     protocol: str = "json"
     host: str = "localhost"
     scheme: str = "http"  # of the request: queue URLs echo it

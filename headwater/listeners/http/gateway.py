@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
+from headwater.listeners.http.modeled import ModeledServices
 from headwater.listeners.http.principals import Principals
 from headwater.protocol import (
     cbor_codec,
@@ -112,9 +113,11 @@ class Gateway:
         fast_paths: Mapping[tuple[str, str], FastPath] | None = None,
         streaming: Frontend | None = None,
         principals: Principals | None = None,
+        modeled: ModeledServices | None = None,
     ) -> None:
         self.config = config
         self.principals = principals or Principals(config)
+        self.modeled = modeled
         self.streaming = streaming
         self.clock = clock
         self.services = services
@@ -141,6 +144,11 @@ class Gateway:
             return
         request_id = new_uuid()
         headers = _headers(scope)
+        modeled = self.modeled  # REST-JSON and RPC v2 CBOR services, by the request classifier
+        routed = modeled.classify(scope, headers) if modeled is not None else None
+        if modeled is not None and routed is not None:
+            await modeled.handle(routed, scope, headers, receive, send, request_id, self._context)
+            return
         streaming = self.streaming
         if (
             streaming is not None

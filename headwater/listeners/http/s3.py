@@ -8,6 +8,7 @@ Which requests are S3's: any signed for service ``s3`` (header or presigned quer
 ``x-amz-content-sha256`` (only S3 clients send it), any PUT/DELETE/HEAD/OPTIONS, browser form
 uploads, and GETs addressed to a bucket host or to a path that is not an SQS queue URL. A JSON
 request always has an ``X-Amz-Target`` and a Query request an ``Action``, so they never collide.
+The rule lives in `headwater.protocol.classify` (`s3_claims`), beside the other families' rules.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import StreamedBody
 from headwater.listeners.http.principals import Principals
-from headwater.protocol.auth import aws_chunked, sigv4
+from headwater.protocol import classify
+from headwater.protocol.auth import aws_chunked
 from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import service_model
 from headwater.protocol.rest_xml import codec as rest_xml
 from headwater.protocol.rest_xml.s3_routing import S3Target, bucket_from_host, s3_target
-from headwater.protocol.routing import queue_path
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.ids import random_bytes
 from headwater.services.context import RawResponse, RequestContext, ResponseBody
@@ -63,25 +64,8 @@ class S3Frontend:
     # -- which requests are S3's ------------------------------------------------------------------
 
     def claims(self, scope: Scope, headers: dict[str, str]) -> bool:
-        if "x-amz-target" in headers:
-            return False
-        signed = _signed_service(headers, scope.get("query_string", b""))
-        if signed is not None:
-            return signed == "s3"
-        if "x-amz-content-sha256" in headers:
-            return True
-        method = scope["method"]
-        if method in ("PUT", "DELETE", "HEAD", "OPTIONS"):
-            return True
-        content_type = headers.get("content-type", "")
-        if method == "POST":
-            return content_type.startswith("multipart/form-data")
-        if method != "GET" or b"Action=" in scope.get("query_string", b""):
-            return False
-        if bucket_from_host(headers.get("host", "")) is not None:
-            return True
-        path: str = scope["path"]
-        return path != "/" and queue_path(path) is None
+        query = scope.get("query_string", b"").decode("latin-1")
+        return classify.s3_claims(scope["method"], scope["path"], query, headers)
 
     # -- one request ------------------------------------------------------------------------------
 
@@ -367,13 +351,6 @@ async def _drain(receive: Receive) -> None:
         message = await receive()
         if message["type"] != "http.request" or not message.get("more_body", False):
             return
-
-
-def _signed_service(headers: dict[str, str], query_string: bytes) -> str | None:
-    """The service a SigV4 signature is scoped to (header or presigned query), if any."""
-    query = dict(parse_qsl(query_string.decode("latin-1"))) if b"X-Amz-Credential=" in query_string else {}
-    credential = sigv4.credential_of(headers, query)
-    return credential.service if credential else None
 
 
 def _body_of(

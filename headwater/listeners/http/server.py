@@ -12,12 +12,19 @@ import socket
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.model import ServiceModel
+
 from headwater.config import Config
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.gateway import Gateway
+from headwater.listeners.http.modeled import ModeledServices, Wire
 from headwater.listeners.http.principals import Principals
+from headwater.listeners.http.rest_json import RestJsonWire
+from headwater.listeners.http.rpcv2 import RpcV2Wire
 from headwater.listeners.http.s3 import S3Frontend
+from headwater.protocol.classify import Classifier, protocols_of
+from headwater.protocol.models import service_model
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Service
 from headwater.services.s3.api import S3Api
@@ -36,19 +43,39 @@ def gateway_for(
     clock: SystemClock,
     principals: Principals | None = None,
 ) -> Gateway:
-    """The gateway over the registered services: S3 through its streaming front end, every other
-    one by its botocore model's protocols. `principals` says who signed a request (both front ends)."""
+    """The gateway over the registered services: S3 through its streaming front end, REST-JSON and
+    RPC v2 CBOR ones through `ModeledServices`, every other one by its botocore model's protocols
+    (a service whose model also lists ``json``, Snowball, answers X-Amz-Target requests too).
+    `principals` says who signed a request (every front end)."""
     principals = principals or Principals(config)
     rpc: dict[str, Service] = {}
     fast: dict[tuple[str, str], Any] = {}
+    wires: dict[str, Wire] = {}
+    models: dict[str, ServiceModel] = {}
     streaming = None
     for service in services:
+        models[service.model] = model = service_model(service.model)
         if isinstance(service.api, S3Api):
             streaming = S3Frontend(config, service.api, clock, principals)
             continue
         rpc[service.model] = service
         fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
-    return Gateway(config, rpc, admin, clock, fast_paths=fast, streaming=streaming, principals=principals)
+        protocol = protocols_of(model)[0]
+        if protocol == "rest-json":
+            wires[service.model] = RestJsonWire(model)
+        elif protocol == "smithy-rpc-v2-cbor":
+            wires[service.model] = RpcV2Wire(model)
+    modeled = ModeledServices(Classifier(models), rpc, wires) if wires else None
+    return Gateway(
+        config,
+        rpc,
+        admin,
+        clock,
+        fast_paths=fast,
+        streaming=streaming,
+        principals=principals,
+        modeled=modeled,
+    )
 
 
 def check_port_free(host: str, port: int) -> None:
