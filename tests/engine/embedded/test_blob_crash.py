@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import selectors
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from headwater.engine.embedded import EmbeddedEngine
+from tests.engine.embedded import crash
 
 # Every blob starts with "<task> <seq> <size>\n", so that any blob found after the crash can be
 # checked whole, acknowledged or not. Four tasks commit blobs of mixed sizes (rows and files) and
@@ -69,23 +65,12 @@ def content(t: int, i: int, size: int) -> bytes:
 
 
 def run_and_kill(data_dir: Path, durability: str) -> list[tuple[str, int, int, int]]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), durability], stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    text = ""
-    deadline = time.monotonic() + 30
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        while (
-            (text.count("\n") < ACKS_BEFORE_KILL + 1 or "STALLED" not in text)  # + the STALLED line
-            and time.monotonic() < deadline
-            and child.poll() is None
-        ):
-            if selector.select(timeout=1):
-                text += os.read(child.stdout.fileno(), 65536).decode()
-    os.kill(child.pid, signal.SIGKILL)
-    text += child.stdout.read().decode()  # acknowledged before the kill, still in the pipe
-    child.wait()
-    assert child.returncode == -signal.SIGKILL
+    text = crash.run_and_kill(
+        CHILD,
+        data_dir,
+        durability,
+        lambda text: text.count("\n") >= ACKS_BEFORE_KILL + 1 and "STALLED" in text,
+    )
     lines = [line for line in text.split("\n")[:-1] if line != "STALLED"]  # the last may be cut short
     acks = [(blob_id, int(t), int(i), int(size)) for blob_id, t, i, size in (line.split() for line in lines)]
     assert len(acks) >= ACKS_BEFORE_KILL and "STALLED" in text

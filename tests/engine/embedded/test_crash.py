@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import selectors
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from headwater.engine.api import Entry
 from headwater.engine.embedded import EmbeddedEngine
+from tests.engine.embedded import crash
 
 # Four concurrent producers; each prints "<first offset> <count> <tag>" once an append is acknowledged.
 CHILD = """
@@ -47,19 +42,7 @@ ACKS_BEFORE_KILL = 300
 
 
 def run_and_kill(data_dir: Path, durability: str) -> list[tuple[int, int, str]]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), durability], stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    text = ""
-    deadline = time.monotonic() + 30
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        while text.count("\n") < ACKS_BEFORE_KILL and time.monotonic() < deadline and child.poll() is None:
-            if selector.select(timeout=1):
-                text += os.read(child.stdout.fileno(), 65536).decode()
-    os.kill(child.pid, signal.SIGKILL)
-    text += child.stdout.read().decode()  # acknowledged before the kill, still in the pipe
-    child.wait()
-    assert child.returncode == -signal.SIGKILL
+    text = crash.run_and_kill(CHILD, data_dir, durability, lambda text: text.count("\n") >= ACKS_BEFORE_KILL)
     # The kill may cut the last line short: only whole lines are acknowledgements.
     lines = text.split("\n")[:-1]
     acks = [(int(first), int(n), tag) for first, n, tag in (line.split() for line in lines)]

@@ -5,17 +5,12 @@ acknowledged state update holds, and no acknowledged remove has come back."""
 from __future__ import annotations
 
 import asyncio
-import os
-import selectors
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from headwater.engine.embedded import EmbeddedEngine
+from tests.engine.embedded import crash
 
 # Four concurrent producers. Producer t's batch i holds 1 + i % 10 messages, seqs t * 10^6 + i * 10 + j.
 # Each step adds batch i, then marks batch i - 1 received, then removes batch i - 2, one write at a
@@ -59,19 +54,7 @@ def batch(t: int, i: int) -> list[int]:
 
 
 def run_and_kill(data_dir: Path, durability: str) -> list[tuple[str, int, int]]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), durability], stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    text = ""
-    deadline = time.monotonic() + 30
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        while text.count("\n") < ACKS_BEFORE_KILL and time.monotonic() < deadline and child.poll() is None:
-            if selector.select(timeout=1):
-                text += os.read(child.stdout.fileno(), 65536).decode()
-    os.kill(child.pid, signal.SIGKILL)
-    text += child.stdout.read().decode()  # acknowledged before the kill, still in the pipe
-    child.wait()
-    assert child.returncode == -signal.SIGKILL
+    text = crash.run_and_kill(CHILD, data_dir, durability, lambda text: text.count("\n") >= ACKS_BEFORE_KILL)
     lines = text.split("\n")[:-1]  # the kill may cut the last line short
     acks = [(kind, int(t), int(i)) for kind, t, i in (line.split() for line in lines)]
     assert len(acks) >= ACKS_BEFORE_KILL
