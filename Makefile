@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # The JavaScript SDK the end-to-end tests use to check SQS digests as a checking client does.
 $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix $(JS_E2E) --no-audit --no-fund && touch $@; \
-	else echo "npm not found: tests/e2e/test_sqs_js.py needs Node.js and npm"; fi
+	else echo "npm not found: tests/e2e/sqs/test_js.py needs Node.js and npm"; fi
 
 serve: $(STAMP)
 	$(BIN)/headwater serve --data-dir ./data

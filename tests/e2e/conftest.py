@@ -1,32 +1,29 @@
+"""The shared end-to-end fixtures: one server process per test worker, boto3 clients of any service
+and the AWS CLI against it. A service's e2e tests need nothing more than:
+
+    def test_keys(client) -> None:
+        kms = client("kms")
+
+Helpers for modules that run servers of their own or speak a wire format live in `support/`.
+"""
+
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from tests.e2e.server import Server, serving
+from tests.e2e.support.cli import Cli
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, server_fixture
 
-
-def client_for(endpoint: str, service: str = "kinesis", **config: object):  # noqa: ANN201
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, **config),  # type: ignore[arg-type]
-    )
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One unthrottled server per test worker; state is reset before each test."""
-    with serving(
-        tmp_path_factory, "server", "--durability fast --limits off --test-mode on --transition-delay 0"
-    ) as running:
-        yield running
+# one unthrottled server per test worker; `endpoint` resets its state before each test
+server = server_fixture(
+    "server", "--durability fast --limits off --test-mode on --transition-delay 0", scope="session"
+)
 
 
 @pytest.fixture
@@ -36,15 +33,33 @@ def endpoint(server: Server) -> str:
 
 
 @pytest.fixture
-def kinesis(endpoint: str):  # noqa: ANN201
-    return client_for(endpoint)
+def client(endpoint: str) -> Callable[..., Any]:
+    """`client("kms", **options)`: a boto3 client at the reset server (options: `client_for`'s)."""
+    return partial(client_for, endpoint)
 
 
 @pytest.fixture
-def sqs(endpoint: str):  # noqa: ANN201
-    return client_for(endpoint, "sqs")
+def kinesis(client: Callable[..., Any]) -> Any:
+    return client("kinesis")
 
 
 @pytest.fixture
-def s3(endpoint: str):  # noqa: ANN201
-    return client_for(endpoint, "s3", s3={"addressing_style": "path"})
+def sqs(client: Callable[..., Any]) -> Any:
+    return client("sqs")
+
+
+@pytest.fixture
+def s3(client: Callable[..., Any]) -> Any:
+    return client("s3")
+
+
+@pytest.fixture
+def cli(endpoint: str, tmp_path: Path) -> Callable[..., Cli]:
+    """`cli("sqs", timeout=60)`: the AWS CLI at the reset server, with a home of its own."""
+
+    def make(service: str | None = None, timeout: float = 120) -> Cli:
+        home = tmp_path / "aws-home"
+        home.mkdir(exist_ok=True)
+        return Cli(endpoint, home, service, timeout)
+
+    return make

@@ -6,21 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
-import boto3
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server, serving
-from tests.e2e.wire import h2c_client
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, server_fixture
+from tests.e2e.support.wire import h2c_client
 
 ACCOUNT_KEY, ACCOUNT_SECRET = "123456789012", "account-secret"
 NAMED_KEY, NAMED_SECRET = "AKIDHEADWATER", "named-secret"
@@ -28,25 +26,14 @@ JSON = "application/x-amz-json-1.1"
 MISMATCH = "The request signature we calculated does not match the signature you provided."
 
 
-@pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(
-        tmp_path_factory,
-        "strict",
-        f"--durability memory --limits off --transition-delay 0 --auth strict --credentials {ACCOUNT_KEY}:{ACCOUNT_SECRET},{NAMED_KEY}:{NAMED_SECRET}",
-    ) as running:
-        yield running
+strict = server_fixture(
+    "strict",
+    f"--durability memory --limits off --transition-delay 0 --auth strict --credentials {ACCOUNT_KEY}:{ACCOUNT_SECRET},{NAMED_KEY}:{NAMED_SECRET}",
+)
 
 
 def kinesis_as(endpoint: str, key: str, secret: str, region: str = "us-east-1"):  # noqa: ANN201
-    return boto3.client(
-        "kinesis",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return client_for(endpoint, region=region, access_key=key, secret_key=secret)
 
 
 def error_of(call, **kwargs) -> tuple[str, str]:  # noqa: ANN001

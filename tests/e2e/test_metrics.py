@@ -7,69 +7,25 @@ Names follow the CloudWatch exporter's convention (`AWS/Kinesis` `GetRecords.Byt
 
 from __future__ import annotations
 
-import re
-import urllib.request
-from collections.abc import Iterator
-
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.server import Server, serving
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.metrics import Samples, scrape
+from tests.e2e.support.server import Server, server_fixture
 
 SHARD0 = "shardId-000000000000"
 SHARD1 = "shardId-000000000001"
 MAX_HASH = 2**128 - 1
-SAMPLE = re.compile(r'([a-z_][a-z0-9_]*)(?:\{((?:[A-Za-z_][A-Za-z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})? (\S+)')
-LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-@pytest.fixture(scope="module")
-def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(
-        tmp_path_factory, "metrics", "--durability fast --limits on --test-mode on --transition-delay 0"
-    ) as running:
-        yield running
+metered = server_fixture("metrics", "--durability fast --limits on --test-mode on --transition-delay 0")
 
 
 @pytest.fixture
 def kinesis(metered: Server):  # noqa: ANN201
     metered.reset()
-    return boto3.client(
-        "kinesis",
-        endpoint_url=metered.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
-
-
-def scrape(server: Server) -> Samples:
-    """Parses the exposition strictly: every line is a HELP, a TYPE, or a well-formed sample."""
-    with urllib.request.urlopen(f"{server.endpoint}/_headwater/metrics", timeout=10) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        text = response.read().decode()
-    samples: Samples = {}
-    typed: set[str] = set()
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            name, kind = line.split()[2:]
-            assert kind in ("counter", "gauge")
-            typed.add(name)
-            continue
-        if line.startswith("# HELP ") or not line:
-            continue
-        match = SAMPLE.fullmatch(line)
-        assert match, line
-        name, labels, value = match.groups()
-        assert name in typed, f"{name} has no TYPE line before its samples"
-        samples[name, frozenset(LABEL.findall(labels or ""))] = float(value)
-    return samples
+    return client_for(metered.endpoint, retries={"total_max_attempts": 1})
 
 
 def stream(name: str = "s") -> frozenset[tuple[str, str]]:

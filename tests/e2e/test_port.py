@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.server import Server
+from tests.e2e.support.server import Server
 
 
 def test_busy_port_is_refused(server: Server, tmp_path: Path) -> None:

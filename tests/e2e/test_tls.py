@@ -8,55 +8,22 @@ import json
 import socket
 import ssl
 import stat
-from collections.abc import Iterator
-from functools import partial
-from unittest import mock
-from urllib.request import urlopen
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from cryptography import x509
 
-from tests.e2e.server import Server, serving
-from tests.e2e.wire import signed_headers
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, TlsServer, server_fixture
+from tests.e2e.support.wire import signed_headers
 
-UNVERIFIED = ssl._create_unverified_context()
-
-
-class TlsServer(Server):
-    @property
-    def endpoint(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> Server:
-        # Server.start polls the health route with urllib, which would verify the self-signed certificate.
-        with mock.patch("tests.e2e.server.urllib.request.urlopen", partial(urlopen, context=UNVERIFIED)):
-            return super().start(timeout)
-
-
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(
-        tmp_path_factory,
-        "tls",
-        "--durability memory --limits off --transition-delay 0 --tls on",
-        kind=TlsServer,
-    ) as running:
-        yield running
+tls_server = server_fixture(
+    "tls", "--durability memory --limits off --transition-delay 0 --tls on", kind=TlsServer
+)
 
 
 def kinesis_over_https(server: Server, verify: bool | str):  # noqa: ANN201
-    return boto3.client(
-        "kinesis",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        verify=verify,
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return client_for(server.endpoint, verify=verify)
 
 
 def handshake(server: Server, **options: object) -> ssl.SSLSocket:

@@ -3,8 +3,7 @@ started engine in a fresh event loop and closes the engine afterwards."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ import pytest
 from headwater.engine.api import Engine
 from headwater.engine.embedded import EmbeddedEngine
 from headwater.engine.memory import MemoryEngine
-
-Body = Callable[[Engine], Awaitable[None]]
-RunEngine = Callable[[Body], None]
+from tests.engine.runner import RunEngine, runner
 
 # "nocache" reads everything through SQLite; "smallcache" makes reads straddle disk and cache.
 VARIANTS: dict[str, Callable[[Path], Engine]] = {
@@ -34,15 +31,4 @@ def make_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], 
 
 @pytest.fixture
 def run_engine(make_engine: Callable[[], Engine]) -> RunEngine:
-    def run(body: Body) -> None:
-        async def main() -> None:
-            engine = make_engine()
-            await engine.start()
-            try:
-                await body(engine)
-            finally:
-                await engine.close()
-
-        asyncio.run(main())
-
-    return run
+    return runner(make_engine)

@@ -11,7 +11,7 @@ import random
 import sqlite3
 import threading
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,10 +21,9 @@ from headwater.engine.embedded import EmbeddedEngine
 from headwater.engine.embedded.blobs import ROW_THRESHOLD
 from headwater.engine.memory import MemoryEngine
 from headwater.engine.memory_blobs import CHUNK, INLINE_OBSERVE_MAX
+from tests.engine.runner import RunEngine, runner
 
 MIB = 1 << 20
-Body = Callable[[Engine], Awaitable[None]]
-RunBlobs = Callable[[Body], None]
 
 VARIANTS: dict[str, Callable[[Path], Engine]] = {
     "memory": lambda _: MemoryEngine(),
@@ -35,29 +34,14 @@ VARIANTS: dict[str, Callable[[Path], Engine]] = {
 SIZES = [0, 1, 1000, ROW_THRESHOLD, ROW_THRESHOLD + 1, 3 * MIB + 7]
 
 
-def _runner(factory: Callable[[], Engine]) -> RunBlobs:
-    def run(body: Body) -> None:
-        async def main() -> None:
-            engine = factory()
-            await engine.start()
-            try:
-                await body(engine)
-            finally:
-                await engine.close()
-
-        asyncio.run(main())
-
-    return run
-
-
 @pytest.fixture(params=list(VARIANTS))
-def run_blobs(request: pytest.FixtureRequest, tmp_path: Path) -> RunBlobs:
-    return _runner(lambda: VARIANTS[request.param](tmp_path / "data"))
+def run_blobs(request: pytest.FixtureRequest, tmp_path: Path) -> RunEngine:
+    return runner(lambda: VARIANTS[request.param](tmp_path / "data"))
 
 
 @pytest.fixture(params=["durable", "fast"])
-def run_embedded(request: pytest.FixtureRequest, tmp_path: Path) -> RunBlobs:
-    return _runner(lambda: EmbeddedEngine(tmp_path / "data", request.param))
+def run_embedded(request: pytest.FixtureRequest, tmp_path: Path) -> RunEngine:
+    return runner(lambda: EmbeddedEngine(tmp_path / "data", request.param))
 
 
 def data_of(size: int, seed: int = 0) -> bytes:
@@ -89,7 +73,7 @@ async def get(store: BlobStore, blob_id: str, start: int = 0, end: int | None = 
 
 
 @pytest.mark.parametrize("hint", ["exact", None])
-def test_write_commit_read_back(run_blobs: RunBlobs, hint: str | None) -> None:
+def test_write_commit_read_back(run_blobs: RunEngine, hint: str | None) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         for size in SIZES:
@@ -103,7 +87,7 @@ def test_write_commit_read_back(run_blobs: RunBlobs, hint: str | None) -> None:
 
 @pytest.mark.parametrize("size", [1000, ROW_THRESHOLD + 1, 3 * MIB + 7])
 @pytest.mark.parametrize("hint", ["exact", None])
-def test_range_reads(run_blobs: RunBlobs, size: int, hint: str | None) -> None:
+def test_range_reads(run_blobs: RunEngine, size: int, hint: str | None) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         data = data_of(size, 1)
@@ -132,7 +116,7 @@ def test_range_reads(run_blobs: RunBlobs, size: int, hint: str | None) -> None:
 
 @pytest.mark.parametrize("hint", ["exact", None])
 def test_observe_sees_every_byte_in_order_large_buffers_off_the_loop(
-    run_blobs: RunBlobs, hint: str | None
+    run_blobs: RunEngine, hint: str | None
 ) -> None:
     async def body(engine: Engine) -> None:
         loop_thread = threading.get_ident()
@@ -158,7 +142,7 @@ def test_observe_sees_every_byte_in_order_large_buffers_off_the_loop(
 
 
 @pytest.mark.parametrize("size", [1000, 3 * MIB])
-def test_abort_leaves_nothing(run_blobs: RunBlobs, size: int) -> None:
+def test_abort_leaves_nothing(run_blobs: RunEngine, size: int) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         kept = await put(store, b"kept")
@@ -178,7 +162,7 @@ def test_abort_leaves_nothing(run_blobs: RunBlobs, size: int) -> None:
     run_blobs(body)
 
 
-def test_abort_after_commit_keeps_the_blob_and_commit_is_once(run_blobs: RunBlobs) -> None:
+def test_abort_after_commit_keeps_the_blob_and_commit_is_once(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         for hint in (3, None):
             writer = engine.blobs.create(None, hint)
@@ -194,7 +178,7 @@ def test_abort_after_commit_keeps_the_blob_and_commit_is_once(run_blobs: RunBlob
     run_blobs(body)
 
 
-def test_failing_observer_fails_the_write_and_abort_cleans_up(run_blobs: RunBlobs) -> None:
+def test_failing_observer_fails_the_write_and_abort_cleans_up(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         for size, hint in [(1000, 1000), (3 * MIB, None)]:
@@ -221,7 +205,7 @@ def test_failing_observer_fails_the_write_and_abort_cleans_up(run_blobs: RunBlob
     run_blobs(body)
 
 
-def test_mutable_chunks_are_copied(run_blobs: RunBlobs) -> None:
+def test_mutable_chunks_are_copied(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         for hint in (20, None):
             buffer = bytearray(b"0123456789")
@@ -237,7 +221,7 @@ def test_mutable_chunks_are_copied(run_blobs: RunBlobs) -> None:
 
 
 @pytest.mark.parametrize("blob_id", ["m999", "r999", "r0", "r-1", "f" + "0" * 32, "f123", "garbage", ""])
-def test_unknown_id_raises_key_error_on_first_iteration(run_blobs: RunBlobs, blob_id: str) -> None:
+def test_unknown_id_raises_key_error_on_first_iteration(run_blobs: RunEngine, blob_id: str) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         chunks = store.read(blob_id)  # no error yet
@@ -249,7 +233,7 @@ def test_unknown_id_raises_key_error_on_first_iteration(run_blobs: RunBlobs, blo
     run_blobs(body)
 
 
-def test_delete_ids_size_and_never_reused(run_blobs: RunBlobs) -> None:
+def test_delete_ids_size_and_never_reused(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         store = engine.blobs
         blobs = {
@@ -275,7 +259,7 @@ def test_delete_ids_size_and_never_reused(run_blobs: RunBlobs) -> None:
     run_blobs(body)
 
 
-def test_uncommitted_blobs_are_not_listed(run_blobs: RunBlobs) -> None:
+def test_uncommitted_blobs_are_not_listed(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         writers = [engine.blobs.create(None, hint) for hint in (10, None)]
         for writer in writers:
@@ -287,7 +271,7 @@ def test_uncommitted_blobs_are_not_listed(run_blobs: RunBlobs) -> None:
     run_blobs(body)
 
 
-def test_a_blob_deleted_while_read_reads_to_the_end(run_blobs: RunBlobs) -> None:
+def test_a_blob_deleted_while_read_reads_to_the_end(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         data = data_of(3 * MIB + 5)
         blob_id = await put(engine.blobs, data, None)
@@ -301,7 +285,7 @@ def test_a_blob_deleted_while_read_reads_to_the_end(run_blobs: RunBlobs) -> None
     run_blobs(body)
 
 
-def test_reading_only_part_of_a_blob_releases_it(run_blobs: RunBlobs) -> None:
+def test_reading_only_part_of_a_blob_releases_it(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         blob_id = await put(engine.blobs, data_of(4 * MIB), None)
         for _ in range(3):
@@ -313,7 +297,7 @@ def test_reading_only_part_of_a_blob_releases_it(run_blobs: RunBlobs) -> None:
     run_blobs(body)
 
 
-def test_reset_clears_every_blob(run_blobs: RunBlobs) -> None:
+def test_reset_clears_every_blob(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         ids = [
             await put(engine.blobs, data_of(size), hint) for size in (10, 3 * MIB) for hint in ("exact", None)
@@ -328,7 +312,7 @@ def test_reset_clears_every_blob(run_blobs: RunBlobs) -> None:
     run_blobs(body)
 
 
-def test_many_concurrent_writers(run_blobs: RunBlobs) -> None:
+def test_many_concurrent_writers(run_blobs: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         sizes = [0, 10, 1000, 60_000, ROW_THRESHOLD, 300_000, 1_500_000] * 6
 
@@ -368,7 +352,7 @@ def row_count(engine: EmbeddedEngine) -> int:
         return db.execute("SELECT count(*) FROM blobs").fetchone()[0]
 
 
-def test_small_blobs_are_rows_large_ones_files_and_delete_removes_them(run_embedded: RunBlobs) -> None:
+def test_small_blobs_are_rows_large_ones_files_and_delete_removes_them(run_embedded: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         assert isinstance(engine, EmbeddedEngine)
         store = engine.blobs
@@ -390,7 +374,7 @@ def test_small_blobs_are_rows_large_ones_files_and_delete_removes_them(run_embed
     run_embedded(body)
 
 
-def test_deleted_rows_give_the_file_space_back(run_embedded: RunBlobs) -> None:
+def test_deleted_rows_give_the_file_space_back(run_embedded: RunEngine) -> None:
     async def body(engine: Engine) -> None:
         assert isinstance(engine, EmbeddedEngine)
         data = data_of(100_000)

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from headwater.engine.api import Engine, Entry, StoredEntry
-
-from .conftest import RunEngine
+from tests.engine.runner import RunEngine
 
 
 def entries(n: int, ts: int = 1000, size: int = 10, tag: str = "e") -> list[Entry]:

@@ -17,8 +17,7 @@ from headwater.engine.api import Engine, Entry, QueueStore
 from headwater.engine.embedded import EmbeddedEngine
 from headwater.engine.embedded.schema import OFFSET_BITS
 from headwater.engine.memory import MAX_QUEUE_SEQ, MemoryEngine, MemoryQueueStore
-
-from .conftest import RunEngine
+from tests.engine.runner import RunEngine
 
 Row = tuple[int, bytes | None, bytes]
 

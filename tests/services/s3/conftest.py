@@ -1,76 +1,34 @@
-"""Shared fixtures of the S3 unit tests: a started S3Core on a MemoryEngine with a TestClock.
+"""Fixtures of the S3 unit tests, on the one harness (harness.py): a fully started S3Core
+(`open_s3(background="all")`) on a memory engine and a TestClock, driven from plain test functions.
 
-Tests are plain functions that drive coroutines through `run` (the core's event loop); store
-mutations need that loop running, so do them inside a coroutine given to `run`:
+Coroutines run on the core's event loop through `run`; store mutations need that loop running, so
+do them inside a coroutine given to `run`:
 
-    def test_put(core, ctx, run, make_bucket, body):
+    def test_put(call, make_bucket, body):
         make_bucket("b")
-        result = run(objects.OPERATIONS["PutObject"](core, {"Bucket": "b", "Key": "k",
-                                                            "Body": body(b"data")}, ctx))
+        result = call("PutObject", Bucket="b", Key="k", Body=body(b"data"))
 
-`call` does the same by operation name for the object and listing operations.
+Async tests use `harness.run(test, **options)` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 
 import pytest
 
-from headwater.config import Config
-from headwater.engine.memory import MemoryEngine
 from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import TestClock
-from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
-from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
+from tests.services.s3.harness import FakeBody, S3Harness, open_s3
 
 T = TypeVar("T")
-ACCOUNT = "000000000000"
-REGION = "us-east-1"
-
-
-class FakeBody:
-    """A RequestBody: `data` in chunks of `chunk` bytes; `trailers` filled after the last chunk
-    (as aws-chunked decoding does); `error` raised after `fail_after` bytes instead of finishing."""
-
-    def __init__(
-        self,
-        data: bytes,
-        chunk: int = 64 * 1024,
-        *,
-        length: int | None = -1,
-        trailers: dict[str, str] | None = None,
-        error: BaseException | None = None,
-        fail_after: int = 0,
-    ) -> None:
-        self.data = data
-        self.chunk = max(1, chunk)
-        self.length = len(data) if length == -1 else length
-        self.trailers: dict[str, str] = {}
-        self._final_trailers = dict(trailers or {})
-        self._error = error
-        self._fail_after = fail_after
-        self.consumed = 0
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        for start in range(0, len(self.data), self.chunk):
-            if self._error is not None and start >= self._fail_after:
-                raise self._error
-            piece = self.data[start : start + self.chunk]
-            self.consumed += len(piece)
-            yield piece
-            await asyncio.sleep(0)  # let other tasks run between chunks, as a socket would
-        if self._error is not None:
-            raise self._error
-        self.trailers.update(self._final_trailers)
+Run = Callable[[Awaitable[Any]], Any]
 
 
 @pytest.fixture
@@ -89,37 +47,34 @@ def run(loop: asyncio.AbstractEventLoop) -> Callable[[Awaitable[T]], T]:
 
 
 @pytest.fixture
-def clock() -> TestClock:
-    return TestClock()
+def s3(run: Run) -> Iterator[S3Harness]:
+    stack = AsyncExitStack()
+    harness: S3Harness = run(stack.enter_async_context(open_s3(background="all")))
+    yield harness
+    run(stack.aclose())
 
 
 @pytest.fixture
-def core(loop: asyncio.AbstractEventLoop, clock: TestClock) -> Iterator[S3Core]:
-    engine = MemoryEngine()
-    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), LocalKeyRing(engine.meta, clock), queues=None)
-    loop.run_until_complete(engine.start())
-    loop.run_until_complete(s3.start())
-    yield s3
-    loop.run_until_complete(s3.close())
-    loop.run_until_complete(engine.close())
+def core(s3: S3Harness) -> S3Core:
+    return s3.core
 
 
 @pytest.fixture
-def ctx() -> RequestContext:
-    return RequestContext(account=ACCOUNT, region=REGION, request_id="req-1", protocol="rest-xml")
+def clock(s3: S3Harness) -> TestClock:
+    return s3.clock
 
 
 @pytest.fixture
-def make_bucket(core: S3Core, run: Callable[[Awaitable[Any]], Any]) -> Callable[..., Bucket]:
+def ctx(s3: S3Harness) -> RequestContext:
+    return s3.ctx
+
+
+@pytest.fixture
+def make_bucket(s3: S3Harness, run: Run) -> Callable[..., Bucket]:
+    """`make_bucket(name, versioning=None, **configs)`: a bucket written straight into the store."""
+
     def make(name: str, versioning: str | None = None, **configs: Any) -> Bucket:
-        bucket = Bucket(name, ACCOUNT, REGION, core.now_ms(), versioning=versioning)
-        for config, value in configs.items():
-            bucket = bucket.with_config(config, value)
-
-        async def put() -> None:
-            await core.store.put_bucket(bucket)  # store writes need the running loop
-
-        run(put())
+        bucket: Bucket = run(s3.bucket(name, versioning, **configs))
         return bucket
 
     return make
@@ -131,32 +86,24 @@ def body() -> Callable[..., FakeBody]:
 
 
 class Calls:
-    """Calls the object and listing operations by name: `call("PutObject", Bucket=..., Key=...)`;
-    `call.error(...)` returns the AwsError raised; `call.read(result)` drains a GetObject body."""
+    """Operations by name: `call("PutObject", Bucket=..., Key=...)`; `call.error(...)` returns the
+    AwsError raised; `call.read(result)` drains a GetObject body."""
 
-    def __init__(self, core: S3Core, ctx: RequestContext, run: Callable[[Awaitable[Any]], Any]) -> None:
-        from headwater.services.s3 import listing, objects
-
-        self.core, self.ctx, self.run = core, ctx, run
-        self.operations = {**objects.OPERATIONS, **listing.OPERATIONS}
+    def __init__(self, s3: S3Harness, run: Run) -> None:
+        self.s3, self.run = s3, run
 
     def __call__(self, operation: str, **params: Any) -> Any:
-        return self.run(self.operations[operation](self.core, params, self.ctx))
+        return self.run(self.s3.call(operation, **params))
 
     def error(self, operation: str, **params: Any) -> AwsError:
-        with pytest.raises(AwsError) as raised:
-            self(operation, **params)
-        return raised.value
+        error: AwsError = self.run(self.s3.error(operation, **params))
+        return error
 
     def read(self, result: dict[str, Any]) -> bytes:
-        async def drain() -> bytes:
-            return b"".join([chunk async for chunk in result["Body"].chunks])
-
-        data: bytes = self.run(drain())
-        assert len(data) == result["Body"].length == result["ContentLength"]
+        data: bytes = self.run(self.s3.drain(result))
         return data
 
 
 @pytest.fixture
-def call(core: S3Core, ctx: RequestContext, run: Callable[[Awaitable[Any]], Any]) -> Calls:
-    return Calls(core, ctx, run)
+def call(s3: S3Harness, run: Run) -> Calls:
+    return Calls(s3, run)

@@ -8,7 +8,7 @@ import pytest
 
 from headwater.services.s3.bucket_rules import bucket_region, canonical_id, is_valid_bucket_name, owner_of
 from headwater.services.s3.errors import s3_error
-from tests.services.s3.test_buckets_harness import ACCOUNT, CTX, OTHER, Harness, context, run
+from tests.services.s3.harness import ACCOUNT, CTX, OTHER, S3Harness, context, run_idle
 
 VALID = ["abc", "my-bucket", "my.bucket.name", "a" * 63, "1bucket", "bucket1", "a-b.c-d", "xn-a", "s3alias"]
 INVALID = [
@@ -46,7 +46,7 @@ def test_invalid_names(name: str) -> None:
 
 
 def test_create_bucket_refuses_an_invalid_name() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         error = await h.error("CreateBucket", Bucket="Bad_Name")
         assert (error.code, error.status, error.message) == (
             "InvalidBucketName",
@@ -55,7 +55,7 @@ def test_create_bucket_refuses_an_invalid_name() -> None:
         )
         assert error.details == {"BucketName": "Bad_Name"}
 
-    run(body)
+    run_idle(body)
 
 
 # endpoint region, LocationConstraint -> region or error code
@@ -101,7 +101,7 @@ def test_location_messages() -> None:
 
 
 def test_create_bucket_and_location() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         assert await h.call("CreateBucket", Bucket="east") == {"Location": "/east"}
         eu = context(region="eu-west-1")
         created = await h.call(
@@ -118,29 +118,31 @@ def test_create_bucket_and_location() -> None:
             "AccessPointAlias": False,
         }
 
-    run(body)
+    run_idle(body)
 
 
 def test_create_bucket_defaults() -> None:
-    async def body(h: Harness) -> None:
-        bucket = await h.bucket("bk1")
+    async def body(h: S3Harness) -> None:
+        bucket = await h.create_bucket("bk1")
         assert bucket.account == ACCOUNT and bucket.versioning is None
         assert bucket.configs["ownership"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
         assert all(bucket.configs["public_access_block"].values())
-        locked = await h.bucket("bk2", ObjectLockEnabledForBucket=True, ObjectOwnership="ObjectWriter")
+        locked = await h.create_bucket("bk2", ObjectLockEnabledForBucket=True, ObjectOwnership="ObjectWriter")
         assert locked.versioning == "Enabled"
         assert locked.configs["object_lock"] == {"ObjectLockEnabled": "Enabled"}
         assert locked.configs["ownership"]["Rules"][0]["ObjectOwnership"] == "ObjectWriter"
-        tagged = await h.bucket("bk3", CreateBucketConfiguration={"Tags": [{"Key": "team", "Value": "data"}]})
+        tagged = await h.create_bucket(
+            "bk3", CreateBucketConfiguration={"Tags": [{"Key": "team", "Value": "data"}]}
+        )
         assert await h.call("GetBucketTagging", Bucket=tagged.name) == {
             "TagSet": [{"Key": "team", "Value": "data"}]
         }
 
-    run(body)
+    run_idle(body)
 
 
 def test_create_bucket_refusals() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         error = await h.error("CreateBucket", Bucket="bkt", ObjectOwnership="Nobody")
         assert error.code == "InvalidArgument"
         error = await h.error("CreateBucket", Bucket="bkt", ACL="public-read")
@@ -153,11 +155,11 @@ def test_create_bucket_refusals() -> None:
         )
         assert error.code == "NotImplemented"
 
-    run(body)
+    run_idle(body)
 
 
 def test_bucket_names_are_global() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         await h.call("CreateBucket", Bucket="east")
         # us-east-1 legacy: the owner re-creating its bucket there gets 200
         assert await h.call("CreateBucket", Bucket="east") == {"Location": "/east"}
@@ -181,12 +183,12 @@ def test_bucket_names_are_global() -> None:
         error = await h.error("CreateBucket", eu, Bucket="east")
         assert error.code == "IllegalLocationConstraintException"
 
-    run(body)
+    run_idle(body)
 
 
 def test_head_bucket() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket("bkt")
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket("bkt")
         assert await h.call("HeadBucket", Bucket="bkt") == {
             "BucketRegion": "us-east-1",
             "AccessPointAlias": False,
@@ -197,12 +199,12 @@ def test_head_bucket() -> None:
         assert (error.code, error.status) == ("AccessDenied", 403)
         assert await h.call("HeadBucket", Bucket="bkt", ExpectedBucketOwner=ACCOUNT)
 
-    run(body)
+    run_idle(body)
 
 
 def test_delete_bucket() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket("bkt")
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket("bkt")
         await h.put("bkt", "key")
         error = await h.error("DeleteBucket", Bucket="bkt")
         assert (error.code, error.status) == ("BucketNotEmpty", 409)
@@ -212,12 +214,12 @@ def test_delete_bucket() -> None:
         assert h.core.store.bucket("bkt") is None
         assert (await h.error("DeleteBucket", Bucket="bkt")).code == "NoSuchBucket"
 
-    run(body)
+    run_idle(body)
 
 
 def test_delete_versioned_bucket_with_only_a_delete_marker() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket("ver")
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket("ver")
         await h.call("PutBucketVersioning", Bucket="ver", VersioningConfiguration={"Status": "Enabled"})
         await h.put("ver", "gone", version_id="m1", marker=True)
         error = await h.error("DeleteBucket", Bucket="ver")
@@ -226,35 +228,35 @@ def test_delete_versioned_bucket_with_only_a_delete_marker() -> None:
             == "The bucket you tried to delete is not empty. You must delete all versions in the bucket."
         )
 
-    run(body)
+    run_idle(body)
 
 
 def test_delete_bucket_aborts_uploads_and_releases_their_parts() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket("bkt")
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket("bkt")
         upload = await h.upload("bkt", "big", "u1", parts=3)
         blobs = [part.blob_id for part in upload.parts.values()]
         assert all(h.blob_exists(blob) for blob in blobs)
         await h.call("DeleteBucket", Bucket="bkt")
         assert not any(h.blob_exists(blob) for blob in blobs)
         assert h.core.store.uploads("bkt") == []
-        await h.bucket("bkt")  # the name is free again, with nothing left over
+        await h.create_bucket("bkt")  # the name is free again, with nothing left over
         assert h.core.store.uploads("bkt") == []
 
-    run(body)
+    run_idle(body)
 
 
 def test_list_buckets() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         for name in ("charlie", "alpha", "bravo"):
-            await h.bucket(name)
+            await h.create_bucket(name)
         await h.call(
             "CreateBucket",
             context(region="eu-west-1"),
             Bucket="delta",
             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
         )
-        await h.bucket("other", context(OTHER))
+        await h.create_bucket("other", context(OTHER))
         listed = await h.call("ListBuckets")
         assert [b["Name"] for b in listed["Buckets"]] == ["alpha", "bravo", "charlie", "delta"]
         assert listed["Owner"] == owner_of(ACCOUNT) == {"ID": canonical_id(ACCOUNT), "DisplayName": ACCOUNT}
@@ -285,22 +287,22 @@ def test_list_buckets() -> None:
                 break
         assert names == ["alpha", "bravo", "charlie", "delta"] and pages == 2
 
-    run(body)
+    run_idle(body)
 
 
 def test_list_buckets_refusals() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         for bad in (0, 10_001):
             error = await h.error("ListBuckets", MaxBuckets=bad)
             assert error.code == "InvalidArgument" and error.details["ArgumentName"] == "max-buckets"
         error = await h.error("ListBuckets", ContinuationToken="%%%")
         assert error.code == "InvalidArgument" and error.details["ArgumentName"] == "continuation-token"
 
-    run(body)
+    run_idle(body)
 
 
 def test_unknown_bucket_everywhere() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         for operation in (
             "GetBucketLocation",
             "GetBucketTagging",
@@ -312,7 +314,7 @@ def test_unknown_bucket_everywhere() -> None:
             assert error.code == "NoSuchBucket", operation
             assert error.details == s3_error("x", "y", BucketName="nope").details
 
-    run(body)
+    run_idle(body)
 
 
 def test_ctx_default_is_us_east_1() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from headwater.services.s3.bucket_rules import ALL_USERS, canonical_id, check_tag_set, owner_grant
 from headwater.services.s3.notification_config import EVENTS
-from tests.services.s3.test_buckets_harness import ACCOUNT, OTHER, FakeSqs, Harness, context, run
+from tests.services.s3.harness import ACCOUNT, OTHER, FakeSqs, S3Harness, context, run_idle
 
 B = "bucket"
 
@@ -41,8 +41,8 @@ def test_tag_set_accepts_s3s_characters() -> None:
 
 
 def test_tagging_round_trip() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("GetBucketTagging", Bucket=B)
         assert (error.code, error.status, error.message) == ("NoSuchTagSet", 404, "The TagSet does not exist")
         assert error.details == {"BucketName": B}
@@ -55,12 +55,12 @@ def test_tagging_round_trip() -> None:
         assert await h.call("DeleteBucketTagging", Bucket=B) == {"__status__": 204}
         assert (await h.error("GetBucketTagging", Bucket=B)).code == "NoSuchTagSet"
 
-    run(body)
+    run_idle(body)
 
 
 def test_versioning() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         assert await h.call("GetBucketVersioning", Bucket=B) == {}
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Enabled"})
         assert await h.call("GetBucketVersioning", Bucket=B) == {"Status": "Enabled"}
@@ -84,18 +84,18 @@ def test_versioning() -> None:
             VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
         )
         assert (mfa.code, mfa.status) == ("NotImplemented", 501)
-        await h.bucket("locked", ObjectLockEnabledForBucket=True)
+        await h.create_bucket("locked", ObjectLockEnabledForBucket=True)
         error = await h.error(
             "PutBucketVersioning", Bucket="locked", VersioningConfiguration={"Status": "Suspended"}
         )
         assert (error.code, error.status) == ("InvalidBucketState", 409)
 
-    run(body)
+    run_idle(body)
 
 
 def test_encryption() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         default = {
             "Rules": [
                 {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}
@@ -126,12 +126,12 @@ def test_encryption() -> None:
         assert await h.call("DeleteBucketEncryption", Bucket=B) == {"__status__": 204}
         assert await h.call("GetBucketEncryption", Bucket=B) == {"ServerSideEncryptionConfiguration": default}
 
-    run(body)
+    run_idle(body)
 
 
 def test_ownership_and_public_access_block() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         assert await h.call("GetBucketOwnershipControls", Bucket=B) == {
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
         }
@@ -167,12 +167,12 @@ def test_ownership_and_public_access_block() -> None:
         error = await h.error("GetBucketOwnershipControls", Bucket=B)
         assert (error.code, error.status) == ("OwnershipControlsNotFoundError", 404)
 
-    run(body)
+    run_idle(body)
 
 
 def test_acl() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         owner = {"ID": canonical_id(ACCOUNT), "DisplayName": ACCOUNT}
         private = {"Owner": owner, "Grants": [owner_grant(ACCOUNT)]}
         assert await h.call("GetBucketAcl", Bucket=B) == private
@@ -223,12 +223,12 @@ def test_acl() -> None:
         error = await h.error("PutBucketAcl", Bucket=B, ACL="private", AccessControlPolicy={"Grants": []})
         assert error.code == "UnexpectedContent"
 
-    run(body)
+    run_idle(body)
 
 
 def test_settings_every_tool_reads() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         assert await h.call("GetBucketAccelerateConfiguration", Bucket=B) == {}
         assert await h.call("GetBucketRequestPayment", Bucket=B) == {"Payer": "BucketOwner"}
         assert await h.call("GetBucketLogging", Bucket=B) == {}
@@ -254,7 +254,7 @@ def test_settings_every_tool_reads() -> None:
             "PutBucketAccelerateConfiguration", Bucket=B, AccelerateConfiguration={"Status": "Enabled"}
         )
         assert await h.call("GetBucketAccelerateConfiguration", Bucket=B) == {"Status": "Enabled"}
-        await h.bucket("dotted.bucket")
+        await h.create_bucket("dotted.bucket")
         error = await h.error(
             "PutBucketAccelerateConfiguration",
             Bucket="dotted.bucket",
@@ -305,7 +305,7 @@ def test_settings_every_tool_reads() -> None:
             await h.error("PutObjectLockConfiguration", Bucket=B, ObjectLockConfiguration=zero)
         ).code == "InvalidArgument"
 
-    run(body)
+    run_idle(body)
 
 
 QUEUE = "arn:aws:sqs:us-east-1:111122223333:events"
@@ -322,8 +322,8 @@ def queue_config(
 
 
 def test_notification_configuration() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         config = {"QueueConfigurations": [queue_config("s3:ObjectCreated:*", prefix="in/", suffix=".csv")]}
         await h.call("PutBucketNotificationConfiguration", Bucket=B, NotificationConfiguration=config)
         stored = await h.call("GetBucketNotificationConfiguration", Bucket=B)
@@ -342,7 +342,7 @@ def test_notification_configuration() -> None:
         assert await h.call("GetBucketNotificationConfiguration", Bucket=B) == {}
         assert len(h.notifier.tests) == 2  # none for an empty configuration
 
-    run(body, sqs=FakeSqs(QUEUE, "arn:aws:sqs:eu-west-1:111122223333:far"))
+    run_idle(body, queues=FakeSqs(QUEUE, "arn:aws:sqs:eu-west-1:111122223333:far"))
 
 
 @pytest.mark.parametrize(
@@ -417,8 +417,8 @@ def test_notification_configuration() -> None:
     ],
 )
 def test_notification_configuration_refusals(config: dict, message: str) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error(
             "PutBucketNotificationConfiguration", Bucket=B, NotificationConfiguration=config
         )
@@ -428,12 +428,12 @@ def test_notification_configuration_refusals(config: dict, message: str) -> None
         assert await h.call("GetBucketNotificationConfiguration", Bucket=B) == {}
         assert h.notifier.tests == []
 
-    run(body, sqs=FakeSqs(QUEUE, "arn:aws:sqs:eu-west-1:111122223333:far"))
+    run_idle(body, queues=FakeSqs(QUEUE, "arn:aws:sqs:eu-west-1:111122223333:far"))
 
 
 def test_notification_configurations_that_do_not_overlap() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         config = {
             "QueueConfigurations": [
                 queue_config("s3:ObjectCreated:*", prefix="a/"),
@@ -458,7 +458,7 @@ def test_notification_configurations_that_do_not_overlap() -> None:
         )
         assert "TopicConfigurations" in await h.call("GetBucketNotificationConfiguration", Bucket=B)
 
-    run(body, sqs=FakeSqs(QUEUE))
+    run_idle(body, queues=FakeSqs(QUEUE))
 
 
 def test_event_names() -> None:
@@ -471,8 +471,8 @@ def test_event_names() -> None:
 
 
 def test_another_accounts_bucket_is_addressable_in_open_mode() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         assert await h.call("GetBucketVersioning", context(OTHER), Bucket=B) == {}
 
-    run(body)
+    run_idle(body)

@@ -7,7 +7,7 @@ import pytest
 from headwater.services.context import RawResponse
 from headwater.services.s3 import cors
 from headwater.services.s3.cors import NOT_ALLOWED, VARY, matches
-from tests.services.s3.test_buckets_harness import Harness, run
+from tests.services.s3.harness import S3Harness, run_idle
 
 B = "site-assets"
 
@@ -79,19 +79,19 @@ def test_header_patterns_ignore_case() -> None:
     ],
 )
 def test_configuration_refusals(config: dict, code: str, message: str | None) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("PutBucketCors", Bucket=B, CORSConfiguration=config)
         assert error.code == code
         if message:
             assert error.message == message
 
-    run(body)
+    run_idle(body)
 
 
 def test_configuration_round_trip() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("GetBucketCors", Bucket=B)
         assert (error.code, error.status, error.message) == (
             "NoSuchCORSConfiguration",
@@ -110,11 +110,11 @@ def test_configuration_round_trip() -> None:
         assert await h.call("DeleteBucketCors", Bucket=B) == {"__status__": 204}  # again: still 204
         assert (await h.error("GetBucketCors", Bucket=B)).code == "NoSuchCORSConfiguration"
 
-    run(body)
+    run_idle(body)
 
 
 async def preflight(
-    h: Harness, origin: str | None, method: str | None, headers: str | None = None, key: str | None = "obj"
+    h: S3Harness, origin: str | None, method: str | None, headers: str | None = None, key: str | None = "obj"
 ) -> RawResponse:
     params = {
         "Bucket": B,
@@ -127,7 +127,7 @@ async def preflight(
 
 
 def test_preflight_without_a_bucket_or_a_configuration() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         error = await h.error("OptionsObject", Bucket=B, Key="k")
         assert (error.code, error.status, error.message) == (
             "BadRequest",
@@ -141,7 +141,7 @@ def test_preflight_without_a_bucket_or_a_configuration() -> None:
             "CORSResponse: Bucket not found",
         )
         assert error.details == {"Method": "OPTIONS", "ResourceType": "OBJECT"}
-        await h.bucket(B)
+        await h.create_bucket(B)
         error = await h.error(
             "OptionsObject", Bucket=B, Key="k", Origin="http://a.com", AccessControlRequestMethod="PUT"
         )
@@ -152,12 +152,12 @@ def test_preflight_without_a_bucket_or_a_configuration() -> None:
         assert error.details == {"Method": "PUT", "ResourceType": "BUCKET"}
         assert cors.response_headers(h.core, B, "http://a.com", "GET") == []
 
-    run(body)
+    run_idle(body)
 
 
 def test_preflight_matching() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         rules = [
             rule(["https://localhost:4200"], ["GET", "PUT"], AllowedHeaders=["*"], MaxAgeSeconds=3000),
             rule(
@@ -217,12 +217,12 @@ def test_preflight_matching() -> None:
         )
         assert error.details["ResourceType"] == "BUCKET"
 
-    run(body)
+    run_idle(body)
 
 
 def test_headers_of_actual_requests() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         rules = [
             rule(["https://app.example"], ["GET", "PUT"], ExposeHeaders=["ETag"], AllowedHeaders=["x-amz-*"]),
             rule(["*"], ["HEAD"]),
@@ -246,4 +246,4 @@ def test_headers_of_actual_requests() -> None:
         assert cors.response_headers(h.core, "missing-bucket", "https://app.example", "GET") == []
         assert cors.response_headers(h.core, None, "https://app.example", "GET") == []
 
-    run(body)
+    run_idle(body)

@@ -10,7 +10,7 @@ import pytest
 
 from headwater.services.s3 import lifecycle
 from headwater.services.s3.lifecycle_rules import DAY_MS, after_days
-from tests.services.s3.test_buckets_harness import Harness, run
+from tests.services.s3.harness import S3Harness, run_idle
 
 B = "logs-bucket"
 
@@ -103,20 +103,20 @@ INVALID = [
 
 @pytest.mark.parametrize("rules", MALFORMED)
 def test_malformed_configurations(rules: list[dict]) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error(
             "PutBucketLifecycleConfiguration", Bucket=B, LifecycleConfiguration={"Rules": rules}
         )
         assert error.code == "MalformedXML"
 
-    run(body)
+    run_idle(body)
 
 
 @pytest.mark.parametrize(("rules", "code", "message"), INVALID)
 def test_invalid_configurations(rules: list[dict], code: str, message: str | None) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error(
             "PutBucketLifecycleConfiguration", Bucket=B, LifecycleConfiguration={"Rules": rules}
         )
@@ -124,12 +124,12 @@ def test_invalid_configurations(rules: list[dict], code: str, message: str | Non
         if message:
             assert error.message == message
 
-    run(body)
+    run_idle(body)
 
 
 def test_round_trip() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("GetBucketLifecycleConfiguration", Bucket=B)
         assert (error.code, error.status, error.message) == (
             "NoSuchLifecycleConfiguration",
@@ -181,7 +181,7 @@ def test_round_trip() -> None:
         stored = (await h.call("GetBucketLifecycleConfiguration", Bucket=B))["Rules"][0]
         assert stored["Prefix"] == "x/" and stored["Transitions"] == [{"Days": 1, "StorageClass": "GLACIER"}]
 
-    run(body)
+    run_idle(body)
 
 
 def test_after_days_is_the_next_midnight() -> None:
@@ -191,17 +191,17 @@ def test_after_days_is_the_next_midnight() -> None:
     assert after_days(exact, 1) == exact + 2 * DAY_MS
 
 
-def advance_to(h: Harness, ms: int) -> None:
+def advance_to(h: S3Harness, ms: int) -> None:
     h.clock.advance(max(0.0, (ms - h.core.now_ms()) / 1000))
 
 
-async def configure(h: Harness, *rules: dict) -> None:
+async def configure(h: S3Harness, *rules: dict) -> None:
     await h.call("PutBucketLifecycleConfiguration", Bucket=B, LifecycleConfiguration={"Rules": list(rules)})
 
 
 def test_objects_expire_at_the_midnight_after_their_days() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         created = h.core.now_ms() // DAY_MS * DAY_MS + int(10.5 * 3600 * 1000)  # today 10:30
         doomed = await h.put(B, "logs/a", b"x" * 10, at_ms=created)
         await h.put(B, "keep/a", at_ms=created)
@@ -218,12 +218,12 @@ def test_objects_expire_at_the_midnight_after_their_days() -> None:
         assert h.notifier.emitted == [(B, "LifecycleExpiration:Delete", doomed)]
         assert await h.lifecycle.sweep() == 0  # swept today already
 
-    run(body)
+    run_idle(body)
 
 
 def test_date_and_filters() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.put(B, "tmp/tagged", tags={"temp": "yes"})
         await h.put(B, "tmp/other-tag", tags={"temp": "no"})
         await h.put(B, "big", b"x" * 1000)
@@ -254,12 +254,12 @@ def test_date_and_filters() -> None:
         assert await h.lifecycle.sweep() == 3
         assert h.keys(B) == ["and/partial", "small", "tmp/other-tag"]
 
-    run(body)
+    run_idle(body)
 
 
 def test_versioned_buckets_get_delete_markers_then_lose_old_versions() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Enabled"})
         start = h.core.now_ms()
         v1 = await h.put(B, "doc", b"one", version_id="v1", at_ms=start - 3 * DAY_MS)
@@ -294,12 +294,12 @@ def test_versioned_buckets_get_delete_markers_then_lose_old_versions() -> None:
         advance_to(h, h.core.now_ms() + 3 * DAY_MS)
         assert await h.lifecycle.sweep() == 0
 
-    run(body)
+    run_idle(body)
 
 
 def test_expired_object_delete_markers_are_removed() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Enabled"})
         await h.put(B, "lone", version_id="m1", marker=True)
         await h.put(B, "kept", b"data", version_id="v1")
@@ -309,12 +309,12 @@ def test_expired_object_delete_markers_are_removed() -> None:
         assert await h.lifecycle.sweep() == 1
         assert h.keys(B) == ["kept", "other/lone"]
 
-    run(body)
+    run_idle(body)
 
 
 def test_days_rules_remove_lone_markers_once_old_enough() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Enabled"})
         marker = await h.put(B, "gone", version_id="m1", marker=True)
         await configure(h, rule({"Days": 1}))
@@ -323,12 +323,12 @@ def test_days_rules_remove_lone_markers_once_old_enough() -> None:
         assert await h.lifecycle.sweep() == 1
         assert h.keys(B) == []
 
-    run(body)
+    run_idle(body)
 
 
 def test_suspended_versioning_replaces_the_null_version() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Enabled"})
         old = await h.put(B, "k", b"old", version_id="v1", at_ms=h.core.now_ms() - 10 * DAY_MS)
         await h.call("PutBucketVersioning", Bucket=B, VersioningConfiguration={"Status": "Suspended"})
@@ -339,12 +339,12 @@ def test_suspended_versioning_replaces_the_null_version() -> None:
         assert [(v.version_id, v.delete_marker) for v in versions] == [("null", True), ("v1", False)]
         assert not h.blob_exists(null.blobs[0]) and h.blob_exists(old.blobs[0])
 
-    run(body)
+    run_idle(body)
 
 
 def test_incomplete_uploads_are_aborted() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         upload = await h.upload(B, "big/file", "u1")
         other = await h.upload(B, "keep/file", "u2")
         await configure(
@@ -358,14 +358,14 @@ def test_incomplete_uploads_are_aborted() -> None:
         assert not any(h.blob_exists(p.blob_id) for p in upload.parts.values())
         assert all(h.blob_exists(p.blob_id) for p in other.parts.values())
 
-    run(body)
+    run_idle(body)
 
 
 def test_large_buckets_are_swept_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lifecycle, "SLICE", 7)
 
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         past = h.core.now_ms() - 10 * DAY_MS
         for number in range(50):
             await h.put(B, f"k{number:03}", b"", at_ms=past)
@@ -373,12 +373,12 @@ def test_large_buckets_are_swept_in_slices(monkeypatch: pytest.MonkeyPatch) -> N
         assert await h.lifecycle.sweep() == 50
         assert h.keys(B) == []
 
-    run(body)
+    run_idle(body)
 
 
 def test_the_loop_follows_the_test_clock() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         created = h.core.now_ms()
         await h.put(B, "tmp", at_ms=created)
         await configure(h, rule({"Days": 1}))
@@ -390,16 +390,16 @@ def test_the_loop_follows_the_test_clock() -> None:
             await asyncio.sleep(0.01)
         assert h.keys(B) == []
 
-    run(body)
+    run_idle(body)
 
 
 def test_buckets_without_rules_and_deleted_buckets() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.put(B, "k", at_ms=h.core.now_ms() - 10 * DAY_MS)
         assert await h.lifecycle.sweep() == 0
         await configure(h, rule({"Days": 1}, status="Disabled"))
         assert await h.lifecycle.sweep() == 0
         assert h.keys(B) == ["k"]
 
-    run(body)
+    run_idle(body)

@@ -13,8 +13,7 @@ from headwater.protocol.errors import AwsError
 from headwater.services.s3 import multipart_complete
 from headwater.services.s3.multipart_rules import check_part_number, new_upload_id
 from headwater.services.s3.records import ObjectVersion
-from tests.services.s3.conftest import FakeBody
-from tests.services.s3.test_multipart_harness import MIB, Harness, body, run
+from tests.services.s3.harness import MIB, FakeBody, S3Harness, body, run
 
 BIG = 5 * MIB
 
@@ -61,7 +60,7 @@ def test_upload_ids_are_url_safe_unique_and_sorted_by_creation() -> None:
 
 
 def test_complete_assembles_parts_with_md5_of_md5s_etag_and_no_copy() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         one, two, three = data(BIG, 1), data(BIG + 7, 2), data(1000, 3)
         upload_id = await h.create(Metadata={"Color": "blue"}, ContentType="text/plain", Tagging="a=1&b=2")
@@ -96,7 +95,7 @@ def test_complete_assembles_parts_with_md5_of_md5s_etag_and_no_copy() -> None:
 
 
 def test_parts_are_encrypted_at_rest_each_with_its_own_iv() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         one, two = data(BIG, 4), data(10, 5)
         upload_id = await h.create()
@@ -114,7 +113,7 @@ def test_parts_are_encrypted_at_rest_each_with_its_own_iv() -> None:
 
 
 def test_a_single_small_part_and_an_empty_last_part_are_allowed() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create(key="small")
         await h.part(upload_id, 1, b"tiny", key="small")
@@ -136,7 +135,7 @@ def test_a_single_small_part_and_an_empty_last_part_are_allowed() -> None:
 
 
 def test_reuploading_a_part_replaces_it_and_frees_the_old_blob() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         await h.part(upload_id, 1, b"first")
@@ -153,7 +152,7 @@ def test_reuploading_a_part_replaces_it_and_frees_the_old_blob() -> None:
 
 
 def test_parts_left_out_of_the_completion_are_freed() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         for number in (1, 2, 3):
@@ -169,7 +168,7 @@ def test_parts_left_out_of_the_completion_are_freed() -> None:
 
 
 def test_concurrent_part_uploads_all_land() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         await asyncio.gather(*(h.part(upload_id, n, f"p{n}".encode()) for n in range(1, 21)))
@@ -183,7 +182,7 @@ def test_concurrent_part_uploads_all_land() -> None:
 
 
 def test_completion_errors_table() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         small, big = b"x" * 100, data(BIG, 7)
         upload_id = await h.create()
@@ -245,7 +244,7 @@ def test_completion_errors_table() -> None:
 
 
 def test_unknown_uploads_are_no_such_upload() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create(key="a")
         for operation, extra in (
@@ -265,7 +264,7 @@ def test_unknown_uploads_are_no_such_upload() -> None:
 
 
 def test_a_part_larger_than_5_gib_is_refused_before_reading() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         huge = FakeBody(b"never read", length=5 * 1024**3 + 1)
@@ -279,7 +278,7 @@ def test_a_part_larger_than_5_gib_is_refused_before_reading() -> None:
 
 
 def test_a_part_finishing_after_an_abort_fails_and_leaves_no_blob() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         before = set(h.core.engine.blobs.ids())
@@ -306,7 +305,7 @@ def test_a_part_finishing_after_an_abort_fails_and_leaves_no_blob() -> None:
 
 
 def test_abort_frees_every_part_and_refuses_a_wrong_initiated_time() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         await h.part(upload_id, 1, b"one")
@@ -332,7 +331,7 @@ def test_abort_frees_every_part_and_refuses_a_wrong_initiated_time() -> None:
 
 
 def test_completion_replaces_the_unversioned_object_and_frees_its_body() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         for payload in (b"old", b"new"):
             upload_id = await h.create()
@@ -350,7 +349,7 @@ def test_completion_replaces_the_unversioned_object_and_frees_its_body() -> None
 
 
 def test_completion_in_a_versioned_bucket_adds_a_version() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket(versioning="Enabled")
         ids = []
         for payload in (b"v1", b"v2"):
@@ -366,7 +365,7 @@ def test_completion_in_a_versioned_bucket_adds_a_version() -> None:
 
 
 def test_conditional_completion() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
 
         async def attempt(**conditions: str) -> Any:
@@ -404,7 +403,7 @@ def test_conditional_completion() -> None:
 
 
 def test_a_retried_completion_answers_as_the_first_did() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create()
         await h.part(upload_id, 1, b"data")
@@ -444,7 +443,7 @@ def test_location_follows_the_addressing_style() -> None:
 # -- UploadPartCopy -----------------------------------------------------------------------------------
 
 
-async def put_source(h: Harness, key: str, payload: bytes) -> ObjectVersion:
+async def put_source(h: S3Harness, key: str, payload: bytes) -> ObjectVersion:
     upload_id = await h.create(key=key)
     await h.part(upload_id, 1, payload, key=key)
     await h.complete(upload_id, [entry(1, payload)], key=key)
@@ -454,7 +453,7 @@ async def put_source(h: Harness, key: str, payload: bytes) -> ObjectVersion:
 
 
 def test_upload_part_copy_streams_a_range_of_an_object_into_a_part() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         source = data(BIG + 100, 8)
         await put_source(h, "src key", source)
@@ -486,7 +485,7 @@ def test_upload_part_copy_streams_a_range_of_an_object_into_a_part() -> None:
 
 
 def test_upload_part_copy_errors() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         source = await put_source(h, "src", b"0123456789")
         upload_id = await h.create()

@@ -12,7 +12,7 @@ from awscrt import checksums as crt
 
 from headwater.protocol.errors import AwsError
 from headwater.services.s3.multipart_rules import checksum_mode
-from tests.services.s3.test_multipart_harness import MIB, Harness, body, run
+from tests.services.s3.harness import MIB, S3Harness, body, run
 
 BIG = 5 * MIB
 
@@ -92,7 +92,7 @@ def test_impossible_checksum_modes_are_refused(algorithm: str | None, requested:
     assert (caught.value.code, caught.value.message) == ("InvalidRequest", message)
 
 
-async def two_parts(h: Harness, algorithm: str, **create: Any) -> tuple[str, list[Any]]:
+async def two_parts(h: S3Harness, algorithm: str, **create: Any) -> tuple[str, list[Any]]:
     await h.bucket()
     upload_id = await h.create(ChecksumAlgorithm=algorithm, **create)
     member = f"Checksum{algorithm}"
@@ -104,7 +104,7 @@ async def two_parts(h: Harness, algorithm: str, **create: Any) -> tuple[str, lis
 
 
 def test_composite_crc32_is_the_crc_of_the_part_crcs() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, answers = await two_parts(h, "CRC32")
         assert answers[0]["ChecksumCRC32"] == b64(crc32(ONE))
         listed = await h.call("ListParts", Bucket="bkt", Key="obj", UploadId=upload_id)
@@ -124,7 +124,7 @@ def test_composite_crc32_is_the_crc_of_the_part_crcs() -> None:
 
 
 def test_composite_sha256_is_the_sha_of_the_part_shas() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, _ = await two_parts(h, "SHA256")
         result = await h.complete(
             upload_id,
@@ -136,7 +136,7 @@ def test_composite_sha256_is_the_sha_of_the_part_shas() -> None:
 
 
 def test_full_object_crcs_are_the_crc_of_the_whole_body() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, _ = await two_parts(h, "CRC32C", ChecksumType="FULL_OBJECT")
         whole = b64(crc32c(ONE + TWO))
         result = await h.complete(upload_id, [entry(1, ONE), entry(2, TWO)], ChecksumCRC32C=whole)
@@ -146,7 +146,7 @@ def test_full_object_crcs_are_the_crc_of_the_whole_body() -> None:
 
 
 def test_crc64nvme_is_full_object_and_the_default_without_an_algorithm() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, _ = await two_parts(h, "CRC64NVME")
         result = await h.complete(upload_id, [entry(1, ONE), entry(2, TWO)])
         assert (result["ChecksumCRC64NVME"], result["ChecksumType"]) == (b64(crc64(ONE + TWO)), "FULL_OBJECT")
@@ -164,7 +164,7 @@ def test_crc64nvme_is_full_object_and_the_default_without_an_algorithm() -> None
 
 
 def test_part_checksums_are_checked_on_upload() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create(ChecksumAlgorithm="SHA256")
         wrong = await h.error(
@@ -217,7 +217,7 @@ def test_part_checksums_are_checked_on_upload() -> None:
 
 
 def test_completion_checks_the_part_checksums_it_names() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, _ = await two_parts(h, "CRC32")
         good = [entry(1, ONE, ChecksumCRC32=b64(crc32(ONE))), entry(2, TWO, ChecksumCRC32=b64(crc32(TWO)))]
         bad = [good[0], entry(2, TWO, ChecksumCRC32=b64(crc32(b"x")))]
@@ -278,7 +278,7 @@ def test_completion_checks_the_part_checksums_it_names() -> None:
 
 
 def test_a_full_object_checksum_that_does_not_match_is_refused() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         upload_id, _ = await two_parts(h, "CRC32", ChecksumType="FULL_OBJECT")
         error = await h.error(
             "CompleteMultipartUpload",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.services.s3.bucket_rules import owner_of
-from tests.services.s3.test_multipart_harness import ACCOUNT, Harness, run
+from tests.services.s3.harness import ACCOUNT, S3Harness, run
 
 
 def test_list_parts_pages_by_part_number() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         upload_id = await h.create(StorageClass="STANDARD_IA")
         for number in (5, 1, 3, 2, 4):
@@ -47,7 +47,7 @@ def test_list_parts_pages_by_part_number() -> None:
 
 
 def test_list_uploads_orders_by_key_then_initiation_and_pages_with_markers() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         created = []
         for key in ("b", "a", "b", "c", "a"):
@@ -83,7 +83,7 @@ def test_list_uploads_orders_by_key_then_initiation_and_pages_with_markers() -> 
 
 
 def test_list_uploads_with_prefix_and_delimiter_rolls_up_common_prefixes() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         for key in (
             "photos/2006/jan.jpg",
@@ -116,7 +116,7 @@ def test_list_uploads_with_prefix_and_delimiter_rolls_up_common_prefixes() -> No
 
 
 def test_list_uploads_url_encoding_and_empty_buckets() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         empty = await h.call("ListMultipartUploads", Bucket="bkt")
         assert (empty["Uploads"], empty["IsTruncated"]) == ([], False)

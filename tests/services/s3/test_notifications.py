@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from headwater.config import Config
-from headwater.engine.api import Engine
 from headwater.engine.embedded import EmbeddedEngine
-from headwater.engine.memory import MemoryEngine
 from headwater.runtime.clock import TestClock
-from headwater.runtime.metrics import Metrics
-from headwater.services.context import RequestContext
-from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import events
-from headwater.services.s3.notifications import OUTBOX, Notifier, matching, passes, wants
+from headwater.services.s3.notifications import OUTBOX, matching, passes, wants
 from headwater.services.s3.records import Bucket, ObjectVersion
-from headwater.services.s3.service import S3Core
-from headwater.services.sqs.api import SqsApi
-from headwater.services.sqs.service import SqsCore
-from headwater.services.sqs.sink import SqsQueueSink
+from tests.services.s3 import harness
+from tests.services.s3.harness import ACCOUNT, S3Harness, context, open_s3
 
-ACCOUNT = "123456789012"
-CTX = RequestContext(account=ACCOUNT, region="us-east-1", request_id="REQ1", host="localhost:4566")
+CTX = context(request_id="REQ1")
 ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:events"
 QUEUE_URL = f"http://localhost:4566/{ACCOUNT}/events"
 
@@ -50,71 +40,14 @@ def obj(key: str = "a b/c.jpg", version_id: str = "null", size: int = 3) -> Obje
     return ObjectVersion(key, version_id, 1_700_000_000_123, blobs=("b1",), size=size, etag=etag)
 
 
-class Harness:
-    def __init__(self, s3: S3Core, sqs: SqsCore) -> None:
-        self.s3 = s3
-        self.sqs = sqs
-        self.sqs_api = SqsApi(sqs)
+def run(body: Callable[[S3Harness], Awaitable[None]]) -> None:
+    """The S3 core with its notifier delivering into a real SQS core that has the queue "events"."""
 
-    @property
-    def notifier(self) -> Notifier:
-        return self.s3.notifier
+    async def test(h: S3Harness) -> None:
+        await h.sqs_call("CreateQueue", QueueName="events")
+        await body(h)
 
-    async def sqs_call(self, operation: str, **params: Any) -> dict[str, Any]:
-        handler = self.sqs_api.operation(operation)
-        assert handler is not None
-        return await handler(params, CTX)
-
-    async def messages(self, count: int) -> list[dict[str, Any]]:
-        """Waits (bounded) for `count` messages in the queue and returns their parsed bodies."""
-        bodies: list[dict[str, Any]] = []
-        for _ in range(200):
-            result = await self.sqs_call("ReceiveMessage", QueueUrl=QUEUE_URL, MaxNumberOfMessages=10)
-            bodies += [json.loads(m["Body"]) for m in result.get("Messages", [])]
-            if len(bodies) >= count:
-                return bodies
-            await asyncio.sleep(0.005)
-        raise AssertionError(f"expected {count} messages, got {len(bodies)}")
-
-    async def drained(self) -> None:
-        for _ in range(200):
-            if self.notifier.backlog == 0 and not list(self.s3.engine.meta.scan(OUTBOX)):
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("the outbox did not drain")
-
-
-async def open_cores(engine: Engine, clock: TestClock, *, queue: bool) -> Harness:
-    keys = LocalKeyRing(engine.meta, clock)
-    sqs = SqsCore(Config(limits=False), engine, clock, Metrics(), keys)
-    await sqs.start()
-    s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, SqsQueueSink(sqs))
-    # only the notifier: the rest of the S3 core's background work is not under test here
-    s3.notifier = Notifier(s3)
-    await s3.notifier.start()
-    harness = Harness(s3, sqs)
-    if queue:
-        await harness.sqs_call("CreateQueue", QueueName="events")
-    return harness
-
-
-async def close_cores(h: Harness) -> None:
-    await h.s3.close()
-    await h.sqs.close()
-
-
-def run(body: Callable[[Harness], Awaitable[None]]) -> None:
-    async def main() -> None:
-        engine = MemoryEngine()
-        await engine.start()
-        h = await open_cores(engine, TestClock(), queue=True)
-        try:
-            await body(h)
-        finally:
-            await close_cores(h)
-            await engine.close()
-
-    asyncio.run(main())
+    harness.run(test, queues="sqs", ctx=CTX)
 
 
 # -- matching ---------------------------------------------------------------------------------------
@@ -247,19 +180,19 @@ def test_arn_partition_follows_region() -> None:
 
 
 def test_no_configuration_is_a_done_future_and_writes_nothing() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         done = h.notifier.emit(bucket_with(), "ObjectCreated:Put", obj(), CTX)
         assert isinstance(done, asyncio.Future) and done.done()
         await done
         unmatched = bucket_with(queue_config(["s3:ObjectRemoved:*"]))
         assert h.notifier.emit(unmatched, "ObjectCreated:Put", obj(), CTX) is done
-        assert list(h.s3.engine.meta.scan(OUTBOX)) == []
+        assert list(h.engine.meta.scan(OUTBOX)) == []
 
     run(body)
 
 
 def test_an_event_is_delivered_to_the_queue_and_leaves_the_outbox() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         bucket = bucket_with(queue_config(["s3:ObjectCreated:*"], ("prefix", "a ")))
         await h.notifier.emit(bucket, "ObjectCreated:Put", obj(), CTX)
         [message] = await h.messages(1)
@@ -273,7 +206,7 @@ def test_an_event_is_delivered_to_the_queue_and_leaves_the_outbox() -> None:
 
 
 def test_sequencers_increase_and_order_is_kept() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         bucket = bucket_with(queue_config(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]))
         writes = [h.notifier.emit(bucket, "ObjectCreated:Put", obj(size=n), CTX) for n in range(5)]
         writes.append(h.notifier.emit(bucket, "ObjectRemoved:Delete", obj(), CTX))
@@ -288,7 +221,7 @@ def test_sequencers_increase_and_order_is_kept() -> None:
 
 
 def test_events_for_a_deleted_queue_are_dropped() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         bucket = bucket_with(queue_config(["s3:ObjectCreated:*"], arn=ARN + "-gone"))
         await h.notifier.emit(bucket, "ObjectCreated:Put", obj(), CTX)
         await h.drained()
@@ -298,7 +231,7 @@ def test_events_for_a_deleted_queue_are_dropped() -> None:
 
 
 def test_test_event_goes_to_each_configured_queue_once() -> None:
-    async def body(h: Harness) -> None:
+    async def body(h: S3Harness) -> None:
         bucket = bucket_with()
         configuration = {
             "QueueConfigurations": [
@@ -331,33 +264,26 @@ def test_outbox_survives_a_restart_then_is_delivered(tmp_path: Path) -> None:
 
     async def main() -> None:
         clock = TestClock()
-        engine = EmbeddedEngine(tmp_path / "data", "durable")
-        await engine.start()
-        keys = LocalKeyRing(engine.meta, clock)
-        sqs = SqsCore(Config(limits=False), engine, clock, Metrics(), keys)
-        await sqs.start()
-        await SqsApi(sqs).operation("CreateQueue")({"QueueName": "events"}, CTX)  # type: ignore[misc]
-        s3 = S3Core(Config(limits=False), engine, clock, Metrics(), keys, SqsQueueSink(sqs))
-        s3.notifier = Notifier(s3)
+        stored = {
+            "engine": "embedded",
+            "data_dir": tmp_path / "data",
+            "clock": clock,
+            "queues": "sqs",
+            "ctx": CTX,
+        }
         # the outbox entries are written, but the delivery task never starts (a crash right after)
-        bucket = bucket_with(queue_config(["s3:ObjectCreated:*"]))
-        await s3.notifier.emit(bucket, "ObjectCreated:Put", obj(key="k1"), CTX)
-        await s3.notifier.emit(bucket, "ObjectCreated:Post", obj(key="k2"), CTX)
-        await sqs.close()
-        await engine.close()
+        async with open_s3(**stored, background="none") as h:
+            await h.sqs_call("CreateQueue", QueueName="events")
+            bucket = bucket_with(queue_config(["s3:ObjectCreated:*"]))
+            await h.notifier.emit(bucket, "ObjectCreated:Put", obj(key="k1"), CTX)
+            await h.notifier.emit(bucket, "ObjectCreated:Post", obj(key="k2"), CTX)
 
-        engine = EmbeddedEngine(tmp_path / "data", "durable")
-        await engine.start()
-        h = await open_cores(engine, clock, queue=False)
-        try:
-            assert len(list(engine.meta.scan(OUTBOX))) in (0, 1, 2)  # delivery may have begun
+        async with open_s3(**stored) as h:
+            assert len(list(h.engine.meta.scan(OUTBOX))) in (0, 1, 2)  # delivery may have begun
             records = [m["Records"][0] for m in await h.messages(2)]
             assert [r["s3"]["object"]["key"] for r in records] == ["k1", "k2"]
             assert [r["eventName"] for r in records] == ["ObjectCreated:Put", "ObjectCreated:Post"]
             await h.drained()
-        finally:
-            await close_cores(h)
-            await engine.close()
 
         engine = EmbeddedEngine(tmp_path / "data", "durable")
         await engine.start()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-ACCOUNT = "000000000000"
+from tests.services.s3.harness import ACCOUNT
 
 
 def crc32(data: bytes) -> str:

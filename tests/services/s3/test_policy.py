@@ -11,7 +11,7 @@ from headwater.protocol.errors import AwsError
 from headwater.services.s3.bucket_rules import canonical_id
 from headwater.services.s3.policy import action_for, authorize
 from headwater.services.s3.policy_eval import conditions_hold, glob_match, is_public_policy
-from tests.services.s3.test_buckets_harness import ACCOUNT, OTHER, Harness, context, run
+from tests.services.s3.harness import ACCOUNT, OTHER, S3Harness, context, run_idle
 
 B = "shared-data"
 THIRD = "777788889999"
@@ -58,12 +58,12 @@ MALFORMED = [
 
 @pytest.mark.parametrize(("text", "message"), MALFORMED)
 def test_malformed_policies(text: str, message: str) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("PutBucketPolicy", Bucket=B, Policy=text)
         assert (error.code, error.status, error.message) == ("MalformedPolicy", 400, message)
 
-    run(body)
+    run_idle(body)
 
 
 ACCEPTED = [
@@ -90,18 +90,18 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("text", ACCEPTED)
 def test_accepted_policies_come_back_as_given(text: str) -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("DeletePublicAccessBlock", Bucket=B)
         assert await h.call("PutBucketPolicy", Bucket=B, Policy=text) == {"__status__": 204}
         assert await h.call("GetBucketPolicy", Bucket=B) == {"Policy": text}
 
-    run(body)
+    run_idle(body)
 
 
 def test_policy_round_trip_and_status() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         error = await h.error("GetBucketPolicy", Bucket=B)
         assert (error.code, error.status, error.message) == (
             "NoSuchBucketPolicy",
@@ -126,7 +126,7 @@ def test_policy_round_trip_and_status() -> None:
         assert await h.call("DeleteBucketPolicy", Bucket=B) == {"__status__": 204}
         assert (await h.error("GetBucketPolicy", Bucket=B)).code == "NoSuchBucketPolicy"
 
-    run(body)
+    run_idle(body)
 
 
 @pytest.mark.parametrize(
@@ -421,8 +421,8 @@ EVALUATION = [
 def test_evaluation(
     statements: list[dict], account: str, operation: str, key: str | None, allowed: bool
 ) -> None:
-    async def body(h: Harness) -> None:
-        bucket = (await h.bucket(B)).with_config("public_access_block", None)
+    async def body(h: S3Harness) -> None:
+        bucket = (await h.create_bucket(B)).with_config("public_access_block", None)
         if statements:
             bucket = bucket.with_config("policy", policy(*statements))
         try:
@@ -433,24 +433,24 @@ def test_evaluation(
         else:
             assert allowed
 
-    run(body)
+    run_idle(body)
 
 
 def test_authorize_with_conditions_the_gateway_knows() -> None:
-    async def body(h: Harness) -> None:
-        bucket = (await h.bucket(B)).with_config(
+    async def body(h: S3Harness) -> None:
+        bucket = (await h.create_bucket(B)).with_config(
             "policy", policy(deny(Condition={"Bool": {"aws:SecureTransport": "false"}}))
         )
         authorize(h.core, bucket, "GetObject", ACCOUNT, "k", context={"aws:SecureTransport": "true"})
         with pytest.raises(AwsError):
             authorize(h.core, bucket, "GetObject", ACCOUNT, "k", context={"aws:SecureTransport": "false"})
 
-    run(body)
+    run_idle(body)
 
 
 def test_authorize_special_cases() -> None:
-    async def body(h: Harness) -> None:
-        bucket = await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        bucket = await h.create_bucket(B)
         authorize(h.core, bucket, "OptionsObject", OTHER, "k")  # preflights carry no credentials
         with pytest.raises(AwsError) as caught:
             authorize(h.core, bucket, "HeadBucket", OTHER, None)
@@ -463,12 +463,12 @@ def test_authorize_special_cases() -> None:
         assert (caught.value.code, caught.value.status) == ("MethodNotAllowed", 405)
         authorize(h.core, grant, "GetBucketTagging", OTHER, None)
 
-    run(body)
+    run_idle(body)
 
 
 def test_bucket_acl_grants() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B, ObjectOwnership="ObjectWriter")
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B, ObjectOwnership="ObjectWriter")
         await h.call("DeletePublicAccessBlock", Bucket=B)
         await h.call(
             "PutBucketAcl",
@@ -500,25 +500,25 @@ def test_bucket_acl_grants() -> None:
         with pytest.raises(AwsError):
             authorize(h.core, h.get(B), "ListObjectsV2", OTHER, None)
 
-    run(body)
+    run_idle(body)
 
 
 def test_restrict_public_buckets() -> None:
-    async def body(h: Harness) -> None:
-        bucket = (await h.bucket(B)).with_config("policy", policy(allow()))
+    async def body(h: S3Harness) -> None:
+        bucket = (await h.create_bucket(B)).with_config("policy", policy(allow()))
         unrestricted = bucket.with_config("public_access_block", {"RestrictPublicBuckets": False})
         authorize(h.core, unrestricted, "GetObject", OTHER, "k")
         with pytest.raises(AwsError):
             authorize(h.core, bucket, "GetObject", OTHER, "k")  # new buckets restrict public policies
 
-    run(body)
+    run_idle(body)
 
 
 def test_other_account_calls_in_open_mode_are_not_checked_by_handlers() -> None:
-    async def body(h: Harness) -> None:
-        await h.bucket(B)
+    async def body(h: S3Harness) -> None:
+        await h.create_bucket(B)
         await h.call("DeletePublicAccessBlock", Bucket=B)
         text = policy(allow())
         assert await h.call("PutBucketPolicy", context(OTHER), Bucket=B, Policy=text) == {"__status__": 204}
 
-    run(body)
+    run_idle(body)

@@ -8,7 +8,6 @@ import hashlib
 import json
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,18 +15,11 @@ import boto3
 import pytest
 from botocore.config import Config as BotoConfig
 
-from headwater.config import Config
-from headwater.engine.memory import MemoryEngine
 from headwater.protocol.errors import AwsError
-from headwater.runtime.clock import TestClock
-from headwater.runtime.metrics import Metrics
 from headwater.services.context import RawResponse
-from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.s3 import post_upload
 from headwater.services.s3.post_form import PostForm
-from headwater.services.s3.service import S3Core
-from tests.services.s3.conftest import FakeBody
-from tests.services.s3.test_multipart_harness import CTX, Harness, RecordingNotifier
+from tests.services.s3.harness import CTX, FakeBody, S3Harness, run
 
 BOUNDARY = "----HeadwaterFormBoundary7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -58,33 +50,14 @@ def form(
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
-def run(test: Callable[[Harness], Awaitable[None]], config: Config | None = None) -> None:
-    async def main() -> None:
-        clock = TestClock()
-        engine = MemoryEngine()
-        await engine.start()
-        keys = LocalKeyRing(engine.meta, clock)
-        core = S3Core(config or Config(limits=False), engine, clock, Metrics(), keys, queues=None)
-        core.store.load()
-        core.notifier = RecordingNotifier(core)
-        await core.notifier.start()
-        try:
-            await test(Harness(core))
-        finally:
-            await core.close()
-            await engine.close()
-
-    asyncio.run(main())
-
-
-async def post(h: Harness, payload: bytes, chunk: int = 7, content_type: str = CONTENT_TYPE) -> RawResponse:
+async def post(h: S3Harness, payload: bytes, chunk: int = 7, content_type: str = CONTENT_TYPE) -> RawResponse:
     params = {"Bucket": "bkt", "Body": FakeBody(payload, chunk), "ContentType": content_type}
     result = await post_upload.OPERATIONS["PostObject"](h.core, params, CTX)
     assert isinstance(result, RawResponse)
     return result
 
 
-async def post_error(h: Harness, payload: bytes, content_type: str = CONTENT_TYPE) -> AwsError:
+async def post_error(h: S3Harness, payload: bytes, content_type: str = CONTENT_TYPE) -> AwsError:
     with pytest.raises(AwsError) as caught:
         await post(h, payload, content_type=content_type)
     return caught.value
@@ -102,7 +75,7 @@ def policy_fields(conditions: list[Any], expires_in: float = 3600) -> dict[str, 
 
 
 def test_hand_built_form_with_201_answer_stores_fields_and_emits() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>data</Value></Tag></TagSet></Tagging>"
         payload = form(
@@ -142,7 +115,7 @@ def test_hand_built_form_with_201_answer_stores_fields_and_emits() -> None:
 
 
 def test_success_statuses_and_redirects() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket(versioning="Enabled")
         default = await post(h, form([("key", "a")], b"1"))
         assert default.status == 204 and default.body == b""
@@ -172,7 +145,7 @@ def test_success_statuses_and_redirects() -> None:
 
 
 def test_fields_after_the_file_are_ignored() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         payload = form([("key", "k")], b"body", after=[("x-amz-meta-late", "1"), ("key", "other")])
         await post(h, payload)
@@ -184,7 +157,7 @@ def test_fields_after_the_file_are_ignored() -> None:
 
 
 def test_malformed_forms_are_refused() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         no_file = await post_error(h, form([("key", "k")], None))
         assert (no_file.code, no_file.message) == (
@@ -210,7 +183,7 @@ def test_malformed_forms_are_refused() -> None:
 
 
 def test_policy_size_range_is_checked_after_the_file_and_leaves_nothing() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         fields = policy_fields(
             [{"bucket": "bkt"}, ["starts-with", "$key", "in/"], ["content-length-range", 5, 10]]
@@ -228,7 +201,7 @@ def test_policy_size_range_is_checked_after_the_file_and_leaves_nothing() -> Non
 
 
 def test_an_expired_policy_is_refused() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         fields = policy_fields([{"bucket": "bkt"}, ["starts-with", "$key", ""]], expires_in=-60)
         error = await post_error(h, form([("key", "k"), *fields.items()], b"x"))
@@ -252,11 +225,11 @@ def presigned(secret: str, **kwargs: Any) -> dict[str, Any]:
     return client.generate_presigned_post("bkt", **kwargs)  # type: ignore[no-any-return]
 
 
-STRICT = Config(limits=False, auth="strict", credentials={"AKIDEXAMPLE": "real-secret"})
+STRICT: dict[str, Any] = {"auth": "strict", "credentials": {"AKIDEXAMPLE": "real-secret"}}
 
 
 def test_boto3_presigned_post_uploads_with_strict_auth() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         post_form = presigned(
             "real-secret",
@@ -283,11 +256,11 @@ def test_boto3_presigned_post_uploads_with_strict_auth() -> None:
         assert (version.content_type, version.metadata) == ("text/plain", {"origin": "browser"})
         assert await h.read("user/notes.txt") == b"hello from a form"
 
-    run(test, STRICT)
+    run(test, **STRICT)
 
 
 def test_boto3_presigned_post_with_a_wrong_secret_or_none_is_refused_in_strict_mode() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         forged = presigned("wrong-secret", Key="k")
         error = await post_error(h, form(list(forged["fields"].items()), b"x"))
@@ -296,7 +269,7 @@ def test_boto3_presigned_post_with_a_wrong_secret_or_none_is_refused_in_strict_m
         assert (anonymous.code, anonymous.status) == ("AccessDenied", 403)
         assert list(h.core.engine.blobs.ids()) == []
 
-    run(test, STRICT)
+    run(test, **STRICT)
 
 
 # -- the form reader ----------------------------------------------------------------------------------
@@ -321,7 +294,7 @@ def test_the_file_streams_in_pieces_as_the_body_arrives() -> None:
 
 
 def test_utf8_filenames_are_substituted_into_the_key() -> None:
-    async def test(h: Harness) -> None:
+    async def test(h: S3Harness) -> None:
         await h.bucket()
         await post(h, form([("key", "${filename}")], b"x", filename="café ☕.txt"))
         assert h.core.store.latest("bkt", "café ☕.txt") is not None
