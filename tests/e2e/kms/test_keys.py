@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import client_for
-from tests.e2e.server import Server
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server
 
 ACCOUNT = "000000000000"
 ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.cli import Cli
-from tests.e2e.conftest import client_for
-from tests.e2e.test_kinesis_encryption import running
-from tests.e2e.test_kms_keys import fails, kms  # noqa: F401  # the kms fixture
+from tests.e2e.kms.test_keys import fails, kms  # noqa: F401  # the kms fixture
+from tests.e2e.support.cli import Cli
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.disk import at_rest as running
 
 CONTEXT = {"tenant": "acme", "purpose": "test"}
 

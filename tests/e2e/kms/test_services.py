@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import client_for
-from tests.e2e.test_kinesis_encryption import read_all, running
+from tests.e2e.kinesis.test_encryption import read_all
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.disk import at_rest as running
 
 
 def error_of(call: Any, **params: Any) -> tuple[str, int, str]:

@@ -12,8 +12,8 @@ from unittest import mock
 
 import pytest
 
-from tests.e2e.server import Server, serving
-from tests.e2e.test_sts import ROLE, ROLE_ACCOUNT, as_role, client, error_of
+from tests.e2e.sts.test_sts import ROLE, ROLE_ACCOUNT, as_role, client, error_of
+from tests.e2e.support.server import Server, serving
 
 KEY, SECRET = "123456789012", "account-secret"
 

@@ -11,8 +11,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.e2e.cli import Cli
-from tests.e2e.server import Server
+from tests.e2e.support.cli import Cli
+from tests.e2e.support.server import Server
 
 ROLE_ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ROLE_ACCOUNT}:role/ops/deployer"
