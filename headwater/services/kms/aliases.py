@@ -16,9 +16,9 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.kms import errors, lookup
 from headwater.services.kms.keyring import LocalKeyRing
-from headwater.services.kms.keystore import AWS_MANAGED_PREFIX
+from headwater.services.kms.keystore import AWS_MANAGED_PREFIX, MANAGED_ALIASES
 from headwater.services.kms.paging import page
-from headwater.services.kms.records import Key
+from headwater.services.kms.records import Alias, Key
 from headwater.services.ports import KeyRingError
 
 _NAME = re.compile(r"alias/[a-zA-Z0-9/_-]{1,250}")
@@ -84,20 +84,30 @@ async def delete_alias(ring: LocalKeyRing, params: dict[str, Any], ctx: RequestC
 
 
 async def list_aliases(ring: LocalKeyRing, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    aliases = sorted(ring.store.alias_records(ctx.account, ctx.region), key=lambda a: a.name)
+    records = ring.store.alias_records(ctx.account, ctx.region)
+    aliases: list[Alias] = sorted(records, key=lambda a: a.name)
     ref = params.get("KeyId")
     if ref is not None:
         key = lookup.find(ring, ctx, ref, aliases=False)
         aliases = [a for a in aliases if a.key_id == key.key_id]
+    else:
+        # AWS lists its predefined aliases before their keys exist, without a TargetKeyId
+        named = {a.name for a in aliases}
+        predefined = [
+            Alias(ctx.account, ctx.region, name, "") for name in MANAGED_ALIASES if name not in named
+        ]
+        aliases = sorted([*aliases, *predefined], key=lambda a: a.name)
     chosen, more = page(aliases, params)
-    entries = [
-        {
-            "AliasName": a.name,
-            "AliasArn": a.arn,
-            "TargetKeyId": a.key_id,
-            "CreationDate": a.created_s,
-            "LastUpdatedDate": a.updated_s,
-        }
-        for a in chosen
-    ]
-    return {"Aliases": entries, **more}
+    return {"Aliases": [_entry(a) for a in chosen], **more}
+
+
+def _entry(alias: Alias) -> dict[str, Any]:
+    if not alias.key_id:
+        return {"AliasName": alias.name, "AliasArn": alias.arn}
+    return {
+        "AliasName": alias.name,
+        "AliasArn": alias.arn,
+        "TargetKeyId": alias.key_id,
+        "CreationDate": alias.created_s,
+        "LastUpdatedDate": alias.updated_s,
+    }

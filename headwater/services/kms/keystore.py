@@ -23,6 +23,11 @@ keeps bodies in clear in memory) can still do so (`decrypt(..., any_state=True)`
 The store does no I/O: `to_bytes()`/`from_bytes()` give its whole content, and `revision` moves
 on every change, so the caller persists after any call that moved it, before relying on the key.
 That includes `resolve`, which may create a managed key.
+
+AWS-owned keys (`aws-owned/<service>`, e.g. SSE-SQS's) are keys a service uses without the account
+seeing them: AWS does not list them, alias them or let KMS calls address them. Here they are keys of
+the store with an `owner`, one per (account, region, service), created on first use by `resolve`
+and reachable only through that reference (and through the blobs they sealed).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from headwater.services.ports import (
 )
 
 AWS_MANAGED_PREFIX = "alias/aws/"
+AWS_OWNED_PREFIX = "aws-owned/"  # a service's own key, e.g. "aws-owned/sqs" (SSE-SQS)
 KINESIS_ALIAS = "alias/aws/kinesis"
 SQS_ALIAS = "alias/aws/sqs"
 S3_ALIAS = "alias/aws/s3"
@@ -131,7 +137,7 @@ class KeyStore:
         return [
             k
             for k in self._keys.values()
-            if (k.account, k.region) == (account, region) and k.state(now) != DELETED
+            if (k.account, k.region) == (account, region) and k.state(now) != DELETED and k.owner is None
         ]
 
     # -- aliases -----------------------------------------------------------------------------------
@@ -184,7 +190,7 @@ class KeyStore:
 
     def _local_key(self, account: str, region: str, key_id: str) -> Key:
         key = self._keys.get(key_id)
-        if key is None or (key.account, key.region) != (account, region) or self._gone(key):
+        if key is None or (key.account, key.region) != (account, region) or self._gone(key) or key.owner:
             raise KeyNotFoundError(f"Key '{kms_arn(account, region, f'key/{key_id}')}' does not exist")
         return key
 
@@ -194,6 +200,14 @@ class KeyStore:
         """A key id, key ARN, alias name or alias ARN, as seen by (account, region); creates the
         AWS-managed key of a service (`alias/aws/kinesis`, `alias/aws/sqs`, `alias/aws/s3`) of the
         caller's own account and region on first use."""
+        if key_ref.startswith(AWS_OWNED_PREFIX):
+            owned = self._owned(account, region, key_ref)
+            if owned is not None:
+                return owned
+            key = self.create_key(
+                account, region, description=f"AWS owned key for {key_ref[len(AWS_OWNED_PREFIX) :]}"
+            )
+            return self.update(key.key_id, owner=key_ref[len(AWS_OWNED_PREFIX) :])
         try:
             return self.find(account, region, key_ref)
         except KeyNotFoundError:
@@ -209,6 +223,11 @@ class KeyStore:
 
     def find(self, account: str, region: str, key_ref: str) -> Key:
         """Like `resolve`, for keys that already exist (never creates one)."""
+        if key_ref.startswith(AWS_OWNED_PREFIX):
+            owned = self._owned(account, region, key_ref)
+            if owned is None:
+                raise KeyNotFoundError(f"Key '{key_ref}' does not exist")
+            return owned
         owner, where, alias, key_id = self._split(account, region, key_ref)
         if alias is not None:
             record = self._live_alias(owner, where, alias)
@@ -216,6 +235,13 @@ class KeyStore:
                 raise KeyNotFoundError(f"Alias {kms_arn(owner, where, alias)} is not found.")
             return self._keys[record.key_id]
         return self._local_key(owner, where, key_id or "")
+
+    def _owned(self, account: str, region: str, key_ref: str) -> Key | None:
+        owner = key_ref[len(AWS_OWNED_PREFIX) :]
+        for key in self._keys.values():  # a few keys per account: no index needed
+            if key.owner == owner and (key.account, key.region) == (account, region):
+                return key
+        return None
 
     @staticmethod
     def _split(account: str, region: str, key_ref: str) -> tuple[str, str, str | None, str | None]:

@@ -44,6 +44,7 @@ class Key:
     policy: str | None = None  # None: the default key policy
     rotation_days: int | None = None  # automatic rotation on, with this period
     rotation_since_s: float | None = None
+    owner: str | None = None  # an AWS-owned key of this service ("sqs"): invisible to the KMS API
 
     @property
     def arn(self) -> str:
@@ -66,7 +67,7 @@ class Key:
             "enabled": self.enabled,
         }
         # optional fields only when set: a store written before they existed reads the same
-        for name in ("deletion_s", "pending_days", "policy", "rotation_days", "rotation_since_s"):
+        for name in ("deletion_s", "pending_days", "policy", "rotation_days", "rotation_since_s", "owner"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value

@@ -13,7 +13,7 @@ from headwater.services.sqs import attributes as attrs
 from headwater.services.sqs import errors
 from headwater.services.sqs.pages import paginate
 from headwater.services.sqs.queue import Queue, QueueDef, redrive_policy
-from headwater.services.sqs.service import SQS_ALIAS, SqsCore
+from headwater.services.sqs.service import SSE_SQS_KEY, SqsCore
 
 PURGE_INTERVAL_S = 60.0
 MAX_PERMISSION_ACTIONS = 7
@@ -46,7 +46,7 @@ async def _check_keys(core: SqsCore, definition: QueueDef, attributes: dict[str,
     alias creates its key. Like AWS, any key id is accepted here: one that does not exist (yet) or
     cannot be used fails the sends and receives instead (`SqsCore.check_key`)."""
     ref = attributes.get("KmsMasterKeyId") or (
-        SQS_ALIAS if attributes.get("SqsManagedSseEnabled") == "true" else None
+        SSE_SQS_KEY if attributes.get("SqsManagedSseEnabled") == "true" else None
     )
     if ref:
         with contextlib.suppress(KeyRingError):

@@ -45,7 +45,7 @@ GAUGES = (
 )
 
 Key = tuple[str, str, str]  # (account, region, name)
-SQS_ALIAS = "alias/aws/sqs"  # the AWS-managed key SSE-SQS seals under
+SSE_SQS_KEY = "aws-owned/sqs"  # SSE-SQS seals under an SQS-owned key, which the account never sees
 
 
 def def_key(account: str, region: str, name: str) -> str:
@@ -206,7 +206,7 @@ class SqsCore:
         if kms:
             return kms
         if attributes.get("SqsManagedSseEnabled") == "true":
-            return SQS_ALIAS
+            return SSE_SQS_KEY
         return None
 
     def check_key(self, queue: Queue) -> None:

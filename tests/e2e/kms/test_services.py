@@ -59,6 +59,29 @@ def test_kinesis_with_a_customer_key(endpoint: str) -> None:
     assert code == "KMSDisabledException"
 
 
+def test_sse_sqs_uses_no_key_of_the_account(endpoint: str) -> None:
+    """SSE-SQS (every queue's default) seals under an SQS-owned key: the account's KMS shows none,
+    as on AWS, where alias/aws/sqs appears only once a queue names it as its KmsMasterKeyId."""
+    sqs, kms = client_for(endpoint, "sqs"), client_for(endpoint, "kms")
+    url = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    assert (
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]["SqsManagedSseEnabled"]
+        == "true"
+    )
+    sqs.send_message(QueueUrl=url, MessageBody="sealed")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["sealed"]
+    assert kms.list_keys()["Keys"] == []
+    predefined = kms.list_aliases()["Aliases"]  # AWS's predefined aliases, no key behind them yet
+    assert "TargetKeyId" not in next(a for a in predefined if a["AliasName"] == "alias/aws/sqs")
+    managed = sqs.create_queue(QueueName="managed", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})[
+        "QueueUrl"
+    ]
+    sqs.send_message(QueueUrl=managed, MessageBody="under alias/aws/sqs")
+    [alias] = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == "alias/aws/sqs"]
+    assert alias["TargetKeyId"] == kms.describe_key(KeyId="alias/aws/sqs")["KeyMetadata"]["KeyId"]
+    assert len(kms.list_keys()["Keys"]) == 1
+
+
 def test_sqs_accepts_any_key_and_resolves_it_on_send(endpoint: str) -> None:
     kms, sqs = client_for(endpoint, "kms"), client_for(endpoint, "sqs")
     url = sqs.create_queue(QueueName="q", Attributes={"KmsMasterKeyId": "alias/later"})["QueueUrl"]

@@ -172,7 +172,9 @@ def test_paging_markers() -> None:
 def test_managed_keys_are_created_by_services_and_listed_as_aws() -> None:
     async def body(h: Harness) -> None:
         arn = await h.ring.resolve(ACCOUNT, REGION, "alias/aws/kinesis")
-        (alias,) = (await h.call("ListAliases"))["Aliases"]
+        listed = (await h.call("ListAliases"))["Aliases"]
+        assert [a["AliasName"] for a in listed] == ["alias/aws/kinesis", "alias/aws/s3", "alias/aws/sqs"]
+        (alias,) = [a for a in listed if "TargetKeyId" in a]
         assert alias["AliasName"] == "alias/aws/kinesis" and arn.endswith(alias["TargetKeyId"])
         meta = (await h.call("DescribeKey", KeyId="alias/aws/kinesis"))["KeyMetadata"]
         assert meta["KeyManager"] == "AWS" and meta["Description"] == "Default key for kinesis"
