@@ -27,40 +27,45 @@ signature) a second candidate is tried, only after the first one failed, so vali
 
 from __future__ import annotations
 
-import base64
-import calendar
 import hashlib
 import hmac
 import re
-import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from email.utils import parsedate_tz
-from urllib.parse import quote, unquote, unquote_plus, unquote_to_bytes
+from urllib.parse import quote, unquote_plus, unquote_to_bytes
 
+from headwater.protocol.auth.s3_request import (
+    ALGORITHM,
+    HEX_SHA256,
+    MAX_PRESIGN_EXPIRES,
+    MAX_SKEW,
+    SIGNATURE_MISMATCH,
+    STREAMING_SIGNED,
+    STREAMING_SIGNED_TRAILER,
+    STREAMING_UNSIGNED_TRAILER,
+    UNKNOWN_ACCESS_KEY,
+    UNSIGNED_PAYLOAD,
+    ChunkSigner,
+    S3Auth,
+    SignedRequest,
+    credential_error,
+    iso_basic,
+    iso_extended,
+    malformed_header,
+    mismatch,
+    parse_timestamp,
+    query_error,
+    s3_error,
+    secret_for,
+)
+from headwater.protocol.auth.s3_v2 import verify_v2
 from headwater.protocol.auth.sigv4 import _encode, _parse_query, _signing_key
 from headwater.protocol.errors import AwsError
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-MAX_SKEW = 900.0  # S3 rejects a header-signed request dated more than 15 minutes away from now
-MAX_PRESIGN_EXPIRES = 604_800  # one week
-
-SIGNATURE_MISMATCH = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your key and signing method."
-)
-UNKNOWN_ACCESS_KEY = "The AWS Access Key Id you provided does not exist in our records."
 _UNSUPPORTED = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
 _BAD_SCOPE = 'the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
 _PAYLOAD_MODES = frozenset(
     (UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER)
 )
-_HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _PRESIGN_PARAMS = (
     "X-Amz-Algorithm",
     "X-Amz-Credential",
@@ -69,64 +74,26 @@ _PRESIGN_PARAMS = (
     "X-Amz-SignedHeaders",
     "X-Amz-Expires",
 )
-# SigV2 signs these query parameters (the "sub-resources" and response overrides) as part of the resource.
-_V2_SUBRESOURCE_NAMES = (
-    "accelerate acl analytics cors defaultObjectAcl delete inventory lifecycle location logging metrics "
-    "notification object-lock partNumber policy replication requestPayment restore select select-type "
-    "storageClass tagging torrent uploadId uploads versionId versioning versions website "
-    "response-cache-control response-content-disposition response-content-encoding "
-    "response-content-language response-content-type response-expires"
-)
-_V2_SUBRESOURCES = frozenset(_V2_SUBRESOURCE_NAMES.split())
 
 
-def s3_error(
-    code: str, message: str, status: int = 400, details: Mapping[str, str] | None = None
-) -> AwsError:
-    """An AwsError with S3's extra XML elements (``<StringToSign>``, ``<ServerTime>``...) in order."""
-    return AwsError(code, message, status, details=dict(details or {}))
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkSigner:
-    """What verifying an aws-chunked body's signature chain needs, from the verified request."""
-
-    key: bytes  # the SigV4 signing key of the request's scope
-    timestamp: str  # the request's ISO-8601 basic timestamp
-    scope: str  # date/region/service/aws4_request
-    seed: str  # the request's own signature: the "previous signature" of the first chunk
-    trailer: bool  # STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER: the trailers carry a signature too
-
-    def chunk_signature(self, previous: str, chunk_sha256_hex: str) -> str:
-        text = f"AWS4-HMAC-SHA256-PAYLOAD\n{self.timestamp}\n{self.scope}\n{previous}\n{EMPTY_SHA256}\n"
-        return hmac.digest(self.key, (text + chunk_sha256_hex).encode(), "sha256").hex()
-
-    def trailer_signature(self, previous: str, canonical_trailers: bytes) -> str:
-        digest = hashlib.sha256(canonical_trailers).hexdigest()
-        text = f"AWS4-HMAC-SHA256-TRAILER\n{self.timestamp}\n{self.scope}\n{previous}\n{digest}"
-        return hmac.digest(self.key, text.encode(), "sha256").hex()
-
-
-@dataclass(frozen=True, slots=True)
-class S3Auth:
-    """Who signed an S3 request and how its body is to be read. access_key None: anonymous."""
-
-    access_key: str | None
-    region: str | None
-    payload: str  # the x-amz-content-sha256 mode or hex hash; UNSIGNED-PAYLOAD when absent or presigned
-    chunk_signer: ChunkSigner | None = None  # set by verify() for the signed STREAMING-* modes
-    presigned: bool = False
-    version: int = 4  # 2 for the legacy HMAC-SHA1 signatures
-
-    @property
-    def streaming(self) -> bool:
-        """The body is aws-chunked."""
-        return self.payload.startswith("STREAMING-")
-
-    @property
-    def content_sha256(self) -> str | None:
-        """The declared hex SHA-256 of the body, if the client declared one."""
-        return self.payload.lower() if _HEX_SHA256.fullmatch(self.payload) else None
+# the module's face: callers import these from here (`s3_request` and `s3_v2` are its parts)
+__all__ = [
+    "SIGNATURE_MISMATCH",
+    "STREAMING_SIGNED",
+    "STREAMING_SIGNED_TRAILER",
+    "STREAMING_UNSIGNED_TRAILER",
+    "UNKNOWN_ACCESS_KEY",
+    "UNSIGNED_PAYLOAD",
+    "ChunkSigner",
+    "S3Auth",
+    "check_content_sha256",
+    "check_expiry",
+    "identify",
+    "s3_error",
+    "signing_key",
+    "verify",
+    "wrong_region",
+]
 
 
 def signing_key(secret: str, date: str, region: str, service: str = "s3") -> bytes:
@@ -161,20 +128,20 @@ def check_expiry(query: Mapping[str, str], now: float) -> None:
     """Open mode checks no signature, but a presigned URL still expires as on AWS (code that
     relies on expiry should fail in tests as it will in production). Unparseable fields pass."""
     if "X-Amz-Credential" in query:
-        signed_at = _parse_timestamp(query.get("X-Amz-Date", ""), http_date=False)
+        signed_at = parse_timestamp(query.get("X-Amz-Date", ""), http_date=False)
         expires_text = query.get("X-Amz-Expires", "")
         if signed_at is None or not expires_text.isdigit():
             return
         expires = int(expires_text)
         if expires > MAX_PRESIGN_EXPIRES:
-            raise _query_error(
+            raise query_error(
                 "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be "
                 f"less than {MAX_PRESIGN_EXPIRES} seconds"
             )
         if now > signed_at + expires:
-            timing = {"X-Amz-Expires": expires_text, "Expires": _iso_extended(signed_at + expires)}
+            timing = {"X-Amz-Expires": expires_text, "Expires": iso_extended(signed_at + expires)}
             raise s3_error(
-                "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": _iso_extended(now)}
+                "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": iso_extended(now)}
             )
     elif "AWSAccessKeyId" in query:
         expires_text = query.get("Expires", "")
@@ -183,7 +150,7 @@ def check_expiry(query: Mapping[str, str], now: float) -> None:
                 "AccessDenied",
                 "Request has expired",
                 403,
-                {"Expires": _iso_extended(int(expires_text)), "ServerTime": _iso_extended(now)},
+                {"Expires": iso_extended(int(expires_text)), "ServerTime": iso_extended(now)},
             )
 
 
@@ -219,17 +186,17 @@ def verify(
             "string parameter or the Authorization header should be specified",
             details={"ArgumentName": "Authorization", "ArgumentValue": auth},
         )
-    request = _Request(
+    request = SignedRequest(
         method.upper(), raw_path or "/", query_string, pairs, query, headers, lookup_secret, int(now)
     )
     if auth is not None:
         if auth.startswith("AWS "):
-            return _verify_v2(request, auth_path, max_skew)
+            return verify_v2(request, auth_path, max_skew)
         return _verify_v4_header(request, auth, max_skew)
     if "X-Amz-Algorithm" in query or "X-Amz-Credential" in query:
         return _verify_v4_query(request, max_skew)
     if "AWSAccessKeyId" in query or "Signature" in query:
-        return _verify_v2(request, auth_path, max_skew)
+        return verify_v2(request, auth_path, max_skew)
     return S3Auth(None, None, headers.get("x-amz-content-sha256") or UNSIGNED_PAYLOAD)
 
 
@@ -256,51 +223,39 @@ def wrong_region(auth: S3Auth, expected: str) -> AwsError:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    method: str
-    path: str
-    query_string: str
-    pairs: list[tuple[str, str]]  # raw query pairs as sent
-    query: dict[str, str]  # decoded, first occurrence
-    headers: Mapping[str, str]
-    lookup_secret: Callable[[str], str | None]
-    now: int
-
-
 # --- SigV4 -----------------------------------------------------------------------------------------
 
 
-def _verify_v4_header(request: _Request, header: str, max_skew: float) -> S3Auth:
+def _verify_v4_header(request: SignedRequest, header: str, max_skew: float) -> S3Auth:
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise s3_error("InvalidRequest", _UNSUPPORTED)
     params = dict(p.strip().partition("=")[::2] for p in rest.split(",") if p.strip())
     if not all(params.get(name) for name in ("Credential", "SignedHeaders", "Signature")):
-        raise _malformed_header(
+        raise malformed_header(
             "the authorization header requires three components: Credential, SignedHeaders, and Signature."
         )
-    scope = _scope(params["Credential"], _malformed_header)
+    scope = _scope(params["Credential"], malformed_header)
     headers = request.headers
     date_value = headers.get("x-amz-date") or headers.get("date")
-    signed_at = _parse_timestamp(date_value, http_date="x-amz-date" not in headers) if date_value else None
+    signed_at = parse_timestamp(date_value, http_date="x-amz-date" not in headers) if date_value else None
     if signed_at is None:
         raise s3_error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
-    timestamp = _iso_basic(signed_at)
+    timestamp = iso_basic(signed_at)
     if scope[1] != timestamp[:8]:
-        raise _malformed_header("Invalid credential date. Date is not the same as X-Amz-Date.")
-    _check_service(scope, _malformed_header)
+        raise malformed_header("Invalid credential date. Date is not the same as X-Amz-Date.")
+    _check_service(scope, malformed_header)
     payload = headers.get("x-amz-content-sha256")
     if payload is None:
         raise s3_error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
-    if payload not in _PAYLOAD_MODES and not _HEX_SHA256.fullmatch(payload):
+    if payload not in _PAYLOAD_MODES and not HEX_SHA256.fullmatch(payload):
         raise s3_error(
             "InvalidArgument",
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid "
             "sha256 value.",
             details={"ArgumentName": "x-amz-content-sha256", "ArgumentValue": payload},
         )
-    secret = _secret(request, scope[0])
+    secret = secret_for(request, scope[0])
     if abs(signed_at - request.now) > max_skew:
         raise s3_error(
             "RequestTimeTooSkewed",
@@ -308,7 +263,7 @@ def _verify_v4_header(request: _Request, header: str, max_skew: float) -> S3Auth
             403,
             details={
                 "RequestTime": date_value or "",
-                "ServerTime": _iso_extended(request.now),
+                "ServerTime": iso_extended(request.now),
                 "MaxAllowedSkewMilliseconds": str(int(max_skew * 1000)),
             },
         )
@@ -323,46 +278,46 @@ def _verify_v4_header(request: _Request, header: str, max_skew: float) -> S3Auth
     return S3Auth(scope[0], scope[2], payload, signer)
 
 
-def _verify_v4_query(request: _Request, max_skew: float) -> S3Auth:
+def _verify_v4_query(request: SignedRequest, max_skew: float) -> S3Auth:
     q = request.query
     if not all(q.get(name) for name in _PRESIGN_PARAMS):
-        raise _query_error(
+        raise query_error(
             "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
             "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
         )
     if q["X-Amz-Algorithm"] != ALGORITHM:
-        raise _query_error('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
-    scope = _scope(q["X-Amz-Credential"], _credential_error)
+        raise query_error('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
+    scope = _scope(q["X-Amz-Credential"], credential_error)
     timestamp = q["X-Amz-Date"]
-    signed_at = _parse_timestamp(timestamp, http_date=False)
-    if signed_at is None or _iso_basic(signed_at) != timestamp:
-        raise _query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+    signed_at = parse_timestamp(timestamp, http_date=False)
+    if signed_at is None or iso_basic(signed_at) != timestamp:
+        raise query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
     expires_text = q["X-Amz-Expires"]
     if not re.fullmatch(r"-?[0-9]+", expires_text):
-        raise _query_error("X-Amz-Expires should be a number")
+        raise query_error("X-Amz-Expires should be a number")
     expires = int(expires_text)
     if expires < 0:
-        raise _query_error("X-Amz-Expires must be non-negative")
+        raise query_error("X-Amz-Expires must be non-negative")
     if expires > MAX_PRESIGN_EXPIRES:
-        raise _query_error(
+        raise query_error(
             "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be "
             f"less than {MAX_PRESIGN_EXPIRES} seconds"
         )
     if scope[1] != timestamp[:8]:
-        raise _credential_error("Invalid credential date. Date is not the same as X-Amz-Date.")
-    _check_service(scope, _credential_error)
-    secret = _secret(request, scope[0])
-    timing = {"X-Amz-Expires": expires_text, "Expires": _iso_extended(signed_at + expires)}
+        raise credential_error("Invalid credential date. Date is not the same as X-Amz-Date.")
+    _check_service(scope, credential_error)
+    secret = secret_for(request, scope[0])
+    timing = {"X-Amz-Expires": expires_text, "Expires": iso_extended(signed_at + expires)}
     if request.now > signed_at + expires:
         raise s3_error(
-            "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": _iso_extended(request.now)}
+            "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": iso_extended(request.now)}
         )
     if signed_at > request.now + max_skew:
         raise s3_error(
             "AccessDenied",
             "Request is not yet valid",
             403,
-            {"X-Amz-Date": timestamp, **timing, "ServerTime": _iso_extended(request.now)},
+            {"X-Amz-Date": timestamp, **timing, "ServerTime": iso_extended(request.now)},
         )
     # Presigners put the payload mode in the query when they sign one (Go, JS); botocore signs
     # UNSIGNED-PAYLOAD, or the x-amz-content-sha256 header if the request carried one when signed.
@@ -380,7 +335,7 @@ def _verify_v4_query(request: _Request, max_skew: float) -> S3Auth:
 
 
 def _check_v4(
-    request: _Request,
+    request: SignedRequest,
     scope: list[str],
     secret: str,
     timestamp: str,
@@ -409,7 +364,7 @@ def _check_v4(
             return key
         first = first or (canonical, string_to_sign)
     assert first is not None
-    raise _mismatch(scope[0], first[1], signature, first[0])
+    raise mismatch(scope[0], first[1], signature, first[0])
 
 
 def _v4_candidates(path: str, payloads: list[str]) -> Iterator[tuple[str, str]]:
@@ -442,169 +397,3 @@ def _check_service(scope: list[str], error: Callable[[str], AwsError]) -> None:
         raise error(f'incorrect service "{scope[3]}". This endpoint belongs to "s3".')
     if scope[4] != "aws4_request":
         raise error(f'incorrect terminal "{scope[4]}". This endpoint uses "aws4_request".')
-
-
-# --- SigV2 -----------------------------------------------------------------------------------------
-
-
-def _verify_v2(request: _Request, auth_path: str | None, max_skew: float) -> S3Auth:
-    headers, q = request.headers, request.query
-    payload = headers.get("x-amz-content-sha256") or UNSIGNED_PAYLOAD
-    header = headers.get("authorization")
-    if header is not None:
-        access_key, _, signature = header[4:].strip().rpartition(":")
-        if not access_key or not signature:
-            raise s3_error(
-                "InvalidArgument",
-                "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature",
-                details={"ArgumentName": "Authorization", "ArgumentValue": header},
-            )
-        date_value = headers.get("x-amz-date") or headers.get("date")
-        signed_at = _parse_timestamp(date_value, http_date=True) if date_value else None
-        if signed_at is None:
-            raise s3_error(
-                "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403
-            )
-        secret = _secret(request, access_key)
-        if abs(signed_at - request.now) > max_skew:
-            raise s3_error(
-                "RequestTimeTooSkewed",
-                "The difference between the request time and the current time is too large.",
-                403,
-                details={
-                    "RequestTime": date_value or "",
-                    "ServerTime": _iso_extended(request.now),
-                    "MaxAllowedSkewMilliseconds": str(int(max_skew * 1000)),
-                },
-            )
-        # With x-amz-date present the Date line is signed empty; some clients sign the Date header anyway.
-        dates = ["", headers.get("date", "")] if "x-amz-date" in headers else [headers.get("date", "")]
-        amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
-        presigned = False
-    else:
-        access_key, signature, expires_text = (
-            q.get("AWSAccessKeyId", ""),
-            q.get("Signature", ""),
-            q.get("Expires", ""),
-        )
-        if not access_key or not signature or not expires_text:
-            raise s3_error(
-                "AccessDenied",
-                "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
-                403,
-            )
-        signature = signature.replace(" ", "+")  # a bare '+' in base64 decodes as a space
-        if not expires_text.isdigit():
-            raise s3_error(
-                "AccessDenied", "Invalid date (should be seconds since epoch): " + expires_text, 403
-            )
-        secret = _secret(request, access_key)
-        if request.now > int(expires_text):
-            raise s3_error(
-                "AccessDenied",
-                "Request has expired",
-                403,
-                {"Expires": _iso_extended(int(expires_text)), "ServerTime": _iso_extended(request.now)},
-            )
-        dates = [expires_text]
-        # botocore moves the signed x-amz-* headers (and the content headers) into the query.
-        amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
-        amz.update((k.lower(), v) for k, v in q.items() if k.lower().startswith("x-amz-"))
-        presigned = True
-    content = [
-        q.get(name) if presigned and name in q else headers.get(name, "")
-        for name in ("content-md5", "content-type")
-    ]
-    amz_lines = "".join(f"{k}:{','.join(p.strip() for p in amz[k].split(','))}\n" for k in sorted(amz))
-    resource = (auth_path or request.path) + _v2_subresources(request.query_string)
-    key = secret.encode("utf-8")
-    first = ""
-    for date_line in dates:
-        string_to_sign = (
-            f"{request.method}\n{content[0] or ''}\n{content[1] or ''}\n{date_line}\n{amz_lines}{resource}"
-        )
-        expected = base64.b64encode(hmac.digest(key, string_to_sign.encode("utf-8"), "sha1")).decode()
-        if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-            return S3Auth(access_key, None, payload, presigned=presigned, version=2)
-        first = first or string_to_sign
-    raise _mismatch(access_key, first, signature, None)
-
-
-def _v2_subresources(query_string: str) -> str:
-    picked = []
-    for item in query_string.split("&"):
-        name, eq, value = item.partition("=")
-        if name in _V2_SUBRESOURCES:
-            # Signed as sent: a parameter without '=' stays without one; values are signed decoded.
-            picked.append((name, f"{name}{eq}{unquote(value)}"))
-    if not picked:
-        return ""
-    picked.sort(key=lambda pair: pair[0])
-    return "?" + "&".join(text for _, text in picked)
-
-
-# --- shared ----------------------------------------------------------------------------------------
-
-
-def _secret(request: _Request, access_key: str) -> str:
-    secret = request.lookup_secret(access_key)
-    if secret is None:
-        raise s3_error("InvalidAccessKeyId", UNKNOWN_ACCESS_KEY, 403, {"AWSAccessKeyId": access_key})
-    return secret
-
-
-def _mismatch(access_key: str, string_to_sign: str, provided: str, canonical: str | None) -> AwsError:
-    fields = {
-        "AWSAccessKeyId": access_key,
-        "StringToSign": string_to_sign,
-        "SignatureProvided": provided,
-        "StringToSignBytes": _hex_bytes(string_to_sign),
-    }
-    if canonical is not None:
-        fields["CanonicalRequest"] = canonical
-        fields["CanonicalRequestBytes"] = _hex_bytes(canonical)
-    return s3_error("SignatureDoesNotMatch", SIGNATURE_MISMATCH, 403, fields)
-
-
-def _hex_bytes(text: str) -> str:
-    return " ".join(f"{b:02x}" for b in text.encode("utf-8", "surrogateescape"))
-
-
-def _malformed_header(detail: str) -> AwsError:
-    return s3_error("AuthorizationHeaderMalformed", "The authorization header is malformed; " + detail)
-
-
-def _credential_error(detail: str) -> AwsError:
-    return _query_error("Error parsing the X-Amz-Credential parameter; " + detail)
-
-
-def _query_error(message: str) -> AwsError:
-    return s3_error("AuthorizationQueryParametersError", message)
-
-
-def _parse_timestamp(value: str, *, http_date: bool) -> int | None:
-    """Epoch seconds of an ISO-8601 basic timestamp (or, if allowed, an HTTP date); None if invalid."""
-    if len(value) == 16 and value[8] == "T" and value[15] == "Z":
-        digits = value[:8] + value[9:15]
-        if digits.isascii() and digits.isdigit():
-            try:
-                parsed = time.strptime(value, "%Y%m%dT%H%M%SZ")
-            except ValueError:
-                return None
-            return calendar.timegm(parsed)
-    if http_date:
-        fields = parsedate_tz(value)
-        if fields is not None:
-            try:
-                return calendar.timegm(fields[:9]) - (fields[9] or 0)
-            except (OverflowError, ValueError):
-                return None
-    return None
-
-
-def _iso_basic(epoch: int) -> str:
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
-
-
-def _iso_extended(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
