@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
-from headwater.listeners.http.modeled import ModeledServices
+from headwater.listeners.http.modeled import ModeledServices, request_of
 from headwater.listeners.http.principals import Principals
 from headwater.protocol import (
     cbor_codec,
@@ -40,6 +40,7 @@ from headwater.protocol import (
     request_checks,
 )
 from headwater.protocol.auth import sigv4
+from headwater.protocol.classify import Classifier, Family
 from headwater.protocol.errors import AwsError, internal_failure
 from headwater.protocol.models import query_model, query_native, serves_query, service_model
 from headwater.protocol.routing import Route, protocol_of, query_service, queue_path, route
@@ -68,8 +69,6 @@ class FastPath(Protocol):
 
 class Frontend(Protocol):
     """A service answered before its body is read (S3: bodies stream both ways)."""
-
-    def claims(self, scope: Scope, headers: dict[str, str]) -> bool: ...
 
     async def handle(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, request_id: str
@@ -114,8 +113,15 @@ class Gateway:
         streaming: Frontend | None = None,
         principals: Principals | None = None,
         modeled: ModeledServices | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         self.config = config
+        if classifier is None:  # the services given, and S3 when it has a front end
+            models = {name: service_model(name) for name in services}
+            if streaming is not None:
+                models["s3"] = service_model("s3")
+            classifier = Classifier(models)
+        self.classifier = classifier
         self.principals = principals or Principals(config)
         self.modeled = modeled
         self.streaming = streaming
@@ -144,18 +150,14 @@ class Gateway:
             return
         request_id = new_uuid()
         headers = _headers(scope)
-        modeled = self.modeled  # REST-JSON and RPC v2 CBOR services, by the request classifier
-        routed = modeled.classify(scope, headers) if modeled is not None else None
-        if modeled is not None and routed is not None:
+        # which front end: decided from the request line and headers alone, before any body is read
+        routed = self.classifier.classify(request_of(scope, headers))
+        modeled = self.modeled  # REST-JSON and RPC v2 CBOR services
+        if modeled is not None and modeled.serves(routed):
             await modeled.handle(routed, scope, headers, receive, send, request_id, self._context)
             return
-        streaming = self.streaming
-        if (
-            streaming is not None
-            and not scope["path"].startswith("/_headwater/")
-            and streaming.claims(scope, headers)
-        ):
-            await streaming.handle(scope, headers, receive, send, request_id)
+        if routed.family is Family.S3 and self.streaming is not None:
+            await self.streaming.handle(scope, headers, receive, send, request_id)
             return
         try:
             body = await read_body(receive, headers, MAX_BODY)

@@ -1,9 +1,9 @@
 """The gateway's services that speak REST-JSON or Smithy RPC v2 CBOR, served from their models.
 
-Theory of operation. The gateway asks `ModeledServices.classify` first (before S3 claims its
-requests: an unsigned ``GET /2015-03-31/functions/`` would otherwise read as an S3 bucket); the
-`Classifier` decides the family, and only REST-JSON and RPC v2 CBOR answers are taken here, all
-others go on through the gateway as before. `handle` then does what the gateway does for AWS JSON:
+Theory of operation. The gateway classifies every request first (`protocol/classify.py`: before S3
+claims its requests, since an unsigned ``GET /2015-03-31/functions/`` would otherwise read as an S3
+bucket); REST-JSON and RPC v2 CBOR answers for the services here are handed to `handle`, all others
+go on through the gateway. `handle` then does what the gateway does for AWS JSON:
 read the whole body, build the `RequestContext` with the gateway's own builder (so signature checks
 and account resolution are the gateway's), decode with the service's `Wire`, check the params by
 `request_checks`, call ``service.operation(name)`` and render the result or the AwsError in the
@@ -23,7 +23,7 @@ from botocore.model import OperationModel, ServiceModel
 from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import ClientGone, read_body
 from headwater.protocol import request_checks
-from headwater.protocol.classify import Classified, Classifier, Family, Request
+from headwater.protocol.classify import Classified, Family, Request
 from headwater.protocol.errors import AwsError, internal_failure, serialization_error
 from headwater.protocol.modeled_errors import describe
 from headwater.protocol.routing import Route
@@ -67,17 +67,13 @@ def unknown_operation() -> AwsError:
 class ModeledServices:
     """Classifies requests for the gateway and serves those of the services in `wires`."""
 
-    def __init__(self, classifier: Classifier, services: Mapping[str, Service], wires: Mapping[str, Wire]):
-        self.classifier = classifier
+    def __init__(self, services: Mapping[str, Service], wires: Mapping[str, Wire]):
         self.services = services
         self.wires = wires
 
-    def classify(self, scope: Scope, headers: dict[str, str]) -> Classified | None:
-        """The request's classification when it is one of these services', else None."""
-        routed = self.classifier.classify(request_of(scope, headers))
-        if routed.family not in (Family.REST_JSON, Family.RPCV2_CBOR) or routed.service not in self.wires:
-            return None
-        return routed
+    def serves(self, routed: Classified) -> bool:
+        """Whether a classified request is for one of these services."""
+        return routed.family in (Family.REST_JSON, Family.RPCV2_CBOR) and routed.service in self.wires
 
     async def handle(
         self,

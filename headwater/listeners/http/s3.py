@@ -23,7 +23,6 @@ from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import StreamedBody
 from headwater.listeners.http.principals import Principals
-from headwater.protocol import classify
 from headwater.protocol.auth import aws_chunked
 from headwater.protocol.auth import s3 as s3_auth
 from headwater.protocol.errors import AwsError, internal_failure
@@ -60,12 +59,6 @@ class S3Frontend:
         self.core = api.core
         self.clock = clock
         self.model = service_model("s3")
-
-    # -- which requests are S3's ------------------------------------------------------------------
-
-    def claims(self, scope: Scope, headers: dict[str, str]) -> bool:
-        query = scope.get("query_string", b"").decode("latin-1")
-        return classify.s3_claims(scope["method"], scope["path"], query, headers)
 
     # -- one request ------------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ def gateway_for(
             wires[service.model] = RestJsonWire(model)
         elif protocol == "smithy-rpc-v2-cbor":
             wires[service.model] = RpcV2Wire(model)
-    modeled = ModeledServices(Classifier(models), rpc, wires) if wires else None
+    modeled = ModeledServices(rpc, wires) if wires else None
     return Gateway(
         config,
         rpc,
@@ -75,6 +75,7 @@ def gateway_for(
         streaming=streaming,
         principals=principals,
         modeled=modeled,
+        classifier=Classifier(models),
     )
 
 
