@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bench.common.load import Client
+from bench.common.wire import HEADER_SIZE, decode_header
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +83,9 @@ class Producer:
             put_p50_ms=percentile(self.put_ms, 50),
             errors=(self.errors + errors)[:20],
         )
+
+
+def arrived(arrivals: dict[int, float], ids: bytes, now: float) -> None:
+    """Note when each id header in `ids` first arrived (by its sequence number)."""
+    for off in range(0, len(ids), HEADER_SIZE):
+        arrivals.setdefault(decode_header(ids[off : off + HEADER_SIZE]).seq, now)

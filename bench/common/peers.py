@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common.servers import HOST, PEERS, Server
@@ -172,3 +173,20 @@ def versions(families: Collection[str], npm: dict[str, str] | None = None) -> di
         except OSError:
             out["localstack-core"] = LOCALSTACK_VERSION
     return out
+
+
+@dataclass(frozen=True)
+class Lineup:
+    """A benchmark's servers (Headwater first, then its peers), the in-memory server for its client
+    ceiling, and what installing its peers takes: npm packages, the services LocalStack must serve."""
+
+    servers: list[Server]
+    trivial: Server
+    npm: dict[str, str] = field(default_factory=dict)
+    services: tuple[str, ...] = ()
+
+    def install(self, wanted: set[str]) -> dict[str, str]:
+        return install(wanted, self.npm, self.services)
+
+    def versions(self) -> dict[str, str]:
+        return versions({s.family for s in self.servers}, self.npm)

@@ -109,21 +109,22 @@ class Results:
             lines.append("")
         return lines
 
-    def table_head(self) -> list[str]:
-        return ["| target | " + " | ".join(self.servers) + " |", "|" + "---|" * (len(self.servers) + 1)]
-
-    def target_rows(self, targets: Sequence[Target], digits: Callable[[str], int]) -> list[str]:
-        lines = []
+    def target_table(
+        self,
+        targets: Sequence[Target],
+        digits: Callable[[str], int],
+        verified: Sequence[tuple[str, str]],
+        first: Sequence[str] = (),
+    ) -> list[str]:
+        """Targets (medians) per server: `first` rows, the targets, then the `verified` flags (metric key,
+        text): whether every run of each server was verified."""
+        lines = ["| target | " + " | ".join(self.servers) + " |", "|" + "---|" * (len(self.servers) + 1)]
+        lines += first
         for target in targets:
             values = (self.median(server, target.metric) for server in self.servers)
             cells = [f"{target.check(v)} ({fmt(v, digits(target.metric))})" for v in values]
             lines.append(f"| {target.text} | " + " | ".join(cells) + " |")
-        return lines
-
-    def verified_rows(self, flags: Sequence[tuple[str, str]]) -> list[str]:
-        """One row per (metric key, text): whether every run of each server was verified."""
-        lines = []
-        for key, text in flags:
+        for key, text in verified:
             cells = []
             for server in self.servers:
                 seen = [v for v in self.values(server, key) if v is not None]
@@ -131,17 +132,25 @@ class Results:
             lines.append(f"| {text} | " + " | ".join(cells) + " |")
         return lines
 
-    def summary(self, keys: Sequence[str], digits: Callable[[str], int], column: int) -> list[str]:
-        """The console table of medians."""
+    def summary(
+        self,
+        keys: Sequence[str],
+        digits: Callable[[str], int],
+        column: int,
+        targets: Sequence[Target],
+        pad: int = 13,
+        first: Callable[[str], list[str]] = lambda server: [],
+    ) -> str:
+        """The console table of medians, then Headwater's targets (`first(server)` lines, then `targets`)."""
         width = max((len(s) for s in self.servers), default=6) + 2
         lines = ["", "median".ljust(width) + "".join(k.rjust(column) for k in keys)]
         for server in self.servers:
             cells = "".join(fmt(self.median(server, k), digits(k)).rjust(column) for k in keys)
             lines.append(server.ljust(width) + cells)
-        return lines
-
-    def target_lines(self, server: str, targets: Sequence[Target], pad: int = 13) -> list[str]:
-        return [f"  {t.check(self.median(server, t.metric)):{pad}} {t.text}" for t in targets]
+        for server in filter(is_ours, self.servers):
+            lines += [f"targets for {server}:", *first(server)]
+            lines += [f"  {t.check(self.median(server, t.metric)):{pad}} {t.text}" for t in targets]
+        return "\n".join(lines)
 
 
 def load_line(outcomes: list[Outcome]) -> str:

@@ -8,6 +8,7 @@ results.json in the invocation's directory under bench/.peers/runs/, with its se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -17,12 +18,13 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.common.peers import Lineup
 from bench.common.scenario import Outcome
-from bench.common.servers import BENCH, PEERS, REPO, Server
+from bench.common.servers import BENCH, PEERS, REPO, Running, Server
 
 RESULTS = BENCH / "RESULTS.md"
 
@@ -106,36 +108,55 @@ def command(default_entry: str, argv: list[str]) -> str:
     return " ".join([entry, shlex.join(argv)]).strip()
 
 
+@contextlib.contextmanager
+def serving(server: Server, workdir: Path, probe: Callable[[int], bool]) -> Iterator[Running]:
+    """A started server (an in-memory one for a ceiling), stopped afterwards; RuntimeError if not ready."""
+    running = Running(server, workdir)
+    try:
+        reason = running.wait_ready(30, probe)
+        if reason:
+            raise RuntimeError(reason)
+        yield running
+    finally:
+        running.stop()
+
+
 class Invocation:
     """The servers chosen, the work directory, and the skipped servers with their reasons."""
 
-    def __init__(self, label: str, prefix: str, args: argparse.Namespace, known: list[Server]) -> None:
+    def __init__(self, label: str, prefix: str, args: argparse.Namespace, lineup: Lineup, s: Any) -> None:
         self.label = label  # printed before every progress line
-        self.args = args
+        self.args, self.lineup, self.settings = args, lineup, s
         self.runs = args.runs or (1 if args.quick else 3)
         wanted = [n for n in args.servers.split(",") if n and n not in set(args.skip.split(","))]
-        self.servers = [srv for srv in known if srv.name in wanted]
+        self.servers = [srv for srv in lineup.servers if srv.name in wanted]
+        self.names = [srv.name for srv in self.servers]
         self.started = datetime.datetime.now(datetime.UTC)
         self.workdir = PEERS / "runs" / (prefix + self.started.strftime("%Y%m%dT%H%M%SZ"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.skipped: dict[str, str] = {}
+        self.say(f"{len(self.servers)} servers x {self.runs} runs; settings {s}; work dir {self.workdir}")
 
     def say(self, text: str) -> None:
         print(f"{self.label}: {text}", flush=True)
 
-    def install(self, install: Callable[[set[str]], dict[str, str]]) -> None:
+    def install(self) -> None:
         if self.args.no_install:
             return
-        failed = install({srv.family for srv in self.servers})
+        failed = self.lineup.install({srv.family for srv in self.servers})
         for srv in self.servers:
             if srv.family in failed:
                 self.skipped[srv.name] = f"install failed: {failed[srv.family]}"
 
     def ceiling(self, measure: Callable[[], dict[str, Any]], what: str = "load generator") -> dict[str, Any]:
+        """`measure()`'s numbers, {"error": why} if it failed, {} with --no-ceiling."""
         if self.args.no_ceiling:
             return {}
         self.say(f"{what} ceiling...")
-        found = measure()
+        try:
+            found = measure()
+        except Exception as exc:  # noqa: BLE001 - the reason goes into the results
+            found = {"error": str(exc) or repr(exc)}
         self.say(f"ceiling {found}")
         return found
 
@@ -164,25 +185,29 @@ class Invocation:
         return outcomes
 
     def raw(
-        self, entry: str, argv: list[str], settings: Any, ceiling: dict[str, Any], outcomes: list[Outcome]
+        self, entry: str, argv: list[str], ceiling: dict[str, Any], outcomes: list[Outcome]
     ) -> dict[str, Any]:
         """What results.json keeps (the report is made from it); callers add their own keys."""
         return {
             "command": command(entry, argv),
             "date": self.started.isoformat(timespec="seconds"),
             "machine": machine(),
-            "settings": dataclasses.asdict(settings),
+            "settings": dataclasses.asdict(self.settings),
             "runs": self.runs,
             "ceiling": ceiling,
             "skipped": self.skipped,
             "headwater_tree": headwater_tree(),
+            "peer_versions": self.lineup.versions(),
             "outcomes": [dataclasses.asdict(o) for o in outcomes],
         }
 
-    def save(self, raw: dict[str, Any]) -> Path:
-        path = self.workdir / "results.json"
-        path.write_text(json.dumps(raw, indent=2))
-        return path
+    def publish(self, raw: dict[str, Any], write: Callable[[Path], None], summary: str, what: str) -> None:
+        """Save the raw numbers, write the report part (`write(output path)`), print the summary."""
+        saved = self.workdir / "results.json"
+        saved.write_text(json.dumps(raw, indent=2))
+        write(Path(self.args.output))
+        print(summary, flush=True)
+        self.say(f"wrote {what}{self.args.output} and {saved}")
 
 
 def log(text: str) -> None:

@@ -11,15 +11,31 @@ import os
 import shutil
 import time
 import traceback
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from bench.common.servers import Running, Server
 
 Phases = list[tuple[str, Callable[[], None]]]
 # (started server, its outcome, clean-ups run before it stops) -> the phases, or why the run is skipped
 Prepare = Callable[[Running, "Outcome", contextlib.ExitStack], "Phases | str"]
+R = TypeVar("R")
+
+
+class Settings(Protocol):
+    @property
+    def ready_timeout(self) -> float: ...
+
+    @property
+    def keep_data(self) -> bool: ...
+
+
+def bind(phases: Sequence[tuple[str, Callable[[R], None]]], r: R) -> Phases:
+    """A service's phases, each given the state its run shares."""
+    return [(name, partial(phase, r)) for name, phase in phases]
 
 
 @dataclass
@@ -79,6 +95,40 @@ def run_server(
         note("stop", t0)
         if not keep_data:
             shutil.rmtree(running.data, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A service's run: how to tell its servers are ready, how to set one up (returning the phases), and
+    which metric gets the peak RSS. `prepare` takes the settings and `extra` first."""
+
+    probe: Callable[[int], bool]
+    prepare: Callable[..., Phases | str]
+    rss_key: str
+
+    def run(
+        self,
+        server: Server,
+        run: int,
+        s: Settings,
+        workdir: Path,
+        *extra: Any,
+        log: Callable[[str], None] = print,
+        only: Collection[str] | None = None,
+    ) -> Outcome:
+        """`only`: the phases to run (by name); None: all."""
+        return run_server(
+            server,
+            run,
+            workdir,
+            self.probe,
+            partial(self.prepare, s, *extra),
+            ready_timeout=s.ready_timeout,
+            keep_data=s.keep_data,
+            rss_key=self.rss_key,
+            only=only,
+            log=log,
+        )
 
 
 def _run_phases(

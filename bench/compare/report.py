@@ -54,7 +54,8 @@ def section_markdown(raw: dict[str, Any]) -> str:
         "",
         f"- Command: `{raw['command']}` (from the repository root)",
         f"- Date: {raw['date']}",
-        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}; Python {m['python']}",
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}; "
+        f"Python {m['python']}",
         f"- Current: {cur['tree']} (this checkout)",
         f"- Baseline: `{base['ref']}` = {base['describe']} (a `git worktree add --detach` of it under "
         "bench/.scratch/, removed afterwards; its server runs with that checkout as cwd)",

@@ -50,7 +50,7 @@ def _s3(server: Server, run: int, duration: float, workdir: Path, keep: bool) ->
     s = s3_scenario.Settings(duration=duration, keep_data=keep)
     # Small PUTs use only the small tail; the large tail and multipart file are for later phases.
     p = s3_scenario.Payloads(os.urandom(s.small_size - HEADER_SIZE), b"", Path(os.devnull))
-    return s3_scenario.run_server(server, run, s, p, workdir, None, log=runner.log, only={"small_put"})
+    return s3_scenario.run_server(server, run, s, workdir, p, None, log=runner.log, only={"small_put"})
 
 
 WORKLOADS = [

@@ -17,17 +17,18 @@ from typing import Any
 from bench.common import runner, sections
 from bench.common.ledger import Ledger
 from bench.common.load import StopWhen
-from bench.common.servers import HOST, Running
-from bench.kinesis import control, report, servers
+from bench.common.servers import HOST
+from bench.kinesis import control, report
 from bench.kinesis.drain import drain
 from bench.kinesis.loadgen import ingest
 from bench.kinesis.scenario import Settings, run_server
+from bench.kinesis.servers import LINEUP
 
 ENTRY = "python -m bench.kinesis"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = runner.parser(ENTRY, __doc__, servers.ALL_SERVERS, "short phases, small volumes")
+    p = runner.parser(ENTRY, __doc__, LINEUP.servers, "short phases, small volumes")
     p.add_argument("--duration", type=float, help="ingest measurement seconds (default 20; quick 3)")
     p.add_argument("--producers", type=int, default=8)
     p.add_argument("--batch", type=int, default=500, help="records per PutRecords")
@@ -37,7 +38,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--growth-timeout", type=float, help="cap on the whole ingest phase, s (default 180)")
     p.add_argument("--latency-seconds", type=float, help="seconds per latency phase (default 10; quick 2)")
     p.add_argument("--latency-rate", type=float, default=50.0, help="records/s in the latency phases")
-    return runner.parse(p, argv, servers.ALL_SERVERS)
+    return runner.parse(p, argv, LINEUP.servers)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -57,41 +58,31 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, Any]:
     """The generator against a server that answers from memory: what it can push and drain at most."""
-    running = Running(servers.TRIVIAL, workdir)
-    try:
-        reason = running.wait_ready(30, control.probe)
-        if reason:
-            return {"error": reason}
+    with runner.serving(LINEUP.trivial, workdir, control.probe) as running:
         seconds = min(s.duration, 2 if quick else 10)
         result = ingest(HOST, running.port, "ceiling", Ledger(s.producers), s.producers, s.batch,
                         StopWhen(seconds, 0, seconds))  # fmt: skip
         batches = 3 if quick else 20
         drained = drain(HOST, running.port, [f"it-{batches}"] * s.shards, Ledger(0))
-        return {
-            "ingest_rps": result.acked / (result.stopped - result.started),
-            "ingest_cpu_pct": 100 * result.cpu_seconds / (result.stopped - result.started),
-            "drain_rps": drained.rate,
-            "drain_cpu_pct": 100 * drained.cpu_seconds / drained.seconds,
-        }
-    finally:
-        running.stop()
+    return {
+        "ingest_rps": result.acked / (result.stopped - result.started),
+        "ingest_cpu_pct": 100 * result.cpu_seconds / (result.stopped - result.started),
+        "drain_rps": drained.rate,
+        "drain_cpu_pct": 100 * drained.cpu_seconds / drained.seconds,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = runner.argv_or_default(argv)
     args = parse_args(argv)
     s = settings_from(args)
-    run = runner.Invocation("bench", "", args, servers.ALL_SERVERS)
-    run.say(f"{len(run.servers)} servers x {run.runs} runs; settings {s}; work dir {run.workdir}")
-    run.install(servers.install)
+    run = runner.Invocation("bench", "", args, LINEUP, s)
+    run.install()
     ceiling = run.ceiling(lambda: measure_ceiling(s, run.workdir, args.quick))
     outcomes = run.run_all(lambda srv, n: run_server(srv, n, s, run.workdir, log=runner.log))
-    raw = run.raw(ENTRY, argv, s, ceiling, outcomes) | {"peer_versions": servers.versions()}
-    saved = run.save(raw)
-    names = [srv.name for srv in run.servers]
-    sections.write_head(Path(args.output), report.results_markdown(raw, outcomes, names))
-    print(report.summary(outcomes, names), flush=True)
-    run.say(f"wrote {args.output} and {saved}")
+    raw = run.raw(ENTRY, argv, ceiling, outcomes)
+    text = report.results_markdown(raw, outcomes, run.names)
+    run.publish(raw, lambda path: sections.write_head(path, text), report.summary(outcomes, run.names), "")
     return 0
 
 

@@ -2,9 +2,9 @@
 
 Responses are up to ~14 MB of JSON; a full `json.loads` would cost the client more CPU than many servers
 spend producing them, so the drain scans the bytes with regular expressions instead: each record's `Data`
-starts with the 32 base64 characters of its id header (see bench/common/wire.py), and the few top-level fields needed
-(NextShardIterator, MillisBehindLatest) are matched by name. A shard is done when a response brings no
-records and says it is not behind the tip, or when its iterator ends (closed shard).
+starts with the 32 base64 characters of its id header (see bench/common/wire.py), and the few top-level
+fields needed (NextShardIterator, MillisBehindLatest) are matched by name. A shard is done when a response
+brings no records and says it is not behind the tip, or when its iterator ends (closed shard).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from bench.common.latency import LatencyResult, Producer
+from bench.common.latency import LatencyResult, Producer, arrived
 from bench.common.wire import HEADER_SIZE, decode_header, encode_header
 from bench.kinesis.drain import get_records_body, parse_get_records
 from bench.kinesis.wire import RawKinesis, filler
@@ -76,8 +76,7 @@ def put_to_get(
                 time.sleep(0.01)
                 continue
             batch = parse_get_records(body)
-            for off in range(0, len(batch.headers), HEADER_SIZE):
-                arrivals.setdefault(decode_header(batch.headers[off : off + HEADER_SIZE]).seq, now)
+            arrived(arrivals, batch.headers, now)
             current = batch.next_iterator
     except OSError as exc:
         errors.append(f"consumer transport: {exc!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.common.report import Metric, Results, Target, ceiling_text, digits_of, document, fmt, is_ours
+from bench.common.report import Metric, Results, Target, ceiling_text, digits_of, document, fmt
 from bench.common.scenario import Outcome
 
 METRICS = [
@@ -77,8 +77,7 @@ def _ceiling(c: dict[str, Any], nproc: str) -> str:
 
 def results_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list[str]) -> str:
     results = Results(outcomes, servers)
-    targets = results.table_head() + results.target_rows(TARGETS, digits_of(METRICS))
-    targets += results.verified_rows([("verified", "drained = acked, once each, in order")])
+    verified = [("verified", "drained = acked, once each, in order")]
     return document(
         raw,
         results,
@@ -90,16 +89,12 @@ def results_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list
         ceiling=ceiling_text(raw["ceiling"], lambda c: _ceiling(c, raw["machine"]["nproc"])),
         skipped_title="Skipped",
         skipped=[f"- {name}: {reason}" for name, reason in raw["skipped"].items()],
-        targets=targets,
+        targets=results.target_table(TARGETS, digits_of(METRICS), verified),
         compared=METRICS,
         context=CONTEXT_METRICS,
     )
 
 
 def summary(outcomes: list[Outcome], servers: list[str]) -> str:
-    results = Results(outcomes, servers)
     keys = ["ingest_rps", "drain_rps", "get_p50_ms", "push_p50_ms", "growth_ratio", "rss_mb"]
-    lines = results.summary(keys, digits_of(METRICS), 14)
-    for server in filter(is_ours, results.servers):
-        lines += [f"targets for {server}:", *results.target_lines(server, TARGETS)]
-    return "\n".join(lines)
+    return Results(outcomes, servers).summary(keys, digits_of(METRICS), 14, TARGETS)

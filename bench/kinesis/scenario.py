@@ -9,17 +9,15 @@ Peak RSS covers the whole run. A phase that fails is noted and the next one stil
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 from bench.common import scenario
 from bench.common.ledger import Ledger
 from bench.common.load import SendResult, StopWhen
 from bench.common.scenario import Outcome, Phases
-from bench.common.servers import HOST, Running, Server
+from bench.common.servers import HOST, Running
 from bench.kinesis import control
 from bench.kinesis.drain import drain
 from bench.kinesis.latency import put_to_get, put_to_push
@@ -166,27 +164,8 @@ def _prepare(s: Settings, running: Running, outcome: Outcome, cleanup: contextli
     except Exception as exc:  # noqa: BLE001
         return f"stream setup failed: {exc!r}"
     r = _Run(running.port, s, kinesis, push_arn, Ledger(s.producers), outcome.metrics, outcome.notes)
-    return [(name, partial(phase, r)) for name, phase in PHASES]
+    return scenario.bind(PHASES, r)
 
 
-def run_server(
-    server: Server,
-    run: int,
-    s: Settings,
-    workdir: Path,
-    log: Callable[[str], None] = print,
-    only: Collection[str] | None = None,
-) -> Outcome:
-    """`only`: the phases to run (names from PHASES); None: all."""
-    return scenario.run_server(
-        server,
-        run,
-        workdir,
-        control.probe,
-        partial(_prepare, s),
-        ready_timeout=s.ready_timeout,
-        keep_data=s.keep_data,
-        rss_key="rss_mb",
-        only=only,
-        log=log,
-    )
+SCENARIO = scenario.Scenario(control.probe, _prepare, "rss_mb")
+run_server = SCENARIO.run

@@ -3,11 +3,8 @@ kinesis-local (kinesis-mock's Node build) and moto. How each is started and inst
 
 from __future__ import annotations
 
-from bench.common import peers
-from bench.common.peers import MOTO, NODE_MODULES
+from bench.common.peers import MOTO, NODE_MODULES, Lineup
 from bench.common.servers import BENCH, Server, free_port, headwater, trivial
-
-NPM_PACKAGES = {"kinesalite": "3.3.3", "kinesis-local": "0.6.2"}
 
 
 def _kinesalite(leveldb: bool) -> Server:
@@ -39,20 +36,15 @@ KINESIS_LOCAL = Server(
     cwd=NODE_MODULES / "kinesis-local",
 )
 
-ALL_SERVERS = [
-    headwater("durable"),
-    headwater("fast"),
-    _kinesalite(leveldb=False),
-    _kinesalite(leveldb=True),
-    KINESIS_LOCAL,
-    MOTO,
-]
-TRIVIAL = trivial("trivial", "bench.kinesis.trivial")
-
-
-def install(wanted: set[str]) -> dict[str, str]:
-    return peers.install(wanted, npm=NPM_PACKAGES)
-
-
-def versions() -> dict[str, str]:
-    return peers.versions({s.family for s in ALL_SERVERS}, npm=NPM_PACKAGES)
+LINEUP = Lineup(
+    servers=[
+        headwater("durable"),
+        headwater("fast"),
+        _kinesalite(leveldb=False),
+        _kinesalite(leveldb=True),
+        KINESIS_LOCAL,
+        MOTO,
+    ],
+    trivial=trivial("trivial", "bench.kinesis.trivial"),
+    npm={"kinesalite": "3.3.3", "kinesis-local": "0.6.2"},
+)

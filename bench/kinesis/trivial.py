@@ -1,8 +1,8 @@
 """A server that answers PutRecords and GetRecords from memory, to measure the load generator's own ceiling.
 
-It reads requests with bench.common.trivial (Content-Length framing), checks X-Amz-Target and replies with canned bodies shaped like
-the real ones: every PutRecords succeeds with one entry per record; GetRecords returns `--batch` 1 KiB
-records while the iterator (`it-<n>`) counts down, then one empty, caught-up batch.
+It reads requests with bench.common.trivial (Content-Length framing), checks X-Amz-Target and replies with
+canned bodies shaped like the real ones: every PutRecords succeeds with one entry per record; GetRecords
+returns `--batch` 1 KiB records while the iterator (`it-<n>`) counts down, then one empty, caught-up batch.
 
 Run: python -m bench.kinesis.trivial --port P [--batch 10000]
 """

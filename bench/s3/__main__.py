@@ -20,13 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import runner, sections
+from bench.common.peers import MOTO, Lineup, localstack
+from bench.common.servers import headwater, trivial
 from bench.common.wire import HEADER_SIZE
-from bench.s3 import report, servers
+from bench.s3 import report
 from bench.s3.multipart import make_source
 from bench.s3.objects import MIB
 from bench.s3.scenario import Payloads, Settings, run_server
 
 ENTRY = "python -m bench.s3"
+# moto serves S3 from its one venv; LocalStack's S3 keeps bodies in spooled files under its data directory.
+LINEUP = Lineup(
+    servers=[headwater("durable"), headwater("fast"), MOTO, localstack("s3")],
+    trivial=trivial("trivial-s3", "bench.s3.trivial"),
+    services=("s3",),  # its S3 provider imports more than its SQS one: checked at install
+)
 FULL = {
     "duration": 15.0,
     "large_mib": 64,
@@ -63,14 +71,14 @@ QUICK = {
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = runner.parser(ENTRY, __doc__, servers.ALL_SERVERS, "small volumes (~3 min)")
+    p = runner.parser(ENTRY, __doc__, LINEUP.servers, "small volumes (~3 min)")
     p.add_argument("--clients", type=int, default=8, help="client threads for small objects and the load")
     p.add_argument("--streams", type=int, default=4, help="streams in the multi-stream large measurement")
     p.add_argument("--transfer-threads", type=int, default=8, help="boto3 TransferConfig max_concurrency")
     for key, full in FULL.items():
         flag = "--" + key.replace("_", "-")
         p.add_argument(flag, type=type(full), help=f"{HELP[key]} (default {full:g}; quick {QUICK[key]:g})")
-    args = runner.parse(p, argv, servers.ALL_SERVERS)
+    args = runner.parse(p, argv, LINEUP.servers)
     if args.part_mib is not None and args.part_mib < 5:
         p.error("--part-mib must be at least 5 (S3's minimum part size)")
     return args
@@ -133,7 +141,7 @@ def measure_ceiling(s: Settings, p: Payloads, workdir: Path, quick: bool) -> dic
     light = dataclasses.replace(
         s, duration=min(s.duration, 2.0 if quick else 5.0), list_keys=min(s.list_keys, 20_000)
     )
-    outcome = run_server(servers.TRIVIAL, 0, light, p, workdir, None, log=runner.log)
+    outcome = run_server(LINEUP.trivial, 0, light, workdir, p, None, log=runner.log)
     if outcome.skipped:
         return {"error": outcome.skipped}
     out: dict[str, Any] = dict(outcome.metrics)
@@ -146,9 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = runner.argv_or_default(argv)
     args = parse_args(argv)
     s = settings_from(args)
-    run = runner.Invocation("s3 bench", "s3-", args, servers.ALL_SERVERS)
-    run.say(f"{len(run.servers)} servers x {run.runs} runs; settings {s}; work dir {run.workdir}")
-    run.install(servers.install)
+    run = runner.Invocation("s3 bench", "s3-", args, LINEUP, s)
+    run.install()
     p = payloads(s, run.workdir)
     disk: list[float] = []
 
@@ -159,21 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ceiling = run.ceiling(lambda: measure_ceiling(s, p, run.workdir, args.quick), "client")
         outcomes = run.run_all(
-            lambda srv, n: run_server(srv, n, s, p, run.workdir, disk[-1], log=runner.log), before_run
+            lambda srv, n: run_server(srv, n, s, run.workdir, p, disk[-1], log=runner.log), before_run
         )
     finally:
         p.source.unlink(missing_ok=True)
-    raw = run.raw(ENTRY, argv, s, ceiling, outcomes) | {
-        "quick": args.quick,
-        "disk_mibs": disk,
-        "filesystem": data_filesystem(run.workdir),
-        "peer_versions": servers.versions(),
-    }
-    saved = run.save(raw)
-    names = [srv.name for srv in run.servers]
-    sections.write(Path(args.output), "s3", report.section_markdown(raw, outcomes, names))
-    print(report.summary(outcomes, names), flush=True)
-    run.say(f"wrote the S3 section of {args.output} and {saved}")
+    raw = run.raw(ENTRY, argv, ceiling, outcomes)
+    raw |= {"quick": args.quick, "disk_mibs": disk, "filesystem": data_filesystem(run.workdir)}
+    text = report.section_markdown(raw, outcomes, run.names)
+    summary = report.summary(outcomes, run.names)
+    run.publish(raw, lambda path: sections.write(path, "s3", text), summary, "the S3 section of ")
     return 0
 
 

@@ -1,13 +1,13 @@
 """Object PUT and GET load: small objects (requests/s, N client threads) and large ones (MiB/s, K streams).
 
-Every object body is a 24-byte id header (`bench.common.wire.encode_header(client, seq)`) followed by a tail shared
-by every object of the phase, so a body can be rebuilt (and compared) from its key alone, and a server that
-answers with another key's body is caught. Small objects: each client PUTs its own keys back to back for a
-fixed time (a PUT counts when its answer is 200 with ETag = MD5 of the body), then GETs its acknowledged
+Every object body is a 24-byte id header (`bench.common.wire.encode_header(client, seq)`) followed by a tail
+shared by every object of the phase, so a body can be rebuilt (and compared) from its key alone, and a server
+that answers with another key's body is caught. Small objects: each client PUTs its own keys back to back for
+a fixed time (a PUT counts when its answer is 200 with ETag = MD5 of the body), then GETs its acknowledged
 keys in shuffled order, round after round, for the same time, comparing every body byte for byte. Large
-objects: each stream PUTs its keys one after the other, then GETs them into two reused buffers (header,
-tail) and compares with one memcmp; the rate counts only time with a request in flight, so a comparison
-between two requests of one stream is not charged to the server.
+objects: each stream PUTs its keys one after the other, then GETs them into two reused buffers (header, tail)
+and compares with one memcmp; the rate counts only time with a request in flight, so a comparison between two
+requests of one stream is not charged to the server.
 """
 
 from __future__ import annotations

@@ -133,12 +133,11 @@ def _versus_faster_peer(results: Results, server: str, key: str) -> str:
 
 
 def _target_table(results: Results) -> list[str]:
-    lines = results.table_head()
+    first = []
     for key, text in PEER_TARGETS:
         cells = [_versus_faster_peer(results, s, key) if is_ours(s) else "-" for s in results.servers]
-        lines.append(f"| {text} | " + " | ".join(cells) + " |")
-    lines += results.target_rows(TARGETS, lambda key: 0 if key.endswith("_mb") else 2)
-    return lines + results.verified_rows(VERIFIED)
+        first.append(f"| {text} | " + " | ".join(cells) + " |")
+    return results.target_table(TARGETS, lambda key: 0 if key.endswith("_mb") else 2, VERIFIED, first)
 
 
 def disk_line(raw: dict[str, Any]) -> str:
@@ -203,9 +202,8 @@ def summary(outcomes: list[Outcome], servers: list[str]) -> str:
         "rss_growth_mb",
         "list_full_kps",
     ]
-    lines = results.summary(keys, lambda key: 0, 16)
-    for server in filter(is_ours, results.servers):
-        lines.append(f"targets for {server}:")
-        lines += [f"  {_versus_faster_peer(results, server, k):24} {text}" for k, text in PEER_TARGETS]
-        lines += results.target_lines(server, TARGETS, pad=24)
-    return "\n".join(lines)
+
+    def versus_peers(server: str) -> list[str]:
+        return [f"  {_versus_faster_peer(results, server, k):24} {text}" for k, text in PEER_TARGETS]
+
+    return results.summary(keys, lambda key: 0, 16, TARGETS, pad=24, first=versus_peers)

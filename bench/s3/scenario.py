@@ -12,14 +12,13 @@ phase, or no number), and a `*_verified` flag per phase says whether every answe
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from bench.common import scenario
 from bench.common.scenario import Outcome, Phases
-from bench.common.servers import HOST, Running, Server
+from bench.common.servers import HOST, Running
 from bench.s3 import control
 from bench.s3.listing import list_phase, load
 from bench.s3.multipart import multipart_phase
@@ -206,29 +205,8 @@ def _prepare(
     if reason:
         return reason
     r = Run(running.port, s, p, running, disk_mibs, outcome.metrics, outcome.notes)
-    return [(name, partial(phase, r)) for name, phase in PHASES]
+    return scenario.bind(PHASES, r)
 
 
-def run_server(
-    server: Server,
-    run: int,
-    s: Settings,
-    p: Payloads,
-    workdir: Path,
-    disk_mibs: float | None,
-    log: Callable[[str], None] = print,
-    only: Collection[str] | None = None,
-) -> Outcome:
-    """`only`: the phases to run (names from PHASES); None: all."""
-    return scenario.run_server(
-        server,
-        run,
-        workdir,
-        control.probe,
-        partial(_prepare, s, p, disk_mibs),
-        ready_timeout=s.ready_timeout,
-        keep_data=s.keep_data,
-        rss_key="rss_hwm_mb",
-        only=only,
-        log=log,
-    )
+SCENARIO = scenario.Scenario(control.probe, _prepare, "rss_hwm_mb")
+run_server = SCENARIO.run  # extra arguments after the work directory: the payloads, the disk's MiB/s

@@ -1,4 +1,4 @@
-"""Raw S3 over HTTP for the S3 benchmark: REST requests on the shared raw socket, bodies from prebuilt buffers.
+"""Raw S3 over HTTP for the S3 benchmark: REST on the shared raw socket, bodies from prebuilt buffers.
 
 `RawS3` is `bench.common.wire.RawConnection` with headers signed once per HTTP method
 (`X-Amz-Content-SHA256: UNSIGNED-PAYLOAD`, so no body is ever hashed) and reused for every path and query.

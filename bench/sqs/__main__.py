@@ -17,19 +17,25 @@ from typing import Any
 from bench.common import runner, sections
 from bench.common.ledger import ACKED
 from bench.common.load import StopWhen
+from bench.common.peers import MOTO, Lineup, localstack
 from bench.common.scenario import Outcome
-from bench.common.servers import HOST, Running
-from bench.sqs import control, report, servers
+from bench.common.servers import HOST, headwater, trivial
+from bench.sqs import control, report
 from bench.sqs.ledger import QueueLedger
 from bench.sqs.load import consume, send
 from bench.sqs.scenario import Settings, run_server
 from bench.sqs.wire import SendBatchTemplate, receive_body
 
 ENTRY = "python -m bench.sqs"
+LINEUP = Lineup(
+    servers=[headwater("durable"), headwater("fast"), MOTO, localstack("sqs")],
+    trivial=trivial("trivial-sqs", "bench.sqs.trivial"),
+    services=("sqs",),
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = runner.parser(ENTRY, __doc__, servers.ALL_SERVERS, "short phases, small volumes")
+    p = runner.parser(ENTRY, __doc__, LINEUP.servers, "short phases, small volumes")
     p.add_argument("--duration", type=float, help="seconds of each send measurement (default 20; quick 3)")
     p.add_argument("--clients", type=int, default=8, help="senders, and consumers per drain")
     p.add_argument("--fifo-groups", type=int, default=64)
@@ -43,7 +49,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--backlog-body", type=int, default=100, help="bytes per backlog message")
     p.add_argument("--backlog-fill-timeout", type=float, help="cap on each backlog fill, s (default 240)")
-    return runner.parse(p, argv, servers.ALL_SERVERS)
+    return runner.parse(p, argv, LINEUP.servers)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -63,11 +69,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, Any]:
     """The client against a server that answers from memory: what it can send and drain at most."""
-    running = Running(servers.TRIVIAL, workdir)
-    try:
-        reason = running.wait_ready(30, control.probe)
-        if reason:
-            return {"error": reason}
+    with runner.serving(LINEUP.trivial, workdir, control.probe) as running:
         seconds = 2.0 if quick else 5.0
         out: dict[str, Any] = {}
         for key, groups in (("send", 0), ("fifo_send", s.fifo_groups)):
@@ -87,9 +89,7 @@ def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, Any]:
         drained = consume(HOST, running.port, "http://x/0/q", ledger, s.clients, receive_body("http://x/0/q"))
         out["drain_rps"] = drained.rate
         out["drain_cpu_pct"] = 100 * drained.cpu_seconds / max(drained.seconds, 1e-9)
-        return out
-    finally:
-        running.stop()
+    return out
 
 
 def reduced(outcomes: list[Outcome]) -> dict[str, str]:
@@ -108,18 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = runner.argv_or_default(argv)
     args = parse_args(argv)
     s = settings_from(args)
-    run = runner.Invocation("sqs bench", "sqs-", args, servers.ALL_SERVERS)
-    run.say(f"{len(run.servers)} servers x {run.runs} runs; settings {s}; work dir {run.workdir}")
-    run.install(servers.install)
+    run = runner.Invocation("sqs bench", "sqs-", args, LINEUP, s)
+    run.install()
     ceiling = run.ceiling(lambda: measure_ceiling(s, run.workdir, args.quick))
     outcomes = run.run_all(lambda srv, n: run_server(srv, n, s, run.workdir, log=runner.log))
-    raw = run.raw(ENTRY, argv, s, ceiling, outcomes)
-    raw |= {"reduced": reduced(outcomes), "peer_versions": servers.versions()}
-    saved = run.save(raw)
-    names = [srv.name for srv in run.servers]
-    sections.write(Path(args.output), "sqs", report.section_markdown(raw, outcomes, names))
-    print(report.summary(outcomes, names), flush=True)
-    run.say(f"wrote the SQS section of {args.output} and {saved}")
+    raw = run.raw(ENTRY, argv, ceiling, outcomes) | {"reduced": reduced(outcomes)}
+    text = report.section_markdown(raw, outcomes, run.names)
+    summary = report.summary(outcomes, run.names)
+    run.publish(raw, lambda path: sections.write(path, "sqs", text), summary, "the SQS section of ")
     return 0
 
 

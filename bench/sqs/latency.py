@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-from bench.common.latency import LatencyResult, Producer
-from bench.common.wire import HEADER_SIZE, decode_header
+from bench.common.latency import LatencyResult, Producer, arrived
+from bench.common.wire import HEADER_SIZE
 from bench.sqs.wire import RawSqs, delete_batch_body, filler, parse_receive, receive_body, send_message_body
 
 LATENCY_PRODUCER = 7777
@@ -103,8 +103,7 @@ def send_to_receive(
                 time.sleep(0.01)
                 continue
             got = parse_receive(answer)
-            for off in range(0, len(got.ids), HEADER_SIZE):
-                arrivals.setdefault(decode_header(got.ids[off : off + HEADER_SIZE]).seq, now)
+            arrived(arrivals, got.ids, now)
             if got.handles:
                 work.put(got.handles)
     except OSError as exc:

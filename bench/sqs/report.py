@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.common.report import Metric, Results, Target, ceiling_text, digits_of, document, fmt, is_ours
+from bench.common.report import Metric, Results, Target, ceiling_text, digits_of, document, fmt
 from bench.common.scenario import Outcome
 
 METRICS = [
@@ -102,10 +102,10 @@ def _ceiling(c: dict[str, Any]) -> str:
 
 def section_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list[str]) -> str:
     results = Results(outcomes, servers)
-    targets = results.table_head() + results.target_rows(TARGETS, digits_of(METRICS))
-    targets += results.verified_rows(
-        [("verified", "standard: every message once"), ("fifo_verified", "FIFO: once each, in group order")]
-    )
+    verified = [
+        ("verified", "standard: every message once"),
+        ("fifo_verified", "FIFO: once each, in group order"),
+    ]
     skipped = [f"- {name}: {reason}" for name, reason in raw["skipped"].items()]
     skipped += [f"- {name}: {note}" for name, note in raw.get("reduced", {}).items()]
     return document(
@@ -118,16 +118,12 @@ def section_markdown(raw: dict[str, Any], outcomes: list[Outcome], servers: list
         ceiling=ceiling_text(raw["ceiling"], _ceiling),
         skipped_title="Skipped or reduced",
         skipped=skipped,
-        targets=targets,
+        targets=results.target_table(TARGETS, digits_of(METRICS), verified),
         compared=METRICS,
         context=CONTEXT_METRICS,
     )
 
 
 def summary(outcomes: list[Outcome], servers: list[str]) -> str:
-    results = Results(outcomes, servers)
     keys = ["send_rps", "drain_rps", "fifo_send_rps", "latency_p50_ms", "backlog_ratio", "rss_mb"]
-    lines = results.summary(keys, digits_of(METRICS), 16)
-    for server in filter(is_ours, results.servers):
-        lines += [f"targets for {server}:", *results.target_lines(server, TARGETS)]
-    return "\n".join(lines)
+    return Results(outcomes, servers).summary(keys, digits_of(METRICS), 16, TARGETS)

@@ -11,15 +11,13 @@ the next one still runs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
 
 from bench.common import scenario
 from bench.common.load import StopWhen
 from bench.common.scenario import Outcome, Phases
-from bench.common.servers import HOST, Running, Server
+from bench.common.servers import HOST, Running
 from bench.sqs import control
 from bench.sqs.backlog import backlog_phase
 from bench.sqs.latency import send_to_receive
@@ -158,27 +156,8 @@ def _prepare(s: Settings, running: Running, outcome: Outcome, cleanup: contextli
     except Exception as exc:  # noqa: BLE001
         return f"queue setup failed: {exc!r}"
     r = Run(running.port, s, running, urls, outcome.metrics, outcome.notes)
-    return [(name, partial(phase, r)) for name, phase in PHASES]
+    return scenario.bind(PHASES, r)
 
 
-def run_server(
-    server: Server,
-    run: int,
-    s: Settings,
-    workdir: Path,
-    log: Callable[[str], None] = print,
-    only: Collection[str] | None = None,
-) -> Outcome:
-    """`only`: the phases to run (names from PHASES); None: all."""
-    return scenario.run_server(
-        server,
-        run,
-        workdir,
-        control.probe,
-        partial(_prepare, s),
-        ready_timeout=s.ready_timeout,
-        keep_data=s.keep_data,
-        rss_key="rss_peak_mb",
-        only=only,
-        log=log,
-    )
+SCENARIO = scenario.Scenario(control.probe, _prepare, "rss_peak_mb")
+run_server = SCENARIO.run
