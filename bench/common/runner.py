@@ -86,14 +86,14 @@ def machine() -> dict[str, str]:
     }
 
 
-def headwater_tree(checkout: Path = REPO) -> str:
+def headwater_tree() -> str:
     """Which Headwater was measured: the commit and how many of its files differ from it (read-only git)."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=checkout
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "headwater"], capture_output=True, text=True, cwd=checkout
+            ["git", "status", "--porcelain", "--", "headwater"], capture_output=True, text=True, cwd=REPO
         )
     except OSError:
         return "unknown (no git)"

@@ -51,16 +51,17 @@ def _tree_servers(checkout: Path) -> tuple[Server, Server, set[str], dict[str, l
     return current, base, both, {tree: sorted(flags) for tree, flags in found.items()}
 
 
-def measure(args: argparse.Namespace, current: Server, base: Server, workdir: Path) -> list[dict[str, Any]]:
-    runs = args.runs or (1 if args.quick else 3)
+def measure(
+    runs: int, seconds: dict[str, float], keep_data: bool, current: Server, base: Server, workdir: Path
+) -> list[dict[str, Any]]:
+    """Every workload on both trees, run after run; which tree goes first alternates by run."""
     outcomes: list[dict[str, Any]] = []
     for run in range(1, runs + 1):
         order = [("current", current), ("baseline", base)]
         for workload in WORKLOADS:
-            seconds = args.duration or (3.0 if args.quick else workload.full)
             for tree, server in order if run % 2 else order[::-1]:
                 runner.log(f"compare: {workload.key} run {run}/{runs}, {tree}")
-                o = workload.measure(server, run, seconds, workdir, args.keep_data)
+                o = workload.measure(server, run, seconds[workload.key], workdir, keep_data)
                 value = o.metrics.get(workload.metric)
                 runner.log(
                     f"compare: {workload.key} {tree} run {run}: {fmt(value)} {o.skipped or ''} {o.notes}"
@@ -87,11 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     commit = baseline.resolve(args.ref)
     checkout = baseline.Checkout(commit)
+    runs = args.runs or (1 if args.quick else 3)
+    seconds = {w.key: args.duration or (3.0 if args.quick else w.full) for w in WORKLOADS}
     runner.log(f"compare: baseline {args.ref} = {baseline.describe(commit)}; work dir {workdir}")
     try:
         path = checkout.add()
         current, base, both, flags = _tree_servers(path)
-        outcomes = measure(args, current, base, workdir)
+        outcomes = measure(runs, seconds, args.keep_data, current, base, workdir)
     finally:
         checkout.remove()
     raw = {
@@ -99,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": started.isoformat(timespec="seconds"),
         "machine": runner.machine(),
         "quick": args.quick,
-        "runs": args.runs or (1 if args.quick else 3),
-        "durations": {w.key: args.duration or (3.0 if args.quick else w.full) for w in WORKLOADS},
+        "runs": runs,
+        "durations": seconds,
         "current": {"tree": runner.headwater_tree()},
         "baseline": {"ref": args.ref, "commit": commit, "describe": baseline.describe(commit)},
         "flags": flags,

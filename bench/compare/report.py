@@ -63,7 +63,7 @@ def section_markdown(raw: dict[str, Any]) -> str:
         "server and data directory for every measurement"
         + (f"; flags the baseline lacks, left out for both: {', '.join(dropped)}" if dropped else ""),
         f"- Runs: {raw['runs']}"
-        + (" (quick mode: 3 s measurements, not a result)" if raw["quick"] else "")
+        + (" (quick mode: short measurements, not a result)" if raw["quick"] else "")
         + "; each run measures every workload on both trees back to back, the current tree first in odd "
         "runs and the baseline first in even ones, so drift and order hit both alike",
         _load_line(raw),
