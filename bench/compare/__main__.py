@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.UTC)
     workdir = PEERS / "runs" / ("compare-" + started.strftime("%Y%m%dT%H%M%SZ"))
     workdir.mkdir(parents=True, exist_ok=True)
-    commit = baseline.resolve(args.ref)
+    try:
+        commit = baseline.resolve(args.ref)
+    except RuntimeError as exc:
+        print(f"compare: no commit {args.ref!r}: {exc}", file=sys.stderr)
+        return 2
     checkout = baseline.Checkout(commit)
     runs = args.runs or (1 if args.quick else 3)
     seconds = {w.key: args.duration or (3.0 if args.quick else w.full) for w in WORKLOADS}
@@ -95,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         path = checkout.add()
         current, base, both, flags = _tree_servers(path)
         outcomes = measure(runs, seconds, args.keep_data, current, base, workdir)
+    except RuntimeError as exc:  # the checkout or its Headwater: nothing to measure
+        print(f"compare: {exc}", file=sys.stderr)
+        return 1
     finally:
         checkout.remove()
     raw = {
