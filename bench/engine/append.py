@@ -101,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    cli = parser(__doc__)
+    cli = parser("bench.engine.append", __doc__)
     cli.add_argument("--rate", type=float, default=0.0, help="total entries/s (0: as fast as possible)")
     cli.add_argument("--drop", type=int, default=0, help="fill and drop a partition of N entries first")
     asyncio.run(main(cli.parse_args()))

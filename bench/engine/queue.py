@@ -195,6 +195,6 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    cli = parser(__doc__)
+    cli = parser("bench.engine.queue", __doc__)
     cli.add_argument("--big", type=int, default=0, help="clear and drop a queue of N messages under load")
     asyncio.run(main(cli.parse_args()))

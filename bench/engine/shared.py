@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 
 
-def parser(doc: str | None) -> argparse.ArgumentParser:
+def parser(module: str, doc: str | None) -> argparse.ArgumentParser:
     """The mode (durable, fast) and --seconds; each benchmark adds its own flags."""
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog=f"python -m {module}", description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("mode", nargs="?", default="durable", choices=["durable", "fast"])
     p.add_argument("--seconds", type=float, default=5.0)
     return p
