@@ -4,12 +4,15 @@
 #
 #   bash bench/run.sh [ARGS]                 all three; ARGS go to each (--quick, --runs, --duration,
 #                                            --no-install, --no-ceiling, --keep-data are understood by all)
-#   bash bench/run.sh --only kinesis [ARGS]  bench/kinesis_bench.py alone (e.g. --servers headwater-durable,moto)
-#   bash bench/run.sh --only sqs [ARGS]      bench/sqs_bench.py alone (e.g. --servers headwater-durable,localstack)
-#   bash bench/run.sh --only s3 [ARGS]       bench/s3_bench.py alone (e.g. --servers headwater-durable,moto)
+#   bash bench/run.sh --only kinesis [ARGS]  python -m bench.kinesis alone (e.g. --servers headwater-durable,moto)
+#   bash bench/run.sh --only sqs [ARGS]      python -m bench.sqs alone (e.g. --servers headwater-durable,localstack)
+#   bash bench/run.sh --only s3 [ARGS]       python -m bench.s3 alone (e.g. --servers headwater-durable,moto)
+#   bash bench/run.sh --compare REF [ARGS]   python -m bench.compare: this tree's Headwater against REF's
+#                                            (Kinesis PutRecords, SQS SendMessageBatch, S3 1 KiB PUT;
+#                                            ARGS: --runs, --quick, --duration, --keep-data, --output)
 #
-# Each writes its own part of bench/RESULTS.md: the Kinesis run rewrites the file, so the SQS and S3 sections
-# (between their markers) are saved first and put back afterwards. See bench/README.md.
+# Each writes its own part of bench/RESULTS.md: the Kinesis run rewrites the head of the file and keeps the
+# marked SQS, S3 and compare sections after it (bench/common/sections.py). See bench/README.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -x .venv/bin/python ]]; then
@@ -18,11 +21,14 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 
 only=""
+compare=""
 args=()
 while (($#)); do
   case "$1" in
     --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs or s3" >&2; exit 2; } ;;
     --only=*) only="${1#--only=}"; shift ;;
+    --compare) compare="${2:-}"; shift 2 || { echo "bench: --compare needs a commit" >&2; exit 2; } ;;
+    --compare=*) compare="${1#--compare=}"; shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -30,49 +36,21 @@ case "$only" in
   "" | kinesis | sqs | s3) ;;
   *) echo "bench: --only takes kinesis, sqs or s3, not '$only'" >&2; exit 2 ;;
 esac
-entry="bash bench/run.sh${only:+ --only $only}"
 
-results=bench/RESULTS.md
-for arg in "${args[@]}"; do
-  if [[ "$arg" == --output* ]]; then
-    results=""  # a custom output file: nothing to protect in bench/RESULTS.md
+if [[ -n "$compare" ]]; then
+  if [[ -n "$only" ]]; then
+    echo "bench: --compare measures its own three workloads; it does not take --only" >&2
+    exit 2
+  fi
+  HEADWATER_BENCH_ENTRY="bash bench/run.sh --compare" \
+    exec .venv/bin/python -m bench.compare "$compare" "${args[@]}"
+fi
+
+entry="bash bench/run.sh${only:+ --only $only}"
+status=0
+for service in kinesis sqs s3; do
+  if [[ -z "$only" || "$only" == "$service" ]]; then
+    HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m "bench.$service" "${args[@]}" || status=$?
   fi
 done
-
-run_kinesis() {
-  local sqs s3 rc
-  sqs="$(mktemp)"
-  s3="$(mktemp)"
-  if [[ -n "$results" ]]; then
-    .venv/bin/python -m bench.sqs_section extract "$results" >"$sqs"
-    .venv/bin/python -m bench.s3_section extract "$results" >"$s3"
-  fi
-  HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m bench.kinesis_bench "${args[@]}"
-  rc=$?
-  if [[ -n "$results" ]]; then
-    .venv/bin/python -m bench.sqs_section put "$results" <"$sqs"
-    .venv/bin/python -m bench.s3_section put "$results" <"$s3"
-  fi
-  rm -f "$sqs" "$s3"
-  return "$rc"
-}
-
-run_sqs() {
-  HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m bench.sqs_bench "${args[@]}"
-}
-
-run_s3() {
-  HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m bench.s3_bench "${args[@]}"
-}
-
-status=0
-if [[ -z "$only" || "$only" == kinesis ]]; then
-  run_kinesis || status=$?
-fi
-if [[ -z "$only" || "$only" == sqs ]]; then
-  run_sqs || status=$?
-fi
-if [[ -z "$only" || "$only" == s3 ]]; then
-  run_s3 || status=$?
-fi
 exit "$status"

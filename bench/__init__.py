@@ -1,0 +1,1 @@
+"""Headwater's benchmarks: one package per service, shared scaffolding in bench.common (see README.md)."""

@@ -1,0 +1,1 @@
+"""Scaffolding every benchmark shares: runner, scenario, report, sections, wire, load, servers, peers."""

@@ -1,0 +1,1 @@
+"""Embedded-engine micro-benchmarks (python -m bench.engine.append, python -m bench.engine.queue)."""

@@ -1,0 +1,1 @@
+"""S3 benchmark (python -m bench.s3): Headwater against moto and LocalStack."""

@@ -1,0 +1,1 @@
+"""SQS benchmark (python -m bench.sqs): Headwater against moto and LocalStack."""
