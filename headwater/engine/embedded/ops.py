@@ -19,7 +19,7 @@ DELETE_CHUNK = 2000  # rows per background delete: one chunk rides along with ea
 # A queue's rows are deleted in smaller chunks, and under load at most one chunk per pace: deleting
 # a row rewrites its page into the WAL, so a chunk costs as much I/O as writing its messages did,
 # and 8 clients adding batches of 10 keep only ~80 messages in each commit. Measured for 1,000,000
-# x 1 KiB (bench/engine_queue.py): 2000 per commit cut adds from ~75k to ~9k msg/s for 5 s;
+# x 1 KiB (bench/engine/queue.py): 2000 per commit cut adds from ~75k to ~9k msg/s for 5 s;
 # 500 per 5 ms keeps them at ~50k msg/s for 12 s.
 QUEUE_DELETE_CHUNK = 500
 QUEUE_DELETE_PACE_S = 0.005
