@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from headwater.protocol.shapes import (
     Converter,
     ShapeCodec,
     error_document,
+    iso8601_millis,
     parse_iso8601,
     serialization_error,
     structure_mismatch,
@@ -105,15 +105,10 @@ def _read_timestamp(v: Any) -> float:
 def _timestamp_writer(shape: Shape) -> Converter:
     fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
     if fmt == "iso8601":
-        return lambda v: _iso8601(to_epoch_seconds(v))
+        return lambda v: iso8601_millis(to_epoch_seconds(v))
     if fmt == "rfc822":
         return lambda v: formatdate(to_epoch_seconds(v), usegmt=True)
     return to_epoch_seconds
-
-
-def _iso8601(seconds: float) -> str:
-    when = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 _codec = ShapeCodec(

@@ -107,6 +107,12 @@ def to_epoch_seconds(value: Any) -> float | int:
     raise TypeError(f"not a timestamp: {value!r}")
 
 
+def iso8601_millis(seconds: float) -> str:
+    """``2009-10-12T17:50:30.000Z`` of epoch seconds."""
+    when = dt.datetime.fromtimestamp(seconds, _UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
 def to_epoch_millis(value: Any) -> int:
     if type(value) is int:
         return value * 1000

@@ -34,6 +34,7 @@ from headwater.protocol import http_bindings as hb
 from headwater.protocol.errors import AwsError
 from headwater.protocol.json_codec import read_blob, write_blob
 from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
+from headwater.protocol.scalar_text import Format, Parse, as_datetime, parse_timestamp
 from headwater.protocol.shapes import Converter, ShapeCodec, serialization_error, type_error, write_json_float
 
 CONTENT_TYPE = "application/json"
@@ -43,10 +44,10 @@ Headers = list[tuple[str, str]]
 
 def _read_timestamp(v: Any) -> Any:
     if isinstance(v, int | float) and not isinstance(v, bool):
-        return hb.as_datetime(v)
+        return as_datetime(v)
     if type(v) is str:
         try:
-            return hb.parse_timestamp(v)
+            return parse_timestamp(v)
         except ValueError:
             raise serialization_error(f"'{v}' can not be converted to an Date") from None
     raise type_error("an Date", v)
@@ -74,10 +75,10 @@ def _in_body(member: Shape) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    labels: tuple[tuple[str, str, hb.Parse], ...]  # (member, label, converter)
-    query: dict[str, tuple[str, hb.Parse, bool]]  # key -> (member, converter, is a list)
-    query_map: tuple[str, hb.Parse, bool] | None  # (member, value converter, values are lists)
-    headers: dict[str, tuple[str, hb.Parse]]  # lower-case name -> (member, converter)
+    labels: tuple[tuple[str, str, Parse], ...]  # (member, label, converter)
+    query: dict[str, tuple[str, Parse, bool]]  # key -> (member, converter, is a list)
+    query_map: tuple[str, Parse, bool] | None  # (member, value converter, values are lists)
+    headers: dict[str, tuple[str, Parse]]  # lower-case name -> (member, converter)
     prefixed: tuple[tuple[str, str], ...]  # (member, lower-case prefix)
     payload: str
     payload_kind: str  # "json" | "blob" | "string" | "body" | "none"
@@ -194,7 +195,7 @@ def parse_request(
 @dataclass(frozen=True, slots=True)
 class _Output:
     status: int
-    headers: dict[str, tuple[str, hb.Format]]  # member -> (header, formatter)
+    headers: dict[str, tuple[str, Format]]  # member -> (header, formatter)
     prefixed: dict[str, str]  # member -> header prefix
     status_member: str
     payload: str
@@ -210,7 +211,7 @@ def _output_plan(op: OperationModel) -> _Output:
 
 def _plan_for(shape: StructureShape | None, status: int) -> _Output:
     members = shape.members if shape is not None else {}
-    headers: dict[str, tuple[str, hb.Format]] = {}
+    headers: dict[str, tuple[str, Format]] = {}
     prefixed: dict[str, str] = {}
     status_member = ""
     for name, member in members.items():
