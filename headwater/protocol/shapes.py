@@ -244,6 +244,22 @@ class ShapeCodec:
         self.reader: ShapeCache[Converter] = ShapeCache(self._compile_reader, _forward_reader)
         self.writer: ShapeCache[Converter | None] = ShapeCache(self._compile_writer, _forward_writer)
 
+    def read_params(self, shape: StructureShape | None, data: Any) -> dict[str, Any]:
+        """An operation's params from its decoded body (`data` None: nothing sent)."""
+        if data is None:
+            return {}
+        if shape is None:
+            if type(data) is not dict:
+                raise structure_mismatch(data)
+            return {}
+        params: dict[str, Any] = self.reader(shape)(data)
+        return params
+
+    def write(self, shape: Shape, value: Any) -> Any:
+        """`value` of `shape`, ready for the encoder."""
+        writer = self.writer(shape)
+        return value if writer is None else writer(value)
+
     def _compile_reader(self, shape: Shape) -> Converter:
         kind = shape.type_name
         if kind == "structure":

@@ -32,10 +32,10 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 
 from headwater.protocol import http_bindings as hb
 from headwater.protocol.errors import AwsError
-from headwater.protocol.json_codec import read_blob, write_blob
+from headwater.protocol.json_codec import json_shape_codec
 from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
 from headwater.protocol.scalar_text import Format, Parse, as_datetime, parse_timestamp
-from headwater.protocol.shapes import Converter, ShapeCodec, serialization_error, type_error, write_json_float
+from headwater.protocol.shapes import Converter, serialization_error, type_error
 
 CONTENT_TYPE = "application/json"
 _BOUND_OUT = ("header", "headers", "statusCode")
@@ -60,13 +60,7 @@ def _timestamp_writer(shape: Shape) -> Converter:
     return hb.timestamp_formatter(shape, fmt)
 
 
-codec = ShapeCodec(
-    blob_reader=lambda shape: read_blob,
-    timestamp_reader=lambda shape: _read_timestamp,
-    blob_writer=lambda shape: write_blob,
-    timestamp_writer=_timestamp_writer,
-    float_writer=lambda shape: write_json_float,
-)
+codec = json_shape_codec(lambda shape: _read_timestamp, _timestamp_writer)
 
 
 def _in_body(member: Shape) -> bool:
