@@ -37,14 +37,7 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shape_cache import ShapeCache
 from headwater.protocol.shapes import iso8601_millis, parse_iso8601, to_epoch_seconds
-from headwater.protocol.xml_containers import (
-    SCALAR_WRITERS,
-    forward_writer,
-    list_writer,
-    map_writer,
-    text_writer,
-    wire_name,
-)
+from headwater.protocol.xml_containers import text_writer, wire_name, writer_cache
 
 CONTENT_TYPE = "text/xml"
 
@@ -284,23 +277,6 @@ def _timestamp_writer(shape: Shape) -> Writer:
     return text_writer(lambda v: iso8601_millis(to_epoch_seconds(v)), None)
 
 
-_write_string = text_writer(str, escape)
-_writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), forward_writer)
-
-
-def _compile_writer(shape: Shape) -> Writer:
-    kind = shape.type_name
-    if kind == "structure":
-        return _structure_writer(cast(StructureShape, shape))
-    if kind == "list":
-        return list_writer(cast(ListShape, shape), _writer)
-    if kind == "map":
-        return map_writer(cast(MapShape, shape), _writer)
-    if kind == "timestamp":
-        return _timestamp_writer(shape)
-    return SCALAR_WRITERS.get(kind, _write_string)
-
-
 def _structure_writer(shape: StructureShape) -> Writer:
     members = {name: (wire_name(m, name), _writer(m)) for name, m in shape.members.items()}
 
@@ -313,6 +289,9 @@ def _structure_writer(shape: StructureShape) -> Writer:
         out.append(f"</{tag}>")
 
     return write
+
+
+_writer = writer_cache(lambda shape: _structure_writer(shape), _timestamp_writer, text_writer(str, escape))
 
 
 # --- API ---------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Writing XML by shape, what the Query and REST-XML codecs share: lists, maps, element names and
-the scalars they write alike (numbers, booleans, blobs: text that never needs escaping).
+"""Writing XML by shape, what the Query and REST-XML codecs share: the compiled writer cache,
+lists, maps, element names and the scalars they write alike (numbers, booleans, blobs: text that
+never needs escaping).
 
-Both codecs write elements into a list of strings with a writer per shape; they differ in strings
-and timestamps (escaping, formats), so each passes its own `resolve` (shape -> that codec's writer).
+Both codecs write elements into a list of strings with a writer per shape, compiled once
+(`writer_cache`); they differ in structures (namespaces, attributes), strings (escaping) and
+timestamps (formats), which each passes in.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-from botocore.model import ListShape, MapShape, Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.protocol.scalar_text import format_blob, format_boolean, format_float, format_integer
+from headwater.protocol.shape_cache import ShapeCache
 
 Writer = Callable[[Any, list[str], str], None]  # (value, output, element name) -> None
 
@@ -44,7 +47,7 @@ def text_writer(convert: Callable[[Any], str], escape: Callable[[str], str] | No
 
 _write_integer = text_writer(format_integer, None)
 _write_float = text_writer(format_float, None)
-SCALAR_WRITERS: dict[str, Writer] = {
+_SCALAR_WRITERS: dict[str, Writer] = {
     "integer": _write_integer,
     "long": _write_integer,
     "short": _write_integer,
@@ -56,9 +59,30 @@ SCALAR_WRITERS: dict[str, Writer] = {
 }
 
 
-def forward_writer(cell: list[Writer]) -> Writer:
-    """The trampoline of a recursive shape's writer (see `shape_cache`)."""
+def _forward_writer(cell: list[Writer]) -> Writer:
     return lambda value, out, tag: cell[0](value, out, tag)
+
+
+def writer_cache(
+    structure: Callable[[StructureShape], Writer], timestamp: Callable[[Shape], Writer], string: Writer
+) -> ShapeCache[Writer]:
+    """A codec's writers by shape: its own `structure`, `timestamp` and `string` writers, the
+    shared lists, maps and other scalars."""
+
+    def compile_writer(shape: Shape) -> Writer:
+        kind = shape.type_name
+        if kind == "structure":
+            return structure(cast(StructureShape, shape))
+        if kind == "list":
+            return list_writer(cast(ListShape, shape), cache)
+        if kind == "map":
+            return map_writer(cast(MapShape, shape), cache)
+        if kind == "timestamp":
+            return timestamp(shape)
+        return _SCALAR_WRITERS.get(kind, string)
+
+    cache: ShapeCache[Writer] = ShapeCache(compile_writer, _forward_writer)
+    return cache
 
 
 def list_writer(shape: ListShape, resolve: Callable[[Shape], Writer]) -> Writer:

@@ -32,14 +32,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from headwater.protocol.rest_xml.errors import escape, malformed_xml
 from headwater.protocol.scalar_text import EPOCH, as_datetime, http_date, parse_timestamp
 from headwater.protocol.shape_cache import ShapeCache
-from headwater.protocol.xml_containers import (
-    SCALAR_WRITERS,
-    forward_writer,
-    list_writer,
-    map_writer,
-    text_writer,
-    wire_name,
-)
+from headwater.protocol.xml_containers import text_writer, wire_name, writer_cache
 
 Reader = Callable[[Element], Any]
 Writer = Callable[[Any, list[str], str], None]  # (value, output, element name)
@@ -241,24 +234,12 @@ def _map_reader(shape: MapShape) -> Reader:
 # --- writers -------------------------------------------------------------------------------------
 
 
-_write_string = text_writer(str, escape)
+def _timestamp_writer(shape: Shape) -> Writer:
+    fmt = timestamp_format(shape, "iso8601")
+    return text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), None)
 
 
-writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), forward_writer)
-
-
-def _compile_writer(shape: Shape) -> Writer:
-    kind = shape.type_name
-    if kind == "structure":
-        return _structure_writer(cast(StructureShape, shape))
-    if kind == "list":
-        return list_writer(cast(ListShape, shape), writer)
-    if kind == "map":
-        return map_writer(cast(MapShape, shape), writer)
-    if kind == "timestamp":
-        fmt = timestamp_format(shape, "iso8601")
-        return text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), None)
-    return SCALAR_WRITERS.get(kind, _write_string)
+writer = writer_cache(lambda shape: _structure_writer(shape), _timestamp_writer, text_writer(str, escape))
 
 
 def _namespace_attribute(shape: Shape) -> str:

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from botocore.model import ListShape, Shape
 
+from headwater.protocol.http_members import DROP
 from headwater.protocol.rest_xml.errors import invalid_argument
 from headwater.protocol.rest_xml.shapes import timestamp_format
 from headwater.protocol.scalar_text import (
@@ -40,7 +41,6 @@ _IGNORE_BAD_DATES = frozenset(
     }
 )
 _RAW_DATES = frozenset({"expires"})  # S3 stores and echoes Expires verbatim, date or not
-DROP = object()  # a header converter's "ignore this header"
 
 # AWS's wording for a query integer it cannot read (partNumber has its own).
 _QUERY_INT_MESSAGES = {"partNumber": "Part number must be an integer between 1 and 10000, inclusive"}
