@@ -39,6 +39,7 @@ class RequestBindings:
     labels: tuple[tuple[str, str, Parse], ...]  # (member, label, converter)
     headers: dict[str, tuple[str, Parse]]  # lower-case header -> (member, converter)
     prefixed: tuple[tuple[str, str], ...]  # (member, lower-case prefix): Metadata <- x-amz-meta-*
+    prefixes: tuple[str, ...]  # the prefixes alone: one startswith() for a header that has none
     query: dict[str, tuple[str, Parse, bool]]  # query key -> (member, converter, is a list)
     query_map: tuple[str, Parse, bool] | None  # a map taking query pairs: (member, converter, lists)
     every_pair_to_map: bool  # the map takes the pairs bound to other members too
@@ -76,7 +77,10 @@ def request_bindings(
         elif location == "querystring":
             is_list = member.type_name == "list"
             keys[wire] = (name, query(cast(ListShape, member).member if is_list else member, wire), is_list)
-    return RequestBindings(tuple(labels), headers, tuple(prefixed), keys, query_map, every_pair_to_map)
+    prefixes = tuple(prefix for _, prefix in prefixed)
+    return RequestBindings(
+        tuple(labels), headers, tuple(prefixed), prefixes, keys, query_map, every_pair_to_map
+    )
 
 
 def bind_request(
@@ -113,17 +117,18 @@ def bind_request(
                     found.setdefault(key, []).append(convert(text))
                 else:
                     found.setdefault(key, convert(text))
+    bound_headers, prefixes = bindings.headers, bindings.prefixes
     for header, text in headers.items():
         lower = header.lower()
-        bound = bindings.headers.get(lower)
+        bound = bound_headers.get(lower)
         if bound is not None:
             value = bound[1](text)
             if value is not DROP:
                 params[bound[0]] = value
-            continue
-        for name, prefix in bindings.prefixed:
-            if lower.startswith(prefix):
-                params.setdefault(name, {})[lower[len(prefix) :]] = text
+        elif prefixes and lower.startswith(prefixes):
+            for name, prefix in bindings.prefixed:
+                if lower.startswith(prefix):
+                    params.setdefault(name, {})[lower[len(prefix) :]] = text
 
 
 @dataclass(frozen=True, slots=True)
