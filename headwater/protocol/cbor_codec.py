@@ -21,7 +21,7 @@ rpc-v2-cbor codec, if we ever add one, must emit seconds, not the milliseconds u
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import cbor2
@@ -32,7 +32,6 @@ from headwater.protocol.shapes import (
     error_document,
     parse_iso8601,
     serialization_error,
-    structure_mismatch,
     to_epoch_millis,
     type_error,
 )
@@ -106,31 +105,30 @@ _codec = ShapeCodec(
 )
 
 
+def decode(body: bytes, semantic_decoders: Mapping[int, Callable[..., Any]] | None = None) -> Any:
+    """A CBOR request body (None for undefined); SerializationException when it does not decode.
+
+    strict_hashable_types: only text/byte-string map keys, so no hash-flooding through crafted
+    keys; max_depth bounds recursion. Shared with `rpcv2_cbor`."""
+    try:
+        data = cbor2.loads(
+            body, semantic_decoders=semantic_decoders, strict_hashable_types=True, max_depth=64
+        )
+    except Exception:  # the decoder's failures vary (CBORDecodeError, ValueError, OverflowError...)
+        raise serialization_error() from None
+    return None if data is cbor2.undefined else data
+
+
 def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     """The operation's input as a dict keyed by member names; raises SerializationException."""
     if not body:
         return {}
-    try:
-        # strict_hashable_types: only text/byte-string map keys, so no hash-flooding through
-        # crafted keys; max_depth bounds recursion.
-        data = cbor2.loads(body, semantic_decoders=_SEMANTIC, strict_hashable_types=True, max_depth=64)
-    except Exception:  # the decoder's failures vary (CBORDecodeError, ValueError, OverflowError...)
-        raise serialization_error() from None
-    if data is None or data is cbor2.undefined:
-        return {}
-    shape = op.input_shape
-    if shape is None:
-        if type(data) is not dict:
-            raise structure_mismatch(data)
-        return {}
-    params: dict[str, Any] = _codec.reader(shape)(data)
-    return params
+    return _codec.read_params(op.input_shape, decode(body, _SEMANTIC))
 
 
 def serialize_shape(shape: Shape, value: Any) -> bytes:
     """One value of `shape` (e.g. an event-stream event's structure) as CBOR bytes."""
-    writer = _codec.writer(shape)
-    return cbor2.dumps(value if writer is None else writer(value))
+    return cbor2.dumps(_codec.write(shape, value))
 
 
 def serialize_response(op: OperationModel, result: Mapping[str, Any]) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -19,14 +18,15 @@ from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
+from headwater.protocol.modeled_errors import ErrorWriter
 from headwater.protocol.shapes import (
     Converter,
+    Factory,
     ShapeCodec,
     error_document,
+    iso8601_millis,
     parse_iso8601,
     serialization_error,
-    structure_mismatch,
     to_epoch_seconds,
     type_error,
     write_json_float,
@@ -76,10 +76,6 @@ def _write_blob(v: Any) -> str:
     return base64.b64encode(v).decode("ascii")
 
 
-read_blob = _read_blob  # strict base64, AWS's messages: shared with REST-JSON
-write_blob = _write_blob
-
-
 # --- timestamps --------------------------------------------------------------------------------
 
 
@@ -105,24 +101,25 @@ def _read_timestamp(v: Any) -> float:
 def _timestamp_writer(shape: Shape) -> Converter:
     fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
     if fmt == "iso8601":
-        return lambda v: _iso8601(to_epoch_seconds(v))
+        return lambda v: iso8601_millis(to_epoch_seconds(v))
     if fmt == "rfc822":
         return lambda v: formatdate(to_epoch_seconds(v), usegmt=True)
     return to_epoch_seconds
 
 
-def _iso8601(seconds: float) -> str:
-    when = dt.datetime.fromtimestamp(seconds, dt.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+def json_shape_codec(timestamp_reader: Factory, timestamp_writer: Factory) -> ShapeCodec:
+    """A `ShapeCodec` for JSON documents: strict base64 blobs with AWS's messages, NaN and the
+    infinities as strings. REST-JSON shares it but for its timestamps."""
+    return ShapeCodec(
+        blob_reader=lambda shape: _read_blob,
+        timestamp_reader=timestamp_reader,
+        blob_writer=lambda shape: _write_blob,
+        timestamp_writer=timestamp_writer,
+        float_writer=lambda shape: write_json_float,
+    )
 
 
-_codec = ShapeCodec(
-    blob_reader=lambda shape: _read_blob,
-    timestamp_reader=lambda shape: _read_timestamp,
-    blob_writer=lambda shape: _write_blob,
-    timestamp_writer=_timestamp_writer,
-    float_writer=lambda shape: write_json_float,
-)
+_codec = json_shape_codec(lambda shape: _read_timestamp, _timestamp_writer)
 
 
 # --- API ---------------------------------------------------------------------------------------
@@ -140,21 +137,12 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
         data = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise serialization_error() from None
-    if data is None:
-        return {}
-    shape = op.input_shape
-    if shape is None:
-        if type(data) is not dict:
-            raise structure_mismatch(data)
-        return {}
-    params: dict[str, Any] = _codec.reader(shape)(data)
-    return params
+    return _codec.read_params(op.input_shape, data)
 
 
 def serialize_shape(shape: Shape, value: Any) -> bytes:
     """One value of `shape` (e.g. an event-stream event's structure) as JSON bytes."""
-    writer = _codec.writer(shape)
-    return _dumps(value if writer is None else writer(value))
+    return _dumps(_codec.write(shape, value))
 
 
 def serialize_response(op: OperationModel, result: Mapping[str, Any]) -> bytes:
@@ -173,21 +161,8 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def serialize_modeled_error(
-    service: ServiceModel,
-    code: str,
-    message: str,
-    fields: Mapping[str, Any] | None = None,
-    status: int | None = None,
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A model-driven error: ``__type`` plus the error shape's members, at the model's status, with
-    ``x-amzn-query-error`` for an awsQueryCompatible service. `serialize_error` is the bare form."""
-    error = describe(service, code, status)
-    values: Any = body_fields(error, message, fields)
-    if error.shape is not None:
-        writer = _codec.writer(error.shape)
-        values = values if writer is None else writer(values)
-    headers = [("Content-Type", content_type(service))]
-    if error.query_header:
-        headers.append((QUERY_ERROR_HEADER, error.query_header))
-    return error.status, headers, _dumps({"__type": code, **values})
+# A model-driven error: ``__type`` plus the error shape's members, at the model's status, with
+# ``x-amzn-query-error`` for an awsQueryCompatible service. `serialize_error` is the bare form.
+serialize_modeled_error = ErrorWriter(
+    _codec.write, _dumps, lambda service: [("Content-Type", content_type(service))]
+).serialize

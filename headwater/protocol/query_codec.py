@@ -26,9 +26,7 @@ value it cannot use); constraints (lengths, ranges, required members) are `valid
 
 from __future__ import annotations
 
-import base64
 import binascii
-import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -38,8 +36,8 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.shape_cache import ShapeCache
-from headwater.protocol.shapes import parse_iso8601, to_epoch_seconds
-from headwater.protocol.xml_containers import list_writer, map_writer
+from headwater.protocol.shapes import iso8601_millis, parse_iso8601, to_epoch_seconds
+from headwater.protocol.xml_containers import text_writer, wire_name, writer_cache
 
 CONTENT_TYPE = "text/xml"
 
@@ -184,16 +182,6 @@ _SCALAR_READERS: dict[str, Reader] = {
 # --- compiled readers --------------------------------------------------------------------------
 
 
-def _wire_name(member: Shape, name: str) -> str:
-    """The field (or element) name of a structure member, as botocore's Query/XML code spells it."""
-    if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name: str | None = cast(ListShape, member).member.serialization.get("name")
-        if item_name:
-            return item_name
-    wire: str = member.serialization.get("name", name)
-    return wire
-
-
 def _forward_reader(cell: list[Reader]) -> Reader:
     return lambda node, path: cell[0](node, path)
 
@@ -217,7 +205,7 @@ def _structure_reader(shape: StructureShape) -> Reader:
     for name, member in shape.members.items():
         # Two members may share a wire name (SQS's AttributeNames and MessageSystemAttributeNames
         # are both ``AttributeName.N``): the first, the Query-era one, receives it.
-        members.setdefault(_wire_name(member, name), (name, _reader(member)))
+        members.setdefault(wire_name(member, name), (name, _reader(member)))
 
     def read(node: Node, path: str) -> dict[str, Any]:
         out = {}
@@ -283,74 +271,14 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _text_writer(convert: Callable[[Any], str]) -> Writer:
-    def write(value: Any, out: list[str], tag: str) -> None:
-        out.append(f"<{tag}>{escape(convert(value))}</{tag}>")
-
-    return write
-
-
-def _format_float(value: Any) -> str:
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
-
-
-def _format_blob(value: Any) -> str:
-    return base64.b64encode(value.encode() if isinstance(value, str) else value).decode("ascii")
-
-
 def _timestamp_writer(shape: Shape) -> Writer:
-    fmt = shape.serialization.get("timestampFormat", "iso8601")
-    if fmt == "unixTimestamp":
-        return _text_writer(lambda v: str(to_epoch_seconds(v)))
-
-    def iso(value: Any) -> str:
-        when = dt.datetime.fromtimestamp(to_epoch_seconds(value), dt.UTC)
-        return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-    return _text_writer(iso)
-
-
-_write_string = _text_writer(str)
-_write_integer = _text_writer(lambda v: str(int(v)))
-_SCALAR_WRITERS: dict[str, Writer] = {
-    "integer": _write_integer,
-    "long": _write_integer,
-    "short": _write_integer,
-    "byte": _write_integer,
-    "float": _text_writer(_format_float),
-    "double": _text_writer(_format_float),
-    "boolean": _text_writer(lambda v: "true" if v else "false"),
-    "blob": _text_writer(_format_blob),
-}
-
-
-def _forward_writer(cell: list[Writer]) -> Writer:
-    return lambda value, out, tag: cell[0](value, out, tag)
-
-
-_writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _forward_writer)
-
-
-def _compile_writer(shape: Shape) -> Writer:
-    kind = shape.type_name
-    if kind == "structure":
-        return _structure_writer(cast(StructureShape, shape))
-    if kind == "list":
-        return list_writer(cast(ListShape, shape), _writer)
-    if kind == "map":
-        return map_writer(cast(MapShape, shape), _writer)
-    if kind == "timestamp":
-        return _timestamp_writer(shape)
-    return _SCALAR_WRITERS.get(kind, _write_string)
+    if shape.serialization.get("timestampFormat", "iso8601") == "unixTimestamp":
+        return text_writer(lambda v: str(to_epoch_seconds(v)), None)
+    return text_writer(lambda v: iso8601_millis(to_epoch_seconds(v)), None)
 
 
 def _structure_writer(shape: StructureShape) -> Writer:
-    members = {name: (_wire_name(m, name), _writer(m)) for name, m in shape.members.items()}
+    members = {name: (wire_name(m, name), _writer(m)) for name, m in shape.members.items()}
 
     def write(value: Mapping[str, Any], out: list[str], tag: str) -> None:
         out.append(f"<{tag}>")
@@ -361,6 +289,9 @@ def _structure_writer(shape: StructureShape) -> Writer:
         out.append(f"</{tag}>")
 
     return write
+
+
+_writer = writer_cache(lambda shape: _structure_writer(shape), _timestamp_writer, text_writer(str, escape))
 
 
 # --- API ---------------------------------------------------------------------------------------

@@ -28,14 +28,9 @@ from typing import Any
 import cbor2
 from botocore.model import OperationModel, ServiceModel
 
-from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
-from headwater.protocol.shapes import (
-    ShapeCodec,
-    serialization_error,
-    structure_mismatch,
-    to_epoch_seconds,
-    type_error,
-)
+from headwater.protocol.cbor_codec import decode
+from headwater.protocol.modeled_errors import ErrorWriter
+from headwater.protocol.shapes import ShapeCodec, to_epoch_seconds, type_error
 
 CONTENT_TYPE = "application/cbor"
 PROTOCOL_HEADER = "smithy-protocol"
@@ -106,22 +101,10 @@ def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     """The operation's input; raises SerializationException for a body that is not its CBOR map."""
     if not body:
         return {}
-    try:
-        data = cbor2.loads(body, strict_hashable_types=True, max_depth=64)
-    except Exception:  # the decoder's failures vary (CBORDecodeError, ValueError, OverflowError...)
-        raise serialization_error() from None
-    if data is None or data is cbor2.undefined:
-        return {}
-    shape = op.input_shape
-    if shape is None:
-        if type(data) is not dict:
-            raise structure_mismatch(data)
-        return {}
-    result: dict[str, Any] = _codec.reader(shape)(data)
-    return result
+    return _codec.read_params(op.input_shape, decode(body))
 
 
-def _headers() -> Headers:
+def _headers(service: ServiceModel | None = None) -> Headers:
     return [("Content-Type", CONTENT_TYPE), (PROTOCOL_HEADER, PROTOCOL)]
 
 
@@ -130,24 +113,8 @@ def serialize_response(op: OperationModel, result: Mapping[str, Any]) -> tuple[i
     shape = op.output_shape
     if shape is None:
         return 200, [(PROTOCOL_HEADER, PROTOCOL)], b""
-    writer = _codec.writer(shape)
-    return 200, _headers(), cbor2.dumps(result if writer is None else writer(result))
+    return 200, _headers(), cbor2.dumps(_codec.write(shape, result))
 
 
-def serialize_error(
-    service: ServiceModel,
-    code: str,
-    message: str,
-    fields: Mapping[str, Any] | None = None,
-    status: int | None = None,
-) -> tuple[int, Headers, bytes]:
-    """An error response: `code` is the error's shape name, `fields` its other members."""
-    error = describe(service, code, status)
-    values = body_fields(error, message, fields)
-    if error.shape is not None:
-        writer = _codec.writer(error.shape)
-        values = values if writer is None else writer(values)
-    headers = _headers()
-    if error.query_header:
-        headers.append((QUERY_ERROR_HEADER, error.query_header))
-    return error.status, headers, cbor2.dumps({"__type": code, **values})
+# An error response: `code` is the error's shape name, `fields` its other members.
+serialize_error = ErrorWriter(_codec.write, cbor2.dumps, _headers).serialize

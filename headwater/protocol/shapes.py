@@ -107,6 +107,12 @@ def to_epoch_seconds(value: Any) -> float | int:
     raise TypeError(f"not a timestamp: {value!r}")
 
 
+def iso8601_millis(seconds: float) -> str:
+    """``2009-10-12T17:50:30.000Z`` of epoch seconds."""
+    when = dt.datetime.fromtimestamp(seconds, _UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
 def to_epoch_millis(value: Any) -> int:
     if type(value) is int:
         return value * 1000
@@ -237,6 +243,22 @@ class ShapeCodec:
         self._float_writer = float_writer
         self.reader: ShapeCache[Converter] = ShapeCache(self._compile_reader, _forward_reader)
         self.writer: ShapeCache[Converter | None] = ShapeCache(self._compile_writer, _forward_writer)
+
+    def read_params(self, shape: StructureShape | None, data: Any) -> dict[str, Any]:
+        """An operation's params from its decoded body (`data` None: nothing sent)."""
+        if data is None:
+            return {}
+        if shape is None:
+            if type(data) is not dict:
+                raise structure_mismatch(data)
+            return {}
+        params: dict[str, Any] = self.reader(shape)(data)
+        return params
+
+    def write(self, shape: Shape, value: Any) -> Any:
+        """`value` of `shape`, ready for the encoder."""
+        writer = self.writer(shape)
+        return value if writer is None else writer(value)
 
     def _compile_reader(self, shape: Shape) -> Converter:
         kind = shape.type_name

@@ -47,13 +47,16 @@ from headwater.protocol.auth.s3_request import (
     ChunkSigner,
     S3Auth,
     SignedRequest,
+    check_skew,
     credential_error,
+    header_date,
     iso_basic,
     iso_extended,
     malformed_header,
     mismatch,
     parse_timestamp,
     query_error,
+    request_expired,
     s3_error,
     secret_for,
 )
@@ -140,18 +143,11 @@ def check_expiry(query: Mapping[str, str], now: float) -> None:
             )
         if now > signed_at + expires:
             timing = {"X-Amz-Expires": expires_text, "Expires": iso_extended(signed_at + expires)}
-            raise s3_error(
-                "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": iso_extended(now)}
-            )
+            raise request_expired(timing, now)
     elif "AWSAccessKeyId" in query:
         expires_text = query.get("Expires", "")
         if expires_text.isdigit() and now > int(expires_text):
-            raise s3_error(
-                "AccessDenied",
-                "Request has expired",
-                403,
-                {"Expires": iso_extended(int(expires_text)), "ServerTime": iso_extended(now)},
-            )
+            raise request_expired({"Expires": iso_extended(int(expires_text))}, now)
 
 
 def verify(
@@ -237,10 +233,7 @@ def _verify_v4_header(request: SignedRequest, header: str, max_skew: float) -> S
         )
     scope = _scope(params["Credential"], malformed_header)
     headers = request.headers
-    date_value = headers.get("x-amz-date") or headers.get("date")
-    signed_at = parse_timestamp(date_value, http_date="x-amz-date" not in headers) if date_value else None
-    if signed_at is None:
-        raise s3_error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
+    signed_at, date_value = header_date(headers, http_date="x-amz-date" not in headers)
     timestamp = iso_basic(signed_at)
     if scope[1] != timestamp[:8]:
         raise malformed_header("Invalid credential date. Date is not the same as X-Amz-Date.")
@@ -256,17 +249,7 @@ def _verify_v4_header(request: SignedRequest, header: str, max_skew: float) -> S
             details={"ArgumentName": "x-amz-content-sha256", "ArgumentValue": payload},
         )
     secret = secret_for(request, scope[0])
-    if abs(signed_at - request.now) > max_skew:
-        raise s3_error(
-            "RequestTimeTooSkewed",
-            "The difference between the request time and the current time is too large.",
-            403,
-            details={
-                "RequestTime": date_value or "",
-                "ServerTime": iso_extended(request.now),
-                "MaxAllowedSkewMilliseconds": str(int(max_skew * 1000)),
-            },
-        )
+    check_skew(request, signed_at, date_value, max_skew)
     signature = params["Signature"]
     key = _check_v4(
         request, scope, secret, timestamp, params["SignedHeaders"], signature, [payload], pairs=None
@@ -309,9 +292,7 @@ def _verify_v4_query(request: SignedRequest, max_skew: float) -> S3Auth:
     secret = secret_for(request, scope[0])
     timing = {"X-Amz-Expires": expires_text, "Expires": iso_extended(signed_at + expires)}
     if request.now > signed_at + expires:
-        raise s3_error(
-            "AccessDenied", "Request has expired", 403, {**timing, "ServerTime": iso_extended(request.now)}
-        )
+        raise request_expired(timing, request.now)
     if signed_at > request.now + max_skew:
         raise s3_error(
             "AccessDenied",

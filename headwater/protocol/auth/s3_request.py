@@ -100,6 +100,36 @@ def secret_for(request: SignedRequest, access_key: str) -> str:
     return secret
 
 
+def header_date(headers: Mapping[str, str], *, http_date: bool) -> tuple[int, str]:
+    """When a header-signed request says it was signed (``x-amz-date``, else ``Date``): epoch
+    seconds and the text as sent; AccessDenied without a valid one."""
+    date_value = headers.get("x-amz-date") or headers.get("date")
+    signed_at = parse_timestamp(date_value, http_date=http_date) if date_value else None
+    if signed_at is None or date_value is None:
+        raise s3_error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
+    return signed_at, date_value
+
+
+def check_skew(request: SignedRequest, signed_at: int, date_value: str, max_skew: float) -> None:
+    """A header-signed request dated more than `max_skew` seconds away from now is refused."""
+    if abs(signed_at - request.now) > max_skew:
+        raise s3_error(
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+            403,
+            details={
+                "RequestTime": date_value,
+                "ServerTime": iso_extended(request.now),
+                "MaxAllowedSkewMilliseconds": str(int(max_skew * 1000)),
+            },
+        )
+
+
+def request_expired(timing: Mapping[str, str], now: float) -> AwsError:
+    """A presigned request past its expiry; `timing` names the fields that said when."""
+    return s3_error("AccessDenied", "Request has expired", 403, {**timing, "ServerTime": iso_extended(now)})
+
+
 def mismatch(access_key: str, string_to_sign: str, provided: str, canonical: str | None) -> AwsError:
     fields = {
         "AWSAccessKeyId": access_key,

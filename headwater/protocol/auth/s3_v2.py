@@ -13,9 +13,11 @@ from headwater.protocol.auth.s3_request import (
     UNSIGNED_PAYLOAD,
     S3Auth,
     SignedRequest,
+    check_skew,
+    header_date,
     iso_extended,
     mismatch,
-    parse_timestamp,
+    request_expired,
     s3_error,
     secret_for,
 )
@@ -43,24 +45,9 @@ def verify_v2(request: SignedRequest, auth_path: str | None, max_skew: float) ->
                 "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature",
                 details={"ArgumentName": "Authorization", "ArgumentValue": header},
             )
-        date_value = headers.get("x-amz-date") or headers.get("date")
-        signed_at = parse_timestamp(date_value, http_date=True) if date_value else None
-        if signed_at is None:
-            raise s3_error(
-                "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403
-            )
+        signed_at, date_value = header_date(headers, http_date=True)
         secret = secret_for(request, access_key)
-        if abs(signed_at - request.now) > max_skew:
-            raise s3_error(
-                "RequestTimeTooSkewed",
-                "The difference between the request time and the current time is too large.",
-                403,
-                details={
-                    "RequestTime": date_value or "",
-                    "ServerTime": iso_extended(request.now),
-                    "MaxAllowedSkewMilliseconds": str(int(max_skew * 1000)),
-                },
-            )
+        check_skew(request, signed_at, date_value, max_skew)
         # With x-amz-date present the Date line is signed empty; some clients sign the Date header anyway.
         dates = ["", headers.get("date", "")] if "x-amz-date" in headers else [headers.get("date", "")]
         amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}
@@ -84,12 +71,7 @@ def verify_v2(request: SignedRequest, auth_path: str | None, max_skew: float) ->
             )
         secret = secret_for(request, access_key)
         if request.now > int(expires_text):
-            raise s3_error(
-                "AccessDenied",
-                "Request has expired",
-                403,
-                {"Expires": iso_extended(int(expires_text)), "ServerTime": iso_extended(request.now)},
-            )
+            raise request_expired({"Expires": iso_extended(int(expires_text))}, request.now)
         dates = [expires_text]
         # botocore moves the signed x-amz-* headers (and the content headers) into the query.
         amz = {k: v for k, v in headers.items() if k.startswith("x-amz-")}

@@ -2,10 +2,10 @@
 
 Theory of operation. As in REST-XML, each input/output member sits at one location: a URI label,
 the query string, a header, a header prefix family, the status code, or the body. An operation's
-plan, built once, keys every bound member by its wire name with its converter
-(`http_bindings`); the body is either the ``payload`` member (a structure or document as JSON, a
-blob as raw bytes, a string as text) or, without one, the remaining members as one JSON object,
-read and written by a REST-JSON `ShapeCodec` (blobs base64, timestamps epoch seconds unless
+plan, built once, keys every bound member by its wire name with its converter (`http_members`,
+converters from `http_bindings`); the body is either the ``payload`` member (a structure or
+document as JSON, a blob as raw bytes, a string as text) or, without one, the remaining members
+as one JSON object, read and written by a REST-JSON `ShapeCodec` (blobs base64, timestamps epoch seconds unless
 ``timestampFormat`` says otherwise, floats' NaN/Infinity as strings).
 
 Entry points:
@@ -26,27 +26,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
-from urllib.parse import parse_qsl
 
-from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from headwater.protocol import http_bindings as hb
 from headwater.protocol.errors import AwsError
-from headwater.protocol.json_codec import read_blob, write_blob
+from headwater.protocol.http_members import (
+    RequestBindings,
+    ResponseBindings,
+    bind_request,
+    bind_response,
+    in_request_body,
+    in_response_body,
+    request_bindings,
+    response_bindings,
+)
+from headwater.protocol.json_codec import json_shape_codec
 from headwater.protocol.modeled_errors import QUERY_ERROR_HEADER, body_fields, describe
-from headwater.protocol.shapes import Converter, ShapeCodec, serialization_error, type_error, write_json_float
+from headwater.protocol.scalar_text import Parse, as_datetime, parse_timestamp
+from headwater.protocol.shapes import Converter, serialization_error, type_error
 
 CONTENT_TYPE = "application/json"
-_BOUND_OUT = ("header", "headers", "statusCode")
 Headers = list[tuple[str, str]]
 
 
 def _read_timestamp(v: Any) -> Any:
     if isinstance(v, int | float) and not isinstance(v, bool):
-        return hb.as_datetime(v)
+        return as_datetime(v)
     if type(v) is str:
         try:
-            return hb.parse_timestamp(v)
+            return parse_timestamp(v)
         except ValueError:
             raise serialization_error(f"'{v}' can not be converted to an Date") from None
     raise type_error("an Date", v)
@@ -59,68 +68,38 @@ def _timestamp_writer(shape: Shape) -> Converter:
     return hb.timestamp_formatter(shape, fmt)
 
 
-codec = ShapeCodec(
-    blob_reader=lambda shape: read_blob,
-    timestamp_reader=lambda shape: _read_timestamp,
-    blob_writer=lambda shape: write_blob,
-    timestamp_writer=_timestamp_writer,
-    float_writer=lambda shape: write_json_float,
-)
-
-
-def _in_body(member: Shape) -> bool:
-    return member.serialization.get("location") is None
+codec = json_shape_codec(lambda shape: _read_timestamp, _timestamp_writer)
 
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    labels: tuple[tuple[str, str, hb.Parse], ...]  # (member, label, converter)
-    query: dict[str, tuple[str, hb.Parse, bool]]  # key -> (member, converter, is a list)
-    query_map: tuple[str, hb.Parse, bool] | None  # (member, value converter, values are lists)
-    headers: dict[str, tuple[str, hb.Parse]]  # lower-case name -> (member, converter)
-    prefixed: tuple[tuple[str, str], ...]  # (member, lower-case prefix)
+    bound: RequestBindings
     payload: str
     payload_kind: str  # "json" | "blob" | "string" | "body" | "none"
     body_members: frozenset[str]
+
+
+def _label(member: Shape, wire: str) -> Parse:
+    return hb.scalar_parser(member, wire, "uri")
+
+
+def _query(member: Shape, wire: str) -> Parse:
+    return hb.scalar_parser(member, wire, "query")
 
 
 @cache
 def _input_plan(op: OperationModel) -> _Input:
     shape = op.input_shape
     members = shape.members if shape is not None else {}
-    labels, headers, query, prefixed = [], {}, {}, []
-    query_map = None
-    for name, member in members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if location == "uri":
-            labels.append((name, wire, hb.scalar_parser(member, wire, "uri")))
-        elif location == "header":
-            headers[wire.lower()] = (name, hb.header_parser(member, wire))
-        elif location == "headers":
-            prefixed.append((name, wire.lower()))
-        elif location == "querystring":
-            if member.type_name == "map":
-                value = cast(MapShape, member).value
-                is_list = value.type_name == "list"
-                query_map = (
-                    name,
-                    hb.scalar_parser(cast(ListShape, value).member if is_list else value, name, "query"),
-                    is_list,
-                )
-            else:
-                is_list = member.type_name == "list"
-                item_shape = cast(ListShape, member).member if is_list else member
-                convert = hb.scalar_parser(item_shape, wire, "query")
-                query[wire] = (name, convert, is_list)
+    bound = request_bindings(members, _label, _query, hb.header_parser, every_pair_to_map=True)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     if payload:
         target = members[payload]
         kind = {"blob": "blob", "string": "string"}.get(target.type_name, "json")
     else:
-        kind = "body" if any(_in_body(m) for m in members.values()) else "none"
-    body = frozenset(name for name, m in members.items() if _in_body(m))
-    return _Input(tuple(labels), query, query_map, headers, tuple(prefixed), payload, kind, body)
+        kind = "body" if any(in_request_body(m) for m in members.values()) else "none"
+    body = frozenset(name for name, m in members.items() if in_request_body(m))
+    return _Input(bound, payload, kind, body)
 
 
 def _loads(body: bytes) -> Any:
@@ -140,35 +119,7 @@ def parse_request(
     """The operation's params from a routed request (see the module docstring)."""
     plan = _input_plan(op)
     params: dict[str, Any] = {}
-    for name, label, convert in plan.labels:
-        if label in labels:
-            params[name] = convert(labels[label])
-    if plan.query or plan.query_map:
-        pairs = parse_qsl(query, keep_blank_values=True) if isinstance(query, str) else query
-        for key, text in pairs:
-            entry = plan.query.get(key)
-            if entry is not None:
-                name, convert, is_list = entry
-                if is_list:
-                    params.setdefault(name, []).append(convert(text))
-                elif name not in params:
-                    params[name] = convert(text)
-            if plan.query_map is not None:  # every pair, bound ones too (Smithy's REST-JSON tests)
-                name, convert, is_list = plan.query_map
-                found = params.setdefault(name, {})
-                if is_list:
-                    found.setdefault(key, []).append(convert(text))
-                else:
-                    found.setdefault(key, convert(text))
-    for header, text in headers.items():
-        lower = header.lower()
-        bound = plan.headers.get(lower)
-        if bound is not None:
-            params[bound[0]] = bound[1](text)
-            continue
-        for name, prefix in plan.prefixed:
-            if lower.startswith(prefix):
-                params.setdefault(name, {})[lower[len(prefix) :]] = text
+    bind_request(plan.bound, params, labels, query, headers)
     kind = plan.payload_kind
     if kind == "blob":
         if body:
@@ -194,9 +145,7 @@ def parse_request(
 @dataclass(frozen=True, slots=True)
 class _Output:
     status: int
-    headers: dict[str, tuple[str, hb.Format]]  # member -> (header, formatter)
-    prefixed: dict[str, str]  # member -> header prefix
-    status_member: str
+    bound: ResponseBindings
     payload: str
     payload_kind: str  # "json" | "blob" | "string" | "eventstream" | "body" | "none"
     body_members: frozenset[str]
@@ -210,18 +159,7 @@ def _output_plan(op: OperationModel) -> _Output:
 
 def _plan_for(shape: StructureShape | None, status: int) -> _Output:
     members = shape.members if shape is not None else {}
-    headers: dict[str, tuple[str, hb.Format]] = {}
-    prefixed: dict[str, str] = {}
-    status_member = ""
-    for name, member in members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if location == "header":
-            headers[name] = (wire, hb.header_formatter(member))
-        elif location == "headers":
-            prefixed[name] = wire
-        elif location == "statusCode":
-            status_member = name
+    bound = response_bindings(members, hb.header_formatter)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     content_type = CONTENT_TYPE
     if payload:
@@ -235,14 +173,9 @@ def _plan_for(shape: StructureShape | None, status: int) -> _Output:
         else:
             kind = "json"
     else:
-        kind = (
-            "body"
-            if any(m.serialization.get("location") not in _BOUND_OUT for m in members.values())
-            else "none"
-        )
-    # Labels and query members of a structure used as an output travel in the body.
-    body = frozenset(name for name, m in members.items() if m.serialization.get("location") not in _BOUND_OUT)
-    return _Output(status, headers, prefixed, status_member, payload, kind, body, content_type)
+        kind = "body" if any(in_response_body(m) for m in members.values()) else "none"
+    body = frozenset(name for name, m in members.items() if in_response_body(m))
+    return _Output(status, bound, payload, kind, body, content_type)
 
 
 def _dumps(value: Any) -> bytes:
@@ -252,32 +185,15 @@ def _dumps(value: Any) -> bytes:
 def _render(
     shape: StructureShape | None, plan: _Output, result: Mapping[str, Any]
 ) -> tuple[int, Headers, bytes | None]:
-    status = plan.status
-    headers: Headers = []
-    body_values: dict[str, Any] = {}
-    for name, value in result.items():
-        if value is None:
-            continue
-        entry = plan.headers.get(name)
-        if entry is not None:
-            headers.append((entry[0], entry[1](value)))
-        elif name in plan.prefixed:
-            prefix = plan.prefixed[name]
-            headers.extend((prefix + str(k), str(v)) for k, v in value.items() if v is not None)
-        elif name == plan.status_member:
-            status = int(value)
-        elif name in plan.body_members:
-            body_values[name] = value
+    status, headers, body_values = bind_response(plan.bound, result, plan.status, plan.body_members)
     kind = plan.payload_kind
     body: bytes | None = b""
     if kind == "body":
-        write = codec.writer(cast(StructureShape, shape))  # "body": the shape has body members
-        body = _dumps(write(body_values) if write is not None else body_values)
+        body = _dumps(codec.write(cast(StructureShape, shape), body_values))  # "body": it has body members
     elif kind == "json":
         value = result.get(plan.payload)
         if value is not None and shape is not None:
-            write = codec.writer(shape.members[plan.payload])
-            body = _dumps(value if write is None else write(value))
+            body = _dumps(codec.write(shape.members[plan.payload], value))
     elif kind in ("blob", "string"):
         value = result.get(plan.payload)
         if isinstance(value, str):

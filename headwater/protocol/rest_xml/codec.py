@@ -4,10 +4,10 @@ Theory of operation. Each member of an operation's input and output sits at one 
 URI (Bucket, Key), the query string, one header, a family of headers sharing a prefix
 (``x-amz-meta-*`` -> Metadata), the status code, or the body. The body is either the ``payload``
 member (a structure as XML, or raw bytes/text) or, with no payload member, the remaining members
-as one XML document. A `_Plan` per operation, built once, keys every member by its wire name with
-its converter, so a request costs one dict lookup per header and query pair actually sent, and a
-response one per result member present: a 60-member PutObject input costs nothing for its absent
-members. XML bodies go through rest_xml_shapes (compiled per shape).
+as one XML document. A plan per operation, built once, keys every bound member by its wire name
+with its converter (`http_members`), so a request costs one dict lookup per header and query pair
+actually sent, and a response one per result member present: a 60-member PutObject input costs
+nothing for its absent members. XML bodies go through `rest_xml.shapes` (compiled per shape).
 
 Requests: an XML body that does not parse, is a DOCTYPE (no entity games), or whose root element
 is not the one the model names is MalformedXML; a header or query value that is not the
@@ -28,8 +28,18 @@ from functools import cache
 from typing import Any, cast
 from xml.etree.ElementTree import Element, ParseError, XMLParser
 
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import OperationModel, StructureShape
 
+from headwater.protocol.http_members import (
+    RequestBindings,
+    ResponseBindings,
+    bind_request,
+    bind_response,
+    in_request_body,
+    in_response_body,
+    request_bindings,
+    response_bindings,
+)
 from headwater.protocol.rest_xml.errors import (
     XML_DECLARATION,
     escape,
@@ -45,14 +55,7 @@ from headwater.protocol.rest_xml.shapes import (
     local_name,
     structure_reader,
 )
-from headwater.protocol.rest_xml.values import (
-    DROP,
-    Convert,
-    Format,
-    header_reader,
-    header_writer,
-    query_reader,
-)
+from headwater.protocol.rest_xml.values import header_reader, header_writer, query_reader
 
 __all__ = [
     "CONTENT_TYPE",
@@ -108,22 +111,9 @@ RESULT_ROOTS = {
 # --- per-operation plans -------------------------------------------------------------------------
 
 
-def _in_body(member: Shape) -> bool:
-    return member.serialization.get("location") is None
-
-
-def _in_response_body(member: Shape) -> bool:
-    """Labels and query members of a structure used as an output travel in the body."""
-    return member.serialization.get("location") not in ("header", "headers", "statusCode")
-
-
 @dataclass(frozen=True, slots=True)
 class _InputPlan:
-    uri: tuple[tuple[str, str, Convert], ...]  # (member, label ("Bucket", "Key"...), converter)
-    headers: dict[str, tuple[str, Convert]]  # lower-case header -> (member, converter)
-    prefixed: tuple[str, str]  # (member, lower-case prefix): Metadata <- x-amz-meta-*, or ("", "")
-    query: dict[str, tuple[str, Convert, bool]]  # query key -> (member, converter, is a list)
-    query_map: tuple[str, Convert, bool] | None  # a map taking every pair: (member, converter, lists)
+    bound: RequestBindings  # labels ("Bucket", "Key"...), query, headers
     payload: str  # the payload member, or ""
     payload_kind: str  # "structure" | "blob" | "string" | "body" (no payload member: body members)
     root: str  # the expected root element of an XML body
@@ -133,9 +123,7 @@ class _InputPlan:
 @dataclass(frozen=True, slots=True)
 class _OutputPlan:
     status: int
-    headers: dict[str, tuple[str, Format]]  # member -> (header name, formatter)
-    prefixed: tuple[str, str]  # (member, header prefix), or ("", "")
-    status_member: str  # or ""
+    bound: ResponseBindings  # headers, status code
     payload: str  # or ""
     payload_kind: str  # "structure" | "blob" | "string" | "eventstream" | "body" | "none"
     root: str
@@ -146,29 +134,8 @@ class _OutputPlan:
 @cache
 def _input_plan(op: OperationModel) -> _InputPlan:
     shape = op.input_shape
-    uri: list[tuple[str, str, Convert]] = []
-    headers: dict[str, tuple[str, Convert]] = {}
-    query: dict[str, tuple[str, Convert, bool]] = {}
-    prefixed = ("", "")
-    query_map: tuple[str, Convert, bool] | None = None
     members = shape.members if shape is not None else {}
-    for name, member in members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if location == "uri":
-            uri.append((name, wire.rstrip("+"), query_reader(member, wire)))
-        elif location == "header":
-            headers[wire.lower()] = (name, header_reader(member, wire))
-        elif location == "headers":
-            prefixed = (name, wire.lower())
-        elif location == "querystring" and member.type_name == "map":
-            value = cast(MapShape, member).value
-            many = value.type_name == "list"
-            query_map = (name, query_reader(cast(ListShape, value).member if many else value, name), many)
-        elif location == "querystring":
-            is_list = member.type_name == "list"
-            convert = query_reader(cast(ListShape, member).member if is_list else member, wire)
-            query[wire] = (name, convert, is_list)
+    bound = request_bindings(members, query_reader, query_reader, header_reader, every_pair_to_map=False)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     root, body = "", None
     if payload:
@@ -177,29 +144,19 @@ def _input_plan(op: OperationModel) -> _InputPlan:
         if kind == "structure":
             root = target.serialization.get("name", payload)
             body = structure_reader(cast(StructureShape, target))
-    elif shape is not None and any(_in_body(m) for m in members.values()):
+    elif shape is not None and any(in_request_body(m) for m in members.values()):
         kind = "body"
-        root, body = shape.serialization.get("name", shape.name), structure_reader(shape, _in_body)
+        root, body = shape.serialization.get("name", shape.name), structure_reader(shape, in_request_body)
     else:
         kind = "none"
-    return _InputPlan(tuple(uri), headers, prefixed, query, query_map, payload, kind, root, body)
+    return _InputPlan(bound, payload, kind, root, body)
 
 
 @cache
 def _output_plan(op: OperationModel) -> _OutputPlan:
     shape = op.output_shape
-    headers: dict[str, tuple[str, Format]] = {}
-    prefixed, status_member = ("", ""), ""
     members = shape.members if shape is not None else {}
-    for name, member in members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
-        if location == "header":
-            headers[name] = (wire, header_writer(member))
-        elif location == "headers":
-            prefixed = (name, wire)
-        elif location == "statusCode":
-            status_member = name
+    bound = response_bindings(members, header_writer)
     payload = shape.serialization.get("payload", "") if shape is not None else ""
     root, body = RESULT_ROOTS.get(op.name, f"{op.name}Result"), None
     attributes = None
@@ -213,13 +170,13 @@ def _output_plan(op: OperationModel) -> _OutputPlan:
             body, attributes = content_writer(structure), attributes_writer(structure)
         else:
             kind = target.type_name if target.type_name == "blob" else "string"
-    elif shape is not None and any(_in_response_body(m) for m in members.values()):
-        kind, body = "body", content_writer(shape, _in_response_body)
+    elif shape is not None and any(in_response_body(m) for m in members.values()):
+        kind, body = "body", content_writer(shape, in_response_body)
         attributes = attributes_writer(shape)
     else:
         kind = "none"
     status = int(op.http.get("responseCode", 200))
-    return _OutputPlan(status, headers, prefixed, status_member, payload, kind, root, body, attributes)
+    return _OutputPlan(status, bound, payload, kind, root, body, attributes)
 
 
 def request_payload(op: OperationModel) -> tuple[str, bool] | None:
@@ -275,41 +232,15 @@ def parse_request(
     `query` the decoded pairs (the first of a repeated key counts, a list member takes them all)."""
     plan = _input_plan(op)
     params: dict[str, Any] = {}
-    if isinstance(target, S3Target):
-        for name, part, _ in plan.uri:
+    labels: Mapping[str, str] | None = None
+    if isinstance(target, S3Target):  # S3's bucket and key, as routed: nothing to convert
+        for name, part, _ in plan.bound.labels:
             value = target.bucket if part == "Bucket" else target.key
             if value is not None:
                 params[name] = value
     else:
-        for name, part, convert in plan.uri:
-            if part in target:
-                params[name] = convert(target[part])
-    if plan.query or plan.query_map:
-        for key, text in query:
-            entry = plan.query.get(key)
-            if entry is not None:
-                name, convert, is_list = entry
-                if is_list:
-                    params.setdefault(name, []).append(convert(text))
-                elif name not in params:
-                    params[name] = convert(text)
-            elif plan.query_map is not None:  # the pairs no other member is bound to
-                name, convert, many = plan.query_map
-                found = params.setdefault(name, {})
-                if many:
-                    found.setdefault(key, []).append(convert(text))
-                else:
-                    found.setdefault(key, convert(text))
-    metadata, prefix = plan.prefixed
-    for name, text in headers.items():
-        header = name.lower()
-        bound = plan.headers.get(header)
-        if bound is not None:
-            value = bound[1](text)
-            if value is not DROP:
-                params[bound[0]] = value
-        elif prefix and header.startswith(prefix):
-            params.setdefault(metadata, {})[header[len(prefix) :]] = text
+        labels = target
+    bind_request(plan.bound, params, labels, query, headers)
     if not body or not body.strip():
         return params
     if plan.body is not None:
@@ -355,19 +286,7 @@ def serialize_response(
     ``Content-Type: application/xml`` header unless the result names a content type itself.
     """
     plan = _output_plan(op)
-    status = plan.status
-    headers: list[tuple[str, str]] = []
-    metadata, prefix = plan.prefixed
-    for name, value in result.items():
-        if value is None:
-            continue
-        entry = plan.headers.get(name)
-        if entry is not None:
-            headers.append((entry[0], entry[1](value)))
-        elif name == metadata and metadata:
-            headers.extend((prefix + str(k), str(v)) for k, v in value.items() if v is not None)
-        elif name == plan.status_member:
-            status = int(value)
+    status, headers, _ = bind_response(plan.bound, result, plan.status)
     kind, content = plan.payload_kind, plan.body
     body: bytes | None
     if kind == "body" and content is not None:
@@ -377,7 +296,7 @@ def serialize_response(
             attrs = plan.attributes(result) if plan.attributes is not None else ""
             body = _document(plan.root, lambda out: content(result, out), attrs)
     elif kind == "structure" and content is not None:
-        value = result.get(plan.payload)
+        value: Any = result.get(plan.payload)
         attrs = plan.attributes(value) if plan.attributes is not None and value else ""
         body = b"" if value is None else _document(plan.root, lambda out: content(value, out), attrs)
     elif kind == "string":

@@ -23,8 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import email.utils
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 from xml.etree.ElementTree import Element
@@ -32,15 +30,14 @@ from xml.etree.ElementTree import Element
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from headwater.protocol.rest_xml.errors import escape, malformed_xml
+from headwater.protocol.scalar_text import EPOCH, as_datetime, http_date, parse_timestamp
 from headwater.protocol.shape_cache import ShapeCache
-from headwater.protocol.xml_containers import list_writer, map_writer
+from headwater.protocol.xml_containers import text_writer, wire_name, writer_cache
 
 Reader = Callable[[Element], Any]
 Writer = Callable[[Any, list[str], str], None]  # (value, output, element name)
 Content = Callable[[Mapping[str, Any], list[str]], None]  # a structure's members, without its tag
 
-_UTC = dt.UTC
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\r": "&#xD;", "\n": "&#xA;"})
 
 
@@ -49,52 +46,10 @@ def local_name(tag: str) -> str:
     return tag[tag.rfind("}") + 1 :]
 
 
-def wire_name(member: Shape, name: str) -> str:
-    """The element name of a structure member, as botocore's XML code spells it."""
-    if member.type_name == "list" and member.serialization.get("flattened"):
-        item_name: str | None = cast(ListShape, member).member.serialization.get("name")
-        if item_name:
-            return item_name
-    wire: str = member.serialization.get("name", name)
-    return wire
-
-
 # --- timestamps ----------------------------------------------------------------------------------
 
 
-def parse_timestamp(text: str) -> dt.datetime:
-    """ISO 8601 (naive = UTC), RFC 1123 or epoch seconds, as an aware UTC datetime; raises ValueError."""
-    text = text.strip()
-    try:
-        return _EPOCH + dt.timedelta(seconds=float(text))
-    except (ValueError, OverflowError):
-        pass
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            raise ValueError(f"not a date: {text!r}") from None
-    return when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
-
-
-def as_datetime(value: Any) -> dt.datetime:
-    """A result timestamp (datetime, naive = UTC, or epoch seconds) as an aware UTC datetime."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is _UTC:
-            return value
-        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _EPOCH + dt.timedelta(seconds=value)
-    raise TypeError(f"not a timestamp: {value!r}")
-
-
 # Formatted by hand: strftime costs more than the rest of a ListObjects entry.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def iso8601(value: Any) -> str:
     """``2009-10-12T17:50:30.000Z``; a string passes through."""
     if isinstance(value, str):
@@ -108,19 +63,13 @@ def iso8601(value: Any) -> str:
 
 def rfc1123(value: Any) -> str:
     """``Mon, 12 Oct 2009 17:50:30 GMT``; a string passes through."""
-    if isinstance(value, str):
-        return value
-    w = as_datetime(value)
-    return (
-        f"{_DAYS[w.weekday()]}, {w.day:02d} {_MONTHS[w.month - 1]} {w.year:04d} "
-        f"{w.hour:02d}:{w.minute:02d}:{w.second:02d} GMT"
-    )
+    return value if isinstance(value, str) else http_date(value)
 
 
 def epoch_seconds(value: Any) -> str:
     if isinstance(value, str):
         return value
-    seconds = (as_datetime(value) - _EPOCH).total_seconds()
+    seconds = (as_datetime(value) - EPOCH).total_seconds()
     return str(int(seconds)) if seconds == int(seconds) else f"{seconds:.3f}"
 
 
@@ -285,66 +234,12 @@ def _map_reader(shape: MapShape) -> Reader:
 # --- writers -------------------------------------------------------------------------------------
 
 
-def _text_writer(convert: Callable[[Any], str], escaped: bool = True) -> Writer:
-    if not escaped:  # numbers, booleans, dates, base64: nothing to escape
-
-        def write_plain(value: Any, out: list[str], tag: str) -> None:
-            out.append(f"<{tag}>{convert(value)}</{tag}>")
-
-        return write_plain
-
-    def write(value: Any, out: list[str], tag: str) -> None:
-        out.append(f"<{tag}>{escape(convert(value))}</{tag}>")
-
-    return write
+def _timestamp_writer(shape: Shape) -> Writer:
+    fmt = timestamp_format(shape, "iso8601")
+    return text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), None)
 
 
-def _format_float(value: Any) -> str:
-    value = float(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
-
-
-def _format_blob(value: Any) -> str:
-    return base64.b64encode(value.encode() if isinstance(value, str) else value).decode("ascii")
-
-
-_write_integer = _text_writer(lambda v: str(int(v)), escaped=False)
-_SCALAR_WRITERS: dict[str, Writer] = {
-    "integer": _write_integer,
-    "long": _write_integer,
-    "short": _write_integer,
-    "byte": _write_integer,
-    "float": _text_writer(_format_float, escaped=False),
-    "double": _text_writer(_format_float, escaped=False),
-    "boolean": _text_writer(lambda v: "true" if v else "false", escaped=False),
-    "blob": _text_writer(_format_blob, escaped=False),
-}
-_write_string = _text_writer(str)
-
-
-def _forward_writer(cell: list[Writer]) -> Writer:
-    return lambda value, out, tag: cell[0](value, out, tag)
-
-
-writer: ShapeCache[Writer] = ShapeCache(lambda shape: _compile_writer(shape), _forward_writer)
-
-
-def _compile_writer(shape: Shape) -> Writer:
-    kind = shape.type_name
-    if kind == "structure":
-        return _structure_writer(cast(StructureShape, shape))
-    if kind == "list":
-        return list_writer(cast(ListShape, shape), writer)
-    if kind == "map":
-        return map_writer(cast(MapShape, shape), writer)
-    if kind == "timestamp":
-        fmt = timestamp_format(shape, "iso8601")
-        return _text_writer(lambda v: escape(v) if isinstance(v, str) else fmt(v), escaped=False)
-    return _SCALAR_WRITERS.get(kind, _write_string)
+writer = writer_cache(lambda shape: _structure_writer(shape), _timestamp_writer, text_writer(str, escape))
 
 
 def _namespace_attribute(shape: Shape) -> str:

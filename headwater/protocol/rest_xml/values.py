@@ -18,8 +18,18 @@ from typing import Any, cast
 
 from botocore.model import ListShape, Shape
 
+from headwater.protocol.http_members import DROP
 from headwater.protocol.rest_xml.errors import invalid_argument
-from headwater.protocol.rest_xml.shapes import parse_timestamp, timestamp_format
+from headwater.protocol.rest_xml.shapes import timestamp_format
+from headwater.protocol.scalar_text import (
+    format_blob,
+    format_boolean,
+    format_integer,
+    format_json_value,
+    list_header_formatter,
+    list_header_parser,
+    parse_timestamp,
+)
 
 # Conditional request dates: RFC 9110 says an invalid one is ignored, not refused.
 _IGNORE_BAD_DATES = frozenset(
@@ -31,37 +41,12 @@ _IGNORE_BAD_DATES = frozenset(
     }
 )
 _RAW_DATES = frozenset({"expires"})  # S3 stores and echoes Expires verbatim, date or not
-DROP = object()  # a header converter's "ignore this header"
 
 # AWS's wording for a query integer it cannot read (partNumber has its own).
 _QUERY_INT_MESSAGES = {"partNumber": "Part number must be an integer between 1 and 10000, inclusive"}
 
 Convert = Callable[[str], Any]
 Format = Callable[[Any], str]
-
-
-def split_header_list(value: str) -> list[str]:
-    """A comma-separated header list; an item may be double-quoted, with backslash escapes."""
-    items: list[str] = []
-    i, n = 0, len(value)
-    while i < n:
-        while i < n and value[i] in " \t":
-            i += 1
-        if i < n and value[i] == '"':
-            chars = []
-            i += 1
-            while i < n and value[i] != '"':
-                if value[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(value[i])
-                i += 1
-            items.append("".join(chars))
-            end = value.find(",", i)
-        else:
-            end = value.find(",", i)
-            items.append(value[i : n if end < 0 else end].strip())
-        i = n if end < 0 else end + 1
-    return items
 
 
 def _scalar_in(member: Shape, wire: str, where: str) -> Convert:
@@ -136,41 +121,24 @@ def header_reader(member: Shape, wire: str) -> Convert:
     """Converter of a header value to `member`'s type (lists comma-separated); may return DROP."""
     if member.type_name != "list":
         return _scalar_in(member, wire, "header")
-    items = cast(ListShape, member).member
-    item = _scalar_in(items, wire, "header")
-    if items.type_name == "timestamp" and items.serialization.get("timestampFormat", "rfc822") == "rfc822":
-        # "Mon, 16 Dec 2019 23:48:18 GMT" holds a comma itself: the parts pair up
-        def dates(text: str) -> list[Any]:
-            parts = split_header_list(text)
-            return [item(f"{parts[i]}, {parts[i + 1]}") for i in range(0, len(parts) - 1, 2)]
-
-        return dates
-    return lambda text: [item(part) for part in split_header_list(text)]
-
-
-def _quote_list_item(text: str) -> str:
-    if '"' in text or "," in text:
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
+    items = cast(ListShape, member)
+    return list_header_parser(items, _scalar_in(items.member, wire, "header"))
 
 
 def header_writer(member: Shape) -> Format:
     """Formatter of a result member as a header value (dates RFC 1123 unless the model says)."""
     kind = member.type_name
     if kind == "list":
-        items = cast(ListShape, member).member
-        item = header_writer(items)
-        if items.type_name == "string":
-            return lambda v: ",".join(_quote_list_item(str(x)) for x in v)
-        return lambda v: ",".join(item(x) for x in v)
+        items = cast(ListShape, member)
+        return list_header_formatter(items, header_writer(items.member), ",")
     if kind == "timestamp":
         return timestamp_format(member, "rfc822")
     if kind == "boolean":
-        return lambda v: "true" if v else "false"
+        return format_boolean
     if kind in ("integer", "long", "short", "byte"):
-        return lambda v: str(int(v))
+        return format_integer
     if kind == "blob":
-        return lambda v: base64.b64encode(v.encode() if isinstance(v, str) else v).decode("ascii")
+        return format_blob
     if member.serialization.get("jsonvalue"):
-        return lambda v: base64.b64encode(json.dumps(v, separators=(",", ":")).encode()).decode("ascii")
+        return format_json_value
     return str
