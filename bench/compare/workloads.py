@@ -20,6 +20,7 @@ from bench.common.servers import Server
 from bench.common.wire import HEADER_SIZE
 from bench.kinesis import scenario as kinesis_scenario
 from bench.s3 import scenario as s3_scenario
+from bench.sqs import run as sqs_run
 from bench.sqs import scenario as sqs_scenario
 
 # (server, run, duration, work directory, keep data) -> that run's outcome
@@ -42,7 +43,7 @@ def _kinesis(server: Server, run: int, duration: float, workdir: Path, keep: boo
 
 
 def _sqs(server: Server, run: int, duration: float, workdir: Path, keep: bool) -> Outcome:
-    s = sqs_scenario.Settings(duration=duration, keep_data=keep)
+    s = sqs_run.Settings(duration=duration, keep_data=keep)
     return sqs_scenario.run_server(server, run, s, workdir, log=runner.log, only={"send"})
 
 

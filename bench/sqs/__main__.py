@@ -23,7 +23,8 @@ from bench.common.servers import HOST, headwater, trivial
 from bench.sqs import control, report
 from bench.sqs.ledger import QueueLedger
 from bench.sqs.load import consume, send
-from bench.sqs.scenario import Settings, run_server
+from bench.sqs.run import Settings
+from bench.sqs.scenario import run_server
 from bench.sqs.wire import SendBatchTemplate, receive_body
 
 ENTRY = "python -m bench.sqs"

@@ -15,16 +15,12 @@ depth it reached (noted); one whose measured send rate could not reach a tenth o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bench.common.load import StopWhen
 from bench.common.servers import HOST
 from bench.sqs.ledger import QueueLedger
 from bench.sqs.load import ConsumeResult, consume, send
+from bench.sqs.run import Run
 from bench.sqs.wire import SendBatchTemplate, receive_body
-
-if TYPE_CHECKING:
-    from bench.sqs.scenario import Run
 
 
 def _fill(r: Run, ledger: QueueLedger, count: int, first_producer: int) -> tuple[int, float]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from bench.common import scenario
 from bench.common.load import StopWhen
@@ -23,6 +22,7 @@ from bench.sqs.backlog import backlog_phase
 from bench.sqs.latency import send_to_receive
 from bench.sqs.ledger import GroupOrder, QueueLedger
 from bench.sqs.load import consume, send
+from bench.sqs.run import Run, Settings
 from bench.sqs.wire import SendBatchTemplate, receive_body
 
 QUEUES = {
@@ -32,38 +32,6 @@ QUEUES = {
     "backlog": "bench-backlog",
 }
 LONG_VISIBILITY = "600"  # no message comes back on its own during a drain: a duplicate is the server's
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    duration: float = 20.0  # seconds of each send measurement (standard, FIFO)
-    clients: int = 8  # senders, and consumers in the drains
-    batch: int = 10
-    body_size: int = 1024
-    fifo_groups: int = 64
-    wait_seconds: int = 1  # the drains' long poll
-    latency_messages: int = 1000
-    latency_rate: float = 100.0
-    backlog: int = 1_000_000
-    backlog_window: int = 50_000
-    backlog_body: int = 100
-    backlog_fill_timeout: float = 240.0
-    drain_timeout: float = 600.0
-    ready_timeout: float = 90.0
-    keep_data: bool = False
-
-
-@dataclass
-class Run:
-    """What the phases of one run share."""
-
-    port: int
-    s: Settings
-    running: Running
-    urls: dict[str, str]
-    m: dict[str, float]
-    notes: dict[str, str]
-    ledgers: dict[str, QueueLedger] = field(default_factory=dict)
 
 
 def _prefix(key: str) -> str:
