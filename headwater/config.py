@@ -27,9 +27,16 @@ class Config:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
     test_mode: bool = False
     # seconds a stream/consumer stays CREATING/UPDATING/DELETING before it settles
     transition_delay: float = 0.5
+    # AWS's timing rules: the 60-second queue delete/purge rules and the transition delays (off: none)
+    aws_timing: bool = True
+    # extra names (DNS or IP) the generated TLS certificate covers
+    tls_names: tuple[str, ...] = ()
+    # seed files and script folders applied once the server is healthy (`--init`)
+    init: tuple[Path, ...] = ()
 
 
 def env_default(name: str, default: str) -> str:

@@ -71,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "--tls-cert", "", "your certificate (PEM; implies TLS)", type=Path)
     _option(serve, "--tls-key", "", "its private key (PEM)", type=Path)
     _option(serve, "--log-level", "info", "log level", choices=("debug", "info", "warning", "error"))
+    _option(serve, "--log-format", "text", "text or json (one object per line)", choices=("text", "json"))
+    _option(
+        serve, "--tls-names", "", "extra DNS names or IPs for the generated certificate (comma-separated)"
+    )
+    _option(
+        serve,
+        "--aws-timing",
+        "on",
+        "AWS's timing rules (60-second queue delete/purge rules, CREATING/DELETING delays); off lifts them",
+        **ON_OFF,
+    )
+    _option(serve, "--init", "", "seed files or script folders applied at start (comma-separated paths)")
     _option(serve, "--test-mode", "off", "enables POST /_headwater/clock to advance time", **ON_OFF)
     _option(
         serve,
@@ -101,8 +113,12 @@ def config_from(args: argparse.Namespace) -> Config:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         log_level=args.log_level,
+        log_format=args.log_format,
         test_mode=args.test_mode,
-        transition_delay=max(0.0, args.transition_delay),
+        transition_delay=max(0.0, args.transition_delay) if args.aws_timing else 0.0,
+        aws_timing=args.aws_timing,
+        tls_names=tuple(name.strip() for name in (args.tls_names or "").split(",") if name.strip()),
+        init=tuple(Path(path.strip()) for path in (args.init or "").split(",") if path.strip()),
     )
 
 
