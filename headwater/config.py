@@ -38,6 +38,10 @@ class Config:
     # seed files and script folders applied once the server is healthy (`--init`)
     init: tuple[Path, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts
+            object.__setattr__(self, "transition_delay", 0.0)
+
 
 def env_default(name: str, default: str) -> str:
     return os.environ.get(f"HEADWATER_{name}", default)

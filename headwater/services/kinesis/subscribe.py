@@ -7,7 +7,7 @@ every 5 s (AWS's heartbeat) and ends after 5 minutes. ContinuationSequenceNumber
 position reached, so a client re-subscribing AFTER_SEQUENCE_NUMBER it misses nothing even when no
 record was delivered. At the end of a closed shard the last event carries ChildShards and the stream
 ends. A second subscription for the same consumer and shard within 5 s of the first is refused with
-ResourceInUseException; later, it takes over and the older one ends.
+ResourceInUseException (unless `aws_timing` is off); later, it takes over and the older one ends.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ async def subscribe_to_shard(core: KinesisCore, params: dict[str, Any], ctx: Req
             f"under account {stream.account}."
         )
     previous = core.subscriptions.get(key)
-    if previous is not None and now - previous.started < TAKEOVER_S:
+    takeover = TAKEOVER_S if core.config.aws_timing else 0.0  # `aws_timing` off: take over at once
+    if previous is not None and now - previous.started < takeover:
         raise AwsError(
             "ResourceInUseException",
             f"Another active subscription exists for consumer {params['ConsumerARN']} and shard {shard.shard_id}.",

@@ -163,6 +163,9 @@ class SqsCore:
         await self.store.drop(d.store_id)
 
     def recently_deleted(self, key: Key) -> bool:
+        """AWS's rule: a deleted queue's name stays taken for 60 s (lifted with `aws_timing` off)."""
+        if not self.config.aws_timing:
+            return False
         when = self.deleted_names.get(key)
         if when is None:
             return False
