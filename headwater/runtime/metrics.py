@@ -7,6 +7,10 @@ fixed by the caller, the CloudWatch dimensions (StreamName, ShardId, ConsumerNam
 Rendering turns `AWS/Kinesis` `GetRecords.IteratorAgeMilliseconds` into the Prometheus name
 `aws_kinesis_get_records_iterator_age_milliseconds` (the CloudWatch exporter's convention, so
 dashboards carry over) and keeps the CloudWatch name in the HELP line.
+
+Series are bounded by what exists: services record only for resources they found (a typo'd queue
+or bucket name records nothing) and `forget` a resource's series when it is deleted, so the
+metrics never grow with a client's mistakes.
 """
 
 from __future__ import annotations
@@ -48,6 +52,18 @@ class Metrics:
             if table is not None and labels in table:
                 return table[labels]
         return None
+
+    def forget(self, namespace: str, match: Labels) -> None:
+        """Drops every series of `namespace` whose labels include all of `match` (a deleted resource's)."""
+        wanted = set(match)
+        for tables in (self.counters, self.gauges):
+            for (space, name), table in list(tables.items()):
+                if space != namespace:
+                    continue
+                for labels in [labels for labels in table if wanted <= set(labels)]:
+                    del table[labels]
+                if not table:
+                    del tables[space, name]
 
     def reset(self) -> None:
         self.counters.clear()

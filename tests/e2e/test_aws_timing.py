@@ -61,7 +61,11 @@ def test_resubscribe_at_once(untimed: Server) -> None:
     kinesis.create_stream(StreamName="s", ShardCount=1)
     arn = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
     consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="app")["Consumer"]["ConsumerARN"]
-    start = {"ConsumerARN": consumer, "ShardId": "shardId-000000000000", "StartingPosition": {"Type": "LATEST"}}
+    start = {
+        "ConsumerARN": consumer,
+        "ShardId": "shardId-000000000000",
+        "StartingPosition": {"Type": "LATEST"},
+    }
     first = kinesis.subscribe_to_shard(**start)
     next(iter(first["EventStream"]))
     second = kinesis.subscribe_to_shard(**start)  # within 5 s: takes over instead of ResourceInUse

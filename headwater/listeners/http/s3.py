@@ -84,9 +84,12 @@ class S3Frontend:
             uploaded = outcome.body.received if outcome.body is not None else 0
             downloaded = outcome.sent if outcome.streamed else 0
             target = outcome.target
+            # only buckets that exist once the request is done have series: a typo'd name creates
+            # none, and a deleted bucket's went with it
+            bucket = target.bucket if target else None
             count_request(
                 self.core.metrics,
-                target.bucket if target else None,
+                bucket if bucket and self.core.store.bucket(bucket) is not None else None,
                 scope["method"],
                 target.operation if target else None,
                 outcome.status,

@@ -96,6 +96,7 @@ async def deregister(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     core.end_subscriptions(stream.consumer_arn(consumer))
     if core.config.transition_delay <= 0:
         del stream.consumers[consumer.name]
+        core.forget_consumer(stream, consumer.name)
         await core.save(stream)
         return {}
     consumer.status = "DELETING"

@@ -4,11 +4,10 @@ per shard batch and only for the metrics enhanced monitoring enabled (as on AWS)
 from __future__ import annotations
 
 from headwater.runtime.metrics import Labels
+from headwater.services.kinesis.service import NS as NS
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
 from headwater.services.kinesis.throttle import ShardLimits
-
-NS = "Kinesis"
 
 
 def shard_limits(core: KinesisCore, stream: Stream, shard: Shard) -> ShardLimits:

@@ -32,6 +32,7 @@ STREAMS = "kinesis.streams"
 SECRETS = "kinesis.secrets"
 STREAM_ARN = re.compile(r"arn:aws[^:]*:kinesis:([^:]*):(\d{12}):stream/(.+)")
 TRIM_INTERVAL_S = 30.0
+NS = "Kinesis"  # the metrics namespace
 
 
 class KinesisCore:
@@ -117,6 +118,8 @@ class KinesisCore:
         if self.streams.get(key) is stream:
             del self.streams[key]
             self.routers.pop(key, None)
+            if not any(other.name == stream.name for other in self.streams.values()):  # series are per name
+                self.metrics.forget(NS, (("StreamName", stream.name),))
             await self.meta.delete(STREAMS, stream_key(*key))
         for shard in stream.shards:
             self.shard_limits.pop(shard.partition, None)
@@ -130,10 +133,15 @@ class KinesisCore:
             return
         if status is None:
             del stream.consumers[name]
+            self.forget_consumer(stream, name)
         else:
             consumer.status = status
         if self.streams.get((stream.account, stream.region, stream.name)) is stream:
             await self.save(stream)
+
+    def forget_consumer(self, stream: Stream, name: str) -> None:
+        """A deregistered consumer's metric series go with it."""
+        self.metrics.forget(NS, (("StreamName", stream.name), ("ConsumerName", name)))
 
     # -- lookups ---------------------------------------------------------------------------------
     def find(self, params: dict[str, Any], ctx: RequestContext, *, arn_key: str = "StreamARN") -> Stream:

@@ -37,6 +37,7 @@ from headwater.services.s3.bucket_rules import (
     owner_of,
 )
 from headwater.services.s3.errors import invalid_argument, not_implemented, s3_error
+from headwater.services.s3.metrics import NS as METRICS_NS
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
 from headwater.services.s3.store import settle
@@ -147,6 +148,7 @@ async def delete_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContex
     writes.append(core.store.drop_bucket(bucket.name))
     parts = [part.blob_id for upload in uploads for part in upload.parts.values()]
     await core.store.release(settle(writes), parts)
+    core.metrics.forget(METRICS_NS, (("BucketName", bucket.name),))
     return no_content()
 
 

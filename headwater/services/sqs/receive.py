@@ -82,10 +82,12 @@ async def receive_message(core: SqsCore, params: dict[str, Any], ctx: RequestCon
         if remaining <= 0:
             break
         await _wait(core, queue, deadline)
-    labels = (("QueueName", queue.name),)
-    core.metrics.add(NS, "NumberOfMessagesReceived", labels, len(delivered))
+    if not queue.deleted:  # a long poll the deletion woke must not bring the queue's series back
+        labels = (("QueueName", queue.name),)
+        core.metrics.add(NS, "NumberOfMessagesReceived", labels, len(delivered))
+        if not delivered:
+            core.metrics.add(NS, "NumberOfEmptyReceives", labels)
     if not delivered:
-        core.metrics.add(NS, "NumberOfEmptyReceives", labels)
         return {}  # AWS omits `Messages` when there are none (the .NET SDK tells null from [])
     store_id = queue.definition.store_id
     encode = core.receipts.encode

@@ -159,6 +159,8 @@ class SqsCore:
         queue.deleted = True
         queue.wake()
         self.deleted_names[key] = self.clock.now()
+        if not any(other.name == d.name for other in self.queues.values()):  # series are per name
+            self.metrics.forget(NS, (("QueueName", d.name),))
         await self.meta.delete(QUEUES, def_key(*key))
         await self.store.drop(d.store_id)
 
