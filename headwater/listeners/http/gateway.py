@@ -21,7 +21,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
+from headwater.listeners.http.foreign import ForeignServices
 from headwater.listeners.http.modeled import ModeledServices, request_of
 from headwater.listeners.http.principals import Principals
 from headwater.protocol import (
@@ -114,8 +115,11 @@ class Gateway:
         principals: Principals | None = None,
         modeled: ModeledServices | None = None,
         classifier: Classifier | None = None,
+        running: Sequence[str] | None = None,
     ) -> None:
         self.config = config
+        # the running services (registry order), named to callers of the ones that do not run
+        self.foreign = ForeignServices(running or [*services, *(["s3"] if streaming is not None else [])])
         if classifier is None:  # the services given, and S3 when it has a front end
             models = {name: service_model(name) for name in services}
             if streaming is not None:
@@ -188,6 +192,15 @@ class Gateway:
         send: Send,
     ) -> None:
         target = route(headers, self._targets)
+        if target is None:
+            raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1").partition("?")[0]
+            query_string = scope.get("query_string", b"")
+            foreign = await self.foreign.answer(
+                scope["method"], raw_path, query_string, headers, body, request_id
+            )
+            if foreign is not None:
+                await respond(send, *foreign)
+                return
         if target is None and self._query_actions and scope["method"] in ("GET", "POST"):
             query = self._query_request(scope, headers, body)
             if query is not None:

@@ -76,6 +76,7 @@ def gateway_for(
         principals=principals,
         modeled=modeled,
         classifier=Classifier(models),
+        running=tuple(models),
     )
 
 
