@@ -24,17 +24,29 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("service", "operation", "code", "named"),
     [
-        ("firehose", "list_delivery_streams", "UnknownOperationException", "Firehose_20150804.ListDeliveryStreams"),
+        (
+            "firehose",
+            "list_delivery_streams",
+            "UnknownOperationException",
+            "Firehose_20150804.ListDeliveryStreams",
+        ),
         ("dynamodb", "list_tables", "UnknownOperationException", "DynamoDB_20120810.ListTables"),
         ("sns", "list_topics", "InvalidAction", "ListTopics"),  # AWS Query
         ("lambda", "list_functions", "UnknownOperationException", "ListFunctions"),  # REST-JSON
-        ("cloudwatch", "list_metrics", "UnknownOperationException", "GraniteServiceVersion20100801.ListMetrics"),
+        (
+            "cloudwatch",
+            "list_metrics",
+            "UnknownOperationException",
+            "GraniteServiceVersion20100801.ListMetrics",
+        ),
         ("ec2", "describe_instances", "InvalidAction", "DescribeInstances"),  # EC2 Query
         ("route53", "list_hosted_zones", "InvalidAction", "ListHostedZones"),  # REST-XML
         ("iam", "list_users", "InvalidAction", "ListUsers"),
     ],
 )
-def test_boto3_sees_which_service_is_missing(client, service: str, operation: str, code: str, named: str) -> None:  # noqa: ANN001
+def test_boto3_sees_which_service_is_missing(
+    client, service: str, operation: str, code: str, named: str
+) -> None:  # noqa: ANN001
     error = refused(getattr(client(service), operation))
     assert error["Code"] == code
     assert error["Message"] == f"Headwater does not implement {service} ({named}); {RUNNING}"
@@ -51,7 +63,10 @@ def test_unsigned_targets_are_named_too(endpoint: str) -> None:
     response = httpx.post(
         endpoint,
         content=b"{}",
-        headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"},
+        headers={
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/x-amz-json-1.0"
