@@ -5,7 +5,7 @@ family, and one listener serves them all, so a request is classified from its me
 string and headers alone (never its body: S3 must be claimed before its body is read). The
 signals, strongest first:
 
-1. ``/_headwater/...`` is the admin API.
+1. ``/_headwater`` and ``/_headwater/...`` are the admin API (no bucket name has an underscore).
 2. A known ``X-Amz-Target`` prefix (``Kinesis_20131202.PutRecord``) is AWS JSON or CBOR.
 3. ``POST .../service/<Svc>/operation/<Op>`` with ``smithy-protocol: rpc-v2-cbor`` is Smithy
    RPC v2 CBOR when `<Svc>` names a registered model (its ``targetPrefix``).
@@ -114,7 +114,7 @@ class Classifier:
 
     def classify(self, request: Request) -> Classified:
         method, headers = request.method.upper(), request.headers
-        if request.path.startswith("/_headwater/"):
+        if request.path == "/_headwater" or request.path.startswith("/_headwater/"):
             return Classified(Family.ADMIN)
         target = headers.get("x-amz-target")
         if target:

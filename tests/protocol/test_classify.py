@@ -56,6 +56,7 @@ JSON = "application/x-amz-json-1.1"
 FORM = "application/x-www-form-urlencoded"
 TODAYS_CASES: list[tuple[str, Request, Classified]] = [
     ("admin", request("GET", ENDPOINT + "/_headwater/health"), Classified(Family.ADMIN)),
+    ("admin without a slash", request("GET", ENDPOINT + "/_headwater"), Classified(Family.ADMIN)),
     (
         "kinesis json",
         request(

@@ -1,10 +1,17 @@
-"""Admin routes under /_headwater/ (never an AWS path): health, reset, metrics, and the test clock."""
+"""Admin routes under /_headwater/ (never an AWS path): the index, health, reset, metrics, the test clock.
+
+`GET /_headwater/` (with or without the slash) and a plain `GET /` (a browser, curl: no signature,
+no AWS header; the gateway decides) describe the server and list these routes. A known route asked
+with a method it does not take answers 405 with an `Allow` header; HEAD is answered wherever GET is.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from headwater.listeners.base import Listener
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 
@@ -15,16 +22,40 @@ class AdminHost(Protocol):
     clock: SystemClock
     metrics: Metrics
 
+    @property
+    def listeners(self) -> Sequence[Listener]: ...
+
     def health(self) -> dict[str, Any]: ...
 
     async def reset(self) -> None: ...
 
 
 JSON = "application/json"
+INDEX = "/_headwater"
+DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
+# path -> method -> what it does (the index lists them; anything else on a known path is a 405)
+ROUTES: dict[str, dict[str, str]] = {
+    INDEX: {"GET": "this description of the server and its admin routes (also GET / without a signature)"},
+    "/_headwater/health": {"GET": "status, version and services"},
+    "/_headwater/reset": {"POST": "drops all state (test isolation)"},
+    "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
+    "/_headwater/clock": {
+        "GET": "the server's clock (with --test-mode on)",
+        "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
+    },
+}
 
 
 def _json(status: int, body: object) -> tuple[int, str, bytes]:
     return status, JSON, json.dumps(body).encode()
+
+
+def allowed(path: str) -> list[str] | None:
+    """The methods a known admin path takes (HEAD wherever GET), None for an unknown path."""
+    methods = ROUTES.get(path)
+    if methods is None:
+        return None
+    return [*methods, "HEAD"] if "GET" in methods else list(methods)
 
 
 class Admin:
@@ -32,17 +63,40 @@ class Admin:
         self.app = app
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
-        route = (method, path.rstrip("/"))
-        if route == ("GET", "/_headwater/health"):
+        path = path.rstrip("/") or "/"
+        methods = allowed(path)
+        if methods is None:
+            return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})
+        if method not in methods:
+            return _json(405, {"error": f"{path} takes {', '.join(methods)}, not {method}", "allow": methods})
+        if method == "HEAD":
+            method = "GET"  # the gateway sends the headers only
+        if path == INDEX:  # indented: people read this one
+            return 200, JSON, json.dumps(self.index(), indent=2).encode() + b"\n"
+        if path == "/_headwater/health":
             return _json(200, self.app.health())
-        if route == ("POST", "/_headwater/reset"):
+        if path == "/_headwater/reset":
             await self.app.reset()
             return _json(200, {"reset": True})
-        if route == ("GET", "/_headwater/metrics"):
+        if path == "/_headwater/metrics":
             return 200, "text/plain; version=0.0.4", self.app.metrics.render().encode()
-        if path.rstrip("/") == "/_headwater/clock":
-            return self._clock(method, body)
-        return _json(404, {"error": f"no admin route {method} {path}"})
+        return self._clock(method, body)
+
+    def index(self) -> dict[str, Any]:
+        health = self.app.health()
+        return {
+            "name": "Headwater",
+            "description": "AWS data services on one endpoint: point boto3, the AWS CLI or an AWS SDK here.",
+            "version": health.get("version"),
+            "services": list(health.get("services", {})),
+            "endpoints": [endpoint for listener in self.app.listeners for endpoint in listener.endpoints()],
+            "admin": [
+                {"method": method, "path": path if path != INDEX else f"{INDEX}/", "does": does}
+                for path, methods in ROUTES.items()
+                for method, does in methods.items()
+            ],
+            "docs": DOCS,
+        }
 
     def _clock(self, method: str, body: bytes) -> tuple[int, str, bytes]:
         clock = self.app.clock

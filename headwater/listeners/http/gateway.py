@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from headwater.config import Config
+from headwater.listeners.http.admin import allowed
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
 from headwater.listeners.http.foreign import ForeignServices
@@ -176,11 +177,20 @@ class Gateway:
             await respond(send, error.status, _error_headers(request_id, "application/json"), b"")
             return
         path: str = scope["path"]
-        if path.startswith("/_headwater/"):
-            status, content_type, payload = await self.admin.handle(scope["method"], path, body)
-            await respond(send, status, [(b"content-type", content_type.encode())], payload)
+        if routed.family is Family.ADMIN or (
+            routed.family is Family.UNROUTABLE and path == "/" and _plain(scope, headers)
+        ):
+            await self._admin(scope["method"], path if path != "/" else "/_headwater/", body, send)
             return
         await self._aws_request(scope, headers, body, request_id, receive, send)
+
+    async def _admin(self, method: str, path: str, body: bytes, send: Send) -> None:
+        status, content_type, payload = await self.admin.handle(method, path, body)
+        headers = [(b"content-type", content_type.encode())]
+        methods = allowed(path.rstrip("/")) if status == 405 else None
+        if methods:
+            headers.append((b"allow", ", ".join(methods).encode()))
+        await respond(send, status, headers, payload, head=method == "HEAD")
 
     async def _aws_request(
         self,
@@ -487,6 +497,17 @@ def _allows_anonymous(target: Route) -> bool:
         return False
     op = model.operation_model(target.operation)
     return op.auth_type == "none" or "smithy.api#noAuth" in (getattr(op, "auth", None) or ())
+
+
+def _plain(scope: Scope, headers: Mapping[str, str]) -> bool:
+    """A browser's or curl's request: no signature, no AWS header, no body type, no query."""
+    return (
+        scope["method"] == "GET"
+        and not scope.get("query_string")
+        and "authorization" not in headers
+        and "content-type" not in headers
+        and not any(name.startswith("x-amz") for name in headers)
+    )
 
 
 def _event_shapes(op: Any) -> dict[str, Any]:

@@ -384,7 +384,7 @@ def test_a_query_request_without_action_is_aws_unknown_operation(
 
 def test_requests_that_are_not_query_keep_the_json_front_end_answers() -> None:
     app = gateway(FakeService())
-    reply = call(app, "GET", ENDPOINT + "/")
+    reply = call(app, "GET", ENDPOINT + "/", b"", {"Content-Type": "application/x-amz-json-1.0"})
     assert (reply.status, reply.json()) == (400, {"__type": "UnknownOperationException"})
     reply = call(app, "PUT", ENDPOINT + "/?Action=ListQueues")  # Query is GET and POST only
     assert reply.status == 403 and reply.json()["__type"] == "MissingAuthenticationTokenException"
