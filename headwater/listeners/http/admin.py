@@ -1,4 +1,5 @@
-"""Admin routes under /_headwater/ (never an AWS path): health, reset, metrics, and the test clock."""
+"""Admin routes under /_headwater/ (never an AWS path): health, resources (names per service), reset,
+metrics, and the test clock."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ class AdminHost(Protocol):
     metrics: Metrics
 
     def health(self) -> dict[str, Any]: ...
+
+    def resources(self) -> dict[str, dict[str, list[str]]]: ...
 
     async def reset(self) -> None: ...
 
@@ -35,6 +38,8 @@ class Admin:
         route = (method, path.rstrip("/"))
         if route == ("GET", "/_headwater/health"):
             return _json(200, self.app.health())
+        if route == ("GET", "/_headwater/resources"):
+            return _json(200, self.app.resources())
         if route == ("POST", "/_headwater/reset"):
             await self.app.reset()
             return _json(200, {"reset": True})
