@@ -46,13 +46,12 @@ PATH = click.Path(path_type=Path)
 def option(flag: str, default: Any, help: str, **kwargs: Any) -> Callable[[F], F]:
     """A flag whose value may come from HEADWATER_<FLAG>; its help shows the variable and default."""
     env = "HEADWATER_" + flag.lstrip("-").replace("-", "_").upper()
-    shown = kwargs.pop("shown", None)
     return click.option(
         flag,
         default=default,
         envvar=env,
         show_envvar=True,
-        show_default=shown if shown is not None else default not in (None, ""),
+        show_default=default not in (None, ""),
         help=help,
         **kwargs,
     )
@@ -62,7 +61,10 @@ SERVE_OPTIONS = [
     option("--host", "127.0.0.1", "Address to listen on."),
     option("--port", 4566, "One port for HTTP/1.1 and h2c (and TLS when on).", type=int),
     option(
-        "--data-dir", Path("./data"), "Where durable data (and the generated certificate) live.", type=PATH
+        "--data-dir",
+        "./data",
+        "Where durable data (and the generated certificate) live.",
+        type=PATH,
     ),
     option(
         "--durability",

@@ -125,4 +125,7 @@ def _log(scope: Scope, exchange: Exchange, ms: float) -> None:
         fields["method"], fields["path"] = scope["method"], scope["path"]
     if exchange.resource:
         fields["resource"] = exchange.resource
-    log.log(level, " ".join(parts), extra={"fields": fields})
+    # the record made directly: Logger.log would walk the stack for the caller and copy `extra`
+    record = log.makeRecord(log.name, level, __file__, 0, " ".join(parts), None, None)
+    record.fields = fields
+    log.handle(record)
