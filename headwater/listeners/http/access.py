@@ -126,6 +126,6 @@ def _log(scope: Scope, exchange: Exchange, ms: float) -> None:
     if exchange.resource:
         fields["resource"] = exchange.resource
     # the record made directly: Logger.log would walk the stack for the caller and copy `extra`
-    record = log.makeRecord(log.name, level, __file__, 0, " ".join(parts), None, None)
+    record = log.makeRecord(log.name, level, __file__, 0, " ".join(parts), (), None)
     record.fields = fields
     log.handle(record)
