@@ -127,7 +127,7 @@ def _print_status(endpoint: str, health: dict[str, Any]) -> None:
     head, *rest = status_lines(endpoint, health)
     console = Console()
     console.print(f"[bold]{head}[/bold]")
-    for line in rest[:3]:
+    for line in rest[:2]:  # the table replaces the services lines
         console.print(line)
     table = Table(show_edge=False, pad_edge=False, box=None)
     for column in ("service", "state", "resources"):
