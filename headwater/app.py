@@ -14,8 +14,9 @@ import signal
 import time
 from typing import Any
 
-from headwater import __version__
+from headwater import __version__, health
 from headwater.config import Config
+from headwater.engine.api import DataDirInUse
 from headwater.engine.factory import open_engine
 from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
@@ -45,16 +46,31 @@ class Headwater:
         self.listeners: list[Listener] = [self.http]
         self.started = 0.0
         self._stop = asyncio.Event()
+        memory = config.durability == "memory"
+        self._usage = None if memory else health.DiskUsage(config.data_dir)
 
     def health(self) -> dict[str, Any]:
+        config = self.config
+        certificate = self.http.certificate
         return {
             "status": "running",
             "version": __version__,
-            "durability": self.config.durability,
-            "limits": "on" if self.config.limits else "off",
+            "durability": config.durability,
+            "limits": "on" if config.limits else "off",
             "uptime_s": round(time.monotonic() - self.started, 3),
             "services": {service.name: service.health() for service in self.services},
+            "storage": health.storage(config, self._usage),
+            "auth": config.auth,
+            "tls": {
+                "enabled": config.tls,
+                "certificate": str(certificate.resolve()) if certificate else None,
+            },
+            "resources": health.counts(self.resources()),
         }
+
+    def resources(self) -> dict[str, dict[str, list[str]]]:
+        """Resource names by service and kind (services that hold none are left out)."""
+        return {service.name: kinds for service in self.services if (kinds := service.resources())}
 
     async def reset(self) -> None:
         await self.services.close()
@@ -74,7 +90,10 @@ class Headwater:
                 listener.preflight()  # a busy port is refused before any storage is touched
         except ListenerError as exc:
             raise SystemExit(f"headwater: {exc}") from None
-        await self.engine.start()
+        try:
+            await self.engine.start()
+        except DataDirInUse as exc:
+            raise SystemExit(f"headwater: {exc}") from None
         await self.services.start()
         started: list[Listener] = []
         try:
@@ -105,12 +124,10 @@ class Headwater:
 
     def _announce(self) -> None:
         endpoints = [endpoint for listener in self.listeners for endpoint in listener.endpoints()]
-        lines = [
-            f"Headwater {__version__} ready",
-            f"  endpoint    {', '.join(endpoints)}",
-            f"  services    {', '.join(self.services.names)}",
-            f"  storage     {self.config.durability} ({self.config.data_dir})",
-            f"  limits      {'on' if self.config.limits else 'off'}    auth {self.config.auth}",
-            f"  account     {self.config.account_id}    region {self.config.region}",
-        ]
-        print("\n".join(lines), flush=True)
+        described = self.health()
+        if self.config.log_format == "json":  # one JSON line, like every other line then
+            log.info(
+                "Headwater %s ready", __version__, extra={"fields": {"endpoints": endpoints, **described}}
+            )
+            return
+        print("\n".join(health.banner(described, endpoints, self.config)), flush=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 
@@ -209,6 +210,16 @@ class BlobStore(Protocol):
     def ids(self) -> Iterator[str]:
         """Every committed blob id (start-up garbage collection of blobs no metadata names)."""
         ...
+
+
+class DataDirInUse(Exception):
+    """`Engine.start` found its data directory locked by another process (`pid` when it said)."""
+
+    def __init__(self, data_dir: Path, pid: int | None) -> None:
+        self.data_dir = data_dir
+        self.pid = pid
+        owner = f" (pid {pid})" if pid else ""
+        super().__init__(f"data dir {data_dir} is in use by another Headwater{owner}")
 
 
 class Engine(Protocol):

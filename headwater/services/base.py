@@ -14,7 +14,9 @@ service's core: S3 notifications reach SQS through a `QueueSink`, encryption goe
 in turn.
 
 The HTTP listener needs only `operation(name)` (a coroutine function of (params, ctx) per botocore
-operation name) and `fast_paths` (hand-tuned JSON codecs for hot operations).
+operation name) and `fast_paths` (hand-tuned JSON codecs for hot operations). The admin routes,
+the banner and `headwater status`/`ls` ask `resources()`: what a service holds, by kind, from its
+in-memory registries (never a scan of stored data).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
 
 Handler = Callable[[dict[str, Any], RequestContext], Awaitable[Any]]
+# kind ("streams", "queues", "buckets"...) -> the names of the resources of that kind, all accounts
+Inventory = Callable[[], Mapping[str, list[str]]]
 
 T = TypeVar("T")
 
@@ -117,12 +121,24 @@ class Service:
     api: Api
     fast_paths: Mapping[str, FastPath] = field(default_factory=dict)
     provides: Mapping[type, object] = field(default_factory=dict)
+    inventory: Inventory | None = None
 
     def operation(self, name: str) -> Handler | None:
         return self.api.operation(name)
 
+    def resources(self) -> dict[str, list[str]]:
+        """What the service holds, by kind (empty when it does not say)."""
+        return {kind: list(names) for kind, names in self.inventory().items()} if self.inventory else {}
+
     def health(self) -> str:
         return "running"
+
+
+def local_name(config: Config, account: str, region: str, name: str) -> str:
+    """A resource's name for listings: bare in the default account and region, qualified elsewhere."""
+    if (account, region) == (config.account_id, config.region):
+        return name
+    return f"{name} ({account} {region})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,3 +105,18 @@ def test_tls_12_is_the_floor(tls_server: Server) -> None:
 def test_cleartext_is_not_served_on_the_tls_port(tls_server: Server) -> None:
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{tls_server.port}/_headwater/health", timeout=5)
+
+
+def test_certificate_names_health_and_trust(tls_server: Server) -> None:
+    certificate = tls_server.data_dir / "tls" / "headwater.crt"
+    loaded = x509.load_pem_x509_certificate(certificate.read_bytes())
+    names = loaded.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"s3.localhost", "*.s3.localhost", "*.localhost"} <= set(names.get_values_for_type(x509.DNSName))
+    health = tls_server.admin("GET", "health")
+    assert health["tls"] == {"enabled": True, "certificate": str(certificate.resolve())}
+    banner = tls_server.output()
+    assert f"tls         on, certificate {certificate.resolve()}" in banner
+    assert f"trust it with AWS_CA_BUNDLE={certificate.resolve()}" in banner
+    # what the banner says works: the certificate, trusted as a CA bundle, verifies the server
+    kinesis = kinesis_over_https(tls_server, verify=str(certificate))
+    assert kinesis.list_streams()["ResponseMetadata"]["HTTPStatusCode"] == 200

@@ -12,6 +12,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from headwater.engine.api import DataDirInUse
 from headwater.engine.embedded.blobs import EmbeddedBlobStore
 from headwater.engine.embedded.cache import DEFAULT_BUDGET, TailCache
 from headwater.engine.embedded.log import EmbeddedLog
@@ -80,12 +81,19 @@ class EmbeddedEngine:
         await self._writer.submit(Settle())
 
     def _lock(self) -> None:
+        """Takes the directory's lock and writes our pid into the lock file, so that a second server
+        can say who holds it (the pid is only informative: the flock is the lock)."""
         fd = os.open(self.data_dir / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
-            raise RuntimeError(f"{self.data_dir} is in use by another Headwater process") from None
+            try:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            raise DataDirInUse(self.data_dir, int(holder) if holder.isdigit() else None) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._lock_fd = fd
 
     def _unlock(self) -> None:

@@ -1,4 +1,5 @@
-"""Admin routes under /_headwater/ (never an AWS path): the index, health, reset, metrics, the test clock.
+"""Admin routes under /_headwater/ (never an AWS path): the index, health, resources (names per
+service), reset, metrics, the test clock.
 
 `GET /_headwater/` (with or without the slash) and a plain `GET /` (a browser, curl: no signature,
 no AWS header; the gateway decides) describe the server and list these routes. A known route asked
@@ -27,6 +28,8 @@ class AdminHost(Protocol):
 
     def health(self) -> dict[str, Any]: ...
 
+    def resources(self) -> dict[str, dict[str, list[str]]]: ...
+
     async def reset(self) -> None: ...
 
 
@@ -36,7 +39,8 @@ DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the
 # path -> method -> what it does (the index lists them; anything else on a known path is a 405)
 ROUTES: dict[str, dict[str, str]] = {
     INDEX: {"GET": "this description of the server and its admin routes (also GET / without a signature)"},
-    "/_headwater/health": {"GET": "status, version and services"},
+    "/_headwater/health": {"GET": "status, version, services, storage, auth, TLS and resource counts"},
+    "/_headwater/resources": {"GET": "resource names per service (what `headwater ls` prints)"},
     "/_headwater/reset": {"POST": "drops all state (test isolation)"},
     "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
     "/_headwater/clock": {
@@ -75,6 +79,8 @@ class Admin:
             return 200, JSON, json.dumps(self.index(), indent=2).encode() + b"\n"
         if path == "/_headwater/health":
             return _json(200, self.app.health())
+        if path == "/_headwater/resources":
+            return _json(200, self.app.resources())
         if path == "/_headwater/reset":
             await self.app.reset()
             return _json(200, {"reset": True})

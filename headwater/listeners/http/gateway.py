@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from headwater.config import Config
+from headwater.listeners.http.access import exchange_of
 from headwater.listeners.http.admin import allowed
 from headwater.listeners.http.asgi import Receive, Scope, Send, respond
 from headwater.listeners.http.body import ClientGone, read_body
@@ -154,6 +155,9 @@ class Gateway:
         if scope["type"] != "http":
             return
         request_id = new_uuid()
+        exchange = exchange_of(scope)  # the request log's record (None: requests are not logged)
+        if exchange is not None:
+            exchange.request_id = request_id
         headers = _headers(scope)
         # which front end: decided from the request line and headers alone, before any body is read
         routed = self.classifier.classify(request_of(scope, headers))
@@ -315,6 +319,9 @@ class Gateway:
     ) -> RequestContext:
         """The request's context; with `--auth strict` its signature verified first. `anonymous`:
         the operation takes unsigned requests (AssumeRoleWithWebIdentity), signed ones are verified."""
+        exchange = exchange_of(scope)
+        if exchange is not None:
+            exchange.service, exchange.operation = target.service, target.operation
         query = scope.get("query_string", b"").decode("latin-1")
         presigned = dict(parse_qsl(query)) if "X-Amz-Credential" in query else {}
         credential = sigv4.credential_of(headers, presigned)
@@ -332,8 +339,11 @@ class Gateway:
             )
         access_key = credential.access_key if credential else None
         region = credential.region if credential and credential.region else self.config.region
+        account = self.principals.account(access_key)
+        if exchange is not None:
+            exchange.account = account
         return RequestContext(
-            account=self.principals.account(access_key),
+            account=account,
             region=region,
             request_id=request_id,
             protocol=target.protocol,

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from headwater.config import Config
+from headwater.listeners.http.access import exchange_of
 from headwater.listeners.http.asgi import Receive, Scope, Send, encode_headers, respond
 from headwater.listeners.http.body import StreamedBody
 from headwater.listeners.http.principals import Principals
@@ -117,6 +118,11 @@ class S3Frontend:
             query = parse_qsl(query_string, keep_blank_values=True)
             host = headers.get("host", f"{self.config.host}:{self.config.port}")
             target = outcome.target = s3_target(method, host, raw_path, query, headers)
+            exchange = exchange_of(scope)  # the request log's record (None: requests are not logged)
+            if exchange is not None:
+                exchange.service, exchange.operation, exchange.request_id = "s3", target.operation, request_id
+                if target.bucket:
+                    exchange.resource = f"{target.bucket}/{target.key}" if target.key else target.bucket
             if "chunked" in headers.get("transfer-encoding", "").lower() and (
                 "x-amz-decoded-content-length" not in headers
             ):
@@ -135,6 +141,8 @@ class S3Frontend:
                 account = ANONYMOUS
                 if target.bucket is None or self.core.store.bucket(target.bucket) is None:
                     raise AwsError("AccessDenied", "Access Denied", 403)
+            if exchange is not None:
+                exchange.account = account
             ctx = RequestContext(
                 account=account,
                 region=auth.region or self.config.region,

@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from botocore.model import ServiceModel
 
 from headwater.config import Config
 from headwater.listeners.base import ListenerError
+from headwater.listeners.http.access import RequestLog
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.gateway import Gateway
 from headwater.listeners.http.modeled import ModeledServices, Wire
@@ -34,6 +36,13 @@ from headwater.services.s3.api import S3Api
 # at ~400 KiB by ~15-50 MB, at the same throughput
 HTTP_READ_BUFFER = 512 * 1024
 STOP_TIMEOUT_S = 10.0
+# with --log-level debug granian's own lines go through our handler (and format) instead of its own
+GRANIAN_LOGGING: dict[str, Any] = {
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    }
+}
 
 
 def gateway_for(
@@ -100,6 +109,14 @@ class HttpListener:
         self.app = app
         self._server: Any = None
         self._serving: asyncio.Future[Any] | None = None
+        self.certificate: Path | None = None  # the TLS certificate served, once started
+        self._key: Path | None = None
+
+    def tls(self) -> str:
+        """For the banner and health: "off", or "on" with the certificate once known."""
+        if not self.config.tls:
+            return "off"
+        return f"on ({self.certificate})" if self.certificate else "on"
 
     def endpoints(self) -> list[str]:
         scheme = "https" if self.config.tls else "http"
@@ -110,6 +127,14 @@ class HttpListener:
 
     async def start(self) -> None:
         self.preflight()
+        config = self.config
+        if config.tls and config.tls_cert is None:
+            from headwater.runtime.tls import self_signed
+
+            # after the engine locked the data dir: a second server cannot rewrite it
+            self.certificate, self._key = self_signed(config.data_dir, config.host, config.tls_names)
+        elif config.tls:
+            self.certificate, self._key = config.tls_cert, config.tls_key
         self._server = self._build()
         self._serving = asyncio.ensure_future(self._server.serve())
         await asyncio.sleep(0)
@@ -133,19 +158,16 @@ class HttpListener:
     def _build(self) -> Any:
         from granian.constants import HTTPModes, Interfaces, SSLProtocols
         from granian.http import HTTP1Settings, HTTP2Settings
+        from granian.log import LogLevels
         from granian.server.embed import Server
 
         config = self.config
         tls: dict[str, Any] = {}
         if config.tls:
-            cert, key = config.tls_cert, config.tls_key
-            if cert is None or key is None:
-                from headwater.runtime.tls import self_signed
-
-                cert, key = self_signed(config.data_dir, config.host)
-            tls = {"ssl_cert": cert, "ssl_key": key, "ssl_protocol_min": SSLProtocols.tls12}
+            tls = {"ssl_cert": self.certificate, "ssl_key": self._key, "ssl_protocol_min": SSLProtocols.tls12}
+        debug = config.log_level == "debug"
         return Server(
-            self.app,
+            RequestLog(self.app),
             address=config.host,
             port=config.port,
             interface=Interfaces.ASGINL,
@@ -158,6 +180,8 @@ class HttpListener:
                 initial_stream_window_size=8 * 1024 * 1024,
                 max_frame_size=1024 * 1024,
             ),
-            log_enabled=config.log_level == "debug",
+            log_enabled=debug,
+            log_level=LogLevels.debug if debug else LogLevels.info,
+            log_dictconfig=GRANIAN_LOGGING,
             **tls,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, local_name
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.service import KinesisCore
@@ -12,7 +12,15 @@ from headwater.services.ports import KeyRing
 def build(host: Host) -> Service:
     core = KinesisCore(host.config, host.engine, host.clock, host.metrics, host.ports.get(KeyRing))
     fast = {operation: path for (_, operation), path in kinesis_fast_paths(core).items()}
-    return Service("kinesis", "kinesis", core, KinesisApi(core), fast_paths=fast)
+
+    def inventory() -> dict[str, list[str]]:
+        streams = core.streams.values()
+        return {
+            "streams": sorted(local_name(host.config, s.account, s.region, s.name) for s in streams),
+            "consumers": sorted(f"{s.name}/{name}" for s in streams for name in s.consumers),
+        }
+
+    return Service("kinesis", "kinesis", core, KinesisApi(core), fast_paths=fast, inventory=inventory)
 
 
 ENTRY = ServiceEntry("kinesis", build, requires=("kms",))

@@ -3,7 +3,7 @@ serves the KMS API on it."""
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, local_name
 from headwater.services.kms.api import KmsApi
 from headwater.services.kms.keyring import LocalKeyRing
 from headwater.services.ports import KeyRing
@@ -11,7 +11,15 @@ from headwater.services.ports import KeyRing
 
 def build(host: Host) -> Service:
     ring = LocalKeyRing(host.engine.meta, host.clock)
-    return Service("kms", "kms", ring, KmsApi(ring), provides={KeyRing: ring})
+
+    def inventory() -> dict[str, list[str]]:
+        keys, aliases = ring.store.inventory()
+        return {
+            "keys": sorted(local_name(host.config, *key) for key in keys),
+            "aliases": sorted(local_name(host.config, *alias) for alias in aliases),
+        }
+
+    return Service("kms", "kms", ring, KmsApi(ring), provides={KeyRing: ring}, inventory=inventory)
 
 
 ENTRY = ServiceEntry("kms", build)

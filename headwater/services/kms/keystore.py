@@ -140,6 +140,18 @@ class KeyStore:
             if (k.account, k.region) == (account, region) and k.state(now) != DELETED and k.owner is None
         ]
 
+    def inventory(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+        """(account, region, key id) of every key the accounts see, (account, region, alias name) of
+        every alias of one (the admin listing, across accounts)."""
+        now = self._clock.now()
+        keys = [
+            (k.account, k.region, k.key_id)
+            for k in self._keys.values()
+            if k.owner is None and k.state(now) != DELETED
+        ]
+        aliases = [key for key, a in self._aliases.items() if self._keys[a.key_id].state(now) != DELETED]
+        return keys, aliases
+
     # -- aliases -----------------------------------------------------------------------------------
 
     def create_alias(self, account: str, region: str, alias_name: str, key_id: str) -> None:

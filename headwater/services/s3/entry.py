@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry, Stages
+from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.ports import KeyRing, QueueSink
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.lifecycle import Lifecycle
@@ -14,7 +14,12 @@ def build(host: Host) -> Service:
     keys, queues = host.ports.get(KeyRing), host.ports.get(QueueSink)  # notifications go to SQS
     core = S3Core(host.config, host.engine, host.clock, host.metrics, keys, queues)
     # expiry sweeps run on the core and start once it has loaded its buckets
-    return Service("s3", "s3", Stages(core, Lifecycle(core)), S3Api(core))
+
+    def inventory() -> dict[str, list[str]]:
+        buckets = core.store.buckets()
+        return {"buckets": sorted(local_name(host.config, b.account, b.region, b.name) for b in buckets)}
+
+    return Service("s3", "s3", Stages(core, Lifecycle(core)), S3Api(core), inventory=inventory)
 
 
 ENTRY = ServiceEntry("s3", build, requires=("kms", "sqs"))

@@ -15,6 +15,15 @@ def build(host: Host) -> Service:
     core = SqsCore(host.config, host.engine, host.clock, host.metrics, host.ports.get(KeyRing))
     tasks = MoveTasks(core)  # resumes persisted move tasks once the core has loaded its queues
     fast = {operation: path for (_, operation), path in sqs_fast_paths(core).items()}
+    config = host.config
+    # a queue's URL names the host the client used; listings use the server's own address
+    where = "localhost" if config.host in ("127.0.0.1", "0.0.0.0", "::", "::1") else config.host
+    base = f"{'https' if config.tls else 'http'}://{where}:{config.port}"
+
+    def inventory() -> dict[str, list[str]]:
+        urls = (f"{base}/{account}/{name}" for account, region, name in core.queues)
+        return {"queues": sorted(urls)}
+
     return Service(
         "sqs",
         "sqs",
@@ -22,6 +31,7 @@ def build(host: Host) -> Service:
         SqsApi(core, tasks),
         fast_paths=fast,
         provides={QueueSink: SqsQueueSink(core)},
+        inventory=inventory,
     )
 
 

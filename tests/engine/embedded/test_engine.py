@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from headwater.engine.api import Entry
+from headwater.engine.api import DataDirInUse, Entry
 from headwater.engine.embedded import EmbeddedEngine, EngineFailed, writer
 from headwater.engine.embedded.schema import OFFSET_BITS
 from headwater.engine.factory import open_engine
@@ -177,8 +178,9 @@ def test_data_directory_is_locked(tmp_path: Path) -> None:
         first = EmbeddedEngine(tmp_path / "data", "fast")
         await first.start()
         second = EmbeddedEngine(tmp_path / "data", "fast")
-        with pytest.raises(RuntimeError, match="in use"):
+        with pytest.raises(DataDirInUse, match="in use by another Headwater") as refused:
             await second.start()
+        assert refused.value.pid == os.getpid()  # who holds it, from the lock file
         await first.close()
         await second.start()  # free again
         await second.close()

@@ -1,0 +1,178 @@
+"""`headwater serve`: every flag also has a HEADWATER_* environment variable, and its help shows both
+and the default."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from headwater.config import Config, parse_credentials
+
+F = Callable[..., Any]
+
+
+class OnOff(click.ParamType):
+    name = "on|off"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in ("on", "true", "1", "yes"):
+            return True
+        if lowered in ("off", "false", "0", "no"):
+            return False
+        self.fail(f"expected on or off, not {value!r}", param, ctx)
+
+
+class Account(click.ParamType):
+    name = "12 digits"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if len(text) != 12 or not text.isdigit():
+            self.fail("an account id has 12 digits", param, ctx)
+        return text
+
+
+ON_OFF = OnOff()
+PATH = click.Path(path_type=Path)
+
+
+def option(flag: str, default: Any, help: str, **kwargs: Any) -> Callable[[F], F]:
+    """A flag whose value may come from HEADWATER_<FLAG>; its help shows the variable and default."""
+    env = "HEADWATER_" + flag.lstrip("-").replace("-", "_").upper()
+    return click.option(
+        flag,
+        default=default,
+        envvar=env,
+        show_envvar=True,
+        show_default=default not in (None, ""),
+        help=help,
+        **kwargs,
+    )
+
+
+SERVE_OPTIONS = [
+    option("--host", "127.0.0.1", "Address to listen on."),
+    option("--port", 4566, "One port for HTTP/1.1 and h2c (and TLS when on).", type=int),
+    option(
+        "--data-dir",
+        "./data",
+        "Where durable data (and the generated certificate) live.",
+        type=PATH,
+    ),
+    option(
+        "--durability",
+        "durable",
+        "durable: fsync before ack; fast: no fsync; memory: nothing on disk.",
+        type=click.Choice(("durable", "fast", "memory")),
+    ),
+    option("--limits", "on", "AWS throughput and control-plane limits.", type=ON_OFF),
+    option(
+        "--account-id", "000000000000", "Default account (a 12-digit key id selects its own).", type=Account()
+    ),
+    option("--region", "us-east-1", "Default region (the SigV4 scope wins)."),
+    option("--auth", "open", "strict verifies SigV4 signatures.", type=click.Choice(("open", "strict"))),
+    option("--credentials", "", "ACCESS_KEY_ID:SECRET[,...] accepted with --auth strict."),
+    option("--tls", "off", "HTTPS with a self-signed certificate generated into the data dir.", type=ON_OFF),
+    option("--tls-cert", None, "Your certificate (PEM; implies TLS).", type=PATH),
+    option("--tls-key", None, "Its private key (PEM).", type=PATH),
+    option("--tls-names", "", "Extra DNS names or IPs for the generated certificate (comma-separated)."),
+    option(
+        "--log-level",
+        "info",
+        "Log level (debug adds the libraries' lines).",
+        type=click.Choice(("debug", "info", "warning", "error")),
+    ),
+    option(
+        "--log-format",
+        "text",
+        "text, or json: one object per line.",
+        type=click.Choice(("text", "json")),
+    ),
+    option(
+        "--aws-timing",
+        "on",
+        "AWS's timing rules (60-second queue delete/purge rules, CREATING/DELETING delays); off lifts them.",
+        type=ON_OFF,
+    ),
+    option("--init", "", "Seed files or script folders applied at start (comma-separated paths)."),
+    option("--test-mode", "off", "Enables POST /_headwater/clock to advance time.", type=ON_OFF),
+    option(
+        "--transition-delay",
+        0.5,
+        "Seconds a stream or consumer spends CREATING/UPDATING/DELETING (0 allowed).",
+        type=float,
+    ),
+]
+
+
+def config_from(values: dict[str, Any]) -> Config:
+    if values["auth"] == "strict" and not values["credentials"]:
+        raise SystemExit("--auth strict needs --credentials ACCESS_KEY_ID:SECRET (or HEADWATER_CREDENTIALS)")
+    if (values["tls_cert"] is None) != (values["tls_key"] is None):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    try:
+        credentials = parse_credentials(values["credentials"] or "")
+    except ValueError as exc:
+        raise SystemExit(f"--credentials: {exc}") from None
+    return Config(
+        host=values["host"],
+        port=values["port"],
+        data_dir=values["data_dir"],
+        durability=values["durability"],
+        limits=values["limits"],
+        account_id=values["account_id"],
+        region=values["region"],
+        auth=values["auth"],
+        credentials=credentials,
+        tls=values["tls"] or values["tls_cert"] is not None,
+        tls_cert=values["tls_cert"],
+        tls_key=values["tls_key"],
+        log_level=values["log_level"],
+        log_format=values["log_format"],
+        test_mode=values["test_mode"],
+        transition_delay=max(0.0, values["transition_delay"]) if values["aws_timing"] else 0.0,
+        aws_timing=values["aws_timing"],
+        tls_names=_listed(values["tls_names"]),
+        init=tuple(Path(path) for path in _listed(values["init"])),
+    )
+
+
+def _listed(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
+
+
+def serve_command() -> click.Command:
+    def serve(**values: Any) -> None:
+        """Run the server (Ctrl-C stops it)."""
+        run(config_from(values))
+
+    command: Any = serve
+    for decorate in reversed(SERVE_OPTIONS):
+        command = decorate(command)
+    return click.command("serve", help="Run the server (Ctrl-C stops it).")(command)
+
+
+def run(config: Config) -> None:
+    from headwater.app import Headwater
+    from headwater.runtime import logs
+    from headwater.runtime.allocator import tune_allocator
+
+    logs.configure(config.log_level, config.log_format)
+    tune_allocator()
+
+    async def serve() -> None:
+        await Headwater(config).run()
+
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve())
+    else:
+        uvloop.run(serve())
