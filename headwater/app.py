@@ -23,6 +23,7 @@ from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
+from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
 from headwater.services.ports import Identities
 from headwater.services.registry import build_services
@@ -42,6 +43,7 @@ class Headwater:
         principals = Principals(config, host.ports.find(Identities))
         gateway = gateway_for(config, self.services, Admin(self), self.clock, principals)
         self.http = HttpListener(config, gateway)
+        self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]
         self.started = 0.0
         self._stop = asyncio.Event()
@@ -63,6 +65,7 @@ class Headwater:
         if isinstance(self.clock, TestClock):
             self.clock.offset = 0.0
         await self.services.reset()
+        await self.seeding.after_reset()
 
     def stop(self) -> None:
         self._stop.set()
@@ -70,12 +73,18 @@ class Headwater:
     async def run(self) -> None:
         self.started = time.monotonic()
         try:
+            self.seeding.load()  # a bad seed file, like a busy port, stops the start early
             for listener in self.listeners:
                 listener.preflight()  # a busy port is refused before any storage is touched
-        except ListenerError as exc:
+        except (ListenerError, SeedError) as exc:
             raise SystemExit(f"headwater: {exc}") from None
         await self.engine.start()
         await self.services.start()
+        try:
+            await self.seeding.declare()
+        except SeedError as exc:
+            await self._shutdown([])
+            raise SystemExit(f"headwater: {exc}") from None
         started: list[Listener] = []
         try:
             for listener in self.listeners:
@@ -87,6 +96,7 @@ class Headwater:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
+        await self.seeding.run_scripts(self.http.endpoints()[0], until=self._stop)
         self._announce()
         stopping = asyncio.ensure_future(self._stop.wait())
         waits: set[asyncio.Future[Any]] = {stopping}
