@@ -95,13 +95,17 @@ def _parse(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     return document, TomlLocator(text)
 
 
-def _scope(path: Path, table: Mapping[str, Any], where: Where, locator: Locator, base: tuple[str, str]) -> tuple[str, str]:
+def _scope(
+    path: Path, table: Mapping[str, Any], where: Where, locator: Locator, base: tuple[str, str]
+) -> tuple[str, str]:
     account = table.get("account", base[0])
     region = table.get("region", base[1])
     if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
         raise SeedError(f"{_at(path, locator.line(where))}: account {account!r} is not a 12-digit account id")
     if not isinstance(region, str) or not _REGION.fullmatch(region):
-        raise SeedError(f"{_at(path, locator.line(where))}: region {region!r} is not a region name such as us-east-1")
+        raise SeedError(
+            f"{_at(path, locator.line(where))}: region {region!r} is not a region name such as us-east-1"
+        )
     return account, region
 
 
@@ -121,20 +125,28 @@ def _entries(
         line = locator.line((service,))
         if service not in kinds:
             known = ", ".join(sorted(kinds))
-            raise SeedError(f"{_at(path, line)}: unknown section {service!r} (sections: {known}, account, region)")
+            raise SeedError(
+                f"{_at(path, line)}: unknown section {service!r} (sections: {known}, account, region)"
+            )
         if not isinstance(section, dict):
             raise SeedError(f"{_at(path, line)}: {service} is a table of {', '.join(kinds[service])}")
         for kind, items in section.items():
             line = locator.line((service, kind))
             if kind not in kinds[service]:
                 known = ", ".join(kinds[service])
-                raise SeedError(f"{_at(path, line)}: unknown entry list {service}.{kind} ({service} takes: {known})")
+                raise SeedError(
+                    f"{_at(path, line)}: unknown entry list {service}.{kind} ({service} takes: {known})"
+                )
             if not isinstance(items, list):
-                raise SeedError(f"{_at(path, line)}: {service}.{kind} is a list of tables ([[{service}.{kind}]])")
+                raise SeedError(
+                    f"{_at(path, line)}: {service}.{kind} is a list of tables ([[{service}.{kind}]])"
+                )
             for index, item in enumerate(items):
                 where: Where = (service, kind, index)
                 if not isinstance(item, dict):
-                    raise SeedError(f"{_at(path, locator.line(where))}: {service}.{kind}[{index}] is not a table")
+                    raise SeedError(
+                        f"{_at(path, locator.line(where))}: {service}.{kind}[{index}] is not a table"
+                    )
                 scope = _scope(path, item, where, locator, default)
                 params = {key: value for key, value in item.items() if key not in _SCOPE}
                 entries.append(Entry(service, kind, index, params, *scope))

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import re
-from json.decoder import scanstring
+from collections.abc import Callable
+from contextlib import suppress
 from typing import Protocol
 
 Path = tuple[str | int, ...]
 
 _DEPTH = 3
+# the json module's string scanner (untyped in typeshed): (text, index after the quote) -> (str, end)
+scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
 
 
 class Locator(Protocol):
@@ -51,12 +54,10 @@ class TomlLocator:
         dot = r"\s*\.\s*"
         head = str(path[0])
         if len(path) == 1:
-            return self._find(rf"^\s*\[+\s*{_key(head)}\s*[\].]") or self._find(
-                rf"^\s*{_key(head)}\s*[.=]"
-            )
+            return self._find(rf"^[ \t]*\[+\s*{_key(head)}\s*[\].]") or self._find(rf"^[ \t]*{_key(head)}\s*[.=]")
         kind = str(path[1])
-        table = rf"^\s*\[\[\s*{_key(head)}{dot}{_key(kind)}\s*\]\]"
-        key = rf"^\s*(?:{_key(head)}{dot})?{_key(kind)}\s*="
+        table = rf"^[ \t]*\[\[\s*{_key(head)}{dot}{_key(kind)}\s*\]\]"
+        key = rf"^[ \t]*(?:{_key(head)}{dot})?{_key(kind)}\s*="
         if len(path) >= 3 and isinstance(path[2], int):
             found = self._find(table, path[2])
             if found is not None:
@@ -68,10 +69,8 @@ class JsonLocator:
     def __init__(self, text: str) -> None:
         self.text = text
         self._starts: dict[Path, int] = {}
-        try:
+        with suppress(ValueError, IndexError):  # only called on text json.loads accepted; be safe anyway
             self._walk(0, ())
-        except (ValueError, IndexError):  # only called on text json.loads accepted; be safe anyway
-            pass
 
     def line(self, path: Path) -> int | None:
         while path:

@@ -105,7 +105,7 @@ async def key(call: Caller, params: dict[str, Any]) -> Outcome:
     alias = params.get("Alias")
     if not isinstance(alias, str):
         raise EntryError(
-            "a key needs an Alias (such as \"alias/app\"): KMS keys have no name, and the alias "
+            'a key needs an Alias (such as "alias/app"): KMS keys have no name, and the alias '
             "is how a restart finds the key it made"
         )
     create = {name: value for name, value in params.items() if name != "Alias"}

@@ -47,7 +47,9 @@ class Seeding:
         seeds: list[Path] = []
         for path in self.config.init:
             if path.is_dir():
-                found = sorted((p for p in path.iterdir() if p.suffix in document.SUFFIXES), key=lambda p: p.name)
+                found = sorted(
+                    (p for p in path.iterdir() if p.suffix in document.SUFFIXES), key=lambda p: p.name
+                )
                 seeds.extend(p for p in found if p.is_file())
                 self.scripts.extend(p for p in scripts.scripts_in(path) if p.suffix not in document.SUFFIXES)
             elif path.is_file():
@@ -56,7 +58,9 @@ class Seeding:
                 seeds.append(path)
             else:
                 raise SeedError(f"{path}: no such seed file or script folder (--init)")
-        self.files = [document.load(path, kinds, self.config.account_id, self.config.region) for path in seeds]
+        self.files = [
+            document.load(path, kinds, self.config.account_id, self.config.region) for path in seeds
+        ]
 
     async def declare(self) -> None:
         """Applies every seed file (raises SeedError)."""
