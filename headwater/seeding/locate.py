@@ -54,7 +54,8 @@ class TomlLocator:
         dot = r"\s*\.\s*"
         head = str(path[0])
         if len(path) == 1:
-            return self._find(rf"^[ \t]*\[+\s*{_key(head)}\s*[\].]") or self._find(rf"^[ \t]*{_key(head)}\s*[.=]")
+            header = rf"^[ \t]*\[+\s*{_key(head)}\s*[\].]"  # [sqs], [[sqs.queues]]
+            return self._find(header) or self._find(rf"^[ \t]*{_key(head)}\s*[.=]")
         kind = str(path[1])
         table = rf"^[ \t]*\[\[\s*{_key(head)}{dot}{_key(kind)}\s*\]\]"
         key = rf"^[ \t]*(?:{_key(head)}{dot})?{_key(kind)}\s*="
