@@ -22,10 +22,10 @@ from pathlib import Path
 
 from headwater.config import Config
 from headwater.engine.api import MetaStore
-from headwater.seeding import document, scripts
 from headwater.seeding.calls import Caller, SeedCallError, ServiceLookup
-from headwater.seeding.document import Entry, SeedError, SeedFile
+from headwater.seeding.document import SUFFIXES, Entry, SeedError, SeedFile, load
 from headwater.seeding.resources import KINDS, NAMES, EntryError
+from headwater.seeding.scripts import environment, run_scripts, scripts_in
 
 log = logging.getLogger("headwater.seed")
 
@@ -47,20 +47,16 @@ class Seeding:
         seeds: list[Path] = []
         for path in self.config.init:
             if path.is_dir():
-                found = sorted(
-                    (p for p in path.iterdir() if p.suffix in document.SUFFIXES), key=lambda p: p.name
-                )
+                found = sorted((p for p in path.iterdir() if p.suffix in SUFFIXES), key=lambda p: p.name)
                 seeds.extend(p for p in found if p.is_file())
-                self.scripts.extend(p for p in scripts.scripts_in(path) if p.suffix not in document.SUFFIXES)
+                self.scripts.extend(p for p in scripts_in(path) if p.suffix not in SUFFIXES)
             elif path.is_file():
-                if path.suffix not in document.SUFFIXES:
+                if path.suffix not in SUFFIXES:
                     raise SeedError(f"{path}: a seed file is .toml or .json (scripts go in a folder)")
                 seeds.append(path)
             else:
                 raise SeedError(f"{path}: no such seed file or script folder (--init)")
-        self.files = [
-            document.load(path, kinds, self.config.account_id, self.config.region) for path in seeds
-        ]
+        self.files = [load(path, kinds, self.config.account_id, self.config.region) for path in seeds]
 
     async def declare(self) -> None:
         """Applies every seed file (raises SeedError)."""
@@ -89,8 +85,8 @@ class Seeding:
             return
         for wildcard in ("0.0.0.0", "[::]"):  # a server on every address is reached on loopback
             endpoint = endpoint.replace(f"//{wildcard}:", "//127.0.0.1:")
-        env = scripts.environment(endpoint, self.config.region)
-        running = asyncio.ensure_future(scripts.run_scripts(self.scripts, env, self.meta))
+        env = environment(endpoint, self.config.region)
+        running = asyncio.ensure_future(run_scripts(self.scripts, env, self.meta))
         stopping = asyncio.ensure_future(until.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         for task in (running, stopping):
