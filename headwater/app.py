@@ -3,7 +3,9 @@
 Start order: the engine, then every service in registry order, then the listeners. Stop order: the
 services close their long-lived work first (subscriptions end, so connections drain promptly), then
 the listeners stop, then the engine closes. A reset closes the services (reverse order), empties the
-engine, and resets them in order.
+engine, resets them in order and applies the seed files again. `--init` seed files are applied
+between the services and the listeners, init scripts run once the listeners answer, before the
+banner (`seeding/`).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class Headwater:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         await self.seeding.run_scripts(self.http.endpoints()[0], until=self._stop)
-        self._announce()
+        if not self._stop.is_set():  # not ready if it was stopped while its scripts ran
+            self._announce()
         stopping = asyncio.ensure_future(self._stop.wait())
         waits: set[asyncio.Future[Any]] = {stopping}
         if self.http.serving is not None:

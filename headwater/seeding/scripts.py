@@ -20,8 +20,10 @@ import asyncio
 import hashlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from headwater.engine.api import MetaStore
@@ -91,6 +93,7 @@ async def _run(script: Path, env: Mapping[str, str]) -> int:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopping it stops what it started
         )
     except OSError as exc:  # not a program the system can run (no #! line, wrong format)
         log.error("init script %s: cannot start it: %s", script.name, exc)
@@ -107,5 +110,7 @@ async def _run(script: Path, env: Mapping[str, str]) -> int:
         return await process.wait()
     finally:
         if process.returncode is None:  # the server is stopping: do not leave the script behind
-            process.terminate()
+            log.warning("init script %s: stopped with the server", script.name)
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             await process.wait()

@@ -166,3 +166,19 @@ def test_scripts_run_once_per_content(tmp_path: Path) -> None:
     server = serve()  # an edited script runs again
     server.stop()
     assert runs.read_text() == "v1\nv2\n"
+
+
+def test_a_server_stopped_while_a_script_runs_stops_it(tmp_path: Path) -> None:
+    folder = tmp_path / "init"
+    folder.mkdir()
+    (folder / "10-slow.sh").write_text("echo started\nsleep 60\necho finished\n")
+    server = Server(tmp_path / "data", *DURABLE, "--init", str(folder)).start()
+    try:
+        wait_for(lambda: "[10-slow.sh] started" in server.output(), "the script to start")
+    finally:
+        began = time.monotonic()
+        code = server.stop()
+    assert code == 0 and time.monotonic() - began < 10
+    output = (tmp_path / f"server-{server.port}.log").read_text()
+    assert "init script 10-slow.sh: stopped with the server" in output
+    assert "finished" not in output and " ready" not in output
