@@ -3,7 +3,9 @@
 Start order: the engine, then every service in registry order, then the listeners. Stop order: the
 services close their long-lived work first (subscriptions end, so connections drain promptly), then
 the listeners stop, then the engine closes. A reset closes the services (reverse order), empties the
-engine, and resets them in order.
+engine, resets them in order and applies the seed files again. `--init` seed files are applied
+between the services and the listeners, init scripts run once the listeners answer, before the
+banner (`seeding/`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
+from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
 from headwater.services.ports import Identities
 from headwater.services.registry import build_services
@@ -43,6 +46,7 @@ class Headwater:
         principals = Principals(config, host.ports.find(Identities))
         gateway = gateway_for(config, self.services, Admin(self), self.clock, principals)
         self.http = HttpListener(config, gateway)
+        self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]
         self.started = 0.0
         self._stop = asyncio.Event()
@@ -79,6 +83,7 @@ class Headwater:
         if isinstance(self.clock, TestClock):
             self.clock.offset = 0.0
         await self.services.reset()
+        await self.seeding.after_reset()
 
     def stop(self) -> None:
         self._stop.set()
@@ -86,15 +91,21 @@ class Headwater:
     async def run(self) -> None:
         self.started = time.monotonic()
         try:
+            self.seeding.load()  # a bad seed file, like a busy port, stops the start early
             for listener in self.listeners:
                 listener.preflight()  # a busy port is refused before any storage is touched
-        except ListenerError as exc:
+        except (ListenerError, SeedError) as exc:
             raise SystemExit(f"headwater: {exc}") from None
         try:
             await self.engine.start()
         except DataDirInUse as exc:
             raise SystemExit(f"headwater: {exc}") from None
         await self.services.start()
+        try:
+            await self.seeding.declare()
+        except SeedError as exc:
+            await self._shutdown([])
+            raise SystemExit(f"headwater: {exc}") from None
         started: list[Listener] = []
         try:
             for listener in self.listeners:
@@ -106,7 +117,9 @@ class Headwater:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
-        self._announce()
+        await self.seeding.run_scripts(self.http.endpoints()[0], until=self._stop)
+        if not self._stop.is_set():  # not ready if it was stopped while its scripts ran
+            self._announce()
         stopping = asyncio.ensure_future(self._stop.wait())
         waits: set[asyncio.Future[Any]] = {stopping}
         if self.http.serving is not None:
