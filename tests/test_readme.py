@@ -144,7 +144,9 @@ def test_readme_runs_top_to_bottom(aws: Path, tmp_path: Path) -> None:
             if done.returncode != 0:
                 pytest.fail(
                     f"README.md line {block.line}: {block.language} block exited {done.returncode}\n"
-                    f"--- stdout\n{done.stdout}--- stderr\n{done.stderr}--- server\n{server.output()[-1500:]}",
+                    f"--- stdout\n{done.stdout}--- stderr\n{done.stderr}--- server\n{server.output()[-1500:]}\n"
+                    "(a block that cannot run here, e.g. one that starts a server, is marked with a "
+                    "`<!-- not-run: reason -->` line right before it)",
                     pytrace=False,
                 )
             if RUNNERS[block.language] == "bash":
