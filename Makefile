@@ -1,18 +1,31 @@
 # Two commands for a fresh machine: `make serve` and `make test`.
+# VENV can point elsewhere (`make serve VENV=/tmp/hw-venv`), e.g. to try a fresh install.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CLIENTS_STAMP := $(VENV)/.installed-clients
+TEST_STAMP := $(VENV)/.installed-test
 JS_E2E := tests/e2e/js
 JS_STAMP := $(JS_E2E)/node_modules/.installed
 
-.PHONY: serve test lint bench bench-quick clean
+.PHONY: serve clients test lint bench bench-quick clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Serving needs only the package; the examples' clients and the test tools are extras on top.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(CLIENTS_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[clients]'
+	touch $(CLIENTS_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # The JavaScript SDK the end-to-end tests use to check SQS digests as a checking client does.
 $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
@@ -22,8 +35,11 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 serve: $(STAMP)
 	$(BIN)/headwater serve --data-dir ./data
 
+# boto3 and the AWS CLI (v1) for the README's examples: `. $(VENV)/bin/activate` puts them on PATH.
+clients: $(CLIENTS_STAMP)
+
 # Style, then types ([tool.mypy]), then the import contracts ([tool.importlinter]) in pyproject.toml.
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check headwater tests bench
 	$(BIN)/ruff format --check headwater tests bench
 	$(BIN)/mypy
@@ -32,10 +48,10 @@ lint: $(STAMP)
 test: lint $(JS_STAMP)
 	$(BIN)/python -m pytest -n 2 -q tests
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	bash bench/run.sh $(BENCH_ARGS)
 
-bench-quick: $(STAMP)
+bench-quick: $(TEST_STAMP)
 	bash bench/run.sh --quick
 
 clean:
