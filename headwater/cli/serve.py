@@ -137,7 +137,7 @@ def config_from(values: dict[str, Any]) -> Config:
         log_level=values["log_level"],
         log_format=values["log_format"],
         test_mode=values["test_mode"],
-        transition_delay=max(0.0, values["transition_delay"]) if values["aws_timing"] else 0.0,
+        transition_delay=max(0.0, values["transition_delay"]),  # Config zeroes it with --aws-timing off
         aws_timing=values["aws_timing"],
         tls_names=_listed(values["tls_names"]),
         init=tuple(Path(path) for path in _listed(values["init"])),
