@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The benchmarks (`make bench`): Kinesis (Headwater against kinesalite, kinesis-local, moto), then SQS and S3
-# (Headwater against moto and LocalStack). Runs from the repository root with the project's venv.
+# (Headwater against moto and LocalStack), then scale (Headwater alone with a lot
+# stored). Runs from the repository root with the project's venv.
 #
 #   bash bench/run.sh [ARGS]                 all three; ARGS go to each (--quick, --runs, --duration,
 #                                            --no-install, --no-ceiling, --keep-data are understood by all)
 #   bash bench/run.sh --only kinesis [ARGS]  python -m bench.kinesis alone (e.g. --servers headwater-durable,moto)
 #   bash bench/run.sh --only sqs [ARGS]      python -m bench.sqs alone (e.g. --servers headwater-durable,localstack)
 #   bash bench/run.sh --only s3 [ARGS]       python -m bench.s3 alone (e.g. --servers headwater-durable,moto)
+#   bash bench/run.sh --only scale [ARGS]    python -m bench.scale alone: RSS, restart time and rates with a lot
+#                                            stored (--full: 10 M SQS messages, 1 M S3 objects, 10 GB Kinesis)
 #   bash bench/run.sh --compare REF [ARGS]   python -m bench.compare: this tree's Headwater against REF's
 #                                            (Kinesis PutRecords, SQS SendMessageBatch, S3 1 KiB PUT;
 #                                            ARGS: --runs, --quick, --duration, --keep-data, --output)
@@ -25,7 +28,7 @@ compare=""
 args=()
 while (($#)); do
   case "$1" in
-    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs or s3" >&2; exit 2; } ;;
+    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs, s3 or scale" >&2; exit 2; } ;;
     --only=*) only="${1#--only=}"; shift ;;
     --compare) compare="${2:-}"; shift 2 || { echo "bench: --compare needs a commit" >&2; exit 2; } ;;
     --compare=*) compare="${1#--compare=}"; shift ;;
@@ -33,8 +36,8 @@ while (($#)); do
   esac
 done
 case "$only" in
-  "" | kinesis | sqs | s3) ;;
-  *) echo "bench: --only takes kinesis, sqs or s3, not '$only'" >&2; exit 2 ;;
+  "" | kinesis | sqs | s3 | scale) ;;
+  *) echo "bench: --only takes kinesis, sqs, s3 or scale, not '$only'" >&2; exit 2 ;;
 esac
 
 if [[ -n "$compare" ]]; then
@@ -48,7 +51,7 @@ fi
 
 entry="bash bench/run.sh${only:+ --only $only}"
 status=0
-for service in kinesis sqs s3; do
+for service in kinesis sqs s3 scale; do
   if [[ -z "$only" || "$only" == "$service" ]]; then
     HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m "bench.$service" "${args[@]}" || status=$?
   fi
