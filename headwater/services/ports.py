@@ -8,7 +8,7 @@ a caller maps them into its service's AWS errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -117,3 +117,29 @@ class Identities(Protocol):
     account, any other key the default one), so issued keys act in their role's account."""
 
     def lookup(self, access_key: str) -> Identity | None: ...
+
+
+class LogSink(Protocol):
+    """Writes events into CloudWatch Logs groups and streams (the logs service offers it): function
+    output and REPORT lines, later Firehose and IoT error logging."""
+
+    async def put(
+        self,
+        account: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: Sequence[tuple[int, str]],
+    ) -> None:
+        """Appends (timestamp in epoch ms, message) events in order, creating the group and the
+        stream when absent; the events are durable when it returns."""
+        ...
+
+
+class Roles(Protocol):
+    """IAM roles by ARN (the iam service offers it): what a service that assumes a role (Lambda's
+    execution role) checks before accepting it. Roles are stored, not evaluated for permissions."""
+
+    def trust_policy(self, role_arn: str) -> str | None:
+        """The role's AssumeRolePolicyDocument (JSON text) when the role exists, else None."""
+        ...
