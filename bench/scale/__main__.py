@@ -1,6 +1,6 @@
 """Scale benchmark: what Headwater costs in memory and start-up with a lot stored, and whether its rates hold.
 
-    python -m bench.scale [--full] [--only sqs,s3,kinesis] [--data-root DIR]
+    python -m bench.scale [--full] [--only-services sqs,s3,kinesis] [--data-root DIR]
 
 Each service module (`bench/scale/<service>.py`) seeds a server through the public API, restarts it, and
 reports rows: stored volume, server RSS, restart-to-healthy time and the rates that must not fall with the
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args_list = runner.argv_or_default(argv)
     p = argparse.ArgumentParser(prog=ENTRY, description=__doc__)
     p.add_argument("--full", action="store_true", help="issue 10's sizes (long: about an hour)")
-    p.add_argument("--only", default=",".join(SERVICES), help="comma-separated services")
+    p.add_argument("--only-services", dest="only", default=",".join(SERVICES), help="comma-separated")
     p.add_argument("--data-root", type=Path, default=None, help="where the servers' data goes")
     args, _ = p.parse_known_args(args_list)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
