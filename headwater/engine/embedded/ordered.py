@@ -105,9 +105,11 @@ class EmbeddedOrderedStore:
         if k in self._cache:
             self._cache.move_to_end(k)
             return self._cache[k]
-        row = self._reader().execute(
-            "SELECT value FROM ordered WHERE namespace = ? AND key = ?", (namespace, key)
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute("SELECT value FROM ordered WHERE namespace = ? AND key = ?", (namespace, key))
+            .fetchone()
+        )
         value = None if row is None else row[0]
         self._remember(k, value)
         return value
@@ -130,9 +132,9 @@ class EmbeddedOrderedStore:
         if upper is not None:
             sql += " AND key < ?"
             args += (upper,)
-        rows: list[tuple[str, bytes]] = self._reader().execute(
-            sql + " ORDER BY key LIMIT ?", (*args, window)
-        ).fetchall()
+        rows: list[tuple[str, bytes]] = (
+            self._reader().execute(sql + " ORDER BY key LIMIT ?", (*args, window)).fetchall()
+        )
         if not pending:
             return rows
         merged = dict(rows)

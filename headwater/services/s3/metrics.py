@@ -28,7 +28,7 @@ def storage_collector(store: S3Store) -> Callable[[Metrics], None]:
                 (("BucketName", bucket.name), ("StorageType", "AllStorageTypes")),
                 stats.objects,
             )
-            for storage_class, size in stats.bytes.items():
+            for storage_class, size in stats.sizes.items():
                 storage = f"{storage_class.title().replace('_', '')}Storage"
                 metrics.set(
                     NS, "BucketSizeBytes", (("BucketName", bucket.name), ("StorageType", storage)), size

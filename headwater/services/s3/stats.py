@@ -19,7 +19,7 @@ from headwater.services.s3.records import ObjectVersion
 class BucketStats:
     keys: int = 0
     objects: int = 0
-    bytes: dict[str, int] = field(default_factory=dict)  # storage class -> bytes
+    sizes: dict[str, int] = field(default_factory=dict)  # storage class -> bytes
 
     def apply(self, old: Sequence[ObjectVersion], new: Sequence[ObjectVersion]) -> None:
         """Counts a key's version list changing from `old` to `new`."""
@@ -29,12 +29,14 @@ class BucketStats:
                 if version.delete_marker:
                     continue
                 self.objects += sign
-                self.bytes[version.storage_class] = self.bytes.get(version.storage_class, 0) + sign * version.size
-        for storage in [name for name, size in self.bytes.items() if size == 0]:
-            del self.bytes[storage]
+                self.sizes[version.storage_class] = (
+                    self.sizes.get(version.storage_class, 0) + sign * version.size
+                )
+        for storage in [name for name, size in self.sizes.items() if size == 0]:
+            del self.sizes[storage]
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"keys": self.keys, "objects": self.objects, "bytes": self.bytes}).encode()
+        return json.dumps({"keys": self.keys, "objects": self.objects, "bytes": self.sizes}).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> BucketStats:

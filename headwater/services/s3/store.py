@@ -73,20 +73,25 @@ class S3Store:
         """A bucket written before records moved to the ordered store (or before counters): its
         records move over and its counters are counted, once."""
         stats = BucketStats()
-        moved: list[Change] = []
-        for key, raw in list(self.meta.scan(objects_ns(bucket))):
-            moved.append((objects_ns(bucket), key, raw))
-            await self.meta.delete(objects_ns(bucket), key)
-        if moved:
+        old = list(self.meta.scan(objects_ns(bucket)))
+        if old:
+            moved: list[Change] = [(objects_ns(bucket), key, raw) for key, raw in old]
             await self.ordered.write(moved)
-        for _, raw in moved:
+        for key, raw in old:
             stats.apply([], _decode_versions(raw))
+            await self.meta.delete(objects_ns(bucket), key)
         await self.ordered.write([(STATS, bucket, stats.to_bytes())])
         return stats
 
     def upload_blobs(self) -> set[str]:
         """The blobs of the uploads in progress."""
-        return {p.blob_id for uploads in self._uploads.values() for u in uploads.values() for p in u.parts.values() if p.blob_id}
+        return {
+            p.blob_id
+            for uploads in self._uploads.values()
+            for u in uploads.values()
+            for p in u.parts.values()
+            if p.blob_id
+        }
 
     # -- buckets ------------------------------------------------------------------------------------
 

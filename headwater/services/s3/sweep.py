@@ -49,7 +49,9 @@ class TrackedBlobs:
         if self.touched is not None:
             self.touched.update(blob_ids)
 
-    def create(self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None) -> BlobWriter:
+    def create(
+        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None
+    ) -> BlobWriter:
         return _TrackedWriter(self, self.inner.create(observe, size_hint))
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
@@ -73,6 +75,10 @@ class _TrackedWriter:
     @property
     def size(self) -> int:
         return self._inner.size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        self._inner.size = value
 
     async def write(self, chunk: bytes) -> None:
         await self._inner.write(chunk)
