@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from headwater.engine.api import BlobStore, Change, MetaStore, OrderedStore
 from headwater.services.s3.records import Bucket, ObjectVersion, Upload, from_bytes, from_dict, to_bytes
 from headwater.services.s3.stats import BucketStats
-from headwater.services.s3.sweep import TrackedBlobs
+from headwater.services.s3.tracked_blobs import TrackedBlobs
 
 BUCKETS = "s3:buckets"
 STATS = "s3:stats"  # bucket -> its counters, in the ordered store

@@ -13,7 +13,7 @@ loop between pages, and in bounded memory:
 2. every blob id from the blob store, in pages: an id that is not in the filter, not in an upload
    in progress and not *touched* during the sweep is unreferenced, and deleted.
 
-Touched ids cover the sweep's races: while a sweep runs, `TrackedBlobs` notes every blob S3
+Touched ids cover the sweep's races: while a sweep runs, `TrackedBlobs` (tracked_blobs.py) notes every blob S3
 commits and every blob a record or upload starts naming (store.py calls `touch`), so a blob made
 or newly referenced after the filter passed its key is never taken for an orphan. A false
 positive of the filter only keeps an orphan until a later start's sweep.
@@ -24,77 +24,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from itertools import islice
-from typing import TYPE_CHECKING
 
-from headwater.engine.api import BlobStore, BlobWriter
-
-if TYPE_CHECKING:
-    from headwater.services.s3.store import S3Store
+from headwater.services.s3.store import S3Store, objects_ns
 
 log = logging.getLogger("headwater.s3")
 PAGE = 1000
 _BLOBS = re.compile(rb'"blobs":\[([^\]]*)\]')
-
-
-class TrackedBlobs:
-    """The engine's blob store, noting the ids S3 commits or references while a sweep runs."""
-
-    def __init__(self, blobs: BlobStore) -> None:
-        self.inner = blobs
-        self.touched: set[str] | None = None  # a set only while a sweep runs
-
-    def touch(self, blob_ids: Iterable[str]) -> None:
-        if self.touched is not None:
-            self.touched.update(blob_ids)
-
-    def create(
-        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None
-    ) -> BlobWriter:
-        return _TrackedWriter(self, self.inner.create(observe, size_hint))
-
-    def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        return self.inner.read(blob_id, start, end)
-
-    def size(self, blob_id: str) -> int | None:
-        return self.inner.size(blob_id)
-
-    def delete(self, blob_ids: Sequence[str]) -> Awaitable[None]:
-        return self.inner.delete(blob_ids)
-
-    def ids(self) -> Iterator[str]:
-        return self.inner.ids()
-
-
-class _TrackedWriter:
-    def __init__(self, owner: TrackedBlobs, inner: BlobWriter) -> None:
-        self._owner = owner
-        self._inner = inner
-
-    @property
-    def size(self) -> int:
-        return self._inner.size
-
-    @size.setter
-    def size(self, value: int) -> None:
-        self._inner.size = value
-
-    async def write(self, chunk: bytes) -> None:
-        await self._inner.write(chunk)
-
-    async def commit(self) -> str:
-        blob_id = await self._inner.commit()
-        self._owner.touch((blob_id,))
-        return blob_id
-
-    async def commit_ordered(self) -> str:
-        blob_id = await self._inner.commit_ordered()
-        self._owner.touch((blob_id,))
-        return blob_id
-
-    async def abort(self) -> None:
-        await self._inner.abort()
 
 
 class Bloom:
@@ -131,8 +68,6 @@ def named_blobs(raw: bytes) -> Iterator[str]:
 
 async def sweep(store: S3Store) -> int:
     """Deletes the blobs no record names; returns how many went."""
-    from headwater.services.s3.store import objects_ns  # noqa: PLC0415  (store imports this module)
-
     blobs = store.blobs
     blobs.touched = set()
     try:
