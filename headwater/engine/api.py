@@ -1,5 +1,5 @@
-"""The engine's interfaces: a partitioned append-only log, a queue store, a metadata store and a
-blob store.
+"""The engine's interfaces: a partitioned append-only log, a queue store, a metadata store, an
+ordered key-value store (for records too many to hold in memory) and a blob store.
 
 Implementations: `memory` (reference, for unit tests and `--durability memory`) and `embedded`
 (SQLite, one writer thread with group commit). One contract suite (tests/engine) runs against both.
@@ -98,6 +98,31 @@ class MetaStore(Protocol):
 
     def scan(self, namespace: str) -> Iterable[tuple[str, bytes]]:
         """Every (key, value) of the namespace, keys in ascending order."""
+        ...
+
+
+Change = tuple[str, str, bytes | None]  # (namespace, key, value); None deletes the key
+
+
+class OrderedStore(Protocol):
+    """Namespaces of string keys in code point order (UTF-8 byte order), too many to hold in memory.
+
+    Reads see every write made so far, committed or not, as the metadata store's do (a caller can
+    read-modify-write without awaiting in between). `write` applies its changes atomically: after a
+    crash all of them are there or none. Implementations may keep a bounded cache; nothing here is
+    O(keys) in memory or at start-up."""
+
+    def get(self, namespace: str, key: str) -> bytes | None: ...
+
+    def scan_range(
+        self, namespace: str, start_after: str | None, prefix: str, limit: int
+    ) -> list[tuple[str, bytes]]:
+        """Up to `limit` (key, value) pairs of the namespace whose key starts with `prefix` and is
+        strictly greater than `start_after` (when given), in ascending key order."""
+        ...
+
+    def write(self, changes: Sequence[Change]) -> Awaitable[None]:
+        """Puts and deletes, visible at once, durable (all together) when the awaitable completes."""
         ...
 
 
@@ -233,6 +258,9 @@ class Engine(Protocol):
 
     @property
     def meta(self) -> MetaStore: ...
+
+    @property
+    def ordered(self) -> OrderedStore: ...
 
     @property
     def blobs(self) -> BlobStore: ...

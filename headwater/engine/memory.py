@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from headwater.engine.api import Entry, QueuedMessage, StoredEntry
 from headwater.engine.memory_blobs import MemoryBlobStore
+from headwater.engine.memory_ordered import MemoryOrderedStore
 
 T = TypeVar("T")
 
@@ -338,6 +339,7 @@ class MemoryEngine:
         self.log = MemoryLog()
         self.queues = MemoryQueueStore()
         self.meta = MemoryMetaStore()
+        self.ordered = MemoryOrderedStore()
         self.blobs = MemoryBlobStore()
 
     async def start(self) -> None:
@@ -350,4 +352,5 @@ class MemoryEngine:
         self.log.clear()
         self.queues.clear_all()
         self.meta.clear()
+        self.ordered.clear()
         self.blobs.clear()

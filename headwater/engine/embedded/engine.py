@@ -18,6 +18,7 @@ from headwater.engine.embedded.cache import DEFAULT_BUDGET, TailCache
 from headwater.engine.embedded.log import EmbeddedLog
 from headwater.engine.embedded.meta import EmbeddedMetaStore
 from headwater.engine.embedded.ops import Reset, Settle
+from headwater.engine.embedded.ordered import EmbeddedOrderedStore
 from headwater.engine.embedded.queues import EmbeddedQueueStore
 from headwater.engine.embedded.schema import Durability, Reader
 from headwater.engine.embedded.writer import Writer
@@ -35,6 +36,7 @@ class EmbeddedEngine:
         self.log = EmbeddedLog(self._writer, TailCache(cache_bytes))
         self.queues = EmbeddedQueueStore(self._writer, self.path)
         self.meta = EmbeddedMetaStore(self._writer)
+        self.ordered = EmbeddedOrderedStore(self._writer, self.path)
         self.blobs = EmbeddedBlobStore(data_dir / BLOBS_DIR, self.path, durability, self._writer)
         self._reader: Reader | None = None
         self._lock_fd: int | None = None
@@ -54,6 +56,7 @@ class EmbeddedEngine:
         self.log.load(recovered, self._reader, self.path)
         self.queues.open(recovered)
         self.meta.load(recovered.meta)
+        self.ordered.open()
 
     async def close(self) -> None:
         if self._lock_fd is None:
@@ -64,6 +67,7 @@ class EmbeddedEngine:
         finally:
             self.log.close()
             self.queues.close()
+            self.ordered.close()
             await self.blobs.close()
             if self._reader is not None:
                 self._reader.close()
@@ -74,6 +78,7 @@ class EmbeddedEngine:
         self.log.clear()
         self.queues.clear_all()
         self.meta.clear()
+        self.ordered.clear()
         await asyncio.gather(self._writer.submit(Reset()), self.blobs.clear())
 
     async def settle(self) -> None:

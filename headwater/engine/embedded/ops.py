@@ -154,6 +154,7 @@ class Reset(Op):
         for (qid,) in db.execute("SELECT qid FROM queues").fetchall():
             cleanup.drop_queue(qid)
         db.execute("DELETE FROM meta")
+        db.execute("DELETE FROM ordered")
 
 
 class Settle(Op):

@@ -71,6 +71,12 @@ CREATE TABLE IF NOT EXISTS blobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: blob ids are "r<id>"
     data BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ordered (  -- engine/embedded/ordered.py
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (namespace, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
     namespace TEXT NOT NULL,
     key TEXT NOT NULL,

@@ -168,7 +168,7 @@ async def store_body(
         length = len(body)
     else:
         chunks = body
-    writer = core.engine.blobs.create(size_hint=length) if length != 0 else None
+    writer = core.store.blobs.create(size_hint=length) if length != 0 else None
     size = 0
     try:
         size = await _pump(chunks, digest, writer, max_size)
@@ -293,7 +293,7 @@ async def _check_late(
     for alg, hasher in hashers.items():
         if base64.b64encode(hasher.digest()).decode("ascii") != late[alg]:
             if stored.blob_id is not None:
-                await core.engine.blobs.delete([stored.blob_id])
+                await core.store.blobs.delete([stored.blob_id])
             raise checksums.mismatch(alg)
     return StoredBody(stored.blob_id, stored.size, stored.md5_hex, {**stored.checksums, **late}, stored.iv)
 
@@ -312,7 +312,7 @@ async def open_body(
     becomes an error response rather than a body cut short."""
     sealing = await unseal(core, version.sse, version.kms_key_id, version.sealed_key)
     for blob_id in version.blobs:
-        if core.engine.blobs.size(blob_id) is None:
+        if core.store.blobs.size(blob_id) is None:
             raise no_such_key(version.key)  # replaced or deleted since it was looked up
     return _plaintext(core, version, sealing.data_key if sealing is not None else None, start, end)
 
@@ -350,6 +350,6 @@ async def _blob_plaintext(
     core: S3Core, blob_id: str, iv: bytes | None, data_key: bytes | None, start: int, end: int | None
 ) -> AsyncIterator[bytes]:
     cipher = ctr_cipher(data_key, iv, start) if data_key is not None and iv is not None else None
-    async for chunk in core.engine.blobs.read(blob_id, start, end):
+    async for chunk in core.store.blobs.read(blob_id, start, end):
         # AES-CTR runs at GB/s: decrypting a 1 MiB chunk on the loop is cheaper than a thread hop
         yield chunk if cipher is None else cipher.update(chunk)

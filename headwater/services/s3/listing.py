@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-Keys live in a sorted index (code point order, which is UTF-8 byte order), so a page is a range
-scan from its marker: O(log n) to find the start and O(page) to fill it, never a scan of the whole
-bucket. With a delimiter, the keys that share a prefix up to the delimiter roll up into one
+Keys live in the engine's ordered store (code point order, which is UTF-8 byte order), read in
+pages of (key, version list), so a page is a range scan from its marker: O(log n) to find the start
+and O(page) to fill it, never a scan of the whole bucket. With a delimiter, the keys that share a prefix up to the delimiter roll up into one
 CommonPrefix; the scan then jumps past every key under it at once (to the smallest string greater
 than all of them), so a prefix holding a million keys costs one step. Common prefixes count toward
 MaxKeys like keys.
@@ -54,11 +54,18 @@ def successor(text: str) -> str | None:
     return None
 
 
-def _keys_from(store: S3Store, bucket: str, prefix: str, lower: str | None, inclusive: bool) -> Iterator[str]:
-    """Keys with `prefix`, from `lower` on (or from the start), in order."""
-    if inclusive and lower is not None and lower.startswith(prefix) and store.versions(bucket, lower):
-        yield lower
-    yield from store.keys(bucket, after=lower, prefix=prefix)
+def _entries_from(
+    store: S3Store, bucket: str, prefix: str, lower: str | None, inclusive: bool
+) -> Iterator[tuple[str, list[ObjectVersion]]]:
+    """(key, versions) with `prefix`, from `lower` on (or from the start), in order."""
+    if inclusive and lower is not None and lower.startswith(prefix):
+        found = store.versions(bucket, lower)
+        if found:
+            yield lower, found
+    yield from store.entries(bucket, after=lower, prefix=prefix)
+
+
+Walked = tuple[bool, str, list[ObjectVersion]]  # (is a common prefix, key or prefix, versions or [])
 
 
 def walk(
@@ -67,10 +74,11 @@ def walk(
     prefix: str,
     after: str | None,
     delimiter: str | None,
-    visible: Callable[[str], bool] | None = None,
-) -> Iterator[tuple[bool, str]]:
-    """(is_prefix, key or common prefix) in listing order, strictly after the marker `after`;
-    `visible` filters keys (a common prefix appears only for a visible key under it)."""
+    visible: Callable[[list[ObjectVersion]], bool] | None = None,
+) -> Iterator[Walked]:
+    """(is_prefix, key or common prefix, the key's versions) in listing order, strictly after the
+    marker `after`; `visible` filters keys by their versions (a common prefix appears only for a
+    visible key under it)."""
     lower, inclusive = after, False
     if delimiter and after is not None and after.startswith(prefix):
         cut = after.find(delimiter, len(prefix))
@@ -80,20 +88,20 @@ def walk(
                 return
     while True:
         jumped = False
-        for key in _keys_from(store, bucket, prefix, lower, inclusive):
-            if visible is not None and not visible(key):
+        for key, found in _entries_from(store, bucket, prefix, lower, inclusive):
+            if visible is not None and not visible(found):
                 continue
             if delimiter:
                 cut = key.find(delimiter, len(prefix))
                 if cut >= 0:
                     common = key[: cut + len(delimiter)]
-                    yield True, common
+                    yield True, common, []
                     lower, inclusive = successor(common), True
                     if lower is None:
                         return
                     jumped = True
                     break
-            yield False, key
+            yield False, key, found
         if not jumped:
             return
 
@@ -197,10 +205,8 @@ def _page(
     prefix = params.get("Prefix") or ""
     delimiter = _delimiter(params)
     store = core.store
-    index_versions = store.versions
 
-    def visible(key: str) -> bool:
-        found = index_versions(bucket.name, key)
+    def visible(found: list[ObjectVersion]) -> bool:
         return bool(found) and not found[0].delete_marker
 
     owners = _Owners(bucket) if fetch_owner else None
@@ -208,14 +214,16 @@ def _page(
     prefixes: list[Params] = []
     last: str | None = None
     truncated = False
-    for position, (is_prefix, item) in enumerate(walk(store, bucket.name, prefix, after, delimiter, visible)):
+    for position, (is_prefix, item, found) in enumerate(
+        walk(store, bucket.name, prefix, after, delimiter, visible)
+    ):
         if position == size:
             truncated = size > 0  # S3 answers MaxKeys=0 with an empty, untruncated page
             break
         if is_prefix:
             prefixes.append({"Prefix": encode(item)})
         else:
-            contents.append(_object_entry(index_versions(bucket.name, item)[0], encode(item), owners))
+            contents.append(_object_entry(found[0], encode(item), owners))
         last = item
     result: Params = {
         "Name": bucket.name,
@@ -296,11 +304,11 @@ def _versions_after(
         if not rolled_up and position is not None:
             for index in range(position + 1, len(found)):
                 yield key_marker, found[index], index == 0
-    for is_prefix, item in walk(store, bucket, prefix, key_marker, delimiter):
+    for is_prefix, item, found_versions in walk(store, bucket, prefix, key_marker, delimiter):
         if is_prefix:
             yield item, None, False
             continue
-        for index, version in enumerate(store.versions(bucket, item)):
+        for index, version in enumerate(found_versions):
             yield item, version, index == 0
 
 

@@ -1,4 +1,5 @@
-"""S3's CloudWatch metrics: daily storage metrics (as gauges, fresh at every scrape) and request
+"""S3's CloudWatch metrics: daily storage metrics (as gauges, fresh at every scrape, read from the
+buckets' durable counters) and request
 metrics (counters, dimension FilterId "EntireBucket" as a bucket-wide metrics configuration has)."""
 
 from __future__ import annotations
@@ -20,22 +21,15 @@ def storage_collector(store: S3Store) -> Callable[[Metrics], None]:
         for name in ("BucketSizeBytes", "NumberOfObjects"):
             metrics.gauges.pop((NS, name), None)  # deleted buckets leave no stale series
         for bucket in store.buckets():
-            sizes: dict[str, int] = {}
-            count = 0
-            for key in store.keys(bucket.name):
-                for version in store.versions(bucket.name, key):
-                    if version.delete_marker:
-                        continue
-                    count += 1
-                    storage = f"{version.storage_class.title().replace('_', '')}Storage"
-                    sizes[storage] = sizes.get(storage, 0) + version.size
+            stats = store.stats(bucket.name)  # durable counters: a scrape never walks a bucket
             metrics.set(
                 NS,
                 "NumberOfObjects",
                 (("BucketName", bucket.name), ("StorageType", "AllStorageTypes")),
-                count,
+                stats.objects,
             )
-            for storage, size in sizes.items():
+            for storage_class, size in stats.sizes.items():
+                storage = f"{storage_class.title().replace('_', '')}Storage"
                 metrics.set(
                     NS, "BucketSizeBytes", (("BucketName", bucket.name), ("StorageType", storage)), size
                 )

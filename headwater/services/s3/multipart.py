@@ -175,7 +175,7 @@ async def _record_part(core: S3Core, upload: Upload, number: int, stored: bodies
     current = core.store.upload(upload.bucket, upload.upload_id)
     if current is None:
         if part.blob_id:
-            await core.engine.blobs.delete([part.blob_id])
+            await core.store.blobs.delete([part.blob_id])
         raise no_such_upload(upload.upload_id)
     replaced = current.parts.get(part.number)
     written = core.store.put_upload(replace(current, parts={**current.parts, part.number: part}))

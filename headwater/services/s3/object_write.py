@@ -225,12 +225,12 @@ async def release(core: S3Core, dropped: list[ObjectVersion]) -> None:
     """Deletes the blobs of versions that are gone (their removal must be durable already)."""
     blobs = [blob for version in dropped for blob in version.blobs]
     if blobs:
-        await core.engine.blobs.delete(blobs)
+        await core.store.blobs.delete(blobs)
 
 
 async def discard(core: S3Core, stored: StoredBody) -> None:
     if stored.blob_id is not None:
-        await core.engine.blobs.delete([stored.blob_id])
+        await core.store.blobs.delete([stored.blob_id])
 
 
 def new_version(

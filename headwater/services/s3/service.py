@@ -22,6 +22,7 @@ from headwater.services.s3.metrics import storage_collector
 from headwater.services.s3.notifications import Notifier
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.store import S3Store
+from headwater.services.s3.sweep import sweep
 
 log = logging.getLogger("headwater.s3")
 
@@ -42,21 +43,19 @@ class S3Core:
         self.metrics = metrics
         self.keys = keys
         self.queues = queues
-        self.store = S3Store(engine.meta, engine.blobs)
+        self.store = S3Store(engine.meta, engine.ordered, engine.blobs)
         self.background = BackgroundTasks(log)
         self.notifier = Notifier(self)  # a fresh one at each start
         self.closing = False
+        self.sweep: asyncio.Task[int] | None = None
         metrics.collectors.append(storage_collector(self.store))
 
     # -- lifecycle of the service -----------------------------------------------------------------
 
     async def start(self) -> None:
         self.closing = False
-        self.store.load()
-        orphans = self.store.orphans()
-        if orphans:
-            log.info("deleting %d unreferenced blobs", len(orphans))
-            await self.engine.blobs.delete(orphans)
+        await self.store.load()
+        self.sweep = self.spawn(sweep(self.store))  # orphaned blobs, in the background
         self.notifier = Notifier(self)
         await self.notifier.start()
 

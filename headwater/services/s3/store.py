@@ -1,34 +1,42 @@
-"""Where S3's records live: an in-memory index over the engine's metadata store.
+"""Where S3's records live: buckets and uploads in memory, object records in the engine's ordered
+store.
 
 Theory of operation
 -------------------
-The metadata store is the durable truth; this index is rebuilt from it at start. Buckets are one
-namespace (bucket names are global, across accounts). Each bucket's keys are a namespace of their
-own whose value is the key's whole version list, newest first, so a PUT is one metadata write; the
-in-memory side is a SortedDict per bucket, because Python orders strings by code point, which is
-the UTF-8 byte order S3 lists keys in.
+Bucket definitions and multipart uploads are few and small: they live in the metadata store and
+in memory (loaded at start). Object records are as many as the objects, so none is resident: each
+bucket's keys are a namespace of the engine's ordered store whose value is the key's whole version
+list, newest first (a PUT is one write). Point reads (`versions`) go to that store's bounded cache
+or one SQLite seek; listings page through its range scans in key order (code point order, which
+is the UTF-8 byte order S3 lists keys in). Start-up reads the buckets, their counters and the
+uploads, never the objects, so its time and memory do not grow with the object count.
 
-Every mutation updates the index synchronously (callers read-modify-write without awaiting in
-between, so two concurrent PUTs to one key cannot lose each other) and returns the awaitable of the
-durable write. Bodies live in the blob store; a blob is committed before the version naming it is
-written, and deleted only after the write that dropped it is durable, so a crash can leave an
-unreferenced blob (swept at start: `orphans`) but never a version without its body.
+Every mutation is visible synchronously (callers read-modify-write without awaiting in between,
+so two concurrent PUTs to one key cannot lose each other) and returns the awaitable of the durable
+write. A version list and its bucket's counters (stats.py) change in one atomic write. Bodies live
+in the blob store; a blob is committed before the version naming it is written, and deleted only
+after the write that dropped it is durable, so a crash can leave an unreferenced blob (found in
+the background after start: sweep.py) but never a version without its body.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Iterator, Sequence
 
-from sortedcontainers import SortedDict
-
-from headwater.engine.api import BlobStore, MetaStore
+from headwater.engine.api import BlobStore, Change, MetaStore, OrderedStore
 from headwater.services.s3.records import Bucket, ObjectVersion, Upload, from_bytes, from_dict, to_bytes
+from headwater.services.s3.stats import BucketStats
+from headwater.services.s3.tracked_blobs import TrackedBlobs
 
 BUCKETS = "s3:buckets"
+STATS = "s3:stats"  # bucket -> its counters, in the ordered store
+_PAGE = 1000
+_RECENT = 4096  # decoded version lists kept (a few MB)
 
 
-def _objects_ns(bucket: str) -> str:
+def objects_ns(bucket: str) -> str:
     return f"s3:o:{bucket}"
 
 
@@ -37,44 +45,53 @@ def _uploads_ns(bucket: str) -> str:
 
 
 class S3Store:
-    def __init__(self, meta: MetaStore, blobs: BlobStore) -> None:
+    def __init__(self, meta: MetaStore, ordered: OrderedStore, blobs: BlobStore) -> None:
         self.meta = meta
-        self.blobs = blobs
+        self.ordered = ordered
+        self.blobs = TrackedBlobs(blobs)  # S3 creates its blobs here, so the sweep sees new ones
         self._buckets: dict[str, Bucket] = {}
-        self._objects: dict[str, SortedDict[str, list[ObjectVersion]]] = {}  # bucket -> key -> versions
+        self._stats: dict[str, BucketStats] = {}
         self._uploads: dict[str, dict[str, Upload]] = {}  # bucket -> upload id -> Upload
+        # Decoded version lists recently read or written: a read returns the same objects until the
+        # key changes (callers find a version, then replace it by identity: `v is version`).
+        self._recent: OrderedDict[tuple[str, str], list[ObjectVersion]] = OrderedDict()
 
     # -- start-up ---------------------------------------------------------------------------------
 
-    def load(self) -> None:
-        self._buckets, self._objects, self._uploads = {}, {}, {}
+    async def load(self) -> None:
+        self.clear()
         for name, raw in self.meta.scan(BUCKETS):
             self._buckets[name] = from_bytes(Bucket, raw)
-            index: SortedDict[str, list[ObjectVersion]] = SortedDict()
-            for key, versions in self.meta.scan(_objects_ns(name)):
-                index[key] = _decode_versions(versions)
-            self._objects[name] = index
+            stats = self.ordered.get(STATS, name)
+            self._stats[name] = BucketStats.from_bytes(stats) if stats else await self._migrate(name)
             self._uploads[name] = {
                 upload_id: from_bytes(Upload, raw_upload)
                 for upload_id, raw_upload in self.meta.scan(_uploads_ns(name))
             }
 
-    def referenced_blobs(self) -> set[str]:
-        referenced: set[str] = set()
-        for index in self._objects.values():
-            for versions in index.values():
-                for version in versions:
-                    referenced.update(version.blobs)
-        for uploads in self._uploads.values():
-            for upload in uploads.values():
-                referenced.update(p.blob_id for p in upload.parts.values() if p.blob_id)
-        return referenced
+    async def _migrate(self, bucket: str) -> BucketStats:
+        """A bucket written before records moved to the ordered store (or before counters): its
+        records move over and its counters are counted, once."""
+        stats = BucketStats()
+        old = list(self.meta.scan(objects_ns(bucket)))
+        if old:
+            moved: list[Change] = [(objects_ns(bucket), key, raw) for key, raw in old]
+            await self.ordered.write(moved)
+        for key, raw in old:
+            stats.apply([], _decode_versions(raw))
+            await self.meta.delete(objects_ns(bucket), key)
+        await self.ordered.write([(STATS, bucket, stats.to_bytes())])
+        return stats
 
-    def orphans(self) -> list[str]:
-        """Committed blobs no record names (a crash between a blob's commit and its record's write,
-        or between a record's removal and its blob's delete)."""
-        referenced = self.referenced_blobs()
-        return [blob_id for blob_id in self.blobs.ids() if blob_id not in referenced]
+    def upload_blobs(self) -> set[str]:
+        """The blobs of the uploads in progress."""
+        return {
+            p.blob_id
+            for uploads in self._uploads.values()
+            for u in uploads.values()
+            for p in u.parts.values()
+            if p.blob_id
+        }
 
     # -- buckets ------------------------------------------------------------------------------------
 
@@ -84,51 +101,81 @@ class S3Store:
     def buckets(self) -> list[Bucket]:
         return sorted(self._buckets.values(), key=lambda bucket: bucket.name)
 
+    def stats(self, bucket: str) -> BucketStats:
+        return self._stats.get(bucket) or BucketStats()
+
     def put_bucket(self, bucket: Bucket) -> Awaitable[None]:
+        new = bucket.name not in self._buckets
         self._buckets[bucket.name] = bucket
-        self._objects.setdefault(bucket.name, SortedDict())
         self._uploads.setdefault(bucket.name, {})
-        return self.meta.put(BUCKETS, bucket.name, to_bytes(bucket))
+        written = self.meta.put(BUCKETS, bucket.name, to_bytes(bucket))
+        if not new:
+            return written
+        self._stats[bucket.name] = BucketStats()
+        return settle([written, self.ordered.write([(STATS, bucket.name, BucketStats().to_bytes())])])
 
     def drop_bucket(self, name: str) -> Awaitable[None]:
         """Removes an (empty) bucket."""
         self._buckets.pop(name, None)
-        self._objects.pop(name, None)
+        self._stats.pop(name, None)
         self._uploads.pop(name, None)
-        return self.meta.delete(BUCKETS, name)
+        return settle([self.meta.delete(BUCKETS, name), self.ordered.write([(STATS, name, None)])])
 
     # -- objects ------------------------------------------------------------------------------------
 
     def object_count(self, bucket: str) -> int:
-        return len(self._objects.get(bucket, ()))
+        """How many keys the bucket has (those holding only delete markers included)."""
+        return self.stats(bucket).keys
 
     def versions(self, bucket: str, key: str) -> list[ObjectVersion]:
         """The key's versions, newest first (delete markers included); [] when none."""
-        return self._objects[bucket].get(key, [])
+        recent = self._recent.get((bucket, key))
+        if recent is not None:
+            self._recent.move_to_end((bucket, key))
+            return recent
+        raw = self.ordered.get(objects_ns(bucket), key)
+        versions = _decode_versions(raw) if raw is not None else []
+        self._remember(bucket, key, versions)
+        return versions
+
+    def _remember(self, bucket: str, key: str, versions: list[ObjectVersion]) -> None:
+        self._recent[(bucket, key)] = versions
+        self._recent.move_to_end((bucket, key))
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
 
     def latest(self, bucket: str, key: str) -> ObjectVersion | None:
         """The newest version (possibly a delete marker), or None."""
-        versions = self._objects[bucket].get(key)
+        versions = self.versions(bucket, key)
         return versions[0] if versions else None
+
+    def entries(
+        self, bucket: str, after: str | None = None, prefix: str = ""
+    ) -> Iterator[tuple[str, list[ObjectVersion]]]:
+        """(key, versions) in UTF-8 byte order, keys strictly after `after` starting with `prefix`.
+        Reads a page at a time (the first one small: most listings stop early or jump)."""
+        namespace, page = objects_ns(bucket), 64
+        while True:
+            rows = self.ordered.scan_range(namespace, after, prefix, page)
+            for key, raw in rows:
+                yield key, _decode_versions(raw)
+            if len(rows) < page:
+                return
+            after, page = rows[-1][0], _PAGE
 
     def keys(self, bucket: str, after: str | None = None, prefix: str = "") -> Iterator[str]:
         """Keys in UTF-8 byte order, strictly after `after`, starting with `prefix`."""
-        index = self._objects[bucket]
-        start = after if after is not None and after >= prefix else prefix
-        inclusive = not (after is not None and after >= prefix)
-        for key in index.irange(minimum=start, inclusive=(inclusive, True)):
-            if not key.startswith(prefix):
-                return
+        for key, _ in self.entries(bucket, after, prefix):
             yield key
 
     def set_versions(self, bucket: str, key: str, versions: Sequence[ObjectVersion]) -> Awaitable[None]:
         """Replaces the key's version list (newest first); an empty list removes the key."""
-        index = self._objects[bucket]
-        if versions:
-            index[key] = list(versions)
-            return self.meta.put(_objects_ns(bucket), key, _encode_versions(versions))
-        index.pop(key, None)
-        return self.meta.delete(_objects_ns(bucket), key)
+        stats = self._stats.setdefault(bucket, BucketStats())
+        stats.apply(self.versions(bucket, key), versions)
+        self.blobs.touch(blob for version in versions for blob in version.blobs)
+        self._remember(bucket, key, list(versions))
+        value = _encode_versions(versions) if versions else None
+        return self.ordered.write([(objects_ns(bucket), key, value), (STATS, bucket, stats.to_bytes())])
 
     # -- multipart uploads --------------------------------------------------------------------------
 
@@ -140,6 +187,7 @@ class S3Store:
 
     def put_upload(self, upload: Upload) -> Awaitable[None]:
         self._uploads[upload.bucket][upload.upload_id] = upload
+        self.blobs.touch(p.blob_id for p in upload.parts.values() if p.blob_id)
         return self.meta.put(_uploads_ns(upload.bucket), upload.upload_id, to_bytes(upload))
 
     def drop_upload(self, bucket: str, upload_id: str) -> Awaitable[None]:
@@ -156,7 +204,8 @@ class S3Store:
             await self.blobs.delete(doomed)
 
     def clear(self) -> None:
-        self._buckets, self._objects, self._uploads = {}, {}, {}
+        self._buckets, self._stats, self._uploads = {}, {}, {}
+        self._recent.clear()
 
 
 def _encode_versions(versions: Sequence[ObjectVersion]) -> bytes:

@@ -367,7 +367,7 @@ async def open_s3(
         if background == "all":
             await core.start()
         else:
-            core.store.load()
+            await core.store.load()
             core.notifier = RecordingNotifier(core, deliver=notify == "deliver")
             core.lifecycle = Lifecycle(core)
             if background == "notifier":

@@ -319,3 +319,27 @@ def test_unknown_bucket_everywhere() -> None:
 
 def test_ctx_default_is_us_east_1() -> None:
     assert CTX.region == "us-east-1" and CTX.account == ACCOUNT
+
+
+def test_records_of_the_old_layout_move_to_the_ordered_store_at_start() -> None:
+    import asyncio
+
+    from headwater.engine.memory import MemoryEngine
+    from headwater.services.s3.records import Bucket, ObjectVersion, to_bytes
+    from headwater.services.s3.store import BUCKETS, S3Store, objects_ns
+
+    async def main() -> None:
+        engine = MemoryEngine()
+        version = ObjectVersion(key="k", version_id="null", last_modified_ms=1, blobs=("m1",), size=5)
+        await engine.meta.put(
+            BUCKETS, "old", to_bytes(Bucket(name="old", account="1", region="us-east-1", created_ms=1))
+        )
+        await engine.meta.put(objects_ns("old"), "k", b"[" + to_bytes(version) + b"]")
+        store = S3Store(engine.meta, engine.ordered, engine.blobs)
+        await store.load()
+        assert store.versions("old", "k") == [version]
+        assert list(engine.meta.scan(objects_ns("old"))) == []
+        stats = store.stats("old")
+        assert (stats.keys, stats.objects, stats.sizes) == (1, 1, {"STANDARD": 5})
+
+    asyncio.run(main())

@@ -192,16 +192,16 @@ def test_tokens_and_successors() -> None:
 
 def test_a_page_reads_only_what_it_returns(call: Any, core: Any, fill: Any, monkeypatch: Any) -> None:
     fill("b", [f"logs/{i:05d}" for i in range(5000)] + ["readme", "z/1"] + [f"m{i:04d}" for i in range(3000)])
-    original = core.store.keys
+    original = core.store.entries
     yielded = 0
 
-    def counting(*args: Any, **kwargs: Any) -> Iterator[str]:
+    def counting(*args: Any, **kwargs: Any) -> Iterator[Any]:
         nonlocal yielded
-        for key in original(*args, **kwargs):
+        for entry in original(*args, **kwargs):
             yielded += 1
-            yield key
+            yield entry
 
-    monkeypatch.setattr(core.store, "keys", counting)
+    monkeypatch.setattr(core.store, "entries", counting)
     root = call("ListObjectsV2", Bucket="b", Delimiter="/", MaxKeys=3)
     assert (prefixes(root), keys(root)) == (["logs/"], ["m0000", "m0001"])
     assert yielded < 10  # jumped over the 5,000 keys under logs/
