@@ -118,6 +118,7 @@ async def refill(core: SqsCore, queue: Queue) -> None:
             queue.cold_from, queue.cold = None, 0
         else:
             queue.cold_from, queue.cold = after, max(0, queue.cold)
+        queue.settle(now_ms)  # past their retention already: they go at once
 
 
 def _refill_soon(core: SqsCore, queue: Queue) -> None:
