@@ -125,7 +125,10 @@ def test_a_restart_loads_the_window_and_cold_handles_still_act() -> None:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received[:10])]
         assert not (await h.call("DeleteMessageBatch", QueueUrl=url, Entries=entries))["Failed"]
         await h.call(
-            "ChangeMessageVisibility", QueueUrl=url, ReceiptHandle=received[19]["ReceiptHandle"], VisibilityTimeout=300
+            "ChangeMessageVisibility",
+            QueueUrl=url,
+            ReceiptHandle=received[19]["ReceiptHandle"],
+            VisibilityTimeout=300,
         )
         # only the never-received ten are visible now; the in-flight ones come back on time
         assert sorted(m["Body"] for m in await drain(h, url)) == sorted(bodies[20:])
