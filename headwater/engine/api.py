@@ -178,6 +178,17 @@ class QueueStore(Protocol):
         """The records of these messages (None for any not stored), read off the event loop."""
         ...
 
+    def stats(self, queue: str) -> tuple[int, int]:
+        """(how many messages are stored, one past the highest stored seq or 0 when none), as of
+        the last completed write, without a scan: start-up sizes a backlog without loading it."""
+        ...
+
+    async def page(self, queue: str, start: int, stop: int, limit: int) -> list[QueuedMessage]:
+        """Up to `limit` messages with `start <= seq < stop`, ascending, with records, as of the
+        last write; fewer only when the range holds no more. Read off the event loop: a service
+        pages a backlog in from here instead of keeping it in memory."""
+        ...
+
 
 class BlobWriter(Protocol):
     """One blob being written, one call at a time. Chunks are buffered and written off the event

@@ -330,6 +330,18 @@ class MemoryQueueStore:
         stored = self._queues[queue]
         return [None if (found := stored.get(seq)) is None else found[0] for seq in seqs]
 
+    def stats(self, queue: str) -> tuple[int, int]:
+        stored = self._queues[queue]
+        return len(stored), (max(stored) + 1 if stored else 0)
+
+    async def page(self, queue: str, start: int, stop: int, limit: int) -> list[QueuedMessage]:
+        stored = self._queues[queue]
+        if stop - start <= 16 * limit + 1024:  # a backlog's seqs are dense: walk them
+            seqs = [seq for seq in range(max(0, start), stop) if seq in stored][: max(0, limit)]
+        else:
+            seqs = sorted(seq for seq in stored if start <= seq < stop)[: max(0, limit)]
+        return [QueuedMessage(seq, *stored[seq]) for seq in seqs]
+
     def clear_all(self) -> None:
         self._queues = {}
 

@@ -397,6 +397,68 @@ def test_random_writes_read_back_as_the_reference_does(run_engine: RunEngine, se
     run_engine(body)
 
 
+def test_stats_count_messages_and_name_the_end(run_engine: RunEngine) -> None:
+    async def body(engine: Engine) -> None:
+        store = engine.queues
+        await store.create("q")
+        assert store.stats("q") == (0, 0)
+        await store.add("q", msgs(range(10)))
+        await store.add("q", msgs([3], "again"))  # an overwrite is not a new message
+        assert store.stats("q") == (10, 10)
+        await store.remove("q", [9, 0, 42])
+        await store.set_state("q", [(1, b"received")])
+        assert store.stats("q") == (8, 9)
+        await store.clear("q")
+        assert store.stats("q") == (0, 0)
+        with pytest.raises(KeyError):
+            store.stats("nope")
+
+    run_engine(body)
+
+
+def test_page_reads_ranges_in_seq_order_with_pending_writes(run_engine: RunEngine) -> None:
+    async def body(engine: Engine) -> None:
+        store = engine.queues
+        await store.create("q")
+        await store.add("q", msgs(range(0, 100, 2)))  # even seqs 0..98
+        await store.remove("q", [4, 6])
+        page = await store.page("q", 1, 20, 5)
+        assert [(m.seq, m.record, m.state) for m in page] == msgs([2, 8, 10, 12, 14])
+        # writes not yet durable count, as for load: a pending remove hides, a pending add shows
+        store.remove("q", [8])
+        store.set_state("q", [(10, b"received")])
+        last = store.add("q", msgs([11], "new"))
+        page = await store.page("q", 1, 20, 5)
+        assert [(m.seq, m.state) for m in page] == [
+            (2, b"m-state-2"),
+            (10, b"received"),
+            (11, b"new-state-11"),
+            (12, b"m-state-12"),
+            (14, b"m-state-14"),
+        ]
+        await last
+        assert [m.seq for m in await store.page("q", 96, 1000, 10)] == [96, 98]
+        assert await store.page("q", 50, 50, 10) == []
+        seqs = [m.seq for m in await store.page("q", 0, 100, 100)]
+        assert seqs == sorted({*range(0, 100, 2), 11} - {4, 6, 8})
+        with pytest.raises(KeyError):
+            await store.page("nope", 0, 10, 1)
+
+    run_engine(body)
+
+
+def test_page_fills_past_removed_rows(run_engine: RunEngine) -> None:
+    async def body(engine: Engine) -> None:
+        store = engine.queues
+        await store.create("q")
+        await store.add("q", msgs(range(1000)))
+        store.remove("q", list(range(0, 900)))  # pending: the file still holds them
+        page = await store.page("q", 0, 1000, 50)
+        assert [m.seq for m in page] == list(range(900, 950))
+
+    run_engine(body)
+
+
 # --- the embedded engine's specifics ---------------------------------------------------------
 
 
@@ -434,6 +496,7 @@ def test_messages_survive_a_restart(make_engine: Callable[[], Engine]) -> None:
             (6, b"last-record-6", b"last-state-6"),
         ]
         assert rows(store, "cleared") == msgs([9], "new")
+        assert store.stats("q") == (5, 7) and store.stats("cleared") == (1, 10)
         assert rows(store, "empty") == []
         assert await store.records("q", [2, 5]) == [b"m-record-2", None]
         await store.create("gone")
@@ -632,6 +695,30 @@ def test_a_data_file_from_before_queues_opens_and_gains_them(tmp_path: Path) -> 
         await engine.queues.create("q")
         await engine.queues.add("q", msgs([1]))
         assert rows(engine.queues, "q") == msgs([1])
+        await engine.close()
+
+    asyncio.run(reopen())
+
+
+def test_a_data_file_from_before_message_counts_counts_once_at_start(tmp_path: Path) -> None:
+    async def write() -> None:
+        engine = EmbeddedEngine(tmp_path / "data", "fast")
+        await engine.start()
+        await engine.queues.create("q")
+        await engine.queues.add("q", msgs(range(7)))
+        await engine.close()
+
+    asyncio.run(write())
+    path = tmp_path / "data" / "headwater.sqlite3"
+    with sqlite3.connect(path) as db:  # as files were before queues counted their messages
+        db.execute("ALTER TABLE queues DROP COLUMN stored")
+
+    async def reopen() -> None:
+        engine = EmbeddedEngine(tmp_path / "data", "fast")
+        await engine.start()
+        assert engine.queues.stats("q") == (7, 7)
+        await engine.queues.remove("q", [0])
+        assert engine.queues.stats("q") == (6, 7)
         await engine.close()
 
     asyncio.run(reopen())

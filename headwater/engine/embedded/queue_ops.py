@@ -27,7 +27,7 @@ class CreateQueue(Op):
         self.qid, self.name = qid, name
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        db.execute("INSERT INTO queues (qid, name) VALUES (?, ?)", (self.qid, self.name))
+        db.execute("INSERT INTO queues (qid, name, stored) VALUES (?, ?, 0)", (self.qid, self.name))
 
 
 class DropQueue(Op):
@@ -53,7 +53,7 @@ class ClearQueue(Op):
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
         db.execute("UPDATE queues SET dropped = 1 WHERE qid = ?", (self.old,))
-        db.execute("INSERT INTO queues (qid, name) VALUES (?, ?)", (self.new, self.name))
+        db.execute("INSERT INTO queues (qid, name, stored) VALUES (?, ?, 0)", (self.new, self.name))
         cleanup.drop_queue(self.old)
 
 
@@ -98,10 +98,17 @@ class AddMessages(_MessageWrite):
             "INSERT OR REPLACE INTO queue_records (key, record) VALUES (?, ?)",
             ((base + seq, record) for seq, record, _ in self.messages),
         )
-        db.executemany(
-            "INSERT OR REPLACE INTO queue_states (key, state) VALUES (?, ?)",
+        # IGNORE counts the new rows exactly (executemany sums rowcount); an overwrite is rare
+        added = db.executemany(
+            "INSERT OR IGNORE INTO queue_states (key, state) VALUES (?, ?)",
             ((base + seq, state) for seq, _, state in self.messages),
-        )
+        ).rowcount
+        if added != len(self.messages):
+            db.executemany(
+                "UPDATE queue_states SET state = ? WHERE key = ?",
+                ((state, base + seq) for seq, _, state in self.messages),
+            )
+        db.execute("UPDATE queues SET stored = stored + ? WHERE qid = ?", (added, self.qid))
 
 
 class SetStates(_MessageWrite):
@@ -147,4 +154,6 @@ class RemoveMessages(_MessageWrite):
         base = key(self.qid, 0)
         keys = [(base + seq,) for seq in self.removed]
         db.executemany("DELETE FROM queue_records WHERE key = ?", keys)
-        db.executemany("DELETE FROM queue_states WHERE key = ?", keys)
+        removed = db.executemany("DELETE FROM queue_states WHERE key = ?", keys).rowcount
+        if removed:
+            db.execute("UPDATE queues SET stored = stored - ? WHERE qid = ?", (removed, self.qid))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -164,7 +164,7 @@ class EmbeddedQueueStore:
             cursor = self._db.execute(
                 "SELECT key, NULL, state FROM queue_states WHERE key >= ? AND key < ? ORDER BY key", bounds
             )
-        return _merge(cursor, base, sorted(q.overlay.items()), records)
+        return _closing(cursor, _merge(cursor, base, sorted(q.overlay.items()), records))
 
     async def records(self, queue: str, seqs: Sequence[int]) -> list[bytes | None]:
         q = self._queues[queue]
@@ -187,6 +187,51 @@ class EmbeddedQueueStore:
         for (i, _), record in zip(wanted, found, strict=True):
             out[i] = record
         return out
+
+    def stats(self, queue: str) -> tuple[int, int]:
+        q = self._queues[queue]
+        assert self._db is not None, "engine not started"
+        row = self._db.execute("SELECT stored FROM queues WHERE qid = ?", (q.qid,)).fetchone()
+        last = self._db.execute(
+            "SELECT key FROM queue_states WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT 1",
+            (key(q.qid, 0), key(q.qid + 1, 0)),
+        ).fetchone()
+        return (row[0] or 0) if row else 0, 0 if last is None else (last[0] & OFFSET_MASK) + 1
+
+    async def page(self, queue: str, start: int, stop: int, limit: int) -> list[QueuedMessage]:
+        q = self._queues[queue]
+        start, stop = max(0, start), min(stop, MAX_QUEUE_SEQ + 1)
+        out: list[QueuedMessage] = []
+        loop = asyncio.get_running_loop()
+        while len(out) < limit and start < stop:
+            qid = q.qid
+            # the pending writes as of now, taken before the file is read: one that commits in
+            # between is then applied twice, harmlessly (see the module's docstring)
+            pending = sorted((seq, p) for seq, p in q.overlay.items() if start <= seq < stop)
+            want = limit - len(out)
+            rows = await loop.run_in_executor(self._pool, self._read_page, qid, start, stop, want)
+            if q.dropped or q.qid != qid:
+                return []
+            full = len(rows) == want
+            # rows end at the last one read: pending writes past it belong to the next round
+            end = (rows[-1][0] - key(qid, 0)) + 1 if full else stop
+            merged = list(_merge_rows(rows, key(qid, 0), [p for p in pending if p[0] < end]))
+            out.extend(merged[: limit - len(out)])
+            if not full:
+                break
+            start = end
+        return out
+
+    def _read_page(self, qid: int, start: int, stop: int, limit: int) -> list[tuple[int, bytes, bytes]]:
+        """Reader thread: committed messages of [start, stop), ascending, at most `limit`."""
+        if self._pool_db is None:
+            self._pool_db = connect_reader(self._path)
+        return self._pool_db.execute(
+            "SELECT s.key, r.record, s.state FROM queue_states AS s"
+            " JOIN queue_records AS r ON r.key = s.key"
+            " WHERE s.key >= ? AND s.key < ? ORDER BY s.key LIMIT ?",
+            (key(qid, start), key(qid, stop), limit),
+        ).fetchall()
 
     def _read_records(self, qid: int, seqs: list[int]) -> list[bytes | None]:
         """Reader thread: committed records of these seqs, in one read snapshot."""
@@ -212,32 +257,46 @@ class EmbeddedQueueStore:
         return [found.get(k) for k in keys]
 
 
-def _merge(
-    cursor: sqlite3.Cursor, base: int, pending: list[tuple[int, Pending]], records: bool
+def _merge_rows(
+    rows: list[tuple[int, bytes, bytes]], base: int, pending: list[tuple[int, Pending]]
 ) -> Iterator[QueuedMessage]:
-    """The file's rows (key, record or NULL, state) in key order, with the pending writes applied."""
+    """A page's rows with the pending writes applied."""
+    return _merge(rows, base, pending, True)
+
+
+def _closing(cursor: sqlite3.Cursor, messages: Iterator[QueuedMessage]) -> Iterator[QueuedMessage]:
     try:
-        if not pending:
-            for k, record, state in cursor:
-                yield QueuedMessage(k - base, record, state)
-            return
-        i, n = 0, len(pending)
-        for k, record, state in cursor:
-            seq = k - base
-            while i < n and pending[i][0] < seq:  # not in the file: only a pending add counts
-                added, (_, rec, st) = pending[i]
-                i += 1
-                if rec is not None and st is not None:
-                    yield QueuedMessage(added, rec if records else None, st)
-            if i < n and pending[i][0] == seq:
-                _, (_, rec, st) = pending[i]
-                i += 1
-                if st is not None:  # else removed
-                    yield QueuedMessage(seq, (record if rec is None else rec) if records else None, st)
-                continue
-            yield QueuedMessage(seq, record, state)
-        for added, (_, rec, st) in pending[i:]:
-            if rec is not None and st is not None:
-                yield QueuedMessage(added, rec if records else None, st)
+        yield from messages
     finally:
         cursor.close()
+
+
+def _merge(
+    cursor: Iterable[tuple[int, bytes | None, bytes]],
+    base: int,
+    pending: list[tuple[int, Pending]],
+    records: bool,
+) -> Iterator[QueuedMessage]:
+    """The file's rows (key, record or NULL, state) in key order, with the pending writes applied."""
+    if not pending:
+        for k, record, state in cursor:
+            yield QueuedMessage(k - base, record, state)
+        return
+    i, n = 0, len(pending)
+    for k, record, state in cursor:
+        seq = k - base
+        while i < n and pending[i][0] < seq:  # not in the file: only a pending add counts
+            added, (_, rec, st) = pending[i]
+            i += 1
+            if rec is not None and st is not None:
+                yield QueuedMessage(added, rec if records else None, st)
+        if i < n and pending[i][0] == seq:
+            _, (_, rec, st) = pending[i]
+            i += 1
+            if st is not None:  # else removed
+                yield QueuedMessage(seq, (record if rec is None else rec) if records else None, st)
+            continue
+        yield QueuedMessage(seq, record, state)
+    for added, (_, rec, st) in pending[i:]:
+        if rec is not None and st is not None:
+            yield QueuedMessage(added, rec if records else None, st)

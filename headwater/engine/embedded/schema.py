@@ -11,7 +11,9 @@ same name never meets the rows of its predecessor, which are deleted in the back
 `first_offset` is the trim floor: rows below it are logically gone (and deleted in the background).
 
 Queue messages (engine/embedded/queues.py) are keyed the same way, (queue id, seq), in two rowid
-tables: `queue_records` (written once) and `queue_states` (rewritten on every receive). Splitting
+tables: `queue_records` (written once) and `queue_states` (rewritten on every receive); each queue's
+row counts its messages (`stored`, kept in the same transaction as every add and remove), so
+start-up sizes a backlog with one lookup. Splitting
 them keeps a state update to a small row in a dense page instead of rewriting a ~1 KiB row's page,
 and lets start-up load every state without reading the records. A queue gets a fresh id on
 creation and on every clear; the old id's rows are deleted in the background, like a dropped
@@ -57,7 +59,8 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS queues (
     qid INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    dropped INTEGER NOT NULL DEFAULT 0
+    dropped INTEGER NOT NULL DEFAULT 0,
+    stored INTEGER  -- how many messages it holds, kept by every write (NULL: counted at start)
 );
 CREATE TABLE IF NOT EXISTS queue_records (
     key INTEGER PRIMARY KEY,  -- qid << OFFSET_BITS | seq
@@ -105,6 +108,9 @@ def connect_writer(path: Path, durability: Durability) -> sqlite3.Connection:
     db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     db.execute("PRAGMA temp_store = MEMORY")
     db.executescript(_SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(queues)")}
+    if "stored" not in columns:  # a file from before message counts: recover() counts once
+        db.execute("ALTER TABLE queues ADD COLUMN stored INTEGER")
     return db
 
 
@@ -164,6 +170,11 @@ def recover(db: sqlite3.Connection, no_mark: int) -> Recovered:
             dropped_queues.append(qid)
         else:
             queues[name] = qid
+    for (qid,) in db.execute("SELECT qid FROM queues WHERE stored IS NULL AND dropped = 0").fetchall():
+        (count,) = db.execute(
+            "SELECT count(*) FROM queue_states WHERE key >= ? AND key < ?", (key(qid, 0), key(qid + 1, 0))
+        ).fetchone()
+        db.execute("UPDATE queues SET stored = ? WHERE qid = ?", (count, qid))
     return Recovered(live, dropped, meta, max_pid, queues, dropped_queues, max_qid)
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.sqs import errors
+from headwater.services.sqs import errors, window
 from headwater.services.sqs.message import VISIBLE
 from headwater.services.sqs.redrive import copy_to, key_failure, sources_of
 from headwater.services.sqs.service import SqsCore
@@ -126,7 +126,7 @@ class MoveTasks:
             source_arn=source_arn,
             destination_arn=destination_arn or None,
             rate=rate,
-            to_move=source.visible,
+            to_move=source.approximate_visible,
             started=core.clock.now_ms(),
         )
         self.tasks[task.task_id] = task
@@ -189,6 +189,7 @@ class MoveTasks:
             now_ms = clock.now_ms()
             source.settle(now_ms)
             chunk = min(CHUNK, rate, task.to_move - task.moved)
+            await window.ensure(core, source, chunk)
             candidates = [m for m in source.take(chunk, now_ms) if m.status == VISIBLE]
             if not candidates:
                 break

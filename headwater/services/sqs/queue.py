@@ -13,6 +13,9 @@ heap so they expire on time.
 
 State changes are written behind (the store orders writes); the service awaits the write where a
 reply depends on it (send, delete).
+
+Only a bounded window of the queue is in memory: messages with seq >= `cold_from` are *cold*, in
+the store alone, and `cold` counts them (window.py pages them in and explains the model).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from headwater.services.sqs.fifo import FifoIndex
 from headwater.services.sqs.message import DELAYED, DELETED, INFLIGHT, VISIBLE, Message
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
+WINDOW = 10_000  # visible or delayed messages in memory before sends go cold
 
 
 @dataclass(slots=True)
@@ -96,6 +100,10 @@ class Queue:
         self.deleted = False
         self.redrive: tuple[str, RedrivePolicy] | None = None  # (RedrivePolicy text, parsed)
         self.bucket: dict[str, tuple[float, float]] = {}  # action -> (tokens, as of): FIFO throttling
+        self.window = WINDOW
+        self.cold_from: int | None = None  # messages with seq >= this are in the store only
+        self.cold = 0  # how many (live) cold messages there are
+        self.paging = asyncio.Lock()  # refills and operations on cold messages (window.py)
 
     # -- shortcuts -------------------------------------------------------------------------------
     @property
@@ -103,7 +111,15 @@ class Queue:
         return self.definition.name
 
     def __len__(self) -> int:
-        return self.visible + self.inflight + self.delayed
+        return self.visible + self.inflight + self.delayed + self.cold
+
+    @property
+    def approximate_visible(self) -> int:
+        """ApproximateNumberOfMessages: resident visible messages and every cold one."""
+        return self.visible + self.cold
+
+    def is_cold(self, seq: int) -> bool:
+        return self.cold_from is not None and self.cold_from <= seq < self.next_seq
 
     # -- transitions -----------------------------------------------------------------------------
     def _move(self, message: Message, status: int) -> None:
@@ -127,7 +143,18 @@ class Queue:
             heapq.heappush(self.timers, (message.visible_at, message.seq, message.epoch))
 
     def place(self, message: Message, now_ms: int) -> None:
-        """Takes in a new (or restored) message with its status already set."""
+        """Takes in a new message (already stored) with its status set: into the window, or cold
+        once the window is full (then it lives in the store alone until it is paged in)."""
+        if self.cold_from is None and self.visible + self.delayed >= self.window:
+            self.cold_from = message.seq
+        if self.cold_from is not None and message.seq >= self.cold_from:
+            self.next_seq = max(self.next_seq, message.seq + 1)
+            self.cold += 1
+            return
+        self.admit(message, now_ms)
+
+    def admit(self, message: Message, now_ms: int) -> None:
+        """Takes a message into the window (new, restored or paged in)."""
         self.next_seq = max(self.next_seq, message.seq + 1)
         status = message.status
         if status == DELETED:
@@ -175,7 +202,8 @@ class Queue:
     def oldest_sent_ms(self) -> int | None:
         """The send time of the oldest live message (ApproximateAgeOfOldestMessage)."""
         seq = self.oldest_seq
-        while seq < self.next_seq and seq not in self.messages:
+        end = self.next_seq if self.cold_from is None else self.cold_from
+        while seq < end and seq not in self.messages:
             seq += 1  # deleted since: everything below is gone
         self.oldest_seq = seq
         oldest = self.messages.get(seq)
@@ -202,7 +230,8 @@ class Queue:
         messages = self.messages
         gone: list[int] = []
         seq = self.oldest_seq
-        while seq < self.next_seq:
+        end = self.next_seq if self.cold_from is None else self.cold_from  # cold ones are newer
+        while seq < end:
             message = messages.get(seq)
             if message is not None:
                 if message.sent_ms >= horizon:
@@ -310,6 +339,7 @@ class Queue:
         self.attempts.clear()
         self.attempt_order.clear()
         self.visible = self.inflight = self.delayed = 0
+        self.cold_from, self.cold = None, 0
         self.oldest_seq = self.next_seq
         return self.store.clear(self.definition.store_id)
 

@@ -115,7 +115,7 @@ async def delete_queue(core: SqsCore, params: dict[str, Any], ctx: RequestContex
 def _computed(core: SqsCore, queue: Queue) -> dict[str, str]:
     d = queue.definition
     return {
-        "ApproximateNumberOfMessages": str(queue.visible),
+        "ApproximateNumberOfMessages": str(queue.approximate_visible),
         "ApproximateNumberOfMessagesNotVisible": str(queue.inflight),
         "ApproximateNumberOfMessagesDelayed": str(queue.delayed),
         "CreatedTimestamp": str(d.created),

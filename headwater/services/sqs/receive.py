@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.sqs import errors, rules
+from headwater.services.sqs import errors, rules, window
 from headwater.services.sqs.digests import md5_of_attributes
 from headwater.services.sqs.message import INFLIGHT, Message
 from headwater.services.sqs.queue import Queue, redrive_policy
@@ -126,11 +126,17 @@ async def _receive_now(
         raise errors.over_limit(
             f"You have reached the limit of {INFLIGHT_LIMIT_STANDARD} in-flight messages for queue {queue.name}."
         )
+    if queue.cold_from is not None:
+        await window.ensure(core, queue, room)
     policy = redrive_policy(queue)
     delivered: list[Message] = []
     while room > len(delivered):
         candidates = queue.take(room - len(delivered), now_ms)
         if not candidates:
+            # the window's FIFO groups may all be locked while cold messages wait: page more in
+            # (nothing taken is pending across the await: every candidate was handled)
+            if queue.cold_from is not None and await window.widen(core, queue):
+                continue
             break
         for message in candidates:
             if (

@@ -23,9 +23,8 @@ from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
 from headwater.services.context import RequestContext
 from headwater.services.ports import KeyRing, KeyRingError
-from headwater.services.sqs import errors
-from headwater.services.sqs.message import DELETED, Message
-from headwater.services.sqs.queue import DEDUP_WINDOW_MS, Queue, QueueDef
+from headwater.services.sqs import errors, window
+from headwater.services.sqs.queue import Queue, QueueDef
 from headwater.services.sqs.receipts import ReceiptHandles
 
 log = logging.getLogger("headwater.sqs")
@@ -83,7 +82,7 @@ class SqsCore:
         for _, raw in self.meta.scan(QUEUES):
             definition = QueueDef(**json.loads(raw))
             queue = self._register(definition)
-            self._restore(queue, now_ms)
+            await window.restore(self, queue, now_ms)  # a window of it: the rest stays stored
         self.spawn(self._sweep_forever())
 
     async def close(self) -> None:
@@ -107,24 +106,6 @@ class SqsCore:
         self.queues[(definition.account, definition.region, definition.name)] = queue
         self.by_store_id[definition.store_id] = queue
         return queue
-
-    def _restore(self, queue: Queue, now_ms: int) -> None:
-        store_id = queue.definition.store_id
-        for stored in self.store.load(store_id):
-            assert stored.record is not None
-            message, body = Message.restore(stored.seq, stored.record, stored.state, now_ms)
-            if message.status != DELETED:
-                message.body = self.unseal(queue, body)
-            queue.place(message, now_ms)
-            if message.sequence_number:
-                queue.last_sequence_number = max(queue.last_sequence_number, int(message.sequence_number))
-            if queue.fifo and message.dedup and message.sent_ms + DEDUP_WINDOW_MS > now_ms:
-                queue.remember_dedup(
-                    queue.dedup_key(message.group or "", message.dedup),
-                    message.sent_ms + DEDUP_WINDOW_MS,
-                    message.message_id,
-                    message.sequence_number,
-                )
 
     # -- persistence -----------------------------------------------------------------------------
     async def save(self, queue: Queue) -> None:
@@ -271,7 +252,7 @@ class SqsCore:
             queue.settle(now_ms)
             labels = (("QueueName", queue.name),)
             oldest = queue.oldest_sent_ms()
-            metrics.set(NS, "ApproximateNumberOfMessagesVisible", labels, queue.visible)
+            metrics.set(NS, "ApproximateNumberOfMessagesVisible", labels, queue.approximate_visible)
             metrics.set(NS, "ApproximateNumberOfMessagesNotVisible", labels, queue.inflight)
             metrics.set(NS, "ApproximateNumberOfMessagesDelayed", labels, queue.delayed)
             metrics.set(
