@@ -188,7 +188,10 @@ class S3Frontend:
         all_headers = common + cors_headers + out_headers
         stream = _streamed_payload(op, result)
         if stream is None:
-            if body and not any(name.lower() == "content-type" for name, _ in out_headers):
+            # HeadBucket has no body but says it is XML, as S3's does
+            if (body or target.operation == "HeadBucket") and not any(
+                name.lower() == "content-type" for name, _ in out_headers
+            ):
                 all_headers.append(("content-type", "application/xml"))
             await _respond(send, status, all_headers, body or b"", head)
             return
@@ -249,6 +252,7 @@ class S3Frontend:
                 params["AccessControlRequestHeaders"] = headers.get("access-control-request-headers")
             return await handler(params, ctx), None
         op = self.model.operation_model(target.operation)
+        headers = _with_query_metadata(headers, query)
         if target.operation in STREAMED:
             if (
                 "content-length" not in headers
@@ -341,6 +345,16 @@ class _Outcome:
         self.status = 500
         self.sent = 0
         self.streamed = False
+
+
+def _with_query_metadata(headers: dict[str, str], query: list[tuple[str, str]]) -> dict[str, str]:
+    """A presigned URL carries the x-amz-meta-* it signed in its query: S3 stores them as the
+    object's metadata, as if they were headers (a header of the same name wins)."""
+    if not any(name[:11].lower() == "x-amz-meta-" for name, _ in query):
+        return headers
+    merged = {name.lower(): value for name, value in query if name[:11].lower() == "x-amz-meta-"}
+    merged.update(headers)
+    return merged
 
 
 def _session_token(headers: dict[str, str], query_string: str) -> str | None:

@@ -49,6 +49,8 @@ SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 async def get_tagging(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
     tagging = stored_config(bucket, "tagging", "NoSuchTagSet", "The TagSet does not exist")
+    if not tagging["TagSet"]:  # an empty PutBucketTagging leaves no tag set behind
+        raise not_found("NoSuchTagSet", "The TagSet does not exist", bucket.name)
     return {"TagSet": tagging["TagSet"]}
 
 
@@ -365,7 +367,9 @@ async def get_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> 
 
 
 async def put_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> Params:
-    config = params.get("ObjectLockConfiguration") or {}
+    config = params.get("ObjectLockConfiguration")
+    if config is None:
+        raise s3_error("MissingRequestBodyError", "Request Body is empty")
     if config.get("ObjectLockEnabled") != "Enabled":
         raise malformed_xml()
     retention = (config.get("Rule") or {}).get("DefaultRetention")

@@ -21,7 +21,7 @@ from headwater.services.s3.bucket_rules import (
     owner_grant,
     owner_of,
 )
-from headwater.services.s3.errors import invalid_argument, s3_error
+from headwater.services.s3.errors import invalid_argument, invalid_request, s3_error
 from headwater.services.s3.object_read import find_version
 from headwater.services.s3.object_write import check_acl
 from headwater.services.s3.service import S3Core
@@ -36,15 +36,15 @@ async def get_object_attributes(core: S3Core, params: Params, ctx: RequestContex
     wanted = params.get("ObjectAttributes") or []
     if isinstance(wanted, str):
         wanted = [part.strip() for part in wanted.split(",")]
+    wanted = [name.strip() for name in wanted if name and name.strip()]
+    if not wanted:
+        raise invalid_request(
+            "The x-amz-object-attributes header specifying the attributes to be retrieved is either "
+            "missing or empty"
+        )
     for name in wanted:
         if name not in ATTRIBUTES:
             raise invalid_argument("Invalid attribute name specified.", "x-amz-object-attributes", name)
-    if not wanted:
-        raise invalid_argument(
-            "The x-amz-object-attributes header specifying the attributes to be retrieved is either "
-            "missing or empty",
-            "x-amz-object-attributes",
-        )
     version = find_version(core, bucket, params["Key"], params.get("VersionId"), "GET")
     result: Params = {"LastModified": versions.stamp(version.last_modified_ms)}
     if versions.is_versioned(bucket):
@@ -52,7 +52,12 @@ async def get_object_attributes(core: S3Core, params: Params, ctx: RequestContex
     if "ETag" in wanted:
         result["ETag"] = version.etag.strip('"')  # unquoted here, unlike everywhere else
     if "Checksum" in wanted and version.checksums:
-        checksum: Params = {f"Checksum{alg}": value for alg, value in version.checksums.items()}
+        # a composite checksum is shown without its "-<parts>" suffix here (GetObject keeps it)
+        composite = version.checksum_type == "COMPOSITE"
+        checksum: Params = {
+            f"Checksum{alg}": value.rsplit("-", 1)[0] if composite else value
+            for alg, value in version.checksums.items()
+        }
         if version.checksum_type:
             checksum["ChecksumType"] = version.checksum_type
         result["Checksum"] = checksum

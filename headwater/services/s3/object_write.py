@@ -139,6 +139,8 @@ def parse_tagging(header: str | None) -> dict[str, str]:
         if key in seen:
             raise s3_error("InvalidTag", "Cannot provide multiple Tags with the same key", TagKey=key)
         seen.add(key)
+        if key.lower().startswith("aws:"):  # the header's own wording, unlike PutObjectTagging's
+            raise s3_error("InvalidTag", "Your TagKey cannot be prefixed with aws:", TagKey=key)
     return check_tag_set([{"Key": k, "Value": v} for k, v in pairs], MAX_OBJECT_TAGS, "Object")
 
 
