@@ -10,12 +10,13 @@ version id (restoring it).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import checksums, conditions, sse, versions
+from headwater.services.s3 import checksums, conditions, object_acl, sse, versions
 from headwater.services.s3.bodies import read_body, store_body
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_argument, invalid_request
@@ -108,7 +109,8 @@ def _fields(bucket: Any, params: Params, source: ObjectVersion) -> WriteFields:
         content_type = params.get("ContentType") or DEFAULT_CONTENT_TYPE
         metadata = user_metadata(params)
     tags = dict(source.tags) if tagging_directive == "COPY" else parse_tagging(params.get("Tagging"))
-    return WriteFields(content_type, {**headers, **redirect}, metadata, tags, storage_class(params))
+    fields = WriteFields(content_type, {**headers, **redirect}, metadata, tags, storage_class(params))
+    return dataclasses.replace(fields, acl=object_acl.requested(params))
 
 
 def _is_self_copy(params: Params, source: ObjectVersion, latest: ObjectVersion | None) -> bool:

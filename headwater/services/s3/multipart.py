@@ -77,6 +77,7 @@ async def create_multipart_upload(
         sse=sealing.sse,
         kms_key_id=sealing.kms_key_id,
         sealed_key=sealing.sealed_key,
+        acl=fields.acl,
     )
     await core.store.put_upload(upload)
     result: dict[str, Any] = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
