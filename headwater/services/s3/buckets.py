@@ -17,6 +17,7 @@ from headwater.services.context import RequestContext
 from headwater.services.s3 import (
     bucket_configs,
     cors,
+    inventory,
     lifecycle_rules,
     notification_config,
     policy,
@@ -225,6 +226,7 @@ OPERATIONS = {
     "GetBucketLocation": get_bucket_location,
     **bucket_configs.OPERATIONS,
     **cors.OPERATIONS,
+    **inventory.OPERATIONS,
     **lifecycle_rules.OPERATIONS,
     **notification_config.OPERATIONS,
     **policy.OPERATIONS,
