@@ -36,6 +36,7 @@ from headwater.services.context import RawResponse, RequestContext, ResponseBody
 from headwater.services.s3 import copy, cors, policy
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.metrics import count_request
+from headwater.services.s3.request_record import RequestRecord
 
 log = logging.getLogger("headwater.s3")
 
@@ -67,6 +68,7 @@ class S3Frontend:
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send, request_id: str
     ) -> None:
         outcome = _Outcome()
+        started = self.clock.now()
 
         async def observed_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -97,6 +99,8 @@ class S3Frontend:
                 uploaded,
                 downloaded,
             )
+            if bucket and self.core.observed(bucket):
+                self._observe(scope, headers, request_id, outcome, started)
 
     async def _handle(
         self,
@@ -107,7 +111,7 @@ class S3Frontend:
         request_id: str,
         outcome: _Outcome,
     ) -> None:
-        host_id = base64.b64encode(random_bytes(48)).decode()
+        host_id = outcome.host_id = base64.b64encode(random_bytes(48)).decode()
         method: str = scope["method"]
         head = method == "HEAD"
         target: S3Target | None = None
@@ -135,6 +139,7 @@ class S3Frontend:
                     details={"Header": "Transfer-Encoding"},
                 )
             auth = self._authenticate(method, raw_path, query_string, headers, target, host)
+            outcome.signed = _signature_of(headers, query_string)
             account = self.principals.account(auth.access_key)
             if self.config.auth == "strict" and auth.access_key is None and target.operation not in _OWN_AUTH:
                 # an unsigned request is nobody's: only a bucket policy granting "*" lets it in
@@ -143,6 +148,7 @@ class S3Frontend:
                     raise AwsError("AccessDenied", "Access Denied", 403)
             if exchange is not None:
                 exchange.account = account
+            outcome.account = None if account == ANONYMOUS else account
             ctx = RequestContext(
                 account=account,
                 region=auth.region or self.config.region,
@@ -170,6 +176,7 @@ class S3Frontend:
                     )
             result, op = await self._invoke(target, query, headers, receive, auth, ctx, outcome)
         except AwsError as error:
+            outcome.error_code = error.code
             await self._send_error(send, error, request_id, host_id, head, target, cors_headers)
             return
         except Exception:
@@ -188,7 +195,10 @@ class S3Frontend:
         all_headers = common + cors_headers + out_headers
         stream = _streamed_payload(op, result)
         if stream is None:
-            if body and not any(name.lower() == "content-type" for name, _ in out_headers):
+            # HeadBucket has no body but says it is XML, as S3's does
+            if (body or target.operation == "HeadBucket") and not any(
+                name.lower() == "content-type" for name, _ in out_headers
+            ):
                 all_headers.append(("content-type", "application/xml"))
             await _respond(send, status, all_headers, body or b"", head)
             return
@@ -249,6 +259,7 @@ class S3Frontend:
                 params["AccessControlRequestHeaders"] = headers.get("access-control-request-headers")
             return await handler(params, ctx), None
         op = self.model.operation_model(target.operation)
+        headers = _with_query_metadata(headers, query)
         if target.operation in STREAMED:
             if (
                 "content-length" not in headers
@@ -289,6 +300,43 @@ class S3Frontend:
                 policy.authorize(
                     self.core, bucket, "GetObject", ctx.account, source_key, version_id=version_id
                 )
+
+    def _observe(
+        self, scope: Scope, headers: dict[str, str], request_id: str, outcome: _Outcome, started: float
+    ) -> None:
+        """Tells the core's observers (server access logging) what the request was and did."""
+        target = outcome.target
+        assert target is not None and target.bucket
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = scope.get("raw_path", scope["path"].encode()).decode("latin-1").split("?", 1)[0]
+        client = scope.get("client") or ("-", 0)
+        record = RequestRecord(
+            bucket=target.bucket,
+            key=target.key,
+            operation=target.operation,
+            method=scope["method"],
+            request_uri=f"{scope['method']} {path}{'?' + query if query else ''} HTTP/{scope.get('http_version', '1.1')}",
+            status=outcome.status,
+            error_code=outcome.error_code,
+            bytes_sent=outcome.sent,
+            total_ms=max(0, int((self.clock.now() - started) * 1000)),
+            request_id=request_id,
+            host_id=outcome.host_id,
+            account=outcome.account,
+            remote_ip=str(client[0]),
+            user_agent=headers.get("user-agent", ""),
+            referrer=headers.get("referer", ""),
+            version_id=dict(parse_qsl(query)).get("versionId"),
+            host=headers.get("host", ""),
+            tls=scope.get("scheme") == "https",
+            signature_version=outcome.signed[0],
+            auth_type=outcome.signed[1],
+            time_ms=int(started * 1000),
+        )
+        try:
+            self.core.observe(record)
+        except Exception:  # logging must never fail a request
+            log.exception("request observer failed")
 
     async def _stream(
         self, send: Send, status: int, headers: list[tuple[str, str]], body: ResponseBody, head: bool
@@ -333,14 +381,39 @@ class S3Frontend:
 class _Outcome:
     """What a request did, for the request metrics."""
 
-    __slots__ = ("body", "sent", "status", "streamed", "target")
+    __slots__ = ("account", "body", "error_code", "host_id", "sent", "signed", "status", "streamed", "target")
 
     def __init__(self) -> None:
         self.target: S3Target | None = None
+        self.account: str | None = None
+        self.error_code: str | None = None
+        self.host_id = ""
+        self.signed: tuple[str | None, str | None] = (None, None)  # (signature version, auth type)
         self.body: StreamedBody | None = None
         self.status = 500
         self.sent = 0
         self.streamed = False
+
+
+def _with_query_metadata(headers: dict[str, str], query: list[tuple[str, str]]) -> dict[str, str]:
+    """A presigned URL carries the x-amz-meta-* it signed in its query: S3 stores them as the
+    object's metadata, as if they were headers (a header of the same name wins)."""
+    if not any(name[:11].lower() == "x-amz-meta-" for name, _ in query):
+        return headers
+    merged = {name.lower(): value for name, value in query if name[:11].lower() == "x-amz-meta-"}
+    merged.update(headers)
+    return merged
+
+
+def _signature_of(headers: dict[str, str], query_string: str) -> tuple[str | None, str | None]:
+    authorization = headers.get("authorization", "")
+    if authorization:
+        return ("SigV4" if authorization.startswith("AWS4-") else "SigV2"), "AuthHeader"
+    if "X-Amz-Signature=" in query_string:
+        return "SigV4", "QueryString"
+    if "Signature=" in query_string:
+        return "SigV2", "QueryString"
+    return None, None
 
 
 def _session_token(headers: dict[str, str], query_string: str) -> str | None:

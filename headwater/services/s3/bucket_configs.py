@@ -49,6 +49,8 @@ SSE_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 async def get_tagging(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
     tagging = stored_config(bucket, "tagging", "NoSuchTagSet", "The TagSet does not exist")
+    if not tagging["TagSet"]:  # an empty PutBucketTagging leaves no tag set behind
+        raise not_found("NoSuchTagSet", "The TagSet does not exist", bucket.name)
     return {"TagSet": tagging["TagSet"]}
 
 
@@ -287,13 +289,22 @@ async def put_logging(core: S3Core, params: Params, ctx: RequestContext) -> Para
         target = enabled.get("TargetBucket")
         if not target or enabled.get("TargetPrefix") is None:
             raise malformed_xml()
-        if core.store.bucket(target) is None:
+        target_bucket = core.store.bucket(target)
+        if target_bucket is None:
             raise s3_error(
                 "InvalidTargetBucketForLogging",
                 "The target bucket for logging does not exist",
                 TargetBucket=target,
             )
-    await save(core, bucket, "logging", enabled or None)  # stored: no access logs are written
+        if target_bucket.region != bucket.region:
+            raise s3_error(
+                "CrossLocationLoggingProhibitted",
+                "Cross S3 location logging not allowed. ",
+                403,
+                SourceBucketLocation=bucket.region,
+                TargetBucketLocation=target_bucket.region,
+            )
+    await save(core, bucket, "logging", enabled or None)  # access_log.py delivers the records
     return {}
 
 
@@ -365,7 +376,9 @@ async def get_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> 
 
 
 async def put_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> Params:
-    config = params.get("ObjectLockConfiguration") or {}
+    config = params.get("ObjectLockConfiguration")
+    if config is None:
+        raise s3_error("MissingRequestBodyError", "Request Body is empty")
     if config.get("ObjectLockEnabled") != "Enabled":
         raise malformed_xml()
     retention = (config.get("Rule") or {}).get("DefaultRetention")
@@ -393,7 +406,8 @@ async def put_object_lock(core: S3Core, params: Params, ctx: RequestContext) -> 
 
 
 async def list_nothing(core: S3Core, params: Params, ctx: RequestContext) -> Params:
-    """Analytics, inventory, metrics and intelligent-tiering configurations: none, ever."""
+    """Analytics, metrics and intelligent-tiering configurations: none, ever (inventory.py keeps
+    inventory configurations)."""
     lookup(core, params)
     return {"IsTruncated": False}
 
@@ -435,12 +449,11 @@ OPERATIONS = {
     "GetObjectLockConfiguration": get_object_lock,
     "PutObjectLockConfiguration": put_object_lock,
     "ListBucketAnalyticsConfigurations": list_nothing,
-    "ListBucketInventoryConfigurations": list_nothing,
     "ListBucketMetricsConfigurations": list_nothing,
     "ListBucketIntelligentTieringConfigurations": list_nothing,
     **{
         f"{verb}Bucket{kind}Configuration": no_such_configuration
         for verb in ("Get", "Delete")
-        for kind in ("Analytics", "Inventory", "Metrics", "IntelligentTiering")
+        for kind in ("Analytics", "Metrics", "IntelligentTiering")
     },
 }

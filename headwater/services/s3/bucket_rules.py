@@ -99,6 +99,14 @@ def bucket_region(endpoint_region: str, constraint: str | None) -> str:
             )
         return DEFAULT_REGION
     region = "eu-west-1" if constraint == "EU" else constraint
+    if region != DEFAULT_REGION and endpoint_region not in (DEFAULT_REGION, region):
+        # a regional endpoint names any other constraint, known or not, incompatible
+        raise s3_error(
+            "IllegalLocationConstraintException",
+            f"The {constraint} location constraint is incompatible for the region specific endpoint this "
+            "request was sent to.",
+            LocationConstraint=constraint,
+        )
     known = constraint in LOCATION_CONSTRAINTS or region == endpoint_region
     if region == DEFAULT_REGION or not known:
         raise s3_error(
@@ -106,14 +114,41 @@ def bucket_region(endpoint_region: str, constraint: str | None) -> str:
             "The specified location-constraint is not valid",
             LocationConstraint=constraint,
         )
-    if endpoint_region != DEFAULT_REGION and region != endpoint_region:
-        raise s3_error(
-            "IllegalLocationConstraintException",
-            f"The {constraint} location constraint is incompatible for the region specific endpoint this "
-            "request was sent to.",
-            LocationConstraint=constraint,
-        )
     return region
+
+
+def bucket_arn(name: str) -> str:
+    return f"arn:aws:s3:::{name}"
+
+
+NAMESPACES = ("global", "account-regional")
+_REGIONAL_SUFFIX = re.compile(r"-\d{12}-[a-z0-9-]+-an")
+
+
+def check_namespace(name: str, namespace: str | None, account: str, region: str) -> str | None:
+    """x-amz-bucket-namespace: an account-regional bucket's name ends with
+    -<account>-<region>-an after a prefix of its own; a global one may not end with -an (that
+    suffix is the account-regional namespace's). Returns what to keep ("account-regional" or None)."""
+    if namespace is not None and namespace not in NAMESPACES:
+        raise s3_error(
+            "InvalidArgument",
+            f"Invalid x-amz-bucket-namespace header: {namespace}",
+            ArgumentName="x-amz-bucket-namespace",
+            ArgumentValue=namespace,
+        )
+    if namespace == "account-regional":
+        suffix = f"-{account}-{region}-an"
+        if not name.endswith(suffix) or len(name) == len(suffix):
+            raise s3_error(
+                "InvalidBucketName",
+                "The specified bucket is not valid. Bucket names in your account regional namespace must "
+                f"end with the suffix {suffix}",
+                BucketName=name,
+            )
+        return namespace
+    if name.endswith("-an") and _REGIONAL_SUFFIX.search(name):
+        raise s3_error("InvalidBucketName", "The specified bucket is not valid.", BucketName=name)
+    return None
 
 
 # -- owners -----------------------------------------------------------------------------------------

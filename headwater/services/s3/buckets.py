@@ -17,6 +17,7 @@ from headwater.services.context import RequestContext
 from headwater.services.s3 import (
     bucket_configs,
     cors,
+    inventory,
     lifecycle_rules,
     notification_config,
     policy,
@@ -26,8 +27,10 @@ from headwater.services.s3.bucket_rules import (
     OWNERSHIPS,
     PUBLIC_ACCESS_SETTINGS,
     acl_from_params,
+    bucket_arn,
     bucket_region,
     check_bucket_name,
+    check_namespace,
     check_tag_set,
     is_owner_only,
     is_public_acl,
@@ -53,6 +56,7 @@ async def create_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContex
     if config.get("Location") or config.get("Bucket"):
         raise not_implemented("CreateBucketConfiguration")  # directory buckets are another product
     region = bucket_region(ctx.region, config.get("LocationConstraint"))
+    namespace = check_namespace(name, params.get("BucketNamespace"), ctx.account, region)
     tags = check_tag_set(config["Tags"], 50) if config.get("Tags") else None
     ownership = params.get("ObjectOwnership")
     if ownership is not None and ownership not in OWNERSHIPS:
@@ -91,13 +95,15 @@ async def create_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContex
             )
         # North Virginia's legacy: re-creating your own bucket succeeds and resets its ACL
         await core.store.put_bucket(existing.with_config("acl", _acl_config(grants, ctx.account)))
-        return {"Location": f"/{name}"}
+        return {"Location": f"/{name}", "BucketArn": bucket_arn(name)}
 
     lock = params.get("ObjectLockEnabledForBucket") in (True, "true", "True")
     configs: dict[str, Any] = {
         "ownership": {"Rules": [{"ObjectOwnership": ownership or "BucketOwnerEnforced"}]},
         "public_access_block": dict.fromkeys(PUBLIC_ACCESS_SETTINGS, True),
     }
+    if namespace is not None:
+        configs["namespace"] = namespace
     if config.get("LocationConstraint") == "EU":
         configs["location"] = "EU"
     if tags:
@@ -117,7 +123,8 @@ async def create_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContex
     for key, value in configs.items():
         bucket = bucket.with_config(key, value)
     await core.store.put_bucket(bucket)
-    return {"Location": f"/{name}" if region == DEFAULT_REGION else _virtual_host_url(name, ctx)}
+    location = f"/{name}" if region == DEFAULT_REGION else _virtual_host_url(name, ctx)
+    return {"Location": location, "BucketArn": bucket_arn(name)}
 
 
 def _acl_config(grants: list[dict[str, Any]] | None, account: str) -> dict[str, Any] | None:
@@ -132,7 +139,7 @@ def _virtual_host_url(name: str, ctx: RequestContext) -> str:
 
 async def head_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     bucket = lookup(core, params)
-    return {"BucketRegion": bucket.region, "AccessPointAlias": False}
+    return {"BucketRegion": bucket.region, "AccessPointAlias": False, "BucketArn": bucket_arn(bucket.name)}
 
 
 async def delete_bucket(core: S3Core, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -170,11 +177,11 @@ async def list_buckets(core: S3Core, params: dict[str, Any], ctx: RequestContext
         and (region is None or bucket.region == region)
         and (after is None or bucket.name > after)
     ]
-    # with any of the paging parameters S3 answers pages (10,000 at most) and each bucket's region
+    # with any of the paging parameters S3 answers pages (10,000 at most)
     paged = any(params.get(name) is not None for name in _LIST_PARAMS)
     page = mine[: limit or MAX_BUCKETS] if paged else mine
     result: dict[str, Any] = {
-        "Buckets": [_bucket_entry(bucket, paged) for bucket in page],
+        "Buckets": [_bucket_entry(bucket) for bucket in page],
         "Owner": owner_of(ctx.account),
     }
     if len(page) < len(mine):
@@ -184,14 +191,13 @@ async def list_buckets(core: S3Core, params: dict[str, Any], ctx: RequestContext
     return result
 
 
-def _bucket_entry(bucket: Bucket, with_region: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {
+def _bucket_entry(bucket: Bucket) -> dict[str, Any]:
+    return {
         "Name": bucket.name,
         "CreationDate": dt.datetime.fromtimestamp(bucket.created_ms / 1000, dt.UTC),
+        "BucketRegion": bucket.region,
+        "BucketArn": bucket_arn(bucket.name),
     }
-    if with_region:
-        entry["BucketRegion"] = bucket.region
-    return entry
 
 
 def _token_name(token: str) -> str:
@@ -220,6 +226,7 @@ OPERATIONS = {
     "GetBucketLocation": get_bucket_location,
     **bucket_configs.OPERATIONS,
     **cors.OPERATIONS,
+    **inventory.OPERATIONS,
     **lifecycle_rules.OPERATIONS,
     **notification_config.OPERATIONS,
     **policy.OPERATIONS,

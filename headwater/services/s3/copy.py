@@ -4,17 +4,19 @@ source's key, encrypted under a new one), never whole in memory.
 MetadataDirective COPY (the default) keeps the source's content type, content headers and user
 metadata; REPLACE takes them from the request. TaggingDirective likewise for tags. The storage
 class, the encryption and the website redirect are the request's (not copied). Copying an object
-onto itself must change one of them or the metadata, as S3 requires.
+onto itself must change one of them or the metadata, as S3 requires, unless the source names a
+version id (restoring it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import checksums, conditions, sse, versions
+from headwater.services.s3 import checksums, conditions, object_acl, sse, versions
 from headwater.services.s3.bodies import read_body, store_body
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_argument, invalid_request
@@ -84,7 +86,9 @@ def source_version(core: S3Core, params: Params) -> tuple[ObjectVersion, str | N
     sse.check_customer_key_read(params, prefix="CopySource")
     conditions.check_copy_source(source, params)
     if not readable(source, core.now_ms()):
-        raise invalid_object_state(source)
+        error = invalid_object_state(source)
+        error.message = "Operation is not valid for the source object's storage class"
+        raise error
     return source, version_id, versions.is_versioned(bucket)
 
 
@@ -105,7 +109,8 @@ def _fields(bucket: Any, params: Params, source: ObjectVersion) -> WriteFields:
         content_type = params.get("ContentType") or DEFAULT_CONTENT_TYPE
         metadata = user_metadata(params)
     tags = dict(source.tags) if tagging_directive == "COPY" else parse_tagging(params.get("Tagging"))
-    return WriteFields(content_type, {**headers, **redirect}, metadata, tags, storage_class(params))
+    fields = WriteFields(content_type, {**headers, **redirect}, metadata, tags, storage_class(params))
+    return dataclasses.replace(fields, acl=object_acl.requested(params))
 
 
 def _is_self_copy(params: Params, source: ObjectVersion, latest: ObjectVersion | None) -> bool:
@@ -126,7 +131,13 @@ async def copy_object(core: S3Core, params: Params, ctx: RequestContext) -> Para
     source, source_version_id, source_versioned = source_version(core, params)
     fields = _fields(bucket, params, source)
     latest = versions.current(core.store.versions(bucket.name, key))
-    if source.key == key and _source_bucket(params) == bucket.name and _is_self_copy(params, source, latest):
+    # naming the source's version id restores that version, even onto its own key
+    if (
+        source.key == key
+        and source_version_id is None
+        and _source_bucket(params) == bucket.name
+        and _is_self_copy(params, source, latest)
+    ):
         raise invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself without changing "
             "the object's metadata, storage class, website redirect location or encryption attributes."

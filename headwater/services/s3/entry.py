@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.s3.access_log import AccessLogs
 from headwater.services.s3.api import S3Api
+from headwater.services.s3.inventory import Inventory
 from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.service import S3Core
 
@@ -13,13 +15,19 @@ from headwater.services.s3.service import S3Core
 def build(host: Host) -> Service:
     keys, queues = host.ports.get(KeyRing), host.ports.get(QueueSink)  # notifications go to SQS
     core = S3Core(host.config, host.engine, host.clock, host.metrics, keys, queues)
-    # expiry sweeps run on the core and start once it has loaded its buckets
+    # expiry sweeps, inventory reports and access logs run on the core once it has loaded its buckets
 
     def inventory() -> dict[str, list[str]]:
         buckets = core.store.buckets()
         return {"buckets": sorted(local_name(host.config, b.account, b.region, b.name) for b in buckets)}
 
-    return Service("s3", "s3", Stages(core, Lifecycle(core)), S3Api(core), inventory=inventory)
+    return Service(
+        "s3",
+        "s3",
+        Stages(core, Lifecycle(core), Inventory(core), AccessLogs(core)),
+        S3Api(core),
+        inventory=inventory,
+    )
 
 
 ENTRY = ServiceEntry("s3", build, requires=("kms", "sqs"))

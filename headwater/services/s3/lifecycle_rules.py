@@ -105,6 +105,8 @@ def _check_actions(rule: Rule) -> None:
             raise invalid_argument("'Days' for Transition action must be a positive integer", "Days")
     noncurrent = rule.get("NoncurrentVersionExpiration")
     if noncurrent is not None:
+        if not noncurrent:  # an empty <NoncurrentVersionExpiration/>
+            raise malformed_xml()
         if not _positive(noncurrent.get("NoncurrentDays")):
             raise invalid_argument(
                 "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",

@@ -255,7 +255,7 @@ async def list_objects_v2(core: S3Core, params: Params, ctx: RequestContext) -> 
     result["KeyCount"] = result.pop("__count__")
     if token is not None:
         result["ContinuationToken"] = token
-    if start_after:
+    if start_after and token is None:  # S3 leaves StartAfter out once a token pages on
         result["StartAfter"] = encoder(params)(start_after)
     if last is not None:
         result["NextContinuationToken"] = encode_token(last)

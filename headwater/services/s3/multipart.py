@@ -77,6 +77,7 @@ async def create_multipart_upload(
         sse=sealing.sse,
         kms_key_id=sealing.kms_key_id,
         sealed_key=sealing.sealed_key,
+        acl=fields.acl,
     )
     await core.store.put_upload(upload)
     result: dict[str, Any] = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
@@ -202,7 +203,7 @@ def copy_range(header: str | None, size: int) -> tuple[int, int]:
             )
         return 0, size
     first, dash, last = header.strip().removeprefix("bytes=").partition("-")
-    if not header.strip().startswith("bytes=") or not dash or not first.isdigit() or not last.isdigit():
+    if not header.strip().startswith("bytes=") or not dash or not _offset(first) or not _offset(last):
         raise invalid_argument(
             "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last "
             "are the zero-based offsets of the first and last bytes to copy",
@@ -217,6 +218,11 @@ def copy_range(header: str | None, size: int) -> tuple[int, int]:
             header,
         )
     return start, stop
+
+
+def _offset(text: str) -> bool:
+    # ASCII digits only (isdigit() takes "²", which int() refuses), and few enough for int()
+    return text.isascii() and text.isdigit() and len(text.lstrip("0")) <= 19
 
 
 # -- abort ------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from headwater.services.context import RequestContext
-from headwater.services.s3 import checksums, conditions, sse, versions
+from headwater.services.s3 import checksums, conditions, object_acl, sse, versions
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_request, malformed_xml, no_such_upload
 from headwater.services.s3.multipart_rules import (
@@ -63,7 +63,7 @@ async def complete_multipart_upload(
         )
     listed = core.store.versions(bucket.name, key)
     conditions.check_write(key, versions.current(listed), params)
-
+    owner, grants = object_acl.resolve(bucket, upload.acl, ctx.account)
     version = ObjectVersion(
         key=key,
         version_id=versions.new_version_id(bucket),
@@ -85,7 +85,8 @@ async def complete_multipart_upload(
         kms_key_id=upload.kms_key_id,
         sealed_key=upload.sealed_key,
         ivs=tuple(p.iv or "" for p in parts if p.blob_id),
-        owner=ctx.account,
+        owner=owner,
+        acl=grants,
     )
     new_list, dropped = versions.place(bucket, listed, version)
     used = {p.blob_id for p in parts}

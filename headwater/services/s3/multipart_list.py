@@ -19,12 +19,13 @@ from headwater.services.s3.records import Upload
 from headwater.services.s3.service import S3Core
 
 MAX_PAGE = 1000
+MAX_INT = 2**31 - 1  # S3 reads both numbers as 32-bit signed integers
 
 
 def _page_size(value: Any, name: str) -> int:
     if value is None:
         return MAX_PAGE
-    if not isinstance(value, int) or value < 0:
+    if not isinstance(value, int) or not 0 <= value <= MAX_INT:
         raise invalid_argument(
             f"Argument {name} must be an integer between 0 and 2147483647", name, str(value)
         )
@@ -40,7 +41,7 @@ async def list_parts(core: S3Core, params: dict[str, Any], ctx: RequestContext) 
     upload = find_upload(core, bucket.name, params.get("UploadId"), params.get("Key"))
     max_parts = _page_size(params.get("MaxParts"), "max-parts")
     marker = params.get("PartNumberMarker") or 0
-    if not isinstance(marker, int) or marker < 0:
+    if not isinstance(marker, int) or not 0 <= marker <= MAX_INT:
         raise invalid_argument(
             "Argument part-number-marker must be an integer between 0 and 2147483647",
             "part-number-marker",

@@ -91,6 +91,9 @@ def _check_target(raw: Mapping[str, Any], member: str) -> dict[str, Any]:
     events = raw.get("Events") or []
     if not raw.get(member) or not events:
         raise malformed_xml()
+    parts = str(raw[member]).split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1] or not parts[2] or not parts[5]:
+        raise _invalid("The ARN could not be parsed")
     for event in events:
         if event not in EVENTS:
             raise _invalid("The event is not supported for notifications")

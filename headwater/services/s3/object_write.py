@@ -18,17 +18,13 @@ from urllib.parse import parse_qsl
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import conditions, sse, versions
+from headwater.services.s3 import conditions, object_acl, sse, versions
 from headwater.services.s3.bodies import ChecksumRequest, StoredBody, checksum_request, store_body
 from headwater.services.s3.bucket_rules import (
-    acl_error,
-    acl_from_params,
-    acls_enabled,
     check_tag_set,
-    is_owner_only,
     lookup,
 )
-from headwater.services.s3.errors import invalid_argument, invalid_request, s3_error
+from headwater.services.s3.errors import invalid_request, s3_error
 from headwater.services.s3.records import NULL_VERSION, Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
 
@@ -61,18 +57,6 @@ HEADER_MEMBERS = (
     "WebsiteRedirectLocation",
 )
 BUCKET_KEY = "BucketKeyEnabled"  # kept in `headers` too: S3 echoes it on reads
-OBJECT_CANNED_ACLS = frozenset(
-    [
-        "private",
-        "public-read",
-        "public-read-write",
-        "authenticated-read",
-        "aws-exec-read",
-        "bucket-owner-read",
-        "bucket-owner-full-control",
-    ]
-)
-_OWNER_ONLY_CANNED = frozenset({"private", "bucket-owner-full-control"})
 _LOCK_MEMBERS = ("ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
 
 
@@ -139,6 +123,8 @@ def parse_tagging(header: str | None) -> dict[str, str]:
         if key in seen:
             raise s3_error("InvalidTag", "Cannot provide multiple Tags with the same key", TagKey=key)
         seen.add(key)
+        if key.lower().startswith("aws:"):  # the header's own wording, unlike PutObjectTagging's
+            raise s3_error("InvalidTag", "Your TagKey cannot be prefixed with aws:", TagKey=key)
     return check_tag_set([{"Key": k, "Value": v} for k, v in pairs], MAX_OBJECT_TAGS, "Object")
 
 
@@ -152,21 +138,7 @@ def storage_class(params: Mapping[str, Any]) -> str:
 
 
 def check_acl(bucket: Bucket, params: Mapping[str, Any]) -> None:
-    """Object ACLs are not kept (every object is its owner's alone); what S3 refuses is refused:
-    any ACL but the owner's full control when the bucket enforces bucket-owner ownership."""
-    canned = params.get("ACL")
-    if canned is not None:
-        if canned not in OBJECT_CANNED_ACLS:
-            raise invalid_argument("Invalid canned ACL", "x-amz-acl", str(canned))
-        if canned not in _OWNER_ONLY_CANNED and not acls_enabled(bucket):
-            raise acl_error()
-        grant_only = {name: value for name, value in params.items() if name != "ACL"}
-        if acl_from_params(grant_only, bucket.account) is not None:
-            raise invalid_request("Specifying both Canned ACLs and Header Grants is not allowed")
-        return
-    grants = acl_from_params(params, bucket.account)
-    if grants is not None and not acls_enabled(bucket) and not is_owner_only(grants, bucket.account):
-        raise acl_error()
+    object_acl.check(bucket, params)
 
 
 def check_object_lock(bucket: Bucket, params: Mapping[str, Any]) -> None:
@@ -183,6 +155,7 @@ class WriteFields:
     metadata: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
+    acl: dict[str, str] = field(default_factory=dict)  # x-amz-acl / x-amz-grant-* as sent
 
     @classmethod
     def of(cls, bucket: Bucket, params: Mapping[str, Any]) -> WriteFields:
@@ -195,6 +168,7 @@ class WriteFields:
             metadata=user_metadata(params),
             tags=parse_tagging(params.get("Tagging")),
             storage_class=storage_class(params),
+            acl=object_acl.requested(params),
         )
 
 
@@ -244,6 +218,7 @@ def new_version(
     checksums: dict[str, str],
 ) -> ObjectVersion:
     headers = dict(fields.headers)
+    owner, grants = object_acl.resolve(bucket, fields.acl, owner)
     if sealing.bucket_key_enabled:
         headers[BUCKET_KEY] = "true"
     return ObjectVersion(
@@ -265,6 +240,7 @@ def new_version(
         sealed_key=sealing.sealed_key,
         ivs=(stored.iv,) if stored.blob_id and stored.iv else (),
         owner=owner,
+        acl=grants,
     )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headwater.services.context import RequestContext
+from headwater.services.s3 import object_acl
 from headwater.services.s3.bucket_rules import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -33,7 +34,7 @@ from headwater.services.s3.bucket_rules import (
 )
 from headwater.services.s3.errors import s3_error
 from headwater.services.s3.policy_eval import Request, evaluate, is_public_policy, malformed, parse_policy
-from headwater.services.s3.records import Bucket
+from headwater.services.s3.records import Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
 
 # operation -> IAM action, for operations on objects (the resource is arn:aws:s3:::bucket/key)
@@ -194,7 +195,10 @@ def authorize(
         restrict_public=public_access_block(bucket)["RestrictPublicBuckets"],
     )
     verdict = evaluate(bucket.configs.get("policy"), request)
-    if verdict == "deny" or not (owner or verdict == "allow" or _acl_allows(bucket, account, action)):
+    allowed = owner or verdict == "allow" or _acl_allows(bucket, account, action)
+    if not allowed and on_object and key is not None:
+        allowed = object_acl.allows(bucket, _object(core, bucket, key, version_id), account, action)
+    if verdict == "deny" or not allowed:
         error = access_denied()
         if operation == "HeadBucket":  # S3 tells the bucket's region even to those it refuses
             error.headers["x-amz-bucket-region"] = bucket.region
@@ -207,6 +211,14 @@ def authorize(
             Method={"GetBucketPolicy": "GET", "PutBucketPolicy": "PUT"}.get(operation, "DELETE"),
             ResourceType="BUCKETPOLICY",
         )
+
+
+def _object(core: S3Core, bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion | None:
+    """The version an object request names, for its ACL (None: the operation answers the miss)."""
+    listed = core.store.versions(bucket.name, key)
+    if version_id is None:
+        return listed[0] if listed and not listed[0].delete_marker else None
+    return next((v for v in listed if v.version_id == version_id), None)
 
 
 def _acl_allows(bucket: Bucket, account: str, action: str) -> bool:

@@ -1,8 +1,10 @@
 """Which bytes of an object a GET returns: the Range header and the partNumber parameter.
 
 S3 serves one range per request. A header it cannot parse, a range whose end precedes its start,
-or several ranges are ignored (the whole object, 200), as RFC 9110 allows; a range that starts at
-or past the end of the object (or asks for the last 0 bytes) is a 416 InvalidRange.
+or several ranges are ignored (the whole object, 200), as RFC 9110 allows; so is a number that does
+not fit a signed 64-bit integer (S3 cannot read it either; Python's int() would refuse thousands of
+digits). A range that starts at or past the end of the object (or asks for the last 0 bytes) is a
+416 InvalidRange; a last byte past the end is the object's last byte.
 """
 
 from __future__ import annotations
@@ -57,21 +59,39 @@ def parse_range(header: str | None, size: int) -> Slice | None:
     match = _SPEC.fullmatch(header)
     if match is None:
         return None
-    first, last = match.groups()
-    if first == "":
-        if last == "":
+    first_text, last_text = match.groups()
+    first, last = _number(first_text), _number(last_text)
+    if first == _HUGE or last == _HUGE:
+        return None
+    if first is None:
+        if last is None:
             return None
-        suffix = int(last)
+        suffix = last
         if suffix == 0 or size == 0:
             raise invalid_range(header, size)
         return Slice(max(0, size - suffix), size, size)
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = first
+    if last is not None and last < start:
         return None
     if start >= size:
         raise invalid_range(header, size)
-    end = size if last == "" else min(int(last) + 1, size)
+    end = size if last is None else min(last + 1, size)
     return Slice(start, end, size)
+
+
+_MAX_LONG = 2**63 - 1
+_HUGE = -1  # a number past _MAX_LONG
+
+
+def _number(text: str) -> int | None:
+    """The digits as a number (None when empty, _HUGE past a signed 64-bit integer)."""
+    if not text:
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > 19:  # checked before int(), which refuses over 4300 digits
+        return _HUGE
+    value = int(digits)
+    return _HUGE if value > _MAX_LONG else value
 
 
 def part_slice(version: ObjectVersion, part_number: int, range_header: str | None) -> Slice:

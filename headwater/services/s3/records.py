@@ -69,7 +69,9 @@ class ObjectVersion:
     kms_key_id: str | None = None
     sealed_key: str | None = None  # base64 of the data key sealed by the key store
     ivs: tuple[str, ...] = ()  # base64 AES-CTR initial counter block per blob, aligned with `blobs`
-    owner: str = ""  # account id of the writer
+    owner: str = ""  # account id of the object's owner (its writer, or the bucket's owner)
+    # the object's ACL grants where the bucket allows ACLs (object_acl.py); empty: the owner's alone
+    acl: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class Upload:
     kms_key_id: str | None = None
     sealed_key: str | None = None
     parts: dict[int, Part] = field(default_factory=dict)
+    acl: dict[str, str] = field(default_factory=dict)  # the ACL members CreateMultipartUpload sent
 
 
 def to_bytes(record: Any) -> bytes:
@@ -135,7 +138,7 @@ def from_dict(cls: type[R], raw: dict[str, Any]) -> R:
     if cls is Upload:
         values["parts"] = {int(n): Part(**p) for n, p in values.get("parts", {}).items()}
     if cls is ObjectVersion:
-        for name in ("blobs", "part_sizes", "part_checksums", "ivs"):
+        for name in ("blobs", "part_sizes", "part_checksums", "ivs", "acl"):
             if name in values:
                 values[name] = tuple(values[name])
     return cls(**values)

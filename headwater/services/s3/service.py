@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from headwater.config import Config
 from headwater.engine.api import Engine
@@ -21,10 +21,17 @@ from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
 from headwater.services.s3.notifications import Notifier
 from headwater.services.s3.records import Bucket
+from headwater.services.s3.request_record import RequestRecord
 from headwater.services.s3.store import S3Store
 from headwater.services.s3.sweep import sweep
 
 log = logging.getLogger("headwater.s3")
+
+
+class RequestObserver(Protocol):
+    def wants(self, bucket: str) -> bool: ...
+
+    def observe(self, record: RequestRecord) -> None: ...
 
 
 class S3Core:
@@ -48,6 +55,8 @@ class S3Core:
         self.notifier = Notifier(self)  # a fresh one at each start
         self.closing = False
         self.sweep: asyncio.Task[int] | None = None
+        # who hears of each answered request (server access logging); empty: nobody, at no cost
+        self.request_observers: list[RequestObserver] = []
         metrics.collectors.append(storage_collector(self.store))
 
     # -- lifecycle of the service -----------------------------------------------------------------
@@ -80,6 +89,15 @@ class S3Core:
         if bucket is None:
             raise no_such_bucket(name or "")
         return bucket
+
+    def observed(self, bucket: str) -> bool:
+        """Whether anyone wants to hear of requests to `bucket` (cheap: asked for every request)."""
+        return any(observer.wants(bucket) for observer in self.request_observers)
+
+    def observe(self, record: RequestRecord) -> None:
+        for observer in self.request_observers:
+            if observer.wants(record.bucket):
+                observer.observe(record)
 
     def now_ms(self) -> int:
         return self.clock.now_ms()

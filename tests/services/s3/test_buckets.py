@@ -70,6 +70,7 @@ LOCATIONS = [
     ("eu-west-1", "EU", "eu-west-1"),
     ("eu-west-1", None, "IllegalLocationConstraintException"),
     ("eu-west-1", "us-west-2", "IllegalLocationConstraintException"),
+    ("eu-west-1", "mars-north-1", "IllegalLocationConstraintException"),  # unknown: incompatible too
     ("eu-west-1", "us-east-1", "InvalidLocationConstraint"),
     ("ap-south-1", "ap-south-1", "ap-south-1"),
 ]
@@ -102,12 +103,15 @@ def test_location_messages() -> None:
 
 def test_create_bucket_and_location() -> None:
     async def body(h: S3Harness) -> None:
-        assert await h.call("CreateBucket", Bucket="east") == {"Location": "/east"}
+        assert await h.call("CreateBucket", Bucket="east") == {
+            "Location": "/east",
+            "BucketArn": "arn:aws:s3:::east",
+        }
         eu = context(region="eu-west-1")
         created = await h.call(
             "CreateBucket", eu, Bucket="west", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
-        assert created == {"Location": "http://west.localhost:4566/"}
+        assert created == {"Location": "http://west.localhost:4566/", "BucketArn": "arn:aws:s3:::west"}
         assert await h.call("GetBucketLocation", Bucket="east") == {"LocationConstraint": None}
         assert await h.call("GetBucketLocation", Bucket="west") == {"LocationConstraint": "eu-west-1"}
         await h.call("CreateBucket", Bucket="legacy", CreateBucketConfiguration={"LocationConstraint": "EU"})
@@ -116,6 +120,7 @@ def test_create_bucket_and_location() -> None:
         assert await h.call("HeadBucket", Bucket="west") == {
             "BucketRegion": "eu-west-1",
             "AccessPointAlias": False,
+            "BucketArn": "arn:aws:s3:::west",
         }
 
     run_idle(body)
@@ -162,7 +167,10 @@ def test_bucket_names_are_global() -> None:
     async def body(h: S3Harness) -> None:
         await h.call("CreateBucket", Bucket="east")
         # us-east-1 legacy: the owner re-creating its bucket there gets 200
-        assert await h.call("CreateBucket", Bucket="east") == {"Location": "/east"}
+        assert await h.call("CreateBucket", Bucket="east") == {
+            "Location": "/east",
+            "BucketArn": "arn:aws:s3:::east",
+        }
         error = await h.error("CreateBucket", context(OTHER), Bucket="east")
         assert (error.code, error.status) == ("BucketAlreadyExists", 409)
         assert error.details == {"BucketName": "east"}
@@ -192,6 +200,7 @@ def test_head_bucket() -> None:
         assert await h.call("HeadBucket", Bucket="bkt") == {
             "BucketRegion": "us-east-1",
             "AccessPointAlias": False,
+            "BucketArn": "arn:aws:s3:::bkt",
         }
         error = await h.error("HeadBucket", Bucket="missing")
         assert (error.code, error.status) == ("NoSuchBucket", 404)
@@ -262,7 +271,9 @@ def test_list_buckets() -> None:
         assert listed["Owner"] == owner_of(ACCOUNT) == {"ID": canonical_id(ACCOUNT), "DisplayName": ACCOUNT}
         assert len(canonical_id(ACCOUNT)) == 64 and canonical_id(ACCOUNT) != canonical_id(OTHER)
         assert isinstance(listed["Buckets"][0]["CreationDate"], dt.datetime)
-        assert "ContinuationToken" not in listed and "BucketRegion" not in listed["Buckets"][0]
+        assert "ContinuationToken" not in listed
+        assert listed["Buckets"][0]["BucketRegion"] == "us-east-1"
+        assert listed["Buckets"][0]["BucketArn"] == "arn:aws:s3:::alpha"
         assert [b["Name"] for b in (await h.call("ListBuckets", context(OTHER)))["Buckets"]] == ["other"]
 
         regional = await h.call("ListBuckets", BucketRegion="eu-west-1")
@@ -271,6 +282,7 @@ def test_list_buckets() -> None:
                 "Name": "delta",
                 "CreationDate": regional["Buckets"][0]["CreationDate"],
                 "BucketRegion": "eu-west-1",
+                "BucketArn": "arn:aws:s3:::delta",
             }
         ]
         prefixed = await h.call("ListBuckets", Prefix="b")
