@@ -18,8 +18,14 @@ from urllib.parse import parse_qsl
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import conditions, sse, versions
-from headwater.services.s3.bodies import ChecksumRequest, StoredBody, checksum_request, store_body
+from headwater.services.s3 import conditions, object_lock, sse, versions
+from headwater.services.s3.bodies import (
+    NO_CHECKSUMS,
+    ChecksumRequest,
+    StoredBody,
+    checksum_request,
+    store_body,
+)
 from headwater.services.s3.bucket_rules import (
     acl_error,
     acl_from_params,
@@ -73,7 +79,6 @@ OBJECT_CANNED_ACLS = frozenset(
     ]
 )
 _OWNER_ONLY_CANNED = frozenset({"private", "bucket-owner-full-control"})
-_LOCK_MEMBERS = ("ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
 
 
 # -- rules --------------------------------------------------------------------------------------------
@@ -169,11 +174,6 @@ def check_acl(bucket: Bucket, params: Mapping[str, Any]) -> None:
         raise acl_error()
 
 
-def check_object_lock(bucket: Bucket, params: Mapping[str, Any]) -> None:
-    if any(params.get(name) for name in _LOCK_MEMBERS) and not bucket.configs.get("object_lock"):
-        raise invalid_request("Bucket is missing Object Lock Configuration")
-
-
 @dataclass(frozen=True, slots=True)
 class WriteFields:
     """What a write request says about the new object besides its body."""
@@ -183,18 +183,20 @@ class WriteFields:
     metadata: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
+    lock: object_lock.Lock = object_lock.NO_LOCK  # as the request named it (no bucket default yet)
 
     @classmethod
-    def of(cls, bucket: Bucket, params: Mapping[str, Any]) -> WriteFields:
+    def of(cls, bucket: Bucket, params: Mapping[str, Any], now_ms: int) -> WriteFields:
         """Checks and gathers the fields of a PutObject/CreateMultipartUpload/CopyObject(REPLACE)."""
         check_acl(bucket, params)
-        check_object_lock(bucket, params)
+        lock = object_lock.requested(bucket, params, now_ms)
         return cls(
             content_type=params.get("ContentType") or DEFAULT_CONTENT_TYPE,
             headers=content_headers(params),
             metadata=user_metadata(params),
             tags=parse_tagging(params.get("Tagging")),
             storage_class=storage_class(params),
+            lock=lock,
         )
 
 
@@ -246,10 +248,12 @@ def new_version(
     headers = dict(fields.headers)
     if sealing.bucket_key_enabled:
         headers[BUCKET_KEY] = "true"
+    now = core.now_ms()
+    lock = object_lock.effective(bucket, fields.lock, now)
     return ObjectVersion(
         key=key,
         version_id=versions.new_version_id(bucket),
-        last_modified_ms=core.now_ms(),
+        last_modified_ms=now,
         blobs=(stored.blob_id,) if stored.blob_id else (),
         size=stored.size,
         etag=stored.etag,
@@ -265,6 +269,9 @@ def new_version(
         sealed_key=sealing.sealed_key,
         ivs=(stored.iv,) if stored.blob_id and stored.iv else (),
         owner=owner,
+        lock_mode=lock.mode,
+        lock_until_ms=lock.until_ms,
+        legal_hold=lock.legal_hold,
     )
 
 
@@ -293,8 +300,10 @@ async def put_object(core: S3Core, params: Params, ctx: RequestContext) -> Param
     bucket = lookup(core, params)
     key: str = params["Key"]
     check_key(key)
-    fields = WriteFields.of(bucket, params)
+    fields = WriteFields.of(bucket, params, core.now_ms())
     request: ChecksumRequest = checksum_request(params)
+    # S3 wants a digest on every write that locks its object, also by the bucket's default retention
+    digest_required = request is NO_CHECKSUMS and object_lock.needs_digest(bucket, fields.lock)
     if params.get("WriteOffsetBytes") is not None:
         raise not_implemented_append()
     # fail fast on a conditional write that cannot succeed; checked again once the body is in
@@ -309,6 +318,8 @@ async def put_object(core: S3Core, params: Params, ctx: RequestContext) -> Param
         length = params.get("ContentLength")
     stored = await store_body(core, body, length=length, sse=sealing, request=request)
     try:
+        if digest_required and not getattr(body, "trailers", None):
+            raise object_lock.missing_digest()
         bucket = core.bucket(bucket.name)  # deleted (or its versioning changed) meanwhile?
         conditions.check_write(key, versions.current(core.store.versions(bucket.name, key)), params)
     except AwsError:

@@ -70,6 +70,11 @@ class ObjectVersion:
     sealed_key: str | None = None  # base64 of the data key sealed by the key store
     ivs: tuple[str, ...] = ()  # base64 AES-CTR initial counter block per blob, aligned with `blobs`
     owner: str = ""  # account id of the writer
+    # Object Lock: retention mode ("GOVERNANCE"/"COMPLIANCE") and retain-until (epoch ms), both or
+    # neither; the legal hold ("ON"/"OFF", None when never set)
+    lock_mode: str | None = None
+    lock_until_ms: int | None = None
+    legal_hold: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,10 @@ class Upload:
     kms_key_id: str | None = None
     sealed_key: str | None = None
     parts: dict[int, Part] = field(default_factory=dict)
+    # Object Lock fields CreateMultipartUpload was given (the bucket default applies at completion)
+    lock_mode: str | None = None
+    lock_until_ms: int | None = None
+    legal_hold: str | None = None
 
 
 def to_bytes(record: Any) -> bytes:
