@@ -13,7 +13,7 @@ from headwater.services.s3.bodies import open_body
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import s3_error
 from headwater.services.s3.object_read import find_version, invalid_object_state, readable
-from headwater.services.s3.select import inputs, outputs, query, stream
+from headwater.services.s3.select import inputs, outputs
 from headwater.services.s3.service import S3Core
 
 Params = dict[str, Any]
@@ -36,6 +36,9 @@ async def select_object_content(core: S3Core, params: Params, ctx: RequestContex
     settings: Mapping[str, Any] = source[kind] or {}
     compression = (source.get("CompressionType") or "NONE").upper()
     _check_input(kind, settings, compression)
+    # the SQL modules (sqlglot) load on the first query, not with the server
+    from headwater.services.s3.select import query, stream
+
     parsed = query.parse(str(expression))
     writer = outputs.writer(params["OutputSerialization"])
     bucket = lookup(core, params)
