@@ -49,11 +49,12 @@ class RequestBody(Protocol):
 
 @dataclass(slots=True)
 class ResponseBody:
-    """A streamed response body (S3 downloads): `length` bytes from `chunks`. `close` runs when the
+    """A streamed response body (S3 downloads): `length` bytes from `chunks` (None: not known ahead,
+    sent chunked, as S3 Select's event stream is). `close` runs when the
     response ends, also when the client went away mid-body."""
 
     chunks: AsyncIterator[bytes]
-    length: int
+    length: int | None
     close: Callable[[], None] | None = None
 
 

@@ -342,7 +342,8 @@ class S3Frontend:
         self, send: Send, status: int, headers: list[tuple[str, str]], body: ResponseBody, head: bool
     ) -> None:
         headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
-        headers.append(("content-length", str(body.length)))
+        if body.length is not None:
+            headers.append(("content-length", str(body.length)))
         try:
             await send({"type": "http.response.start", "status": status, "headers": encode_headers(headers)})
             if head:

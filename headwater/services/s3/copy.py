@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import checksums, conditions, object_acl, sse, versions
+from headwater.services.s3 import checksums, conditions, object_acl, object_lock, sse, versions
 from headwater.services.s3.bodies import read_body, store_body
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_argument, invalid_request
@@ -27,7 +27,6 @@ from headwater.services.s3.object_write import (
     WriteFields,
     check_acl,
     check_key,
-    check_object_lock,
     checksum_fields,
     commit_version,
     content_headers,
@@ -92,11 +91,12 @@ def source_version(core: S3Core, params: Params) -> tuple[ObjectVersion, str | N
     return source, version_id, versions.is_versioned(bucket)
 
 
-def _fields(bucket: Any, params: Params, source: ObjectVersion) -> WriteFields:
+def _fields(bucket: Any, params: Params, source: ObjectVersion, now_ms: int) -> WriteFields:
+    """The new object's fields; its lock is the request's (or the bucket default), never the source's."""
     metadata_directive = _directive(params, "MetadataDirective", "x-amz-metadata-directive")
     tagging_directive = _directive(params, "TaggingDirective", "x-amz-tagging-directive")
     check_acl(bucket, params)
-    check_object_lock(bucket, params)
+    lock = object_lock.requested(bucket, params, now_ms)
     redirect = content_headers({"WebsiteRedirectLocation": params.get("WebsiteRedirectLocation")})
     if metadata_directive == "COPY":
         headers = {
@@ -109,7 +109,9 @@ def _fields(bucket: Any, params: Params, source: ObjectVersion) -> WriteFields:
         content_type = params.get("ContentType") or DEFAULT_CONTENT_TYPE
         metadata = user_metadata(params)
     tags = dict(source.tags) if tagging_directive == "COPY" else parse_tagging(params.get("Tagging"))
-    fields = WriteFields(content_type, {**headers, **redirect}, metadata, tags, storage_class(params))
+    fields = WriteFields(
+        content_type, {**headers, **redirect}, metadata, tags, storage_class(params), lock=lock
+    )
     return dataclasses.replace(fields, acl=object_acl.requested(params))
 
 
@@ -129,7 +131,7 @@ async def copy_object(core: S3Core, params: Params, ctx: RequestContext) -> Para
     key: str = params["Key"]
     check_key(key)
     source, source_version_id, source_versioned = source_version(core, params)
-    fields = _fields(bucket, params, source)
+    fields = _fields(bucket, params, source, core.now_ms())
     latest = versions.current(core.store.versions(bucket.name, key))
     # naming the source's version id restores that version, even onto its own key
     if (

@@ -2,7 +2,8 @@
 
 Without a version id a delete removes the object (unversioned bucket) or adds a delete marker
 (versioned bucket: Enabled gets a new id, Suspended a "null" marker that replaces the null version);
-with one it removes exactly that version, object or marker, for good. Deleting what is not there
+with one it removes exactly that version, object or marker, for good, unless Object Lock protects
+it (object_lock.check_delete: AccessDenied; a DeleteObjects entry error). Deleting what is not there
 succeeds (204). DeleteObjects applies all its deletes to the index at once, awaits their writes and
 notifications together, then releases every freed blob in one call.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import conditions, versions
+from headwater.services.s3 import conditions, object_lock, versions
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import malformed_xml, no_such_key, precondition_failed
 from headwater.services.s3.object_write import release
@@ -61,6 +62,7 @@ def delete_one(
     version_id: str | None,
     conditions_: Mapping[str, Any],
     ctx: RequestContext | None,
+    bypass: bool = False,
 ) -> Deleted:
     """Applies one delete to the index (synchronously) and starts its durable writes."""
     found = core.store.versions(bucket.name, key)
@@ -70,6 +72,7 @@ def delete_one(
         remaining, removed = versions.remove(found, version_id)
         if removed is None:
             return Deleted(key, version_id, None, [], [])
+        object_lock.check_delete(removed, core.now_ms(), bypass)
         writes = [
             core.store.set_versions(bucket.name, key, remaining),
             core.notifier.emit(bucket, "ObjectRemoved:Delete", removed, ctx),
@@ -90,7 +93,8 @@ def delete_one(
 
 async def delete_object(core: S3Core, params: Params, ctx: RequestContext) -> Params:
     bucket = lookup(core, params)
-    deleted = delete_one(core, bucket, params["Key"], params.get("VersionId"), params, ctx)
+    bypass = object_lock.bypassing(params)
+    deleted = delete_one(core, bucket, params["Key"], params.get("VersionId"), params, ctx, bypass)
     await settle(deleted.writes)
     await release(core, deleted.dropped)
     result: Params = {}
@@ -109,6 +113,7 @@ async def delete_objects(core: S3Core, params: Params, ctx: RequestContext) -> P
     if not objects or len(objects) > MAX_DELETE_KEYS:
         raise malformed_xml()
     quiet = bool(request.get("Quiet"))
+    bypass = object_lock.bypassing(params)
     # with strict auth the front end passes a per-key check: a key the caller may not delete is an
     # AccessDenied entry among the errors, as S3 answers, not a refusal of the whole request
     authorize = params.get("__authorize__")
@@ -121,7 +126,7 @@ async def delete_objects(core: S3Core, params: Params, ctx: RequestContext) -> P
         try:
             if authorize is not None:
                 authorize(key, item.get("VersionId"))
-            done.append((item, delete_one(core, bucket, key, item.get("VersionId"), item, ctx)))
+            done.append((item, delete_one(core, bucket, key, item.get("VersionId"), item, ctx, bypass)))
         except AwsError as error:
             entry: Params = {"Key": key, "Code": error.code, "Message": error.message}
             if item.get("VersionId") is not None:

@@ -20,7 +20,7 @@ What expires:
   and replaces the null version). A delete marker left alone (no other version) is removed once it
   is as old as the rule says, or at once with ExpiredObjectDeleteMarker.
 - NoncurrentVersionExpiration: a version NoncurrentDays after the next one was written, keeping
-  the NewerNoncurrentVersions newest noncurrent versions.
+  the NewerNoncurrentVersions newest noncurrent versions; a version under Object Lock stays.
 - AbortIncompleteMultipartUpload: uploads DaysAfterInitiation after they began, parts released.
 Each deletion is announced as LifecycleExpiration:Delete, each marker as
 LifecycleExpiration:DeleteMarkerCreated, when the notifier offers `emit`.
@@ -45,6 +45,7 @@ from headwater.services.s3.lifecycle_rules import (
     rule_prefix,
     rule_tags,
 )
+from headwater.services.s3.object_lock import is_locked
 from headwater.services.s3.records import NULL_VERSION, Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
 from headwater.services.s3.versions import new_version_id
@@ -187,7 +188,10 @@ class Lifecycle:
                     continue
                 if rank <= (expiration.get("NewerNoncurrentVersions") or 0):
                     continue
-                if now >= after_days(since, expiration["NoncurrentDays"]):
+                # a version under Object Lock stays until its retention ends and its hold is off
+                if now >= after_days(since, expiration["NoncurrentDays"]) and not is_locked(
+                    version, now, False
+                ):
                     dropped.append(version)
                     events.append(("LifecycleExpiration:Delete", version))
                     break

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.s3 import bodies, checksums, conditions, sse
+from headwater.services.s3 import bodies, checksums, conditions, object_lock, sse
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.copy import source_version
 from headwater.services.s3.errors import (
@@ -57,7 +57,7 @@ async def create_multipart_upload(
     key = params.get("Key") or ""
     check_key(key)
     algorithm, checksum_type = checksum_mode(params.get("ChecksumAlgorithm"), params.get("ChecksumType"))
-    fields = WriteFields.of(bucket, params)
+    fields = WriteFields.of(bucket, params, core.now_ms())
     sealing = await sse.choose(core, bucket, params, ctx.account, ctx.region)
     bucket = core.bucket(bucket.name)  # it may have gone while the key was sealed
     now = core.now_ms()
@@ -78,6 +78,9 @@ async def create_multipart_upload(
         kms_key_id=sealing.kms_key_id,
         sealed_key=sealing.sealed_key,
         acl=fields.acl,
+        lock_mode=fields.lock.mode,
+        lock_until_ms=fields.lock.until_ms,
+        legal_hold=fields.lock.legal_hold,
     )
     await core.store.put_upload(upload)
     result: dict[str, Any] = {"Bucket": bucket.name, "Key": key, "UploadId": upload.upload_id}
@@ -121,6 +124,10 @@ async def upload_part(core: S3Core, params: dict[str, Any], ctx: RequestContext)
         # a composite checksum needs the client's own checksum of every part
         await discard(core, stored)
         raise mismatched_part_checksum(expected, min(sent) if sent else None)
+    requested = object_lock.Lock(upload.lock_mode, upload.lock_until_ms, upload.legal_hold)
+    if not sent and request.content_md5 is None and object_lock.needs_digest(bucket, requested):
+        await discard(core, stored)
+        raise object_lock.missing_digest("Put Part")
     part = await _record_part(core, upload, number, stored)
     result: dict[str, Any] = {"ETag": part.etag}
     for algorithm in sorted(sent | ({upload.checksum_algorithm} if upload.checksum_algorithm else set())):

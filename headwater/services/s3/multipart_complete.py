@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from headwater.services.context import RequestContext
-from headwater.services.s3 import checksums, conditions, object_acl, sse, versions
+from headwater.services.s3 import checksums, conditions, object_acl, object_lock, sse, versions
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import invalid_request, malformed_xml, no_such_upload
 from headwater.services.s3.multipart_rules import (
@@ -64,10 +64,15 @@ async def complete_multipart_upload(
     listed = core.store.versions(bucket.name, key)
     conditions.check_write(key, versions.current(listed), params)
     owner, grants = object_acl.resolve(bucket, upload.acl, ctx.account)
+
+    now = core.now_ms()
+    lock = object_lock.effective(
+        bucket, object_lock.Lock(upload.lock_mode, upload.lock_until_ms, upload.legal_hold), now
+    )
     version = ObjectVersion(
         key=key,
         version_id=versions.new_version_id(bucket),
-        last_modified_ms=core.now_ms(),
+        last_modified_ms=now,
         # empty parts store no blob; only the last part may be empty, so the others stay aligned
         blobs=tuple(p.blob_id for p in parts if p.blob_id),
         size=size,
@@ -87,6 +92,9 @@ async def complete_multipart_upload(
         ivs=tuple(p.iv or "" for p in parts if p.blob_id),
         owner=owner,
         acl=grants,
+        lock_mode=lock.mode,
+        lock_until_ms=lock.until_ms,
+        legal_hold=lock.legal_hold,
     )
     new_list, dropped = versions.place(bucket, listed, version)
     used = {p.blob_id for p in parts}

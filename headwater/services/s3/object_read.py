@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headwater.services.context import RequestContext, ResponseBody
-from headwater.services.s3 import conditions, sse, versions
+from headwater.services.s3 import conditions, object_lock, sse, versions
 from headwater.services.s3.bodies import open_body
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import no_such_key, no_such_version, s3_error
@@ -111,6 +111,8 @@ def describe(bucket: Bucket, version: ObjectVersion) -> Params:
     if version.tags:
         result["TagCount"] = len(version.tags)
     result.update(sse.response_fields(version.sse, version.kms_key_id, headers.get(BUCKET_KEY) == "true"))
+    if version.lock_mode is not None or version.legal_hold is not None:
+        result.update(object_lock.response_fields(version))
     return result
 
 

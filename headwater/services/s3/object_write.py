@@ -18,13 +18,19 @@ from urllib.parse import parse_qsl
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.s3 import conditions, object_acl, sse, versions
-from headwater.services.s3.bodies import ChecksumRequest, StoredBody, checksum_request, store_body
+from headwater.services.s3 import conditions, object_acl, object_lock, sse, versions
+from headwater.services.s3.bodies import (
+    NO_CHECKSUMS,
+    ChecksumRequest,
+    StoredBody,
+    checksum_request,
+    store_body,
+)
 from headwater.services.s3.bucket_rules import (
     check_tag_set,
     lookup,
 )
-from headwater.services.s3.errors import invalid_request, s3_error
+from headwater.services.s3.errors import s3_error
 from headwater.services.s3.records import NULL_VERSION, Bucket, ObjectVersion
 from headwater.services.s3.service import S3Core
 
@@ -57,7 +63,6 @@ HEADER_MEMBERS = (
     "WebsiteRedirectLocation",
 )
 BUCKET_KEY = "BucketKeyEnabled"  # kept in `headers` too: S3 echoes it on reads
-_LOCK_MEMBERS = ("ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
 
 
 # -- rules --------------------------------------------------------------------------------------------
@@ -141,11 +146,6 @@ def check_acl(bucket: Bucket, params: Mapping[str, Any]) -> None:
     object_acl.check(bucket, params)
 
 
-def check_object_lock(bucket: Bucket, params: Mapping[str, Any]) -> None:
-    if any(params.get(name) for name in _LOCK_MEMBERS) and not bucket.configs.get("object_lock"):
-        raise invalid_request("Bucket is missing Object Lock Configuration")
-
-
 @dataclass(frozen=True, slots=True)
 class WriteFields:
     """What a write request says about the new object besides its body."""
@@ -156,12 +156,13 @@ class WriteFields:
     tags: dict[str, str] = field(default_factory=dict)
     storage_class: str = "STANDARD"
     acl: dict[str, str] = field(default_factory=dict)  # x-amz-acl / x-amz-grant-* as sent
+    lock: object_lock.Lock = object_lock.NO_LOCK  # as the request named it (no bucket default yet)
 
     @classmethod
-    def of(cls, bucket: Bucket, params: Mapping[str, Any]) -> WriteFields:
+    def of(cls, bucket: Bucket, params: Mapping[str, Any], now_ms: int) -> WriteFields:
         """Checks and gathers the fields of a PutObject/CreateMultipartUpload/CopyObject(REPLACE)."""
         check_acl(bucket, params)
-        check_object_lock(bucket, params)
+        lock = object_lock.requested(bucket, params, now_ms)
         return cls(
             content_type=params.get("ContentType") or DEFAULT_CONTENT_TYPE,
             headers=content_headers(params),
@@ -169,6 +170,7 @@ class WriteFields:
             tags=parse_tagging(params.get("Tagging")),
             storage_class=storage_class(params),
             acl=object_acl.requested(params),
+            lock=lock,
         )
 
 
@@ -221,10 +223,12 @@ def new_version(
     owner, grants = object_acl.resolve(bucket, fields.acl, owner)
     if sealing.bucket_key_enabled:
         headers[BUCKET_KEY] = "true"
+    now = core.now_ms()
+    lock = object_lock.effective(bucket, fields.lock, now)
     return ObjectVersion(
         key=key,
         version_id=versions.new_version_id(bucket),
-        last_modified_ms=core.now_ms(),
+        last_modified_ms=now,
         blobs=(stored.blob_id,) if stored.blob_id else (),
         size=stored.size,
         etag=stored.etag,
@@ -241,6 +245,9 @@ def new_version(
         ivs=(stored.iv,) if stored.blob_id and stored.iv else (),
         owner=owner,
         acl=grants,
+        lock_mode=lock.mode,
+        lock_until_ms=lock.until_ms,
+        legal_hold=lock.legal_hold,
     )
 
 
@@ -269,8 +276,10 @@ async def put_object(core: S3Core, params: Params, ctx: RequestContext) -> Param
     bucket = lookup(core, params)
     key: str = params["Key"]
     check_key(key)
-    fields = WriteFields.of(bucket, params)
+    fields = WriteFields.of(bucket, params, core.now_ms())
     request: ChecksumRequest = checksum_request(params)
+    # S3 wants a digest on every write that locks its object, also by the bucket's default retention
+    digest_required = request is NO_CHECKSUMS and object_lock.needs_digest(bucket, fields.lock)
     if params.get("WriteOffsetBytes") is not None:
         raise not_implemented_append()
     # fail fast on a conditional write that cannot succeed; checked again once the body is in
@@ -285,6 +294,8 @@ async def put_object(core: S3Core, params: Params, ctx: RequestContext) -> Param
         length = params.get("ContentLength")
     stored = await store_body(core, body, length=length, sse=sealing, request=request)
     try:
+        if digest_required and not getattr(body, "trailers", None):
+            raise object_lock.missing_digest()
         bucket = core.bucket(bucket.name)  # deleted (or its versioning changed) meanwhile?
         conditions.check_write(key, versions.current(core.store.versions(bucket.name, key)), params)
     except AwsError:

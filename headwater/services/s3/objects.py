@@ -11,6 +11,7 @@ from headwater.services.s3 import (
     object_info,
     object_read,
     object_restore,
+    object_retention,
     object_tags,
     object_write,
 )
@@ -29,8 +30,8 @@ OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "GetObjectAcl": object_info.get_object_acl,
     "PutObjectAcl": object_info.put_object_acl,
     "RestoreObject": object_restore.restore_object,
-    "GetObjectRetention": object_restore.get_object_retention,
-    "PutObjectRetention": object_restore.put_object_retention,
-    "GetObjectLegalHold": object_restore.get_object_legal_hold,
-    "PutObjectLegalHold": object_restore.put_object_legal_hold,
+    "GetObjectRetention": object_retention.get_object_retention,
+    "PutObjectRetention": object_retention.put_object_retention,
+    "GetObjectLegalHold": object_retention.get_object_legal_hold,
+    "PutObjectLegalHold": object_retention.put_object_legal_hold,
 }

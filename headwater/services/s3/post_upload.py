@@ -83,7 +83,7 @@ async def post_object(core: S3Core, params: dict[str, Any], ctx: RequestContext)
     check_key(key)
     fields = _lower(form.fields)
     write_params = form_params(fields)
-    write = WriteFields.of(bucket, write_params)
+    write = WriteFields.of(bucket, write_params, core.now_ms())
     request = checksum_request(write_params)
     sealing = await sse.choose(core, bucket, write_params, owner, ctx.region)
     # a policy's maximum stops an oversized file as it streams, not after it is stored

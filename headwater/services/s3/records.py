@@ -72,6 +72,11 @@ class ObjectVersion:
     owner: str = ""  # account id of the object's owner (its writer, or the bucket's owner)
     # the object's ACL grants where the bucket allows ACLs (object_acl.py); empty: the owner's alone
     acl: tuple[dict[str, Any], ...] = ()
+    # Object Lock: retention mode ("GOVERNANCE"/"COMPLIANCE") and retain-until (epoch ms), both or
+    # neither; the legal hold ("ON"/"OFF", None when never set)
+    lock_mode: str | None = None
+    lock_until_ms: int | None = None
+    legal_hold: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,10 @@ class Upload:
     sealed_key: str | None = None
     parts: dict[int, Part] = field(default_factory=dict)
     acl: dict[str, str] = field(default_factory=dict)  # the ACL members CreateMultipartUpload sent
+    # Object Lock fields CreateMultipartUpload was given (the bucket default applies at completion)
+    lock_mode: str | None = None
+    lock_until_ms: int | None = None
+    legal_hold: str | None = None
 
 
 def to_bytes(record: Any) -> bytes:

@@ -390,7 +390,3 @@ def test_object_lock_operations(call: Any, bucket: str, body: Any, make_bucket: 
         "InvalidRequest",
         "Bucket is missing Object Lock Configuration",
     )
-    make_bucket("locked", object_lock={"ObjectLockEnabled": "Enabled"})
-    call("PutObject", Bucket="locked", Key="k", Body=body(b"x"))
-    assert call.error("GetObjectLegalHold", Bucket="locked", Key="k").status == 404
-    assert call.error("PutObjectRetention", Bucket="locked", Key="k").status == 501
