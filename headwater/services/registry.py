@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.iam.entry import ENTRY as IAM
 from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
+from headwater.services.logs.entry import ENTRY as LOGS
 from headwater.services.s3.entry import ENTRY as S3
 from headwater.services.sqs.entry import ENTRY as SQS
 from headwater.services.sts.entry import ENTRY as STS
@@ -23,6 +25,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
     S3,
     # after SQS: the first Query service answers an Action no service has (SQS's InvalidAction)
     STS,
+    IAM,
+    LOGS,
 )
 
 

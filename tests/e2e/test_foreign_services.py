@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-RUNNING = "running services: kms, kinesis, sqs, s3, sts"
+RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs"
 
 
 def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
@@ -41,7 +41,7 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
         ),
         ("ec2", "describe_instances", "InvalidAction", "DescribeInstances"),  # EC2 Query
         ("route53", "list_hosted_zones", "InvalidAction", "ListHostedZones"),  # REST-XML
-        ("iam", "list_users", "InvalidAction", "ListUsers"),
+        ("rds", "describe_db_instances", "InvalidAction", "DescribeDBInstances"),  # Query, signed for rds
     ],
 )
 def test_boto3_sees_which_service_is_missing(
