@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import consumers, records, settings, shards, streams, subscribe
+from headwater.services.kinesis import consumers, distribution, records, settings, shards, streams, subscribe
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.operations import ServiceApi
 
@@ -51,6 +51,7 @@ OPERATIONS: dict[str, Handler] = {
     "UpdateMaxRecordSize": settings.update_max_record_size,
     "UpdateShardCount": shards.update_shard_count,
     "UpdateStreamMode": settings.update_stream_mode,
+    "UpdateStreamRecordDistributionStrategy": distribution.update_record_distribution_strategy,
     "UpdateStreamWarmThroughput": settings.update_warm_throughput,
 }
 

@@ -46,7 +46,15 @@ def _decode_blob(value: Any) -> bytes:
     return b64decode(value, validate=True)
 
 
+def _no_nulls(params: dict[str, Any]) -> None:
+    """A null member goes to the generic codec, which treats it as absent (so a required one gets
+    "Member must not be null" and an optional one its default): handlers never see None."""
+    if None in params.values():
+        raise TypeError("null member")
+
+
 def _strings(params: dict[str, Any], names: tuple[str, ...]) -> None:
+    _no_nulls(params)
     for name in names:
         value = params.get(name)
         if value is not None and type(value) is not str:
@@ -108,7 +116,7 @@ def _shape(operation: str) -> StructureShape:
     return shape
 
 
-_RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'
+_RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s"%s%s}'
 _NEXT_RECORD = b"," + _RECORD
 _KMS = b',"EncryptionType":"KMS"'
 
@@ -138,7 +146,7 @@ def _render_json(
                 sequence_number(entry.offset, entry.timestamp_ms).encode(),
                 repr(entry.timestamp_ms / 1000).encode(),
                 b2a_base64(data, newline=False),
-                _quote(key).encode(),
+                b',"PartitionKey":' + _quote(key).encode() if key else b"",
                 kms,
             )
         )
