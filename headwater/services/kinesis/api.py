@@ -7,6 +7,8 @@ from typing import Any
 
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import consumers, distribution, records, settings, shards, streams, subscribe
+from headwater.services.kinesis.queues.api import QUEUE_OPERATIONS
+from headwater.services.kinesis.queues.core import QueueCore
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.operations import ServiceApi
 
@@ -57,5 +59,17 @@ OPERATIONS: dict[str, Handler] = {
 
 
 class KinesisApi(ServiceApi):
-    def __init__(self, core: KinesisCore) -> None:
+    """The stream operations bound to the Kinesis core, the queue operations to the queue core."""
+
+    def __init__(self, core: KinesisCore, queues: QueueCore) -> None:
         super().__init__(core, OPERATIONS)
+        self._bound.update(
+            {name: self._bind_to(queues, handler) for name, handler in QUEUE_OPERATIONS.items()}
+        )
+
+    @staticmethod
+    def _bind_to(queues: QueueCore, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
+            return handler(queues, params, ctx)
+
+        return bound

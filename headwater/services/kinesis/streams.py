@@ -19,6 +19,8 @@ OTHER_REGION_SHARD_LIMIT = 1_000
 
 def shard_limit(region: str) -> int:
     return SHARD_LIMIT if region in LARGE_REGIONS else OTHER_REGION_SHARD_LIMIT
+
+
 ON_DEMAND_STREAM_LIMIT = 50
 ON_DEMAND_SHARDS = 4
 MAX_TAGS = 50
