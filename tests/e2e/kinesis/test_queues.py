@@ -299,3 +299,12 @@ def test_queue_state_survives_kill_9(tmp_path: Path) -> None:
         assert got[0]["Data"] not in {r["Data"] for r in back}
     finally:
         server.stop()
+
+
+def test_queue_tags(kinesis) -> None:  # noqa: ANN001
+    stream_arn = on_demand(kinesis)
+    arn = make_queue(kinesis, stream_arn, Tags={"team": "a"})
+    kinesis.tag_resource(ResourceARN=arn, Tags={"env": "test"})
+    kinesis.untag_resource(ResourceARN=arn, TagKeys=["team"])
+    assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
+    assert kinesis.list_tags_for_resource(ResourceARN=stream_arn)["Tags"] == []  # the stream's own

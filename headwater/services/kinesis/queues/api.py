@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.kinesis.queues import control, delivery
+from headwater.services.kinesis.queues import control, delivery, tags
 from headwater.services.kinesis.queues.core import QueueCore
 
 Handler = Callable[[QueueCore, dict[str, Any], RequestContext], Awaitable[Any]]
@@ -24,4 +24,11 @@ QUEUE_OPERATIONS: dict[str, Handler] = {
     "UpdateDeadLetterQueueRecordsVisibility": delivery.update_dead_letter_visibility,
     "UpdateQueue": control.update_queue,
     "UpdateQueueRecordsVisibility": delivery.update_visibility,
+}
+
+# Operations that take a stream's, a consumer's or a queue's ARN: queue ARNs come here.
+BY_RESOURCE_ARN: dict[str, Handler] = {
+    "ListTagsForResource": tags.list_queue_tags,
+    "TagResource": tags.tag_queue,
+    "UntagResource": tags.untag_queue,
 }

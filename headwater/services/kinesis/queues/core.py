@@ -28,12 +28,18 @@ Key = tuple[str, int]  # (shard id, log offset)
 class QueueState:
     """One queue's delivery state: cursors per shard and the deliveries it holds."""
 
-    __slots__ = ("cursors", "deliveries", "waiters")
+    __slots__ = ("changed", "cursors", "deliveries", "lock")
 
     def __init__(self) -> None:
         self.cursors: dict[str, int] = {}
         self.deliveries: dict[Key, Delivery] = {}
-        self.waiters: asyncio.Event = asyncio.Event()  # set when a delivery becomes visible by a call
+        # one receive at a time: two taking from the same cursor would deliver records twice
+        self.lock = asyncio.Lock()
+        self.changed = asyncio.Event()  # set when a call makes a delivery visible (wakes long polls)
+
+    def wake(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
 
 
 class QueueCore:

@@ -17,7 +17,7 @@ from headwater.services.kinesis.state import Stream
 
 MAX_READ_BYTES = 10 * 1024 * 1024
 DEFAULT_WAIT_S = 9
-POLL_S = 0.05  # how often a long poll looks again for records that became visible on the clock
+RECHECK_S = 0.2  # how often a long poll looks again for records whose visibility ran out
 
 
 def _visible(
@@ -143,26 +143,33 @@ async def _receive(core: QueueCore, params: dict[str, Any], ctx: RequestContext,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + params.get("WaitTimeSeconds", DEFAULT_WAIT_S)
     while True:
-        if queue.status in ("ACTIVE", "UPDATING"):  # a CREATING queue delivers nothing yet
-            records = await _receive_once(core, queue, side, limit, visibility)
+        state = core.states.get(queue.queue_id)
+        if state is not None and queue.status in ("ACTIVE", "UPDATING"):  # not while CREATING
+            async with state.lock:
+                records = await _receive_once(core, queue, side, limit, visibility)
             if records:
                 return {"QueueRecords": records}
         remaining = deadline - loop.time()
         if remaining <= 0 or queue.status == "DELETING":
             return {"QueueRecords": []}
-        await _wait(core, queue, min(remaining, POLL_S if side == DEAD else 1.0))
+        await _wait(core, queue, min(remaining, RECHECK_S))
 
 
 async def _wait(core: QueueCore, queue: Queue, timeout: float) -> None:
-    """Until a record arrives on the stream, a call makes one visible, or `timeout` (wall) seconds;
-    visibility deadlines pass on the server clock, so the caller also looks again every so often."""
+    """Until a record arrives on the stream, a call makes one visible, or `timeout` (wall) seconds:
+    visibility deadlines pass on the server clock (which tests advance), so receives look again
+    every RECHECK_S rather than sleeping until a deadline."""
     stream = core.stream_of(queue)
-    events = [core.states[queue.queue_id].waiters] if queue.queue_id in core.states else []
+    state = core.states.get(queue.queue_id)
+    events = [state.changed] if state is not None else []
     if stream is not None:
         events += [core.kinesis.wakeup(s.partition) for s in stream.open_shards]
+    if not events:
+        await asyncio.sleep(timeout)
+        return
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
-        await asyncio.wait(waiters, timeout=min(timeout, POLL_S * 4), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()
@@ -237,8 +244,7 @@ def _set_visibility(core: QueueCore) -> Change:
         queue: Queue, key: Key, delivery: Delivery, handle: Handle, entry: dict[str, Any]
     ) -> Awaitable[None]:
         delivery.visible_ms = core.clock.now_ms() + entry["VisibilityTimeoutSeconds"] * 1000
-        core.states[queue.queue_id].waiters.set()
-        core.states[queue.queue_id].waiters = asyncio.Event()
+        core.states[queue.queue_id].wake()
         return core.put_delivery(queue, key, delivery)
 
     return change
@@ -251,8 +257,7 @@ def _restore(core: QueueCore) -> Change:
         delivery.dead = False
         delivery.count = 0
         delivery.visible_ms = core.clock.now_ms()
-        core.states[queue.queue_id].waiters.set()
-        core.states[queue.queue_id].waiters = asyncio.Event()
+        core.states[queue.queue_id].wake()
         return core.put_delivery(queue, key, delivery)
 
     return change
