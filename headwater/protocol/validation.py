@@ -137,20 +137,19 @@ def _length(value: Any) -> int:
 def aws_pattern(pattern: str) -> str:
     """The pattern as AWS prints it: botocore anchors some (``^(0|([1-9]\\d{0,38}))$``) where the
     service's own model does not (``0|([1-9]\\d{0,38})``). Matching is whole-value either way."""
-    inner = pattern
-    if inner.startswith("^"):
-        inner = inner[1:]
-    if inner.endswith("$") and not inner.endswith("\\$"):
-        inner = inner[:-1]
-    if "^" in inner or "$" in inner:  # several anchored alternatives: printed as they are
-        return pattern
-    if inner.startswith("(") and _closes_at_end(inner):
-        inner = inner[1:-1]
-    return inner
+    anchors, closes = _scan(pattern)
+    if anchors != [0, len(pattern) - 1] or pattern[0] != "^" or pattern[-1] != "$":
+        return pattern  # unanchored, or several anchored alternatives: printed as they are
+    inner = pattern[1:-1]
+    _, closes = _scan(inner)
+    return inner[1:-1] if inner.startswith("(") and closes == len(inner) - 1 else inner
 
 
-def _closes_at_end(text: str) -> bool:
-    """Whether the group opened by the first character closes at the last one."""
+def _scan(text: str) -> tuple[list[int], int | None]:
+    """(the positions of the anchors ``^``/``$`` outside classes and escapes, where the group the
+    first character opens closes)."""
+    anchors: list[int] = []
+    closes: int | None = None
     depth, escaped, in_class = 0, False, False
     for position, char in enumerate(text):
         if escaped:
@@ -161,13 +160,15 @@ def _closes_at_end(text: str) -> bool:
             in_class = char != "]"
         elif char == "[":
             in_class = True
+        elif char in "^$":
+            anchors.append(position)
         elif char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0:
-                return position == len(text) - 1
-    return False
+            if depth == 0 and closes is None:
+                closes = position
+    return anchors, closes
 
 
 def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
