@@ -308,3 +308,23 @@ def test_queue_tags(kinesis) -> None:  # noqa: ANN001
     kinesis.untag_resource(ResourceARN=arn, TagKeys=["team"])
     assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "env", "Value": "test"}]
     assert kinesis.list_tags_for_resource(ResourceARN=stream_arn)["Tags"] == []  # the stream's own
+
+
+def test_at_timestamp_starting_position(kinesis, server: Server) -> None:  # noqa: ANN001
+    stream_arn = on_demand(kinesis)
+    put(kinesis, b"early")
+    server.advance(10)
+    put(kinesis, b"late")
+    records = kinesis.get_records(
+        ShardIterator=kinesis.get_shard_iterator(
+            StreamName="s",
+            ShardId=kinesis.put_record(StreamName="s", Data=b"probe", PartitionKey="k")["ShardId"],
+            ShardIteratorType="TRIM_HORIZON",
+        )["ShardIterator"]
+    )["Records"]
+    late_at = next(r["ApproximateArrivalTimestamp"] for r in records if r["Data"] == b"late")
+    arn = make_queue(kinesis, stream_arn, start={"Type": "AT_TIMESTAMP", "Timestamp": late_at})
+    described = kinesis.describe_queue(QueueARN=arn)["QueueDescription"]
+    position = described["StreamConfigurationList"][0]["StartingPosition"]
+    assert position["Type"] == "AT_TIMESTAMP" and position["Timestamp"] == late_at
+    assert sorted(r["Data"] for r in receive(kinesis, arn)) == [b"late", b"probe"]

@@ -28,13 +28,14 @@ Key = tuple[str, int]  # (shard id, log offset)
 class QueueState:
     """One queue's delivery state: cursors per shard and the deliveries it holds."""
 
-    __slots__ = ("changed", "cursors", "deliveries", "lock")
+    __slots__ = ("changed", "cursors", "deliveries", "lock", "turn")
 
     def __init__(self) -> None:
         self.cursors: dict[str, int] = {}
         self.deliveries: dict[Key, Delivery] = {}
         # one receive at a time: two taking from the same cursor would deliver records twice
         self.lock = asyncio.Lock()
+        self.turn = 0  # the shard new records are taken from first, in turn, so none starves
         self.changed = asyncio.Event()  # set when a call makes a delivery visible (wakes long polls)
 
     def wake(self) -> None:

@@ -49,7 +49,9 @@ async def _take_new(
     state = core.states[queue.queue_id]
     log = core.kinesis.log
     taken: list[tuple[Key, StoredEntry]] = []
-    for shard in stream.shards:
+    first = state.turn % max(1, len(stream.shards))
+    state.turn += 1
+    for shard in stream.shards[first:] + stream.shards[:first]:
         if len(taken) >= room:
             break
         cursor = state.cursors.get(shard.shard_id)
