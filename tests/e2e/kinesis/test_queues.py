@@ -328,3 +328,29 @@ def test_at_timestamp_starting_position(kinesis, server: Server) -> None:  # noq
     position = described["StreamConfigurationList"][0]["StartingPosition"]
     assert position["Type"] == "AT_TIMESTAMP" and position["Timestamp"] == late_at
     assert sorted(r["Data"] for r in receive(kinesis, arn)) == [b"late", b"probe"]
+
+
+def test_concurrent_consumers_share_the_records(kinesis, endpoint: str) -> None:  # noqa: ANN001
+    stream_arn = on_demand(kinesis)
+    arn = make_queue(kinesis, stream_arn)
+    kinesis.put_records(
+        StreamName="s", Records=[{"Data": b"%d" % i, "PartitionKey": f"k{i}"} for i in range(100)]
+    )
+    seen: list[bytes] = []
+    lock = threading.Lock()
+
+    def consume() -> None:
+        own = client_for(endpoint)
+        while True:
+            got = receive(own, arn, Limit=10)
+            if not got:
+                return
+            with lock:
+                seen.extend(r["Data"] for r in got)
+
+    workers = [threading.Thread(target=consume) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert sorted(seen) == sorted(b"%d" % i for i in range(100))  # each once: none twice

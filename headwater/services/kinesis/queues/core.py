@@ -4,6 +4,7 @@ start-up, transitions and the retention sweep (see the package docstring for the
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -26,17 +27,35 @@ Key = tuple[str, int]  # (shard id, log offset)
 
 
 class QueueState:
-    """One queue's delivery state: cursors per shard and the deliveries it holds."""
+    """One queue's delivery state: cursors per shard, the deliveries it holds, and per side (normal,
+    dead) a heap of (visible time, record) so a receive finds what is due without scanning every
+    delivery. Heap entries go stale when a delivery changes (a new entry is pushed); a stale one
+    is recognised by its time no longer matching the delivery's and dropped when it surfaces."""
 
-    __slots__ = ("changed", "cursors", "deliveries", "lock", "turn")
+    __slots__ = ("changed", "cursors", "deliveries", "due", "lock", "turn")
 
     def __init__(self) -> None:
         self.cursors: dict[str, int] = {}
         self.deliveries: dict[Key, Delivery] = {}
+        self.due: dict[bool, list[tuple[int, Key]]] = {False: [], True: []}  # keyed by `dead`
         # one receive at a time: two taking from the same cursor would deliver records twice
         self.lock = asyncio.Lock()
         self.turn = 0  # the shard new records are taken from first, in turn, so none starves
         self.changed = asyncio.Event()  # set when a call makes a delivery visible (wakes long polls)
+
+    def schedule(self, key: Key, delivery: Delivery) -> None:
+        """Call after any change of the delivery's visibility or side."""
+        heapq.heappush(self.due[delivery.dead], (delivery.visible_ms, key))
+
+    def pop_due(self, dead: bool, now_ms: int) -> tuple[Key, Delivery] | None:
+        """The next delivery on that side whose visibility has run out, if any."""
+        heap = self.due[dead]
+        while heap and heap[0][0] <= now_ms:
+            visible_ms, key = heapq.heappop(heap)
+            delivery = self.deliveries.get(key)
+            if delivery is not None and delivery.dead == dead and delivery.visible_ms == visible_ms:
+                return key, delivery
+        return None
 
     def wake(self) -> None:
         self.changed.set()
@@ -67,7 +86,8 @@ class QueueCore:
             queue_id, shard_id, offset = key.split("/")
             state = self.states.get(queue_id)
             if state is not None:
-                state.deliveries[(shard_id, int(offset))] = Delivery.from_json(raw)
+                delivery = state.deliveries[(shard_id, int(offset))] = Delivery.from_json(raw)
+                state.schedule((shard_id, int(offset)), delivery)
                 # a crash between a receive's deliveries and its cursor write: lift the cursor
                 cursor = state.cursors.get(shard_id, 0)
                 state.cursors[shard_id] = max(cursor, int(offset) + 1)

@@ -21,14 +21,19 @@ RECHECK_S = 0.2  # how often a long poll looks again for records whose visibilit
 
 
 def _visible(
-    core: QueueCore, queue: Queue, stream: Stream | None, side: str, now_ms: int
+    core: QueueCore, queue: Queue, stream: Stream | None, side: str, now_ms: int, limit: int
 ) -> tuple[list[Key], list[Awaitable[None]]]:
-    """Deliveries on `side` that can be received now (dead-lettering those that reached the limit)."""
+    """Up to `limit` deliveries on `side` that can be received now, dead-lettering on the way
+    those that reached the queue's receive limit."""
     state = core.states[queue.queue_id]
     ready: list[Key] = []
     writes: list[Awaitable[None]] = []
-    for key, delivery in list(state.deliveries.items()):
-        if delivery.dead != (side == DEAD) or delivery.visible_ms > now_ms:
+    while len(ready) < limit:
+        due = state.pop_due(side == DEAD, now_ms)
+        if due is None:
+            break
+        key, delivery = due
+        if key in ready:  # two heap entries of one unchanged delivery
             continue
         if core.expired(stream, key):  # the stream's retention ended it
             writes.append(core.drop_delivery(queue, key))
@@ -36,6 +41,7 @@ def _visible(
         if side == NORMAL and queue.dead_letter == "BUILT_IN" and delivery.count >= (queue.max_receives or 0):
             delivery.dead = True
             delivery.visible_ms = now_ms
+            state.schedule(key, delivery)
             writes.append(core.put_delivery(queue, key, delivery))
             continue
         ready.append(key)
@@ -87,13 +93,13 @@ async def _receive_once(
 ) -> list[dict[str, Any]]:
     stream = core.stream_of(queue)
     now_ms = core.clock.now_ms()
-    ready, writes = _visible(core, queue, stream, side, now_ms)
+    ready, writes = _visible(core, queue, stream, side, now_ms, limit)
     if writes:
         await asyncio.gather(*writes)
     if stream is None:
         return []
     picked: list[tuple[Key, StoredEntry]] = []
-    for key in ready[:limit]:
+    for key in ready:
         entry = await _entry(core, stream, key)
         if entry is None:
             await core.drop_delivery(queue, key)
@@ -104,12 +110,15 @@ async def _receive_once(
     state = core.states[queue.queue_id]
     records, writes = [], []
     for key, entry in picked:
-        delivery = state.deliveries[key]
+        delivery = state.deliveries.get(key)
+        if delivery is None:  # acknowledged while this receive read the log
+            continue
         delivery.count += 1
         delivery.generation += 1
         if delivery.first_ms is None:
             delivery.first_ms = now_ms
         delivery.visible_ms = now_ms + visibility_s * 1000
+        state.schedule(key, delivery)
         writes.append(core.put_delivery(queue, key, delivery))
         records.append(_render(core, queue, stream, key, entry, delivery, side))
     if writes:
@@ -246,6 +255,7 @@ def _set_visibility(core: QueueCore) -> Change:
         queue: Queue, key: Key, delivery: Delivery, handle: Handle, entry: dict[str, Any]
     ) -> Awaitable[None]:
         delivery.visible_ms = core.clock.now_ms() + entry["VisibilityTimeoutSeconds"] * 1000
+        core.states[queue.queue_id].schedule(key, delivery)
         core.states[queue.queue_id].wake()
         return core.put_delivery(queue, key, delivery)
 
@@ -259,6 +269,7 @@ def _restore(core: QueueCore) -> Change:
         delivery.dead = False
         delivery.count = 0
         delivery.visible_ms = core.clock.now_ms()
+        core.states[queue.queue_id].schedule(key, delivery)
         core.states[queue.queue_id].wake()
         return core.put_delivery(queue, key, delivery)
 
