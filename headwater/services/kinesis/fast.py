@@ -32,6 +32,7 @@ from headwater.services.kinesis.state import Shard, Stream
 FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
 
 STREAM_MEMBERS = ("StreamName", "StreamARN", "StreamId")
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 NAMESPACE = java_namespace(service_model("kinesis"))
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -101,8 +102,10 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
             raise TypeError
         _strings(params, ("ShardIterator", "StreamARN", "StreamId"))
         limit = params.get("Limit")
-        if type(params.get("ShardIterator")) is not str or (limit is not None and type(limit) is not int):
-            raise TypeError
+        if type(params.get("ShardIterator")) is not str or (
+            limit is not None and (type(limit) is not int or not INT32_MIN <= limit <= INT32_MAX)
+        ):
+            raise TypeError  # the generic codec wraps a number outside Java's int, as AWS does
     except (ValueError, TypeError, RecursionError):
         return _generic("GetRecords", body)
     validate(_shape("GetRecords"), params, namespace=NAMESPACE)
