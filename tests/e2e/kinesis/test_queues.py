@@ -76,6 +76,11 @@ def test_lifecycle(kinesis) -> None:  # noqa: ANN001
     only = kinesis.list_queues(StreamFilter=[{"StreamARN": other}])["QueueSummaries"]
     assert [q["QueueName"] for q in only] == ["second"]
     assert only[0]["Streams"][0]["StreamARN"] == other
+    born = only[0]["Streams"][0]["StreamCreationTimestamp"]
+    same = [{"StreamARN": other, "StreamCreationTimestamp": born}]
+    assert [q["QueueName"] for q in kinesis.list_queues(StreamFilter=same)["QueueSummaries"]] == ["second"]
+    earlier = [{"StreamARN": other, "StreamCreationTimestamp": born.timestamp() - 3600}]
+    assert kinesis.list_queues(StreamFilter=earlier)["QueueSummaries"] == []
     first = kinesis.list_queues(MaxResults=1)
     assert len(first["QueueSummaries"]) == 1
     rest = kinesis.list_queues(MaxResults=1, NextToken=first["NextToken"])

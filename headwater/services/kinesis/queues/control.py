@@ -126,9 +126,10 @@ async def describe_queue(core: QueueCore, params: dict[str, Any], ctx: RequestCo
 
 async def list_queues(core: QueueCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     filters = params.get("StreamFilter")
-    wanted: set[str] | None = None
+    # a filter's StreamCreationTimestamp tells a stream from an earlier one of the same name
+    wanted: list[tuple[str, float | None]] | None = None
     if filters is not None:
-        wanted = {f["StreamARN"] for f in filters}
+        wanted = [(f["StreamARN"], f.get("StreamCreationTimestamp")) for f in filters]
     token = params.get("NextToken")
     after = ""
     if token is not None:
@@ -141,7 +142,10 @@ async def list_queues(core: QueueCore, params: dict[str, Any], ctx: RequestConte
         key=lambda q: (q.name, q.queue_id),
     )
     matched = [
-        q for q in mine if (wanted is None or q.stream_arn in wanted) and f"{q.name}/{q.queue_id}" > after
+        q
+        for q in mine
+        if (wanted is None or any(_matches(q, arn, born) for arn, born in wanted))
+        and f"{q.name}/{q.queue_id}" > after
     ]
     page = matched[:limit]
     result: dict[str, Any] = {
@@ -159,6 +163,10 @@ async def list_queues(core: QueueCore, params: dict[str, Any], ctx: RequestConte
     if len(matched) > limit:
         result["NextToken"] = f"q:{page[-1].name}/{page[-1].queue_id}"
     return result
+
+
+def _matches(queue: Queue, stream_arn: str, born: float | None) -> bool:
+    return queue.stream_arn == stream_arn and (born is None or abs(queue.stream_created - born) < 0.001)
 
 
 async def update_queue(core: QueueCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
