@@ -19,6 +19,8 @@ test/createStream.js, test/removeTagsFromStream.js, validations/index.js):
 * A list of scalars reports once for the whole list: ``Member must satisfy constraint: [...]``;
   maps likewise report ``Map keys must satisfy constraint: [...]`` and ``Map value must satisfy
   constraint: [...]``. The bracket lists every constraint of the element shape, max length first.
+* Patterns print as the service's own model has them, unanchored (``0|([1-9]\\d{0,38})``), where
+  botocore's copy anchors them (``^(0|([1-9]\\d{0,38}))$``).
 * Lengths of strings count UTF-16 code units (Java's ``String.length()``); patterns must match
   the whole value (Java's ``matches()``), with ASCII ``\\d``/``\\w``/``\\s`` as in Java.
 
@@ -132,6 +134,43 @@ def _length(value: Any) -> int:
     return len(value)
 
 
+def aws_pattern(pattern: str) -> str:
+    """The pattern as AWS prints it: botocore anchors some (``^(0|([1-9]\\d{0,38}))$``) where the
+    service's own model does not (``0|([1-9]\\d{0,38})``). Matching is whole-value either way."""
+    anchors, closes = _scan(pattern)
+    if anchors != [0, len(pattern) - 1] or pattern[0] != "^" or pattern[-1] != "$":
+        return pattern  # unanchored, or several anchored alternatives: printed as they are
+    inner = pattern[1:-1]
+    _, closes = _scan(inner)
+    return inner[1:-1] if inner.startswith("(") and closes == len(inner) - 1 else inner
+
+
+def _scan(text: str) -> tuple[list[int], int | None]:
+    """(the positions of the anchors ``^``/``$`` outside classes and escapes, where the group the
+    first character opens closes)."""
+    anchors: list[int] = []
+    closes: int | None = None
+    depth, escaped, in_class = 0, False, False
+    for position, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "^$":
+            anchors.append(position)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0 and closes is None:
+                closes = position
+    return anchors, closes
+
+
 def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
     try:
         return re.compile(pattern, re.ASCII)
@@ -160,7 +199,7 @@ def _rules(shape: Shape) -> tuple[Callable[[Any], bool] | None, list[Rule], list
         rules.append((frozenset(enum).__contains__, texts["enum"]))
         checks.append(rules[-1][0])
     if pattern:
-        texts["pattern"] = f"Member must satisfy regular expression pattern: {pattern}"
+        texts["pattern"] = f"Member must satisfy regular expression pattern: {aws_pattern(pattern)}"
         regex = _compile_pattern(pattern)
         if regex is not None:
             match = regex.fullmatch

@@ -9,7 +9,7 @@ import pytest
 
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model
-from headwater.protocol.validation import java_namespace, validate
+from headwater.protocol.validation import aws_pattern, java_namespace, validate
 
 STREAM_PATTERN = "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
 MIN_1 = "Member must have length greater than or equal to 1"
@@ -80,7 +80,7 @@ def test_nested_list_paths_are_one_based_members() -> None:
             one(
                 "'x'",
                 "records.2.member.explicitHashKey",
-                r"Member must satisfy regular expression pattern: ^(0|([1-9]\d{0,38}))$",
+                r"Member must satisfy regular expression pattern: 0|([1-9]\d{0,38})",
             ),
             one("''", "records.2.member.partitionKey", MIN_1),
         ]
@@ -232,3 +232,19 @@ def test_generic_over_other_services() -> None:
     with pytest.raises(AwsError) as caught:
         validate(op.input_shape, {"DeliveryStreamName": "d", "Records": []})
     assert caught.value.message == "1 validation error detected: " + one("'[]'", "records", MIN_1)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shown"),
+    [
+        (r"^(0|([1-9]\d{0,38}))$", r"0|([1-9]\d{0,38})"),
+        (r"^[a-z0-9]+$", r"[a-z0-9]+"),
+        (r"[a-zA-Z0-9_.-]+", r"[a-zA-Z0-9_.-]+"),
+        (r"^(a)|(b)$", r"(a)|(b)"),  # the outer parentheses are not one group
+        (r"^(/x/v\d)$|^(/v\d)$", r"^(/x/v\d)$|^(/v\d)$"),  # several anchored alternatives stay
+        (r"^a\$$", r"a\$"),  # an escaped dollar is a character, not an anchor
+        (r"^[^/$]+$", r"[^/$]+"),  # nor are ^ and $ inside a class
+    ],
+)
+def test_patterns_print_as_aws_does(pattern: str, shown: str) -> None:
+    assert aws_pattern(pattern) == shown

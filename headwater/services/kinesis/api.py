@@ -6,7 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.kinesis import consumers, records, settings, shards, streams, subscribe
+from headwater.services.kinesis import consumers, distribution, records, settings, shards, streams, subscribe
+from headwater.services.kinesis.queues.api import BY_RESOURCE_ARN, QUEUE_OPERATIONS
+from headwater.services.kinesis.queues.core import QueueCore
+from headwater.services.kinesis.queues.tags import is_queue_arn
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.operations import ServiceApi
 
@@ -51,10 +54,34 @@ OPERATIONS: dict[str, Handler] = {
     "UpdateMaxRecordSize": settings.update_max_record_size,
     "UpdateShardCount": shards.update_shard_count,
     "UpdateStreamMode": settings.update_stream_mode,
+    "UpdateStreamRecordDistributionStrategy": distribution.update_record_distribution_strategy,
     "UpdateStreamWarmThroughput": settings.update_warm_throughput,
 }
 
 
 class KinesisApi(ServiceApi):
-    def __init__(self, core: KinesisCore) -> None:
+    """The stream operations bound to the Kinesis core, the queue operations to the queue core."""
+
+    def __init__(self, core: KinesisCore, queues: QueueCore) -> None:
         super().__init__(core, OPERATIONS)
+        self._bound.update(
+            {name: self._bind_to(queues, handler) for name, handler in QUEUE_OPERATIONS.items()}
+        )
+        for name, handler in BY_RESOURCE_ARN.items():
+            self._bound[name] = self._by_arn(self._bound[name], self._bind_to(queues, handler))
+
+    @staticmethod
+    def _by_arn(
+        streams: Callable[..., Awaitable[Any]], queues: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
+            return (queues if is_queue_arn(params.get("ResourceARN")) else streams)(params, ctx)
+
+        return bound
+
+    @staticmethod
+    def _bind_to(queues: QueueCore, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
+            return handler(queues, params, ctx)
+
+        return bound

@@ -69,7 +69,7 @@ async def register(core: KinesisCore, params: dict[str, Any], ctx: RequestContex
     limit = (
         MAX_CONSUMERS_ADVANTAGE if stream.mode == "ON_DEMAND" and stream.warm_target_mibps else MAX_CONSUMERS
     )
-    if len(stream.consumers) >= limit:
+    if len(stream.consumers) + core.queue_count(stream) >= limit:  # queues share the limit
         raise errors.limit_exceeded(
             f"Stream {stream.name} under account {stream.account} has reached the limit of {limit} consumers."
         )

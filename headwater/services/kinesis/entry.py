@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry, local_name
+from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
+from headwater.services.kinesis.queues.core import QueueCore
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.ports import KeyRing
 
 
 def build(host: Host) -> Service:
     core = KinesisCore(host.config, host.engine, host.clock, host.metrics, host.ports.get(KeyRing))
+    queues = QueueCore(core)
     fast = {operation: path for (_, operation), path in kinesis_fast_paths(core).items()}
 
     def inventory() -> dict[str, list[str]]:
@@ -18,9 +20,15 @@ def build(host: Host) -> Service:
         return {
             "streams": sorted(local_name(host.config, s.account, s.region, s.name) for s in streams),
             "consumers": sorted(f"{s.name}/{name}" for s in streams for name in s.consumers),
+            "queues": sorted(
+                local_name(host.config, q.account, q.region, q.name) for q in queues.queues.values()
+            ),
         }
 
-    return Service("kinesis", "kinesis", core, KinesisApi(core), fast_paths=fast, inventory=inventory)
+    lifecycle = Stages(core, queues)
+    return Service(
+        "kinesis", "kinesis", lifecycle, KinesisApi(core, queues), fast_paths=fast, inventory=inventory
+    )
 
 
 ENTRY = ServiceEntry("kinesis", build, requires=("kms",))

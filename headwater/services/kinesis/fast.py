@@ -32,6 +32,7 @@ from headwater.services.kinesis.state import Shard, Stream
 FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
 
 STREAM_MEMBERS = ("StreamName", "StreamARN", "StreamId")
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 NAMESPACE = java_namespace(service_model("kinesis"))
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -46,7 +47,15 @@ def _decode_blob(value: Any) -> bytes:
     return b64decode(value, validate=True)
 
 
+def _no_nulls(params: dict[str, Any]) -> None:
+    """A null member goes to the generic codec, which treats it as absent (so a required one gets
+    "Member must not be null" and an optional one its default): handlers never see None."""
+    if None in params.values():
+        raise TypeError("null member")
+
+
 def _strings(params: dict[str, Any], names: tuple[str, ...]) -> None:
+    _no_nulls(params)
     for name in names:
         value = params.get(name)
         if value is not None and type(value) is not str:
@@ -93,8 +102,10 @@ def _parse_get_records(body: bytes) -> dict[str, Any]:
             raise TypeError
         _strings(params, ("ShardIterator", "StreamARN", "StreamId"))
         limit = params.get("Limit")
-        if type(params.get("ShardIterator")) is not str or (limit is not None and type(limit) is not int):
-            raise TypeError
+        if type(params.get("ShardIterator")) is not str or (
+            limit is not None and (type(limit) is not int or not INT32_MIN <= limit <= INT32_MAX)
+        ):
+            raise TypeError  # the generic codec wraps a number outside Java's int, as AWS does
     except (ValueError, TypeError, RecursionError):
         return _generic("GetRecords", body)
     validate(_shape("GetRecords"), params, namespace=NAMESPACE)
@@ -108,7 +119,7 @@ def _shape(operation: str) -> StructureShape:
     return shape
 
 
-_RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s","PartitionKey":%s%s}'
+_RECORD = b'{"SequenceNumber":"%s","ApproximateArrivalTimestamp":%s,"Data":"%s"%s%s}'
 _NEXT_RECORD = b"," + _RECORD
 _KMS = b',"EncryptionType":"KMS"'
 
@@ -138,7 +149,7 @@ def _render_json(
                 sequence_number(entry.offset, entry.timestamp_ms).encode(),
                 repr(entry.timestamp_ms / 1000).encode(),
                 b2a_base64(data, newline=False),
-                _quote(key).encode(),
+                b',"PartitionKey":' + _quote(key).encode() if key else b"",
                 kms,
             )
         )

@@ -14,6 +14,7 @@ metrics enhanced monitoring enabled, so the per-record path carries no metric co
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,23 +63,30 @@ def _writable(stream: Stream) -> None:
         )
 
 
-def _route(router: HashRouter[Shard], key: str, explicit: str | None) -> Shard:
+def _route(router: HashRouter[Shard], key: str | None, explicit: str | None, auto: bool) -> Shard:
+    if auto or key is None:  # AUTO ignores the key and ExplicitHashKey: an even spread
+        return router.route(random.getrandbits(128))
     hashed = parse_explicit_hash_key(explicit) if explicit is not None else partition_hash(key)
     return router.route(hashed)
 
 
-def _check_size(stream: Stream, data: bytes) -> None:
+def _check_size(stream: Stream, data: bytes, key: bytes, path: str = "data") -> None:
+    """The record limit counts the data plus the partition key (UTF-8), as AWS bills and checks it;
+    the error names the data member (`records.N.member.data` for a PutRecords entry)."""
     limit = stream.max_record_kib * 1024
-    if len(data) > limit:
+    if len(data) + len(key) > limit:
         raise errors.validation(
-            "1 validation error detected: Value at 'data' failed to satisfy constraint: "
+            f"1 validation error detected: Value at '{path}' failed to satisfy constraint: "
             f"Member must have length less than or equal to {limit}"
         )
 
 
-def _require_keys(params: dict[str, Any]) -> None:
-    """PartitionKey is optional in the newest model (record distribution strategies); the 39-operation
-    API this implements still requires it, with AWS's null-member message."""
+def _require_keys(stream: Stream, params: dict[str, Any]) -> None:
+    """PartitionKey is optional in the model since record distribution strategies: a stream that
+    routes by key (USER_PARTITION_KEY, every provisioned one) still requires it, with AWS's
+    null-member message."""
+    if stream.auto_distributed:
+        return
     if "Records" in params:
         missing = [i for i, entry in enumerate(params["Records"], 1) if "PartitionKey" not in entry]
         paths = [f"records.{i}.member.partitionKey" for i in missing]
@@ -94,13 +102,14 @@ def _require_keys(params: dict[str, Any]) -> None:
 
 
 async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    _require_keys(params)
     stream = core.find(params, ctx)
+    _require_keys(stream, params)
     _writable(stream)
     data: bytes = params["Data"]
-    key = key_bytes(params["PartitionKey"])
-    _check_size(stream, data)
-    shard = _route(core.router(stream), params["PartitionKey"], params.get("ExplicitHashKey"))
+    partition_key = params.get("PartitionKey")
+    key = key_bytes(partition_key) if partition_key is not None else b""
+    _check_size(stream, data, key)
+    shard = _route(core.router(stream), partition_key, params.get("ExplicitHashKey"), stream.auto_distributed)
     if core.config.limits and not shard_limits(core, stream, shard).admit_write(
         _billed(stream, len(data) + len(key)), core.clock.now()
     ):
@@ -128,14 +137,14 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
 
 
 async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    _require_keys(params)
     stream = core.find(params, ctx)
+    _require_keys(stream, params)
     _writable(stream)
     entries: list[dict[str, Any]] = params["Records"]
-    encoded_keys = [key_bytes(entry["PartitionKey"]) for entry in entries]
+    encoded_keys = [key_bytes(entry.get("PartitionKey") or "") for entry in entries]
     total = 0
-    for entry, encoded_key in zip(entries, encoded_keys, strict=True):
-        _check_size(stream, entry["Data"])
+    for number, (entry, encoded_key) in enumerate(zip(entries, encoded_keys, strict=True), 1):
+        _check_size(stream, entry["Data"], encoded_key, f"records.{number}.member.data")
         total += len(entry["Data"]) + len(encoded_key)
     if total > MAX_PUT_RECORDS_BYTES:
         raise errors.invalid_argument(
@@ -148,9 +157,9 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     failed = 0
     limits_on = core.config.limits
     router = core.router(stream)
+    auto = stream.auto_distributed
     for index, entry in enumerate(entries):
-        key = entry["PartitionKey"]
-        shard = _route(router, key, entry.get("ExplicitHashKey"))
+        shard = _route(router, entry.get("PartitionKey"), entry.get("ExplicitHashKey"), auto)
         encoded_key = encoded_keys[index]
         data = entry["Data"]
         if limits_on and not shard_limits(core, stream, shard).admit_write(
@@ -286,6 +295,12 @@ async def get_shard_iterator(
     kind = params["ShardIteratorType"]
     number = params.get("StartingSequenceNumber")
     timestamp = params.get("Timestamp")
+    if kind in ("LATEST", "TRIM_HORIZON") and number is not None:
+        raise errors.invalid_argument(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber "
+            "or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
+            f"Request specified {kind} and also a StartingSequenceNumber."
+        )
     if kind not in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER") and number is not None:
         raise errors.invalid_argument(
             f"Request specified StartingSequenceNumber {number} for iterator type {kind}, "
@@ -357,8 +372,9 @@ def render_records(
             "SequenceNumber": shard.sequence_number(entry.offset, entry.timestamp_ms),
             "ApproximateArrivalTimestamp": entry.timestamp_ms / 1000,
             "Data": data,
-            "PartitionKey": key,
         }
+        if key:  # a record written without a key (AUTO distribution) has none to return
+            record["PartitionKey"] = key
         if encrypted:
             record["EncryptionType"] = "KMS"
         records.append(record)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from headwater.config import Config
@@ -56,6 +56,9 @@ class KinesisCore:
         self.background = BackgroundTasks(log)
         # (consumer ARN, shard id) -> the live SubscribeToShard subscription
         self.subscriptions: dict[tuple[str, str], Any] = {}
+        # how many queues read a stream (the queues package installs its count; streams with
+        # queues can be neither deleted nor switched to provisioned mode)
+        self.queue_count: Callable[[Stream], int] = lambda stream: 0
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -313,6 +313,12 @@ async def update_stream_mode(
     warm = params.get("WarmThroughputMiBps")
     if warm is not None and mode != "ON_DEMAND":
         raise errors.validation("WarmThroughputMiBps can only be specified for ON_DEMAND streams.")
+    if mode == "PROVISIONED" and core.queue_count(stream):
+        raise errors.AwsError(
+            "ResourceInUseException",
+            f"Stream {stream.name} under account {stream.account} has queues. "
+            "Delete every queue on the stream before switching it to PROVISIONED mode.",
+        )
     if mode == stream.mode and warm is None:
         raise errors.validation(
             f"Stream {stream.name} under account {stream.account} is already in {mode} mode."

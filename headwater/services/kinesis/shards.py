@@ -16,7 +16,7 @@ from headwater.services.kinesis import errors, tokens
 from headwater.services.kinesis.hashing import MAX_HASH, even_ranges
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
-from headwater.services.kinesis.streams import SHARD_LIMIT, new_shard, open_shard_total
+from headwater.services.kinesis.streams import new_shard, open_shard_total, shard_limit
 
 TOKEN_TTL_MS = 300_000
 LIST_SHARDS_MAX = 1000
@@ -168,12 +168,14 @@ def _updatable(stream: Stream, operation: str) -> None:
 def _open_shard(stream: Stream, shard_id: str) -> Shard:
     shard = stream.shard(shard_id)
     if shard is None:
-        raise errors.shard_not_found(shard_id, stream.name, stream.account)
-    if not shard.is_open:
         raise errors.AwsError(
-            "ResourceInUseException",
+            "ResourceNotFoundException",
+            f"Could not find shard {shard_id} in stream {stream.name} under account {stream.account}.",
+        )
+    if not shard.is_open:
+        raise errors.invalid_argument(
             f"Shard {shard_id} in stream {stream.name} under account {stream.account} has already been merged "
-            "or split, and thus is not eligible for merging or splitting.",
+            "or split, and thus is not eligible for merging or splitting."
         )
     return shard
 
@@ -190,10 +192,11 @@ async def finish_update(core: KinesisCore, stream: Stream) -> None:
 
 def _check_shard_limit(core: KinesisCore, stream: Stream, added: int) -> None:
     total = open_shard_total(core, stream.account, stream.region)
-    if core.config.limits and total + added > SHARD_LIMIT:
+    limit = shard_limit(stream.region)
+    if core.config.limits and total + added > limit:
         raise errors.limit_exceeded(
             f"This request would exceed the shard limit for the account {stream.account} in {stream.region}. "
-            f"Current shard count for the account: {total}. Limit: {SHARD_LIMIT}."
+            f"Current shard count for the account: {total}. Limit: {limit}."
         )
 
 

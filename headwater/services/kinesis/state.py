@@ -103,6 +103,12 @@ class Stream:
     consumers: dict[str, Consumer] = field(default_factory=dict)
     # when on-demand capacity last grew (epoch seconds), for the scaling cooldown
     autoscaled_at: float = 0.0
+    # USER_PARTITION_KEY routes by the key's hash; AUTO spreads records evenly (on-demand only)
+    distribution: str = "USER_PARTITION_KEY"
+
+    @property
+    def auto_distributed(self) -> bool:
+        return self.distribution == "AUTO" and self.mode == "ON_DEMAND"
 
     @property
     def arn(self) -> str:

@@ -10,7 +10,17 @@ from headwater.services.kinesis.hashing import even_ranges
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Shard, Stream
 
+# The default shard quota: 20,000 in the three largest Regions, 1,000 elsewhere (the Kinesis
+# quotas page says "1,000 or 6,000" for the other Regions without naming which: the lower one).
 SHARD_LIMIT = 20_000
+LARGE_REGIONS = frozenset(("us-east-1", "us-west-2", "eu-west-1"))
+OTHER_REGION_SHARD_LIMIT = 1_000
+
+
+def shard_limit(region: str) -> int:
+    return SHARD_LIMIT if region in LARGE_REGIONS else OTHER_REGION_SHARD_LIMIT
+
+
 ON_DEMAND_STREAM_LIMIT = 50
 ON_DEMAND_SHARDS = 4
 MAX_TAGS = 50
@@ -50,6 +60,11 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
     core.control_rate("CreateStream", ctx.account)
     name = params["StreamName"]
     mode = params.get("StreamModeDetails", {}).get("StreamMode", "PROVISIONED")
+    distribution = params.get("RecordDistributionStrategy", "USER_PARTITION_KEY")
+    if distribution == "AUTO" and mode != "ON_DEMAND":
+        raise errors.invalid_argument(
+            "The record distribution strategy AUTO is only supported for streams in ON_DEMAND mode."
+        )
     count: int | None = params.get("ShardCount")
     if mode == "ON_DEMAND":
         if count is not None:
@@ -75,10 +90,11 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
             "ResourceInUseException", f"Stream {name} under account {ctx.account} already exists."
         )
     total = open_shard_total(core, ctx.account, ctx.region)
-    if core.config.limits and total + count > SHARD_LIMIT:
+    limit = shard_limit(ctx.region)
+    if core.config.limits and total + count > limit:
         raise errors.limit_exceeded(
             f"This request would exceed the shard limit for the account {ctx.account} in {ctx.region}. "
-            f"Current shard count for the account: {total}. Limit: {SHARD_LIMIT}. "
+            f"Current shard count for the account: {total}. Limit: {limit}. "
             f"Number of additional shards that would have resulted from this request: {count}. "
             "Refer to the AWS Service Limits page (https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
             "for current limits and how to request higher limits."
@@ -92,6 +108,7 @@ async def create_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         tags=dict(tags),
         max_record_kib=params.get("MaxRecordSizeInKiB", 1024),
         warm_target_mibps=params.get("WarmThroughputMiBps"),
+        distribution=distribution,
     )
     born_ms = int(
         stream.created * 1000
@@ -122,6 +139,12 @@ async def delete_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
         )
     if stream.status == "DELETING":
         return {}
+    if core.queue_count(stream):
+        raise errors.AwsError(
+            "ResourceInUseException",
+            f"Stream {stream.name} under account {stream.account} has queues. "
+            "Delete every queue on the stream before deleting the stream.",
+        )
     stream.status = "DELETING"
     await core.save(stream)
     if core.config.transition_delay <= 0:
@@ -179,6 +202,9 @@ async def describe_stream_summary(
     summary["OpenShardCount"] = len(stream.open_shards)
     summary["ConsumerCount"] = len(stream.consumers)
     summary["MaxRecordSizeInKiB"] = stream.max_record_kib
+    summary["QueueCount"] = core.queue_count(stream)
+    if stream.mode == "ON_DEMAND":
+        summary["RecordDistributionStrategy"] = stream.distribution
     if stream.mode == "ON_DEMAND" and stream.warm_target_mibps is not None:
         summary["WarmThroughput"] = {
             "TargetMiBps": stream.warm_target_mibps,
@@ -229,7 +255,7 @@ async def describe_limits(core: KinesisCore, params: dict[str, Any], ctx: Reques
     core.control_rate("DescribeLimits", ctx.account)
     on_demand = on_demand_total(core, ctx.account, ctx.region)
     return {
-        "ShardLimit": SHARD_LIMIT,
+        "ShardLimit": shard_limit(ctx.region),
         "OpenShardCount": open_shard_total(core, ctx.account, ctx.region),
         "OnDemandStreamCount": on_demand,
         "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,

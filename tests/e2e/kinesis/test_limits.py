@@ -138,7 +138,7 @@ def test_update_max_record_size_deepens_the_burst_of_existing_shards(kinesis, li
     limited.advance(1)
     arn = kinesis.describe_stream_summary(StreamName="s")["StreamDescriptionSummary"]["StreamARN"]
     kinesis.update_max_record_size(StreamARN=arn, MaxRecordSizeInKiB=10240)
-    big = b"B" * (10 * MIB)
+    big = b"B" * (10 * MIB - 1)  # the limit counts data plus the one-byte key
     sequence = kinesis.put_record(StreamName="s", Data=big, PartitionKey="k")["SequenceNumber"]
     # The tank is empty now and refills at 1 MiB/s.
     code, _ = error_of(kinesis.put_record, StreamName="s", Data=b"z" * (900 * KIB), PartitionKey="k")

@@ -41,7 +41,7 @@ def test_split_closes_parent_and_reports_children(kinesis) -> None:  # noqa: ANN
     assert put["ShardId"] in ("shardId-000000000001", "shardId-000000000002")
     with pytest.raises(ClientError) as info:
         kinesis.split_shard(StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey="5")
-    assert info.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert info.value.response["Error"]["Code"] == "InvalidArgumentException"
 
 
 def test_merge_and_filters(kinesis) -> None:  # noqa: ANN001

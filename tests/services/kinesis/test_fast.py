@@ -99,6 +99,28 @@ PUTS = [
     ("PutRecords", {"StreamName": "s", "Records": [{"Data": "@@", "PartitionKey": "k"}]}),
     ("PutRecords", {"StreamName": "s", "Records": "nope"}),
     ("PutRecords", {"StreamName": "s", "Records": [{"Data": b64(b"a")}]}),
+    # nulls: a required member's is "must not be null", an optional one's is absent (issue 10)
+    ("PutRecord", {"StreamName": "s", "Data": b64(b"x"), "PartitionKey": None}),
+    ("PutRecord", {"StreamName": "s", "Data": None, "PartitionKey": "k"}),
+    ("PutRecord", {"StreamName": None, "Data": b64(b"x"), "PartitionKey": "k"}),
+    ("PutRecord", {"StreamName": "s", "Data": b64(b"x"), "PartitionKey": "k", "ExplicitHashKey": None}),
+    (
+        "PutRecord",
+        {"StreamName": "s", "Data": b64(b"x"), "PartitionKey": "k", "SequenceNumberForOrdering": None},
+    ),
+    ("PutRecords", {"StreamName": "s", "Records": None}),
+    ("PutRecords", {"StreamName": "s", "Records": [None]}),
+    ("PutRecords", {"StreamName": "s", "Records": [{"Data": b64(b"a"), "PartitionKey": None}]}),
+    (
+        "PutRecords",
+        {"StreamName": "s", "Records": [{"Data": b64(b"a"), "PartitionKey": "k", "ExplicitHashKey": None}]},
+    ),
+    # the record limit counts the partition key too
+    ("PutRecord", {"StreamName": "s", "Data": b64(b"x" * (1024 * 1024 - 1)), "PartitionKey": "kk"}),
+    (
+        "PutRecords",
+        {"StreamName": "s", "Records": [{"Data": b64(b"x" * (1024 * 1024)), "PartitionKey": "k"}]},
+    ),
 ]
 
 
@@ -134,11 +156,20 @@ def test_get_records_agree() -> None:
                 assert abs(left.pop("MillisBehindLatest") - right.pop("MillisBehindLatest")) < 1000
                 assert left == right
                 assert left["Records"]
+            nulls = json.dumps({"ShardIterator": iterator, "Limit": None, "StreamARN": None}).encode()
+            left, right = (
+                await outcome(generic, core, "GetRecords", nulls),
+                await outcome(fast, core, "GetRecords", nulls),
+            )
+            assert len(left["Records"]) == len(right["Records"]) > 0
         for body in (
             b'{"ShardIterator": 5}',
             b'{"ShardIterator": "bad"}',
             b"{",
             b'{"ShardIterator": "x", "Limit": 0}',
+            b'{"ShardIterator": null}',
+            b'{"ShardIterator": "bad", "Limit": null}',
+            b'{"ShardIterator": "bad", "StreamARN": null}',
         ):
             assert await outcome(generic, core, "GetRecords", body) == await outcome(
                 fast, core, "GetRecords", body
