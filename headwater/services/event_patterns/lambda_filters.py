@@ -60,10 +60,12 @@ class _Filter:
 class FilterSet:
     """A mapping's compiled filters; an empty set lets every record through."""
 
-    __slots__ = ("_filters",)
+    __slots__ = ("_filters", "_reads_body", "_reads_data")
 
     def __init__(self, patterns: Sequence[Pattern] = ()) -> None:
         self._filters = tuple(_Filter.of(pattern) for pattern in patterns)
+        self._reads_data = any(entry.data != "none" for entry in self._filters)
+        self._reads_body = any(entry.body != "none" for entry in self._filters)
 
     @classmethod
     def from_criteria(
@@ -119,10 +121,12 @@ class FilterSet:
             return True
         kinesis = record.get("kinesis")
         fields: Mapping[str, Any] = kinesis if isinstance(kinesis, Mapping) else {}
-        data = _structured(_decoded(fields.get("data")))
         view = dict(fields)
-        if data is not MISSING:
-            view["data"] = data
+        data: object = MISSING
+        if self._reads_data:  # decode only for filters that look at the data
+            data = _structured(_decoded(fields.get("data")))
+            if data is not MISSING:
+                view["data"] = data
         for entry in self._filters:
             if entry.data != "none" and data is MISSING:
                 continue  # a rule on data, and the data is not JSON: this filter drops the record
@@ -135,15 +139,11 @@ class FilterSet:
         if not self._filters:
             return True
         raw = message.get("body")
-        body = _structured(raw) if isinstance(raw, str) else MISSING
-        json_view = {**message, "body": body} if body is not MISSING else None
+        body = _structured(raw) if self._reads_body and isinstance(raw, str) else MISSING
+        view: Mapping[str, Any] = message if body is MISSING else {**message, "body": body}
         for entry in self._filters:
-            if entry.body == "none":
-                view: Mapping[str, Any] = json_view or message
-            elif (entry.body == "json") != (json_view is not None):
+            if entry.body != "none" and (entry.body == "json") != (body is not MISSING):
                 continue  # the body's format and the rule's disagree: Lambda drops the message
-            else:
-                view = json_view or message
             if entry.pattern.matches(view):
                 return True
         return False

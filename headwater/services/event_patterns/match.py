@@ -21,7 +21,7 @@ Paths are followed on mappings only; the event itself is any ``Mapping`` (JSON p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from headwater.services.event_patterns.parse import parse_pattern
@@ -78,7 +78,13 @@ def _match_nested(pattern: ObjectPattern, value: object) -> bool:
 
 
 def _match_rule(rule: FieldRule, value: object) -> bool:
-    leaves = [item for item in _spread(value) if not isinstance(item, Mapping)]
+    leaves: Sequence[object]
+    if isinstance(value, list):
+        leaves = [item for item in _spread(value) if not isinstance(item, Mapping)]
+    elif value is MISSING or isinstance(value, Mapping):
+        leaves = ()
+    else:
+        leaves = (value,)  # the common case: one leaf, no list built
     if not leaves:
         return rule.exists_false
     if rule.exists_true:

@@ -20,6 +20,7 @@ Any other shape raises ``PatternError`` with Lambda's text and a ``reason``.
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -206,7 +207,7 @@ def _numeric(argument: object) -> Matcher:
         raise PatternError("Value of numeric must be an array.")
     terms = list(argument)
     if not terms or not isinstance(terms[0], str):
-        raise PatternError(f"Invalid member in numeric match: {terms[0] if terms else ''}")
+        raise PatternError(f"Invalid member in numeric match: {_show(terms[0]) if terms else ''}")
     if len(terms) < 2:
         raise PatternError(f"Value of {terms[0]} must be numeric")
     operator, value = terms[0], terms[1]
@@ -226,7 +227,7 @@ def _numeric(argument: object) -> Matcher:
         return Numeric(low, operator == ">=", None, False)
     upper = terms[2]
     if upper not in ("<", "<="):
-        raise PatternError(f"Bad numeric range operator: {upper}")
+        raise PatternError(f"Bad numeric range operator: {_show(upper)}")
     if len(terms) != 4:
         raise PatternError(
             "Too many terms in numeric range expression"
@@ -274,6 +275,13 @@ def _anything_but_operator(node: dict[str, Any]) -> Matcher:
         make = _equals_ignore_case if name == "equals-ignore-case" else _wildcard
         return AnythingBut(tuple(make(text) for text in texts))
     raise PatternError(f"Unsupported anything-but pattern: {name}")
+
+
+def _show(value: object) -> str:
+    """A pattern value in a reason, as written (strings bare)."""
+    if isinstance(value, str):
+        return value
+    return number_text(value) if is_number(value) else json.dumps(value)
 
 
 _OPERATORS: dict[str, Callable[[Any], Matcher]] = {

@@ -52,9 +52,18 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder for every call: json.loads builds a new one whenever it is given hooks.
+_DECODER = json.JSONDecoder(parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=_refuse_constant)
+
+
 def loads(text: str | bytes) -> object:
-    """Parse JSON text, numbers as ``JsonNumber``; raises ValueError for anything that is not JSON."""
-    return json.loads(text, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=_refuse_constant)
+    """Parse JSON text, numbers as ``JsonNumber``; raises ValueError for anything that is not JSON.
+
+    Bytes are decoded as ``json.loads`` does (UTF-8, or UTF-16/32 by their byte patterns).
+    """
+    if isinstance(text, bytes):
+        text = text.decode(json.detect_encoding(text))
+    return _DECODER.decode(text)
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
