@@ -84,6 +84,7 @@ class FilterSet:
         if not isinstance(filters, list):
             raise PatternError("Filters must be a list")
         if len(filters) > max_filters:
+            # The guide says only that Lambda "returns an error"; this text is ours, not AWS's.
             raise PatternError(
                 f"Too many filters: {len(filters)} (the limit is {max_filters})",
                 message=f"The number of filters in FilterCriteria exceeds the limit of {max_filters}.",
