@@ -129,12 +129,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON, and AWS refuses them
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # how a surrogate gets into a JSON text
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def loads(body: bytes) -> Any:
+    """The one way request JSON is read (the generic codec and the fast paths alike): refuses
+    NaN/Infinity, and a `\\uD800`-style escape left unpaired, which no UTF-8 text can carry (json
+    joins a valid pair into one character) and which would fail every later encode. Raises
+    ValueError (or RecursionError) on what is not JSON."""
+    data = json.loads(body, parse_constant=_reject_constant)
+    if _SURROGATE_ESCAPE.search(body) is not None and _lone_surrogate(data):
+        raise ValueError("unpaired surrogate escape")
+    return data
+
+
 def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     """The operation's input as a dict keyed by member names; raises SerializationException."""
     if not body:
         return {}
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
+        data = loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise serialization_error() from None
     return _codec.read_params(op.input_shape, data)

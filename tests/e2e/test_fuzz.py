@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,14 +28,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headwater.protocol.models import query_model, service_model
-from tests.e2e.support.fuzz import MUTATIONS, Wire, requests_for, signed, sweep
+from tests.e2e.support.fuzz import MUTATIONS, Wire, requests_for, signed
+from tests.e2e.support.fuzz_sweep import bends_for
 from tests.e2e.support.server import Server, server_fixture
 
 fuzz_server = server_fixture(
     "fuzz", "--durability memory --limits off --aws-timing off --transition-delay 0 --log-level warning"
 )
 SERVICES = ("kms", "kinesis", "sqs", "s3", "sts")
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 
 
 class Resources:
@@ -108,6 +110,9 @@ class Resources:
             "QueueOwnerAWSAccountId": "000000000000",
             "Bucket": "fuzz",
             "Key": "k",
+            "Range": "bytes=0-4",
+            "CopySource": "fuzz/k",
+            "CopySourceRange": "bytes=0-4",
             "StreamName": "fuzz",
             "StreamARN": "arn:aws:kinesis:us-east-1:000000000000:stream/fuzz",
             "ShardId": "shardId-000000000000",
@@ -116,11 +121,16 @@ class Resources:
         }
 
 
-# 500s another branch fixes (issue 10 section 3: the Kinesis fast paths' nulls, the S3 Range
-# header's digits); each line goes when that branch merges
-PENDING = {
-    "kinesis.PutRecord (json) +PartitionKey=None: 500",
-}
+def pending(wire: Wire) -> bool:
+    """500s another branch fixes (issue 10, section 3): the Kinesis fast paths' nulls and the S3
+    Range header's digits. Each case goes when that branch merges."""
+    if wire.service == "kinesis" and wire.operation in ("PutRecord", "PutRecords", "GetRecords"):
+        return re.search(rb'"(PartitionKey|Limit)"\s*:\s*null', wire.body) is not None
+    if wire.service == "s3" and wire.operation in ("GetObject", "HeadObject"):
+        ranges = [v for k, v in {**wire.headers, **wire.extra_headers}.items() if k.lower() == "range"]
+        return any(re.search(r"\d{4300}", value) for value in ranges)
+    return False
+
 
 # operations after which the named resources may need making again
 DESTRUCTIVE = ("Delete", "Purge", "Remove", "ScheduleKeyDeletion", "Disable", "DecreaseStream")
@@ -160,7 +170,7 @@ def send(http: httpx.Client, resources: Resources, wire: Wire) -> int | None:
 
 
 def failure(status: int | None, wire: Wire, mutation: str) -> str | None:
-    if status is None or status < 500 or status == 501:
+    if status is None or status < 500 or status == 501 or pending(wire):
         return None
     return f"{wire.service}.{wire.operation} ({wire.protocol}) {mutation}: {status}"
 
@@ -177,16 +187,15 @@ def test_every_operation_answers_its_valid_request(
     assert [f for f in failures if f] == []
 
 
-def test_every_member_bent(resources: Resources, wires: list[Wire], http: httpx.Client) -> None:
-    """Each member of each required-members request (and each optional member added) set to null,
-    a huge number, a wrong type; each query field, form field and header likewise."""
+def test_every_member_bent(resources: Resources, http: httpx.Client) -> None:
+    """Each member of each operation on its own set to null, a number or string of thousands of
+    digits, a wrong type, an empty or oversized value, bytes that are no UTF-8 (fuzz_sweep.py)."""
+    names = resources.names()
     failures = []
-    for wire in wires:
-        if wire.full:
-            continue
-        for what, bent in sweep(wire):
+    for model in [*(service_model(s) for s in SERVICES), query_model("sqs")]:
+        for what, bent in bends_for(model, names):
             found = failure(send(http, resources, bent), bent, what)
-            if found and found not in PENDING:
+            if found:
                 failures.append(found)
     assert failures == []
 
@@ -205,8 +214,7 @@ def test_mutated_requests_never_answer_5xx(
     wire = data.draw(st.sampled_from(wires), label="request")
     mutation = data.draw(st.sampled_from(sorted(MUTATIONS)), label="mutation")
     mutated = MUTATIONS[mutation](wire, data.draw)
-    found = failure(send(http, resources, mutated), mutated, mutation)
-    assert found is None or found in PENDING, found
+    assert failure(send(http, resources, mutated), mutated, mutation) is None
 
 
 def test_server_stays_healthy(fuzz_server: Server, http: httpx.Client) -> None:

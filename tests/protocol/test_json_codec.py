@@ -271,3 +271,21 @@ def test_recursive_shapes() -> None:
     with pytest.raises(AwsError) as caught:
         json_codec.parse_request(put, json.dumps({"Item": {"a": {"M": {"b": {"L": [{"B": 5}]}}}}}).encode())
     assert caught.value.message == f"{NUMBER} can not be converted to a Blob"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"StreamName": "\\ud800"}',  # an unpaired high surrogate
+        '{"StreamName": "a\\uDC00b"}',  # an unpaired low one
+        '{"Tags": {"\\ud83d": "v"}, "StreamName": "s"}',  # in a map key
+        '{"StreamName": NaN}',
+    ],
+)
+def test_unencodable_text_is_a_serialization_error(text: str) -> None:
+    """No UTF-8 text carries a lone surrogate: refused here, not when a service encodes it."""
+    assert serialization_message("CreateStream", text.encode()) is not None
+
+
+def test_surrogate_pairs_are_one_character() -> None:
+    assert parse("CreateStream", b'{"StreamName": "\\ud83d\\ude00"}')["StreamName"] == "\U0001f600"

@@ -15,7 +15,7 @@ from base64 import b64decode, b64encode
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from headwater.protocol import request_checks
+from headwater.protocol import json_codec, request_checks
 from headwater.protocol.models import operation_model
 from headwater.services.context import RequestContext
 from headwater.services.sqs import handles, receive, send
@@ -121,7 +121,7 @@ def _delete_batch(params: dict[str, Any]) -> None:
 
 def _parse(operation: str, check: Parser, body: bytes) -> dict[str, Any]:
     try:
-        params = json.loads(body)
+        params = json_codec.loads(body)  # what the generic codec reads, refused alike
         if type(params) is not dict:
             raise TypeError
         _string(params, "QueueUrl", required=True)

@@ -4,7 +4,7 @@
 member to a small depth) with values the model allows, pointing names at resources the fuzz module
 creates so requests reach past "not found"; botocore's own serializer turns them into the wire
 form of the service's protocol (JSON, Query, REST-XML). A `Wire` is then mutated at the byte,
-document or header level by one of `MUTATIONS`, each drawing its choices from a `Draw` (Hypothesis's
+document or header level by one of `MUTATIONS` (support/fuzz_sweep.py bends every member in turn), each drawing its choices from a `Draw` (Hypothesis's
 `data.draw`, so failures shrink), signed with SigV4 and sent.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+import cbor2
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest, prepare_request_dict
 from botocore.credentials import Credentials
@@ -81,8 +82,10 @@ def value_for(shape: Shape, name: str, names: dict[str, str], *, full: bool, dep
     if kind == "list":
         return [value_for(shape.member, name, names, full=full, depth=depth + 1)]  # type: ignore[attr-defined]
     if kind == "map":
-        key = _string(shape.key, "key", {})  # type: ignore[attr-defined]
-        return {key: value_for(shape.value, name, names, full=full, depth=depth + 1)}  # type: ignore[attr-defined]
+        key_shape = shape.key  # type: ignore[attr-defined]
+        # every key an enum allows when full (SQS's attribute names), else the first
+        keys = list(key_shape.enum or [_string(key_shape, "key", {})])[: None if full else 1]
+        return {key: value_for(shape.value, name, names, full=full, depth=depth + 1) for key in keys}  # type: ignore[attr-defined]
     if kind == "string":
         return _string(shape, name, names)
     if kind in ("integer", "long"):
@@ -291,6 +294,40 @@ def mutate_form(wire: Wire, draw: Draw) -> Wire:
     return replace(wire, query=_mutate_pairs(wire.query, draw))
 
 
+_CBOR_VALUES: list[Any] = [
+    None,
+    2**64,
+    -(2**64),
+    float("nan"),
+    b"\xff" * 3,
+    "x" * 70_000,
+    [],
+    {},
+    {1: 2},
+    cbor2.CBORTag(1, "not-an-epoch"),
+    cbor2.CBORTag(99999, None),
+    cbor2.undefined,
+]
+
+
+def mutate_cbor(wire: Wire, draw: Draw) -> Wire:
+    """A JSON-protocol request in the CBOR dialect (X-Amz-Target with application/x-amz-cbor-1.1,
+    as the Java SDK speaks Kinesis), one value bent; or bytes that are no CBOR at all."""
+    if wire.protocol != "json":
+        return wire
+    headers = {**wire.headers, "Content-Type": "application/x-amz-cbor-1.1"}
+    if draw(st.booleans()):
+        return replace(
+            wire,
+            headers=headers,
+            body=draw(st.sampled_from([b"\xbf", b"\x9f\x01", b"\xff", b"\x5b" + b"\xff" * 8])),
+        )
+    document = json.loads(wire.body or b"{}")
+    path = draw(st.sampled_from(list(_paths(document))))
+    document = _set(document, path, draw(st.sampled_from(_CBOR_VALUES))) if path else document
+    return replace(wire, headers=headers, body=cbor2.dumps(document))
+
+
 def mutate_raw_query(wire: Wire, draw: Draw) -> Wire:
     bit = draw(st.sampled_from(_RAW_QUERY_BITS))
     query = urlencode(wire.query, quote_via=quote)
@@ -364,49 +401,6 @@ def mutate_body(wire: Wire, draw: Draw) -> Wire:
     return replace(wire, body=body)
 
 
-def sweep(wire: Wire) -> Iterator[tuple[str, Wire]]:
-    """Every member of a request bent each of a few ways, without chance: (what, mutated request).
-    Random draws rarely land on one given member of one operation; this pass always does."""
-    if wire.protocol == "json":
-        try:
-            document = json.loads(wire.body or b"{}")
-        except ValueError:
-            return
-        bends: list[Any] = [None, "<huge-int>", [], "x"]
-        for member in wire.absent:  # an optional member, present but bent
-            for value in bends:
-                text = json.dumps({**document, member: value})
-                for placeholder, raw in _RAW.items():
-                    text = text.replace(json.dumps(placeholder), raw)
-                yield f"+{member}={value!r}", replace(wire, body=text.encode())
-        for path in list(_paths(document))[1:]:
-            for value in bends:
-                bent = _set(json.loads(wire.body), path, value)
-                text = json.dumps(bent)
-                for placeholder, raw in _RAW.items():
-                    text = text.replace(json.dumps(placeholder), raw)
-                yield f"{'.'.join(map(str, path))}={value!r}", replace(wire, body=text.encode())
-    pairs = wire.query
-    form = wire.protocol == "query" and wire.method == "POST"
-    if form:
-        pairs = parse_qsl(wire.body.decode(), keep_blank_values=True)
-    for index, (key, _) in enumerate(pairs):
-        for value in ("", HUGE_DIGITS, "x" * 70_000, "-1"):
-            bent_pairs = [*pairs[:index], (key, value), *pairs[index + 1 :]]
-            if form:
-                yield (
-                    f"{key}={value[:8]}",
-                    replace(wire, body=urlencode(bent_pairs, quote_via=quote).encode()),
-                )
-            else:
-                yield f"?{key}={value[:8]}", replace(wire, query=bent_pairs)
-    for name in wire.headers:
-        if name.lower() in ("content-length", "host"):
-            continue
-        for value in ("", HUGE_DIGITS, "-1"):
-            yield f"{name}: {value[:8]}", replace(wire, extra_headers={**wire.extra_headers, name: value})
-
-
 def mutate_none(wire: Wire, draw: Draw) -> Wire:
     return wire
 
@@ -419,4 +413,5 @@ MUTATIONS: dict[str, Callable[[Wire, Draw], Wire]] = {
     "header": mutate_header,
     "path": mutate_path,
     "body": mutate_body,
+    "cbor": mutate_cbor,
 }

@@ -110,7 +110,9 @@ def test_fast_decode_matches_generic(operation: str, params: dict[str, Any]) -> 
 
 
 def test_fast_decode_falls_back_on_bad_json() -> None:
-    for body in (b"", b"[]", b"{", b'"x"'):
+    unpaired = b'{"QueueUrl": "q", "MessageBody": "a", "MessageGroupId": "\\ud800"}'
+    nan = b'{"QueueUrl": "q", "MessageBody": "a", "DelaySeconds": NaN}'
+    for body in (b"", b"[]", b"{", b'"x"', unpaired, nan):
         fast_result = _outcome(lambda b=body: fast._parse("SendMessage", fast._send_message, b))
         assert fast_result == _outcome(lambda b=body: fast.generic("SendMessage", b))
 
