@@ -110,6 +110,8 @@ def _integer(value: str) -> int | None:
         return None
     sign = "-" if value[0] == "-" else ""
     return int(sign + (digits or "0"))
+
+
 _STANDARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")  # the suffix counts towards the 80
 _ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]+):([0-9]{12}):(.+)")

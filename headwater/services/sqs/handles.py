@@ -97,7 +97,9 @@ def _change(core: SqsCore, queue: Queue, handle: Any, timeout: Any, now_ms: int)
     message, token = _resolve(core, queue, handle)
     if message is None:
         raise errors.invalid_value(
-            "ReceiptHandle", handle, "Message does not exist or is not available for visibility timeout change."
+            "ReceiptHandle",
+            handle,
+            "Message does not exist or is not available for visibility timeout change.",
         )
     if message.status != INFLIGHT:
         raise errors.message_not_inflight()
