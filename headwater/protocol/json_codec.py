@@ -129,29 +129,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON, and AWS refuses them
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # how a surrogate gets into a JSON text
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_lone_surrogate(v) for v in value)
-    return False
-
-
 def loads(body: bytes) -> Any:
-    """The one way request JSON is read (the generic codec and the fast paths alike): refuses
-    NaN/Infinity, and a `\\uD800`-style escape left unpaired, which no UTF-8 text can carry (json
-    joins a valid pair into one character) and which would fail every later encode. Raises
-    ValueError (or RecursionError) on what is not JSON."""
-    data = json.loads(body, parse_constant=_reject_constant)
-    if _SURROGATE_ESCAPE.search(body) is not None and _lone_surrogate(data):
-        raise ValueError("unpaired surrogate escape")
-    return data
+    """The one way request JSON is read, so the generic codec and the fast paths refuse alike:
+    NaN/Infinity are not JSON. Raises ValueError (or RecursionError) on what is not JSON.
+
+    An unpaired `\\uD800` escape is read as the lone surrogate it names, as AWS's parsers do (SQS
+    then refuses it in a body as an invalid character); anything that encodes such text must
+    expect it (`dumps` below, `errors="surrogatepass"` where bytes are derived)."""
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+_dumps_unicode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes for the fast paths: UTF-8 as is (cheapest), or, when the value holds a lone
+    surrogate echoed from a request (no UTF-8 can carry one), escaped as the generic codec writes
+    it."""
+    text = _dumps_unicode(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _dumps(value)
 
 
 def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:

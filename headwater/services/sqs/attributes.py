@@ -369,7 +369,11 @@ def _text(value: Any) -> str:
 
 def _check_policy(text: str, creating: bool) -> None:
     invalid = _bad_value("Policy")
-    if len(text.encode()) > POLICY_MAX_BYTES:
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 JSON document carries one
+        raise invalid from None
+    if size > POLICY_MAX_BYTES:
         raise invalid
     try:
         document = json.loads(text)
