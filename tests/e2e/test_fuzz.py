@@ -2,7 +2,8 @@
 
 Every operation of every served service (KMS, Kinesis, SQS in both its JSON and Query dialects,
 S3, STS) is built valid from its botocore model and serialized by botocore (support/fuzz.py),
-sent once as is, then mutated by Hypothesis: wrong types, nulls, huge numbers and strings, bad
+sent once as is, then with each member bent on its own (support/fuzz_sweep.py), then mutated by
+Hypothesis: wrong types, nulls, huge numbers and strings, bad
 encodings, truncation, missing and extra members, bad headers, query strings and paths. A 500
 tells an SDK to retry and hides the caller's mistake, so each one found is fixed at its cause.
 
@@ -185,6 +186,7 @@ def test_every_operation_answers_its_valid_request(
         assert built == set(model.operation_names), model.service_name
     failures = [failure(send(http, resources, wire), wire, "as built") for wire in wires]
     assert [f for f in failures if f] == []
+    assert_healthy(resources.server, http)
 
 
 def test_every_member_bent(resources: Resources, http: httpx.Client) -> None:
@@ -198,6 +200,7 @@ def test_every_member_bent(resources: Resources, http: httpx.Client) -> None:
             if found:
                 failures.append(found)
     assert failures == []
+    assert_healthy(resources.server, http)
 
 
 @settings(
@@ -217,7 +220,11 @@ def test_mutated_requests_never_answer_5xx(
     assert failure(send(http, resources, mutated), mutated, mutation) is None
 
 
+def assert_healthy(server: Server, http: httpx.Client) -> None:
+    assert server.process is not None and server.process.poll() is None
+    assert http.get(f"{server.endpoint}/_headwater/health").status_code == 200
+
+
 def test_server_stays_healthy(fuzz_server: Server, http: httpx.Client) -> None:
-    """Runs last in the module: after every request above, the server still answers."""
-    assert fuzz_server.process is not None and fuzz_server.process.poll() is None
-    assert http.get(f"{fuzz_server.endpoint}/_headwater/health").status_code == 200
+    """After the mutated requests (this module's last test), the server still answers."""
+    assert_healthy(fuzz_server, http)
