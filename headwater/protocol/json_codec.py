@@ -129,12 +129,36 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # NaN / Infinity are not JSON, and AWS refuses them
 
 
+def loads(body: bytes) -> Any:
+    """The one way request JSON is read, so the generic codec and the fast paths refuse alike:
+    NaN/Infinity are not JSON. Raises ValueError (or RecursionError) on what is not JSON.
+
+    An unpaired `\\uD800` escape is read as the lone surrogate it names, as AWS's parsers do (SQS
+    then refuses it in a body as an invalid character); anything that encodes such text must
+    expect it (`dumps` below, `errors="surrogatepass"` where bytes are derived)."""
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+_dumps_unicode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def dumps(value: Any) -> bytes:
+    """JSON bytes for the fast paths: UTF-8 as is (cheapest), or, when the value holds a lone
+    surrogate echoed from a request (no UTF-8 can carry one), escaped as the generic codec writes
+    it."""
+    text = _dumps_unicode(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _dumps(value)
+
+
 def parse_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     """The operation's input as a dict keyed by member names; raises SerializationException."""
     if not body:
         return {}
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
+        data = loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise serialization_error() from None
     return _codec.read_params(op.input_shape, data)

@@ -271,3 +271,19 @@ def test_recursive_shapes() -> None:
     with pytest.raises(AwsError) as caught:
         json_codec.parse_request(put, json.dumps({"Item": {"a": {"M": {"b": {"L": [{"B": 5}]}}}}}).encode())
     assert caught.value.message == f"{NUMBER} can not be converted to a Blob"
+
+
+def test_nan_is_a_serialization_error() -> None:
+    assert serialization_message("CreateStream", b'{"StreamName": NaN}') == ""  # AWS's text is empty
+
+
+def test_a_lone_surrogate_is_read_and_written_back_escaped() -> None:
+    """AWS's parsers read an unpaired escape as the character it names; the fast paths' writer
+    escapes it as the generic codec does (no UTF-8 carries it)."""
+    assert parse("CreateStream", b'{"StreamName": "a\\ud800"}')["StreamName"] == "a\ud800"
+    assert json_codec.dumps({"a": "\ud800\u00e9"}) == b'{"a":"\\ud800\\u00e9"}'
+    assert json_codec.dumps({"a": "\u00e9"}) == '{"a":"\u00e9"}'.encode()
+
+
+def test_surrogate_pairs_are_one_character() -> None:
+    assert parse("CreateStream", b'{"StreamName": "\\ud83d\\ude00"}')["StreamName"] == "\U0001f600"

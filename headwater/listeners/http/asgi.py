@@ -1,5 +1,5 @@
-"""The ASGI vocabulary the HTTP listener's modules share: the callables' types and one way to send
-a whole response."""
+"""The ASGI vocabulary the HTTP listener's modules share: the callables' types, one way to send
+a whole response, and the guard that keeps every HEAD answer bodiless."""
 
 from __future__ import annotations
 
@@ -26,3 +26,16 @@ async def respond(
         headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+def bodiless(send: Send) -> Send:
+    """`send` for a HEAD request: every body chunk goes out empty. HTTP/2 forbids DATA frames on a
+    HEAD answer (clients reset the stream with PROTOCOL_ERROR), and whichever front end answers,
+    the headers (Content-Length included) stay those a GET would have."""
+
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_headers_only

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl
 from headwater.config import Config
 from headwater.listeners.http.access import exchange_of
 from headwater.listeners.http.admin import allowed
-from headwater.listeners.http.asgi import Receive, Scope, Send, respond
+from headwater.listeners.http.asgi import Receive, Scope, Send, bodiless, respond
 from headwater.listeners.http.body import ClientGone, read_body
 from headwater.listeners.http.foreign import ForeignServices
 from headwater.listeners.http.modeled import ModeledServices, request_of
@@ -154,6 +154,8 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
+        if scope["method"] == "HEAD":  # the one place every answer passes: no front end sends a body
+            send = bodiless(send)
         request_id = new_uuid()
         exchange = exchange_of(scope)  # the request log's record (None: requests are not logged)
         if exchange is not None:

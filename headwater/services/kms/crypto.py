@@ -37,7 +37,9 @@ _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 def context_aad(context: Mapping[str, str] | None) -> bytes:
     """The associated data binding a blob to its encryption context, whatever the pairs' order."""
     pairs = sorted((context or {}).items())
-    return _CONTEXT_PREFIX + json.dumps(pairs, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    # surrogatepass: a lone surrogate (JSON's "\ud800") is text the request may carry
+    return _CONTEXT_PREFIX + text.encode("utf-8", "surrogatepass")
 
 
 def _check_algorithm(algorithm: str | None, key: Key) -> None:

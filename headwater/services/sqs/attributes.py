@@ -98,6 +98,20 @@ _CHOICES = {
 }
 _REMOVABLE = ("Policy", "RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId")
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII only: int() alone would take "1_0" or Arabic digits
+
+
+def _integer(value: str) -> int | None:
+    """An attribute's integer text as a number, None when it is not one. Thousands of digits are
+    refused before int(), whose digit limit would raise (and whose cost grows with the length)."""
+    if not _INTEGER.fullmatch(value):
+        return None
+    digits = value.lstrip("+-").lstrip("0")
+    if len(digits) > 30:
+        return None
+    sign = "-" if value[0] == "-" else ""
+    return int(sign + (digits or "0"))
+
+
 _STANDARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _FIFO_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")  # the suffix counts towards the 80
 _ARN = re.compile(r"arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-]+):([0-9]{12}):(.+)")
@@ -293,9 +307,10 @@ def _check_name(name: str, fifo: bool) -> None:
 def _normalise(name: str, value: str, creating: bool) -> str:
     if name in _INT_RANGES:
         low, high = _INT_RANGES[name]
-        if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
+        number = _integer(value)
+        if number is None or not low <= number <= high:
             raise _bad_value(name)
-        return str(int(value))
+        return str(number)
     if name in _BOOLEANS:
         if value.lower() not in ("true", "false"):
             raise _bad_value(name)
@@ -354,7 +369,11 @@ def _text(value: Any) -> str:
 
 def _check_policy(text: str, creating: bool) -> None:
     invalid = _bad_value("Policy")
-    if len(text.encode()) > POLICY_MAX_BYTES:
+    try:
+        size = len(text.encode())
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 JSON document carries one
+        raise invalid from None
+    if size > POLICY_MAX_BYTES:
         raise invalid
     try:
         document = json.loads(text)
@@ -436,8 +455,8 @@ def parse_redrive_policy(text: str) -> RedrivePolicy:
 
 
 def _receive_count(value: Any) -> int | None:
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        value = int(value)
+    if isinstance(value, str):
+        value = _integer(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1000:
         return value
     return None

@@ -28,10 +28,6 @@ def missing_parameter(name: str) -> AwsError:
     return AwsError("MissingRequiredParameterException", f"The request must contain the parameter {name}.")
 
 
-def invalid_address(url: str) -> AwsError:
-    return AwsError("InvalidAddress", f"The address {url} is not valid for this endpoint.")
-
-
 def receipt_handle_invalid(handle: str) -> AwsError:
     return AwsError(
         "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'

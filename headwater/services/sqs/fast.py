@@ -1,7 +1,7 @@
 """Hand-tuned JSON codecs for SQS's hot operations: send, receive, delete (single and batch).
 
 The generic codec walks the model's shapes for every value; these decode with `json.loads`, check
-the few types the operation uses, and encode with `json.dumps`, then call the very same service
+the few types the operation uses, and encode with `json_codec.dumps`, then call the very same service
 functions. Anything they do not expect (a wrong type, a missing required member, a bad base64
 blob) goes to the generic codec, so errors are the generic path's exactly.
 tests/services/sqs/test_fast.py checks both paths give the same answers on the same inputs.
@@ -10,12 +10,11 @@ tests/services/sqs/test_fast.py checks both paths give the same answers on the s
 from __future__ import annotations
 
 import binascii
-import json
 from base64 import b64decode, b64encode
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from headwater.protocol import request_checks
+from headwater.protocol import json_codec, request_checks
 from headwater.protocol.models import operation_model
 from headwater.services.context import RequestContext
 from headwater.services.sqs import handles, receive, send
@@ -24,7 +23,6 @@ from headwater.services.sqs.service import SqsCore
 FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
 Parser = Callable[[dict[str, Any]], None]  # checks/decodes in place; raises TypeError/KeyError/ValueError
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _DECODE_ERRORS = (ValueError, TypeError, KeyError, RecursionError, binascii.Error)
 
 
@@ -121,7 +119,7 @@ def _delete_batch(params: dict[str, Any]) -> None:
 
 def _parse(operation: str, check: Parser, body: bytes) -> dict[str, Any]:
     try:
-        params = json.loads(body)
+        params = json_codec.loads(body)  # what the generic codec reads, refused alike
         if type(params) is not dict:
             raise TypeError
         _string(params, "QueueUrl", required=True)
@@ -156,7 +154,7 @@ def sqs_fast_paths(core: SqsCore) -> dict[tuple[str, str], FastPath]:
                 return b""  # as the generic codec answers an operation without output
             if encode is not None:
                 result = encode(result)
-            return _dumps(result).encode()
+            return json_codec.dumps(result)
 
         return run
 

@@ -1,8 +1,9 @@
 """DeleteMessage(Batch) and ChangeMessageVisibility(Batch): acting on a receipt handle.
 
-A receipt handle names (queue, seq, receive token). Only the newest receive's handle acts on a
+A receipt handle names (queue, seq, receive token). Only the newest receive's handle deletes a
 message: on a standard queue an older handle's delete succeeds without deleting (AWS's documented
-behaviour), on a FIFO queue it is refused as expired. A handle for a message that is gone deletes
+behaviour), on a FIFO queue it is refused as expired. On a standard queue an older handle still
+changes the visibility of the message's current receive, as AWS does; a FIFO queue refuses it. A handle for a message that is gone deletes
 nothing and succeeds, so retried deletes are safe. A delete is acknowledged once it is durable:
 nothing is delivered after a successful DeleteMessage, even across a crash.
 """
@@ -126,22 +127,30 @@ async def _change(core: SqsCore, queue: Queue, handle: Any, timeout: Any, now_ms
         async with queue.paging:
             if queue.is_cold(seq):
                 cold = await window.cold_message(core, queue, seq)
-                _check_change(cold, token, handle, timeout, now_ms)
+                _check_change(queue, cold, token, handle, timeout, now_ms)
                 assert cold is not None
                 cold.visible_at = now_ms + timeout * 1000  # takes effect when it is paged in
                 core.store.set_state(queue.definition.store_id, [(seq, cold.state())])
                 return
         message = queue.messages.get(seq)  # paged in meanwhile
-    _check_change(message, token, handle, timeout, now_ms)
+    _check_change(queue, message, token, handle, timeout, now_ms)
     assert message is not None
     queue.set_visibility(message, timeout, now_ms)
     core.store.set_state(queue.definition.store_id, [(message.seq, message.state())])
 
 
-def _check_change(message: Message | None, token: int, handle: str, timeout: int, now_ms: int) -> None:
-    if message is None or message.status != INFLIGHT:
+def _check_change(
+    queue: Queue, message: Message | None, token: int, handle: str, timeout: int, now_ms: int
+) -> None:
+    if message is None:
+        raise errors.invalid_value(
+            "ReceiptHandle",
+            handle,
+            "Message does not exist or is not available for visibility timeout change.",
+        )
+    if message.status != INFLIGHT:
         raise errors.message_not_inflight()
-    if message.token != token:
+    if message.token != token and queue.fifo:
         raise _expired(handle)
     if (now_ms - message.received_ms) // 1000 + timeout > MAX_VISIBILITY_S:
         raise errors.invalid_value(

@@ -171,7 +171,7 @@ async def purge_queue(core: SqsCore, params: dict[str, Any], ctx: RequestContext
 async def tag_queue(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     queue = core.find(params.get("QueueUrl"), ctx)
     tags = params.get("Tags")
-    if tags is None:
+    if not tags:  # an empty map is absent on the Query wire, and AWS refuses both alike
         raise errors.missing_parameter("Tags")
     merged = {**queue.definition.tags, **tags}
     attrs.check_tags(merged, queue.name)
@@ -185,6 +185,8 @@ async def untag_queue(core: SqsCore, params: dict[str, Any], ctx: RequestContext
     keys = params.get("TagKeys")
     if keys is None:
         raise errors.missing_parameter("TagKeys")
+    if not keys:  # AWS's answer to an empty key list
+        raise errors.invalid_parameter("Tag keys must be between 1 and 128 characters in length.")
     for key in keys:
         queue.definition.tags.pop(key, None)
     await core.save(queue)
@@ -197,6 +199,24 @@ async def list_queue_tags(core: SqsCore, params: dict[str, Any], ctx: RequestCon
 
 
 # -- permissions: statements in the queue's Policy attribute, keyed by their Sid (the label) -------
+
+# the actions cross-account permissions never apply to (AWS's "Limitations of custom policies")
+OWNER_ONLY_ACTIONS = frozenset(
+    (
+        "AddPermission",
+        "CancelMessageMoveTask",
+        "CreateQueue",
+        "DeleteQueue",
+        "ListMessageMoveTasks",
+        "ListQueues",
+        "ListQueueTags",
+        "RemovePermission",
+        "SetQueueAttributes",
+        "StartMessageMoveTask",
+        "TagQueue",
+        "UntagQueue",
+    )
+)
 
 
 def _policy(queue: Queue) -> dict[str, Any]:
@@ -228,6 +248,11 @@ async def add_permission(core: SqsCore, params: dict[str, Any], ctx: RequestCont
         raise errors.over_limit(
             f"{len(actions)} Actions were found, maximum allowed is {MAX_PERMISSION_ACTIONS}."
         )
+    for action in actions:
+        if action in OWNER_ONLY_ACTIONS:
+            raise errors.invalid_value(
+                "ActionName", f"SQS:{action}", "Only the queue owner is allowed to invoke this action."
+            )
     policy = _policy(queue)
     if any(s.get("Sid") == label for s in policy["Statement"]):
         raise errors.invalid_value("Label", label, "Already exists.")

@@ -235,10 +235,11 @@ def _system_attributes(message: Message, names: frozenset[str], ctx: RequestCont
 
 
 def _select(attributes: dict[str, Any], wanted: Any) -> dict[str, Any]:
-    """Message attributes by the receive filter: names, `All`, `.*`, or `prefix.*`."""
-    if "All" in wanted or ".*" in wanted:
+    """Message attributes by the receive filter: names, `All`, `*`, `.*`, or `prefix.*` (a plain
+    prefix match: `Hel.*` selects `Hello` and `Help.Me`, as AWS does)."""
+    if "All" in wanted or ".*" in wanted or "*" in wanted:
         return attributes
-    prefixes = tuple(name[:-1] for name in wanted if name.endswith(".*"))
+    prefixes = tuple(name[:-2] for name in wanted if name.endswith(".*"))
     names = set(wanted)
     return {
         name: value

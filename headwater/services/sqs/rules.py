@@ -79,7 +79,8 @@ def message_size(body: str, attrs: Mapping[str, Mapping[str, Any]] | None) -> in
     size = _utf8_len(body)
     if attrs:
         for name, attr in attrs.items():
-            size += _utf8_len(name) + _utf8_len(attr["DataType"])
+            # .get: a batch's size is counted before its entries are validated
+            size += _utf8_len(name) + _utf8_len(attr.get("DataType") or "")
             string = attr.get("StringValue")
             size += _utf8_len(string) if string is not None else len(attr.get("BinaryValue") or b"")
     return size

@@ -51,7 +51,7 @@ def _prepare(
     delay = entry.get("DelaySeconds")
     definition = queue.definition
     if queue.fifo:
-        if delay is not None:
+        if delay is not None and delay != 0:  # AWS accepts an explicit 0 on a FIFO queue
             raise errors.invalid_value("DelaySeconds", delay, NOT_FOR_QUEUE_TYPE)
         if group is None:
             raise rules.missing_group_id(batch=batch)
@@ -71,7 +71,7 @@ def _prepare(
         if delay is None:
             delay_s = definition.seconds("DelaySeconds")
         elif not isinstance(delay, int) or not 0 <= delay <= 900:
-            raise errors.invalid_value("DelaySeconds", delay, "Must be >= 0 and <= 900, if provided.")
+            raise errors.invalid_value("DelaySeconds", delay, "DelaySeconds must be >= 0 and <= 900.")
         else:
             delay_s = delay
     md5_body = md5_of_body(body)
@@ -167,6 +167,8 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
         raise errors.missing_parameter("Entries")
     rules.check_batch(entries, what="SendMessageBatchRequestEntry")
     rules.check_batch_size(sum(_entry_size(entry) for entry in entries))
+    if queue.fifo:
+        _check_fifo_ids(queue, entries)
     core.throttle(queue, "SendMessageBatch", len(entries))
     core.check_key(queue)
     now_ms = core.clock.now_ms()
@@ -188,6 +190,17 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
         _count(core, queue, messages)
         await written
     return {"Successful": successful, "Failed": failed}
+
+
+def _check_fifo_ids(queue: Queue, entries: list[dict[str, Any]]) -> None:
+    """On a FIFO queue an entry without MessageGroupId, or without a deduplication id when the queue
+    has no content-based deduplication, fails the whole batch (HTTP 400, nothing sent), as AWS does."""
+    content_based = queue.definition.attributes.get("ContentBasedDeduplication") == "true"
+    for entry in entries:
+        if entry.get("MessageGroupId") is None:
+            raise rules.missing_group_id(batch=True)
+        if entry.get("MessageDeduplicationId") is None and not content_based:
+            raise rules.missing_deduplication_id()
 
 
 def _entry_size(entry: dict[str, Any]) -> int:

@@ -167,10 +167,14 @@ class SqsCore:
         path is read against the caller's account. The region is the request's."""
         if not url:
             raise errors.missing_parameter("QueueUrl")
-        path = urlsplit(url).path if "://" in url else url
+        full = "://" in url
+        try:
+            path = urlsplit(url).path if full else url
+        except ValueError:  # a malformed host (`http://host[]/...`): AWS knows no such queue
+            raise errors.queue_does_not_exist() from None
         parts = [p for p in path.split("/") if p]
-        if not parts:
-            raise errors.invalid_address(url)
+        if not parts or (full and len(parts) < 2):  # a URL without account or name
+            raise errors.queue_does_not_exist()
         name = parts[-1]
         account = parts[-2] if len(parts) >= 2 else ctx.account
         queue = self.queues.get((account, ctx.region, name))

@@ -110,7 +110,9 @@ def test_fast_decode_matches_generic(operation: str, params: dict[str, Any]) -> 
 
 
 def test_fast_decode_falls_back_on_bad_json() -> None:
-    for body in (b"", b"[]", b"{", b'"x"'):
+    unpaired = b'{"QueueUrl": "q", "MessageBody": "a", "MessageGroupId": "\\ud800"}'
+    nan = b'{"QueueUrl": "q", "MessageBody": "a", "DelaySeconds": NaN}'
+    for body in (b"", b"[]", b"{", b'"x"', unpaired, nan):
         fast_result = _outcome(lambda b=body: fast._parse("SendMessage", fast._send_message, b))
         assert fast_result == _outcome(lambda b=body: fast.generic("SendMessage", b))
 
@@ -148,6 +150,11 @@ RESULTS = [
     ),
     ("DeleteMessage", {}),
     ("DeleteMessageBatch", {"Successful": [{"Id": "1"}], "Failed": []}),
+    # an error entry echoing a lone surrogate from the request (JSON's "\ud800")
+    (
+        "DeleteMessageBatch",
+        {"Successful": [], "Failed": [{"Id": "1", "SenderFault": True, "Code": "C", "Message": "\ud800"}]},
+    ),
 ]
 
 
@@ -158,7 +165,7 @@ def test_fast_encode_matches_generic(operation: str, result: dict[str, Any]) -> 
     if op.output_shape is None:
         assert generic == b""  # the fast path answers b"" for these too (see sqs_fast_paths)
         return
-    fast_encoded = fast._dumps(fast._encode_binary(copy.deepcopy(result))).encode()
+    fast_encoded = json_codec.dumps(fast._encode_binary(copy.deepcopy(result)))
     assert json.loads(fast_encoded) == json.loads(generic)
 
 
