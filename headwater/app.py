@@ -24,11 +24,12 @@ from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
+from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import Identities
+from headwater.services.ports import Identities, Runtimes
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -48,6 +49,11 @@ class Headwater:
         self.http = HttpListener(config, gateway)
         self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]
+        runtimes = host.ports.find(Runtimes)
+        if runtimes is not None:  # function workers' runtime clients call it on loopback ports
+            runtime_api = RuntimeApiListener()
+            runtimes.attach(runtime_api)
+            self.listeners.append(runtime_api)
         self.started = 0.0
         self._stop = asyncio.Event()
         memory = config.durability == "memory"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.functions.entry import ENTRY as FUNCTIONS
 from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
 from headwater.services.s3.entry import ENTRY as S3
@@ -23,6 +24,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     S3,
     # after SQS: the first Query service answers an Action no service has (SQS's InvalidAction)
     STS,
+    FUNCTIONS,
 )
 
 
