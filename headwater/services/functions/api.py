@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from typing import Any
 
 from headwater.services.context import RequestContext
@@ -20,20 +19,12 @@ from headwater.services.functions.service import FunctionsCore
 from headwater.services.operations import ServiceApi
 
 ENV_LIMIT = 4096
-_ENV_KEY = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 
 
 def _environment(params: dict[str, Any]) -> dict[str, str] | None:
     if "Environment" not in params:
         return None
     variables = dict((params["Environment"] or {}).get("Variables") or {})
-    for key in variables:
-        if not _ENV_KEY.fullmatch(key):
-            raise errors.invalid(
-                "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
-                "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "
-                "[a-zA-Z]([a-zA-Z0-9_])+]"
-            )
     if len(json.dumps(variables, separators=(",", ":")).encode()) > ENV_LIMIT:
         raise errors.invalid(
             "Lambda was unable to configure your environment variables because the environment variables "

@@ -10,7 +10,6 @@ service sweeps blobs its own records do not name at start-up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from pathlib import Path
@@ -44,8 +43,10 @@ class FunctionsCore:
         self.concurrency = Concurrency(config.functions_concurrency)
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, None)
         self._transitions: set[asyncio.Task[None]] = set()
+        self._runtime_endpoints: RuntimeEndpoints | None = None
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
+        self._runtime_endpoints = endpoints
         self.pools.attach(endpoints)
 
     # -- lifecycle ----------------------------------------------------------------------------------
@@ -74,16 +75,9 @@ class FunctionsCore:
         self.concurrency.running.clear()
         self.pools = Pools()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
-        endpoints = self._endpoints
-        if endpoints is not None:
-            self.pools.attach(endpoints)
+        if self._runtime_endpoints is not None:
+            self.pools.attach(self._runtime_endpoints)
         self.pools.start()
-
-    @property
-    def _endpoints(self) -> RuntimeEndpoints | None:
-        with contextlib.suppress(RuntimeError):
-            return self.pools.endpoints()
-        return None
 
     # -- definitions --------------------------------------------------------------------------------
 
