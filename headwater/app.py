@@ -45,11 +45,12 @@ class Headwater:
         self.services = build_services(host)
         # the listeners learn who signed a request from the keys STS issued, then the configuration
         principals = Principals(config, host.ports.find(Identities))
-        gateway = gateway_for(config, self.services, Admin(self), self.clock, principals)
+        runtimes = host.ports.find(Runtimes)
+        admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
+        gateway = gateway_for(config, self.services, admin, self.clock, principals)
         self.http = HttpListener(config, gateway)
         self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]
-        runtimes = host.ports.find(Runtimes)
         if runtimes is not None:  # function workers' runtime clients call it on loopback ports
             runtime_api = RuntimeApiListener()
             runtimes.attach(runtime_api)

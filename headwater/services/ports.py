@@ -180,6 +180,10 @@ class Runtimes(Protocol):
 
     def attach(self, endpoints: RuntimeEndpoints) -> None: ...
 
+    def package(self, account: str, region: str, name: str) -> bytes | None:
+        """A function's code package (GetFunction's Code.Location serves it), None when unknown."""
+        ...
+
 
 class ObjectSourceError(Exception):
     """An object could not be read; `code` and `message` say why in S3's words (NoSuchBucket...)."""

@@ -29,7 +29,6 @@ SYNC_LIMIT = 6 * 1024 * 1024
 ASYNC_LIMIT = 1024 * 1024
 EVENT_RETRY_S = 0.5
 EVENT_MAX_WAIT_S = 6 * 3600
-_events: set[asyncio.Task[None]] = set()
 
 
 async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -61,9 +60,7 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        task = asyncio.create_task(_run_event(core, record, payload, context))
-        _events.add(task)
-        task.add_done_callback(_events.discard)
+        core.background(_run_event(core, record, payload, context))
         return {"StatusCode": 202}
     core.concurrency.admit(record.key)
     invocation = Invocation(payload, record.arn, record.timeout, client_context=context)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import MetaStore
@@ -42,7 +44,7 @@ class FunctionsCore:
         self.pools = Pools()
         self.concurrency = Concurrency(config.functions_concurrency)
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, None)
-        self._transitions: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._runtime_endpoints: RuntimeEndpoints | None = None
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
@@ -64,9 +66,9 @@ class FunctionsCore:
         self.pools.start()
 
     async def close(self) -> None:
-        for task in list(self._transitions):
+        for task in list(self._tasks):
             task.cancel()
-        self._transitions.clear()
+        self._tasks.clear()
         await self.pools.close()
 
     async def reset(self) -> None:
@@ -100,9 +102,7 @@ class FunctionsCore:
         if previous is not None and previous.code_key != record.code_key:
             await self._forget_code(previous.code_key)
         if record.state == "Pending" or record.last_update_status == "InProgress":
-            task = asyncio.create_task(self._settle(record.key, record.revision_id))
-            self._transitions.add(task)
-            task.add_done_callback(self._transitions.discard)
+            self.background(self._settle(record.key, record.revision_id))
 
     async def delete(self, record: FunctionRecord) -> None:
         self.functions.pop(record.key, None)
@@ -111,11 +111,15 @@ class FunctionsCore:
         await self._forget_code(record.code_key)
         await self.pools.drop(record.key)
 
-    def package(self, record: FunctionRecord) -> bytes:
+    def code_of(self, record: FunctionRecord) -> bytes:
         package = self.meta.get(CODE, record.code_key)
         if package is None:
             raise LaunchError("Runtime.InvalidEntrypoint", "The function's code package is missing.")
         return package
+
+    def package(self, account: str, region: str, name: str) -> bytes | None:
+        record = self.functions.get(record_key(account, region, name))
+        return None if record is None else self.meta.get(CODE, record.code_key)
 
     async def _forget_code(self, code_key: str) -> None:
         if not any(r.code_key == code_key for r in self.functions.values()):
@@ -131,13 +135,19 @@ class FunctionsCore:
         self.functions[key] = settled
         await self.meta.put(FUNCTIONS, key, settled.to_bytes())
 
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs work the service owns (Event invokes): cancelled on close and reset."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def new_revision(self) -> str:
         return str(uuid.uuid4())
 
     # -- workers ------------------------------------------------------------------------------------
 
     async def _prepare(self, record: FunctionRecord, root: Path, stream: str) -> Launch:
-        package = self.package(record)
+        package = self.code_of(record)
         try:
             await asyncio.to_thread(unpack, package, root)
         except Exception as exc:

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
-from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.ports import KeyRing, ObjectSource, QueueSink
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.service import S3Core
+from headwater.services.s3.source import S3ObjectSource
 
 
 def build(host: Host) -> Service:
@@ -19,7 +20,14 @@ def build(host: Host) -> Service:
         buckets = core.store.buckets()
         return {"buckets": sorted(local_name(host.config, b.account, b.region, b.name) for b in buckets)}
 
-    return Service("s3", "s3", Stages(core, Lifecycle(core)), S3Api(core), inventory=inventory)
+    return Service(
+        "s3",
+        "s3",
+        Stages(core, Lifecycle(core)),
+        S3Api(core),
+        provides={ObjectSource: S3ObjectSource(core)},  # function code from S3Bucket/S3Key
+        inventory=inventory,
+    )
 
 
 ENTRY = ServiceEntry("s3", build, requires=("kms", "sqs"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -108,3 +109,29 @@ def test_restart_keeps_functions(tmp_path: Path) -> None:
         assert invoke(lam, "durable")[1] == {"ok": True}
     finally:
         server.stop()
+
+
+def test_code_from_s3_and_code_location(lam: Any, role: str, s3: Any) -> None:
+    package = zipped({"app.py": SOURCE})
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="fn.zip", Body=package)
+    lam.create_function(
+        FunctionName="from-s3", Runtime="python3.11", Role=role, Handler="app.handler",
+        Code={"S3Bucket": "code", "S3Key": "fn.zip"},
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="from-s3", WaiterConfig={"Delay": 0.2})
+    assert invoke(lam, "from-s3")[1] == {"ok": True}
+    location = lam.get_function(FunctionName="from-s3")["Code"]["Location"]
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == package
+    code, message, _ = error_of(
+        lambda: lam.create_function(
+            FunctionName="missing",
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
+            Code={"S3Bucket": "code", "S3Key": "nothing.zip"},
+        )  # fmt: skip
+    )
+    assert code == "InvalidParameterValueException"
+    assert message.startswith("Error occurred while GetObject. S3 Error Code: NoSuchKey.")
