@@ -6,11 +6,13 @@ A worker's directory holds ``task/`` (the unzipped package: LAMBDA_TASK_ROOT, AW
 client, ``python -m awslambdaric <handler>``, under a matching interpreter where the machine has one
 that can import it, else under the server's own (the log says which); awslambdaric and boto3 are
 importable after the function's own code and layers, as AWS's /var/runtime is. ``provided``
-runtimes run the package's ``bootstrap``.
+runtimes run the package's ``bootstrap``; Node.js runtimes run AWS's npm ``aws-lambda-ric`` with
+``node`` (HEADWATER_NODE_RIC names its folder, else npm's global one).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import logging
@@ -88,7 +90,39 @@ def launch(runtime: str, handler: str, root: Path, env: dict[str, str]) -> Launc
             "Runtime.InvalidEntrypoint",
             f"Couldn't find valid bootstrap(s): [{task / 'bootstrap'} {opt / 'bootstrap'}]",
         )
+    if runtime in NODE_RUNTIMES:
+        ric = node_ric()
+        node = shutil.which("node")
+        if ric is None or node is None:
+            raise LaunchError(
+                "Runtime.InvalidRuntime",
+                f"Headwater cannot run {runtime} here: it needs node and the npm package aws-lambda-ric "
+                "(npm install -g aws-lambda-ric, or HEADWATER_NODE_RIC=<its folder>).",
+            )
+        modules = [str(task / "node_modules"), str(opt / "nodejs/node_modules"), str(ric.parent)]
+        env["NODE_PATH"] = os.pathsep.join(modules)
+        env["LAMBDA_RUNTIME_DIR"] = str(ric)
+        return Launch([node, str(ric / "index.mjs"), handler], env, task)
     raise LaunchError("Runtime.InvalidRuntime", f"Headwater cannot run the {runtime} runtime yet.")
+
+
+@functools.cache
+def node_ric() -> Path | None:
+    """The aws-lambda-ric package folder: HEADWATER_NODE_RIC, else npm's global modules."""
+    named = os.environ.get("HEADWATER_NODE_RIC")
+    candidates = [Path(named)] if named else []
+    npm = shutil.which("npm")
+    if npm and not named:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            root = subprocess.run(
+                [npm, "root", "-g"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+            candidates.append(Path(root) / "aws-lambda-ric")
+    for candidate in candidates:
+        if (candidate / "index.mjs").is_file():
+            log.info("Node.js functions run aws-lambda-ric from %s", candidate)
+            return candidate
+    return None
 
 
 @functools.cache

@@ -178,3 +178,37 @@ def test_update_code_then_invoke_new_code(lam: Any, role: str) -> None:
     assert updated["LastUpdateStatus"] == "InProgress"
     lam.get_waiter("function_updated_v2").wait(FunctionName="versioned", WaiterConfig={"Delay": 0.2})
     assert invoke(lam, "versioned")[1] == "two"
+
+
+def test_runtime_api_answers_a_bootstrap_with_aws_statuses(lam: Any, role: str) -> None:
+    bootstrap = """\
+    #!/bin/sh
+    API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+    while true; do
+      HEADERS="$(mktemp)"
+      curl -sS -D "$HEADERS" -o /dev/null "$API/invocation/next"
+      ID="$(grep -i Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)"
+      WRONG="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/invocation/not-$ID/response" -d '{}')"
+      LATE="$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/init/error" -d '{}')"
+      NOPE="$(curl -s -o /dev/null -w '%{http_code}' "$API/nothing")"
+      curl -s -o /dev/null -X POST "$API/invocation/$ID/response" -d "[$WRONG, $LATE, $NOPE]"
+    done
+    """
+    lam.create_function(
+        FunctionName="statuses", Runtime="provided.al2", Role=role, Handler="x",
+        Code={"ZipFile": zipped({"bootstrap": bootstrap}, executable=("bootstrap",))},
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="statuses", WaiterConfig={"Delay": 0.2})
+    assert invoke(lam, "statuses")[1] == [403, 403, 404]
+
+
+def test_response_over_6_mb_is_an_error(lam: Any, role: str) -> None:
+    python_function(lam, "big", "def handler(e, c):\n    return 'x' * (7 * 1024 * 1024)\n", role, Timeout=30)
+    answer, body = invoke(lam, "big")
+    assert answer["FunctionError"] == "Unhandled" and body["errorType"] == "Function.ResponseSizeTooLarge"
+    assert (
+        body["errorMessage"] == "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+    )
+    python_function(lam, "missing-bootstrap", "", role, Runtime="provided.al2023")
+    _, body = invoke(lam, "missing-bootstrap")
+    assert body["errorType"] == "Runtime.InvalidEntrypoint"
