@@ -4,7 +4,8 @@ Lambda's reserved variables (function name, version, memory size, log group and 
 handler, credentials, TZ...), the function's own Environment.Variables (which cannot override the
 reserved ones, as on AWS), and AWS_ENDPOINT_URL so an SDK inside the function calls Headwater.
 The credentials are the function's account id as the access key (a 12-digit key selects that
-account here), so calls from the function act in its account.
+account here), so calls from the function act in its account; with `--auth strict` they are the
+first configured key pair, which the server verifies.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ def worker_environment(config: Config, record: FunctionRecord, stream: str) -> d
             "TZ": ":UTC",
         }
     )
+    if config.auth == "strict" and config.credentials:
+        access_key, secret = next(iter(config.credentials.items()))
+        env.update(
+            {"AWS_ACCESS_KEY_ID": access_key, "AWS_ACCESS_KEY": access_key, "AWS_SECRET_ACCESS_KEY": secret}
+        )
+        env.pop("AWS_SESSION_TOKEN")  # a session token the server did not issue would be refused
     env.setdefault("AWS_ENDPOINT_URL", endpoint_url(config))
     if config.tls and config.tls_cert is None:
         env.setdefault("AWS_CA_BUNDLE", str(config.data_dir / "tls" / "headwater.crt"))
