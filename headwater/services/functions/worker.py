@@ -152,6 +152,10 @@ class Worker:
                 return self._exit_outcome(invocation)
             await self.kill()
             return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+        except asyncio.CancelledError:
+            # the caller went away mid-invocation: this worker's state is unknown, so it goes
+            await self.kill()
+            raise
         finally:
             delivered.cancel()
             exited.cancel()

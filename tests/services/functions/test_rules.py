@@ -6,10 +6,13 @@ import json
 
 import pytest
 
+from headwater.config import Config
 from headwater.protocol.errors import AwsError
+from headwater.services.base import Ports
 from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.names import function_name
-from headwater.services.functions.roles import trusts_lambda
+from headwater.services.functions.roles import check_role, trusts_lambda
+from headwater.services.ports import Roles
 
 
 @pytest.mark.parametrize(
@@ -63,3 +66,36 @@ def test_trust_policies() -> None:
     assert not trusts_lambda(policy({"Service": "lambda.amazonaws.com"}, effect="Deny"))
     assert not trusts_lambda(policy({"Service": "lambda.amazonaws.com"}, "s3:GetObject"))
     assert not trusts_lambda("not json")
+
+
+def test_roles_are_checked_only_with_iam_and_the_checked_setting() -> None:
+    trusted = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        }
+    )
+
+    class Iam:
+        def trust_policy(self, role_arn: str) -> str | None:
+            return trusted if role_arn.endswith("/good") else None
+
+    class Core:
+        def __init__(self, config: Config, ports: Ports) -> None:
+            self.config = config
+            self.ports = ports
+
+    with_iam = Ports()
+    with_iam.offer(Roles, Iam())
+    check_role(Core(Config(), Ports()), "arn:aws:iam::000000000000:role/missing")  # no IAM: not checked
+    check_role(Core(Config(function_roles="any"), with_iam), "arn:aws:iam::000000000000:role/missing")
+    check_role(Core(Config(), with_iam), "arn:aws:iam::000000000000:role/good")
+    with pytest.raises(AwsError) as caught:
+        check_role(Core(Config(), with_iam), "arn:aws:iam::000000000000:role/missing")
+    assert caught.value.code == "InvalidParameterValueException"
+    assert caught.value.message == "The role defined for the function cannot be assumed by Lambda."
