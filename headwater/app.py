@@ -24,11 +24,12 @@ from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
+from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import Identities
+from headwater.services.ports import Identities, Runtimes
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -44,10 +45,16 @@ class Headwater:
         self.services = build_services(host)
         # the listeners learn who signed a request from the keys STS issued, then the configuration
         principals = Principals(config, host.ports.find(Identities))
-        gateway = gateway_for(config, self.services, Admin(self), self.clock, principals)
+        runtimes = host.ports.find(Runtimes)
+        admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
+        gateway = gateway_for(config, self.services, admin, self.clock, principals)
         self.http = HttpListener(config, gateway)
         self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]
+        if runtimes is not None:  # function workers' runtime clients call it on loopback ports
+            runtime_api = RuntimeApiListener()
+            runtimes.attach(runtime_api)
+            self.listeners.append(runtime_api)
         self.started = 0.0
         self._stop = asyncio.Event()
         memory = config.durability == "memory"

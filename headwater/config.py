@@ -37,6 +37,11 @@ class Config:
     tls_names: tuple[str, ...] = ()
     # seed files and script folders applied once the server is healthy (`--init`)
     init: tuple[Path, ...] = ()
+    # the account's concurrent function invocations (Lambda's ConcurrentExecutions limit)
+    functions_concurrency: int = 1000
+    # execution roles: "checked" against IAM (when it runs) as Lambda checks them, "any" accepts
+    # every well-formed role ARN (test-friendly)
+    function_roles: Literal["checked", "any"] = "checked"
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

@@ -109,6 +109,13 @@ SERVE_OPTIONS = [
         "Seconds a stream or consumer spends CREATING/UPDATING/DELETING (0 allowed).",
         type=float,
     ),
+    option("--functions-concurrency", 1000, "Concurrent function invocations per account.", type=int),
+    option(
+        "--function-roles",
+        "checked",
+        "checked: a function's role must exist in IAM and trust lambda.amazonaws.com; any: any role ARN.",
+        type=click.Choice(("checked", "any")),
+    ),
 ]
 
 
@@ -141,6 +148,8 @@ def config_from(values: dict[str, Any]) -> Config:
         aws_timing=values["aws_timing"],
         tls_names=_listed(values["tls_names"]),
         init=tuple(Path(path) for path in _listed(values["init"])),
+        functions_concurrency=max(1, values["functions_concurrency"]),
+        function_roles=values["function_roles"],
     )
 
 

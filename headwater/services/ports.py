@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from headwater.protocol.lambda_runtime import Call
+
 
 class DeliveryError(Exception):
     """A message could not be delivered; `code` and `message` say why in the target's words."""
@@ -142,4 +144,63 @@ class Roles(Protocol):
 
     def trust_policy(self, role_arn: str) -> str | None:
         """The role's AssumeRolePolicyDocument (JSON text) when the role exists, else None."""
+        ...
+
+
+class RuntimeChannel(Protocol):
+    """One function worker's side of the Lambda Runtime API: the runtime API listener calls it for
+    every request that arrives at that worker's address (the functions service implements it)."""
+
+    async def next(self) -> tuple[bytes, list[tuple[str, str]]]:
+        """Waits for the worker's next invocation: its payload and the ``Lambda-Runtime-*`` headers."""
+        ...
+
+    def post(self, call: Call, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """A response, error or init error from the runtime: the HTTP status and body to answer."""
+        ...
+
+
+class RuntimeEndpoints(Protocol):
+    """Addresses of the Lambda Runtime API (the runtime API listener offers them, through the
+    composition root): one loopback ``host:port`` per worker, so a call names its worker without
+    any change to AWS's runtime clients."""
+
+    async def open(self, channel: RuntimeChannel) -> str:
+        """Serves `channel` at a new loopback address and returns it (``127.0.0.1:<port>``)."""
+        ...
+
+    async def close(self, address: str) -> None:
+        """Stops serving an address (a worker that exited); idempotent."""
+        ...
+
+
+class Runtimes(Protocol):
+    """What the functions service offers the composition root: where the listener that serves the
+    Runtime API is attached before any worker starts."""
+
+    def attach(self, endpoints: RuntimeEndpoints) -> None: ...
+
+    def package(self, account: str, region: str, name: str) -> bytes | None:
+        """A function's code package (GetFunction's Code.Location serves it), None when unknown."""
+        ...
+
+
+class ObjectSourceError(Exception):
+    """An object could not be read; `code` and `message` say why in S3's words (NoSuchBucket...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ObjectSource(Protocol):
+    """Reads whole objects out of buckets (the S3 service offers it): a function's code package
+    from S3Bucket/S3Key, later layers and Firehose sources."""
+
+    async def read_object(
+        self, account: str, bucket: str, key: str, version: str | None = None, limit: int = 0
+    ) -> bytes:
+        """The object's bytes (at most `limit` when non-zero, else ObjectSourceError
+        EntityTooLarge); raises ObjectSourceError (NoSuchBucket, NoSuchKey) otherwise."""
         ...

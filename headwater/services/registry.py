@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.functions.entry import ENTRY as FUNCTIONS
 from headwater.services.iam.entry import ENTRY as IAM
 from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
@@ -27,6 +28,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     STS,
     IAM,
     LOGS,
+    FUNCTIONS,  # after IAM and Logs: it checks roles and writes its logs through their ports
 )
 
 

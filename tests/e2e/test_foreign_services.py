@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs"
+RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda"
 
 
 def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
         ),
         ("dynamodb", "list_tables", "UnknownOperationException", "DynamoDB_20120810.ListTables"),
         ("sns", "list_topics", "InvalidAction", "ListTopics"),  # AWS Query
-        ("lambda", "list_functions", "UnknownOperationException", "ListFunctions"),  # REST-JSON
+        ("iot", "list_things", "UnknownOperationException", "ListThings"),  # REST-JSON
         (
             "cloudwatch",
             "list_metrics",
@@ -80,7 +80,7 @@ def test_aws_cli_shows_the_message(cli) -> None:  # noqa: ANN001
     for service, args, named in (
         ("firehose", ("list-delivery-streams",), "Firehose_20150804.ListDeliveryStreams"),
         ("sns", ("list-topics",), "ListTopics"),
-        ("lambda", ("list-functions",), "ListFunctions"),
+        ("iot", ("list-things",), "ListThings"),
     ):
         done = cli(service).run(*args)
         assert done.returncode != 0

@@ -322,6 +322,7 @@ def test_admin_health_metrics_reset_and_clock(http: httpx.Client) -> None:
         "sts": "running",
         "iam": "running",
         "logs": "running",
+        "functions": "running",
     }
     post(http, "CreateStream", '{"StreamName":"m","ShardCount":1}')
     assert post(http, "PutRecord", '{"StreamName":"m","Data":"YQ==","PartitionKey":"k"}').status_code == 200

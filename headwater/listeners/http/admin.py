@@ -9,7 +9,7 @@ with a method it does not take answers 405 with an `Allow` header; HEAD is answe
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from headwater.listeners.base import Listener
@@ -34,6 +34,9 @@ class AdminHost(Protocol):
 
 
 JSON = "application/json"
+# (account, region, function name) -> the function's code package (GetFunction's Code.Location)
+Packages = Callable[[str, str, str], bytes | None]
+FUNCTIONS = "/_headwater/functions/"
 INDEX = "/_headwater"
 DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
 # path -> method -> what it does (the index lists them; anything else on a known path is a 405)
@@ -63,11 +66,14 @@ def allowed(path: str) -> list[str] | None:
 
 
 class Admin:
-    def __init__(self, app: AdminHost) -> None:
+    def __init__(self, app: AdminHost, packages: Packages | None = None) -> None:
         self.app = app
+        self.packages = packages
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
+        if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
+            return self._package(path)
         methods = allowed(path)
         if methods is None:
             return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})
@@ -103,6 +109,16 @@ class Admin:
             ],
             "docs": DOCS,
         }
+
+    def _package(self, path: str) -> tuple[int, str, bytes]:
+        """GET /_headwater/functions/<account>/<region>/<name>/code: a function's zip."""
+        parts = path[len(FUNCTIONS) :].split("/")
+        if len(parts) != 4 or parts[3] != "code" or self.packages is None:
+            return _json(404, {"error": f"no admin route GET {path}"})
+        package = self.packages(parts[0], parts[1], parts[2])
+        if package is None:
+            return _json(404, {"error": f"no function {parts[2]} in {parts[0]} {parts[1]}"})
+        return 200, "application/zip", package
 
     def _clock(self, method: str, body: bytes) -> tuple[int, str, bytes]:
         clock = self.app.clock

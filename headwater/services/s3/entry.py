@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
-from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.ports import KeyRing, ObjectSource, QueueSink
 from headwater.services.s3.access_log import AccessLogs
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.inventory import Inventory
 from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.service import S3Core
+from headwater.services.s3.source import S3ObjectSource
 
 
 def build(host: Host) -> Service:
@@ -26,6 +27,7 @@ def build(host: Host) -> Service:
         "s3",
         Stages(core, Lifecycle(core), Inventory(core), AccessLogs(core)),
         S3Api(core),
+        provides={ObjectSource: S3ObjectSource(core)},  # function code from S3Bucket/S3Key
         inventory=inventory,
     )
 

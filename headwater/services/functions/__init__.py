@@ -1,0 +1,1 @@
+"""Functions: a Lambda-compatible service that runs functions as plain processes."""

@@ -1,0 +1,236 @@
+"""One worker: a runtime process, its Runtime API channel, and the invocation it is running.
+
+Theory of operation. `start` unpacks the package into the worker's own directory, asks the runtime
+API listener for an address, and starts the runtime (in a session of its own, so a timeout kills
+the whole tree). The runtime's first ``next`` ends its init phase (Init Duration); each ``next``
+hands it the invocation `run` put in the one-slot inbox, and its ``response`` or ``error`` post
+settles that invocation. Everything the process writes to stdout and stderr becomes log lines of
+the current invocation (before the first one: of the init phase). When the process exits, an
+invocation still open is settled as Lambda does: with the init error it posted, if any, else
+Runtime.ExitError. A worker serves one invocation at a time; the pool decides which worker runs
+which, and kills a worker whose invocation timed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from headwater.protocol import lambda_runtime as api
+from headwater.services.functions import invocation as outcomes
+from headwater.services.functions.invocation import Invocation, Outcome
+from headwater.services.functions.launch import Launch
+from headwater.services.functions.memory import peak_rss_mb
+from headwater.services.ports import RuntimeEndpoints
+
+log = logging.getLogger("headwater.services.functions")
+INIT_TIMEOUT_S = 10.0
+LINE_LIMIT = 256 * 1024  # a longer line is cut into pieces of this size
+
+
+class Worker:
+    def __init__(self, worker_id: str, root: Path, endpoints: RuntimeEndpoints, log_stream: str) -> None:
+        self.id = worker_id
+        self.root = root
+        self.log_stream = log_stream
+        self._endpoints = endpoints
+        self._address = ""
+        self._inbox: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self._process: asyncio.subprocess.Process | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.current: Invocation | None = None
+        self.init_error: Outcome | None = None
+        self.init_logs: list[tuple[int, str]] = []
+        self.spawned = 0.0
+        self.init_ms: float | None = None  # set by the first `next`; reported once
+        self.initialised = asyncio.Event()
+        self.exited = asyncio.Event()
+        self.idle_since = time.monotonic()
+        self.invocations = 0
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.is_set()
+
+    async def start(self, launch: Launch) -> None:
+        self._address = await self._endpoints.open(self)
+        env = {**launch.env, "AWS_LAMBDA_RUNTIME_API": self._address}
+        self.spawned = time.monotonic()
+        self._process = await asyncio.create_subprocess_exec(
+            *launch.command,
+            cwd=launch.cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        assert self._process.stdout is not None and self._process.stderr is not None
+        self._tasks = [
+            asyncio.create_task(self._pump(self._process.stdout)),
+            asyncio.create_task(self._pump(self._process.stderr)),
+            asyncio.create_task(self._watch()),
+        ]
+
+    # -- the Runtime API channel --------------------------------------------------------------------
+
+    async def next(self) -> tuple[bytes, list[tuple[str, str]]]:
+        if self.init_ms is None:
+            self.init_ms = (time.monotonic() - self.spawned) * 1000
+            self.initialised.set()
+        invocation = await self._inbox.get()
+        self.current = invocation
+        invocation.started = time.monotonic()
+        invocation.deadline_ms = int(time.time() * 1000) + invocation.timeout_s * 1000
+        invocation.delivered.set()
+        headers = api.event_headers(
+            invocation.request_id,
+            invocation.deadline_ms,
+            invocation.function_arn,
+            invocation.trace_id,
+            invocation.client_context,
+            invocation.cognito_identity,
+        )
+        return invocation.payload, headers
+
+    def post(self, call: api.Call, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        if call.kind is api.Kind.INIT_ERROR:
+            if self.init_ms is not None:
+                return 403, api.error_body(
+                    "InvalidStateTransition", "State transition from Ready to InitError failed"
+                )
+            error_type = headers.get(api.ERROR_TYPE, "Runtime.Unknown") or "Runtime.Unknown"
+            self.init_error = Outcome(body or outcomes.error_payload(error_type, ""), error_type)
+            self.initialised.set()
+            return 202, api.status_body("OK")
+        current = self.current
+        if current is None or call.request_id != current.request_id or current.done.done():
+            return 403, api.error_body("InvalidRequestID", "Invalid request ID")
+        if call.kind is api.Kind.RESPONSE:
+            if len(body) > outcomes.MAX_RESPONSE:
+                current.finish(outcomes.too_large())
+                return 413, api.error_body("RequestEntityTooLarge", "Response payload too large")
+            current.finish(Outcome(body))
+        else:
+            error_type = headers.get(api.ERROR_TYPE) or "Unhandled"
+            current.finish(Outcome(body or outcomes.error_payload(error_type, ""), error_type))
+        return 202, api.status_body("OK")
+
+    # -- running one invocation ---------------------------------------------------------------------
+
+    async def run(self, invocation: Invocation) -> Outcome:
+        """Hands the invocation to the runtime and waits for its outcome, its deadline, or the
+        process's end (a timed-out worker is killed: the caller must not reuse it)."""
+        self.invocations += 1
+        self._inbox.put_nowait(invocation)
+        delivered: asyncio.Future[Any] = asyncio.ensure_future(invocation.delivered.wait())
+        exited: asyncio.Future[Any] = asyncio.ensure_future(self.exited.wait())
+        done: asyncio.Future[Any] = invocation.done
+        try:
+            await asyncio.wait(
+                {delivered, exited}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not invocation.delivered.is_set():
+                if self.exited.is_set():
+                    return self._exit_outcome(invocation)
+                await self.kill()  # the init phase outlived its 10 seconds
+                return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+            await asyncio.wait(
+                {done, exited}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if invocation.done.done():
+                return invocation.done.result()
+            if self.exited.is_set():
+                return self._exit_outcome(invocation)
+            await self.kill()
+            return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+        except asyncio.CancelledError:
+            # the caller went away mid-invocation: this worker's state is unknown, so it goes
+            await self.kill()
+            raise
+        finally:
+            delivered.cancel()
+            exited.cancel()
+            await self._flush()
+            self.current = None
+            self.idle_since = time.monotonic()
+
+    def _exit_outcome(self, invocation: Invocation) -> Outcome:
+        if invocation.done.done():
+            return invocation.done.result()
+        if self.init_error is not None:
+            return self.init_error
+        code = self._process.returncode if self._process else None
+        return outcomes.exited(invocation.request_id, code if code is not None else -9)
+
+    def peak_memory_mb(self) -> int:
+        return peak_rss_mb(self._process.pid) if self._process and self.alive else 0
+
+    async def _flush(self) -> None:
+        """Gives the pipes a few loop turns: what the runtime printed before it posted its answer is
+        already in them."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    # -- the process --------------------------------------------------------------------------------
+
+    async def _pump(self, stream: asyncio.StreamReader) -> None:
+        pending = b""
+        while True:
+            chunk = await stream.read(65536)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            while len(pending) > LINE_LIMIT:
+                lines.append(pending[:LINE_LIMIT])
+                pending = pending[LINE_LIMIT:]
+            for line in lines:
+                self._line(line)
+        if pending:
+            self._line(pending)
+
+    def _line(self, raw: bytes) -> None:
+        entry = (int(time.time() * 1000), raw.decode("utf-8", "replace").rstrip("\r"))
+        if self.current is not None:
+            self.current.logs.append(entry)
+        else:
+            self.init_logs.append(entry)
+
+    async def _watch(self) -> None:
+        assert self._process is not None
+        try:
+            await self._process.wait()
+        finally:
+            self.exited.set()
+            self.initialised.set()
+            await self._endpoints.close(self._address)
+
+    async def kill(self) -> None:
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.exited.wait(), 5)
+        await self._endpoints.close(self._address)
+
+    async def close(self) -> None:
+        """Kills the process, ends its tasks and removes its directory."""
+        await self.kill()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await asyncio.to_thread(shutil.rmtree, self.root, True)
