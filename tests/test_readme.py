@@ -1,6 +1,7 @@
 """README.md is a tested script: every ```sh/```bash and ```python block runs, top to bottom, against a
-fresh server started as `make serve` starts it (default flags), with the AWS CLI v1 of the venv and any
-other CLI named in HEADWATER_README_AWS (paths separated by `:`, e.g. an AWS CLI v2).
+fresh server started as `make serve` starts it (default flags), with the AWS CLI v1 of the venv, the AWS
+CLI v2 `make test` builds (HEADWATER_AWS_CLI_V2) and any other CLI named in HEADWATER_README_AWS (paths
+separated by `:`); see tests/e2e/support/cli_v2.py.
 
 How blocks run (the README says the same under "Quick start"):
 - Shell blocks run with bash (`set -eo pipefail`) like one terminal session: variables they export and
@@ -21,9 +22,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.e2e.support.cli_v2 import extra_clis
 from tests.e2e.support.server import Server
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -93,9 +96,8 @@ def test_not_run_blocks_say_why_and_are_few() -> None:
     assert len(skipped) <= len(runnable(README.read_text())), "most examples must run"
 
 
-def clis() -> list[Path]:
-    extra = [Path(p) for p in os.environ.get("HEADWATER_README_AWS", "").split(os.pathsep) if p]
-    return [Path(sys.executable).parent / "aws", *extra]
+def clis() -> list[Any]:
+    return [Path(sys.executable).parent / "aws", *extra_clis()]
 
 
 def clean_environment(home: Path, bin_dir: Path) -> dict[str, str]:

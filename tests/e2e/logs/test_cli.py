@@ -1,5 +1,5 @@
-"""CloudWatch Logs from the AWS CLI: v1's commands, and `aws logs tail --follow` with every AWS CLI v2
-named in HEADWATER_README_AWS (v1 has no `logs tail`), run as a subprocess on a pseudo-terminal
+"""CloudWatch Logs from the AWS CLI: v1's commands, and `aws logs tail --follow` with the AWS CLI v2
+`make test` builds and any other v2 named (tests/e2e/support/cli_v2.py; v1 has no `logs tail`), run as a subprocess on a pseudo-terminal
 (so its output is not held in a pipe's buffer) until the events put meanwhile are printed."""
 
 from __future__ import annotations
@@ -16,18 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support.cli import AWS, Cli
+from tests.e2e.support.cli import Cli
+from tests.e2e.support.cli_v2 import v2_clis
 
 GROUP = "/aws/lambda/tailed"
-
-
-def v2_clis() -> list[Path]:
-    found = []
-    for path in (Path(p) for p in os.environ.get("HEADWATER_README_AWS", "").split(os.pathsep) if p):
-        done = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60)
-        if (done.stdout + done.stderr).startswith("aws-cli/2"):
-            found.append(path)
-    return found
 
 
 def server_ms(server: Any) -> int:
@@ -87,9 +79,7 @@ class Tail:
         os.close(self.master)
 
 
-@pytest.mark.parametrize(
-    "aws", v2_clis() or [pytest.param(AWS, marks=pytest.mark.skip("no AWS CLI v2 named"))]
-)
+@pytest.mark.parametrize("aws", v2_clis(), ids=lambda path: f"aws={path}")
 def test_logs_tail_follow(
     aws: Path, endpoint: str, server: Any, client: Callable[..., Any], tmp_path: Path
 ) -> None:
