@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.functions.support import ROLE, invoke, python_function, zipped
+from tests.e2e.functions.support import ROLE, ensure_role, invoke, python_function, zipped
 from tests.e2e.support.cli import Cli
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import durable_server
@@ -92,6 +92,7 @@ def test_restart_keeps_functions(tmp_path: Path) -> None:
     server = durable_server(data, "--transition-delay", "0").start()
     try:
         lam = client_for(server.endpoint, "lambda")
+        ensure_role(lambda service: client_for(server.endpoint, service))
         lam.create_function(
             FunctionName="durable", Runtime="python3.11", Role=ROLE, Handler="app.handler",
             Code={"ZipFile": zipped({"app.py": SOURCE})}, Environment={"Variables": {"KEY": "v"}},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.functions.support import ROLE, invoke, zipped
+from tests.e2e.functions.support import ROLE, ensure_role, invoke, zipped
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import Server
 
@@ -44,6 +44,7 @@ def node_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def test_node_function(node_server: Server) -> None:
     lam = client_for(node_server.endpoint, "lambda")
+    ensure_role(lambda service: client_for(node_server.endpoint, service))
     lam.create_function(
         FunctionName="node", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
         Code={"ZipFile": zipped({"index.mjs": HANDLER})},
