@@ -82,8 +82,10 @@ def protocols_of(model: ServiceModel) -> tuple[str, ...]:
 class Classifier:
     """Classifies requests for a fixed set of registered models (name -> botocore model)."""
 
-    def __init__(self, models: Mapping[str, ServiceModel]) -> None:
-        self._s3 = "s3" in models
+    def __init__(self, models: Mapping[str, ServiceModel], s3: bool = False) -> None:
+        # S3 is told apart by its requests' shape, never its model: `s3=True` registers it without
+        # loading that model (botocore's largest) at start
+        self._s3 = s3 or "s3" in models
         self._targets = {
             prefix: name
             for name, model in models.items()

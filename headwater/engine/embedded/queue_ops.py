@@ -13,6 +13,36 @@ from collections.abc import Iterable
 from headwater.engine.embedded.ops import Cleanup, Op
 from headwater.engine.embedded.schema import key
 
+# Rows go in as multi-row statements of CHUNKS sizes (10 rows: 8 + 2): pysqlite releases and
+# retakes the GIL around every sqlite3_step, so one step per row (executemany) makes the writer
+# queue behind the busy event loop for the GIL once per row; a handful of steps per op does not.
+CHUNKS = (64, 32, 16, 8, 4, 2, 1)
+
+
+def insert_rows(db: sqlite3.Connection, head: str, rows: list[tuple[object, object]]) -> int:
+    """`head` (an INSERT up to VALUES) over `rows` of two values; returns the rows it changed."""
+    changed, at = 0, 0
+    for size in CHUNKS:
+        while len(rows) - at >= size:
+            values = [value for row in rows[at : at + size] for value in row]
+            changed += db.execute(head + ",".join(("(?, ?)",) * size), values).rowcount
+            at += size
+    return changed
+
+
+def delete_keys(db: sqlite3.Connection, table: str, keys: list[int]) -> int:
+    """Deletes `table`'s rows of `keys` (as insert_rows does, a few steps); returns how many went."""
+    removed, at = 0, 0
+    for size in CHUNKS:
+        while len(keys) - at >= size:
+            marks = ",".join(("?",) * size)
+            removed += db.execute(
+                f"DELETE FROM {table} WHERE key IN ({marks})", keys[at : at + size]
+            ).rowcount
+            at += size
+    return removed
+
+
 # seq -> (the op that wrote it last, record, state). record None: a state update of whatever the
 # file holds; state None: removed.
 Pending = tuple[Op, bytes | None, bytes | None]
@@ -94,15 +124,17 @@ class AddMessages(_MessageWrite):
         # OR REPLACE: a seq stored twice (a service bug) overwrites, as in memory, rather than
         # failing the transaction and with it the whole engine.
         base = key(self.qid, 0)
-        db.executemany(
-            "INSERT OR REPLACE INTO queue_records (key, record) VALUES (?, ?)",
-            ((base + seq, record) for seq, record, _ in self.messages),
+        insert_rows(
+            db,
+            "INSERT OR REPLACE INTO queue_records (key, record) VALUES ",
+            [(base + seq, record) for seq, record, _ in self.messages],
         )
-        # IGNORE counts the new rows exactly (executemany sums rowcount); an overwrite is rare
-        added = db.executemany(
-            "INSERT OR IGNORE INTO queue_states (key, state) VALUES (?, ?)",
-            ((base + seq, state) for seq, _, state in self.messages),
-        ).rowcount
+        # IGNORE counts the new rows exactly; an overwrite is rare
+        added = insert_rows(
+            db,
+            "INSERT OR IGNORE INTO queue_states (key, state) VALUES ",
+            [(base + seq, state) for seq, _, state in self.messages],
+        )
         if added != len(self.messages):
             db.executemany(
                 "UPDATE queue_states SET state = ? WHERE key = ?",
@@ -152,8 +184,8 @@ class RemoveMessages(_MessageWrite):
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
         base = key(self.qid, 0)
-        keys = [(base + seq,) for seq in self.removed]
-        db.executemany("DELETE FROM queue_records WHERE key = ?", keys)
-        removed = db.executemany("DELETE FROM queue_states WHERE key = ?", keys).rowcount
+        keys = [base + seq for seq in self.removed]
+        delete_keys(db, "queue_records", keys)
+        removed = delete_keys(db, "queue_states", keys)
         if removed:
             db.execute("UPDATE queues SET stored = stored - ? WHERE qid = ?", (removed, self.qid))

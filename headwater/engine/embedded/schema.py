@@ -101,8 +101,9 @@ def connect_writer(path: Path, durability: Durability) -> sqlite3.Connection:
     mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode != "wal":
         raise RuntimeError(f"{path}: could not switch to WAL (journal_mode={mode})")
-    # WAL + FULL: every commit fsyncs the WAL. WAL + OFF: commits reach the OS, never the disk.
-    db.execute(f"PRAGMA synchronous = {'FULL' if durability == 'durable' else 'OFF'}")
+    # durable: WAL + NORMAL, a commit writes the WAL and the writer's syncer thread fsyncs it before
+    # anything is acknowledged (syncer.py). fast: WAL + OFF, commits reach the OS, never the disk.
+    db.execute(f"PRAGMA synchronous = {'NORMAL' if durability == 'durable' else 'OFF'}")
     db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
     db.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")

@@ -4,9 +4,10 @@ Theory of operation. The loop thread never touches the writer connection: it bui
 them on a queue (never blocks), each with a future. The writer blocks on the queue, then drains
 everything already queued (bounded by MAX_BATCH_WEIGHT) into ONE transaction, so the batch grows
 with the load while the disk is busy, and one fsync covers the whole batch. After COMMIT returns
-(in `durable` mode: the WAL is fsynced) one `call_soon_threadsafe` hands the whole batch back to the
-loop, which applies each op's effects (committed offsets, tail cache) and resolves its future.
-Ops commit in queue order, so the loop sees commits in the order it submitted them.
+one `call_soon_threadsafe` hands the whole batch back to the loop, which applies each op's effects
+(committed offsets, tail cache) and resolves its future; in `durable` mode that hand-over waits
+for the WAL's fsync, which runs on the syncer thread (syncer.py) while the writer commits the next
+batch. Ops commit in queue order, so the loop sees commits in the order it submitted them.
 
 Background cleanup (ops.Cleanup) is chunked: each transaction carries at most one chunk of
 deletes (after trims and drops), and an idle writer runs chunks alone, a few ms apart, so deleting
@@ -33,6 +34,7 @@ from typing import Any
 from headwater.engine.embedded.checkpointer import Checkpointer
 from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop
 from headwater.engine.embedded.schema import Durability, Recovered, connect_writer, recover
+from headwater.engine.embedded.syncer import Syncer
 from headwater.engine.memory import NO_MARK
 
 MAX_BATCH_WEIGHT = 16 * 1024 * 1024
@@ -76,6 +78,7 @@ class Writer(threading.Thread):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: asyncio.Future[Recovered] | None = None
         self._checkpointer = Checkpointer(path, durability)
+        self._syncer: Syncer | None = None  # durable mode: acknowledgements wait for its fsync
         self.failure: BaseException | None = None
         # Test hook: called on the writer thread right before each COMMIT.
         self.before_commit: Callable[[], object] | None = None
@@ -107,6 +110,20 @@ class Writer(threading.Thread):
 
     # --- writer thread -----------------------------------------------------------------------
 
+    def _acknowledge(self, callback: Callable[..., None], *args: Any) -> None:
+        """Posts `callback(*args)` once what is committed so far is durable (durable mode: after the
+        syncer's next fsync of the WAL; otherwise at once)."""
+        if self._syncer is not None:
+            self._syncer.after_sync(callback, *args)
+        else:
+            self._post(callback, *args)
+
+    def _sync_failed(self, exc: BaseException) -> BaseException:
+        """Syncer thread: an fsync failed; the writer goes fail-stop."""
+        if self.failure is None:
+            self.failure = exc
+        return self._failed()
+
     def _post(self, callback: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting any more
@@ -132,6 +149,14 @@ class Writer(threading.Thread):
             self._cleanup.drop(pid)
         for qid in recovered.dropped_queues:
             self._cleanup.drop_queue(qid)
+        if self._durability == "durable":
+            self._syncer = Syncer(Path(f"{self._path}-wal"), self._post, self._sync_failed)
+            try:
+                self._syncer.open()
+            except OSError as exc:
+                db.close()
+                self._post(_resolve, self._ready, None, exc)
+                return
         self._checkpointer.start()
         self._post(_resolve, self._ready, recovered, None)
         try:
@@ -143,6 +168,8 @@ class Writer(threading.Thread):
             raise
         finally:
             self._checkpointer.stop()
+            if self._syncer is not None:
+                self._syncer.close()  # posts what it holds once synced: committed, so durable
             db.close()
 
     def _serve(self, db: sqlite3.Connection) -> None:
@@ -161,13 +188,13 @@ class Writer(threading.Thread):
                 settles, self._settles = self._settles, []
                 self._checkpoint(db)
                 if self.failure is None:
-                    self._post(_done_all, settles)
+                    self._acknowledge(_done_all, settles)
                 else:
                     self._post(_fail_all, settles, self._failed())
             if stop is not None:
                 self._checkpointer.stop()
                 self._checkpoint(db)  # leave a compact file behind
-                self._post(_done_all, [stop])
+                self._acknowledge(_done_all, [stop])
                 return
 
     def _fail_queued(self) -> None:
@@ -255,4 +282,4 @@ class Writer(threading.Thread):
             self._post(_fail_all, ops, exc)
             return
         if ops:
-            self._post(_done_all, ops)
+            self._acknowledge(_done_all, ops)

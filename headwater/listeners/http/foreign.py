@@ -9,6 +9,7 @@ on a worker thread, the first time a foreign request arrives.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
@@ -22,15 +23,19 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 class ForeignServices:
     def __init__(self, running: Sequence[str]) -> None:
         self.running = tuple(running)
-        self._targets: set[str] = set()
-        self._scopes: set[str] = set()
+
+    @functools.cached_property
+    def _names(self) -> tuple[set[str], set[str]]:
+        """The running services' (X-Amz-Target prefixes, signing scopes): read from their models on
+        the first request that needs them, not at start."""
+        targets: set[str] = set()
+        scopes: set[str] = set()
         for name in self.running:
             metadata = service_model(name).metadata
-            self._scopes.update(
-                filter(None, (name, metadata.get("signingName"), metadata.get("endpointPrefix")))
-            )
+            scopes.update(filter(None, (name, metadata.get("signingName"), metadata.get("endpointPrefix"))))
             if prefix := metadata.get("targetPrefix"):
-                self._targets.add(prefix)
+                targets.add(prefix)
+        return targets, scopes
 
     async def answer(
         self, method: str, raw_path: str, query: bytes, headers: dict[str, str], body: bytes, request_id: str
@@ -42,10 +47,10 @@ class ForeignServices:
         scope = credential.service if credential else None
         target = headers.get("x-amz-target")
         if target:
-            suspect = target.partition(".")[0] not in self._targets
+            suspect = target.partition(".")[0] not in self._names[0]
         else:
             suspect = (
-                scope is not None and scope not in self._scopes
+                scope is not None and scope not in self._names[1]
             ) or rpcv2_cbor.PROTOCOL_HEADER in headers
         if not suspect:  # the common case: decided from the headers alone
             return None

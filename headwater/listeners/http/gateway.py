@@ -123,10 +123,9 @@ class Gateway:
         # the running services (registry order), named to callers of the ones that do not run
         self.foreign = ForeignServices(running or [*services, *(["s3"] if streaming is not None else [])])
         if classifier is None:  # the services given, and S3 when it has a front end
-            models = {name: service_model(name) for name in services}
-            if streaming is not None:
-                models["s3"] = service_model("s3")
-            classifier = Classifier(models)
+            classifier = Classifier(
+                {name: service_model(name) for name in services}, s3=streaming is not None
+            )
         self.classifier = classifier
         self.principals = principals or Principals(config)
         self.modeled = modeled
@@ -144,8 +143,10 @@ class Gateway:
         }
         # Query-speaking services (natively, or through a Query overlay) -> their Action names; the
         # first one answers an Action no service has
+        # (the base model's names: an overlay changes traits, never operations; query_model's copy
+        # is made by the first Query request)
         self._query_actions = {
-            name: frozenset(query_model(name).operation_names) for name in services if serves_query(name)
+            name: frozenset(service_model(name).operation_names) for name in services if serves_query(name)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import logging
 from typing import Any
 from urllib.parse import parse_qsl
+
+from botocore.model import ServiceModel
 
 from headwater.config import Config
 from headwater.listeners.http.access import exchange_of
@@ -60,7 +63,11 @@ class S3Frontend:
         self.api = api
         self.core = api.core
         self.clock = clock
-        self.model = service_model("s3")
+
+    @functools.cached_property
+    def model(self) -> ServiceModel:
+        """Loaded by the first request that needs it, not at start (it is botocore's largest)."""
+        return service_model("s3")
 
     # -- one request ------------------------------------------------------------------------------
 

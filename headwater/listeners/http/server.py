@@ -62,11 +62,13 @@ def gateway_for(
     wires: dict[str, Wire] = {}
     models: dict[str, ServiceModel] = {}
     streaming = None
+    running: list[str] = []
     for service in services:
-        models[service.model] = model = service_model(service.model)
-        if isinstance(service.api, S3Api):
+        running.append(service.model)
+        if isinstance(service.api, S3Api):  # its model loads on its first request
             streaming = S3Frontend(config, service.api, clock, principals)
             continue
+        models[service.model] = model = service_model(service.model)
         rpc[service.model] = service
         fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
         protocol = protocols_of(model)[0]
@@ -84,8 +86,8 @@ def gateway_for(
         streaming=streaming,
         principals=principals,
         modeled=modeled,
-        classifier=Classifier(models),
-        running=tuple(models),
+        classifier=Classifier(models, s3=streaming is not None),
+        running=tuple(running),
     )
 
 

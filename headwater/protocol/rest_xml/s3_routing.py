@@ -37,7 +37,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import unquote
 
 from botocore.model import OperationModel
@@ -127,7 +127,8 @@ def _candidate(op: OperationModel, selector: str | None, values: list[tuple[str,
     )
 
 
-def _build() -> tuple[dict[_Slot, dict[str, list[_Candidate]]], dict[str, frozenset[str]]]:
+@cache  # on the first S3 request, not at import: the S3 model is the largest botocore loads (~70 ms)
+def _tables() -> tuple[dict[_Slot, dict[str, list[_Candidate]]], dict[str, frozenset[str]]]:
     model = service_model("s3")
     table: dict[_Slot, dict[str, list[_Candidate]]] = {}
     selectors: dict[str, set[str]] = {level: set() for level in _LEVELS.values()}
@@ -150,9 +151,6 @@ def _build() -> tuple[dict[_Slot, dict[str, list[_Candidate]]], dict[str, frozen
         slot.setdefault(op.http["method"], []).append(_candidate(op, selector, values))
     selectors["object"] |= _KEY_BUCKET_SELECTORS
     return table, {level: frozenset(names) for level, names in selectors.items()}
-
-
-_TABLE, _SELECTORS = _build()
 
 
 # --- bucket and key ------------------------------------------------------------------------------
@@ -252,7 +250,7 @@ def _allowed(slot: Mapping[str, list[_Candidate]]) -> list[str]:
 
 
 def _refuse_method(method: str, level: str, selector: str | None) -> AwsError:
-    slot = _TABLE.get((level, selector), {})
+    slot = _tables()[0].get((level, selector), {})
     allow = _allowed(slot)
     if level == "bucket" and selector is None:
         allow = sorted({*allow, "POST"})
@@ -261,7 +259,7 @@ def _refuse_method(method: str, level: str, selector: str | None) -> AwsError:
 
 
 def _selector(level: str, query: Mapping[str, str]) -> str | None:
-    selected = sorted(key for key in query if key in _SELECTORS[level])
+    selected = sorted(key for key in query if key in _tables()[1][level])
     if len(selected) > 1:
         raise invalid_argument(
             "Conflicting query string parameters: " + ", ".join(selected), "ResourceType", selected[0]
@@ -303,7 +301,7 @@ def s3_target(
         if selector in _KEY_REFUSALS:
             raise AwsError(*_KEY_REFUSALS[selector])
         level = "bucket"
-    candidates = _TABLE.get((level, selector), {}).get(method)
+    candidates = _tables()[0].get((level, selector), {}).get(method)
     operation = _pick(candidates, first, headers) if candidates else None
     if operation is not None:
         return S3Target(operation, bucket, key)
@@ -322,4 +320,4 @@ def s3_target(
 
 def routed_operations() -> frozenset[str]:
     """Every botocore operation `s3_target` can answer with."""
-    return frozenset(c.operation for slot in _TABLE.values() for cands in slot.values() for c in cands)
+    return frozenset(c.operation for slot in _tables()[0].values() for cands in slot.values() for c in cands)

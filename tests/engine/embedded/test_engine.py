@@ -45,7 +45,7 @@ def test_factory_modes(tmp_path: Path) -> None:
         open_engine("sloppy", tmp_path)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("durability", "synchronous"), [("durable", 2), ("fast", 0)])
+@pytest.mark.parametrize(("durability", "synchronous"), [("durable", 1), ("fast", 0)])
 def test_connection_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, durability: str, synchronous: int
 ) -> None:
