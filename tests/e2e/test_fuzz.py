@@ -205,7 +205,9 @@ def test_mutated_requests_never_answer_5xx(
     wire = data.draw(st.sampled_from(wires), label="request")
     mutation = data.draw(st.sampled_from(sorted(MUTATIONS)), label="mutation")
     mutated = MUTATIONS[mutation](wire, data.draw)
-    assert failure(send(http, resources, mutated), mutated, mutation) is None
+    found = failure(send(http, resources, mutated), mutated, mutation)
+    # the server's last words name the cause (a traceback) when it answers 5xx
+    assert found is None, f"{found}\n--- server output (tail) ---\n{resources.server.output()[-4000:]}"
 
 
 def assert_healthy(server: Server, http: httpx.Client) -> None:
