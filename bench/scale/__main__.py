@@ -1,6 +1,6 @@
 """Scale benchmark: what Headwater costs in memory and start-up with a lot stored, and whether its rates hold.
 
-    python -m bench.scale [--full] [--only-services sqs,s3,kinesis] [--data-root DIR]
+    python -m bench.scale [--full] [--only-services startup,sqs,s3,kinesis] [--data-root DIR]
 
 Each service module (`bench/scale/<service>.py`) seeds a server through the public API, restarts it, and
 reports rows: stored volume, server RSS, restart-to-healthy time and the rates that must not fall with the
@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.common import runner, sections
 
-SERVICES = ("sqs", "s3", "kinesis")
+SERVICES = ("startup", "sqs", "s3", "kinesis")  # startup: an empty server, the floor of every restart
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
 ENTRY = "python -m bench.scale"
 
