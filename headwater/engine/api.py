@@ -223,11 +223,17 @@ class BlobWriter(Protocol):
 
 
 class BlobStore(Protocol):
+    """Blobs belong to an owner (a short name: `[a-z][a-z0-9_-]{0,31}`, or "" for the default one,
+    which S3 uses and which holds every blob written before owners existed). An owned blob's id
+    is "<owner>:<id>"; `ids(owner)` lists one owner's blobs only, so that an owner's garbage
+    collection (S3's orphan sweep) never sees, let alone deletes, another owner's blobs."""
+
     def create(
-        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None
+        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None, owner: str = ""
     ) -> BlobWriter:
-        """A writer for a new blob. `size_hint` (the declared length, if known) lets an
-        implementation keep small blobs somewhere cheaper than a file of their own."""
+        """A writer for a new blob of `owner` (ValueError for a malformed owner). `size_hint` (the
+        declared length, if known) lets an implementation keep small blobs somewhere cheaper than
+        a file of their own."""
         ...
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
@@ -243,8 +249,9 @@ class BlobStore(Protocol):
         """Deletes blobs and gives their space back (unknown ids are ignored)."""
         ...
 
-    def ids(self) -> Iterator[str]:
-        """Every committed blob id (start-up garbage collection of blobs no metadata names)."""
+    def ids(self, owner: str = "") -> Iterator[str]:
+        """Every committed blob id of `owner` (start-up garbage collection of blobs no metadata
+        names)."""
         ...
 
 

@@ -9,12 +9,35 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
 CHUNK = 1 << 20  # bytes handed to the worker thread per call, and the largest chunk a read yields
 INLINE_OBSERVE_MAX = 64 * 1024  # hashing this much on the loop costs ~0.1 ms: cheaper than a hop
 
 Observe = Callable[[bytes], None]
+_OWNER = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+def valid_owner(owner: str) -> bool:
+    return not owner or _OWNER.fullmatch(owner) is not None
+
+
+def check_owner(owner: str) -> str:
+    if not valid_owner(owner):
+        raise ValueError(f"invalid blob owner {owner!r}")
+    return owner
+
+
+def owned(owner: str, inner: str) -> str:
+    """The id of an owner's blob: the store's own id, prefixed by a named owner."""
+    return f"{owner}:{inner}" if owner else inner
+
+
+def split_owner(blob_id: str) -> tuple[str, str]:
+    """(owner, the store's own id) of a blob id; the owner is "" for the default one."""
+    owner, _, inner = blob_id.rpartition(":")
+    return owner, inner
 
 
 def clamp(start: int, end: int | None, size: int) -> tuple[int, int]:
@@ -50,8 +73,9 @@ class MemoryBlobWriter:
     """Collects the blob in ~1 MiB pieces. `observe` runs on the loop for small pieces and in a
     thread for full ones, one call at a time, in order."""
 
-    def __init__(self, store: MemoryBlobStore, observe: Observe | None) -> None:
+    def __init__(self, store: MemoryBlobStore, observe: Observe | None, owner: str = "") -> None:
         self.size = 0
+        self._owner = owner
         self._store = store
         self._observe = observe
         self._pieces: list[bytes] = []
@@ -96,7 +120,7 @@ class MemoryBlobWriter:
             raise RuntimeError(f"blob writer is {self._state.state}")
         self._state.state = WriterState.COMMITTED
         pieces, self._pieces = self._pieces, []
-        return self._store._add(pieces, self.size)
+        return self._store._add(pieces, self.size, self._owner)
 
     async def abort(self) -> None:
         if self._state.state != WriterState.COMMITTED:
@@ -109,11 +133,13 @@ class MemoryBlobStore:
         self._blobs: dict[str, tuple[list[bytes], int]] = {}  # id -> (pieces, size)
         self._ids = itertools.count(1)  # never reset: ids are never reused
 
-    def create(self, observe: Observe | None = None, size_hint: int | None = None) -> MemoryBlobWriter:
-        return MemoryBlobWriter(self, observe)
+    def create(
+        self, observe: Observe | None = None, size_hint: int | None = None, owner: str = ""
+    ) -> MemoryBlobWriter:
+        return MemoryBlobWriter(self, observe, check_owner(owner))
 
-    def _add(self, pieces: list[bytes], size: int) -> str:
-        blob_id = f"m{next(self._ids)}"
+    def _add(self, pieces: list[bytes], size: int, owner: str) -> str:
+        blob_id = owned(owner, f"m{next(self._ids)}")
         self._blobs[blob_id] = (pieces, size)
         return blob_id
 
@@ -144,8 +170,8 @@ class MemoryBlobStore:
         done.set_result(None)
         return done
 
-    def ids(self) -> Iterator[str]:
-        return iter(list(self._blobs))
+    def ids(self, owner: str = "") -> Iterator[str]:
+        return iter([blob_id for blob_id in self._blobs if split_owner(blob_id)[0] == owner])
 
     def clear(self) -> None:
         self._blobs = {}

@@ -180,7 +180,7 @@ class Runtimes(Protocol):
 
     def attach(self, endpoints: RuntimeEndpoints) -> None: ...
 
-    def package(self, account: str, region: str, name: str) -> bytes | None:
+    async def package(self, account: str, region: str, name: str) -> bytes | None:
         """A function's code package (GetFunction's Code.Location serves it), None when unknown."""
         ...
 

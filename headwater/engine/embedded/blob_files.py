@@ -1,7 +1,9 @@
 """Large blobs: one file each under `<data_dir>/blobs/`, written through a temp file.
 
 Theory of operation. A blob id is "f" and 32 random hex digits; the file lives at
-`blobs/<first 3 digits>/<id>`: 4,096 directories, each made (and synced) on first use, so a
+`blobs/<first 3 digits>/<id>` (a named owner's blob, id "<owner>:f<hex>", at
+`blobs/owners/<owner>/<first 3 digits>/f<hex>`, out of sight of the default owner's listing):
+4,096 directories per owner, each made (and synced) on first use, so a
 directory holds ~250 files per million blobs. A writer streams into `blobs/tmp/<id>.tmp`: chunks
 are buffered on the loop to ~1 MiB, then handed to the blob thread pool as two calls that run side
 by side, `observe` over the buffer and the write of it, while the loop fills the next buffer
@@ -31,11 +33,21 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from headwater.engine.memory_blobs import CHUNK, Observe, WriterState, as_bytes, clamp
+from headwater.engine.memory_blobs import (
+    CHUNK,
+    Observe,
+    WriterState,
+    as_bytes,
+    clamp,
+    owned,
+    split_owner,
+    valid_owner,
+)
 from headwater.runtime.ids import random_bytes
 
 FILE_PREFIX = "f"
 TMP_DIR = "tmp"
+OWNERS_DIR = "owners"
 IO_THREADS = 8  # fsyncs of concurrent commits overlap; more threads than cores is the point
 WRITEBACK_STEP = 4 << 20  # measured: 2-32 MiB all help alike
 _IOV_MAX = 512  # below the kernel's 1024 iovecs per writev
@@ -137,26 +149,41 @@ class FileBlobs:
         self.pool = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="headwater-blob-io")
         await asyncio.to_thread(pool.shutdown, wait=True)
 
+    def root_of(self, owner: str) -> str:
+        return os.path.join(self.root, OWNERS_DIR, owner) if owner else self.root
+
     def path(self, blob_id: str) -> str | None:
-        if not is_file_id(blob_id):
+        owner, inner = split_owner(blob_id)
+        if not is_file_id(inner) or not valid_owner(owner):
             return None
-        return os.path.join(self.root, blob_id[1:4], blob_id)
+        return os.path.join(self.root_of(owner), inner[1:4], inner)
 
     def dir_of(self, blob_id: str) -> str:
         """Pool thread: the blob's directory, made (and made durable) on first use."""
-        name = blob_id[1:4]
-        path = os.path.join(self.root, name)
-        if name not in self._dirs:
+        owner, inner = split_owner(blob_id)
+        root = self.root_of(owner)
+        path = os.path.join(root, inner[1:4])
+        if path not in self._dirs:
             with self._dirs_lock:
-                if name not in self._dirs:
+                if path not in self._dirs:
+                    if owner and not os.path.isdir(root):
+                        self._make_owner_root(root)
                     _mkdir(path)
                     if self.durable:  # also when it was there: an earlier process may have died
-                        sync_dir(self.root)  # between its mkdir and this fsync
-                    self._dirs.add(name)
+                        sync_dir(root)  # between its mkdir and this fsync
+                    self._dirs.add(path)
         return path
 
-    def writer(self, observe: Observe | None) -> FileBlobWriter:
-        return FileBlobWriter(self, observe)
+    def _make_owner_root(self, root: str) -> None:
+        owners = os.path.dirname(root)
+        _mkdir(owners)
+        _mkdir(root)
+        if self.durable:
+            sync_dir(owners)
+            sync_dir(self.root)
+
+    def writer(self, observe: Observe | None, owner: str = "") -> FileBlobWriter:
+        return FileBlobWriter(self, observe, owner)
 
     # --- reads and deletes -------------------------------------------------------------------
 
@@ -202,17 +229,26 @@ class FileBlobs:
         paths = [p for p in map(self.path, blob_ids) if p is not None]
         return asyncio.wrap_future(self.pool.submit(_unlink_all, paths))
 
-    def ids(self) -> Iterator[str]:
-        for name in _fanout_dirs(self.root):
-            with os.scandir(os.path.join(self.root, name)) as entries:
-                names = [e.name for e in entries if is_file_id(e.name)]
+    def ids(self, owner: str = "") -> Iterator[str]:
+        root = self.root_of(owner)
+        if owner and not os.path.isdir(root):
+            return
+        for name in _fanout_dirs(root):
+            with os.scandir(os.path.join(root, name)) as entries:
+                names = [owned(owner, e.name) for e in entries if is_file_id(e.name)]
             yield from names
 
     async def clear(self) -> None:
         def remove() -> None:
-            for name in _fanout_dirs(self.root):
-                with os.scandir(os.path.join(self.root, name)) as entries:
-                    _unlink_all([e.path for e in entries])
+            owners = os.path.join(self.root, OWNERS_DIR)
+            roots = [self.root]
+            if os.path.isdir(owners):
+                with os.scandir(owners) as entries:
+                    roots += [e.path for e in entries if e.is_dir()]
+            for root in roots:
+                for name in _fanout_dirs(root):
+                    with os.scandir(os.path.join(root, name)) as entries:
+                        _unlink_all([e.path for e in entries])
 
         await asyncio.wrap_future(self.pool.submit(remove))
 
@@ -244,16 +280,17 @@ class FileBlobWriter:
     write: in turn they would add up). The next flush waits for both, which keeps both in order
     and at most ~2 buffers in memory."""
 
-    def __init__(self, files: FileBlobs, observe: Observe | None) -> None:
+    def __init__(self, files: FileBlobs, observe: Observe | None, owner: str = "") -> None:
         self.size = 0
         self._files = files
         self._observe = observe
-        self._id = FILE_PREFIX + random_bytes(16).hex()
+        self._inner = FILE_PREFIX + random_bytes(16).hex()
+        self._id = owned(owner, self._inner)
         self._buffer: list[bytes] = []
         self._buffered = 0
         self._jobs: list[Future[None]] = []  # pool calls in flight
         self._state = WriterState()
-        self._temp = _Temp(os.path.join(files.tmp, self._id[1:] + ".tmp"))
+        self._temp = _Temp(os.path.join(files.tmp, self._inner[1:] + ".tmp"))
         # Pool calls hold a reference to the writer, so this only runs with none in flight.
         self._finalizer = weakref.finalize(self, self._temp.discard)
 
@@ -368,7 +405,7 @@ class FileBlobWriter:
             observed.result()  # a failed observer keeps the blob from appearing
         assert temp.path is not None
         directory = self._files.dir_of(self._id)
-        os.rename(temp.path, os.path.join(directory, self._id))
+        os.rename(temp.path, os.path.join(directory, self._inner))
         temp.path = None
         if self._files.durable:
             sync_dir(directory)

@@ -1,7 +1,8 @@
 """Small blobs: one row each in the engine's SQLite file, written by the group-commit writer.
 
 A file per 1 KiB object costs a create, an fsync, a rename and a directory fsync; as a row, many
-concurrent commits share one WAL fsync (measurements in blobs.py). The id is "r" and the rowid;
+concurrent commits share one WAL fsync (measurements in blobs.py). The id is "r" and the rowid
+(prefixed "<owner>:" for a named owner, whose name is in the row's `owner` column too);
 AUTOINCREMENT keeps rowids of deleted rows from ever being handed out again. The loop thread reads
 rows through its own read-only connection: a point lookup of a cached page takes microseconds,
 less than a hop to a thread would.
@@ -31,31 +32,31 @@ def row_of(blob_id: str) -> int | None:
 
 
 class PutBlob(Op):
-    __slots__ = ("data", "rowid", "weight")
+    __slots__ = ("data", "rowid", "owner", "weight")
 
-    def __init__(self, data: bytes, rowid: int) -> None:
+    def __init__(self, data: bytes, rowid: int, owner: str = "") -> None:
         super().__init__()
         self.data = data
         self.rowid = rowid  # chosen on the loop thread, so the id is known before the commit
+        self.owner = owner
         self.weight = len(data) + 64
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        db.execute("INSERT INTO blobs (id, data) VALUES (?, ?)", (self.rowid, self.data))
-
-    def result(self) -> str:
-        return f"{ROW_PREFIX}{self.rowid}"
+        db.execute(
+            "INSERT INTO blobs (id, data, owner) VALUES (?, ?, ?)", (self.rowid, self.data, self.owner)
+        )
 
 
 class DeleteBlobs(Op):
-    __slots__ = ("rowids", "weight")
+    __slots__ = ("rows", "weight")
 
-    def __init__(self, rowids: Sequence[int]) -> None:
+    def __init__(self, rows: Sequence[tuple[int, str]]) -> None:
         super().__init__()
-        self.rowids = rowids
-        self.weight = 64 * len(rowids)
+        self.rows = rows  # (rowid, owner): a row is deleted only by an id of its own owner
+        self.weight = 64 * len(rows)
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        db.executemany("DELETE FROM blobs WHERE id = ?", ((rowid,) for rowid in self.rowids))
+        db.executemany("DELETE FROM blobs WHERE id = ? AND owner = ?", self.rows)
         cleanup.recheck()  # a vacuum step gives the pages back once enough are free
 
 
@@ -73,13 +74,15 @@ class RowReader:
     def __init__(self, path: Path) -> None:
         self._db: sqlite3.Connection = connect_reader(path)
 
-    def get(self, rowid: int) -> bytes | None:
-        row = self._db.execute("SELECT data FROM blobs WHERE id = ?", (rowid,)).fetchone()
+    def get(self, rowid: int, owner: str = "") -> bytes | None:
+        row = self._db.execute("SELECT data FROM blobs WHERE id = ? AND owner = ?", (rowid, owner)).fetchone()
         return None if row is None else row[0]
 
-    def size(self, rowid: int) -> int | None:
+    def size(self, rowid: int, owner: str = "") -> int | None:
         # length() of a BLOB reads the record header only, never the bytes
-        row = self._db.execute("SELECT length(data) FROM blobs WHERE id = ?", (rowid,)).fetchone()
+        row = self._db.execute(
+            "SELECT length(data) FROM blobs WHERE id = ? AND owner = ?", (rowid, owner)
+        ).fetchone()
         return None if row is None else row[0]
 
     def last_id(self) -> int:
@@ -88,15 +91,18 @@ class RowReader:
         used = self._db.execute("SELECT max(id) FROM blobs").fetchone()
         return max(row[0] if row else 0, used[0] or 0)
 
-    def ids(self) -> Iterator[str]:
-        """Page by page: no read snapshot stays open while the caller iterates."""
+    def ids(self, owner: str = "") -> Iterator[str]:
+        """Page by page: no read snapshot stays open while the caller iterates. (No index on
+        owner: a page walks the rowids in order, and the sweeps that call this are rare.)"""
         last = 0
+        prefix = f"{owner}:{ROW_PREFIX}" if owner else ROW_PREFIX
         while True:
             page = self._db.execute(
-                "SELECT id FROM blobs WHERE id > ? ORDER BY id LIMIT ?", (last, _IDS_PAGE)
+                "SELECT id, owner = ? FROM blobs WHERE id > ? ORDER BY id LIMIT ?", (owner, last, _IDS_PAGE)
             ).fetchall()
-            for (rowid,) in page:
-                yield f"{ROW_PREFIX}{rowid}"
+            for rowid, mine in page:
+                if mine:
+                    yield f"{prefix}{rowid}"
             if len(page) < _IDS_PAGE:
                 return
             last = page[-1][0]

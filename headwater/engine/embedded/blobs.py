@@ -3,8 +3,8 @@
 A writer whose declared size (`size_hint`) is at most ROW_THRESHOLD buffers the blob in memory
 and commits it as one row through the group-commit writer (blob_rows.py); any other writer
 streams to a file (blob_files.py). A small writer that receives more than ROW_THRESHOLD after
-all (the declared size was wrong) moves to a file on the way. The id says where a blob lives ("r<rowid>" or "f<hex>"), so reads, sizes and
-deletes need no index.
+all (the declared size was wrong) moves to a file on the way. The id says where a blob lives ("r<rowid>" or "f<hex>",
+prefixed "<owner>:" for a named owner), so reads, sizes and deletes need no index.
 
 Measured on the 2-core development VM (durable mode, 8 concurrent writers each committing blobs
 of one size in a loop, commits/s; then 8 concurrent readers, reads/s):
@@ -40,7 +40,16 @@ from headwater.engine.embedded.blob_rows import (
 from headwater.engine.embedded.schema import Durability
 from headwater.engine.embedded.writer import Writer
 from headwater.engine.memory import completed
-from headwater.engine.memory_blobs import INLINE_OBSERVE_MAX, Observe, WriterState, as_bytes, clamp
+from headwater.engine.memory_blobs import (
+    INLINE_OBSERVE_MAX,
+    Observe,
+    WriterState,
+    as_bytes,
+    check_owner,
+    clamp,
+    owned,
+    split_owner,
+)
 
 ROW_THRESHOLD = 128 * 1024
 
@@ -48,8 +57,9 @@ ROW_THRESHOLD = 128 * 1024
 class RowBlobWriter:
     """Buffers a small blob and stores it as one row; becomes a file writer past the threshold."""
 
-    def __init__(self, store: EmbeddedBlobStore, observe: Observe | None) -> None:
+    def __init__(self, store: EmbeddedBlobStore, observe: Observe | None, owner: str) -> None:
         self.size = 0
+        self._owner = owner
         self._store = store
         self._observe = observe
         self._chunks: list[bytes] = []
@@ -67,7 +77,7 @@ class RowBlobWriter:
         self._chunks.append(as_bytes(chunk))
         self.size += len(chunk)
         if self.size > self._store.row_threshold:  # more than declared: stream the rest to a file
-            self._file = self._store.files.writer(self._observe)
+            self._file = self._store.files.writer(self._observe, self._owner)
             chunks, self._chunks = self._chunks, []
             for buffered in chunks:
                 await self._file.write(buffered)
@@ -94,7 +104,7 @@ class RowBlobWriter:
             if self._state.state != WriterState.COMMITTING:
                 raise RuntimeError(f"blob writer is {self._state.state}")
             # Cancelled from here on, the row may still commit: an orphan for start-up collection.
-            blob_id = await self._store.put_row(data, ordered=ordered)
+            blob_id = await self._store.put_row(data, ordered=ordered, owner=self._owner)
         except BaseException:
             if self._state.state == WriterState.COMMITTING:
                 self._state.state = WriterState.FAILED
@@ -126,7 +136,7 @@ class EmbeddedBlobStore:
         self._rows: RowReader | None = None
         self._last_row = 0
         # rows submitted but not yet committed (commit_ordered): readable from here meanwhile
-        self._pending: dict[int, bytes] = {}
+        self._pending: dict[tuple[int, str], bytes] = {}
 
     async def open(self) -> None:
         """After the writer has opened the file (and created the table)."""
@@ -134,23 +144,24 @@ class EmbeddedBlobStore:
         self._rows = RowReader(self._db_path)
         self._last_row = self._rows.last_id()
 
-    async def put_row(self, data: bytes, *, ordered: bool) -> str:
+    async def put_row(self, data: bytes, *, ordered: bool, owner: str = "") -> str:
         self._last_row += 1
         rowid = self._last_row
-        done = self.writer.submit(PutBlob(data, rowid))
+        blob_id = owned(owner, f"{ROW_PREFIX}{rowid}")
+        done = self.writer.submit(PutBlob(data, rowid, owner))
         if not ordered:
             await done
-            return f"{ROW_PREFIX}{rowid}"
+            return blob_id
         pending = self._pending
-        pending[rowid] = data
+        pending[rowid, owner] = data
 
         def settled(future: asyncio.Future[object]) -> None:
-            pending.pop(rowid, None)
+            pending.pop((rowid, owner), None)
             if not future.cancelled():
                 future.exception()  # a failed commit fails the later writes awaited after it too
 
         done.add_done_callback(settled)
-        return f"{ROW_PREFIX}{rowid}"
+        return blob_id
 
     async def close(self) -> None:
         await self.files.close()
@@ -167,22 +178,28 @@ class EmbeddedBlobStore:
 
     # --- BlobStore ---------------------------------------------------------------------------
 
-    def create(self, observe: Observe | None = None, size_hint: int | None = None) -> BlobWriter:
+    def create(
+        self, observe: Observe | None = None, size_hint: int | None = None, owner: str = ""
+    ) -> BlobWriter:
+        check_owner(owner)
         self.writer.check()
         if size_hint is not None and 0 <= size_hint <= self.row_threshold:
-            return RowBlobWriter(self, observe)
-        return self.files.writer(observe)
+            return RowBlobWriter(self, observe, owner)
+        return self.files.writer(observe, owner)
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        rowid = row_of(blob_id)
+        owner, inner = split_owner(blob_id)
+        rowid = row_of(inner)
         if rowid is None:
             return self.files.read(blob_id, start, end)
-        return self._read_row(blob_id, rowid, start, end)
+        return self._read_row(blob_id, rowid, owner, start, end)
 
-    async def _read_row(self, blob_id: str, rowid: int, start: int, end: int | None) -> AsyncIterator[bytes]:
-        data = self._pending.get(rowid)
+    async def _read_row(
+        self, blob_id: str, rowid: int, owner: str, start: int, end: int | None
+    ) -> AsyncIterator[bytes]:
+        data = self._pending.get((rowid, owner))
         if data is None:
-            data = self._reader().get(rowid)
+            data = self._reader().get(rowid, owner)
         if data is None:
             raise KeyError(blob_id)
         start, end = clamp(start, end, len(data))
@@ -190,15 +207,23 @@ class EmbeddedBlobStore:
             yield data if end - start == len(data) else data[start:end]
 
     def size(self, blob_id: str) -> int | None:
-        rowid = row_of(blob_id)
+        owner, inner = split_owner(blob_id)
+        rowid = row_of(inner)
         if rowid is None:
             return self.files.size(blob_id)
-        pending = self._pending.get(rowid)
-        return len(pending) if pending is not None else self._reader().size(rowid)
+        pending = self._pending.get((rowid, owner))
+        return len(pending) if pending is not None else self._reader().size(rowid, owner)
 
     def delete(self, blob_ids: Sequence[str]) -> Awaitable[None]:
-        rowids = [r for r in map(row_of, blob_ids) if r is not None]
-        files = [b for b in blob_ids if row_of(b) is None]
+        rowids: list[tuple[int, str]] = []
+        files: list[str] = []
+        for blob_id in blob_ids:
+            owner, inner = split_owner(blob_id)
+            rowid = row_of(inner)
+            if rowid is None:
+                files.append(blob_id)
+            else:
+                rowids.append((rowid, owner))
         waits: list[Awaitable[None]] = []
         if rowids:
             waits.append(self.writer.submit(DeleteBlobs(rowids)))
@@ -210,8 +235,8 @@ class EmbeddedBlobStore:
             return waits[0]
         return asyncio.ensure_future(_all(waits))
 
-    def ids(self) -> Iterator[str]:
-        return chain(self._reader().ids(), self.files.ids())
+    def ids(self, owner: str = "") -> Iterator[str]:
+        return chain(self._reader().ids(owner), self.files.ids(owner))
 
 
 async def _all(waits: list[Awaitable[None]]) -> None:

@@ -19,7 +19,8 @@ and lets start-up load every state without reading the records. A queue gets a f
 creation and on every clear; the old id's rows are deleted in the background, like a dropped
 partition's.
 
-Small blobs (engine/embedded/blob_rows.py) are rows of `blobs`; large ones are files beside it.
+Small blobs (engine/embedded/blob_rows.py) are rows of `blobs` (with their owner: '' for the
+default one); large ones are files beside it.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ CREATE TABLE IF NOT EXISTS queue_states (
     state BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS blobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: blob ids are "r<id>"
-    data BLOB NOT NULL
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: blob ids are "r<id>" ("<owner>:r<id>")
+    data BLOB NOT NULL,
+    owner TEXT NOT NULL DEFAULT ''  -- '' the default owner (S3's, and every row older than owners)
 );
 CREATE TABLE IF NOT EXISTS ordered (  -- engine/embedded/ordered.py
     namespace TEXT NOT NULL,
@@ -112,6 +114,9 @@ def connect_writer(path: Path, durability: Durability) -> sqlite3.Connection:
     columns = {row[1] for row in db.execute("PRAGMA table_info(queues)")}
     if "stored" not in columns:  # a file from before message counts: recover() counts once
         db.execute("ALTER TABLE queues ADD COLUMN stored INTEGER")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(blobs)")}
+    if "owner" not in columns:  # a file from before blob owners: its rows are the default owner's
+        db.execute("ALTER TABLE blobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
     return db
 
 

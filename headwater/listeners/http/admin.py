@@ -9,7 +9,7 @@ with a method it does not take answers 405 with an `Allow` header; HEAD is answe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from headwater.listeners.base import Listener
@@ -35,7 +35,7 @@ class AdminHost(Protocol):
 
 JSON = "application/json"
 # (account, region, function name) -> the function's code package (GetFunction's Code.Location)
-Packages = Callable[[str, str, str], bytes | None]
+Packages = Callable[[str, str, str], Awaitable[bytes | None]]
 FUNCTIONS = "/_headwater/functions/"
 INDEX = "/_headwater"
 DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
@@ -73,7 +73,7 @@ class Admin:
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
-            return self._package(path)
+            return await self._package(path)
         methods = allowed(path)
         if methods is None:
             return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})
@@ -110,12 +110,12 @@ class Admin:
             "docs": DOCS,
         }
 
-    def _package(self, path: str) -> tuple[int, str, bytes]:
+    async def _package(self, path: str) -> tuple[int, str, bytes]:
         """GET /_headwater/functions/<account>/<region>/<name>/code: a function's zip."""
         parts = path[len(FUNCTIONS) :].split("/")
         if len(parts) != 4 or parts[3] != "code" or self.packages is None:
             return _json(404, {"error": f"no admin route GET {path}"})
-        package = self.packages(parts[0], parts[1], parts[2])
+        package = await self.packages(parts[0], parts[1], parts[2])
         if package is None:
             return _json(404, {"error": f"no function {parts[2]} in {parts[0]} {parts[1]}"})
         return 200, "application/zip", package

@@ -10,6 +10,7 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
 from headwater.services.functions.code import read_package
+from headwater.services.functions.event_invoke_config import OPERATIONS as EVENT_INVOKE_CONFIG
 from headwater.services.functions.invoke_api import invoke
 from headwater.services.functions.launch import RUNTIMES
 from headwater.services.functions.names import function_name
@@ -42,6 +43,13 @@ def _runtime(params: dict[str, Any]) -> None:
             if runtime.startswith(("python2", "python3.6", "python3.7", "python3.8", "nodejs1"))
             else f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set"
         )
+
+
+def _dead_letter(params: dict[str, Any]) -> str | None:
+    target = (params.get("DeadLetterConfig") or {}).get("TargetArn") or None
+    if target is not None and not target.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
+        raise errors.invalid(f"The provided target arn {target} is invalid.")
+    return target
 
 
 async def create_function(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -80,6 +88,7 @@ async def create_function(core: FunctionsCore, params: dict[str, Any], ctx: Requ
         ephemeral_storage=(params.get("EphemeralStorage") or {}).get("Size", 512),
         state="Pending",
         tags=dict(params.get("Tags") or {}),
+        dead_letter_target=_dead_letter(params),
     )
     await core.save(record, package)
     return record.configuration()
@@ -183,6 +192,8 @@ async def update_function_configuration(
         changes["layers"] = list(params["Layers"] or [])
     if "EphemeralStorage" in params:
         changes["ephemeral_storage"] = params["EphemeralStorage"]["Size"]
+    if "DeadLetterConfig" in params:
+        changes["dead_letter_target"] = _dead_letter(params)
     updated = record.evolve(
         **changes,
         revision_id=core.new_revision(),
@@ -277,6 +288,7 @@ OPERATIONS = {
     "DeleteFunctionConcurrency": delete_function_concurrency,
     "GetAccountSettings": get_account_settings,
     "Invoke": invoke,
+    **EVENT_INVOKE_CONFIG,
 }
 
 

@@ -10,7 +10,9 @@ from headwater.services.ports import Runtimes
 
 
 def build(host: Host) -> Service:
-    core = FunctionsCore(host.config, host.engine.meta, host.clock, host.ports)
+    core = FunctionsCore(
+        host.config, host.engine.meta, host.clock, host.ports, host.engine.blobs, host.engine.queues
+    )
 
     def inventory() -> dict[str, list[str]]:
         return {"functions": sorted(record.name for record in core.functions.values())}

@@ -3,13 +3,11 @@
 A synchronous invoke answers 200 with the function's payload; a function error adds
 X-Amz-Function-Error: Unhandled (the runtime reported it) and the error document as the payload.
 LogType=Tail returns the last 4 KB of the invocation's log, base64, in X-Amz-Log-Result. An Event
-invoke is accepted (202) and runs in the background, retried while throttled (a durable queue with
-AWS's retries and destinations is still to come).
+invoke is accepted (202) once it is in the function's durable event queue (event_queue.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -21,14 +19,12 @@ from headwater.services.context import RequestContext
 from headwater.services.functions import errors
 from headwater.services.functions.invocation import Invocation
 from headwater.services.functions.names import function_name
-from headwater.services.functions.record import LATEST, FunctionRecord
+from headwater.services.functions.record import LATEST
 from headwater.services.functions.service import FunctionsCore
 
 log = logging.getLogger("headwater.services.functions")
 SYNC_LIMIT = 6 * 1024 * 1024
 ASYNC_LIMIT = 1024 * 1024
-EVENT_RETRY_S = 0.5
-EVENT_MAX_WAIT_S = 6 * 3600
 
 
 async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -60,7 +56,7 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        core.background(_run_event(core, record, payload, context))
+        await core.events.enqueue(record, payload, context)  # durable before the 202
         return {"StatusCode": 202}
     core.concurrency.admit(record.key)
     invocation = Invocation(payload, record.arn, record.timeout, client_context=context)
@@ -72,32 +68,6 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     if params.get("LogType") == "Tail":
         answer["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
     return answer
-
-
-async def _run_event(
-    core: FunctionsCore, record: FunctionRecord, payload: bytes, context: str | None
-) -> None:
-    waited = 0.0
-    while True:
-        current = core.functions.get(record.key)
-        if current is None:
-            return  # the function was deleted meanwhile
-        try:
-            core.concurrency.admit(current.key)
-        except AwsError:
-            if waited > EVENT_MAX_WAIT_S:
-                log.warning("dropping an event for %s: throttled for too long", record.name)
-                return
-            await asyncio.sleep(EVENT_RETRY_S)
-            waited += EVENT_RETRY_S
-            continue
-        invocation = Invocation(payload, current.arn, current.timeout, client_context=context)
-        invocation.trace_id = _trace_id(invocation.request_id)
-        try:
-            await core.invoker.invoke(current, invocation)
-        except Exception:
-            log.exception("an event invoke of %s failed", record.name)
-        return
 
 
 def _client_context(value: str | None) -> str | None:

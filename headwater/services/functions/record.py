@@ -35,6 +35,7 @@ class FunctionRecord:
     last_update_status: str = "Successful"
     reserved_concurrency: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    dead_letter_target: str | None = None  # DeadLetterConfig.TargetArn
 
     @property
     def arn(self) -> str:
@@ -81,6 +82,8 @@ class FunctionRecord:
         }
         if self.environment:
             config["Environment"] = {"Variables": dict(self.environment)}
+        if self.dead_letter_target:
+            config["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
         if self.layers:
             config["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in self.layers]
         if self.state == "Pending":

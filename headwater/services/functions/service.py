@@ -1,10 +1,9 @@
 """The functions core: function definitions and code (durable in the metadata store), their worker
 pools, concurrency and the Pending -> Active transitions.
 
-Definitions are JSON under ``functions`` by ``account/region/name``; packages under
-``functions.code`` by their SHA-256 (shared by functions with the same package, deleted with the
-last one naming them). They live in the metadata store rather than the blob store because the S3
-service sweeps blobs its own records do not name at start-up.
+Definitions are JSON under ``functions`` by ``account/region/name``; packages are blobs of their
+own owner, by their SHA-256 (packages.py: shared by functions with the same package, deleted with
+the last one naming them). Event invokes wait in a durable queue per function (event_queue.py).
 """
 
 from __future__ import annotations
@@ -17,27 +16,40 @@ from pathlib import Path
 from typing import Any
 
 from headwater.config import Config
-from headwater.engine.api import MetaStore
+from headwater.engine.api import BlobStore, MetaStore, QueueStore
+from headwater.engine.memory import MemoryQueueStore
+from headwater.engine.memory_blobs import MemoryBlobStore
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
 from headwater.services.functions import errors
 from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.environment import worker_environment
+from headwater.services.functions.event_queue import EventQueues
 from headwater.services.functions.invoker import Invoker
 from headwater.services.functions.launch import Launch, LaunchError, launch, unpack
+from headwater.services.functions.packages import Packages
 from headwater.services.functions.pool import Pools
 from headwater.services.functions.record import FunctionRecord, function_arn, record_key
 from headwater.services.ports import LogSink, RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
 FUNCTIONS = "functions"
-CODE = "functions.code"
 
 
 class FunctionsCore:
-    def __init__(self, config: Config, meta: MetaStore, clock: SystemClock, ports: Ports) -> None:
+    def __init__(
+        self,
+        config: Config,
+        meta: MetaStore,
+        clock: SystemClock,
+        ports: Ports,
+        blobs: BlobStore | None = None,
+        queues: QueueStore | None = None,
+    ) -> None:
         self.config = config
         self.meta = meta
+        self.packages = Packages(meta, blobs if blobs is not None else MemoryBlobStore())
+        self.queues: QueueStore = queues if queues is not None else MemoryQueueStore()
         self.clock = clock
         self.ports = ports
         self.functions: dict[str, FunctionRecord] = {}
@@ -46,6 +58,7 @@ class FunctionsCore:
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, None)
         self._tasks: set[asyncio.Task[None]] = set()
         self._runtime_endpoints: RuntimeEndpoints | None = None
+        self.events = EventQueues(self)
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
         self._runtime_endpoints = endpoints
@@ -56,6 +69,7 @@ class FunctionsCore:
     async def start(self) -> None:
         # the logs service may be registered after this one: look its port up when running
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
+        await self.packages.start()
         for _, value in self.meta.scan(FUNCTIONS):
             record = FunctionRecord.from_bytes(value)
             if record.state == "Pending" or record.last_update_status == "InProgress":
@@ -64,14 +78,18 @@ class FunctionsCore:
             if record.reserved_concurrency is not None:
                 self.concurrency.reserved[record.key] = record.reserved_concurrency
         self.pools.start()
+        await self.events.start()
 
     async def close(self) -> None:
+        await self.events.close()
         for task in list(self._tasks):
             task.cancel()
         self._tasks.clear()
         await self.pools.close()
 
     async def reset(self) -> None:
+        await self.events.close()  # the engine's reset took the stored events
+        self.events = EventQueues(self)
         self.functions.clear()
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
@@ -94,8 +112,8 @@ class FunctionsCore:
         return sorted((r for k, r in self.functions.items() if k.startswith(prefix)), key=lambda r: r.name)
 
     async def save(self, record: FunctionRecord, package: bytes | None = None) -> None:
-        if package is not None and self.meta.get(CODE, record.code_key) is None:
-            await self.meta.put(CODE, record.code_key, package)
+        if package is not None:
+            await self.packages.put(record.code_key, package)
         previous = self.functions.get(record.key)
         self.functions[record.key] = record
         await self.meta.put(FUNCTIONS, record.key, record.to_bytes())
@@ -108,22 +126,22 @@ class FunctionsCore:
         self.functions.pop(record.key, None)
         self.concurrency.reserved.pop(record.key, None)
         await self.meta.delete(FUNCTIONS, record.key)
+        await self.events.drop(record.key)
         await self._forget_code(record.code_key)
         await self.pools.drop(record.key)
 
-    def code_of(self, record: FunctionRecord) -> bytes:
-        package = self.meta.get(CODE, record.code_key)
+    async def code_of(self, record: FunctionRecord) -> bytes:
+        package = await self.packages.get(record.code_key)
         if package is None:
             raise LaunchError("Runtime.InvalidEntrypoint", "The function's code package is missing.")
         return package
 
-    def package(self, account: str, region: str, name: str) -> bytes | None:
+    async def package(self, account: str, region: str, name: str) -> bytes | None:
         record = self.functions.get(record_key(account, region, name))
-        return None if record is None else self.meta.get(CODE, record.code_key)
+        return None if record is None else await self.packages.get(record.code_key)
 
     async def _forget_code(self, code_key: str) -> None:
-        if not any(r.code_key == code_key for r in self.functions.values()):
-            await self.meta.delete(CODE, code_key)
+        await self.packages.forget(code_key, (r.code_key for r in self.functions.values()))
 
     async def _settle(self, key: str, revision: str) -> None:
         """Pending -> Active, InProgress -> Successful after the transition delay."""
@@ -147,7 +165,7 @@ class FunctionsCore:
     # -- workers ------------------------------------------------------------------------------------
 
     async def _prepare(self, record: FunctionRecord, root: Path, stream: str) -> Launch:
-        package = self.code_of(record)
+        package = await self.code_of(record)
         try:
             await asyncio.to_thread(unpack, package, root)
         except Exception as exc:

@@ -20,9 +20,9 @@ class TrackedBlobs:
             self.touched.update(blob_ids)
 
     def create(
-        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None
+        self, observe: Callable[[bytes], None] | None = None, size_hint: int | None = None, owner: str = ""
     ) -> BlobWriter:
-        return _TrackedWriter(self, self.inner.create(observe, size_hint))
+        return _TrackedWriter(self, self.inner.create(observe, size_hint, owner))
 
     def read(self, blob_id: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         return self.inner.read(blob_id, start, end)
@@ -33,8 +33,8 @@ class TrackedBlobs:
     def delete(self, blob_ids: Sequence[str]) -> Awaitable[None]:
         return self.inner.delete(blob_ids)
 
-    def ids(self) -> Iterator[str]:
-        return self.inner.ids()
+    def ids(self, owner: str = "") -> Iterator[str]:
+        return self.inner.ids(owner)  # S3 lists the default owner's only: other services' blobs are not its
 
 
 class _TrackedWriter:

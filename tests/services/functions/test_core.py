@@ -38,7 +38,9 @@ def test_invocations_write_their_log_through_the_sink() -> None:
         await engine.start()
         ports, sink = Ports(), Sink()
         ports.offer(LogSink, sink)
-        core = FunctionsCore(Config(transition_delay=0.0), engine.meta, SystemClock(), ports)
+        core = FunctionsCore(
+            Config(transition_delay=0.0), engine.meta, SystemClock(), ports, engine.blobs, engine.queues
+        )
         listener = RuntimeApiListener()
         core.attach(listener)
         await core.start()
