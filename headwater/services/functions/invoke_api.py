@@ -20,9 +20,9 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
 from headwater.services.functions.invocation import Invocation
-from headwater.services.functions.names import function_name
 from headwater.services.functions.record import LATEST, FunctionRecord
 from headwater.services.functions.service import FunctionsCore
+from headwater.services.functions.versions import resolve
 
 log = logging.getLogger("headwater.services.functions")
 SYNC_LIMIT = 6 * 1024 * 1024
@@ -32,10 +32,9 @@ EVENT_MAX_WAIT_S = 6 * 3600
 
 
 async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    name, qualifier = function_name(params["FunctionName"], params.get("Qualifier"))
-    record = core.get(ctx.account, ctx.region, name)
-    if qualifier not in (None, LATEST):
-        raise errors.not_found(f"{record.arn}:{qualifier}")
+    record, invoked_arn = resolve(
+        core, ctx.account, ctx.region, params["FunctionName"], params.get("Qualifier"), routed=True
+    )
     kind = params.get("InvocationType", "RequestResponse")
     payload = bytes(params.get("Payload") or b"")
     if kind == "Event" and len(payload) > ASYNC_LIMIT:
@@ -60,13 +59,17 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        core.background(_run_event(core, record, payload, context))
+        core.background(_run_event(core, record, payload, context, invoked_arn))
         return {"StatusCode": 202}
     core.concurrency.admit(record.key)
-    invocation = Invocation(payload, record.arn, record.timeout, client_context=context)
+    invocation = Invocation(payload, invoked_arn, record.timeout, client_context=context)
     invocation.trace_id = _trace_id(invocation.request_id)
     result = await core.invoker.invoke(record, invocation)
-    answer: dict[str, Any] = {"StatusCode": 200, "Payload": result.outcome.payload, "ExecutedVersion": LATEST}
+    answer: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": result.outcome.payload,
+        "ExecutedVersion": record.version,
+    }
     if result.outcome.failed:
         answer["FunctionError"] = "Unhandled"
     if params.get("LogType") == "Tail":
@@ -75,13 +78,15 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
 
 
 async def _run_event(
-    core: FunctionsCore, record: FunctionRecord, payload: bytes, context: str | None
+    core: FunctionsCore, record: FunctionRecord, payload: bytes, context: str | None, invoked_arn: str
 ) -> None:
     waited = 0.0
     while True:
         current = core.functions.get(record.key)
         if current is None:
             return  # the function was deleted meanwhile
+        if record.version != LATEST:  # a published version is immutable: it runs as it was
+            current = record
         try:
             core.concurrency.admit(current.key)
         except AwsError:
@@ -91,7 +96,7 @@ async def _run_event(
             await asyncio.sleep(EVENT_RETRY_S)
             waited += EVENT_RETRY_S
             continue
-        invocation = Invocation(payload, current.arn, current.timeout, client_context=context)
+        invocation = Invocation(payload, invoked_arn, current.timeout, client_context=context)
         invocation.trace_id = _trace_id(invocation.request_id)
         try:
             await core.invoker.invoke(current, invocation)
