@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.functions.support import invoke, python_function, zipped
+from tests.e2e.functions.support import ensure_role, invoke, python_function, zipped
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import durable_server
 
 SOURCE = """
 import os
@@ -170,3 +173,33 @@ def test_aliases_point_at_versions_and_split_by_weight(lam: Any, role: str) -> N
     lam.delete_alias(FunctionName="aliased", Name="live")
     lam.delete_function(FunctionName="aliased", Qualifier="1")
     assert [a["Name"] for a in lam.list_aliases(FunctionName="aliased")["Aliases"]] == ["edge"]
+
+
+def test_versions_aliases_and_layers_survive_kill_9(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    server = durable_server(data, "--transition-delay", "0").start()
+    try:
+        lam = client_for(server.endpoint, "lambda")
+        role = ensure_role(lambda service: client_for(server.endpoint, service))
+        layer = lam.publish_layer_version(
+            LayerName="kept", Content={"ZipFile": zipped({"python/kept.py": "WHAT = 'layer'\n"})}
+        )
+        source = "import kept\n\ndef handler(event, context):\n    return kept.WHAT\n"
+        python_function(lam, "durable", source, role, Layers=[layer["LayerVersionArn"]])
+        lam.publish_version(FunctionName="durable")
+        lam.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
+    finally:
+        server.kill()
+    server = durable_server(data, "--transition-delay", "0").start()
+    try:
+        lam = client_for(server.endpoint, "lambda")
+        answer, body = invoke(lam, "durable", Qualifier="live")
+        assert answer["ExecutedVersion"] == "1" and body == "layer"
+        assert lam.get_layer_version(LayerName="kept", VersionNumber=1)["Version"] == 1
+        assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="durable")["Versions"]] == [
+            "$LATEST",
+            "1",
+        ]
+    finally:
+        server.stop()
