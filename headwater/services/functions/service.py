@@ -83,8 +83,7 @@ class FunctionsCore:
 
     async def reset(self) -> None:
         self.functions.clear()
-        for store in (self.versions, self.aliases, self.layers):
-            store.load()
+        self.versions, self.aliases, self.layers = Versions(self.meta), Aliases(self.meta), Layers(self.meta)
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
         self.pools = Pools()
