@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.functions import errors
+from headwater.services.functions import alias_api, errors, layers, versions
 from headwater.services.functions.code import read_package
 from headwater.services.functions.event_invoke_config import OPERATIONS as EVENT_INVOKE_CONFIG
 from headwater.services.functions.invoke_api import invoke
 from headwater.services.functions.launch import RUNTIMES
 from headwater.services.functions.names import function_name
-from headwater.services.functions.record import FunctionRecord, timestamp
+from headwater.services.functions.record import LATEST, FunctionRecord, timestamp
 from headwater.services.functions.roles import check_role
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.operations import ServiceApi
@@ -83,33 +83,39 @@ async def create_function(core: FunctionsCore, params: dict[str, Any], ctx: Requ
         timeout=params.get("Timeout", 3),
         memory_size=params.get("MemorySize", 128),
         environment=environment,
-        layers=list(params.get("Layers") or []),
         architectures=list(params.get("Architectures") or ["x86_64"]),
         ephemeral_storage=(params.get("EphemeralStorage") or {}).get("Size", 512),
         state="Pending",
         tags=dict(params.get("Tags") or {}),
         dead_letter_target=_dead_letter(params),
+        **layers.function_layers(core, list(params.get("Layers") or [])),
     )
     await core.save(record, package)
+    if params.get("Publish"):
+        return (await versions.publish(core, record, None)).configuration()
     return record.configuration()
 
 
 async def get_function(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    record = _lookup(core, params, ctx)
+    record, _ = versions.resolve(
+        core, ctx.account, ctx.region, params["FunctionName"], params.get("Qualifier")
+    )
     result: dict[str, Any] = {
         "Configuration": record.configuration(),
         "Code": {"RepositoryType": "S3", "Location": _location(ctx, record)},
     }
-    if record.tags:
-        result["Tags"] = dict(record.tags)
-    if record.reserved_concurrency is not None:
-        result["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+    latest = core.get(record.account, record.region, record.name)
+    if latest.tags:
+        result["Tags"] = dict(latest.tags)
+    if latest.reserved_concurrency is not None:
+        result["Concurrency"] = {"ReservedConcurrentExecutions": latest.reserved_concurrency}
     return result
 
 
 def _location(ctx: RequestContext, record: FunctionRecord) -> str:
     return (
-        f"{ctx.scheme}://{ctx.host}/_headwater/functions/{record.account}/{record.region}/{record.name}"
+        f"{ctx.scheme}://{ctx.host}/_headwater/functions/{record.account}/{record.region}/"
+        f"{record.name if record.version == LATEST else f'{record.name}:{record.version}'}"
         f"/code?sha256={record.code_key}"
     )
 
@@ -117,7 +123,8 @@ def _location(ctx: RequestContext, record: FunctionRecord) -> str:
 async def get_function_configuration(
     core: FunctionsCore, params: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:
-    return _lookup(core, params, ctx).configuration()
+    name, qualifier = params["FunctionName"], params.get("Qualifier")
+    return versions.resolve(core, ctx.account, ctx.region, name, qualifier)[0].configuration()
 
 
 async def list_functions(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -134,8 +141,12 @@ async def list_functions(core: FunctionsCore, params: dict[str, Any], ctx: Reque
 
 
 async def delete_function(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    record = _lookup(core, params, ctx)
-    await core.delete(record)
+    name, qualifier = function_name(params["FunctionName"], params.get("Qualifier"))
+    record = core.get(ctx.account, ctx.region, name)
+    if qualifier is not None:
+        await versions.delete_version(core, record, qualifier)
+    else:
+        await core.delete(record)
     return {"StatusCode": 204}
 
 
@@ -160,6 +171,10 @@ async def update_function_code(
         architectures=list(params.get("Architectures") or record.architectures),
     )
     await core.save(updated, package)
+    if params.get("Publish"):
+        return (
+            await versions.publish(core, core.get(ctx.account, ctx.region, updated.name), None)
+        ).configuration()
     return updated.configuration()
 
 
@@ -189,7 +204,7 @@ async def update_function_configuration(
     if environment is not None:
         changes["environment"] = environment
     if "Layers" in params:
-        changes["layers"] = list(params["Layers"] or [])
+        changes.update(layers.function_layers(core, list(params["Layers"] or [])))
     if "EphemeralStorage" in params:
         changes["ephemeral_storage"] = params["EphemeralStorage"]["Size"]
     if "DeadLetterConfig" in params:
@@ -289,6 +304,9 @@ OPERATIONS = {
     "GetAccountSettings": get_account_settings,
     "Invoke": invoke,
     **EVENT_INVOKE_CONFIG,
+    **versions.OPERATIONS,
+    **alias_api.OPERATIONS,
+    **layers.OPERATIONS,
 }
 
 

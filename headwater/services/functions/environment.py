@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from headwater.config import Config
-from headwater.services.functions.record import LATEST, FunctionRecord, log_group
+from headwater.services.functions.record import FunctionRecord, log_group
 
 # what the runtime inherits from the server's own environment
 PASSED = ("PATH", "LANG", "LD_LIBRARY_PATH", "SYSTEMROOT")
@@ -60,7 +60,7 @@ def worker_environment(config: Config, record: FunctionRecord, stream: str) -> d
             "AWS_DEFAULT_REGION": record.region,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{record.runtime}",
             "AWS_LAMBDA_FUNCTION_NAME": record.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+            "AWS_LAMBDA_FUNCTION_VERSION": record.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(record.memory_size),
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group(record.name),

@@ -46,3 +46,13 @@ def too_large_request(limit: int, operation: str = "InvokeFunction") -> AwsError
         413,
         details=USER,
     )
+
+
+def precondition_failed() -> AwsError:
+    return AwsError(
+        "PreconditionFailedException",
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
+        "to retrieve the latest Revision Id",
+        412,
+        details=USER,
+    )

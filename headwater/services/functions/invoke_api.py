@@ -18,9 +18,8 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
 from headwater.services.functions.invocation import Invocation
-from headwater.services.functions.names import function_name
-from headwater.services.functions.record import LATEST
 from headwater.services.functions.service import FunctionsCore
+from headwater.services.functions.versions import resolve
 
 log = logging.getLogger("headwater.services.functions")
 SYNC_LIMIT = 6 * 1024 * 1024
@@ -28,10 +27,9 @@ ASYNC_LIMIT = 1024 * 1024
 
 
 async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    name, qualifier = function_name(params["FunctionName"], params.get("Qualifier"))
-    record = core.get(ctx.account, ctx.region, name)
-    if qualifier not in (None, LATEST):
-        raise errors.not_found(f"{record.arn}:{qualifier}")
+    record, invoked_arn = resolve(
+        core, ctx.account, ctx.region, params["FunctionName"], params.get("Qualifier"), routed=True
+    )
     kind = params.get("InvocationType", "RequestResponse")
     payload = bytes(params.get("Payload") or b"")
     if kind == "Event" and len(payload) > ASYNC_LIMIT:
@@ -59,10 +57,14 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
         await core.events.enqueue(record, payload, context)  # durable before the 202
         return {"StatusCode": 202}
     core.concurrency.admit(record.key)
-    invocation = Invocation(payload, record.arn, record.timeout, client_context=context)
+    invocation = Invocation(payload, invoked_arn, record.timeout, client_context=context)
     invocation.trace_id = _trace_id(invocation.request_id)
     result = await core.invoker.invoke(record, invocation)
-    answer: dict[str, Any] = {"StatusCode": 200, "Payload": result.outcome.payload, "ExecutedVersion": LATEST}
+    answer: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": result.outcome.payload,
+        "ExecutedVersion": record.version,
+    }
     if result.outcome.failed:
         answer["FunctionError"] = "Unhandled"
     if params.get("LogType") == "Tail":

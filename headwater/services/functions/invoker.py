@@ -19,7 +19,7 @@ from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.invocation import Invocation, Outcome, error_payload
 from headwater.services.functions.launch import Launch, LaunchError
 from headwater.services.functions.pool import Pools
-from headwater.services.functions.record import LATEST, FunctionRecord, log_group
+from headwater.services.functions.record import FunctionRecord, log_group
 from headwater.services.ports import LogSink
 
 log = logging.getLogger("headwater.services.functions")
@@ -57,7 +57,7 @@ class Invoker:
         async def prepare(root: Path, stream: str) -> Launch:
             return await self._prepare(record, root, stream)
 
-        pool = self.pools.pool(record.key, record.revision_id, prepare)
+        pool = self.pools.pool(record.pool_key, record.revision_id, prepare, record.version)
         started = time.monotonic()
         try:
             worker, cold = await pool.acquire()
@@ -75,7 +75,7 @@ class Invoker:
             worker.init_logs = []
         now_ms = int(time.time() * 1000)
         request_id = invocation.request_id
-        lines.append((now_ms, f"START RequestId: {request_id} Version: {LATEST}"))
+        lines.append((now_ms, f"START RequestId: {request_id} Version: {record.version}"))
         lines += invocation.logs
         if outcome.error_type == "Sandbox.Timedout":
             text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())

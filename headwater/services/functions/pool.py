@@ -36,8 +36,11 @@ REAP_EVERY_S = 5.0
 
 
 class Pool:
-    def __init__(self, key: str, revision: str, prepare: Prepare, pools: Pools) -> None:
+    def __init__(
+        self, key: str, revision: str, prepare: Prepare, pools: Pools, version: str = "$LATEST"
+    ) -> None:
         self.key = key
+        self.version = version
         self.revision = revision
         self._prepare = prepare
         self._pools = pools
@@ -55,7 +58,7 @@ class Pool:
         stamp = datetime.now(UTC).strftime("%Y/%m/%d")
         worker_id = uuid.uuid4().hex
         root = self._pools.root() / worker_id
-        worker = Worker(worker_id, root, self._pools.endpoints(), f"{stamp}/[$LATEST]{worker_id}")
+        worker = Worker(worker_id, root, self._pools.endpoints(), f"{stamp}/[{self.version}]{worker_id}")
         self.workers.add(worker)
         try:
             await worker.start(await self._prepare(root, worker.log_stream))
@@ -117,14 +120,14 @@ class Pools:
     def start(self) -> None:
         self._reaper = asyncio.create_task(self._reap())
 
-    def pool(self, key: str, revision: str, prepare: Prepare) -> Pool:
+    def pool(self, key: str, revision: str, prepare: Prepare, version: str = "$LATEST") -> Pool:
         """The pool of a function's current revision (retiring the previous revision's)."""
         pool = self._pools.get(key)
         if pool is not None and pool.revision == revision:
             return pool
         if pool is not None:
             asyncio.ensure_future(pool.retire())
-        pool = self._pools[key] = Pool(key, revision, prepare, self)
+        pool = self._pools[key] = Pool(key, revision, prepare, self, version)
         return pool
 
     async def drop(self, key: str) -> None:

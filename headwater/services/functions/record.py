@@ -36,10 +36,24 @@ class FunctionRecord:
     reserved_concurrency: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     dead_letter_target: str | None = None  # DeadLetterConfig.TargetArn
+    version: str = LATEST  # "$LATEST", or a published version's number (an immutable snapshot)
+    last_version: int = 0  # on $LATEST: the highest version number published (never reused)
+    layer_keys: list[str] = field(default_factory=list)  # the layers' code keys, in `layers` order
+    layer_sizes: list[int] = field(default_factory=list)
 
     @property
     def arn(self) -> str:
         return function_arn(self.account, self.region, self.name)
+
+    @property
+    def version_arn(self) -> str:
+        """The ARN of this version: unqualified for $LATEST, as Lambda shows it."""
+        return self.arn if self.version == LATEST else f"{self.arn}:{self.version}"
+
+    @property
+    def pool_key(self) -> str:
+        """Workers are pooled per version: each runs its own code and configuration."""
+        return self.key if self.version == LATEST else f"{self.key}:{self.version}"
 
     @property
     def key(self) -> str:
@@ -56,10 +70,10 @@ class FunctionRecord:
         return replace(self, **changes)
 
     def configuration(self) -> dict[str, Any]:
-        """GetFunctionConfiguration's answer for $LATEST."""
+        """GetFunctionConfiguration's answer for this version."""
         config: dict[str, Any] = {
             "FunctionName": self.name,
-            "FunctionArn": self.arn,
+            "FunctionArn": self.version_arn,
             "Runtime": self.runtime,
             "Role": self.role,
             "Handler": self.handler,
@@ -69,7 +83,7 @@ class FunctionRecord:
             "MemorySize": self.memory_size,
             "LastModified": self.last_modified,
             "CodeSha256": self.code_sha256,
-            "Version": LATEST,
+            "Version": self.version,
             "TracingConfig": {"Mode": "PassThrough"},
             "RevisionId": self.revision_id,
             "State": self.state,
@@ -85,7 +99,10 @@ class FunctionRecord:
         if self.dead_letter_target:
             config["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
         if self.layers:
-            config["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in self.layers]
+            sizes = self.layer_sizes or [0] * len(self.layers)
+            config["Layers"] = [
+                {"Arn": arn, "CodeSize": size} for arn, size in zip(self.layers, sizes, strict=False)
+            ]
         if self.state == "Pending":
             config["StateReason"] = "The function is being created."
             config["StateReasonCode"] = "Creating"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
@@ -22,14 +23,17 @@ from headwater.engine.memory_blobs import MemoryBlobStore
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
 from headwater.services.functions import errors
+from headwater.services.functions.aliases import Aliases
 from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.environment import worker_environment
 from headwater.services.functions.event_queue import EventQueues
 from headwater.services.functions.invoker import Invoker
 from headwater.services.functions.launch import Launch, LaunchError, launch, unpack
+from headwater.services.functions.layer_store import Layers, extract
 from headwater.services.functions.packages import Packages
 from headwater.services.functions.pool import Pools
 from headwater.services.functions.record import FunctionRecord, function_arn, record_key
+from headwater.services.functions.version_store import Versions
 from headwater.services.ports import LogSink, RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
@@ -59,6 +63,10 @@ class FunctionsCore:
         self._tasks: set[asyncio.Task[None]] = set()
         self._runtime_endpoints: RuntimeEndpoints | None = None
         self.events = EventQueues(self)
+        self.versions = Versions(meta)
+        self.aliases = Aliases(meta)
+        self.layers = Layers(meta)
+        self.routing_random = random.Random()  # picks an alias's version by its weights
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
         self._runtime_endpoints = endpoints
@@ -77,6 +85,8 @@ class FunctionsCore:
             self.functions[record.key] = record
             if record.reserved_concurrency is not None:
                 self.concurrency.reserved[record.key] = record.reserved_concurrency
+        for store in (self.versions, self.aliases, self.layers):
+            store.load()
         self.pools.start()
         await self.events.start()
 
@@ -91,6 +101,7 @@ class FunctionsCore:
         await self.events.close()  # the engine's reset took the stored events
         self.events = EventQueues(self)
         self.functions.clear()
+        self.versions, self.aliases, self.layers = Versions(self.meta), Aliases(self.meta), Layers(self.meta)
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
         self.pools = Pools()
@@ -117,8 +128,9 @@ class FunctionsCore:
         previous = self.functions.get(record.key)
         self.functions[record.key] = record
         await self.meta.put(FUNCTIONS, record.key, record.to_bytes())
-        if previous is not None and previous.code_key != record.code_key:
-            await self._forget_code(previous.code_key)
+        if previous is not None:
+            for code_key in {previous.code_key, *previous.layer_keys} - {record.code_key, *record.layer_keys}:
+                await self._forget_code(code_key)
         if record.state == "Pending" or record.last_update_status == "InProgress":
             self.background(self._settle(record.key, record.revision_id))
 
@@ -127,8 +139,12 @@ class FunctionsCore:
         self.concurrency.reserved.pop(record.key, None)
         await self.meta.delete(FUNCTIONS, record.key)
         await self.events.drop(record.key)
-        await self._forget_code(record.code_key)
-        await self.pools.drop(record.key)
+        versions = self.versions.of(record.key)
+        await self.versions.drop_function(record.key)
+        await self.aliases.drop_function(record.key)
+        for dropped in [record, *versions]:
+            await self.forget_code(dropped)
+            await self.pools.drop(dropped.pool_key)
 
     async def code_of(self, record: FunctionRecord) -> bytes:
         package = await self.packages.get(record.code_key)
@@ -137,11 +153,31 @@ class FunctionsCore:
         return package
 
     async def package(self, account: str, region: str, name: str) -> bytes | None:
-        record = self.functions.get(record_key(account, region, name))
+        """A function's zip by name, ``name:version`` or ``layer:name:version`` (the admin route)."""
+        kind, _, rest = name.partition(":")
+        if kind == "layer":
+            layer_name, _, number = rest.partition(":")
+            found = self.layers.get(
+                record_key(account, region, layer_name), int(number) if number.isdigit() else 0
+            )
+            return None if found is None else await self.packages.get(found.code_key)
+        record = self.functions.get(record_key(account, region, kind))
+        if record is not None and rest:
+            record = self.versions.get(record.key, rest)
         return None if record is None else await self.packages.get(record.code_key)
 
+    async def forget_code(self, record: FunctionRecord) -> None:
+        """Deletes the packages (code and layers) of a record that is gone, unless still named."""
+        for code_key in {record.code_key, *record.layer_keys}:
+            await self._forget_code(code_key)
+
+    async def forget_package(self, code_key: str) -> None:
+        await self._forget_code(code_key)
+
     async def _forget_code(self, code_key: str) -> None:
-        await self.packages.forget(code_key, (r.code_key for r in self.functions.values()))
+        named = any(r.code_key == code_key or code_key in r.layer_keys for r in self.functions.values())
+        if not named and not self.versions.uses(code_key) and not self.layers.uses(code_key):
+            await self.packages.forget(code_key, ())
 
     async def _settle(self, key: str, revision: str) -> None:
         """Pending -> Active, InProgress -> Successful after the transition delay."""
@@ -172,6 +208,11 @@ class FunctionsCore:
             raise LaunchError(
                 "Runtime.InvalidEntrypoint", f"The code package cannot be unpacked: {exc}"
             ) from exc
+        for code_key in record.layer_keys:  # in order: a later layer's files win
+            layer = await self.packages.get(code_key)
+            if layer is None:
+                raise LaunchError("Runtime.InvalidEntrypoint", "A layer of the function is missing.")
+            await asyncio.to_thread(extract, layer, root / "opt")
         env = worker_environment(self.config, record, stream)
         result = await asyncio.to_thread(launch, record.runtime, record.handler, root, env)
         log.debug("starting a worker of %s: %s", record.name, " ".join(result.command))
