@@ -13,9 +13,12 @@ from headwater.services.functions.code import read_package
 from headwater.services.functions.invoke_api import invoke
 from headwater.services.functions.launch import RUNTIMES
 from headwater.services.functions.names import function_name
+from headwater.services.functions.permissions import OPERATIONS as PERMISSIONS
 from headwater.services.functions.record import FunctionRecord, timestamp
 from headwater.services.functions.roles import check_role
 from headwater.services.functions.service import FunctionsCore
+from headwater.services.functions.tags import OPERATIONS as TAGS
+from headwater.services.functions.urls import OPERATIONS as URLS
 from headwater.services.operations import ServiceApi
 
 ENV_LIMIT = 4096
@@ -277,6 +280,9 @@ OPERATIONS = {
     "DeleteFunctionConcurrency": delete_function_concurrency,
     "GetAccountSettings": get_account_settings,
     "Invoke": invoke,
+    **PERMISSIONS,
+    **TAGS,
+    **URLS,
 }
 
 

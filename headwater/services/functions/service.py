@@ -25,8 +25,10 @@ from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.environment import worker_environment
 from headwater.services.functions.invoker import Invoker
 from headwater.services.functions.launch import Launch, LaunchError, launch, unpack
+from headwater.services.functions.policy import POLICIES
 from headwater.services.functions.pool import Pools
 from headwater.services.functions.record import FunctionRecord, function_arn, record_key
+from headwater.services.functions.url_store import UrlStore
 from headwater.services.ports import LogSink, RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
@@ -46,6 +48,7 @@ class FunctionsCore:
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, None)
         self._tasks: set[asyncio.Task[None]] = set()
         self._runtime_endpoints: RuntimeEndpoints | None = None
+        self.urls = UrlStore(meta)  # function URL configurations
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
         self._runtime_endpoints = endpoints
@@ -63,6 +66,7 @@ class FunctionsCore:
             self.functions[record.key] = record
             if record.reserved_concurrency is not None:
                 self.concurrency.reserved[record.key] = record.reserved_concurrency
+        self.urls.load()
         self.pools.start()
 
     async def close(self) -> None:
@@ -75,6 +79,7 @@ class FunctionsCore:
         self.functions.clear()
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
+        self.urls.clear()
         self.pools = Pools()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
         if self._runtime_endpoints is not None:
@@ -109,6 +114,8 @@ class FunctionsCore:
         self.concurrency.reserved.pop(record.key, None)
         await self.meta.delete(FUNCTIONS, record.key)
         await self._forget_code(record.code_key)
+        await self.meta.delete(POLICIES, record.key)  # its resource policy and URL go with it
+        await self.urls.delete(record.key)
         await self.pools.drop(record.key)
 
     def code_of(self, record: FunctionRecord) -> bytes:
