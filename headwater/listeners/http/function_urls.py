@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from urllib.parse import parse_qsl
 
@@ -25,6 +26,7 @@ from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import SystemClock
 from headwater.services.ports import FunctionUrls, UrlRequest
 
+log = logging.getLogger("headwater.listeners.http.function_urls")
 MAX_BODY = 6 * 1024 * 1024 + 1024  # Lambda's 6 MB payload, plus room for the event around it
 PREFIX = "/_headwater/function-urls/"
 _HOST = re.compile(r"([a-z0-9]{32})\.lambda-url\.[a-z0-9-]+\.(?:on\.aws|localhost)(?::\d+)?", re.IGNORECASE)
@@ -96,7 +98,12 @@ class FunctionUrlFront:
             account=account,
             access_key=access_key,
         )
-        response = await self.urls.serve(url_id, request)
+        try:
+            response = await self.urls.serve(url_id, request)
+        except Exception:  # never a dropped connection: log it and answer as Lambda's front end does
+            log.exception("function URL %s failed", url_id)
+            await _answer(send, 500, b'{"Message":"Internal Server Error"}')
+            return
         with contextlib.suppress(Exception):
             await respond(send, response.status, encode_headers(list(response.headers)), response.body)
 

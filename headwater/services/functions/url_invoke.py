@@ -192,8 +192,9 @@ def response_for(payload: bytes) -> UrlResponse:
         status = int(result["statusCode"])
     except (TypeError, ValueError):
         return _message(502, "Internal Server Error")
-    headers = [(str(k).lower(), str(v)) for k, v in (result.get("headers") or {}).items()]
-    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or ()]
+    given, cookies = result.get("headers"), result.get("cookies")
+    headers = [(str(k).lower(), str(v)) for k, v in given.items()] if isinstance(given, dict) else []
+    headers += [("set-cookie", str(c)) for c in cookies] if isinstance(cookies, list) else []
     raw = result.get("body")
     text = raw if isinstance(raw, str) else ("" if raw is None else json.dumps(raw))
     try:
