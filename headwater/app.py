@@ -29,7 +29,7 @@ from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import Identities, Runtimes
+from headwater.services.ports import FunctionUrls, Identities, Runtimes
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -47,7 +47,8 @@ class Headwater:
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
         admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
-        gateway = gateway_for(config, self.services, admin, self.clock, principals)
+        urls = host.ports.find(FunctionUrls)
+        gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
         self.http = HttpListener(config, gateway)
         self.seeding = Seeding(config, self.services, self.engine.meta)
         self.listeners: list[Listener] = [self.http]

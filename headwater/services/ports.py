@@ -204,3 +204,66 @@ class ObjectSource(Protocol):
         """The object's bytes (at most `limit` when non-zero, else ObjectSourceError
         EntityTooLarge); raises ObjectSourceError (NoSuchBucket, NoSuchKey) otherwise."""
         ...
+
+
+class FunctionInvoker(Protocol):
+    """Invokes functions on behalf of another service (the functions service offers it): S3 event
+    notifications, later IoT rule actions. With ``--auth strict`` the function's resource policy
+    must let `principal` (``s3.amazonaws.com``) invoke it for `source_arn`/`source_account`."""
+
+    def refusal(
+        self, function_arn: str, *, principal: str, source_arn: str | None, source_account: str | None
+    ) -> str | None:
+        """None when an invocation would be accepted now, else why not (no such function, or the
+        policy does not allow it): for a service that validates its destinations."""
+        ...
+
+    async def invoke_event(
+        self,
+        function_arn: str,
+        payload: bytes,
+        *,
+        principal: str,
+        source_arn: str | None,
+        source_account: str | None,
+    ) -> None:
+        """Queues an asynchronous (Event) invocation; raises DeliveryError (ResourceNotFoundException,
+        AccessDeniedException...) when the function refuses it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UrlRequest:
+    """An HTTP request that arrived at a function URL, as the listener read it."""
+
+    method: str
+    raw_path: str  # percent-encoded, as sent
+    raw_query: str
+    headers: Sequence[tuple[str, str]]  # lower-case names, in arrival order
+    body: bytes
+    source_ip: str
+    protocol: str  # "HTTP/1.1"
+    domain: str  # the Host it was addressed to (without a port)
+    account: str | None = None  # who signed it (AWS_IAM); None: anonymous
+    access_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UrlResponse:
+    status: int
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+
+
+class FunctionUrls(Protocol):
+    """Function URLs (the functions service offers them, through the composition root, to the
+    HTTP listener that serves them)."""
+
+    def auth_type(self, url_id: str) -> str | None:
+        """ "NONE" or "AWS_IAM" for a URL that exists, else None."""
+        ...
+
+    async def serve(self, url_id: str, request: UrlRequest) -> UrlResponse:
+        """Authorizes the request by the function's resource policy, invokes the function with the
+        payload format 2.0 event and maps its answer to the HTTP response."""
+        ...

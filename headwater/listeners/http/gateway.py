@@ -32,6 +32,7 @@ from headwater.listeners.http.admin import allowed
 from headwater.listeners.http.asgi import Receive, Scope, Send, bodiless, respond
 from headwater.listeners.http.body import ClientGone, read_body
 from headwater.listeners.http.foreign import ForeignServices
+from headwater.listeners.http.function_urls import FunctionUrlFront
 from headwater.listeners.http.modeled import ModeledServices, request_of
 from headwater.listeners.http.principals import Principals
 from headwater.protocol import (
@@ -118,8 +119,10 @@ class Gateway:
         modeled: ModeledServices | None = None,
         classifier: Classifier | None = None,
         running: Sequence[str] | None = None,
+        function_urls: FunctionUrlFront | None = None,
     ) -> None:
         self.config = config
+        self.function_urls = function_urls  # requests to function URLs, claimed by Host or path
         # the running services (registry order), named to callers of the ones that do not run
         self.foreign = ForeignServices(running or [*services, *(["s3"] if streaming is not None else [])])
         if classifier is None:  # the services given, and S3 when it has a front end
@@ -162,6 +165,9 @@ class Gateway:
         if exchange is not None:
             exchange.request_id = request_id
         headers = _headers(scope)
+        if self.function_urls is not None and (claim := self.function_urls.claim(scope, headers)):
+            await self.function_urls.handle(claim, scope, headers, receive, send)
+            return
         # which front end: decided from the request line and headers alone, before any body is read
         routed = self.classifier.classify(request_of(scope, headers))
         modeled = self.modeled  # REST-JSON and RPC v2 CBOR services

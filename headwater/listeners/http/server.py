@@ -19,6 +19,7 @@ from headwater.config import Config
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.access import RequestLog
 from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.function_urls import FunctionUrlFront
 from headwater.listeners.http.gateway import Gateway
 from headwater.listeners.http.modeled import ModeledServices, Wire
 from headwater.listeners.http.principals import Principals
@@ -29,6 +30,7 @@ from headwater.protocol.classify import Classifier, protocols_of
 from headwater.protocol.models import service_model
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Service
+from headwater.services.ports import FunctionUrls
 from headwater.services.s3.api import S3Api
 
 # hyper's per-connection read buffer, which request bodies pass through: at 64 MiB, eight concurrent
@@ -51,11 +53,12 @@ def gateway_for(
     admin: Admin,
     clock: SystemClock,
     principals: Principals | None = None,
+    function_urls: FunctionUrls | None = None,
 ) -> Gateway:
     """The gateway over the registered services: S3 through its streaming front end, REST-JSON and
     RPC v2 CBOR ones through `ModeledServices`, every other one by its botocore model's protocols
     (a service whose model also lists ``json``, Snowball, answers X-Amz-Target requests too).
-    `principals` says who signed a request (every front end)."""
+    `principals` says who signed a request (every front end); `function_urls` serves function URLs."""
     principals = principals or Principals(config)
     rpc: dict[str, Service] = {}
     fast: dict[tuple[str, str], Any] = {}
@@ -88,6 +91,7 @@ def gateway_for(
         modeled=modeled,
         classifier=Classifier(models, s3=streaming is not None),
         running=tuple(running),
+        function_urls=FunctionUrlFront(config, function_urls, principals, clock) if function_urls else None,
     )
 
 

@@ -14,9 +14,12 @@ from headwater.services.functions.event_invoke_config import OPERATIONS as EVENT
 from headwater.services.functions.invoke_api import invoke
 from headwater.services.functions.launch import RUNTIMES
 from headwater.services.functions.names import function_name
+from headwater.services.functions.permissions import OPERATIONS as PERMISSIONS
 from headwater.services.functions.record import LATEST, FunctionRecord, timestamp
 from headwater.services.functions.roles import check_role
 from headwater.services.functions.service import FunctionsCore
+from headwater.services.functions.tags import OPERATIONS as TAGS
+from headwater.services.functions.urls import OPERATIONS as URLS
 from headwater.services.operations import ServiceApi
 
 ENV_LIMIT = 4096
@@ -307,6 +310,9 @@ OPERATIONS = {
     **versions.OPERATIONS,
     **alias_api.OPERATIONS,
     **layers.OPERATIONS,
+    **PERMISSIONS,
+    **TAGS,
+    **URLS,
 }
 
 

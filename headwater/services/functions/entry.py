@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.functions.api import functions_api
+from headwater.services.functions.event_source import EventInvoker
 from headwater.services.functions.service import FunctionsCore
-from headwater.services.ports import Runtimes
+from headwater.services.functions.url_invoke import UrlInvoker
+from headwater.services.ports import FunctionInvoker, FunctionUrls, Runtimes
 
 
 def build(host: Host) -> Service:
@@ -17,9 +19,12 @@ def build(host: Host) -> Service:
     def inventory() -> dict[str, list[str]]:
         return {"functions": sorted(record.name for record in core.functions.values())}
 
-    return Service(
-        "functions", "lambda", core, functions_api(core), provides={Runtimes: core}, inventory=inventory
-    )
+    provides: dict[type, object] = {
+        Runtimes: core,
+        FunctionInvoker: EventInvoker(core),
+        FunctionUrls: UrlInvoker(core),
+    }
+    return Service("functions", "lambda", core, functions_api(core), provides=provides, inventory=inventory)
 
 
 ENTRY = ServiceEntry("functions", build)

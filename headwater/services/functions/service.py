@@ -31,8 +31,10 @@ from headwater.services.functions.invoker import Invoker
 from headwater.services.functions.launch import Launch, LaunchError, launch, unpack
 from headwater.services.functions.layer_store import Layers, extract
 from headwater.services.functions.packages import Packages
+from headwater.services.functions.policy import POLICIES
 from headwater.services.functions.pool import Pools
 from headwater.services.functions.record import FunctionRecord, function_arn, record_key
+from headwater.services.functions.url_store import UrlStore
 from headwater.services.functions.version_store import Versions
 from headwater.services.ports import LogSink, RuntimeEndpoints
 
@@ -67,6 +69,7 @@ class FunctionsCore:
         self.aliases = Aliases(meta)
         self.layers = Layers(meta)
         self.routing_random = random.Random()  # picks an alias's version by its weights
+        self.urls = UrlStore(meta)  # function URL configurations
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
         self._runtime_endpoints = endpoints
@@ -85,7 +88,7 @@ class FunctionsCore:
             self.functions[record.key] = record
             if record.reserved_concurrency is not None:
                 self.concurrency.reserved[record.key] = record.reserved_concurrency
-        for store in (self.versions, self.aliases, self.layers):
+        for store in (self.versions, self.aliases, self.layers, self.urls):
             store.load()
         self.pools.start()
         await self.events.start()
@@ -104,6 +107,7 @@ class FunctionsCore:
         self.versions, self.aliases, self.layers = Versions(self.meta), Aliases(self.meta), Layers(self.meta)
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
+        self.urls.clear()
         self.pools = Pools()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
         if self._runtime_endpoints is not None:
@@ -142,6 +146,8 @@ class FunctionsCore:
         versions = self.versions.of(record.key)
         await self.versions.drop_function(record.key)
         await self.aliases.drop_function(record.key)
+        await self.meta.delete(POLICIES, record.key)  # its resource policy and URL go with it
+        await self.urls.delete(record.key)
         for dropped in [record, *versions]:
             await self.forget_code(dropped)
             await self.pools.drop(dropped.pool_key)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
-from headwater.services.ports import KeyRing, ObjectSource, QueueSink
+from headwater.services.ports import FunctionInvoker, KeyRing, ObjectSource, QueueSink
 from headwater.services.s3.access_log import AccessLogs
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.inventory import Inventory
@@ -16,6 +16,7 @@ from headwater.services.s3.source import S3ObjectSource
 def build(host: Host) -> Service:
     keys, queues = host.ports.get(KeyRing), host.ports.get(QueueSink)  # notifications go to SQS
     core = S3Core(host.config, host.engine, host.clock, host.metrics, keys, queues)
+    core.functions = lambda: host.ports.find(FunctionInvoker)  # registered after S3: found when used
     # expiry sweeps, inventory reports and access logs run on the core once it has loaded its buckets
 
     def inventory() -> dict[str, list[str]]:

@@ -3,8 +3,10 @@
 Delivery is notifications.py's; this module checks what S3 checks before it stores a
 configuration: known event names, prefix/suffix filter rules (one of each at most), no two
 configurations that could both take one event for one key, and destinations that exist (an SQS
-queue of the bucket's region; there are no SNS topics or Lambda functions here yet, so those fail
-unless the request skips destination validation). A configuration without an Id gets one. Once
+queue of the bucket's region; a function of the bucket's region that, in strict auth, lets
+s3.amazonaws.com invoke it for this bucket, refused as S3 words it, "Not authorized to invoke
+function [arn]"; there are no SNS topics here yet, so those fail unless the request skips
+destination validation). A configuration without an Id gets one. Once
 stored, the notifier sends S3's s3:TestEvent to the destinations (`test_event`).
 """
 
@@ -19,6 +21,7 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.s3.bucket_rules import lookup
 from headwater.services.s3.errors import malformed_xml, s3_error
+from headwater.services.s3.events import SERVICE_PRINCIPAL, partition
 from headwater.services.s3.records import Bucket
 from headwater.services.s3.service import S3Core
 
@@ -65,7 +68,10 @@ def check_configuration(
         for raw in config.get(kind) or []:
             entry = _check_target(raw, member)
             arn = entry[member]
-            if validate and not _destination_exists(core, bucket, kind, arn):
+            if validate and kind == "LambdaFunctionConfigurations":
+                if not _function_accepts(core, bucket, arn):
+                    unreachable.append((f"{arn}, null", f"Not authorized to invoke function [{arn}]"))
+            elif validate and not _destination_exists(core, bucket, kind, arn):
                 unreachable.append((arn, f"The destination {what} does not exist"))
             entries.append(entry)
         if entries:
@@ -124,6 +130,19 @@ def _destination_exists(core: S3Core, bucket: Bucket, kind: str, arn: str) -> bo
         return False
     parts = arn.split(":")
     return len(parts) == 6 and parts[3] == bucket.region and core.queues.exists(arn)
+
+
+def _function_accepts(core: S3Core, bucket: Bucket, arn: str) -> bool:
+    functions = core.functions()
+    if functions is None or arn.split(":")[3:4] != [bucket.region]:
+        return False
+    refusal = functions.refusal(
+        arn,
+        principal=SERVICE_PRINCIPAL,
+        source_arn=f"arn:{partition(bucket.region)}:s3:::{bucket.name}",
+        source_account=bucket.account,
+    )
+    return refusal is None
 
 
 def filter_values(entry: Mapping[str, Any]) -> tuple[str, str]:

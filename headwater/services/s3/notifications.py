@@ -1,4 +1,4 @@
-"""Bucket event notifications, delivered to SQS queues through a durable outbox.
+"""Bucket event notifications, delivered to SQS queues and functions through a durable outbox.
 
 Theory of operation
 -------------------
@@ -13,7 +13,11 @@ One delivery task drains the outbox in order: it waits until an entry is durable
 queue in-process (the SQS send path, which acknowledges once the message is durable), then deletes
 the entry. A crash between the send and the delete sends the event again after the restart
 (`start` reloads the outbox): delivery is at least once, as S3's is. An event whose queue no longer
-exists is dropped with a log line. Topic and Lambda configurations are stored but not delivered.
+exists is dropped with a log line. A Lambda configuration's event goes to the functions service's
+`FunctionInvoker` port (looked up at delivery: functions are registered after S3) as an asynchronous
+invocation by ``s3.amazonaws.com`` for the bucket's ARN and owner, which the function's resource
+policy is checked against in strict auth; a refused or missing function drops the event, as S3 does.
+Topic configurations are stored but not delivered.
 
 Buckets without a configuration cost one dict lookup per change: `emit` then returns a future that
 is already done.
@@ -25,14 +29,14 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Awaitable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from headwater.engine.api import Engine
 from headwater.runtime.clock import SystemClock
 from headwater.services.context import RequestContext
-from headwater.services.ports import DeliveryError, QueueSink
+from headwater.services.ports import DeliveryError, FunctionInvoker, QueueSink
 from headwater.services.s3 import events
 from headwater.services.s3.records import Bucket, ObjectVersion
 
@@ -46,8 +50,10 @@ RETRY_S = 1.0  # pause after an unexpected delivery failure
 @dataclass(frozen=True, slots=True)
 class Delivery:
     key: str  # outbox key: a zero-padded sequence number, so a scan returns the emission order
-    arn: str  # the queue's ARN
+    arn: str  # the queue's or the function's ARN
     body: str  # the message body, as built when the event happened
+    source: str = ""  # the bucket's ARN and owner: what a function's policy is checked against
+    owner: str = ""
 
 
 class NotifierHost(Protocol):
@@ -56,6 +62,7 @@ class NotifierHost(Protocol):
     engine: Engine
     clock: SystemClock
     queues: QueueSink | None
+    functions: Callable[[], FunctionInvoker | None]  # looked up when delivering
 
     def now_ms(self) -> int: ...
 
@@ -77,7 +84,10 @@ class Notifier:
         self._done = done
         for key, raw in self.core.engine.meta.scan(OUTBOX):
             entry = json.loads(raw)
-            self._pending.append((Delivery(key, entry["arn"], entry["body"]), None))
+            delivery = Delivery(
+                key, entry["arn"], entry["body"], entry.get("source", ""), entry.get("owner", "")
+            )
+            self._pending.append((delivery, None))
             self._next_key = max(self._next_key, int(key) + 1)
         if self._pending:
             log.info("resuming delivery of %d S3 event notifications", len(self._pending))
@@ -109,7 +119,8 @@ class Notifier:
                 sequencer=sequencer,
                 now_ms=now_ms,
             )
-            writes.append(self._enqueue(arn, events.message([record])))
+            source = record["s3"]["bucket"]["arn"]
+            writes.append(self._enqueue(arn, events.message([record]), source, bucket.account))
         return writes[0] if len(writes) == 1 else _all(writes)
 
     def test_event(
@@ -129,12 +140,17 @@ class Notifier:
         arns = [q.get("QueueArn", "") for q in configuration.get("QueueConfigurations") or ()]
         return [arn for arn in arns if queues is None or not queues.exists(arn)]
 
-    def _enqueue(self, arn: str, body: str) -> Awaitable[None]:
+    def _enqueue(self, arn: str, body: str, source: str = "", owner: str = "") -> Awaitable[None]:
         key = f"{self._next_key:020d}"
         self._next_key += 1
-        raw = json.dumps({"arn": arn, "body": body}, separators=(",", ":")).encode()
+        entry = {
+            "arn": arn,
+            "body": body,
+            **({"source": source, "owner": owner} if _is_function(arn) else {}),
+        }
+        raw = json.dumps(entry, separators=(",", ":")).encode()
         written = asyncio.ensure_future(self.core.engine.meta.put(OUTBOX, key, raw))
-        self._pending.append((Delivery(key, arn, body), written))
+        self._pending.append((Delivery(key, arn, body, source, owner), written))
         self._wake.set()
         # the caller may be cancelled (client gone): that must not cancel the write we deliver after
         return asyncio.shield(written)
@@ -185,6 +201,9 @@ class Notifier:
 
     async def _send(self, delivery: Delivery) -> None:
         """Sends one event; returns normally also when it is dropped (no such queue)."""
+        if _is_function(delivery.arn):
+            await self._invoke(delivery)
+            return
         queues = self.core.queues
         if queues is None or not queues.exists(delivery.arn):
             log.warning("S3 event for %s dropped: the queue does not exist", delivery.arn)
@@ -194,10 +213,36 @@ class Notifier:
         except DeliveryError as error:  # deleted meanwhile, FIFO queue (no group id)...: S3 gives up too
             log.warning("S3 event for %s dropped: %s %s", delivery.arn, error.code, error.message)
 
+    async def _invoke(self, delivery: Delivery) -> None:
+        functions = self.core.functions()
+        if functions is None:
+            log.warning("S3 event for %s dropped: no functions service runs", delivery.arn)
+            return
+        try:
+            await functions.invoke_event(
+                delivery.arn,
+                delivery.body.encode(),
+                principal=events.SERVICE_PRINCIPAL,
+                source_arn=delivery.source or None,
+                source_account=delivery.owner or None,
+            )
+        except DeliveryError as error:  # deleted meanwhile, or its policy refuses S3: S3 gives up too
+            log.warning("S3 event for %s dropped: %s %s", delivery.arn, error.code, error.message)
+
+
+def _is_function(arn: str) -> bool:
+    return arn.startswith("arn:") and arn.split(":", 3)[2:3] == ["lambda"]
+
 
 def matching(configuration: Mapping[str, Any], event: str, key: str) -> Iterator[tuple[str, str]]:
-    """(configuration id, queue ARN) of each queue configuration that wants this event on this key."""
-    for queue_config in configuration.get("QueueConfigurations") or ():
+    """(configuration id, destination ARN) of each queue and function configuration that wants this
+    event on this key."""
+    configs = [*(configuration.get("QueueConfigurations") or ())]
+    configs += [
+        {**c, "QueueArn": c.get("LambdaFunctionArn")}
+        for c in configuration.get("LambdaFunctionConfigurations") or ()
+    ]
+    for queue_config in configs:
         arn = queue_config.get("QueueArn")
         if arn and wants(queue_config.get("Events") or (), event) and passes(queue_config.get("Filter"), key):
             yield queue_config.get("Id") or "", arn

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from headwater.config import Config
@@ -16,7 +16,7 @@ from headwater.engine.api import Engine
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.runtime.tasks import BackgroundTasks
-from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.ports import FunctionInvoker, KeyRing, QueueSink
 from headwater.services.s3.errors import no_such_bucket
 from headwater.services.s3.metrics import storage_collector
 from headwater.services.s3.notifications import Notifier
@@ -50,6 +50,8 @@ class S3Core:
         self.metrics = metrics
         self.keys = keys
         self.queues = queues
+        # where notifications to functions go: the entry points it at the ports (functions come later)
+        self.functions: Callable[[], FunctionInvoker | None] = lambda: None
         self.store = S3Store(engine.meta, engine.ordered, engine.blobs)
         self.background = BackgroundTasks(log)
         self.notifier = Notifier(self)  # a fresh one at each start
