@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, Stages
 from headwater.services.functions.api import functions_api
+from headwater.services.functions.mappings.api import WithMappings
+from headwater.services.functions.mappings.manager import Mappings
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.ports import Runtimes
 
 
 def build(host: Host) -> Service:
     core = FunctionsCore(host.config, host.engine.meta, host.clock, host.ports)
+    mappings = Mappings(core)  # event-source mappings: started after the core, closed before it
 
     def inventory() -> dict[str, list[str]]:
         return {"functions": sorted(record.name for record in core.functions.values())}
 
     return Service(
-        "functions", "lambda", core, functions_api(core), provides={Runtimes: core}, inventory=inventory
+        "functions",
+        "lambda",
+        Stages(core, mappings),
+        WithMappings(functions_api(core), mappings),
+        provides={Runtimes: core},
+        inventory=inventory,
     )
 
 
