@@ -87,6 +87,8 @@ class SqsMapping:
                     return got
                 deadline = clock.now() + window
             batch += got
+            if deadline is not None and len({m.message_id for m in batch}) < len(batch):
+                batch = _latest(batch)
         return batch
 
     async def _run_batch(self, batch: list[QueueMessage]) -> None:
@@ -145,3 +147,10 @@ class SqsMapping:
                 return None  # a malformed report fails the whole batch, as on AWS
             found.add(identifier)
         return found
+
+
+def _latest(batch: list[QueueMessage]) -> list[QueueMessage]:
+    """A message received again while the window held it (its visibility timeout ran out) is
+    kept once, with its newest receipt handle."""
+    latest = {message.message_id: message for message in batch}
+    return list(latest.values())
