@@ -267,3 +267,98 @@ class FunctionUrls(Protocol):
         """Authorizes the request by the function's resource policy, invokes the function with the
         payload format 2.0 event and maps its answer to the HTTP response."""
         ...
+
+
+class SourceReadError(Exception):
+    """A stream or queue could not be read; `code` and `message` say why in the source's words
+    (ResourceNotFoundException, AWS.SimpleQueueService.NonExistentQueue...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class StreamShard:
+    """A shard and its lineage: a child is read once its parents are read to their end."""
+
+    shard_id: str
+    parents: tuple[str, ...]
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    arrival: float  # ApproximateArrivalTimestamp, epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPage:
+    """Records read from a position, and the position after them (None: the shard is closed and
+    read to its end)."""
+
+    records: list[StreamRecord]
+    next_position: str | None
+
+
+class StreamReader(Protocol):
+    """Reads Kinesis streams by ARN (the kinesis service offers it): what an event-source mapping
+    polls. Positions are opaque to the caller and valid while the server runs; a durable place is a
+    sequence number, turned back into a position with AFTER_SEQUENCE_NUMBER. Raises
+    SourceReadError."""
+
+    def exists(self, arn: str) -> bool: ...
+
+    def shards(self, arn: str) -> list[StreamShard]:
+        """Every shard the stream still holds, open and closed, parents before children."""
+        ...
+
+    def position(
+        self, arn: str, shard_id: str, kind: str, sequence_number: str | None = None, at: float | None = None
+    ) -> str:
+        """A position of `kind`: TRIM_HORIZON, LATEST, AT_TIMESTAMP (`at`, epoch seconds) or
+        AFTER_SEQUENCE_NUMBER (`sequence_number`)."""
+        ...
+
+    async def read(self, arn: str, shard_id: str, position: str, limit: int) -> StreamPage: ...
+
+    async def wait(self, arn: str, shard_id: str, timeout: float) -> None:
+        """Returns when records may have been added to the shard, or after `timeout` seconds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """A received message as the SQS event shows it (attributes: the system attributes by name;
+    message_attributes: the API's {StringValue, BinaryValue, DataType} per name)."""
+
+    message_id: str
+    receipt_handle: str
+    body: str
+    attributes: Mapping[str, str]
+    message_attributes: Mapping[str, Mapping[str, Any]]
+    md5_of_body: str
+    md5_of_message_attributes: str | None
+
+
+class QueueReader(Protocol):
+    """Receives from SQS queues by ARN (the sqs service offers it): what an event-source mapping
+    polls. Raises SourceReadError."""
+
+    def exists(self, arn: str) -> bool: ...
+
+    def is_fifo(self, arn: str) -> bool: ...
+
+    async def receive(
+        self, arn: str, count: int, wait_seconds: int, visibility_timeout: int | None = None
+    ) -> list[QueueMessage]:
+        """Up to `count` (1-10) messages with every attribute, waiting up to `wait_seconds`."""
+        ...
+
+    async def delete(self, arn: str, receipt_handles: Sequence[str]) -> None: ...
+
+    async def change_visibility(self, arn: str, receipt_handle: str, seconds: int) -> None: ...

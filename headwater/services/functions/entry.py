@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.base import Host, Service, ServiceEntry, Stages
 from headwater.services.functions.api import functions_api
 from headwater.services.functions.event_source import EventInvoker
+from headwater.services.functions.mappings.api import WithMappings
+from headwater.services.functions.mappings.manager import Mappings
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.functions.url_invoke import UrlInvoker
 from headwater.services.ports import FunctionInvoker, FunctionUrls, Runtimes
@@ -15,6 +17,7 @@ def build(host: Host) -> Service:
     core = FunctionsCore(
         host.config, host.engine.meta, host.clock, host.ports, host.engine.blobs, host.engine.queues
     )
+    mappings = Mappings(core)  # event-source mappings: started after the core, closed before it
 
     def inventory() -> dict[str, list[str]]:
         return {"functions": sorted(record.name for record in core.functions.values())}
@@ -24,7 +27,14 @@ def build(host: Host) -> Service:
         FunctionInvoker: EventInvoker(core),
         FunctionUrls: UrlInvoker(core),
     }
-    return Service("functions", "lambda", core, functions_api(core), provides=provides, inventory=inventory)
+    return Service(
+        "functions",
+        "lambda",
+        Stages(core, mappings),
+        WithMappings(functions_api(core), mappings),
+        provides=provides,
+        inventory=inventory,
+    )
 
 
 ENTRY = ServiceEntry("functions", build)

@@ -6,8 +6,9 @@ from headwater.services.base import Host, Service, ServiceEntry, Stages, local_n
 from headwater.services.kinesis.api import KinesisApi
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.queues.core import QueueCore
+from headwater.services.kinesis.reader import KinesisStreamReader
 from headwater.services.kinesis.service import KinesisCore
-from headwater.services.ports import KeyRing
+from headwater.services.ports import KeyRing, StreamReader
 
 
 def build(host: Host) -> Service:
@@ -27,7 +28,13 @@ def build(host: Host) -> Service:
 
     lifecycle = Stages(core, queues)
     return Service(
-        "kinesis", "kinesis", lifecycle, KinesisApi(core, queues), fast_paths=fast, inventory=inventory
+        "kinesis",
+        "kinesis",
+        lifecycle,
+        KinesisApi(core, queues),
+        fast_paths=fast,
+        provides={StreamReader: KinesisStreamReader(core)},
+        inventory=inventory,
     )
 
 

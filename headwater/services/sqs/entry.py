@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages
-from headwater.services.ports import KeyRing, QueueSink
+from headwater.services.ports import KeyRing, QueueReader, QueueSink
 from headwater.services.sqs.api import SqsApi
 from headwater.services.sqs.fast import sqs_fast_paths
 from headwater.services.sqs.move_tasks import MoveTasks
+from headwater.services.sqs.reader import SqsQueueReader
 from headwater.services.sqs.service import SqsCore
 from headwater.services.sqs.sink import SqsQueueSink
 
@@ -30,7 +31,7 @@ def build(host: Host) -> Service:
         Stages(core, tasks),
         SqsApi(core, tasks),
         fast_paths=fast,
-        provides={QueueSink: SqsQueueSink(core)},
+        provides={QueueSink: SqsQueueSink(core), QueueReader: SqsQueueReader(core)},
         inventory=inventory,
     )
 

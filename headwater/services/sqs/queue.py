@@ -319,6 +319,8 @@ class Queue:
         if isinstance(self.index, FairIndex) and message.status == INFLIGHT:
             self.index.processed(message, now_ms)
         store_id = self.definition.store_id
+        if self.fifo and message.status == INFLIGHT:
+            self.wake()  # its group may have a next message: a long poll takes it now
         dedup_until = message.sent_ms + DEDUP_WINDOW_MS
         if keep_dedup and self.fifo and dedup_until > now_ms:
             self._drop(message)

@@ -54,3 +54,86 @@ def python_function(lam: Any, name: str, source: str, role: str = ROLE, **option
 def invoke(lam: Any, name: str, payload: Any = None, **options: Any) -> tuple[dict[str, Any], Any]:
     answer = lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode(), **options)
     return answer, json.loads(answer["Payload"].read() or b"null")
+
+
+# -- event-source mappings: a function that records what it receives into a queue -----------------
+
+RECORDER = """
+import base64
+import json
+import os
+
+import boto3
+
+sqs = boto3.client("sqs")
+
+
+def texts(event):
+    out = []
+    for record in event["Records"]:
+        if "kinesis" in record:
+            out.append(base64.b64decode(record["kinesis"]["data"]).decode())
+        else:
+            out.append(record["body"])
+    return out
+
+
+def ident(record):
+    return record["kinesis"]["sequenceNumber"] if "kinesis" in record else record["messageId"]
+
+
+def handler(event, context):
+    mode = os.environ.get("MODE", "")
+    data = texts(event)
+    bad = [ident(r) for r, text in zip(event["Records"], data) if "bad" in text]
+    failed = mode == "raise" and bool(bad)
+    sqs.send_message(QueueUrl=os.environ["SEEN"], MessageBody=json.dumps({"ok": not failed, "event": event}))
+    if failed:
+        raise ValueError("a bad record")
+    if mode == "report":
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in bad]}
+    return {}
+"""
+
+
+def recorder(lam: Any, sqs: Any, name: str, role: str, mode: str = "", **options: Any) -> str:
+    """A function that sends each event it gets (as {"ok", "event"}) to queue `<name>-seen`;
+    MODE "raise" fails a batch holding a record with "bad" in it, "report" reports those records
+    as batchItemFailures. Returns the queue's URL."""
+    seen = sqs.create_queue(QueueName=f"{name}-seen")["QueueUrl"]
+    python_function(
+        lam,
+        name,
+        RECORDER,
+        role,
+        Timeout=10,
+        Environment={"Variables": {"SEEN": seen, "MODE": mode}},
+        **options,
+    )
+    return str(seen)
+
+
+def drain(sqs: Any, url: str, done: Any, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """What the recorder sent, until `done(seen)` holds (or the deadline: then what came)."""
+    import time
+
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done(seen):
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in answer.get("Messages", []):
+            seen.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return seen
+
+
+def wait_state(lam: Any, uuid: str, state: str, timeout: float = 15.0) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        mapping = lam.get_event_source_mapping(UUID=uuid)
+        if mapping["State"] == state or time.monotonic() > deadline:
+            assert mapping["State"] == state, mapping
+            return dict(mapping)
+        time.sleep(0.05)
