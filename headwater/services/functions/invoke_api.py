@@ -65,11 +65,12 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     core.concurrency.admit(record.key)
     invocation = Invocation(payload, record.arn, record.timeout, client_context=context)
     invocation.trace_id = _trace_id(invocation.request_id)
-    result = await core.invoker.invoke(record, invocation)
+    tail = params.get("LogType") == "Tail"
+    result = await core.invoker.invoke(record, invocation, tail=tail)
     answer: dict[str, Any] = {"StatusCode": 200, "Payload": result.outcome.payload, "ExecutedVersion": LATEST}
     if result.outcome.failed:
         answer["FunctionError"] = "Unhandled"
-    if params.get("LogType") == "Tail":
+    if tail:
         answer["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
     return answer
 
@@ -94,7 +95,7 @@ async def _run_event(
         invocation = Invocation(payload, current.arn, current.timeout, client_context=context)
         invocation.trace_id = _trace_id(invocation.request_id)
         try:
-            await core.invoker.invoke(current, invocation)
+            await core.invoker.invoke(current, invocation, tail=False)
         except Exception:
             log.exception("an event invoke of %s failed", record.name)
         return

@@ -70,12 +70,14 @@ class FunctionsCore:
             task.cancel()
         self._tasks.clear()
         await self.pools.close()
+        await self.invoker.close()
 
     async def reset(self) -> None:
         self.functions.clear()
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
         self.pools = Pools()
+        await self.invoker.close()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
         if self._runtime_endpoints is not None:
             self.pools.attach(self._runtime_endpoints)
