@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.functions.api import functions_api
+from headwater.services.functions.fast_invoke import fast_invoke
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.ports import Runtimes
 
@@ -16,7 +17,13 @@ def build(host: Host) -> Service:
         return {"functions": sorted(record.name for record in core.functions.values())}
 
     return Service(
-        "functions", "lambda", core, functions_api(core), provides={Runtimes: core}, inventory=inventory
+        "functions",
+        "lambda",
+        core,
+        functions_api(core),
+        provides={Runtimes: core},
+        inventory=inventory,
+        rest_fast_paths={"Invoke": fast_invoke(core)},
     )
 
 

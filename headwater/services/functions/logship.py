@@ -4,8 +4,8 @@ Theory of operation. An invocation's log lines (START, output, END, REPORT) are 
 which queues them by log stream and returns at once: the invoke answers without waiting for the
 logs service to append and make them durable (what LogType=Tail returns is built from the same
 lines in memory, so it is never short). One task takes everything queued, a batch per stream in the
-order it arrived, and appends each with one `LogSink.put`; lines of one stream stay in order since
-only that task writes them. Under a burst the batches just grow; past `LIMIT` queued lines `put`
+order it arrived (gathered for `GATHER_S` after the first), and appends each with one
+`LogSink.put`; lines of one stream stay in order since only that task writes them. Under a burst the batches just grow; past `LIMIT` queued lines `put`
 waits for the task to catch up, so memory stays bounded. `close` writes what is still queued.
 As on AWS, where a function's logs reach CloudWatch shortly after its invocation returns, lines are
 readable a moment after the invoke answers; a kill -9 in that moment loses them, never an
@@ -23,6 +23,9 @@ from headwater.services.ports import LogSink
 
 log = logging.getLogger("headwater.services.functions")
 LIMIT = 50_000  # queued lines before `put` waits
+# after the first line arrives, the task waits this long for more: one append then carries the
+# lines of many invocations (the logs service's cost is per append, not per line)
+GATHER_S = 0.02
 Key = tuple[str, str, str, str]  # account, region, group, stream
 Lines = list[tuple[int, str]]
 Later = tuple[int, Callable[[], str]]  # a line made when written (the REPORT line's memory figure)
@@ -59,6 +62,7 @@ class LogShipper:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(GATHER_S)
             self._wake.clear()
             await self._ship()
 
