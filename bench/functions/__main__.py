@@ -10,12 +10,13 @@ writes the functions section of bench/RESULTS.md plus the raw numbers under benc
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 from typing import Any
 
 from bench.common import runner, sections
 from bench.common.peers import Lineup
-from bench.common.servers import headwater, trivial
+from bench.common.servers import HOST, headwater, trivial
 from bench.functions import report
 from bench.functions.load import concurrent, raw_call, sequential
 from bench.functions.peer import MINISTACK, install_ministack, ministack_version
@@ -67,9 +68,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def measure_ceiling(s: Settings, workdir: Path, quick: bool) -> dict[str, Any]:
     """The lean client against a server that echoes from memory: its own latency and rate ceiling."""
-    with runner.serving(LINEUP.trivial, workdir, lambda port: True) as running:
+    with runner.serving(LINEUP.trivial, workdir, _listening) as running:
         invoker = InvokeClient(running.port, "ceiling")
         try:
             latency = sequential(raw_call(invoker), 300 if quick else 2000)

@@ -56,7 +56,7 @@ def params_of(
 def render(answer: Mapping[str, Any]) -> RestAnswer:
     headers = [(header, answer[member]) for member, header in _HEADERS if member in answer]
     payload = answer.get("Payload")
-    if payload is not None:
+    if payload:  # the generic codec writes no type for an empty payload
         headers.append(("Content-Type", "application/octet-stream"))
     return answer["StatusCode"], headers, payload or b""
 
