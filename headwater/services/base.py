@@ -44,6 +44,26 @@ class FastPath(Protocol):
     def __call__(self, body: bytes, ctx: RequestContext, /) -> Awaitable[bytes]: ...
 
 
+# (status, headers, body) of a REST answer
+RestAnswer = tuple[int, list[tuple[str, str]], bytes]
+
+
+class RestFastPath(Protocol):
+    """A hand-tuned path for a hot REST-JSON operation: path labels, query string, headers (lower-cased
+    names) and the raw body in, the answer out; None hands the request to the generic codec (the fast
+    path takes only the common shape of its request and leaves the rest to the model)."""
+
+    def __call__(
+        self,
+        labels: Mapping[str, str],
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        ctx: RequestContext,
+        /,
+    ) -> Awaitable[RestAnswer | None]: ...
+
+
 class Lifecycle(Protocol):
     """A service core's life: `start` after the engine started (loads state, spawns background
     work), `close` ends background work (before the listeners stop), `reset` drops all state."""
@@ -122,6 +142,7 @@ class Service:
     fast_paths: Mapping[str, FastPath] = field(default_factory=dict)
     provides: Mapping[type, object] = field(default_factory=dict)
     inventory: Inventory | None = None
+    rest_fast_paths: Mapping[str, RestFastPath] = field(default_factory=dict)
 
     def operation(self, name: str) -> Handler | None:
         return self.api.operation(name)

@@ -7,7 +7,8 @@ go on through the gateway. `handle` then does what the gateway does for AWS JSON
 read the whole body, build the `RequestContext` with the gateway's own builder (so signature checks
 and account resolution are the gateway's), decode with the service's `Wire`, check the params by
 `request_checks`, call ``service.operation(name)`` and render the result or the AwsError in the
-protocol's format. A `Wire` (`rest_json.RestJsonWire`, `rpcv2.RpcV2Wire`) is the protocol seen from
+protocol's format. A hot operation may have a fast path (`RestFastPath`: raw body in, raw answer out,
+no generic codec), tried first; it hands anything unusual back to the generic path. A `Wire` (`rest_json.RestJsonWire`, `rpcv2.RpcV2Wire`) is the protocol seen from
 here: parse, render, render an error.
 """
 
@@ -27,6 +28,7 @@ from headwater.protocol.classify import Classified, Family, Request
 from headwater.protocol.errors import AwsError, internal_failure, serialization_error
 from headwater.protocol.modeled_errors import describe
 from headwater.protocol.routing import Route
+from headwater.services.base import RestFastPath
 from headwater.services.context import RequestContext
 
 log = logging.getLogger("headwater.listeners.http.modeled")
@@ -67,9 +69,15 @@ def unknown_operation() -> AwsError:
 class ModeledServices:
     """Classifies requests for the gateway and serves those of the services in `wires`."""
 
-    def __init__(self, services: Mapping[str, Service], wires: Mapping[str, Wire]):
+    def __init__(
+        self,
+        services: Mapping[str, Service],
+        wires: Mapping[str, Wire],
+        fast: Mapping[tuple[str, str], RestFastPath] | None = None,
+    ):
         self.services = services
         self.wires = wires
+        self.fast = dict(fast or {})
 
     def serves(self, routed: Classified) -> bool:
         """Whether a classified request is for one of these services."""
@@ -101,6 +109,13 @@ class ModeledServices:
         try:
             route = Route(routed.service, routed.operation or "", wire.protocol)
             ctx = context(scope, headers, body, route, request_id)
+            fast = self.fast.get((routed.service, route.operation))
+            if fast is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                quick = await fast(routed.labels, query, headers, body, ctx)
+                if quick is not None:
+                    await _send(send, quick, request_id, head)
+                    return
             op, params = wire.parse(routed, request_of(scope, headers), body)
             handler = self.services[routed.service].operation(op.name)
             if handler is None:

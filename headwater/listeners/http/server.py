@@ -63,6 +63,7 @@ def gateway_for(
     rpc: dict[str, Service] = {}
     fast: dict[tuple[str, str], Any] = {}
     wires: dict[str, Wire] = {}
+    rest_fast: dict[tuple[str, str], Any] = {}
     models: dict[str, ServiceModel] = {}
     streaming = None
     running: list[str] = []
@@ -74,12 +75,13 @@ def gateway_for(
         models[service.model] = model = service_model(service.model)
         rpc[service.model] = service
         fast.update(((service.model, name), path) for name, path in service.fast_paths.items())
+        rest_fast.update(((service.model, name), path) for name, path in service.rest_fast_paths.items())
         protocol = protocols_of(model)[0]
         if protocol == "rest-json":
             wires[service.model] = RestJsonWire(model)
         elif protocol == "smithy-rpc-v2-cbor":
             wires[service.model] = RpcV2Wire(model)
-    modeled = ModeledServices(rpc, wires) if wires else None
+    modeled = ModeledServices(rpc, wires, rest_fast) if wires else None
     return Gateway(
         config,
         rpc,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from headwater.services.base import Host, Service, ServiceEntry, Stages
 from headwater.services.functions.api import functions_api
 from headwater.services.functions.event_source import EventInvoker
+from headwater.services.functions.fast_invoke import fast_invoke
 from headwater.services.functions.mappings.api import WithMappings
 from headwater.services.functions.mappings.manager import Mappings
 from headwater.services.functions.service import FunctionsCore
@@ -34,6 +35,7 @@ def build(host: Host) -> Service:
         WithMappings(functions_api(core), mappings),
         provides=provides,
         inventory=inventory,
+        rest_fast_paths={"Invoke": fast_invoke(core)},
     )
 
 

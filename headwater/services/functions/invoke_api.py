@@ -59,7 +59,8 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     core.concurrency.admit(record.key)
     invocation = Invocation(payload, invoked_arn, record.timeout, client_context=context)
     invocation.trace_id = _trace_id(invocation.request_id)
-    result = await core.invoker.invoke(record, invocation)
+    tail = params.get("LogType") == "Tail"
+    result = await core.invoker.invoke(record, invocation, tail=tail)
     answer: dict[str, Any] = {
         "StatusCode": 200,
         "Payload": result.outcome.payload,
@@ -67,7 +68,7 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     }
     if result.outcome.failed:
         answer["FunctionError"] = "Unhandled"
-    if params.get("LogType") == "Tail":
+    if tail:
         answer["LogResult"] = base64.b64encode(result.log_tail.encode()).decode()
     return answer
 

@@ -2,8 +2,9 @@
 
 Each invocation's log is START, what the function printed, END and REPORT (Duration, Billed
 Duration, Memory Size, Max Memory Used, and Init Duration on a cold start), the way Lambda writes
-them to ``/aws/lambda/<name>``: into the `LogSink` when a logs service offers one. The same lines
-(the last 4 KB) are what LogType=Tail returns; a timeout adds Lambda's "Task timed out" line.
+them to ``/aws/lambda/<name>``: into the `LogSink` when a logs service offers one, through the
+`LogShipper` (batched, off the invocation's path). The same lines (the last 4 KB) are what
+LogType=Tail returns; a timeout adds Lambda's "Task timed out" line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.invocation import Invocation, Outcome, error_payload
 from headwater.services.functions.launch import Launch, LaunchError
+from headwater.services.functions.logship import LogShipper
 from headwater.services.functions.pool import Pools
 from headwater.services.functions.record import FunctionRecord, log_group
 from headwater.services.ports import LogSink
@@ -43,17 +45,19 @@ class Invoker:
         self.pools = pools
         self.concurrency = concurrency
         self._prepare = prepare
-        self._sink = sink
+        self._logs = LogShipper(sink)
 
-    async def invoke(self, record: FunctionRecord, invocation: Invocation) -> Result:
+    async def invoke(self, record: FunctionRecord, invocation: Invocation, tail: bool = True) -> Result:
         """Runs the invocation (admission is the caller's: `Concurrency.admit` before, so a
-        throttle is answered before anything runs)."""
+        throttle is answered before anything runs). Without `tail` (nobody reads the log tail) the
+        REPORT line's Max Memory Used is read from /proc when the line is written, after the answer:
+        the worker's peak so far, as its high-water mark only grows."""
         try:
-            return await self._run(record, invocation)
+            return await self._run(record, invocation, tail)
         finally:
             self.concurrency.leave(record.key)
 
-    async def _run(self, record: FunctionRecord, invocation: Invocation) -> Result:
+    async def _run(self, record: FunctionRecord, invocation: Invocation, tail: bool) -> Result:
         async def prepare(root: Path, stream: str) -> Launch:
             return await self._prepare(record, root, stream)
 
@@ -65,7 +69,7 @@ class Invoker:
             return Result(Outcome(error_payload(exc.error_type, exc.message), exc.error_type), "")
         try:
             outcome = await worker.run(invocation)
-            memory = worker.peak_memory_mb()
+            memory = worker.peak_memory_mb() if tail else None
         finally:
             await pool.release(worker)
         ended = time.monotonic()
@@ -83,25 +87,30 @@ class Invoker:
                 (now_ms, f"{text}.000Z {request_id} Task timed out after {record.timeout:.2f} seconds")
             )
         duration = (ended - (invocation.started or started)) * 1000
-        report = (
+        head = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {record.memory_size} MB\t"
-            f"Max Memory Used: {memory} MB\t"
         )
-        if cold and worker.init_ms is not None:
-            report += f"Init Duration: {worker.init_ms:.2f} ms\t"
+        init = f"Init Duration: {worker.init_ms:.2f} ms\t" if cold and worker.init_ms is not None else ""
         lines.append((now_ms, f"END RequestId: {request_id}"))
-        lines.append((now_ms, report))
-        await self._write(record, worker.log_stream, lines)
+
+        def report(used: int | None = memory) -> str:
+            used = worker.peak_memory_mb() if used is None else used
+            return f"{head}Max Memory Used: {used} MB\t{init}"
+
+        group = log_group(record.name)
+        if not tail:
+            await self._logs.put(
+                record.account, record.region, group, worker.log_stream, lines, (now_ms, report)
+            )
+            return Result(outcome, "")
+        lines.append((now_ms, report()))
+        await self._logs.put(record.account, record.region, group, worker.log_stream, lines)
         return Result(outcome, _tail(lines))
 
-    async def _write(self, record: FunctionRecord, stream: str, lines: list[tuple[int, str]]) -> None:
-        if self._sink is None:
-            return
-        try:
-            await self._sink.put(record.account, record.region, log_group(record.name), stream, lines)
-        except Exception:  # the logs service's trouble must not fail the invocation
-            log.exception("writing the log of %s failed", record.name)
+    async def close(self) -> None:
+        """Writes the logs still queued."""
+        await self._logs.close()
 
 
 def _tail(lines: list[tuple[int, str]]) -> str:

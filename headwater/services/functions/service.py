@@ -99,6 +99,7 @@ class FunctionsCore:
             task.cancel()
         self._tasks.clear()
         await self.pools.close()
+        await self.invoker.close()
 
     async def reset(self) -> None:
         await self.events.close()  # the engine's reset took the stored events
@@ -109,6 +110,7 @@ class FunctionsCore:
         self.concurrency.running.clear()
         self.urls.clear()
         self.pools = Pools()
+        await self.invoker.close()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
         if self._runtime_endpoints is not None:
             self.pools.attach(self._runtime_endpoints)

@@ -1,0 +1,1 @@
+"""Functions (Lambda Invoke) benchmark: python -m bench.functions."""
