@@ -277,11 +277,18 @@ def test_botocore_retries_our_throttling_errors(kinesis, limited, retry_sleeps, 
     retrying = client(limited.endpoint, mode=mode, total_max_attempts=3)
     kinesis.create_stream(StreamName="s", ShardCount=1)
     blob = b"x" * (700 * KIB)
+    # The buckets refill on wall time too: on a loaded machine the second call may find enough budget
+    # (0.37 s of refill for the put, 1 s for DescribeLimits), and then nothing was retried.
+    started = time.monotonic()
     kinesis.put_record(StreamName="s", Data=blob, PartitionKey="k")
     # ProvisionedThroughputExceededException: throttled once, retried after a backoff, accepted.
     assert retrying.put_record(StreamName="s", Data=blob, PartitionKey="k")["ShardId"] == SHARD0
-    assert len(retry_sleeps) == 1
+    assert len(retry_sleeps) == 1 or (not retry_sleeps and time.monotonic() - started >= 0.35)
+    retried = len(retry_sleeps)
     # LimitExceededException: likewise.
+    started = time.monotonic()
     kinesis.describe_limits()
     assert retrying.describe_limits()["ShardLimit"] > 0
-    assert len(retry_sleeps) == 2
+    assert len(retry_sleeps) == retried + 1 or (
+        len(retry_sleeps) == retried and time.monotonic() - started >= 0.95
+    )
