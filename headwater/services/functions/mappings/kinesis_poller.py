@@ -17,6 +17,7 @@ delivering at most the part in flight again and never skipping one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -36,6 +37,7 @@ IDLE_WAIT_S = 1.0
 WINDOW_TICK_S = 0.2
 RETRY_BACKOFF_S = 0.05
 RETRY_BACKOFF_MAX_S = 2.0
+STOP_GRACE_S = 30.0  # how long a stop waits for the invocation in flight (function timeouts are shorter here)
 
 
 class ShardPoller:
@@ -47,6 +49,7 @@ class ShardPoller:
         self.filters = FilterSet.from_criteria(record.filter_criteria, source="kinesis")
         self.role = role_of(env.core, record.function_key)
         self.clock = env.core.clock
+        self.stopping = False  # set when the poller is stopped mid-batch (see _deliver_then_stop)
 
     def _start(self) -> str:
         arn, shard = self.record.source_arn, self.shard_id
@@ -65,7 +68,7 @@ class ShardPoller:
         while position is not None:
             batch, position = await self._gather(position)
             if batch:
-                await self._deliver(batch)
+                await self._deliver_then_stop(batch)
         await self.env.checkpoints.put(self.record.uuid, self.shard_id, {"end": True})
 
     async def _gather(self, position: str) -> tuple[list[StreamRecord], str | None]:
@@ -94,9 +97,22 @@ class ShardPoller:
             else:
                 await self.reader.wait(arn, shard, IDLE_WAIT_S)
 
+    async def _deliver_then_stop(self, records: list[StreamRecord]) -> None:
+        """Delivers a batch; a stop (disable, update, delete) lets the invocation in flight finish
+        and its checkpoint be written, as Lambda does, rather than sending the batch again later.
+        Retries and bisected halves are not started once stopping: they come again on resume."""
+        delivery = asyncio.ensure_future(self._deliver(records))
+        try:
+            await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            self.stopping = True
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(delivery, STOP_GRACE_S)
+            raise
+
     async def _deliver(self, records: list[StreamRecord]) -> None:
         parts: deque[list[StreamRecord]] = deque([records])
-        while parts:
+        while parts and not self.stopping:
             batch = parts.popleft()
             kept = [r for r in batch if self._wanted(r)]
             if not kept:
@@ -122,6 +138,8 @@ class ShardPoller:
         retries = invokes = 0
         backoff = RETRY_BACKOFF_S
         while True:
+            if self.stopping and invokes:
+                return True  # stopping: not retried now; the batch comes again on resume
             if m.max_record_age >= 0 and self.clock.now() - batch[0].arrival > m.max_record_age:
                 await self._give_up(batch, "RecordAgeExceeded", invokes, None)
                 return False
