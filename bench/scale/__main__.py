@@ -21,28 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import runner, sections
+from bench.scale.rows import table
 
 SERVICES = ("startup", "sqs", "s3", "kinesis")  # startup: an empty server, the floor of every restart
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
 ENTRY = "python -m bench.scale"
-
-
-def _rates(row: dict[str, Any]) -> str:
-    rates = row.get("rates") or {}
-    return "<br>".join(f"{name}: {value:,.0f}" for name, value in rates.items())
-
-
-def table(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [
-        "| service | scenario | stored | server RSS (MB) | restart (s) | rates | notes |",
-        "|---|---|---|---:|---:|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['service']} | {r['scenario']} | {r['stored']} | {float(r['rss_mb']):.0f} "
-            f"| {float(r['restart_s']):.2f} | {_rates(r)} | {r.get('notes', '')} |"
-        )
-    return "\n".join(lines)
 
 
 def document(rows: Sequence[dict[str, Any]], full: bool, argv: list[str], seconds: float) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 from bench.common.memory import status_kb, tree
 from bench.common.servers import HOST, Running, headwater
 from bench.kinesis.wire import RawKinesis
+from bench.scale.rows import table
 
 STREAM = "scale"
 SHARDS = 4
@@ -204,22 +205,6 @@ def measure(full: bool, data_root: Path) -> list[dict[str, object]]:
     ]
 
 
-def _table(rows: list[dict[str, object]]) -> str:
-    lines = [
-        "| service | scenario | stored | RSS MB | restart s | rates | notes |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        rates = row["rates"]
-        assert isinstance(rates, dict)
-        shown = "; ".join(f"{name}: {value}" for name, value in rates.items())
-        lines.append(
-            f"| {row['service']} | {row['scenario']} | {row['stored']} | {row['rss_mb']} | "
-            f"{row['restart_s']} | {shown} | {row['notes']} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -228,7 +213,7 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
     args.data_root.mkdir(parents=True, exist_ok=True)
-    print(_table(measure(args.full, args.data_root)))
+    print(table(measure(args.full, args.data_root)))
 
 
 if __name__ == "__main__":

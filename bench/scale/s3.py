@@ -28,6 +28,7 @@ from bench.common.servers import HOST, Running, headwater
 from bench.s3 import control
 from bench.s3.listing import list_key, list_objects
 from bench.s3.wire import RawS3, describe
+from bench.scale.rows import table
 
 BUCKET = "scale"
 CLIENTS = 8
@@ -145,20 +146,6 @@ def measure(full: bool, data_root: Path) -> list[dict[str, object]]:
         running.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return rows
-
-
-def table(rows: list[dict[str, object]]) -> str:
-    lines = [
-        "| service | scenario | stored | RSS MB | restart s | rates | notes |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        rates = ", ".join(f"{name}: {value:,}" for name, value in dict(row["rates"]).items())  # type: ignore[call-overload]
-        lines.append(
-            f"| {row['service']} | {row['scenario']} | {row['stored']} | {row['rss_mb']} | {row['restart_s']} "
-            f"| {rates} | {row['notes']} |"
-        )
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from botocore.config import Config as BotoConfig
 
 from bench.common.memory import status_kb
 from bench.common.servers import HOST, Running, headwater
+from bench.scale.rows import table
 
 BODY = "x" * 1024
 PROCESSES = 4
@@ -206,29 +207,13 @@ def measure(full: bool, data_root: Path) -> list[dict[str, object]]:
     return rows
 
 
-def markdown(rows: list[dict[str, object]]) -> str:
-    lines = [
-        "| service | scenario | stored | RSS MB | restart s | rates | notes |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        rates = row["rates"]
-        assert isinstance(rates, dict)
-        text = "; ".join(f"{name}: {value:,}" for name, value in rates.items())
-        lines.append(
-            f"| {row['service']} | {row['scenario']} | {row['stored']} | {row['rss_mb']} | "
-            f"{row['restart_s']} | {text} | {row['notes']} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--full", action="store_true", help="the issue's sizes (10,000,000 messages)")
     parser.add_argument("--data-root", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
     args.data_root.mkdir(parents=True, exist_ok=True)
-    print(markdown(measure(args.full, args.data_root)))
+    print(table(measure(args.full, args.data_root)))
 
 
 if __name__ == "__main__":

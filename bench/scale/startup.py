@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.common.memory import status_kb
 from bench.common.servers import HOST, Running, headwater
+from bench.scale.rows import table
 
 STARTS = 5
 FULL_STARTS = 15
@@ -104,23 +105,13 @@ def measure(full: bool, data_root: Path) -> list[dict[str, object]]:
     ]
 
 
-def markdown(rows: list[dict[str, object]]) -> str:
-    lines = ["| service | scenario | stored | RSS MB | restart s | notes |", "|---|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(
-            f"| {row['service']} | {row['scenario']} | {row['stored']} | {row['rss_mb']} | "
-            f"{row['restart_s']} | {row['notes']} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--full", action="store_true", help=f"{FULL_STARTS} starts rather than {STARTS}")
     parser.add_argument("--data-root", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
     args.data_root.mkdir(parents=True, exist_ok=True)
-    print(markdown(measure(args.full, args.data_root)))
+    print(table(measure(args.full, args.data_root)))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ import io
 import json
 import textwrap
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -137,3 +139,15 @@ def wait_state(lam: Any, uuid: str, state: str, timeout: float = 15.0) -> dict[s
             assert mapping["State"] == state, mapping
             return dict(mapping)
         time.sleep(0.05)
+
+
+def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
+    """The (code, message, HTTP status) of the ClientError `call` raises."""
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = caught.value.response
+    return (
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+    )

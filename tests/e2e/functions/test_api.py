@@ -8,26 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.e2e.functions.support import ROLE, ensure_role, invoke, python_function, zipped
+from tests.e2e.functions.support import ROLE, ensure_role, error_of, invoke, python_function, zipped
 from tests.e2e.support.cli import Cli
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import durable_server
 
 SOURCE = "def handler(e, c):\n    return {'ok': True}\n"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def test_create_get_list_delete(lam: Any, role: str) -> None:

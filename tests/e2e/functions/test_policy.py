@@ -4,29 +4,14 @@ conditions, RevisionId), their errors, durability across a restart, and tags on 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.e2e.functions.support import ROLE, ensure_role, python_function
+from tests.e2e.functions.support import ROLE, ensure_role, error_of, python_function
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import durable_server
 
 SOURCE = "def handler(e, c):\n    return {'ok': True}\n"
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def test_policy_statements_as_aws_renders_them(lam: Any, role: str) -> None:

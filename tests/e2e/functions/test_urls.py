@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
-from tests.e2e.functions.support import ensure_role, python_function
+from tests.e2e.functions.support import ensure_role, error_of, python_function
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import Server, server_fixture
 
@@ -42,17 +39,6 @@ strict = server_fixture(
     "strict-urls",
     "--durability memory --limits off --transition-delay 0 --auth strict --credentials test:test",
 )
-
-
-def error_of(call: Callable[[], Any]) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    response = caught.value.response
-    return (
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-        response["ResponseMetadata"]["HTTPStatusCode"],
-    )
 
 
 def public(lam: Any, name: str) -> None:
