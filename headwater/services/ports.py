@@ -8,7 +8,7 @@ a caller maps them into its service's AWS errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -206,6 +206,26 @@ class ObjectSource(Protocol):
         ...
 
 
+class ObjectSink(Protocol):
+    """Writes whole objects into buckets as their owner would with PutObject (the S3 service offers
+    it): Firehose and Kinesis-channel deliveries, later IoT rule actions. The bucket's default
+    encryption applies and its notifications fire; the object is durable when `put` returns."""
+
+    async def put(
+        self,
+        account: str,
+        bucket: str,
+        key: str,
+        chunks: AsyncIterator[bytes] | bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        content_encoding: str | None = None,
+    ) -> str | None:
+        """Stores the object (streamed: a large body is never held whole) and returns its ETag;
+        raises ObjectSourceError (NoSuchBucket, AccessDenied) when the bucket refuses it."""
+        ...
+
+
 class FunctionInvoker(Protocol):
     """Invokes functions on behalf of another service (the functions service offers it): S3 event
     notifications, later IoT rule actions. With ``--auth strict`` the function's resource policy
@@ -229,6 +249,69 @@ class FunctionInvoker(Protocol):
     ) -> None:
         """Queues an asynchronous (Event) invocation; raises DeliveryError (ResourceNotFoundException,
         AccessDeniedException...) when the function refuses it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeOutcome:
+    """A synchronous invocation's answer as Invoke gives it: `function_error` is None on success,
+    else "Unhandled"/"Handled" with the error document in `payload`."""
+
+    status: int
+    payload: bytes
+    function_error: str | None
+    executed_version: str
+
+
+class FunctionCaller(Protocol):
+    """Synchronous (RequestResponse) invocations on behalf of another service (the functions
+    service offers it): Firehose transformations, IoT SQL's aws_lambda(). Raises DeliveryError
+    with Lambda's error code (ResourceNotFoundException, TooManyRequestsException,
+    RequestEntityTooLargeException...) when the invocation is refused before the function runs."""
+
+    async def invoke(
+        self, function_arn: str, payload: bytes, *, principal: str, source_arn: str | None = None
+    ) -> InvokeOutcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TableColumn:
+    name: str
+    type: str  # a Hive type string as Glue stores it: "int", "array<struct<a:string>>"...
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogTable:
+    """A Glue table as a reader of its schema needs it."""
+
+    database: str
+    name: str
+    version_id: str
+    columns: tuple[TableColumn, ...]
+    partition_keys: tuple[TableColumn, ...]
+    table_type: str | None  # "EXTERNAL_TABLE", "ICEBERG"...
+    location: str | None
+    parameters: Mapping[str, str]
+
+
+class CatalogError(Exception):
+    """A table could not be read; `code` and `message` are Glue's (EntityNotFoundException...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TableCatalog(Protocol):
+    """Reads the Glue Data Catalog (the glue service offers it): Firehose's record format
+    conversion and Iceberg destination. Raises CatalogError."""
+
+    def table(
+        self, account: str, region: str, database: str, name: str, version_id: str | None = None
+    ) -> CatalogTable:
+        """The table (at `version_id`, or the newest when None or "LATEST")."""
         ...
 
 

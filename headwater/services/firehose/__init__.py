@@ -1,0 +1,1 @@
+"""Amazon Data Firehose: delivery streams that buffer, transform, convert, partition and deliver."""
