@@ -8,9 +8,11 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.functions import errors
+from headwater.services.functions import errors, qualifiers
 from headwater.services.functions.aliases import Alias
+from headwater.services.functions.event_invoke_config import CONFIGS
 from headwater.services.functions.names import function_name
+from headwater.services.functions.policy import POLICIES
 from headwater.services.functions.record import LATEST, FunctionRecord
 from headwater.services.functions.service import FunctionsCore
 
@@ -165,6 +167,9 @@ async def delete_alias(core: FunctionsCore, params: dict[str, Any], ctx: Request
     alias = core.aliases.get(latest.key, params["Name"])
     if alias is not None:
         await core.aliases.delete(alias)
+        # the alias's resource policy, function URL and async config go with it
+        await qualifiers.forget(core.meta, (POLICIES, CONFIGS), latest.key, alias.name)
+        await core.urls.delete(qualifiers.scoped_key(latest.key, alias.name))
     return {}
 
 

@@ -91,7 +91,7 @@ async def create_function(core: FunctionsCore, params: dict[str, Any], ctx: Requ
         state="Pending",
         tags=dict(params.get("Tags") or {}),
         dead_letter_target=_dead_letter(params),
-        **layers.function_layers(core, list(params.get("Layers") or [])),
+        **layers.function_layers(core, list(params.get("Layers") or []), ctx.account),
     )
     await core.save(record, package)
     if params.get("Publish"):
@@ -207,7 +207,7 @@ async def update_function_configuration(
     if environment is not None:
         changes["environment"] = environment
     if "Layers" in params:
-        changes.update(layers.function_layers(core, list(params["Layers"] or [])))
+        changes.update(layers.function_layers(core, list(params["Layers"] or []), record.account))
     if "EphemeralStorage" in params:
         changes["ephemeral_storage"] = params["EphemeralStorage"]["Size"]
     if "DeadLetterConfig" in params:

@@ -37,21 +37,24 @@ def destination_record(
     response: bytes | None,
     function_error: str | None,
     now_s: float,
+    executed_version: str = LATEST,
 ) -> bytes:
+    """AWS's destination record; `function_arn` is the ARN as invoked, qualified ($LATEST, a
+    version or an alias), `executed_version` the version that ran."""
     moment = datetime.fromtimestamp(now_s, UTC)
     record: dict[str, Any] = {
         "version": "1.0",
         "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
         "requestContext": {
             "requestId": request_id,
-            "functionArn": f"{function_arn}:{LATEST}",
+            "functionArn": function_arn,
             "condition": condition,
             "approximateInvokeCount": invocations,
         },
         "requestPayload": _json_or_text(request),
     }
     if invocations:
-        context: dict[str, Any] = {"statusCode": 200, "executedVersion": LATEST}
+        context: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
         if function_error:
             context["functionError"] = function_error
         record["responseContext"] = context

@@ -18,7 +18,14 @@ about 1 minute, then 2 (MaximumRetryAttempts, default 2); after the last, the ev
 OnFailure destination (RetriesExhausted) and the function's dead-letter queue. A success goes to
 OnSuccess. Destinations get AWS's destination record (destinations.py).
 
-Memory holds a few numbers per waiting event (the payloads stay in the store, read per attempt).
+An event runs the version it was invoked with (an alias's routing is decided at Invoke), under
+the EventInvokeConfig of the qualifier it was invoked by (both are in its stored record).
+
+Memory is bounded whatever the backlog: a function keeps at most WINDOW waiting events resident
+(a few numbers each; payloads stay in the store, read per attempt). Events beyond it are "cold":
+stored only, counted, and paged in oldest first (QueueStore.page) when the resident heap falls
+below half the window. Cold events are never attempted, so the count stays exact; an event
+accepted while others are cold goes cold too, so the store's order is the dispatch order.
 """
 
 from __future__ import annotations
@@ -38,15 +45,23 @@ from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
 from headwater.services.functions import destinations
 from headwater.services.functions.concurrency import Concurrency
-from headwater.services.functions.event_invoke_config import DEFAULT_MAX_AGE_S, DEFAULT_RETRIES, config_of
+from headwater.services.functions.event_invoke_config import (
+    DEFAULT_MAX_AGE_S,
+    DEFAULT_RETRIES,
+    EventInvokeConfig,
+    config_of,
+)
 from headwater.services.functions.invocation import Invocation
 from headwater.services.functions.invoker import Invoker
-from headwater.services.functions.record import FunctionRecord
+from headwater.services.functions.record import LATEST, FunctionRecord
+from headwater.services.functions.version_store import Versions
 from headwater.services.ports import QueueSink
 
 log = logging.getLogger("headwater.services.functions")
 PREFIX = "lambda-events/"
 PARALLEL = 16  # attempts in flight per function (the concurrency check still applies to each)
+WINDOW = 10_000  # waiting events resident per function; the rest are paged in from the store
+PAGE = 2_000
 RETRY_DELAYS_S = (60, 120)  # after the first and the second function error
 THROTTLE_MAX_S = 300
 
@@ -75,6 +90,8 @@ class FunctionEvents:
         self.name = name
         self.next_seq = next_seq
         self.heap: list[tuple[int, int, Waiting]] = []
+        self.cold = 0  # stored events not resident (all with seq >= cold_from)
+        self.cold_from = next_seq
         self.changed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.running = 0
@@ -92,6 +109,7 @@ class _Core(Protocol):
     functions: dict[str, FunctionRecord]
     concurrency: Concurrency
     invoker: Invoker
+    versions: Versions
 
 
 class EventQueues:
@@ -115,10 +133,10 @@ class EventQueues:
             if key not in self.core.functions:  # the function went, its queue did not (a crash)
                 await self.store.drop(name)
                 continue
-            _, next_seq = self.store.stats(name)
+            count, next_seq = self.store.stats(name)
             events = FunctionEvents(name, next_seq)
-            for stored in self.store.load(name, records=False):
-                events.push(Waiting.restore(stored.seq, stored.state))
+            events.cold, events.cold_from = count, 0
+            await self._page_in(events)
             self.by_key[key] = events
             self._dispatch(events, key)
 
@@ -139,8 +157,11 @@ class EventQueues:
 
     # -- accepting -------------------------------------------------------------------------------
 
-    async def enqueue(self, record: FunctionRecord, payload: bytes, context: str | None) -> str:
-        """Stores the event durably and returns its request id."""
+    async def enqueue(
+        self, record: FunctionRecord, payload: bytes, context: str | None, qualifier: str | None = None
+    ) -> str:
+        """Stores the event durably and returns its request id. `record` is the version to run
+        (an alias already routed), `qualifier` what the caller invoked (whose config applies)."""
         events = self.by_key.get(record.key)
         if events is None:
             name = PREFIX + record.key
@@ -148,11 +169,22 @@ class EventQueues:
             events = self.by_key.setdefault(record.key, FunctionEvents(name, 0))
         request_id = str(uuid.uuid4())
         now_ms = self.core.clock.now_ms()
-        body = {"id": request_id, "payload": base64.b64encode(payload).decode(), "context": context}
+        body = {
+            "id": request_id,
+            "payload": base64.b64encode(payload).decode(),
+            "context": context,
+            "version": record.version,
+            "qualifier": qualifier,
+        }
         waiting = Waiting(events.next_seq, now_ms, 0, 0, now_ms)
         events.next_seq += 1
         await self.store.add(events.name, [(waiting.seq, json.dumps(body).encode(), waiting.state())])
-        events.push(waiting)
+        if events.cold or len(events.heap) >= WINDOW:
+            if not events.cold:
+                events.cold_from = waiting.seq
+            events.cold += 1
+        else:
+            events.push(waiting)
         self._dispatch(events, record.key)
         return request_id
 
@@ -170,9 +202,22 @@ class EventQueues:
         if (events.task is None or events.task.done()) and not self.closing:
             events.task = asyncio.create_task(self._run(events, key))
 
+    async def _page_in(self, events: FunctionEvents) -> None:
+        """Makes the oldest cold events resident, up to a page."""
+        page = await self.store.page(events.name, events.cold_from, events.next_seq, PAGE)
+        for stored in page:
+            events.push(Waiting.restore(stored.seq, stored.state))
+        events.cold = max(0, events.cold - len(page))
+        if not page:
+            events.cold = 0  # nothing left in the range: the count was stale (a crash mid-write)
+        else:
+            events.cold_from = page[-1].seq + 1
+
     async def _run(self, events: FunctionEvents, key: str) -> None:
         clock = self.core.clock
-        while events.heap or events.running:
+        while events.heap or events.running or events.cold:
+            if events.cold and len(events.heap) < WINDOW // 2:
+                await self._page_in(events)
             events.changed.clear()
             if not events.heap or events.running >= PARALLEL:
                 await events.changed.wait()
@@ -206,20 +251,28 @@ class EventQueues:
 
     async def _try(self, events: FunctionEvents, key: str, waiting: Waiting) -> None:
         core = self.core
-        record = core.functions.get(key)
-        if record is None or self.by_key.get(key) is not events:
+        latest = core.functions.get(key)
+        if latest is None or self.by_key.get(key) is not events:
             return
-        config = config_of(core.meta, record)
-        retries = DEFAULT_RETRIES if config is None else config.retries
-        max_age_s = DEFAULT_MAX_AGE_S if config is None else config.max_age_s
         (raw,) = await self.store.records(events.name, [waiting.seq])
         if raw is None:
             return
         body = json.loads(raw)
         payload = base64.b64decode(body["payload"])
+        qualifier = body.get("qualifier")
+        version = body.get("version") or LATEST
+        record = latest if version == LATEST else core.versions.get(key, version)
+        if record is None:  # the version was deleted while its events waited: they go with it
+            await self.store.remove(events.name, [waiting.seq])
+            return
+        config = config_of(core.meta, latest, qualifier)
+        retries = DEFAULT_RETRIES if config is None else config.retries
+        max_age_s = DEFAULT_MAX_AGE_S if config is None else config.max_age_s
         now_ms = core.clock.now_ms()
         if now_ms - waiting.accepted_ms > max_age_s * 1000:
-            await self._outcome(record, body["id"], payload, waiting.attempts, None, None, aged=True)
+            await self._outcome(
+                record, config, qualifier, body["id"], payload, waiting.attempts, None, None, aged=True
+            )
             await self.store.remove(events.name, [waiting.seq])
             return
         try:
@@ -242,7 +295,17 @@ class EventQueues:
             await self._requeue(events, waiting)
             return
         error = "Unhandled" if outcome.failed else None
-        await self._outcome(record, body["id"], payload, waiting.attempts, outcome.payload, error, aged=False)
+        await self._outcome(
+            record,
+            config,
+            qualifier,
+            body["id"],
+            payload,
+            waiting.attempts,
+            outcome.payload,
+            error,
+            aged=False,
+        )
         await self.store.remove(events.name, [waiting.seq])
 
     async def _requeue(self, events: FunctionEvents, waiting: Waiting) -> None:
@@ -252,6 +315,8 @@ class EventQueues:
     async def _outcome(
         self,
         record: FunctionRecord,
+        config: EventInvokeConfig | None,
+        qualifier: str | None,
         request_id: str,
         payload: bytes,
         attempts: int,
@@ -261,7 +326,6 @@ class EventQueues:
         aged: bool,
     ) -> None:
         core = self.core
-        config = config_of(core.meta, record)
         failed = aged or error is not None
         sink = core.ports.find(QueueSink)
         target = None if config is None else (config.on_failure if failed else config.on_success)
@@ -275,7 +339,8 @@ class EventQueues:
             )
             document = destinations.destination_record(
                 request_id=request_id,
-                function_arn=record.arn,
+                function_arn=f"{record.arn}:{qualifier or LATEST}",
+                executed_version=record.version,
                 condition=condition,
                 invocations=attempts,
                 request=payload,

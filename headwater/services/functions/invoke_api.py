@@ -18,6 +18,7 @@ from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
 from headwater.services.functions.invocation import Invocation
+from headwater.services.functions.qualifiers import qualifier_of
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.functions.versions import resolve
 
@@ -54,7 +55,8 @@ async def invoke(core: FunctionsCore, params: dict[str, Any], ctx: RequestContex
     if kind == "DryRun":
         return {"StatusCode": 204}
     if kind == "Event":
-        await core.events.enqueue(record, payload, context)  # durable before the 202
+        # durable before the 202; the invoked qualifier's EventInvokeConfig applies to it
+        await core.events.enqueue(record, payload, context, qualifier_of(invoked_arn))
         return {"StatusCode": 202}
     core.concurrency.admit(record.key)
     invocation = Invocation(payload, invoked_arn, record.timeout, client_context=context)

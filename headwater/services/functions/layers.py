@@ -1,5 +1,6 @@
 """The layer operations (PublishLayerVersion, GetLayerVersion[ByArn], ListLayers,
-ListLayerVersions, DeleteLayerVersion) and the check of a function's `Layers`.
+ListLayerVersions, DeleteLayerVersion, the layer version permissions of layer_policy.py) and the
+check of a function's `Layers`.
 
 A function names up to five layer version ARNs; each must exist when the function is created or
 updated, and the function's record keeps their content keys, so its workers get the layers
@@ -15,9 +16,10 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.functions import errors
+from headwater.services.functions import errors, layer_policy
 from headwater.services.functions.code import read_package
 from headwater.services.functions.layer_store import LayerVersion
+from headwater.services.functions.policy import Policy
 from headwater.services.functions.record import timestamp
 from headwater.services.functions.service import FunctionsCore
 
@@ -66,8 +68,9 @@ def _matches(layer: LayerVersion, params: dict[str, Any]) -> bool:
     )
 
 
-def function_layers(core: FunctionsCore, arns: list[str]) -> dict[str, Any]:
-    """The record fields of a function's `Layers`: each must name an existing layer version."""
+def function_layers(core: FunctionsCore, arns: list[str], account: str) -> dict[str, Any]:
+    """The record fields of a function's `Layers`: each must name an existing layer version that
+    the function's `account` may use (another account's needs its grant under strict auth)."""
     if len(arns) > MAX_LAYERS:
         raise errors.invalid(f"Cannot reference more than {MAX_LAYERS} layers.")
     keys: list[str] = []
@@ -80,6 +83,15 @@ def function_layers(core: FunctionsCore, arns: list[str]) -> dict[str, Any]:
             layer = core.layers.get(layer_key, int(found["version"]))
         if layer is None:
             raise errors.invalid(f"Layer version {arn} does not exist.")
+        if core.config.auth == "strict" and not layer_policy.may_use(core.meta, layer, account):
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{account}:root is not authorized to perform: "
+                f"lambda:GetLayerVersion on resource: {arn} because no resource-based policy allows "
+                "the lambda:GetLayerVersion action",
+                403,
+                details=errors.USER,
+            )
         keys.append(layer.code_key)
         sizes.append(layer.code_size)
     return {"layers": list(arns), "layer_keys": keys, "layer_sizes": sizes}
@@ -190,8 +202,27 @@ async def delete_layer_version(
     layer = core.layers.get(_layer_key(params["LayerName"], ctx), int(params["VersionNumber"]))
     if layer is not None:  # deleting an absent version succeeds, as on AWS
         await core.layers.delete(layer)
+        await layer_policy.save(core.meta, layer, Policy())  # its policy goes with it
         await core.forget_package(layer.code_key)
     return {}
+
+
+async def add_layer_version_permission(
+    core: FunctionsCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    return await layer_policy.add_permission(core, params, ctx, _layer_key(params["LayerName"], ctx))
+
+
+async def remove_layer_version_permission(
+    core: FunctionsCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    return await layer_policy.remove_permission(core, params, ctx, _layer_key(params["LayerName"], ctx))
+
+
+async def get_layer_version_policy(
+    core: FunctionsCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    return await layer_policy.get_policy(core, params, ctx, _layer_key(params["LayerName"], ctx))
 
 
 OPERATIONS = {
@@ -201,4 +232,7 @@ OPERATIONS = {
     "ListLayers": list_layers,
     "ListLayerVersions": list_layer_versions,
     "DeleteLayerVersion": delete_layer_version,
+    "AddLayerVersionPermission": add_layer_version_permission,
+    "RemoveLayerVersionPermission": remove_layer_version_permission,
+    "GetLayerVersionPolicy": get_layer_version_policy,
 }

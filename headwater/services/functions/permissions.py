@@ -10,9 +10,9 @@ from typing import Any
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
-from headwater.services.functions.names import function_name
 from headwater.services.functions.policy import Policy, load, save, statement
-from headwater.services.functions.record import LATEST, FunctionRecord
+from headwater.services.functions.qualifiers import Target, target
+from headwater.services.functions.record import LATEST
 from headwater.services.functions.service import FunctionsCore
 
 POLICY_LIMIT = 20480
@@ -20,14 +20,12 @@ POLICY_LIMIT = 20480
 _PRINCIPAL = re.compile(r"\*|\d{12}|arn:aws[a-zA-Z-]*:iam::\d{12}:\S+|[a-z0-9-]+(\.[a-z0-9-]+)+")
 
 
-def _function(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> FunctionRecord:
-    name, qualifier = function_name(params["FunctionName"], params.get("Qualifier"))
-    record = core.get(ctx.account, ctx.region, name)
-    if qualifier == LATEST:
+def _target(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> Target:
+    """The function, version or alias whose policy the request reads or changes."""
+    found = target(core, params, ctx)
+    if found.qualifier == LATEST:
         raise errors.invalid("We currently do not support adding policies for $LATEST.")
-    if qualifier is not None:
-        raise errors.not_found(f"{record.arn}:{qualifier}")
-    return record
+    return found
 
 
 def _check_revision(policy: Policy | None, params: dict[str, Any]) -> None:
@@ -52,10 +50,10 @@ def no_policy() -> AwsError:
 
 
 async def add_permission(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    record = _function(core, params, ctx)
+    owner = _target(core, params, ctx)
     if not _PRINCIPAL.fullmatch(params["Principal"]):
         raise errors.invalid("The provided principal was invalid. Please check the principal and try again.")
-    policy = load(core.meta, record.key)
+    policy = load(core.meta, owner.key)
     _check_revision(policy, params)
     policy = policy or Policy()
     sid = params["StatementId"]
@@ -64,7 +62,7 @@ async def add_permission(core: FunctionsCore, params: dict[str, Any], ctx: Reque
             f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
             "or remove the existing statement."
         )
-    added = statement(params, record.arn)
+    added = statement(params, owner.arn)
     updated = Policy(core.new_revision(), [*policy.statements, added])
     size = len(updated.document())
     if size > POLICY_LIMIT:
@@ -74,15 +72,15 @@ async def add_permission(core: FunctionsCore, params: dict[str, Any], ctx: Reque
             400,
             details=errors.USER,
         )
-    await save(core.meta, record.key, updated)
+    await save(core.meta, owner.key, updated)
     return {"Statement": json.dumps(added, separators=(",", ":"))}
 
 
 async def remove_permission(
     core: FunctionsCore, params: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:
-    record = _function(core, params, ctx)
-    policy = load(core.meta, record.key)
+    owner = _target(core, params, ctx)
+    policy = load(core.meta, owner.key)
     if policy is None:
         raise no_policy()
     _check_revision(policy, params)
@@ -95,13 +93,12 @@ async def remove_permission(
             details=errors.USER,
         )
     kept = [s for s in policy.statements if s.get("Sid") != sid]
-    await save(core.meta, record.key, Policy(core.new_revision(), kept))
+    await save(core.meta, owner.key, Policy(core.new_revision(), kept))
     return {}
 
 
 async def get_policy(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    record = _function(core, params, ctx)
-    policy = load(core.meta, record.key)
+    policy = load(core.meta, _target(core, params, ctx).key)
     if policy is None:
         raise no_policy()
     return {"Policy": policy.document(), "RevisionId": policy.revision}

@@ -22,10 +22,11 @@ from headwater.engine.memory import MemoryQueueStore
 from headwater.engine.memory_blobs import MemoryBlobStore
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
-from headwater.services.functions import errors
+from headwater.services.functions import errors, qualifiers
 from headwater.services.functions.aliases import Aliases
 from headwater.services.functions.concurrency import Concurrency
 from headwater.services.functions.environment import worker_environment
+from headwater.services.functions.event_invoke_config import CONFIGS
 from headwater.services.functions.event_queue import EventQueues
 from headwater.services.functions.invoker import Invoker
 from headwater.services.functions.launch import Launch, LaunchError, launch, unpack
@@ -148,8 +149,9 @@ class FunctionsCore:
         versions = self.versions.of(record.key)
         await self.versions.drop_function(record.key)
         await self.aliases.drop_function(record.key)
-        await self.meta.delete(POLICIES, record.key)  # its resource policy and URL go with it
-        await self.urls.delete(record.key)
+        # its resource policies, URLs and async configs go with it, its versions' and aliases' too
+        await qualifiers.forget(self.meta, (POLICIES, CONFIGS), record.key, None)
+        await self.urls.drop_function(record.key)
         for dropped in [record, *versions]:
             await self.forget_code(dropped)
             await self.pools.drop(dropped.pool_key)

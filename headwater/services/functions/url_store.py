@@ -1,5 +1,5 @@
-"""Function URL configurations as stored: one per function in the metadata store
-(``functions.urls``, by the function's key), holding its URL id (32 lower-case letters and digits,
+"""Function URL configurations as stored: one per function and one per alias in the metadata
+store (``functions.urls``, by the function's key or ``<key>:<alias>``), each holding its URL id (32 lower-case letters and digits,
 as AWS's). The id -> key index is resident (one entry per URL, like the function records), so the
 HTTP listener finds a URL by its Host in one lookup."""
 
@@ -28,14 +28,20 @@ class UrlConfig:
     modified: str
     invoke_mode: str = "BUFFERED"
     cors: dict[str, Any] = field(default_factory=dict)
+    qualifier: str | None = None  # the alias the URL invokes, None for the unqualified function
 
     @property
-    def key(self) -> str:
+    def function_key(self) -> str:
         return f"{self.account}/{self.region}/{self.name}"
 
     @property
+    def key(self) -> str:
+        return self.function_key if self.qualifier is None else f"{self.function_key}:{self.qualifier}"
+
+    @property
     def function_arn(self) -> str:
-        return function_arn(self.account, self.region, self.name)
+        arn = function_arn(self.account, self.region, self.name)
+        return arn if self.qualifier is None else f"{arn}:{self.qualifier}"
 
     @property
     def url(self) -> str:
@@ -78,6 +84,17 @@ class UrlStore:
     async def put(self, config: UrlConfig) -> None:
         self.by_id[config.url_id] = config.key
         await self.meta.put(URLS, config.key, json.dumps(asdict(config)).encode())
+
+    def of(self, function_key: str) -> list[UrlConfig]:
+        """The function's URL configurations: its own first, then its aliases' by name."""
+        found = [self.get(key) for key in self.by_id.values() if key.split(":")[0] == function_key]
+        return sorted(
+            (c for c in found if c is not None), key=lambda c: (c.qualifier is not None, c.qualifier or "")
+        )
+
+    async def drop_function(self, function_key: str) -> None:
+        for config in self.of(function_key):
+            await self.delete(config.key)
 
     async def delete(self, key: str) -> None:
         config = self.get(key)

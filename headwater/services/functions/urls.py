@@ -10,8 +10,7 @@ from typing import Any
 
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
-from headwater.services.functions.names import function_name
-from headwater.services.functions.record import FunctionRecord
+from headwater.services.functions.qualifiers import Target, target
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.functions.url_store import ALPHABET, UrlConfig
 
@@ -20,12 +19,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _function(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> FunctionRecord:
-    name, qualifier = function_name(params["FunctionName"], params.get("Qualifier"))
-    record = core.get(ctx.account, ctx.region, name)
-    if qualifier is not None:  # URLs on aliases need aliases (still to come)
-        raise errors.not_found(f"{record.arn}:{qualifier}")
-    return record
+def _target(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> Target:
+    """The function or alias (never a version: the model's pattern refuses digits) a URL belongs to."""
+    return target(core, params, ctx)
 
 
 def _not_found() -> Exception:
@@ -51,10 +47,11 @@ def _cors(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    record = _function(core, params, ctx)
-    if core.urls.get(record.key) is not None:
+    owner = _target(core, params, ctx)
+    record = owner.latest
+    if core.urls.get(owner.key) is not None:
         raise errors.conflict(
-            f"Failed to create function url config for [functionArn = {record.arn}]. Error message:  "
+            f"Failed to create function url config for [functionArn = {owner.arn}]. Error message:  "
             "FunctionUrlConfig exists for this Lambda function"
         )
     now = _now()
@@ -68,20 +65,21 @@ async def create_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestCo
         modified=now,
         invoke_mode=params.get("InvokeMode") or "BUFFERED",
         cors=_cors(params),
+        qualifier=owner.qualifier,
     )
     await core.urls.put(config)
     return config.answer(modified=False)
 
 
 async def get_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    config = core.urls.get(_function(core, params, ctx).key)
+    config = core.urls.get(_target(core, params, ctx).key)
     if config is None:
         raise _not_found()
     return config.answer()
 
 
 async def update_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    config = core.urls.get(_function(core, params, ctx).key)
+    config = core.urls.get(_target(core, params, ctx).key)
     if config is None:
         raise _not_found()
     changes: dict[str, Any] = {"modified": _now()}
@@ -97,7 +95,7 @@ async def update_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestCo
 
 
 async def delete_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    key = _function(core, params, ctx).key
+    key = _target(core, params, ctx).key
     if core.urls.get(key) is None:
         raise _not_found()
     await core.urls.delete(key)
@@ -105,8 +103,9 @@ async def delete_url(core: FunctionsCore, params: dict[str, Any], ctx: RequestCo
 
 
 async def list_urls(core: FunctionsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
-    config = core.urls.get(_function(core, params, ctx).key)
-    return {"FunctionUrlConfigs": [config.answer()] if config is not None else []}
+    # unqualified: every URL of the function and its aliases (ListFunctionUrlConfigs takes no Qualifier)
+    configs = core.urls.of(_target(core, {"FunctionName": params["FunctionName"]}, ctx).latest.key)
+    return {"FunctionUrlConfigs": [config.answer() for config in configs]}
 
 
 OPERATIONS = {

@@ -14,9 +14,11 @@ from dataclasses import asdict
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.functions import errors
+from headwater.services.functions import errors, qualifiers
 from headwater.services.functions.aliases import route
+from headwater.services.functions.event_invoke_config import CONFIGS
 from headwater.services.functions.names import function_name
+from headwater.services.functions.policy import POLICIES
 from headwater.services.functions.record import LATEST, FunctionRecord, timestamp
 from headwater.services.functions.service import FunctionsCore
 
@@ -137,6 +139,7 @@ async def delete_version(core: FunctionsCore, latest: FunctionRecord, qualifier:
             f"Unable to delete version because the following aliases reference it: [{', '.join(names)}]"
         )
     await core.versions.delete(version)
+    await qualifiers.forget(core.meta, (POLICIES, CONFIGS), latest.key, qualifier)
     await core.forget_code(version)
     await core.pools.drop(version.pool_key)
 
