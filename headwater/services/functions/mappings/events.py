@@ -127,3 +127,17 @@ def kinesis_failure(
         },
     }
     return json.dumps(document)
+
+
+PAYLOAD_LIMIT = 6 * 1024 * 1024  # a synchronous invocation's request payload, as Lambda caps it
+
+
+def fitting(records: Sequence[dict[str, Any]], overhead: int = 0) -> int:
+    """How many of `records`, from the first, fit in one event under the payload limit (at least
+    one: a single record never exceeds it, Kinesis and SQS cap theirs far below)."""
+    size = len(b'{"Records":[]}') + overhead
+    for count, record in enumerate(records):
+        size += len(json.dumps(record, separators=(",", ":"))) + (1 if count else 0)
+        if size > PAYLOAD_LIMIT:
+            return max(1, count)
+    return len(records)
