@@ -12,8 +12,10 @@ are finished and the rest is retried; the batch was given up (MaximumRetryAttemp
 its oldest record older than MaximumRecordAgeInSeconds) and its record went to the OnFailure
 queue. BisectBatchOnFunctionError splits a failed batch in halves, first half first, and the
 split does not count as a retry. After each finished part the checkpoint (the end of the records
-every lane has finished) is written and awaited: after kill -9 the poller starts after it,
-delivering at most the parts in flight again and never skipping one. With a tumbling window
+every lane has finished) is written behind the poller (`checkpoints.Behind`: one write in flight,
+the newest waiting), and awaited when the poller stops: after kill -9 the poller starts after the
+last one written, delivering the parts in flight and the few finished since again, never skipping
+one. With a tumbling window
 (`windows.py`) a shard is one lane and each invoke carries its window's state.
 """
 
@@ -32,6 +34,7 @@ from headwater.services.event_patterns import FilterSet
 from headwater.services.functions.invocation import Outcome
 from headwater.services.functions.mappings import events, windows
 from headwater.services.functions.mappings.calls import call, role_of
+from headwater.services.functions.mappings.checkpoints import Behind
 from headwater.services.functions.mappings.env import PollerEnv
 from headwater.services.functions.mappings.lanes import Round, lane_of
 from headwater.services.functions.mappings.record import FAILED, OK, MappingRecord
@@ -58,11 +61,13 @@ class ShardPoller:
         self.lanes = 1 if record.tumbling_s else max(1, record.parallelization)
         self.round = Round([], 1)
         self.place: dict[str, Any] = {}  # the checkpoint as last written
-        self.written = asyncio.Lock()
+        self.behind = Behind(env.checkpoints, record.uuid, shard_id)
         self.at_tip = False  # the last read found no more records
         # the open tumbling window: its start and state (None: no window open)
         self.window: float | None = None
         self.state: dict[str, Any] = {}
+        self.encoder = events.KinesisEncoder(shard_id, record.stream_arn, record.region, self.role)
+        self.encoded: dict[str, str] = {}  # the round's records as event JSON, by sequence number
 
     def _start(self) -> str:
         arn, shard = self.record.stream_arn, self.shard_id
@@ -79,16 +84,19 @@ class ShardPoller:
         """Polls until the shard is closed and read to its end (then marks it ended)."""
         if self.env.checkpoints.ended(self.record.uuid, self.shard_id):
             return
-        position: str | None = self._start()
-        while position is not None:
-            batch, position = await self._gather(position)
-            if batch:
-                await self._deliver_then_stop(batch)
-            if self._window_over() and (self.at_tip or position is None):
+        try:
+            position: str | None = self._start()
+            while position is not None:
+                batch, position = await self._gather(position)
+                if batch:
+                    await self._deliver_then_stop(batch)
+                if self._window_over() and (self.at_tip or position is None):
+                    await self._close_window(early=False)
+            if self.window is not None:
                 await self._close_window(early=False)
-        if self.window is not None:
-            await self._close_window(early=False)
-        await self.env.checkpoints.put(self.record.uuid, self.shard_id, {"end": True})
+            self.behind.set({"end": True})
+        finally:
+            await self.behind.flush()
 
     def _window_over(self) -> bool:
         return self.window is not None and self.clock.now() >= self.window + self.record.tumbling_s
@@ -138,6 +146,7 @@ class ShardPoller:
 
     async def _deliver(self, records: list[StreamRecord]) -> None:
         self.round = Round(records, self.lanes)
+        self.encoded = {}
         if self.record.tumbling_s:
             for start, run in windows.runs(records, self.record.tumbling_s):
                 if self.window is not None and self.window != start:
@@ -160,7 +169,7 @@ class ShardPoller:
             if not kept:
                 await self._finished(lane, batch[-1])
                 continue
-            fits = events.fitting([self._event_record(r) for r in kept], self._overhead())
+            fits = events.fitting([self._encoded(r) for r in kept], self._overhead())
             if fits < len(kept):  # over the 6 MB payload: the rest is the next batch
                 cut = batch.index(kept[fits])
                 parts.appendleft(batch[cut:])
@@ -173,7 +182,7 @@ class ShardPoller:
     def _overhead(self) -> int:
         if not self.record.tumbling_s or self.window is None:
             return 0
-        return len(self._payload([], final=False)) - len(b'{"Records":[]}')
+        return len(self._payload([], final=False)) - len('{"Records":[]}')
 
     def _wanted(self, record: StreamRecord) -> bool:
         if not self.filters:
@@ -184,19 +193,27 @@ class ShardPoller:
         m = self.record
         return events.kinesis_record(record, self.shard_id, m.stream_arn, m.region, self.role)
 
-    def _payload(self, records: list[dict[str, Any]], final: bool, early: bool = False) -> bytes:
+    def _encoded(self, record: StreamRecord) -> str:
+        text = self.encoded.get(record.sequence_number)
+        if text is None:
+            text = self.encoded[record.sequence_number] = self.encoder.encode(record)
+        return text
+
+    def _payload(self, parts: list[str], final: bool, early: bool = False) -> bytes:
         m = self.record
         if not m.tumbling_s or self.window is None:
-            return events.payload(records)
-        return windows.event(
-            records,
-            start=self.window,
-            length=m.tumbling_s,
-            state=self.state,
-            shard_id=self.shard_id,
-            source_arn=m.stream_arn,
-            final=final,
-            early=early,
+            return events.payload(parts)
+        return events.payload(
+            parts,
+            windows.extra(
+                start=self.window,
+                length=m.tumbling_s,
+                state=self.state,
+                shard_id=self.shard_id,
+                source_arn=m.stream_arn,
+                final=final,
+                early=early,
+            ),
         )
 
     async def _attempt(self, batch: list[StreamRecord], parts: deque[list[StreamRecord]]) -> bool:
@@ -210,7 +227,7 @@ class ShardPoller:
             if m.max_record_age >= 0 and self.clock.now() - batch[0].arrival > m.max_record_age:
                 await self._give_up(batch, "RecordAgeExceeded", invokes, None)
                 return False
-            payload = self._payload([self._event_record(r) for r in batch], final=False)
+            payload = self._payload([self._encoded(r) for r in batch], final=False)
             outcome = await call(self.env.core, m.function_key, payload, self.env.note, m.uuid)
             invokes += 1
             failed_at = self._failed_at(batch, outcome)
@@ -261,9 +278,8 @@ class ShardPoller:
         else:
             return  # stopping: the final invoke comes again on resume
         self.window, self.state = None, {}
-        async with self.written:
-            self.place = {k: v for k, v in self.place.items() if k not in ("window", "state")}
-            await self.env.checkpoints.put(m.uuid, self.shard_id, self.place)
+        self.place = {k: v for k, v in self.place.items() if k not in ("window", "state")}
+        self.behind.set(self.place)
 
     def _failed_at(self, batch: Sequence[StreamRecord], outcome: Outcome) -> int | None:
         """None: the batch succeeded; else the index of the first record to retry."""
@@ -289,18 +305,15 @@ class ShardPoller:
 
     async def _finished(self, lane: int, last: StreamRecord) -> None:
         """`last` and the lane's records before it are finished: the checkpoint moves to the end
-        of what every lane has finished (lanes write one at a time, the newest end wins)."""
-        if self.round.finish(lane, last) is None:
+        of what every lane has finished."""
+        end = self.round.finish(lane, last)
+        if end is None:
             return
-        async with self.written:
-            end = self.round.records[self.round.prefix - 1].sequence_number
-            if self.place.get("after") == end and ("window" in self.place) == (self.window is not None):
-                return
-            place: dict[str, Any] = {"after": end}
-            if self.window is not None:
-                place.update(window=self.window, state=self.state)
-            self.place = place
-            await self.env.checkpoints.put(self.record.uuid, self.shard_id, place)
+        place: dict[str, Any] = {"after": end.sequence_number}
+        if self.window is not None:
+            place.update(window=self.window, state=self.state)
+        self.place = place
+        self.behind.set(place)
 
     async def _give_up(
         self, batch: list[StreamRecord], condition: str, invokes: int, error_type: str | None

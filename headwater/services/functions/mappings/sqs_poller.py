@@ -114,14 +114,13 @@ class SqsMapping:
             await self.reader.delete(m.source_arn, dropped)
         if not kept:
             return
-        fits = events.fitting([record for _, record in kept])
+        parts = [events.encoded(record) for _, record in kept]
+        fits = events.fitting(parts)
         if fits < len(kept):  # over the 6 MB payload: the rest goes back to the queue for the next batch
             for message, _ in kept[fits:]:
                 await self.reader.change_visibility(m.source_arn, message.receipt_handle, 0)
-            kept = kept[:fits]
-        outcome = await call(
-            self.env.core, m.function_key, events.payload([r for _, r in kept]), self.env.note, m.uuid
-        )
+            kept, parts = kept[:fits], parts[:fits]
+        outcome = await call(self.env.core, m.function_key, events.payload(parts), self.env.note, m.uuid)
         failed = self._failed(kept, outcome)
         if failed is None:
             return  # the function failed: the visibility timeout brings the batch back

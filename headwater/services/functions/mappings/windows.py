@@ -43,19 +43,18 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event(
-    records: Sequence[dict[str, Any]],
+def extra(
     *,
     start: float,
     length: int,
     state: dict[str, Any],
     shard_id: str,
     source_arn: str,
-    final: bool = False,
-    early: bool = False,
-) -> bytes:
-    document = {
-        "Records": list(records),
+    final: bool,
+    early: bool,
+) -> dict[str, Any]:
+    """The members a window's event carries after its Records."""
+    return {
         "window": {"start": _iso(start), "end": _iso(start + length)},
         "state": state,
         "shardId": shard_id,
@@ -63,7 +62,6 @@ def event(
         "isFinalInvokeForWindow": final,
         "isWindowTerminatedEarly": early,
     }
-    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def state_of(answer: bytes | None, previous: dict[str, Any]) -> dict[str, Any]:
