@@ -26,11 +26,15 @@ async def call(
     payload: bytes,
     note: Callable[[str, str], Awaitable[None]] | None = None,
     mapping: str = "",
+    stopping: Callable[[], bool] = lambda: False,
 ) -> Outcome:
     """The function's answer to `payload`; while the function does not exist, waits (and notes
-    the mapping's LastProcessingResult)."""
+    the mapping's LastProcessingResult). A poller that is stopping (`stopping()`) does not wait for
+    a function that cannot run: the call is cancelled and its batch comes again on resume."""
     backoff = THROTTLE_BACKOFF_S
     while True:
+        if stopping():
+            raise asyncio.CancelledError
         record = core.functions.get(function_key)
         if record is None:
             if note is None:

@@ -98,6 +98,9 @@ class ShardPoller:
         finally:
             await self.behind.flush()
 
+    def _stopping(self) -> bool:
+        return self.stopping
+
     def _window_over(self) -> bool:
         return self.window is not None and self.clock.now() >= self.window + self.record.tumbling_s
 
@@ -158,7 +161,13 @@ class ShardPoller:
                 await self._deliver_lane(0, run)
             return
         lanes = self.round.lane_records()
-        await asyncio.gather(*(self._deliver_lane(lane, part) for lane, part in lanes.items()))
+        # every lane ends before the round does (a failing one must not leave others running)
+        ended = await asyncio.gather(
+            *(self._deliver_lane(lane, part) for lane, part in lanes.items()), return_exceptions=True
+        )
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _deliver_lane(self, lane: int, records: list[StreamRecord]) -> None:
         size = self.record.batch_size
@@ -228,7 +237,9 @@ class ShardPoller:
                 await self._give_up(batch, "RecordAgeExceeded", invokes, None)
                 return False
             payload = self._payload([self._encoded(r) for r in batch], final=False)
-            outcome = await call(self.env.core, m.function_key, payload, self.env.note, m.uuid)
+            outcome = await call(
+                self.env.core, m.function_key, payload, self.env.note, m.uuid, self._stopping
+            )
             invokes += 1
             failed_at = self._failed_at(batch, outcome)
             if m.tumbling_s and not outcome.failed:
@@ -267,6 +278,7 @@ class ShardPoller:
                 self._payload([], final=True, early=early),
                 self.env.note,
                 m.uuid,
+                self._stopping,
             )
             if not outcome.failed:
                 break
