@@ -3,11 +3,13 @@ invoke, the final invoke at the window's end (the server clock advanced, nothing
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.e2e.functions.support import drain, error_of, python_function, wait_state
+from tests.e2e.functions.support import drain, ensure_role, error_of, python_function, wait_state
 from tests.e2e.functions.test_mappings_kinesis import put, stream
-from tests.e2e.support.server import Server
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, durable_server
 
 WINDOW = 300
 # sends each event (without its records' bodies) to SEEN; its state counts records and joins texts
@@ -31,12 +33,12 @@ def handler(event, context):
 """
 
 
-def server_now(kinesis: Any) -> float:
+def server_now(kinesis: Any, probe: str = "clock-probe") -> float:
     """The server clock (advanced by earlier tests), read from a record's arrival time."""
-    stream(kinesis, "clock-probe")
-    number = kinesis.put_record(StreamName="clock-probe", Data=b"x", PartitionKey="k")["SequenceNumber"]
+    stream(kinesis, probe)
+    number = kinesis.put_record(StreamName=probe, Data=b"x", PartitionKey="k")["SequenceNumber"]
     shard = kinesis.get_shard_iterator(
-        StreamName="clock-probe",
+        StreamName=probe,
         ShardId="shardId-000000000000",
         ShardIteratorType="AT_SEQUENCE_NUMBER",
         StartingSequenceNumber=number,
@@ -117,3 +119,43 @@ def test_tumbling_window_is_for_streams_only(lam: Any, kinesis: Any, sqs: Any, r
         )
     )
     assert code == "ValidationException" and "tumblingWindowInSeconds" in message, message
+
+
+def test_kill_9_keeps_the_window_state_with_the_checkpoint(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    server = durable_server(data_dir).start()
+    try:
+        make = lambda name: client_for(server.endpoint, name)  # noqa: E731
+        lam, kinesis, sqs = make("lambda"), make("kinesis"), make("sqs")
+        role = ensure_role(make)
+        now = server_now(kinesis)
+        server.advance(WINDOW - now % WINDOW + 1)
+        window_end = now - now % WINDOW + 2 * WINDOW
+        arn = stream(kinesis, "wresume")
+        seen_url = sqs.create_queue(QueueName="wresume-seen")["QueueUrl"]
+        env = {"Variables": {"SEEN": seen_url}}
+        python_function(lam, "fn-wresume", COUNTER, role, Timeout=10, Environment=env)
+        sent = [f"t{i}" for i in range(40)]
+        put(kinesis, "wresume", sent, key="same")
+        lam.create_event_source_mapping(
+            EventSourceArn=arn,
+            FunctionName="fn-wresume",
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=2,
+            TumblingWindowInSeconds=WINDOW,
+        )
+        drain(sqs, seen_url, lambda s: len(s) >= 3)
+        server.kill()
+        server = durable_server(data_dir).start()
+        make = lambda name: client_for(server.endpoint, name)  # noqa: E731
+        kinesis, sqs = make("kinesis"), make("sqs")
+        seen = drain(sqs, seen_url, lambda s: any(sent[-1] in e["texts"] for e in s))
+        server.advance(max(1.0, window_end - server_now(kinesis, "probe-again") + 1))
+        final = drain(sqs, seen_url, lambda s: any(e["isFinalInvokeForWindow"] for e in s))
+        closing = [e for e in seen + final if e["isFinalInvokeForWindow"]]
+        assert len(closing) == 1, closing
+        # the state written with each checkpoint: records delivered again after the kill count once
+        assert closing[0]["state"]["texts"] == sent and closing[0]["state"]["count"] == len(sent)
+    finally:
+        server.stop()
