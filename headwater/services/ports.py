@@ -396,6 +396,11 @@ class StreamReader(Protocol):
 
     def exists(self, arn: str) -> bool: ...
 
+    def consumer_active(self, consumer_arn: str) -> bool:
+        """Whether an enhanced fan-out consumer (`<stream ARN>/consumer/<name>:<stamp>`) is registered
+        and ACTIVE: a mapping may read through one."""
+        ...
+
     def shards(self, arn: str) -> list[StreamShard]:
         """Every shard the stream still holds, open and closed, parents before children."""
         ...

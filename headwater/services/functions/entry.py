@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry, Stages
+from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.functions.api import functions_api
 from headwater.services.functions.event_source import EventInvoker
 from headwater.services.functions.fast_invoke import fast_invoke
@@ -21,7 +21,20 @@ def build(host: Host) -> Service:
     mappings = Mappings(core)  # event-source mappings: started after the core, closed before it
 
     def inventory() -> dict[str, list[str]]:
-        return {"functions": sorted(record.name for record in core.functions.values())}
+        config = host.config
+        return {
+            "functions": sorted(record.name for record in core.functions.values()),
+            # a mapping by UUID, with the function it invokes and its state
+            "event-source-mappings": sorted(
+                local_name(
+                    config,
+                    m.account,
+                    m.region,
+                    f"{m.uuid} -> {m.function_arn.rsplit(':', 1)[-1]} ({m.state})",
+                )
+                for m in mappings.records.values()
+            ),
+        }
 
     provides: dict[type, object] = {
         Runtimes: core,

@@ -12,6 +12,7 @@ import contextlib
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
+from headwater.services.kinesis.consumers import find_consumer
 from headwater.services.kinesis.payload import decode_payload
 from headwater.services.kinesis.records import read_records, start_offset
 from headwater.services.kinesis.service import STREAM_ARN, KinesisCore
@@ -48,6 +49,16 @@ class KinesisStreamReader:
         except SourceReadError:
             return False
         return True
+
+    def consumer_active(self, consumer_arn: str) -> bool:
+        stream_arn = consumer_arn.partition("/consumer/")[0]
+        try:
+            stream = self._stream(stream_arn)
+            ctx = RequestContext(stream.account, stream.region, "stream-reader")
+            _, consumer = find_consumer(self._core, {"ConsumerARN": consumer_arn}, ctx)
+        except (SourceReadError, AwsError):
+            return False
+        return consumer.status == "ACTIVE"
 
     def shards(self, arn: str) -> list[StreamShard]:
         stream = self._stream(arn)

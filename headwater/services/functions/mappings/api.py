@@ -47,8 +47,11 @@ def _function(mappings: Mappings, value: str, ctx: RequestContext) -> FunctionRe
 def _source_exists(mappings: Mappings, source: str, arn: str) -> bool:
     env = mappings.env
     if source == KINESIS:
-        if env.streams is None or not env.streams.exists(arn):
-            raise errors.invalid(f"Stream not found: {arn}")
+        stream, _, consumer = arn.partition("/consumer/")
+        if env.streams is None or not env.streams.exists(stream):
+            raise errors.invalid(f"Stream not found: {stream}")
+        if consumer and not env.streams.consumer_active(arn):
+            raise errors.invalid(f"Stream consumer not found: {arn}")
         return False
     if env.queues is None or not env.queues.exists(arn):
         raise errors.invalid(

@@ -1,17 +1,22 @@
 """One Kinesis shard of a mapping: read in order, batch, invoke, retry, checkpoint.
 
-Theory of operation. The poller resumes from its checkpoint (`checkpoints.py`), reads pages from
-the `StreamReader` until it holds BatchSize records or the batching window (counted from the first
-record held, on the server clock) runs out, drops the records no filter matches, and invokes the
-function with the rest. The next batch is read only once this one is finished, so the shard's
-records reach the function in order. "Finished" is one of: the function succeeded; it reported
+Theory of operation. The poller resumes from its checkpoint (`checkpoints.py`) and reads rounds
+from the `StreamReader`: up to BatchSize records per lane (ParallelizationFactor lanes, `lanes.py`),
+or fewer once the batching window (counted from the first record held, on the server clock) runs
+out. Each lane delivers its records in BatchSize batches, in order, concurrently with the other
+lanes; the next round is read once every lane is finished, so a partition key's records reach the
+function in order. A batch drops the records no filter matches and is cut to fit Lambda's 6 MB
+payload (the rest is the next batch). "Finished" is one of: the function succeeded; it reported
 item failures (ReportBatchItemFailures), in which case the records before the first failed one
 are finished and the rest is retried; the batch was given up (MaximumRetryAttempts exhausted, or
 its oldest record older than MaximumRecordAgeInSeconds) and its record went to the OnFailure
 queue. BisectBatchOnFunctionError splits a failed batch in halves, first half first, and the
-split does not count as a retry. After each finished part the checkpoint (the last finished
-record's sequence number) is written and awaited: after kill -9 the poller starts after it,
-delivering at most the part in flight again and never skipping one.
+split does not count as a retry. After each finished part the checkpoint (the end of the records
+every lane has finished) is written behind the poller (`checkpoints.Behind`: one write in flight,
+the newest waiting), and awaited when the poller stops: after kill -9 the poller starts after the
+last one written, delivering the parts in flight and the few finished since again, never skipping
+one. With a tumbling window
+(`windows.py`) a shard is one lane and each invoke carries its window's state.
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 from headwater.services.event_patterns import FilterSet
 from headwater.services.functions.invocation import Outcome
-from headwater.services.functions.mappings import events
+from headwater.services.functions.mappings import events, windows
 from headwater.services.functions.mappings.calls import call, role_of
+from headwater.services.functions.mappings.checkpoints import Behind
 from headwater.services.functions.mappings.env import PollerEnv
+from headwater.services.functions.mappings.lanes import Round, lane_of
 from headwater.services.functions.mappings.record import FAILED, OK, MappingRecord
 from headwater.services.ports import DeliveryError, StreamReader, StreamRecord
 
@@ -50,10 +58,22 @@ class ShardPoller:
         self.role = role_of(env.core, record.function_key)
         self.clock = env.core.clock
         self.stopping = False  # set when the poller is stopped mid-batch (see _deliver_then_stop)
+        self.lanes = 1 if record.tumbling_s else max(1, record.parallelization)
+        self.round = Round([], 1)
+        self.place: dict[str, Any] = {}  # the checkpoint as last written
+        self.behind = Behind(env.checkpoints, record.uuid, shard_id)
+        self.at_tip = False  # the last read found no more records
+        # the open tumbling window: its start and state (None: no window open)
+        self.window: float | None = None
+        self.state: dict[str, Any] = {}
+        self.encoder = events.KinesisEncoder(shard_id, record.stream_arn, record.region, self.role)
+        self.encoded: dict[str, str] = {}  # the round's records as event JSON, by sequence number
 
     def _start(self) -> str:
-        arn, shard = self.record.source_arn, self.shard_id
-        place = self.env.checkpoints.get(self.record.uuid, shard)
+        arn, shard = self.record.stream_arn, self.shard_id
+        place = self.place = self.env.checkpoints.get(self.record.uuid, shard)
+        if "window" in place:
+            self.window, self.state = float(place["window"]), dict(place.get("state") or {})
         if "after" in place:
             return self.reader.position(arn, shard, "AFTER_SEQUENCE_NUMBER", place["after"])
         if "position" in place:
@@ -64,21 +84,36 @@ class ShardPoller:
         """Polls until the shard is closed and read to its end (then marks it ended)."""
         if self.env.checkpoints.ended(self.record.uuid, self.shard_id):
             return
-        position: str | None = self._start()
-        while position is not None:
-            batch, position = await self._gather(position)
-            if batch:
-                await self._deliver_then_stop(batch)
-        await self.env.checkpoints.put(self.record.uuid, self.shard_id, {"end": True})
+        try:
+            position: str | None = self._start()
+            while position is not None:
+                batch, position = await self._gather(position)
+                if batch:
+                    await self._deliver_then_stop(batch)
+                if self._window_over() and (self.at_tip or position is None):
+                    await self._close_window(early=False)
+            if self.window is not None:
+                await self._close_window(early=False)
+            self.behind.set({"end": True})
+        finally:
+            await self.behind.flush()
+
+    def _stopping(self) -> bool:
+        return self.stopping
+
+    def _window_over(self) -> bool:
+        return self.window is not None and self.clock.now() >= self.window + self.record.tumbling_s
 
     async def _gather(self, position: str) -> tuple[list[StreamRecord], str | None]:
-        """Up to BatchSize records, within the batching window; the position after them."""
-        size, window = self.record.batch_size, self.record.window_s
-        arn, shard = self.record.source_arn, self.shard_id
+        """A round: up to BatchSize records a lane, within the batching window; the position after."""
+        size, window = self.record.batch_size * self.lanes, self.record.window_s
+        arn, shard = self.record.stream_arn, self.shard_id
         batch: list[StreamRecord] = []
         deadline: float | None = None
         while True:
-            page = await self.reader.read(arn, shard, position, size - len(batch))
+            wanted = size - len(batch)
+            page = await self.reader.read(arn, shard, position, wanted)
+            self.at_tip = len(page.records) < wanted
             batch += page.records
             if page.next_position is None:
                 return batch, None
@@ -89,17 +124,19 @@ class ShardPoller:
                 if deadline is None:
                     deadline = self.clock.now() + window
                 continue  # more may be there already
+            if self._window_over():
+                return batch, position  # the tumbling window's final invoke is due
             if deadline is not None:
                 remaining = deadline - self.clock.now()
                 if remaining <= 0:
                     return batch, position
                 await self.reader.wait(arn, shard, min(WINDOW_TICK_S, remaining))
             else:
-                await self.reader.wait(arn, shard, IDLE_WAIT_S)
+                await self.reader.wait(arn, shard, WINDOW_TICK_S if self.window is not None else IDLE_WAIT_S)
 
     async def _deliver_then_stop(self, records: list[StreamRecord]) -> None:
-        """Delivers a batch; a stop (disable, update, delete) lets the invocation in flight finish
-        and its checkpoint be written, as Lambda does, rather than sending the batch again later.
+        """Delivers a round; a stop (disable, update, delete) lets the invocations in flight finish
+        and their checkpoints be written, as Lambda does, rather than sending them again later.
         Retries and bisected halves are not started once stopping: they come again on resume."""
         delivery = asyncio.ensure_future(self._deliver(records))
         try:
@@ -111,17 +148,50 @@ class ShardPoller:
             raise
 
     async def _deliver(self, records: list[StreamRecord]) -> None:
-        parts: deque[list[StreamRecord]] = deque([records])
+        self.round = Round(records, self.lanes)
+        self.encoded = {}
+        if self.record.tumbling_s:
+            for start, run in windows.runs(records, self.record.tumbling_s):
+                if self.window is not None and self.window != start:
+                    await self._close_window(early=False)
+                if self.stopping:
+                    return
+                if self.window is None:
+                    self.window, self.state = start, {}
+                await self._deliver_lane(0, run)
+            return
+        lanes = self.round.lane_records()
+        # every lane ends before the round does (a failing one must not leave others running)
+        ended = await asyncio.gather(
+            *(self._deliver_lane(lane, part) for lane, part in lanes.items()), return_exceptions=True
+        )
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _deliver_lane(self, lane: int, records: list[StreamRecord]) -> None:
+        size = self.record.batch_size
+        parts: deque[list[StreamRecord]] = deque(records[i : i + size] for i in range(0, len(records), size))
         while parts and not self.stopping:
             batch = parts.popleft()
             kept = [r for r in batch if self._wanted(r)]
             if not kept:
-                await self._finished(batch[-1])
+                await self._finished(lane, batch[-1])
                 continue
+            fits = events.fitting([self._encoded(r) for r in kept], self._overhead())
+            if fits < len(kept):  # over the 6 MB payload: the rest is the next batch
+                cut = batch.index(kept[fits])
+                parts.appendleft(batch[cut:])
+                batch, kept = batch[:cut], kept[:fits]
             rest = await self._attempt(kept, parts)
             if rest:  # the part was split: its halves are at the front of `parts`
                 continue
-            await self._finished(batch[-1])
+            await self._finished(lane, batch[-1])
+
+    def _overhead(self) -> int:
+        if not self.record.tumbling_s or self.window is None:
+            return 0
+        return len(self._payload([], final=False)) - len('{"Records":[]}')
 
     def _wanted(self, record: StreamRecord) -> bool:
         if not self.filters:
@@ -130,7 +200,30 @@ class ShardPoller:
 
     def _event_record(self, record: StreamRecord) -> dict[str, object]:
         m = self.record
-        return events.kinesis_record(record, self.shard_id, m.source_arn, m.region, self.role)
+        return events.kinesis_record(record, self.shard_id, m.stream_arn, m.region, self.role)
+
+    def _encoded(self, record: StreamRecord) -> str:
+        text = self.encoded.get(record.sequence_number)
+        if text is None:
+            text = self.encoded[record.sequence_number] = self.encoder.encode(record)
+        return text
+
+    def _payload(self, parts: list[str], final: bool, early: bool = False) -> bytes:
+        m = self.record
+        if not m.tumbling_s or self.window is None:
+            return events.payload(parts)
+        return events.payload(
+            parts,
+            windows.extra(
+                start=self.window,
+                length=m.tumbling_s,
+                state=self.state,
+                shard_id=self.shard_id,
+                source_arn=m.stream_arn,
+                final=final,
+                early=early,
+            ),
+        )
 
     async def _attempt(self, batch: list[StreamRecord], parts: deque[list[StreamRecord]]) -> bool:
         """Delivers `batch` until finished; True when it was bisected instead (halves queued)."""
@@ -143,16 +236,22 @@ class ShardPoller:
             if m.max_record_age >= 0 and self.clock.now() - batch[0].arrival > m.max_record_age:
                 await self._give_up(batch, "RecordAgeExceeded", invokes, None)
                 return False
-            payload = events.payload([self._event_record(r) for r in batch])
-            outcome = await call(self.env.core, m.function_key, payload)
+            payload = self._payload([self._encoded(r) for r in batch], final=False)
+            outcome = await call(
+                self.env.core, m.function_key, payload, self.env.note, m.uuid, self._stopping
+            )
             invokes += 1
             failed_at = self._failed_at(batch, outcome)
+            if m.tumbling_s and not outcome.failed:
+                self.state = windows.state_of(outcome.payload, self.state)
             if failed_at is None:
                 await self.env.note(m.uuid, OK)
+                if m.tumbling_s and windows.too_big(self.state):
+                    await self._close_window(early=True)
                 return False
             await self.env.note(m.uuid, FAILED)
             if failed_at > 0:  # the records before the first reported failure are done
-                await self._finished(batch[failed_at - 1])
+                await self._finished(self._lane(batch[failed_at - 1]), batch[failed_at - 1])
                 batch = batch[failed_at:]
             if m.bisect and len(batch) > 1:
                 half = len(batch) // 2
@@ -165,6 +264,34 @@ class ShardPoller:
                 return False
             await asyncio.sleep(backoff)
             backoff = min(RETRY_BACKOFF_MAX_S, backoff * 2)
+
+    async def _close_window(self, *, early: bool) -> None:
+        """The window's final invoke (its state, no records), retried as a batch is; then the
+        window is closed in the checkpoint."""
+        m = self.record
+        retries = 0
+        backoff = RETRY_BACKOFF_S
+        while not self.stopping:
+            outcome = await call(
+                self.env.core,
+                m.function_key,
+                self._payload([], final=True, early=early),
+                self.env.note,
+                m.uuid,
+                self._stopping,
+            )
+            if not outcome.failed:
+                break
+            retries += 1
+            if 0 <= m.max_retry < retries:
+                break
+            await asyncio.sleep(backoff)
+            backoff = min(RETRY_BACKOFF_MAX_S, backoff * 2)
+        else:
+            return  # stopping: the final invoke comes again on resume
+        self.window, self.state = None, {}
+        self.place = {k: v for k, v in self.place.items() if k not in ("window", "state")}
+        self.behind.set(self.place)
 
     def _failed_at(self, batch: Sequence[StreamRecord], outcome: Outcome) -> int | None:
         """None: the batch succeeded; else the index of the first record to retry."""
@@ -188,8 +315,17 @@ class ShardPoller:
             found.append(index[identifier])
         return min(found)
 
-    async def _finished(self, last: StreamRecord) -> None:
-        await self.env.checkpoints.put(self.record.uuid, self.shard_id, {"after": last.sequence_number})
+    async def _finished(self, lane: int, last: StreamRecord) -> None:
+        """`last` and the lane's records before it are finished: the checkpoint moves to the end
+        of what every lane has finished."""
+        end = self.round.finish(lane, last)
+        if end is None:
+            return
+        place: dict[str, Any] = {"after": end.sequence_number}
+        if self.window is not None:
+            place.update(window=self.window, state=self.state)
+        self.place = place
+        self.behind.set(place)
 
     async def _give_up(
         self, batch: list[StreamRecord], condition: str, invokes: int, error_type: str | None
@@ -205,11 +341,14 @@ class ShardPoller:
                 error_type=error_type,
                 now=self.clock.now(),
                 shard_id=self.shard_id,
-                stream_arn=m.source_arn,
+                stream_arn=m.stream_arn,
                 records=batch,
             )
             try:
                 await sink.deliver(m.on_failure, document)
             except DeliveryError as error:
                 log.warning("mapping %s: the OnFailure destination refused a record: %s", m.uuid, error)
-        await self._finished(batch[-1])
+        await self._finished(self._lane(batch[-1]), batch[-1])
+
+    def _lane(self, record: StreamRecord) -> int:
+        return 0 if self.record.tumbling_s else lane_of(record.partition_key, self.lanes)

@@ -3,7 +3,10 @@
 On its first start a mapping fixes where every shard of the stream starts (LATEST and
 AT_TIMESTAMP become positions, stored as checkpoints), so a restart does not move them. Then it
 looks at the stream's shards every DISCOVERY_S: a shard runs once each of its parents has ended
-(or is gone from the stream, trimmed), which is how resharding is followed in order.
+(or is gone from the stream, trimmed), which is how resharding is followed in order. A mapping
+whose source is an enhanced fan-out consumer reads the consumer's stream while the consumer is
+registered, and starts no shard while it is not (Lambda's pollers read through the consumer's
+SubscribeToShard pipe; here every reader sees the same shard log, so the consumer is a gate).
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ class KinesisMapping:
         try:
             while True:
                 try:
+                    consumer = self.record.consumer_arn
+                    if consumer is not None and not self.reader.consumer_active(consumer):
+                        for task in self.running.values():
+                            task.cancel()  # deregistered: the pipe is gone (stopping finishes the batch)
+                        raise SourceReadError("ResourceNotFoundException", f"Consumer {consumer} not found.")
                     await self._initialize()
                     self._discover()
                 except SourceReadError as error:
@@ -53,14 +61,14 @@ class KinesisMapping:
             return
         position = m.starting_position or "TRIM_HORIZON"
         if position != "TRIM_HORIZON":
-            for shard in self.reader.shards(m.source_arn):
-                at = self.reader.position(m.source_arn, shard.shard_id, position, at=m.starting_timestamp)
+            for shard in self.reader.shards(m.stream_arn):
+                at = self.reader.position(m.stream_arn, shard.shard_id, position, at=m.starting_timestamp)
                 await checkpoints.put(m.uuid, shard.shard_id, {"position": at})
         await checkpoints.mark_initialized(m.uuid)
 
     def _discover(self) -> None:
         m = self.record
-        shards = self.reader.shards(m.source_arn)
+        shards = self.reader.shards(m.stream_arn)
         known = {shard.shard_id for shard in shards}
         for shard_id, task in list(self.running.items()):
             if task.done():

@@ -12,6 +12,7 @@ USER_INITIATED = "USER_INITIATED"
 NO_RECORDS = "No records processed"
 OK = "OK"
 FAILED = "PROBLEM: Function call failed"
+NO_FUNCTION = "PROBLEM: Function not found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,16 @@ class MappingRecord:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{self.uuid}"
+
+    @property
+    def stream_arn(self) -> str:
+        """The stream a Kinesis mapping reads: its source, or the stream of the enhanced fan-out
+        consumer it reads through (`<stream ARN>/consumer/<name>:<stamp>`)."""
+        return self.source_arn.partition("/consumer/")[0]
+
+    @property
+    def consumer_arn(self) -> str | None:
+        return self.source_arn if "/consumer/" in self.source_arn else None
 
     @property
     def function_key(self) -> str:

@@ -5,7 +5,8 @@ receive, as SQS allows) until it holds BatchSize messages or the batching window
 first message held, on the server clock) runs out. Messages no filter matches are deleted. The
 batch then runs in a task of its own, at most MaximumConcurrency (default 5, Lambda's starting
 poller count) at once; the receiver waits for a free slot before gathering the next batch. On
-success the batch is deleted; with ReportBatchItemFailures only the messages not reported; on a
+success the batch is deleted (a batch over Lambda's 6 MB payload is cut to fit, the rest made
+visible again for the next one); with ReportBatchItemFailures only the messages not reported; on a
 function error nothing is deleted, so the messages come back after the queue's visibility timeout
 and the queue's redrive policy decides when they go to its dead-letter queue. A FIFO queue hands out
 a message group only once its in-flight messages are deleted or visible again, which keeps each
@@ -113,7 +114,13 @@ class SqsMapping:
             await self.reader.delete(m.source_arn, dropped)
         if not kept:
             return
-        outcome = await call(self.env.core, m.function_key, events.payload([record for _, record in kept]))
+        parts = [events.encoded(record) for _, record in kept]
+        fits = events.fitting(parts)
+        if fits < len(kept):  # over the 6 MB payload: the rest goes back to the queue for the next batch
+            for message, _ in kept[fits:]:
+                await self.reader.change_visibility(m.source_arn, message.receipt_handle, 0)
+            kept, parts = kept[:fits], parts[:fits]
+        outcome = await call(self.env.core, m.function_key, events.payload(parts), self.env.note, m.uuid)
         failed = self._failed(kept, outcome)
         if failed is None:
             return  # the function failed: the visibility timeout brings the batch back
