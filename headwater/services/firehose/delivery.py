@@ -80,6 +80,7 @@ class DeliveryWorker:
         self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
         self.buffers: dict[str, Buffer] = {}
+        self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         raw = env.meta.get(CHECKPOINTS, self.partition)
@@ -114,6 +115,7 @@ class DeliveryWorker:
             except Exception:  # a bug must not stop the stream for good: log, wait, re-read
                 log.exception("firehose delivery of %s failed", self.stream.arn)
                 self.buffers.clear()
+                self.full.clear()
                 self.offset = self.checkpoint
                 await self.env.clock.sleep(1.0)
 
@@ -156,11 +158,25 @@ class DeliveryWorker:
             self._add(key, first, now, keys_of[key], group)
 
     def _add(self, key: str, first: int, now: float, keys: dict[str, str], records: list[Record]) -> None:
+        """Buffers records; a buffer that reaches its size hint is closed at that record (the
+        object may exceed the hint by one record, as AWS's do) and a new one takes the rest."""
+        limit = (self.backup_hints if key == BACKUP else self.hints).size_bytes
         buffer = self.buffers.get(key)
         if buffer is None:
             buffer = self.buffers[key] = Buffer(first, now, keys)
-        buffer.records.extend(records)
-        buffer.size += sum(len(r.data) for r in records)
+        append = buffer.records.append
+        size = buffer.size
+        for record in records:
+            append(record)
+            size += len(record.data)
+            if size >= limit:
+                buffer.size = size
+                self.full.append((key, buffer))
+                buffer = self.buffers[key] = Buffer(first, now, keys)
+                append, size = buffer.records.append, 0
+        buffer.size = size
+        if not buffer.records:
+            del self.buffers[key]
 
     def _due(self, key: str, buffer: Buffer, now: float) -> bool:
         hints = self.backup_hints if key == BACKUP else self.hints
@@ -170,12 +186,13 @@ class DeliveryWorker:
         now = self.env.clock.now()
         due = [key for key, buffer in self.buffers.items() if forced or self._due(key, buffer, now)]
         total = sum(b.size for b in self.buffers.values())
-        if not due and total > MEMORY_CAP:
+        if not due and not self.full and total > MEMORY_CAP:
             due = [max(self.buffers, key=lambda k: self.buffers[k].size)]
-        if not due:
+        if not due and not self.full:
             return
-        for key in due:
-            buffer = self.buffers.pop(key)
+        ready, self.full = self.full, []
+        ready += [(key, self.buffers.pop(key)) for key in due]
+        for key, buffer in ready:
             if key == BACKUP and self.backup is not None:
                 target = self._target(self.backup, "BackupToS3")
             else:

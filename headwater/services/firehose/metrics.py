@@ -1,11 +1,11 @@
-"""Firehose metrics under CloudWatch's names (namespace AWS/Firehose, dimension DeliveryStreamName),
+"""Firehose metrics under CloudWatch's names (the AWS/Firehose namespace, dimension DeliveryStreamName),
 recorded once per call or per object, never per record."""
 
 from __future__ import annotations
 
 from headwater.runtime.metrics import Labels, Metrics
 
-NS = "AWS/Firehose"
+NS = "Firehose"  # rendered aws_firehose_*, as CloudWatch's AWS/Firehose
 
 
 def labels(stream_name: str) -> Labels:
