@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from tests.e2e.firehose.support import objects, s3_stream, wait_objects
 from tests.e2e.support.clients import client_for
