@@ -1,0 +1,1 @@
+"""The processing stages a delivery stream runs its records through, in AWS's order (pipeline.py)."""
