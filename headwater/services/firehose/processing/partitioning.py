@@ -28,6 +28,7 @@ from typing import Any
 
 import jq
 
+from headwater.services.firehose import naming
 from headwater.services.firehose.records import Failure, Processed, Record
 
 ERROR_TYPE = "partitioning-failed"
@@ -128,14 +129,12 @@ def buffer_key(prefix: str | None, record: Record, time_zone: str | None) -> str
     """The partition (buffer) a record belongs to: its prefix evaluated at its own arrival time.
     A random-string in the prefix does not split partitions: it is drawn when the object is
     named. Raises ExtractionError when the record lacks a key the prefix names."""
-    from headwater.services.firehose import naming  # fh-naming's module: a plain library
-
     text = (prefix or "").replace(RANDOM, "\x00")
     try:
         return naming.evaluate(
             text, at_ms=record.arrival_ms, time_zone=time_zone, partition_keys=record.partition_keys
         )
-    except (KeyError, ValueError) as error:
+    except naming.PrefixError as error:
         raise ExtractionError("DynamicPartitioning.PartitionKeyNotFound", str(error)) from None
 
 
