@@ -240,7 +240,7 @@ async def _batch(records: list[Record], settings: LambdaParams, ctx: StageContex
         except _TooLarge:
             if len(records) == 1:
                 last = _Attempt(
-                    "Lambda.ResponseSizeExceeded", "Response payload size exceeded 6 MB.", retry=False
+                    "Lambda.ResponseSizeTooLarge", "The response is over the 6 MB Lambda allows.", retry=False
                 )
                 break
             half = len(records) // 2
@@ -251,6 +251,8 @@ async def _batch(records: list[Record], settings: LambdaParams, ctx: StageContex
             last = error
             if not error.retry:
                 break
+            if error.code == "Lambda.InvokeLimitExceeded" and attempts <= settings.retries:
+                await ctx.clock.sleep(min(0.1 * 2**attempts, 5.0))  # let the concurrency drain
             continue
         return Processed(kept, [_failure(r, code, msg, attempts, settings.arn) for r, code, msg in failed])
     return Processed([], [_failure(r, last.code, last.message, attempts, settings.arn) for r in records])
@@ -272,6 +274,8 @@ async def _invoke(
         raise _Attempt(_code(error.code), error.message) from None
     if outcome.function_error is not None:
         code, message = _function_error(outcome.payload)
+        if code == "Lambda.ResponseSizeTooLarge":
+            raise _TooLarge  # Lambda refused the function's answer: smaller batches answer less
         raise _Attempt(code, message)
     if len(outcome.payload) > LIMIT:
         raise _TooLarge
@@ -301,6 +305,8 @@ def _function_error(payload: bytes) -> tuple[str, str]:
     message = str(document.get("errorMessage") or "The Lambda function returned an error.")
     if kind == "Sandbox.Timedout":
         return "Lambda.FunctionTimedOut", message
+    if kind == "Function.ResponseSizeTooLarge":
+        return "Lambda.ResponseSizeTooLarge", message
     return "Lambda.FunctionError", f"{kind}: {message}" if kind else message
 
 
