@@ -32,7 +32,7 @@ def handler(event, context):
         text = base64.b64decode(record["data"]).decode()
         rid = record["recordId"] if mode != "mismatch" else record["recordId"] + "-other"
         if mode == "inflate":
-            big = (text.upper() * (2_000_000 // len(text)) + "\n").encode()
+            big = (text.upper() * (2_000_000 // len(text)) + "\\n").encode()
             out.append({"recordId": rid, "result": "Ok", "data": base64.b64encode(big).decode()})
         elif text.startswith("drop"):
             out.append({"recordId": rid, "result": "Dropped", "data": record["data"]})
