@@ -96,6 +96,20 @@ def test_random_string_is_fresh_per_occurrence() -> None:
     assert out.endswith("/2018/08/27/10/")
 
 
+def test_keep_random_for_buffer_keys() -> None:
+    key = ev(
+        "r=!{firehose:random-string}/c=!{partitionKeyFromQuery:c}/",
+        partition_keys={"c": "1"},
+        keep_random=True,
+    )
+    assert key == "r=!{firehose:random-string}/c=1/2018/08/27/10/"
+    assert re.fullmatch(r"r=[0-9a-f-]{11}/c=1/2018/08/27/10/", naming.fill_random(key))
+    # the limit counts the 11 characters the expression becomes, not the expression
+    assert ev("!{firehose:random-string}" + "a" * 487, keep_random=True)
+    with pytest.raises(naming.PrefixError):
+        ev("!{firehose:random-string}" + "a" * 488, keep_random=True)
+
+
 def test_error_output_type_and_null_error_prefix_layout() -> None:
     error_prefix = (
         "myFirehoseFailures/!{firehose:error-output-type}/!{timestamp:yyyy}/anyMonth/!{timestamp:dd}"
