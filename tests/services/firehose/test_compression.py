@@ -95,6 +95,18 @@ def test_known_vectors() -> None:
     assert compress("GZIP", b"abc")[:3] == b"\x1f\x8b\x08"
 
 
+def test_snappy_java_published_vector() -> None:
+    # snappy-java's SnappyOutputStream writing "foobar\n", as a hexdump published with a reader of it
+    expected = bytes.fromhex("82534e41505059000000000100000001000000090718666f6f6261720a")
+    assert compress("Snappy", b"foobar\n") == expected
+
+
+def test_hadoop_snappy_with_python_snappy() -> None:
+    snappy = pytest.importorskip("snappy", reason="python-snappy (a test dependency) is not installed")
+    data = bytes(range(256)) * 3000 + b"tail"  # three 256 KiB blocks
+    assert snappy.snappy.HadoopStreamDecompressor().decompress(compress("HADOOP_SNAPPY", data)) == data
+
+
 def test_snappy_block_sizes() -> None:
     data = bytes(range(256)) * 512  # 128 KiB
     body = compress("Snappy", data)
