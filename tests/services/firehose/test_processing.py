@@ -48,7 +48,7 @@ def test_decompression_gunzips_and_fails_bad_records() -> None:
 def test_message_extraction() -> None:
     records = [rec(cw_document(), "a"), rec(cw_document("CONTROL_MESSAGE", ("CWL CONTROL MESSAGE",)), "b")]
     out = cloudwatch.process(records, {"DataMessageExtraction": "true"})
-    assert [(r.record_id, r.data) for r in out.records] == [("a.0", b"one"), ("a.1", b"two")]
+    assert [(r.record_id, r.data) for r in out.records] == [("a.0", b"one\n"), ("a.1", b"two\n")]
     assert not out.failures
     assert cloudwatch.process(records, {"DataMessageExtraction": "false"}).records == records
     bad = cloudwatch.process([rec(b"{}"), rec(b"\xff"), rec(b"[1]")], {"DataMessageExtraction": "true"})
@@ -59,7 +59,7 @@ def test_message_extraction() -> None:
 def test_decompression_then_extraction() -> None:
     out = decompression.process([rec(gzip.compress(cw_document(messages=("m",))))], {})
     assert (
-        asyncio.run(cloudwatch.apply(out.records, {"DataMessageExtraction": "true"})).records[0].data == b"m"
+        asyncio.run(cloudwatch.apply(out.records, {"DataMessageExtraction": "true"})).records[0].data == b"m\n"
     )
 
 

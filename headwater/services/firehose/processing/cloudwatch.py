@@ -2,9 +2,10 @@
 CloudWatch Logs subscription record is a JSON document
 `{"messageType": "DATA_MESSAGE"|"CONTROL_MESSAGE", "owner", "logGroup", "logStream",
 "subscriptionFilters", "logEvents": [{"id", "timestamp", "message"}]}`. Extraction drops the
-envelope and gives one record per log event holding just its `message` (UTF-8);
-CONTROL_MESSAGEs (CloudWatch Logs' reachability checks) are dropped. With
-`DataMessageExtraction=false` records pass unchanged.
+envelope and gives one record per log event holding just its `message` (UTF-8) and a new line:
+AWS's Message_extraction page shows the extracted messages one per line, where records are
+otherwise concatenated with nothing between. CONTROL_MESSAGEs (CloudWatch Logs' reachability
+checks) are dropped. With `DataMessageExtraction=false` records pass unchanged.
 
 A record that is not such a document goes to the error output (`processing-failed`).
 """
@@ -60,7 +61,7 @@ def process(records: list[Record], params: Mapping[str, str]) -> Processed:
             out.records.append(
                 Record(
                     sub_record_id(record.record_id, i),
-                    message.encode(),
+                    message.encode() + b"\n",
                     record.arrival_ms,
                     record.kinesis,
                     record.partition_keys,
