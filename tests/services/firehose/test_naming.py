@@ -3,10 +3,13 @@ s3-object-name pages are the reference for every expected value here)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from headwater.services.firehose import naming
 from headwater.services.firehose.java_time import PatternError, compile_pattern, format_fields
@@ -221,3 +224,28 @@ def test_rule_violations(prefix: str, error_prefix: str | None, dp: bool, destin
     with pytest.raises(ValueError) as err:
         check(prefix, error_prefix, dp=dp, destination=destination)
     assert str(err.value).startswith(CONSTRAINT)
+
+
+# --- robustness: any input gives an answer or the documented exception ---------------------
+
+_pieces = st.sampled_from(
+    ["a/", "!{", "}", ":", "'", "!{timestamp:", "!{firehose:random-string}", "!{firehose:error-output-type}",
+     "!{partitionKeyFromQuery:k}", "!{partitionKeyFromLambda:", "yyyy", "HH'h'", "!{nope:x}", "{", "!"]
+)  # fmt: skip
+_prefixes = st.lists(st.one_of(_pieces, st.text(max_size=4)), max_size=8).map("".join)
+
+
+@given(prefix=_prefixes, error_prefix=st.one_of(st.none(), _prefixes), dp=st.booleans())
+def test_validation_and_evaluation_never_crash(prefix: str, error_prefix: str | None, dp: bool) -> None:
+    try:
+        check(prefix, error_prefix, dp=dp)
+    except ValueError:
+        return
+    for text, kind in ((prefix, None), (error_prefix, "processing-failed")):
+        with contextlib.suppress(naming.PrefixError):
+            ev(text, partition_keys={"k": "v"}, error_output_type=kind)
+
+
+@given(st.text(max_size=40).filter(lambda t: "!{" not in t))
+def test_plain_prefix_gets_the_default_timestamp(prefix: str) -> None:
+    assert ev(prefix) == prefix + "2018/08/27/10/"
