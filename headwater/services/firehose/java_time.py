@@ -6,7 +6,11 @@ Theory of operation
 strings, with Java's rules: ASCII letters are pattern letters (an unknown one is an error, as
 Java's `IllegalArgumentException`), text in single quotes is literal and `''` is one quote, `[`
 and `]` (optional sections) print their content, and every other character is literal.
-`format_fields` then renders the fields for one aware `datetime`. Text fields use the English
+`format_fields` then renders the fields for one aware `datetime`. Checked against JDK 17's and
+25's DateTimeFormatter (Locale.US) over every letter, count and several zones: all agree except
+`zzzz` (Java's long zone names such as "India Standard Time"; zoneinfo has none, so the
+abbreviation is printed) and, for a few zones, `z` abbreviations (tzdata's, e.g. "+1030", where
+Java has its own, "LHST"); `F` follows JDK 21+ (JDK 17 computed it differently). Text fields use the English
 (US) names, as Firehose's JVM does; week fields use the US week definition (weeks start on
 Sunday and week 1 is the week that holds January 1st), which is what `w` gives under `Locale.US`.
 """
@@ -57,7 +61,7 @@ def compile_pattern(pattern: str) -> tuple[Field, ...]:
                 count += 1
             if ch not in _KNOWN:
                 raise PatternError(f"Unknown pattern letter: {ch}")
-            if count > _MAX_COUNT.get(ch, 9 if ch in "SnNA" else 5):
+            if count > _MAX_COUNT.get(ch, 19 if ch in "yuYA" else 9 if ch in "SnN" else 5):
                 raise PatternError(f"Too many pattern letters: {ch}")
             fields.append((ch, count))
             i += count

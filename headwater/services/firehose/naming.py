@@ -29,6 +29,8 @@ from headwater.services.firehose.java_time import PatternError, compile_pattern,
 
 MAX_EVALUATED = 512
 DEFAULT_TIMESTAMP = "yyyy/MM/dd/HH/"
+RANDOM_EXPRESSION = "!{firehose:random-string}"
+RANDOM_LENGTH = 11
 
 # AWS's wording for a violated prefix rule, as its InvalidArgumentException shows it
 # (hashicorp/terraform-provider-aws#13416 quotes "Ths", AWS's own typo).
@@ -109,9 +111,13 @@ def validate_prefixes(
         raise ValueError(DYNAMIC_NAMESPACES_DISABLED)
     if any(ns in _PARTITION_NAMESPACES for ns, _ in error_exprs):
         raise ValueError(_CONSTRAINT + "ErrorOutputPrefix cannot contain Dynamic Partitioning Namespaces")
-    if error_prefix is None and (prefix_exprs or dynamic_partitioning):
+    if error_prefix is None and prefix_exprs:
         raise ValueError(
             _CONSTRAINT + "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions"
+        )
+    if error_prefix is None and dynamic_partitioning:
+        raise ValueError(
+            _CONSTRAINT + "ErrorOutputPrefix cannot be null or empty when Dynamic Partitioning is enabled"
         )
     if error_exprs and ("firehose", "error-output-type") not in error_exprs:
         raise ValueError(
@@ -147,6 +153,7 @@ def evaluate(
     partition_keys: Mapping[str, str],
     error_output_type: str | None = None,
     lambda_keys: Mapping[str, str] | None = None,
+    keep_random: bool = False,
 ) -> str:
     """The evaluated prefix for an object whose oldest record arrived at `at_ms`.
 
@@ -154,6 +161,9 @@ def evaluate(
     partitionKeyFromLambda. Give `error_output_type` when evaluating for error output: pass the
     ErrorOutputPrefix, or the Prefix when ErrorOutputPrefix is null. Raises PrefixError when a
     partition key is missing or the result is over 512 characters.
+
+    With `keep_random`, `!{firehose:random-string}` stays as is, so the result can key a
+    partition's buffer (one per evaluated prefix) and `fill_random` finishes it at flush time.
     """
     at = local_time(at_ms, time_zone)
     text = prefix or ""
@@ -172,7 +182,7 @@ def evaluate(
                 raise PrefixError(str(exc)) from None
         if namespace == "firehose":
             if value == "random-string":
-                return random_string()
+                return RANDOM_EXPRESSION if keep_random else random_string()
             if value == "error-output-type" and error_output_type is not None:
                 return error_output_type
             raise PrefixError(f"!{{firehose:{value}}} cannot be evaluated here")
@@ -186,9 +196,17 @@ def evaluate(
         return str(keys[value])
 
     result = _EXPRESSION.sub(substitute, text)
-    if len(result) > MAX_EVALUATED:
-        raise PrefixError(f"the evaluated prefix is {len(result)} characters, over {MAX_EVALUATED}")
+    length = len(result) - result.count(RANDOM_EXPRESSION) * (len(RANDOM_EXPRESSION) - RANDOM_LENGTH)
+    if length > MAX_EVALUATED:
+        raise PrefixError(f"the evaluated prefix is {length} characters, over {MAX_EVALUATED}")
     return result
+
+
+def fill_random(key: str) -> str:
+    """A prefix evaluated with `keep_random`, each random-string now a fresh one."""
+    while RANDOM_EXPRESSION in key:
+        key = key.replace(RANDOM_EXPRESSION, random_string(), 1)
+    return key
 
 
 def object_name(
