@@ -36,10 +36,12 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.firehose import batches, s3_settings
 from headwater.services.firehose.interim import process
+from headwater.services.firehose.processing import partitioning
+from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import LogSink, ObjectSink
+from headwater.services.ports import FunctionCaller, LogSink, ObjectSink
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -56,6 +58,7 @@ class DeliveryEnv:
     metrics: Metrics
     objects: ObjectSink | None
     log_sink: LogSink | None
+    caller: FunctionCaller | None = None
 
 
 @dataclass(slots=True)
@@ -95,9 +98,19 @@ class DeliveryWorker:
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.partitioned = s3_settings.enabled(self.config.get("DynamicPartitioningConfiguration"))
+        self.active = partitioning.ActivePartitions()  # the partitions buffered now (AWS's 500)
+        self.stage_context = StageContext(
+            stream.arn, stream.region, stream.account, env.clock, env.caller, self._source_arn(stream)
+        )
         raw = env.meta.get(CHECKPOINTS, self.partition)
         self.offset = max(int(raw) if raw else 0, env.log.first_offset(self.partition))
         self.checkpoint = self.offset
+
+    @staticmethod
+    def _source_arn(stream: DeliveryStream) -> str | None:
+        found = (stream.source or {}).get("KinesisStreamARN")
+        return found if isinstance(found, str) else None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -128,6 +141,7 @@ class DeliveryWorker:
                 log.exception("firehose delivery of %s failed", self.stream.arn)
                 self.buffers.clear()
                 self.full.clear()
+                self.active = partitioning.ActivePartitions()
                 self.offset = self.checkpoint
                 await self.env.clock.sleep(1.0)
 
@@ -161,19 +175,20 @@ class DeliveryWorker:
             if self.backup is not None:
                 self._add(BACKUP, first, now, {}, datas, at)
             records.extend(Record(batches.record_id(base, i), data, at) for i, data in enumerate(datas))
-        processed = await process(self.config, records, None)
-        if processed.failures:
-            await writer.write_failures(self._target(self.config, "DeliveryToS3"), processed.failures)
-        by_key: dict[str, list[Record]] = {}
-        keys_of: dict[str, dict[str, str]] = {}
-        for record in processed.records:
-            keys = dict(record.partition_keys)
-            key = repr(sorted(keys.items())) if keys else ""
-            by_key.setdefault(key, []).append(record)
-            keys_of[key] = keys
+        processed = await process(self.config, records, self.stage_context)
+        failures = list(processed.failures)
+        if self.partitioned:  # a buffer per evaluated prefix, within the active partition limit
+            prefix, zone = self.config.get("Prefix"), self.config.get("CustomTimeZone")
+            by_key, refused = partitioning.route(processed.records, prefix, zone, self.active)
+            failures += refused
+        else:
+            by_key = {"": processed.records} if processed.records else {}
+        if failures:
+            await writer.write_failures(self._target(self.config, "DeliveryToS3"), failures)
         for key, group in by_key.items():
+            keys = dict(group[0].partition_keys) if self.partitioned else {}
             oldest = min(r.arrival_ms for r in group)
-            self._add(key, first, now, keys_of[key], [r.data for r in group], oldest)
+            self._add(key, first, now, keys, [r.data for r in group], oldest)
 
     def _add(
         self, key: str, first: int, now: float, keys: dict[str, str], datas: list[bytes], arrival_ms: int
@@ -225,6 +240,8 @@ class DeliveryWorker:
             else:
                 target = self._target(self.config, "DeliveryToS3")
             await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)
+            if key not in self.buffers:
+                self.active.release(key)  # delivered: no longer an active partition
         await self._save_checkpoint()
 
     async def _save_checkpoint(self) -> None:
