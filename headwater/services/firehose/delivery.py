@@ -89,7 +89,13 @@ class DeliveryWorker:
         self.partitioned = s3_settings.enabled(self.config.get("DynamicPartitioningConfiguration"))
         self.active = partitioning.ActivePartitions()  # the partitions buffered now (AWS's 500)
         self.stage_context = StageContext(
-            stream.arn, stream.region, stream.account, env.clock, env.caller, self._source_arn(stream)
+            stream.arn,
+            stream.region,
+            stream.account,
+            env.clock,
+            env.caller,
+            self._source_arn(stream),
+            self.config.get("RoleARN"),
         )
         raw = env.meta.get(CHECKPOINTS, self.partition)
         self.offset = max(int(raw) if raw else 0, env.log.first_offset(self.partition))

@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.firehose.processing_support import objects, processor, put, stream
 from tests.e2e.functions.support import ensure_role, python_function
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, server_fixture
 
 TRANSFORMER = """
 import base64
@@ -173,3 +175,42 @@ def test_a_response_over_6_mb_is_split(setup: tuple[Any, Any, Any]) -> None:
     found = objects(s3, "inflating-bucket", lambda f: len(lines(f)) == 3, timeout=60)
     assert lines(found) == [t * 1_000_000 for t in (b"AB", b"CD", b"EF")]
     assert failed_documents(found) == []
+
+
+strict = server_fixture(
+    "strict-firehose-transform",
+    "--durability memory --limits off --transition-delay 0 --auth strict --credentials test:test",
+)
+
+
+def test_strict_auth_invokes_as_the_streams_role(strict: Server) -> None:
+    """Firehose calls Lambda with the role it was given (an identity-based grant): a function of
+    the role's own account needs no resource policy; a role of another account needs one."""
+    strict.reset()
+    clients = lambda service: client_for(strict.endpoint, service)  # noqa: E731
+    ensure_role(clients)
+    firehose, s3, lam = clients("firehose"), clients("s3"), clients("lambda")
+    fn = transformer(lam, "guarded")
+    stream(firehose, s3, "own", lambda_processor(fn))
+    outsider = "arn:aws:iam::111122223333:role/outsider"
+    stream(
+        firehose,
+        s3,
+        "foreign",
+        {
+            **lambda_processor(fn, retries=0),
+            "Parameters": [
+                *lambda_processor(fn, retries=0)["Parameters"],
+                {"ParameterName": "RoleArn", "ParameterValue": outsider},
+            ],
+        },
+    )
+    put(firehose, "own", [b"mine"])
+    put(firehose, "foreign", [b"theirs"])
+    found = objects(s3, "own-bucket", data_objects)
+    assert list(data_objects(found).values()) == [
+        json.dumps({"upper": "MINE", "stream": "own"}).encode() + b"\n"
+    ]
+    [document] = failed_documents(objects(s3, "foreign-bucket", failed_documents))
+    assert document["errorCode"] == "Lambda.InvokeAccessDenied"
+    assert base64.b64decode(document["rawData"]) == b"theirs"
