@@ -42,6 +42,8 @@ def handler(event, context):
             out.append({"recordId": rid, "result": "ProcessingFailed", "data": record["data"]})
         else:
             body = json.dumps({"upper": text.upper(), "stream": event["deliveryStreamArn"].split("/")[-1]})
+            if mode == "count":
+                body = json.dumps({"text": text, "batch": len(event["records"])})
             out.append({
                 "recordId": rid,
                 "result": "Ok",
@@ -65,9 +67,9 @@ def transformer(lam: Any, name: str, mode: str = "", timeout: int = 10) -> str:
     return str(created["FunctionArn"])
 
 
-def lambda_processor(arn: str, retries: int = 3) -> dict[str, Any]:
+def lambda_processor(arn: str, retries: int = 3, interval: int = 0) -> dict[str, Any]:
     return processor(
-        "Lambda", LambdaArn=arn, NumberOfRetries=retries, BufferSizeInMBs=1, BufferIntervalInSeconds=60
+        "Lambda", LambdaArn=arn, NumberOfRetries=retries, BufferSizeInMBs=1, BufferIntervalInSeconds=interval
     )
 
 
@@ -214,3 +216,15 @@ def test_strict_auth_invokes_as_the_streams_role(strict: Server) -> None:
     [document] = failed_documents(objects(s3, "foreign-bucket", failed_documents))
     assert document["errorCode"] == "Lambda.InvokeAccessDenied"
     assert base64.b64decode(document["rawData"]) == b"theirs"
+
+
+def test_the_processors_buffer_hints_batch_invocations(setup: tuple[Any, Any, Any], server: Server) -> None:
+    """Records of three PutRecordBatch calls wait for BufferIntervalInSeconds, then one invocation
+    transforms them all."""
+    firehose, s3, lam = setup
+    stream(firehose, s3, "hinted", lambda_processor(transformer(lam, "counter", "count"), interval=60))
+    for text in (b"a", b"b", b"c"):
+        put(firehose, "hinted", [text])
+    found = objects(s3, "hinted-bucket", data_objects, advance=lambda: server.advance(61))
+    lines = [json.loads(line) for body in data_objects(found).values() for line in body.splitlines()]
+    assert lines == [{"text": t, "batch": 3} for t in "abc"]
