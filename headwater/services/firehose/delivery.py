@@ -69,8 +69,19 @@ class Buffer:
     first_offset: int  # the first raw offset of the page that opened it
     opened_at: float  # clock seconds
     partition_keys: dict[str, str]
-    records: list[Record] = field(default_factory=list)
+    oldest_ms: int  # arrival time of the oldest record: the object's time
+    datas: list[bytes] = field(default_factory=list)
     size: int = 0
+
+
+def needs_pipeline(config: dict[str, Any]) -> bool:
+    """Whether any stage would change a record: processors, dynamic partitioning, conversion."""
+    processing = config.get("ProcessingConfiguration") or {}
+    return bool(
+        (processing.get("Enabled") and processing.get("Processors"))
+        or s3_settings.enabled(config.get("DynamicPartitioningConfiguration"))
+        or s3_settings.enabled(config.get("DataFormatConversionConfiguration"))
+    )
 
 
 class DeliveryWorker:
@@ -84,6 +95,7 @@ class DeliveryWorker:
         self.hints = s3_settings.hints(self.config)
         backup = self.config.get("S3BackupConfiguration")
         self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
+        self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
@@ -179,18 +191,23 @@ class DeliveryWorker:
         return self.pending_bytes >= size or self.env.clock.now() >= self.pending_since + interval
 
     async def _take(self, writer: Writer, entries: list[StoredEntry]) -> None:
+        first = entries[0].offset
+        now = self.env.clock.now()
+        if not self.processing:  # the common case: no Record objects, only the bytes
+            for entry in entries:
+                datas = batches.decode(entry.payload)
+                if self.backup is not None:
+                    self._add(BACKUP, first, now, {}, datas, entry.timestamp_ms)
+                self._add("", first, now, {}, datas, entry.timestamp_ms)
+            return
         records: list[Record] = []
         for entry in entries:
             base = batches.id_base(self.partition, entry.offset)
             at = entry.timestamp_ms
-            records.extend(
-                Record(batches.record_id(base, i), data, at)
-                for i, data in enumerate(batches.decode(entry.payload))
-            )
-        first = entries[0].offset
-        now = self.env.clock.now()
-        if self.backup is not None:
-            self._add(BACKUP, first, now, {}, records)
+            datas = batches.decode(entry.payload)
+            if self.backup is not None:
+                self._add(BACKUP, first, now, {}, datas, at)
+            records.extend(Record(batches.record_id(base, i), data, at) for i, data in enumerate(datas))
         processed = await process(self.config, records, self.stage_context)
         failures = list(processed.failures)
         if self.partitioned:  # a buffer per evaluated prefix, within the active partition limit
@@ -202,27 +219,38 @@ class DeliveryWorker:
         if failures:
             await writer.write_failures(self._target(self.config, "DeliveryToS3"), failures)
         for key, group in by_key.items():
-            self._add(key, first, now, dict(group[0].partition_keys) if self.partitioned else {}, group)
+            keys = dict(group[0].partition_keys) if self.partitioned else {}
+            oldest = min(r.arrival_ms for r in group)
+            self._add(key, first, now, keys, [r.data for r in group], oldest)
 
-    def _add(self, key: str, first: int, now: float, keys: dict[str, str], records: list[Record]) -> None:
+    def _add(
+        self, key: str, first: int, now: float, keys: dict[str, str], datas: list[bytes], arrival_ms: int
+    ) -> None:
         """Buffers records; a buffer that reaches its size hint is closed at that record (the
         object may exceed the hint by one record, as AWS's do) and a new one takes the rest."""
         limit = (self.backup_hints if key == BACKUP else self.hints).size_bytes
         buffer = self.buffers.get(key)
         if buffer is None:
-            buffer = self.buffers[key] = Buffer(first, now, keys)
-        append = buffer.records.append
+            buffer = self.buffers[key] = Buffer(first, now, keys, arrival_ms)
+        elif arrival_ms < buffer.oldest_ms:
+            buffer.oldest_ms = arrival_ms
+        total = sum(map(len, datas))
+        if buffer.size + total < limit:  # the whole entry fits: no per-record work
+            buffer.datas.extend(datas)
+            buffer.size += total
+            return
         size = buffer.size
-        for record in records:
-            append(record)
-            size += len(record.data)
+        append = buffer.datas.append
+        for data in datas:
+            append(data)
+            size += len(data)
             if size >= limit:
                 buffer.size = size
                 self.full.append((key, buffer))
-                buffer = self.buffers[key] = Buffer(first, now, keys)
-                append, size = buffer.records.append, 0
+                buffer = self.buffers[key] = Buffer(first, now, keys, arrival_ms)
+                append, size = buffer.datas.append, 0
         buffer.size = size
-        if not buffer.records:
+        if not buffer.datas:
             del self.buffers[key]
 
     def _due(self, key: str, buffer: Buffer, now: float) -> bool:
@@ -244,7 +272,7 @@ class DeliveryWorker:
                 target = self._target(self.backup, "BackupToS3")
             else:
                 target = self._target(self.config, "DeliveryToS3")
-            await writer.write_records(target, buffer.records, buffer.partition_keys)
+            await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)
             if key not in self.buffers:
                 self.active.release(key)  # delivered: no longer an active partition
         await self._save_checkpoint()

@@ -28,7 +28,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.firehose import metrics as fh_metrics
 from headwater.services.firehose.interim import Compressor, content_encoding, evaluate, extension, object_name
-from headwater.services.firehose.records import Failure, Record
+from headwater.services.firehose.records import Failure
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.ports import LogSink, ObjectSink, ObjectSourceError
 
@@ -86,24 +86,24 @@ class Writer:
         return evaluated + object_name(target.stream_name, target.version, oldest_ms, ext)
 
     async def write_records(
-        self, target: Target, records: Sequence[Record], partition_keys: dict[str, str]
+        self, target: Target, datas: Sequence[bytes], oldest: int, partition_keys: dict[str, str]
     ) -> bool:
-        """One object of `records` (non-empty); False when the retry window passed (dropped)."""
-        oldest = min(r.arrival_ms for r in records)
+        """One object of the records' bytes (non-empty), named after the arrival time of the
+        oldest; False when the retry window passed (dropped)."""
         key = self.key_for(target, oldest, partition_keys)
         compression = target.config.get("CompressionFormat", "UNCOMPRESSED")
-        size = sum(len(r.data) for r in records)
+        size = sum(map(len, datas))
 
         def body() -> AsyncIterator[bytes] | bytes:
             if compression == "UNCOMPRESSED" and size <= PIECE:
-                return b"".join(r.data for r in records)
-            return _compressed(records, Compressor(compression))
+                return b"".join(datas)
+            return _compressed(datas, Compressor(compression))
 
         done = await self._put(target, key, body, content_encoding(compression), oldest)
         if done:
             freshness = max(0.0, (self.clock.now_ms() - oldest) / 1000)
             fh_metrics.delivered(
-                self.metrics, target.stream_name, target.metric, len(records), size, freshness
+                self.metrics, target.stream_name, target.metric, len(datas), size, freshness
             )
         return done
 
@@ -173,12 +173,12 @@ def _s3_message(error: ObjectSourceError, bucket: str) -> str:
     return error.message
 
 
-async def _compressed(records: Sequence[Record], compressor: Compressor) -> AsyncIterator[bytes]:
+async def _compressed(datas: Sequence[bytes], compressor: Compressor) -> AsyncIterator[bytes]:
     piece: list[bytes] = []
     size = 0
-    for record in records:
-        piece.append(record.data)
-        size += len(record.data)
+    for data in datas:
+        piece.append(data)
+        size += len(data)
         if size >= PIECE:
             out = compressor.feed(b"".join(piece))
             piece, size = [], 0
