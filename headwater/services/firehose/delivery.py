@@ -6,7 +6,10 @@ Theory of operation
 The worker reads the stream's raw log from its checkpoint, a page of entries at a time, turns each
 entry back into `Record`s (ids derived from the entry's offset), runs the pipeline (`process`),
 and adds what comes out to a buffer per evaluated prefix (partition keys; one buffer without
-dynamic partitioning). Failures the stages report go to the error output at once. With S3 backup
+dynamic partitioning, `partitioning.route`, within AWS's active partition limit). With a Lambda
+processor the raw entries first wait for the processor's own hints (BufferSizeInMBs,
+BufferIntervalInSeconds), so the function sees batches as AWS sends them. Failures the stages
+report go to the error output at once. With S3 backup
 enabled the source records also go to a backup buffer, flushed under the backup's own hints.
 
 A buffer flushes when its size reaches the hint, when its oldest record has waited the interval
@@ -36,7 +39,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.firehose import batches, s3_settings
 from headwater.services.firehose.interim import process
-from headwater.services.firehose.processing import partitioning
+from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
@@ -100,8 +103,20 @@ class DeliveryWorker:
         self._task: asyncio.Task[None] | None = None
         self.partitioned = s3_settings.enabled(self.config.get("DynamicPartitioningConfiguration"))
         self.active = partitioning.ActivePartitions()  # the partitions buffered now (AWS's 500)
+        # a Lambda processor's own hints: raw entries wait here until they are due, then the
+        # function sees them as one batch (or a few, cut at its size hint)
+        self.transform_hints = pipeline.lambda_hints(self.config)
+        self.pending: list[StoredEntry] = []
+        self.pending_bytes = 0
+        self.pending_since = 0.0
         self.stage_context = StageContext(
-            stream.arn, stream.region, stream.account, env.clock, env.caller, self._source_arn(stream)
+            stream.arn,
+            stream.region,
+            stream.account,
+            env.clock,
+            env.caller,
+            self._source_arn(stream),
+            self.config.get("RoleARN"),
         )
         raw = env.meta.get(CHECKPOINTS, self.partition)
         self.offset = max(int(raw) if raw else 0, env.log.first_offset(self.partition))
@@ -142,6 +157,7 @@ class DeliveryWorker:
                 self.buffers.clear()
                 self.full.clear()
                 self.active = partitioning.ActivePartitions()
+                self.pending, self.pending_bytes = [], 0
                 self.offset = self.checkpoint
                 await self.env.clock.sleep(1.0)
 
@@ -149,13 +165,30 @@ class DeliveryWorker:
         self._wake.clear()
         entries = await self.env.log.read_async(self.partition, self.offset, PAGE_ENTRIES, PAGE_BYTES)
         if entries:
-            await self._take(writer, entries)
+            if self.transform_hints is None:
+                await self._take(writer, entries)
+            else:
+                self._hold(entries)
             self.offset = entries[-1].offset + 1
+        if self.pending and self._pending_due():
+            held, self.pending, self.pending_bytes = self.pending, [], 0
+            await self._take(writer, held)
         await self._flush_due(writer, forced=False)
         if len(entries) >= PAGE_ENTRIES:
             return
         if not entries:
             await self._idle()
+
+    def _hold(self, entries: list[StoredEntry]) -> None:
+        if not self.pending:
+            self.pending_since = self.env.clock.now()
+        self.pending.extend(entries)
+        self.pending_bytes += sum(len(e.payload) for e in entries)
+
+    def _pending_due(self) -> bool:
+        assert self.transform_hints is not None
+        size, interval = self.transform_hints
+        return self.pending_bytes >= size or self.env.clock.now() >= self.pending_since + interval
 
     async def _take(self, writer: Writer, entries: list[StoredEntry]) -> None:
         first = entries[0].offset
@@ -245,7 +278,8 @@ class DeliveryWorker:
         await self._save_checkpoint()
 
     async def _save_checkpoint(self) -> None:
-        checkpoint = min((b.first_offset for b in self.buffers.values()), default=self.offset)
+        held = [self.pending[0].offset] if self.pending else []
+        checkpoint = min([*(b.first_offset for b in self.buffers.values()), *held], default=self.offset)
         if checkpoint <= self.checkpoint:
             return
         self.checkpoint = checkpoint
@@ -260,6 +294,8 @@ class DeliveryWorker:
             b.opened_at + (self.backup_hints if k == BACKUP else self.hints).interval_s
             for k, b in self.buffers.items()
         ]
+        if self.pending and self.transform_hints is not None:
+            deadlines.append(self.pending_since + self.transform_hints[1])
         waiter = asyncio.ensure_future(self._wake.wait())
         tasks: set[asyncio.Future[Any]] = {waiter}
         if deadlines:

@@ -4,10 +4,16 @@ Lambda transformation, later IoT SQL's aws_lambda().
 They run through Invoke's own RequestResponse path (`invoke_api.invoke`), so the payload limits,
 the function's state, reserved and account concurrency (TooManyRequestsException) and the
 timeout are exactly those a client's Invoke meets. A qualified ARN (version or alias) runs that
-qualifier. With ``--auth strict`` the function's resource policy must let the calling service's
-principal invoke it for the source's ARN and account, as for `EventInvoker`. A refusal before the
-function runs raises DeliveryError with Lambda's error code; a function that fails answers an
-outcome whose `function_error` is "Unhandled".
+qualifier. A refusal before the function runs raises DeliveryError with Lambda's error code; a
+function that fails answers an outcome whose `function_error` is "Unhandled".
+
+With ``--auth strict`` the caller's `principal` says how AWS authorizes the call:
+- a service principal (``iot.amazonaws.com``): the function's resource policy must let it invoke
+  for the source's ARN and account, as for `EventInvoker`;
+- an IAM role ARN (Firehose invokes with the role it was given): the role's identity policy
+  decides in AWS, and Headwater does not evaluate identity policies, so a role of the function's
+  own account may invoke; a role of another account also needs the resource policy to name that
+  account, as cross-account access does.
 """
 
 from __future__ import annotations
@@ -60,6 +66,11 @@ class SyncCaller:
     def _authorize(self, key: str, function_arn: str, principal: str, source_arn: str | None) -> None:
         if self.core.config.auth != "strict":
             return
+        if principal.startswith("arn:"):  # an IAM role: identity-based, as Firehose's
+            role_account = principal.split(":")[4] if principal.count(":") >= 5 else ""
+            if role_account == key.split("/", 1)[0]:
+                return
+            principal = role_account or principal  # cross-account: the resource policy decides
         # a service's ARN names its account in the fifth field (S3 bucket ARNs do not: then None)
         fields = (source_arn or "").split(":")
         source_account = fields[4] if len(fields) > 4 and fields[4] else None

@@ -71,8 +71,31 @@ def test_partition_keys_from_query(setup: tuple[Any, Any, Any, Callable[[], None
     errors = [
         json.loads(line) for k, body in found.items() if k.startswith("errors/") for line in body.splitlines()
     ]
-    assert sorted(base64.b64decode(e["rawData"]) for e in errors) == sorted([b'{"kind": "x"}', b"not json"])
+    assert sorted(base64.b64decode(e["rawData"]) for e in errors) == [b"not json", b'{"kind": "x"}']
     assert all(k.startswith("errors/partitioning-failed/") for k in found if k.startswith("errors/"))
+    assert {e["errorCode"] for e in errors} == {"DynamicPartitioning.MetadataExtractionFailed"}
+
+
+def test_active_partition_limit(setup: tuple[Any, Any, Any, Callable[[], None]]) -> None:
+    firehose, s3, _, advance = setup
+    query = processor("MetadataExtraction", MetadataExtractionQuery="{c: .c}", JsonParsingEngine="JQ-1.6")
+    stream(firehose, s3, "wide", query, Prefix="c=!{partitionKeyFromQuery:c}/", **PARTITIONED)
+    rows = [json.dumps({"c": f"{i:03d}"}).encode() for i in range(501)]
+    put(firehose, "wide", rows[:300])
+    put(firehose, "wide", rows[300:])
+
+    def ready(found: dict[str, bytes]) -> bool:
+        return len([k for k in found if k.startswith("c=")]) == 500 and any(
+            k.startswith("errors/") for k in found
+        )
+
+    found = objects(s3, "wide-bucket", ready, timeout=60, advance=advance)
+    assert sorted(body for key, body in found.items() if key.startswith("c=")) == rows[:500]
+    [(key, body)] = [(k, b) for k, b in found.items() if k.startswith("errors/")]
+    assert key.startswith("errors/activePartitionExceeded/")
+    document = json.loads(body)
+    assert base64.b64decode(document["rawData"]) == rows[500]
+    assert document["errorCode"] == "DynamicPartitioning.ActivePartitionsLimitExceeded"
 
 
 def test_partition_keys_from_lambda(setup: tuple[Any, Any, Any, Callable[[], None]]) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.firehose.processing_support import objects, processor, put, stream
 from tests.e2e.functions.support import ensure_role, python_function
+from tests.e2e.support.clients import client_for
+from tests.e2e.support.server import Server, server_fixture
 
 TRANSFORMER = """
 import base64
@@ -40,6 +42,8 @@ def handler(event, context):
             out.append({"recordId": rid, "result": "ProcessingFailed", "data": record["data"]})
         else:
             body = json.dumps({"upper": text.upper(), "stream": event["deliveryStreamArn"].split("/")[-1]})
+            if mode == "count":
+                body = json.dumps({"text": text, "batch": len(event["records"])})
             out.append({
                 "recordId": rid,
                 "result": "Ok",
@@ -63,9 +67,9 @@ def transformer(lam: Any, name: str, mode: str = "", timeout: int = 10) -> str:
     return str(created["FunctionArn"])
 
 
-def lambda_processor(arn: str, retries: int = 3) -> dict[str, Any]:
+def lambda_processor(arn: str, retries: int = 3, interval: int = 0) -> dict[str, Any]:
     return processor(
-        "Lambda", LambdaArn=arn, NumberOfRetries=retries, BufferSizeInMBs=1, BufferIntervalInSeconds=60
+        "Lambda", LambdaArn=arn, NumberOfRetries=retries, BufferSizeInMBs=1, BufferIntervalInSeconds=interval
     )
 
 
@@ -173,3 +177,54 @@ def test_a_response_over_6_mb_is_split(setup: tuple[Any, Any, Any]) -> None:
     found = objects(s3, "inflating-bucket", lambda f: len(lines(f)) == 3, timeout=60)
     assert lines(found) == [t * 1_000_000 for t in (b"AB", b"CD", b"EF")]
     assert failed_documents(found) == []
+
+
+strict = server_fixture(
+    "strict-firehose-transform",
+    "--durability memory --limits off --transition-delay 0 --auth strict --credentials test:test",
+)
+
+
+def test_strict_auth_invokes_as_the_streams_role(strict: Server) -> None:
+    """Firehose calls Lambda with the role it was given (an identity-based grant): a function of
+    the role's own account needs no resource policy; a role of another account needs one."""
+    strict.reset()
+    clients = lambda service: client_for(strict.endpoint, service)  # noqa: E731
+    ensure_role(clients)
+    firehose, s3, lam = clients("firehose"), clients("s3"), clients("lambda")
+    fn = transformer(lam, "guarded")
+    stream(firehose, s3, "own", lambda_processor(fn))
+    outsider = "arn:aws:iam::111122223333:role/outsider"
+    stream(
+        firehose,
+        s3,
+        "foreign",
+        {
+            **lambda_processor(fn, retries=0),
+            "Parameters": [
+                *lambda_processor(fn, retries=0)["Parameters"],
+                {"ParameterName": "RoleArn", "ParameterValue": outsider},
+            ],
+        },
+    )
+    put(firehose, "own", [b"mine"])
+    put(firehose, "foreign", [b"theirs"])
+    found = objects(s3, "own-bucket", data_objects)
+    assert list(data_objects(found).values()) == [
+        json.dumps({"upper": "MINE", "stream": "own"}).encode() + b"\n"
+    ]
+    [document] = failed_documents(objects(s3, "foreign-bucket", failed_documents))
+    assert document["errorCode"] == "Lambda.InvokeAccessDenied"
+    assert base64.b64decode(document["rawData"]) == b"theirs"
+
+
+def test_the_processors_buffer_hints_batch_invocations(setup: tuple[Any, Any, Any], server: Server) -> None:
+    """Records of three PutRecordBatch calls wait for BufferIntervalInSeconds, then one invocation
+    transforms them all."""
+    firehose, s3, lam = setup
+    stream(firehose, s3, "hinted", lambda_processor(transformer(lam, "counter", "count"), interval=60))
+    for text in (b"a", b"b", b"c"):
+        put(firehose, "hinted", [text])
+    found = objects(s3, "hinted-bucket", data_objects, advance=lambda: server.advance(61))
+    lines = [json.loads(line) for body in data_objects(found).values() for line in body.splitlines()]
+    assert lines == [{"text": t, "batch": 3} for t in "abc"]

@@ -16,3 +16,4 @@ class StageContext:
     clock: SystemClock
     caller: FunctionCaller | None = None  # None: no functions service (a Lambda processor then fails)
     source_stream_arn: str | None = None  # KinesisStreamAsSource: the Kinesis stream's ARN
+    role_arn: str | None = None  # the destination's RoleARN: what Firehose invokes functions as

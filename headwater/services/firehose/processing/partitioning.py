@@ -122,17 +122,17 @@ def _fail(record: Record, code: str, message: str) -> Failure:
     return Failure(record, ERROR_TYPE, code, message)
 
 
-RANDOM = "!{firehose:random-string}"
-
-
 def buffer_key(prefix: str | None, record: Record, time_zone: str | None) -> str:
     """The partition (buffer) a record belongs to: its prefix evaluated at its own arrival time.
     A random-string in the prefix does not split partitions: it is drawn when the object is
     named. Raises ExtractionError when the record lacks a key the prefix names."""
-    text = (prefix or "").replace(RANDOM, "\x00")
     try:
         return naming.evaluate(
-            text, at_ms=record.arrival_ms, time_zone=time_zone, partition_keys=record.partition_keys
+            prefix,
+            at_ms=record.arrival_ms,
+            time_zone=time_zone,
+            partition_keys=record.partition_keys,
+            keep_random=True,
         )
     except naming.PrefixError as error:
         raise ExtractionError("DynamicPartitioning.PartitionKeyNotFound", str(error)) from None

@@ -5,8 +5,9 @@ Theory of operation
 The records handed to `apply` are cut into invocation batches: at most the processor's
 BufferSizeInMBs of record data each (0.2-3 MB, default 1 MB), and never a request document over
 Lambda's 6 MB synchronous limit. Each batch is one RequestResponse invocation through the
-`FunctionCaller` port (principal firehose.amazonaws.com, the delivery stream's ARN as source), up
-to five outstanding at once as AWS allows per shard.
+`FunctionCaller` port (the delivery stream's ARN as source), up to five outstanding at once as AWS
+allows per shard. The function is invoked as the processor's RoleArn, else the destination's
+RoleARN: Firehose assumes that role to call Lambda (firehose.amazonaws.com when neither is set).
 
 An invocation that fails (refused or throttled by Lambda, the function raised or timed out) is
 tried again, NumberOfRetries times (default 3); when every attempt fails, each record of the batch
@@ -52,6 +53,7 @@ class LambdaParams:
     retries: int = 3
     buffer_bytes: int = 1024 * 1024
     interval_s: int = 60
+    role_arn: str | None = None  # the processor's RoleArn (else the destination's)
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> LambdaParams:
@@ -62,6 +64,7 @@ class LambdaParams:
             retries=int(params.get("NumberOfRetries", "3")),
             buffer_bytes=max(1, int(size * 1024 * 1024)),
             interval_s=int(params.get("BufferIntervalInSeconds", "60")),
+            role_arn=params.get("RoleArn") or None,
         )
 
 
@@ -266,7 +269,10 @@ async def _invoke(
     document = request_document(entries, ctx, str(uuid.uuid4()))
     try:
         outcome = await ctx.caller.invoke(
-            settings.arn, document, principal=PRINCIPAL, source_arn=ctx.stream_arn
+            settings.arn,
+            document,
+            principal=settings.role_arn or ctx.role_arn or PRINCIPAL,
+            source_arn=ctx.stream_arn,
         )
     except DeliveryError as error:
         if error.code == "RequestEntityTooLargeException" and len(records) > 1:
