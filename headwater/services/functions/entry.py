@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.functions.api import functions_api
+from headwater.services.functions.caller import SyncCaller
 from headwater.services.functions.event_source import EventInvoker
 from headwater.services.functions.fast_invoke import fast_invoke
 from headwater.services.functions.mappings.api import WithMappings
 from headwater.services.functions.mappings.manager import Mappings
 from headwater.services.functions.service import FunctionsCore
 from headwater.services.functions.url_invoke import UrlInvoker
-from headwater.services.ports import FunctionInvoker, FunctionUrls, Runtimes
+from headwater.services.ports import FunctionCaller, FunctionInvoker, FunctionUrls, Runtimes
 
 
 def build(host: Host) -> Service:
@@ -39,6 +40,7 @@ def build(host: Host) -> Service:
     provides: dict[type, object] = {
         Runtimes: core,
         FunctionInvoker: EventInvoker(core),
+        FunctionCaller: SyncCaller(core),
         FunctionUrls: UrlInvoker(core),
     }
     return Service(
