@@ -59,7 +59,8 @@ def test_message_extraction() -> None:
 def test_decompression_then_extraction() -> None:
     out = decompression.process([rec(gzip.compress(cw_document(messages=("m",))))], {})
     assert (
-        asyncio.run(cloudwatch.apply(out.records, {"DataMessageExtraction": "true"})).records[0].data == b"m\n"
+        asyncio.run(cloudwatch.apply(out.records, {"DataMessageExtraction": "true"})).records[0].data
+        == b"m\n"
     )
 
 
