@@ -45,8 +45,11 @@ def content_encoding(compression: str) -> str | None:
 
 
 class Compressor:
-    def __init__(self, compression: str, *, entry_name: str = "data", at_ms: int | None = None) -> None:
-        """`entry_name` names the ZIP entry; `at_ms` its modification time (default: now)."""
+    def __init__(
+        self, compression: str, *, entry_name: str = "data", at_ms: int | None = None, level: int = 6
+    ) -> None:
+        """`entry_name` names the ZIP entry; `at_ms` its modification time (default: now); `level`
+        is the deflate level of GZIP and ZIP (zlib's default, 6)."""
         if compression not in FORMATS:
             raise ValueError(f"unknown CompressionFormat {compression!r}")
         self.compression = compression
@@ -60,9 +63,9 @@ class Compressor:
         self._started = False
         self._finished = False
         if compression == "GZIP":
-            self._zlib = zlib.compressobj(6, zlib.DEFLATED, 31)
+            self._zlib = zlib.compressobj(level, zlib.DEFLATED, 31)
         elif compression == "ZIP":
-            self._zlib = zlib.compressobj(6, zlib.DEFLATED, -15)
+            self._zlib = zlib.compressobj(level, zlib.DEFLATED, -15)
 
     def feed(self, data: bytes) -> bytes:
         if self._finished:

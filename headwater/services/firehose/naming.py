@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from headwater.services.firehose.java_time import PatternError, compile_pattern, format_fields
@@ -145,6 +146,26 @@ def random_string() -> str:
     return str(uuid.uuid4())[:11]  # as AWS's example "046b6c7f-0b"
 
 
+@lru_cache(maxsize=1024)
+def _template(prefix: str, for_errors: bool) -> tuple[tuple[str, str], ...]:
+    """The prefix parsed once: ("text", literal) and (namespace, value) parts, with the null
+    ErrorOutputPrefix layout and the default timestamp appended where they apply."""
+    parts: list[tuple[str, str]] = []
+    pos = 0
+    for m in _EXPRESSION.finditer(prefix):
+        if m.start() > pos:
+            parts.append(("text", prefix[pos : m.start()]))
+        parts.append((m.group(1), m.group(2)))
+        pos = m.end()
+    if pos < len(prefix):
+        parts.append(("text", prefix[pos:]))
+    if for_errors and ("firehose", "error-output-type") not in parts:
+        parts.append(("error-output-type", ""))
+    if not any(kind == "timestamp" for kind, _ in parts):
+        parts.append(("timestamp", DEFAULT_TIMESTAMP))
+    return tuple(parts)
+
+
 def evaluate(
     prefix: str | None,
     *,
@@ -166,36 +187,33 @@ def evaluate(
     partition's buffer (one per evaluated prefix) and `fill_random` finishes it at flush time.
     """
     at = local_time(at_ms, time_zone)
-    text = prefix or ""
-    exprs = list(_expressions(text))
-    if error_output_type is not None and ("firehose", "error-output-type") not in exprs:
-        text += f"{error_output_type}/"  # the null-ErrorOutputPrefix layout
-    if not any(ns == "timestamp" for ns, _ in exprs):
-        text += f"!{{timestamp:{DEFAULT_TIMESTAMP}}}"
-
-    def substitute(m: re.Match[str]) -> str:
-        namespace, value = m.group(1), m.group(2)
-        if namespace == "timestamp":
+    parts: list[str] = []
+    for kind, value in _template(prefix or "", error_output_type is not None):
+        if kind == "text":
+            parts.append(value)
+        elif kind == "timestamp":
             try:
-                return format_fields(compile_pattern(value), at)
+                parts.append(format_fields(compile_pattern(value), at))
             except PatternError as exc:
                 raise PrefixError(str(exc)) from None
-        if namespace == "firehose":
+        elif kind == "firehose":
             if value == "random-string":
-                return RANDOM_EXPRESSION if keep_random else random_string()
-            if value == "error-output-type" and error_output_type is not None:
-                return error_output_type
-            raise PrefixError(f"!{{firehose:{value}}} cannot be evaluated here")
-        keys = (
-            lambda_keys
-            if namespace == "partitionKeyFromLambda" and lambda_keys is not None
-            else partition_keys
-        )
-        if value not in keys:
-            raise PrefixError(f"partition key {value!r} is missing for {namespace}")
-        return str(keys[value])
-
-    result = _EXPRESSION.sub(substitute, text)
+                parts.append(RANDOM_EXPRESSION if keep_random else random_string())
+            elif value == "error-output-type" and error_output_type is not None:
+                parts.append(error_output_type)
+            else:
+                raise PrefixError(f"!{{firehose:{value}}} cannot be evaluated here")
+        elif kind == "error-output-type":  # the null-ErrorOutputPrefix layout
+            parts.append(f"{error_output_type}/")
+        elif kind in _PARTITION_NAMESPACES:
+            from_lambda = kind == "partitionKeyFromLambda" and lambda_keys is not None
+            keys = lambda_keys if from_lambda and lambda_keys is not None else partition_keys
+            if value not in keys:
+                raise PrefixError(f"partition key {value!r} is missing for {kind}")
+            parts.append(str(keys[value]))
+        else:
+            raise PrefixError(f"!{{{kind}:{value}}} is not an expression Firehose evaluates")
+    result = "".join(parts)
     length = len(result) - result.count(RANDOM_EXPRESSION) * (len(RANDOM_EXPRESSION) - RANDOM_LENGTH)
     if length > MAX_EVALUATED:
         raise PrefixError(f"the evaluated prefix is {length} characters, over {MAX_EVALUATED}")
