@@ -1,13 +1,17 @@
 """A real PostgreSQL server for tests: `initdb` into a temporary directory, `pg_ctl start` on a
-free loopback port (trust authentication, no Unix socket outside the directory), stopped at the
-end. The binaries come from PATH or `pg_config --bindir`; `find_bindir()` says why not when none
-is installed, and the fixtures skip quoting it."""
+free loopback port (password authentication, its Unix socket inside that directory), stopped and
+removed at the end. PostgreSQL refuses to run as root, so under root (containers, CI) the server
+runs as the `postgres` user when there is one, else as `nobody`. The binaries come from PATH or
+`pg_config --bindir`; `find_bindir()` says why not when none is installed, and the fixtures skip
+quoting it."""
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,31 +43,53 @@ def find_bindir() -> tuple[Path | None, str]:
     )
 
 
+def _run_as() -> dict[str, Any]:
+    """subprocess arguments that drop root for the server's processes."""
+    if os.geteuid() != 0:
+        return {}
+    for name in ("postgres", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    raise RuntimeError("running as root with neither a postgres nor a nobody user")
+
+
 @dataclass
 class Postgres:
     bindir: Path
-    data_dir: Path
+    root: Path | None = None
     port: int = 0
     user: str = "headwater"
     password: str = "headwater-secret"
     database: str = "postgres"
 
+    @property
+    def data_dir(self) -> Path:
+        assert self.root is not None
+        return self.root / "data"
+
     def start(self, timeout: float = 60.0) -> Postgres:
         self.port = free_port()
-        pwfile = self.data_dir.parent / "pgpass.txt"
+        self.root = Path(tempfile.mkdtemp(prefix="headwater-pg-"))
+        run_as = _run_as()
+        if run_as:
+            os.chown(self.root, run_as["user"], run_as["group"])
+        pwfile = self.root / "pgpass.txt"
         pwfile.write_text(self.password)
         env = {**os.environ, "LC_ALL": "C"}
         subprocess.run(
             [str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.user,
              "--pwfile", str(pwfile), "-A", "md5", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, env=env,
+            check=True, capture_output=True, env=env, cwd=self.root, **run_as,
         )  # fmt: skip
         options = f"-p {self.port} -h 127.0.0.1 -k {self.data_dir} -F"
         subprocess.run(
             [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
-             "-l", str(self.data_dir.parent / "postgres.log"), "-w", "-t", str(int(timeout)),
+             "-l", str(self.root / "postgres.log"), "-w", "-t", str(int(timeout)),
              "start"],
-            check=True, capture_output=True, env=env,
+            check=True, capture_output=True, env=env, cwd=self.root, **run_as,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -75,10 +101,14 @@ class Postgres:
         raise RuntimeError("PostgreSQL did not accept connections in time")
 
     def stop(self) -> None:
+        if self.root is None:
+            return
         subprocess.run(
             [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
+            capture_output=True, cwd=self.root, **_run_as(),
+        )  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
 
     def connect(self) -> Any:
         import psycopg2

@@ -121,8 +121,7 @@ class HttpEndpointDestination:
                 return []
             if not await backoff.wait():
                 return [
-                    Failure(r, ERROR_OUTPUT_TYPE, code, message, attempts=backoff.attempts)
-                    for r in records
+                    Failure(r, ERROR_OUTPUT_TYPE, code, message, attempts=backoff.attempts) for r in records
                 ]
 
     async def _attempt(

@@ -100,8 +100,8 @@ class OpenSearchDestination:
         self.index = str(config["IndexName"])
         self.type_name = str(config.get("TypeName") or "")
         serverless = "CollectionEndpoint" in config and "ClusterEndpoint" not in config
-        self.rotation = "NoRotation" if serverless else config.get("IndexRotationPeriod")
-        self.rotation = self.rotation or DEFAULT_ROTATION
+        rotation = "NoRotation" if serverless else config.get("IndexRotationPeriod")
+        self.rotation: str = str(rotation or DEFAULT_ROTATION)
         id_options = config.get("DocumentIdOptions") or {}
         self.document_ids = id_options.get("DefaultDocumentIdFormat") != "NO_DOCUMENT_ID"
         self.retry_seconds = retry_duration(config, DEFAULT_RETRY_SECONDS)
@@ -136,9 +136,7 @@ class OpenSearchDestination:
             failures.extend(self._failure(r, code, msg, backoff.attempts) for r, code, msg in failed)
             pending = [r for r, _, _ in retry]
             if pending and not await backoff.wait():
-                failures.extend(
-                    self._failure(r, code, msg, backoff.attempts) for r, code, msg in retry
-                )
+                failures.extend(self._failure(r, code, msg, backoff.attempts) for r, code, msg in retry)
                 break
         return failures
 
@@ -163,9 +161,7 @@ class OpenSearchDestination:
         """(records to retry, records failed for good), each with errorCode and errorMessage."""
         headers = {"Content-Type": "application/x-ndjson"}
         try:
-            response = await self.client.post(
-                self.url, content=self.bulk_body(records), headers=headers
-            )
+            response = await self.client.post(self.url, content=self.bulk_body(records), headers=headers)
         except httpx.HTTPError as error:
             message = f"Error connecting to the cluster: {error}"
             return [(r, "OS.ConnectionFailed", message) for r in records], []
@@ -182,12 +178,14 @@ class OpenSearchDestination:
         retry: list[tuple[Record, str, str]] = []
         failed: list[tuple[Record, str, str]] = []
         for record, item in zip(records, items, strict=True):
-            result = next(iter(item.values()), {}) if isinstance(item, dict) else {}
-            status = result.get("status", 500) if isinstance(result, dict) else 500
+            result: Any = next(iter(item.values()), {}) if isinstance(item, dict) else {}
+            if not isinstance(result, dict):
+                result = {}
+            status = result.get("status", 500)
             if isinstance(status, int) and 200 <= status < 300:
                 continue
-            error = result.get("error") if isinstance(result, dict) else None
-            entry = (record, str(status), json.dumps(error, separators=(",", ":")))
+            reason = json.dumps(result.get("error"), separators=(",", ":"))
+            entry = (record, str(status), reason)
             retryable = not isinstance(status, int) or status == 429 or status >= 500
             (retry if retryable else failed).append(entry)
         return retry, failed

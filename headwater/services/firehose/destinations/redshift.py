@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg2
+import psycopg2  # type: ignore[import-untyped]
 from psycopg2 import sql
 
 from headwater.runtime.clock import Clock
@@ -86,9 +86,7 @@ def _copy_text(rows: list[Row]) -> str:
     def field(value: str | None) -> str:
         if value is None:
             return "\\N"
-        return (
-            value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-        )
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
     return "".join("\t".join(field(v) for v in row) + "\n" for row in rows)
 
@@ -162,9 +160,7 @@ class RedshiftDestination:
         at = dt.datetime.fromtimestamp(self.clock.now(), tz=dt.UTC)
         name = key.rsplit("/", 1)[-1]
         body = {"entries": [{"url": f"s3://{bucket}/{key}", "mandatory": True}]}
-        return ErrorManifest(
-            f"errors/manifests/{at:%Y/%m/%d/%H}/{name}", json.dumps(body).encode()
-        )
+        return ErrorManifest(f"errors/manifests/{at:%Y/%m/%d/%H}/{name}", json.dumps(body).encode())
 
     # -- the load, in a worker thread ----------------------------------------------------------
 

@@ -96,9 +96,7 @@ class SplunkDestination:
         self.ack_url = f"{base}/services/collector/ack"
         self.token = str(config.get("HECToken") or "")
         self.channel = str(uuid.uuid4())
-        self.ack_timeout = float(
-            config.get("HECAcknowledgmentTimeoutInSeconds") or DEFAULT_ACK_TIMEOUT
-        )
+        self.ack_timeout = float(config.get("HECAcknowledgmentTimeoutInSeconds") or DEFAULT_ACK_TIMEOUT)
         self.retry_seconds = retry_duration(config, DEFAULT_RETRY_SECONDS)
         self.clock = clock
         self.rng = rng

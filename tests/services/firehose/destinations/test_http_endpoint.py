@@ -101,9 +101,7 @@ def test_gzip_content_encoding_and_no_optional_headers() -> None:
         assert "x-amz-firehose-access-key" not in request.headers
         assert "x-amz-firehose-common-attributes" not in request.headers
         document = json.loads(gzip.decompress(request.body))
-        assert [base64.b64decode(r["data"]) for r in document["records"]] == [
-            r.data for r in RECORDS[:2]
-        ]
+        assert [base64.b64decode(r["data"]) for r in document["records"]] == [r.data for r in RECORDS[:2]]
 
     asyncio.run(main())
 
