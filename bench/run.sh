@@ -10,6 +10,8 @@
 #   bash bench/run.sh --only s3 [ARGS]       python -m bench.s3 alone (e.g. --servers headwater-durable,moto)
 #   bash bench/run.sh --only functions [ARGS]  python -m bench.functions alone: warm Invoke, cold starts
 #                                            (Headwater against ministack)
+#   bash bench/run.sh --only firehose [ARGS]  python -m bench.firehose alone: PutRecordBatch (500 x 1 KiB,
+#                                            8 clients) acknowledged and delivered to S3, lag, RSS
 #   bash bench/run.sh --only scale [ARGS]    python -m bench.scale alone: RSS, restart time and rates with a lot
 #                                            stored (--full: 10 M SQS messages, 1 M S3 objects, 10 GB Kinesis)
 #   bash bench/run.sh --compare REF [ARGS]   python -m bench.compare: this tree's Headwater against REF's
@@ -30,7 +32,7 @@ compare=""
 args=()
 while (($#)); do
   case "$1" in
-    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs, s3, functions or scale" >&2; exit 2; } ;;
+    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs, s3, functions, firehose or scale" >&2; exit 2; } ;;
     --only=*) only="${1#--only=}"; shift ;;
     --compare) compare="${2:-}"; shift 2 || { echo "bench: --compare needs a commit" >&2; exit 2; } ;;
     --compare=*) compare="${1#--compare=}"; shift ;;
@@ -38,8 +40,8 @@ while (($#)); do
   esac
 done
 case "$only" in
-  "" | kinesis | sqs | s3 | functions | scale) ;;
-  *) echo "bench: --only takes kinesis, sqs, s3, functions or scale, not '$only'" >&2; exit 2 ;;
+  "" | kinesis | sqs | s3 | functions | firehose | scale) ;;
+  *) echo "bench: --only takes kinesis, sqs, s3, functions, firehose or scale, not '$only'" >&2; exit 2 ;;
 esac
 
 if [[ -n "$compare" ]]; then
@@ -53,7 +55,7 @@ fi
 
 entry="bash bench/run.sh${only:+ --only $only}"
 status=0
-for service in kinesis sqs s3 functions scale; do
+for service in kinesis sqs s3 functions firehose scale; do
   if [[ -z "$only" || "$only" == "$service" ]]; then
     HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m "bench.$service" "${args[@]}" || status=$?
   fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from headwater.services.base import Host, Service, ServiceEntry
+from headwater.services.firehose.entry import ENTRY as FIREHOSE
 from headwater.services.functions.entry import ENTRY as FUNCTIONS
 from headwater.services.iam.entry import ENTRY as IAM
 from headwater.services.kinesis.entry import ENTRY as KINESIS
@@ -29,6 +30,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     IAM,
     LOGS,
     FUNCTIONS,  # after IAM and Logs: it checks roles and writes its logs through their ports
+    FIREHOSE,  # after S3, KMS, Logs and Functions: it delivers, seals, logs and transforms through them
 )
 
 

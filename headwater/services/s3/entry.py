@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
-from headwater.services.ports import FunctionInvoker, KeyRing, ObjectSource, QueueSink
+from headwater.services.ports import FunctionInvoker, KeyRing, ObjectSink, ObjectSource, QueueSink
 from headwater.services.s3.access_log import AccessLogs
 from headwater.services.s3.api import S3Api
 from headwater.services.s3.inventory import Inventory
 from headwater.services.s3.lifecycle import Lifecycle
+from headwater.services.s3.object_sink import S3ObjectSink
 from headwater.services.s3.service import S3Core
 from headwater.services.s3.source import S3ObjectSource
 
@@ -28,7 +29,8 @@ def build(host: Host) -> Service:
         "s3",
         Stages(core, Lifecycle(core), Inventory(core), AccessLogs(core)),
         S3Api(core),
-        provides={ObjectSource: S3ObjectSource(core)},  # function code from S3Bucket/S3Key
+        # function code from S3Bucket/S3Key; Firehose deliveries
+        provides={ObjectSource: S3ObjectSource(core), ObjectSink: S3ObjectSink(core)},
         inventory=inventory,
     )
 

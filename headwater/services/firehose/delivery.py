@@ -1,0 +1,254 @@
+"""A delivery stream's worker: from the raw log, through the processing stages and the buffers, to
+the destination, with a durable checkpoint.
+
+Theory of operation
+-------------------
+The worker reads the stream's raw log from its checkpoint, a page of entries at a time, turns each
+entry back into `Record`s (ids derived from the entry's offset), runs the pipeline (`process`),
+and adds what comes out to a buffer per evaluated prefix (partition keys; one buffer without
+dynamic partitioning). Failures the stages report go to the error output at once. With S3 backup
+enabled the source records also go to a backup buffer, flushed under the backup's own hints.
+
+A buffer flushes when its size reaches the hint, when its oldest record has waited the interval
+(interval 0: zero buffering, after each page) or, when all buffers together exceed `MEMORY_CAP`,
+the largest first. A flush writes one object (`s3_writer`), retrying while the bucket refuses it.
+
+Each buffer remembers the first raw offset of the page that opened it. After flushes the
+checkpoint becomes the smallest such offset still buffered (or the read position when nothing
+is), is written to the metadata store, and the log is trimmed behind it. After kill -9 the
+worker re-reads from the checkpoint: records that were buffered, or written but not checkpointed,
+are delivered again (at-least-once, as AWS documents); none acknowledged is lost.
+
+Time is the injected clock's: interval deadlines are slept with `clock.sleep_until`, which the
+test clock's advance wakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from headwater.engine.api import Log, MetaStore, StoredEntry
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.metrics import Metrics
+from headwater.services.firehose import batches, s3_settings
+from headwater.services.firehose.interim import process
+from headwater.services.firehose.records import Record
+from headwater.services.firehose.s3_writer import Target, Writer
+from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
+from headwater.services.ports import LogSink, ObjectSink
+
+PAGE_ENTRIES = 256
+PAGE_BYTES = 16 * 1024 * 1024
+MEMORY_CAP = 256 * 1024 * 1024  # all buffers of one stream together
+BACKUP = "\0backup"  # the backup buffer's key (no evaluated prefix starts with a NUL)
+log = logging.getLogger("headwater.firehose")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEnv:
+    log: Log
+    meta: MetaStore
+    clock: SystemClock
+    metrics: Metrics
+    objects: ObjectSink | None
+    log_sink: LogSink | None
+
+
+@dataclass(slots=True)
+class Buffer:
+    first_offset: int  # the first raw offset of the page that opened it
+    opened_at: float  # clock seconds
+    partition_keys: dict[str, str]
+    oldest_ms: int  # arrival time of the oldest record: the object's time
+    datas: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+
+def needs_pipeline(config: dict[str, Any]) -> bool:
+    """Whether any stage would change a record: processors, dynamic partitioning, conversion."""
+    processing = config.get("ProcessingConfiguration") or {}
+    return bool(
+        (processing.get("Enabled") and processing.get("Processors"))
+        or s3_settings.enabled(config.get("DynamicPartitioningConfiguration"))
+        or s3_settings.enabled(config.get("DataFormatConversionConfiguration"))
+    )
+
+
+class DeliveryWorker:
+    def __init__(self, env: DeliveryEnv, stream: DeliveryStream) -> None:
+        self.env = env
+        self.stream = stream
+        self.partition = stream.partition
+        destination = stream.destinations[0]
+        self.kind = destination.kind
+        self.config: dict[str, Any] = destination.config
+        self.hints = s3_settings.hints(self.config)
+        backup = self.config.get("S3BackupConfiguration")
+        self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
+        self.processing = needs_pipeline(self.config)
+        self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
+        self.buffers: dict[str, Buffer] = {}
+        self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        raw = env.meta.get(CHECKPOINTS, self.partition)
+        self.offset = max(int(raw) if raw else 0, env.log.first_offset(self.partition))
+        self.checkpoint = self.offset
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _target(self, config: dict[str, Any], metric: str) -> Target:
+        s = self.stream
+        return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric)
+
+    async def _run(self) -> None:
+        if self.kind not in S3_KINDS or self.env.objects is None:
+            return  # other destinations are delivered by their own modules; records wait in the log
+        writer = Writer(self.env.clock, self.env.metrics, self.env.objects, self.env.log_sink)
+        while True:
+            try:
+                await self._step(writer)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug must not stop the stream for good: log, wait, re-read
+                log.exception("firehose delivery of %s failed", self.stream.arn)
+                self.buffers.clear()
+                self.full.clear()
+                self.offset = self.checkpoint
+                await self.env.clock.sleep(1.0)
+
+    async def _step(self, writer: Writer) -> None:
+        self._wake.clear()
+        entries = await self.env.log.read_async(self.partition, self.offset, PAGE_ENTRIES, PAGE_BYTES)
+        if entries:
+            await self._take(writer, entries)
+            self.offset = entries[-1].offset + 1
+        await self._flush_due(writer, forced=False)
+        if len(entries) >= PAGE_ENTRIES:
+            return
+        if not entries:
+            await self._idle()
+
+    async def _take(self, writer: Writer, entries: list[StoredEntry]) -> None:
+        first = entries[0].offset
+        now = self.env.clock.now()
+        if not self.processing:  # the common case: no Record objects, only the bytes
+            for entry in entries:
+                datas = batches.decode(entry.payload)
+                if self.backup is not None:
+                    self._add(BACKUP, first, now, {}, datas, entry.timestamp_ms)
+                self._add("", first, now, {}, datas, entry.timestamp_ms)
+            return
+        records: list[Record] = []
+        for entry in entries:
+            base = batches.id_base(self.partition, entry.offset)
+            at = entry.timestamp_ms
+            datas = batches.decode(entry.payload)
+            if self.backup is not None:
+                self._add(BACKUP, first, now, {}, datas, at)
+            records.extend(Record(batches.record_id(base, i), data, at) for i, data in enumerate(datas))
+        processed = await process(self.config, records, None)
+        if processed.failures:
+            await writer.write_failures(self._target(self.config, "DeliveryToS3"), processed.failures)
+        by_key: dict[str, list[Record]] = {}
+        keys_of: dict[str, dict[str, str]] = {}
+        for record in processed.records:
+            keys = dict(record.partition_keys)
+            key = repr(sorted(keys.items())) if keys else ""
+            by_key.setdefault(key, []).append(record)
+            keys_of[key] = keys
+        for key, group in by_key.items():
+            oldest = min(r.arrival_ms for r in group)
+            self._add(key, first, now, keys_of[key], [r.data for r in group], oldest)
+
+    def _add(
+        self, key: str, first: int, now: float, keys: dict[str, str], datas: list[bytes], arrival_ms: int
+    ) -> None:
+        """Buffers records; a buffer that reaches its size hint is closed at that record (the
+        object may exceed the hint by one record, as AWS's do) and a new one takes the rest."""
+        limit = (self.backup_hints if key == BACKUP else self.hints).size_bytes
+        buffer = self.buffers.get(key)
+        if buffer is None:
+            buffer = self.buffers[key] = Buffer(first, now, keys, arrival_ms)
+        elif arrival_ms < buffer.oldest_ms:
+            buffer.oldest_ms = arrival_ms
+        total = sum(map(len, datas))
+        if buffer.size + total < limit:  # the whole entry fits: no per-record work
+            buffer.datas.extend(datas)
+            buffer.size += total
+            return
+        size = buffer.size
+        append = buffer.datas.append
+        for data in datas:
+            append(data)
+            size += len(data)
+            if size >= limit:
+                buffer.size = size
+                self.full.append((key, buffer))
+                buffer = self.buffers[key] = Buffer(first, now, keys, arrival_ms)
+                append, size = buffer.datas.append, 0
+        buffer.size = size
+        if not buffer.datas:
+            del self.buffers[key]
+
+    def _due(self, key: str, buffer: Buffer, now: float) -> bool:
+        hints = self.backup_hints if key == BACKUP else self.hints
+        return buffer.size >= hints.size_bytes or now >= buffer.opened_at + hints.interval_s
+
+    async def _flush_due(self, writer: Writer, forced: bool) -> None:
+        now = self.env.clock.now()
+        due = [key for key, buffer in self.buffers.items() if forced or self._due(key, buffer, now)]
+        total = sum(b.size for b in self.buffers.values())
+        if not due and not self.full and total > MEMORY_CAP:
+            due = [max(self.buffers, key=lambda k: self.buffers[k].size)]
+        if not due and not self.full:
+            return
+        ready, self.full = self.full, []
+        ready += [(key, self.buffers.pop(key)) for key in due]
+        for key, buffer in ready:
+            if key == BACKUP and self.backup is not None:
+                target = self._target(self.backup, "BackupToS3")
+            else:
+                target = self._target(self.config, "DeliveryToS3")
+            await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)
+        await self._save_checkpoint()
+
+    async def _save_checkpoint(self) -> None:
+        checkpoint = min((b.first_offset for b in self.buffers.values()), default=self.offset)
+        if checkpoint <= self.checkpoint:
+            return
+        self.checkpoint = checkpoint
+        await self.env.meta.put(CHECKPOINTS, self.partition, str(checkpoint).encode())
+        # trim by time: entries before the checkpoint's own entry (same-millisecond ones stay)
+        kept = self.env.log.read(self.partition, checkpoint, 1, 1)
+        if kept:
+            await self.env.log.trim(self.partition, kept[0].timestamp_ms)
+
+    async def _idle(self) -> None:
+        deadlines = [
+            b.opened_at + (self.backup_hints if k == BACKUP else self.hints).interval_s
+            for k, b in self.buffers.items()
+        ]
+        waiter = asyncio.ensure_future(self._wake.wait())
+        tasks: set[asyncio.Future[Any]] = {waiter}
+        if deadlines:
+            tasks.add(asyncio.ensure_future(self.env.clock.sleep_until(min(deadlines))))
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()

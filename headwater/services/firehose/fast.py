@@ -1,0 +1,116 @@
+"""Hand-tuned JSON codecs for PutRecord and PutRecordBatch (the hot path: 500 base64 records a call).
+
+The generic codec walks the model for every record; this decodes with `json.loads` and
+`b64decode`, checks the model's constraints by hand, and calls the very same operations. Anything
+unexpected (a wrong type, bad base64, a constraint broken) goes to the generic codec, so errors are
+its own exactly. tests/services/firehose/test_fast.py checks both paths agree.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+from base64 import b64decode
+from collections.abc import Awaitable, Callable
+from importlib import import_module
+from typing import Any
+
+from headwater.protocol import request_checks
+from headwater.protocol.models import operation_model
+from headwater.services.context import RequestContext
+from headwater.services.firehose import ingest
+from headwater.services.firehose.core import FirehoseCore
+
+FastPath = Callable[[bytes, RequestContext], Awaitable[bytes]]
+
+MAX_RECORD = 1_024_000
+MAX_RECORDS = 500
+NAME = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
+
+
+def _decoder() -> Callable[..., bytes]:
+    """pybase64's SIMD decoder when installed: 500 records of 1 KiB measured 0.7 ms against 5 ms for
+    the standard library's, the largest cost of a PutRecordBatch. Same validation, same errors."""
+    try:
+        return import_module("pybase64").b64decode  # type: ignore[no-any-return,unused-ignore]
+    except ImportError:
+        return b64decode
+
+
+_b64decode = _decoder()
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class _Fallback(Exception):
+    pass
+
+
+def _generic(operation: str, body: bytes) -> dict[str, Any]:
+    return request_checks.parse_json(operation_model("firehose", operation), body)
+
+
+def _name(params: dict[str, Any]) -> None:
+    name = params.get("DeliveryStreamName")
+    if type(name) is not str or NAME.fullmatch(name) is None:
+        raise _Fallback
+
+
+def _data(record: Any) -> bytes:
+    if type(record) is not dict or len(record) != 1:
+        raise _Fallback
+    value = record.get("Data")
+    if type(value) is not str:
+        raise _Fallback
+    data = _b64decode(value, validate=True)
+    if len(data) > MAX_RECORD:
+        raise _Fallback
+    return data
+
+
+def parse_put_record_batch(body: bytes) -> dict[str, Any]:
+    try:
+        params = json.loads(body)
+        if type(params) is not dict or len(params) != 2:
+            raise _Fallback
+        _name(params)
+        records = params.get("Records")
+        if type(records) is not list or not 1 <= len(records) <= MAX_RECORDS:
+            raise _Fallback
+        params["Records"] = [{"Data": _data(record)} for record in records]
+    except (_Fallback, ValueError, TypeError, RecursionError, binascii.Error):
+        return _generic("PutRecordBatch", body)
+    return params
+
+
+def parse_put_record(body: bytes) -> dict[str, Any]:
+    try:
+        params = json.loads(body)
+        if type(params) is not dict or len(params) != 2:
+            raise _Fallback
+        _name(params)
+        params["Record"] = {"Data": _data(params.get("Record"))}
+    except (_Fallback, ValueError, TypeError, RecursionError, binascii.Error):
+        return _generic("PutRecord", body)
+    return params
+
+
+def encode_batch_result(result: dict[str, Any]) -> bytes:
+    """PutRecordBatch's answer without json.dumps over 500 small dicts (ids are plain ASCII)."""
+    if result["FailedPutCount"]:
+        return _dumps(result).encode()
+    ids = b'"},{"RecordId":"'.join(r["RecordId"].encode() for r in result["RequestResponses"])
+    encrypted = b"true" if result["Encrypted"] else b"false"
+    return b'{"FailedPutCount":0,"Encrypted":%s,"RequestResponses":[{"RecordId":"%s"}]}' % (encrypted, ids)
+
+
+def firehose_fast_paths(core: FirehoseCore) -> dict[str, FastPath]:
+    async def put_record_batch(body: bytes, ctx: RequestContext) -> bytes:
+        result = await ingest.put_record_batch(core, parse_put_record_batch(body), ctx)
+        return encode_batch_result(result)
+
+    async def put_record(body: bytes, ctx: RequestContext) -> bytes:
+        result = await ingest.put_record(core, parse_put_record(body), ctx)
+        return _dumps(result).encode()
+
+    return {"PutRecordBatch": put_record_batch, "PutRecord": put_record}
