@@ -25,7 +25,7 @@ from headwater.services.firehose import errors
 from headwater.services.firehose.delivery import DeliveryEnv, DeliveryWorker
 from headwater.services.firehose.metrics import NS
 from headwater.services.firehose.state import CHECKPOINTS, STREAMS, DeliveryStream
-from headwater.services.ports import LogSink, ObjectSink
+from headwater.services.ports import LogSink, ObjectSink, ObjectSource
 
 PARTITION_PREFIX = "firehose-"
 log = logging.getLogger("headwater.firehose")
@@ -162,6 +162,7 @@ class FirehoseCore:
             metrics=self.metrics,
             objects=self.ports.find(ObjectSink),
             log_sink=self.ports.find(LogSink),
+            sources=self.ports.find(ObjectSource),
         )
         worker = DeliveryWorker(env, stream)
         self.workers[stream.key] = worker

@@ -5,7 +5,9 @@ Theory of operation
 AWS stages every buffer as an object in the S3Configuration bucket, then runs
 `COPY <DataTableName> (<DataTableColumns>) FROM 's3://bucket/key' <CopyOptions>` on the cluster.
 Headwater does the same against the PostgreSQL server ClusterJDBCURL names
-(`jdbc:redshift://host:port/db`, Username/Password): the object's bytes come through the
+(`jdbc:redshift://host:port/db`, Username/Password; the API's pattern wants a `*.redshift.*` host,
+so a name under `.localhost` such as `pg.redshift.localhost` means this machine, as RFC 6761 has
+it): the object's bytes come through the
 ObjectSource port, are read into rows of text as Redshift's COPY reads them (`copy_rows`), and in
 one transaction are streamed into a temporary table of text columns (`COPY ... FROM STDIN`) and
 inserted into the target with one expression per column that applies what depends on the
@@ -25,6 +27,7 @@ import asyncio
 import datetime as dt
 import io
 import json
+import logging
 import random
 import re
 from collections.abc import Mapping
@@ -42,6 +45,7 @@ from headwater.services.firehose.records import Failure, Record
 from headwater.services.ports import ObjectSource, ObjectSourceError
 
 DEFAULT_RETRY_SECONDS = 3600
+log = logging.getLogger("headwater.firehose")
 ERROR_OUTPUT_TYPE = "redshift-failed"  # only for `deliver`; AWS itself writes manifests
 _JDBC = re.compile(r"^jdbc:(?:redshift|postgresql)://([^/:?]+)(?::(\d{1,5}))?/([^?;]+)")
 
@@ -117,14 +121,17 @@ class RedshiftDestination:
 
     # -- the delivery entry points -------------------------------------------------------------
 
-    async def deliver_object(self, bucket: str, key: str) -> ErrorManifest | None:
+    async def deliver_object(
+        self, bucket: str, key: str, *, source: ObjectSource | None = None
+    ) -> ErrorManifest | None:
         """COPY one staged object, retrying; None once loaded, else the manifest to write."""
         backoff = Backoff(self.clock, self.retry_seconds, self.rng)
         while True:
             try:
-                await self.copy_object(bucket, key)
+                await self.copy_object(bucket, key, source=source)
                 return None
-            except RedshiftLoadError:
+            except RedshiftLoadError as error:
+                log.warning("firehose COPY of s3://%s/%s failed: %s %s", bucket, key, error.code, error)
                 if not await backoff.wait():
                     return self.error_manifest(bucket, key)
 
@@ -143,12 +150,13 @@ class RedshiftDestination:
                         for r in records
                     ]
 
-    async def copy_object(self, bucket: str, key: str) -> int:
+    async def copy_object(self, bucket: str, key: str, *, source: ObjectSource | None = None) -> int:
         """One COPY attempt of a staged object; the number of rows loaded."""
-        if self.objects is None:
+        objects = source or self.objects
+        if objects is None:
             raise RedshiftLoadError("S3.ObjectSource", "No object source to read staged objects.")
         try:
-            data = await self.objects.read_object(self.account, bucket, key)
+            data = await objects.read_object(self.account, bucket, key)
         except ObjectSourceError as error:
             raise RedshiftLoadError(f"S3.{error.code}", error.message) from error
         return await self.load(data)
@@ -165,9 +173,10 @@ class RedshiftDestination:
     # -- the load, in a worker thread ----------------------------------------------------------
 
     def _load(self, data: bytes, compressed: bool) -> int:
+        local = self.host == "localhost" or self.host.endswith(".localhost")
         try:
             connection = psycopg2.connect(
-                host=self.host,
+                host="127.0.0.1" if local else self.host,
                 port=self.port,
                 dbname=self.database,
                 user=self.user,
