@@ -113,6 +113,8 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self.remote is not None:
+            await remote_delivery.close(self.remote)
 
     def _target(self, config: dict[str, Any], metric: str) -> Target:
         s = self.stream

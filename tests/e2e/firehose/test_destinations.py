@@ -223,3 +223,23 @@ def test_redshift_copy_into_postgresql(server: Server, postgres: Postgres) -> No
     assert postgres.execute("SELECT id, page FROM clicks WHERE id = 49") == [(49, "/p/49")]
     staged = wait_objects(client(server, "s3"), "rs-staging", 1)
     assert all(key.endswith(".gz") for key, _ in staged)
+
+
+def test_copy_options_that_cannot_be_honoured_are_refused_at_creation(server: Server) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="rs-bad",
+            RedshiftDestinationConfiguration={
+                "RoleARN": ROLE,
+                "ClusterJDBCURL": "jdbc:redshift://pg.redshift.localhost:5439/dev",
+                "CopyCommand": {"DataTableName": "t", "CopyOptions": "FORMAT AS PARQUET"},
+                "Username": "u",
+                "Password": "secret1",
+                "S3Configuration": staging("rs-bad"),
+            },
+        )
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidArgumentException"
+    assert "PARQUET" in error["Message"] and "not supported" in error["Message"]

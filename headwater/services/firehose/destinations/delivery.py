@@ -16,9 +16,10 @@ from dataclasses import replace
 from typing import Any
 
 from headwater.runtime.clock import Clock
+from headwater.services.firehose.destinations.copy_options import parse_copy_options
 from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
-from headwater.services.firehose.destinations.redshift import RedshiftDestination
+from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
 from headwater.services.firehose.interim import Compressor, content_encoding
 from headwater.services.firehose.records import Record
@@ -35,10 +36,40 @@ log = logging.getLogger("headwater.firehose")
 
 def buffering(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     """The configuration whose BufferingHints apply: Redshift has none of its own and buffers
-    by its S3Configuration's, the staged objects' size."""
+    by its S3Configuration's, the staged objects' size; Splunk's default interval is 60 s."""
     if kind == "Redshift":
         return dict(config.get("S3Configuration") or {})
+    if kind == "Splunk":
+        hints = {"SizeInMBs": 5, "IntervalInSeconds": 60, **(config.get("BufferingHints") or {})}
+        return {**config, "BufferingHints": hints}
     return config
+
+
+def problem(kind: str, config: dict[str, Any]) -> str | None:
+    """Why CreateDeliveryStream must refuse this configuration (CopyOptions that cannot be
+    honoured, a JDBC URL that names no database, an OpenSearch destination with no endpoint), or
+    None."""
+    try:
+        if kind == "Redshift":
+            command = config.get("CopyCommand") or {}
+            parse_copy_options(command.get("CopyOptions"))
+            parse_jdbc_url(str(config.get("ClusterJDBCURL", "")))
+        elif kind in OPENSEARCH_KINDS and not (
+            config.get("ClusterEndpoint") or config.get("CollectionEndpoint")
+        ):
+            return (
+                "Headwater delivers to OpenSearch through ClusterEndpoint (or CollectionEndpoint): "
+                "a DomainARN cannot be resolved to a cluster."
+            )
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+async def close(remote: Remote) -> None:
+    """Releases the destination's HTTP connections (a stopped or replaced worker's)."""
+    if not isinstance(remote, RedshiftDestination):
+        await remote.aclose()
 
 
 def build(

@@ -132,7 +132,7 @@ class HttpEndpointDestination:
             response = await self.client.post(self.url, content=body, headers=headers)
         except httpx.TimeoutException:
             return "HttpEndpoint.RequestTimeout", "The request to the endpoint timed out.", None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return "HttpEndpoint.ConnectionFailed", f"Unable to connect: {error}", None
         text = response.text[:1024]
         if response.status_code != 200:

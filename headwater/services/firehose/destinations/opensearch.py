@@ -162,7 +162,7 @@ class OpenSearchDestination:
         headers = {"Content-Type": "application/x-ndjson"}
         try:
             response = await self.client.post(self.url, content=self.bulk_body(records), headers=headers)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             message = f"Error connecting to the cluster: {error}"
             return [(r, "OS.ConnectionFailed", message) for r in records], []
         if not 200 <= response.status_code < 300:

@@ -146,7 +146,7 @@ class SplunkDestination:
             response = await self.client.post(self.url, content=body, headers=self.headers)
         except httpx.TimeoutException as error:
             raise SplunkError("Splunk.ConnectionTimeout", f"Timed out: {error}") from error
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise SplunkError("Splunk.ConnectionClosed", f"Could not connect: {error}") from error
         try:
             answer = json.loads(response.content)
@@ -170,7 +170,7 @@ class SplunkDestination:
             try:
                 response = await self.client.post(self.ack_url, content=body, headers=self.headers)
                 answer = json.loads(response.content) if response.status_code == 200 else None
-            except (httpx.HTTPError, ValueError):
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError):
                 answer = None
             acks = answer.get("acks") if isinstance(answer, dict) else None
             if isinstance(acks, dict) and acks.get(str(ack_id)) is True:
