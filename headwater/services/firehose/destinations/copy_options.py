@@ -85,7 +85,8 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
             raise CopyOptionsError(f"CopyOptions cannot be parsed near: {text[position:][:40]!r}")
         position = match.end()
         if match.group(1) is not None:
-            value = re.sub(r"''|\\(.)", lambda m: m.group(1) or "'", match.group(1))
+            # only the quote's own escapes: other backslashes stay (NULL AS '\N' is literal)
+            value = re.sub(r"''|\\'", "'", match.group(1))
             out.append((value, True))
         elif match.group(2):
             out.append((match.group(2), False))
@@ -137,6 +138,15 @@ class _Reader:
         return int(text)
 
 
+def _character(text: str) -> str:
+    r"""A delimiter as Redshift spells it: '\t' is a tab, '\ooo' an octal code."""
+    if text == "\\t":
+        return "\t"
+    if re.fullmatch(r"\\[0-7]{3}", text):
+        return chr(int(text[1:], 8))
+    return text
+
+
 def _json(plan: CopyPlan, argument: str) -> None:
     mode = argument.strip().lower()
     if mode not in ("auto", "auto ignorecase"):
@@ -176,7 +186,7 @@ def parse_copy_options(text: str | None) -> CopyPlan:
         elif name in ("JSON", "CSV"):
             _format(reader, plan, name)
         elif name == "DELIMITER":
-            plan.delimiter = reader.value(name, quoted=True)
+            plan.delimiter = _character(reader.value(name, quoted=True))
             if len(plan.delimiter) != 1:
                 raise CopyOptionsError("CopyOptions: DELIMITER must be a single character.")
         elif name == "QUOTE":
