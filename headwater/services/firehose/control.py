@@ -9,6 +9,7 @@ from typing import Any
 from headwater.services.context import RequestContext
 from headwater.services.firehose import errors, s3_settings
 from headwater.services.firehose.core import FirehoseCore
+from headwater.services.firehose.destinations import delivery as remote_delivery
 from headwater.services.firehose.state import DeliveryStream, Destination
 from headwater.services.ports import KeyRing, KeyRingError
 
@@ -46,6 +47,8 @@ async def create_delivery_stream(
     config = dict(params[f"{kind}DestinationConfiguration"])
     if kind in ("S3", "ExtendedS3"):
         config, kind = s3_settings.normalize(config), "ExtendedS3"
+    elif (problem := remote_delivery.problem(kind, config)) is not None:
+        raise errors.invalid(problem)
     source = None
     if stream_type == "KinesisStreamAsSource":
         source = params.get("KinesisStreamSourceConfiguration")

@@ -38,13 +38,14 @@ from headwater.engine.api import Log, MetaStore, StoredEntry
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.firehose import batches, s3_settings
+from headwater.services.firehose.destinations import delivery as remote_delivery
 from headwater.services.firehose.interim import process
 from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink
+from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -62,6 +63,7 @@ class DeliveryEnv:
     objects: ObjectSink | None
     log_sink: LogSink | None
     caller: FunctionCaller | None = None
+    sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
 
 
 @dataclass(slots=True)
@@ -92,11 +94,12 @@ class DeliveryWorker:
         destination = stream.destinations[0]
         self.kind = destination.kind
         self.config: dict[str, Any] = destination.config
-        self.hints = s3_settings.hints(self.config)
+        self.hints = s3_settings.hints(remote_delivery.buffering(self.kind, self.config))
         backup = self.config.get("S3BackupConfiguration")
         self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
         self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
+        self.remote = remote_delivery.build(self.kind, self.config, env.clock, stream.account, env.sources)
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
@@ -138,14 +141,16 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self.remote is not None:
+            await remote_delivery.close(self.remote)
 
     def _target(self, config: dict[str, Any], metric: str) -> Target:
         s = self.stream
         return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric)
 
     async def _run(self) -> None:
-        if self.kind not in S3_KINDS or self.env.objects is None:
-            return  # other destinations are delivered by their own modules; records wait in the log
+        if (self.kind not in S3_KINDS and self.remote is None) or self.env.objects is None:
+            return  # a destination Headwater cannot deliver to: records wait in the log
         writer = Writer(self.env.clock, self.env.metrics, self.env.objects, self.env.log_sink)
         while True:
             try:
@@ -272,6 +277,13 @@ class DeliveryWorker:
                 target = self._target(self.backup, "BackupToS3")
             else:
                 target = self._target(self.config, "DeliveryToS3")
+            if self.remote is not None and key != BACKUP:
+                base = batches.id_base(self.partition, buffer.first_offset)
+                ids = [batches.record_id(base, i) for i in range(len(buffer.datas))]
+                await remote_delivery.deliver_buffer(
+                    self.remote, writer, target, buffer.datas, buffer.oldest_ms, ids
+                )
+                continue
             await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)
             if key not in self.buffers:
                 self.active.release(key)  # delivered: no longer an active partition

@@ -199,4 +199,5 @@ def error_document(failure: Failure, now_ms: int) -> bytes:
     }
     if failure.lambda_arn is not None:
         document["lambdaArn"] = failure.lambda_arn
+    document.update(getattr(failure, "document", None) or {})  # a destination's own fields
     return json.dumps(document, separators=(",", ":")).encode() + b"\n"

@@ -1,0 +1,144 @@
+"""The bridge between the delivery worker's buffers and the non-S3 destinations.
+
+When a buffer of an HTTP endpoint, Splunk or OpenSearch stream flushes, its records go to the
+destination (`deliver`); the failures it gives back are written as error documents under the
+S3Configuration's ErrorOutputPrefix, and with S3BackupMode AllData/AllEvents/AllDocuments every
+record is also written to the S3Configuration bucket. A Redshift buffer is first staged as an
+object in the S3Configuration bucket (compressed as that configuration says, as AWS stages it),
+then COPied from there; a skipped object's manifest goes to `errors/manifests/` in that bucket.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from headwater.runtime.clock import Clock
+from headwater.services.firehose.destinations.copy_options import parse_copy_options
+from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
+from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
+from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
+from headwater.services.firehose.destinations.splunk import SplunkDestination
+from headwater.services.firehose.interim import Compressor, content_encoding
+from headwater.services.firehose.records import Record
+from headwater.services.firehose.s3_settings import bucket_of
+from headwater.services.firehose.s3_writer import Target, Writer
+from headwater.services.ports import ObjectSource
+
+Remote = HttpEndpointDestination | SplunkDestination | OpenSearchDestination | RedshiftDestination
+OPENSEARCH_KINDS = ("Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless")
+KINDS = ("HttpEndpoint", "Splunk", "Redshift", *OPENSEARCH_KINDS)
+BACKUP_ALL = ("AllData", "AllEvents", "AllDocuments")
+log = logging.getLogger("headwater.firehose")
+
+
+def buffering(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration whose BufferingHints apply: Redshift has none of its own and buffers
+    by its S3Configuration's, the staged objects' size; Splunk's default interval is 60 s."""
+    if kind == "Redshift":
+        return dict(config.get("S3Configuration") or {})
+    if kind == "Splunk":
+        hints = {"SizeInMBs": 5, "IntervalInSeconds": 60, **(config.get("BufferingHints") or {})}
+        return {**config, "BufferingHints": hints}
+    return config
+
+
+def problem(kind: str, config: dict[str, Any]) -> str | None:
+    """Why CreateDeliveryStream must refuse this configuration (CopyOptions that cannot be
+    honoured, a JDBC URL that names no database, an OpenSearch destination with no endpoint), or
+    None."""
+    try:
+        if kind == "Redshift":
+            command = config.get("CopyCommand") or {}
+            parse_copy_options(command.get("CopyOptions"))
+            parse_jdbc_url(str(config.get("ClusterJDBCURL", "")))
+        elif kind in OPENSEARCH_KINDS and not (
+            config.get("ClusterEndpoint") or config.get("CollectionEndpoint")
+        ):
+            return (
+                "Headwater delivers to OpenSearch through ClusterEndpoint (or CollectionEndpoint): "
+                "a DomainARN cannot be resolved to a cluster."
+            )
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+async def close(remote: Remote) -> None:
+    """Releases the destination's HTTP connections (a stopped or replaced worker's)."""
+    if not isinstance(remote, RedshiftDestination):
+        await remote.aclose()
+
+
+def build(
+    kind: str, config: dict[str, Any], clock: Clock, account: str, sources: ObjectSource | None
+) -> Remote | None:
+    """The destination of a stream's configuration, or None when it is not one of these (or
+    cannot be built: the reason is logged and the records wait in the stream's log)."""
+    try:
+        if kind == "HttpEndpoint":
+            return HttpEndpointDestination(config, clock=clock)
+        if kind == "Splunk":
+            return SplunkDestination(config, clock=clock)
+        if kind in OPENSEARCH_KINDS:
+            return OpenSearchDestination(config, clock=clock)
+        if kind == "Redshift":
+            return RedshiftDestination(config, clock=clock, objects=sources, account=account)
+    except (KeyError, ValueError) as error:
+        log.warning("firehose cannot deliver to this %s destination: %s", kind, error)
+    return None
+
+
+async def deliver_buffer(
+    remote: Remote,
+    writer: Writer,
+    target: Target,
+    datas: Sequence[bytes],
+    oldest_ms: int,
+    record_ids: Sequence[str],
+) -> None:
+    staging = replace(target, config=target.config["S3Configuration"], metric="BackupToS3")
+    if isinstance(remote, RedshiftDestination):
+        await _copy(remote, writer, staging, datas, oldest_ms)
+        return
+    records = [Record(rid, data, oldest_ms) for rid, data in zip(record_ids, datas, strict=True)]
+    failures = await remote.deliver(records, target.stream_arn)
+    if target.config.get("S3BackupMode") in BACKUP_ALL:
+        await writer.write_records(staging, datas, oldest_ms, {})
+    if failures:
+        await writer.write_failures(staging, failures)
+
+
+async def _copy(
+    remote: RedshiftDestination,
+    writer: Writer,
+    staging: Target,
+    datas: Sequence[bytes],
+    oldest_ms: int,
+) -> None:
+    compression = staging.config.get("CompressionFormat", "UNCOMPRESSED")
+    compressor = Compressor(compression)
+    body = compressor.feed(b"".join(datas)) + compressor.finish()
+    key = writer.key_for(staging, oldest_ms, {})
+    bucket = bucket_of(staging.config["BucketARN"])
+    # The writer's put retries a refusing bucket for AWS's 24 hours, as every S3 write does.
+    if not await writer._put(staging, key, lambda: body, content_encoding(compression), oldest_ms):
+        return
+    # No ObjectSource offered (S3 offers one): the staged bytes are the ones just written.
+    manifest = await remote.deliver_object(bucket, key, source=remote.objects or _Staged(body))
+    if manifest is not None:
+        await writer._put(staging, manifest.key, lambda: manifest.body, None, oldest_ms)
+
+
+class _Staged:
+    """The one object just staged, as an ObjectSource."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def read_object(
+        self, account: str, bucket: str, key: str, version: str | None = None, limit: int = 0
+    ) -> bytes:
+        return self.body

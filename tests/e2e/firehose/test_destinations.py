@@ -1,0 +1,245 @@
+"""HTTP endpoint, Splunk, OpenSearch and Redshift destinations end to end: CreateDeliveryStream and
+PutRecordBatch with boto3 against a server that trusts the test's HTTPS receivers, what the
+receivers got checked, failures written to the S3 error output with their documents, and a real
+PostgreSQL server loaded through Redshift's COPY."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from headwater.runtime.tls import self_signed
+from tests.e2e.firehose.receivers import Received, TlsReceiver
+from tests.e2e.firehose.support import ROLE, wait_objects
+from tests.e2e.support.postgres import Postgres, find_bindir
+from tests.e2e.support.s3 import wait_for
+from tests.e2e.support.server import TEST_FLAGS, Server
+
+ZERO = {"SizeInMBs": 1, "IntervalInSeconds": 0}  # zero buffering: delivered within moments
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("receiver-tls"), "127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tls: tuple[Path, Path]) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("fh-dest") / "data"
+    data_dir.mkdir()
+    running = Server(data_dir, "--durability", "fast", *TEST_FLAGS, env={"SSL_CERT_FILE": str(tls[0])})
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def client(server: Server, name: str) -> Any:
+    return boto3.client(
+        name, endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+
+
+def staging(bucket: str, **extra: Any) -> dict[str, Any]:
+    return {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", **extra}
+
+
+def put(server: Server, stream: str, datas: list[bytes]) -> None:
+    answer = client(server, "firehose").put_record_batch(
+        DeliveryStreamName=stream, Records=[{"Data": d} for d in datas]
+    )
+    assert answer["FailedPutCount"] == 0
+
+
+def error_documents(server: Server, bucket: str, prefix: str, count: int) -> list[dict[str, Any]]:
+    found = wait_objects(client(server, "s3"), bucket, 1, prefix=prefix)
+    documents = [json.loads(line) for _, body in found for line in body.splitlines()]
+    assert len(documents) == count
+    return documents
+
+
+def test_http_endpoint(server: Server, tls: tuple[Path, Path]) -> None:
+    def echo(request: Received) -> tuple[int, Any]:
+        return 200, {"requestId": request.json()["requestId"], "timestamp": 1}
+
+    client(server, "s3").create_bucket(Bucket="http-staging")
+    with TlsReceiver(*tls, echo) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="to-http",
+            HttpEndpointDestinationConfiguration={
+                "EndpointConfiguration": {"Url": receiver.url + "/in", "AccessKey": "secret-key"},
+                "RequestConfiguration": {
+                    "CommonAttributes": [{"AttributeName": "team", "AttributeValue": "data"}]
+                },
+                "BufferingHints": ZERO,
+                "S3Configuration": staging("http-staging"),
+            },
+        )
+        datas = [b'{"n":1}\n', b'{"n":2}\n', bytes(range(10))]
+        put(server, "to-http", datas)
+        wait_for(lambda: receiver.requests, 20, "a request at the HTTP endpoint")
+    request = receiver.requests[0]
+    assert request.path == "/in"
+    assert request.headers["x-amz-firehose-access-key"] == "secret-key"
+    assert request.headers["x-amz-firehose-source-arn"].endswith(":deliverystream/to-http")
+    assert json.loads(request.headers["x-amz-firehose-common-attributes"]) == {
+        "commonAttributes": {"team": "data"}
+    }
+    assert [base64.b64decode(r["data"]) for r in request.json()["records"]] == datas
+
+
+def test_http_endpoint_failures_go_to_the_error_output(server: Server, tls: tuple[Path, Path]) -> None:
+    client(server, "s3").create_bucket(Bucket="http-errors")
+    with TlsReceiver(*tls, lambda r: (500, {"errorMessage": "down"})) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="to-http-down",
+            HttpEndpointDestinationConfiguration={
+                "EndpointConfiguration": {"Url": receiver.url},
+                "BufferingHints": ZERO,
+                "RetryOptions": {"DurationInSeconds": 0},
+                "S3BackupMode": "FailedDataOnly",
+                "S3Configuration": staging("http-errors"),  # errors under <error-output-type>/
+            },
+        )
+        put(server, "to-http-down", [b"lost?", b"no"])
+        documents = error_documents(server, "http-errors", "http-endpoint-failed/", 2)
+    assert [base64.b64decode(d["rawData"]) for d in documents] == [b"lost?", b"no"]
+    assert {d["errorCode"] for d in documents} == {"HttpEndpoint.DestinationException"}
+    assert all(d["attemptsMade"] == 1 for d in documents)
+
+
+def test_splunk_event_endpoint(server: Server, tls: tuple[Path, Path]) -> None:
+    def hec(request: Received) -> tuple[int, Any]:
+        if request.path == "/services/collector/ack":
+            return 200, {"acks": {str(a): True for a in request.json()["acks"]}}
+        return 200, {"text": "Success", "code": 0, "ackId": 7}
+
+    client(server, "s3").create_bucket(Bucket="splunk-staging")
+    with TlsReceiver(*tls, hec) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="to-splunk",
+            SplunkDestinationConfiguration={
+                "HECEndpoint": receiver.url,
+                "HECEndpointType": "Event",
+                "HECToken": "tok-1",
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                "S3Configuration": staging("splunk-staging"),
+            },
+        )
+        put(server, "to-splunk", [b"line one", b'{"event":"two"}'])
+        wait_for(lambda: len(receiver.requests) >= 2, 20, "the event and its acknowledgement poll")
+    post, ack = receiver.requests[:2]
+    assert post.path == "/services/collector/event"
+    assert post.headers["authorization"] == "Splunk tok-1"
+    assert post.body == b'{"event":"line one"}{"event":"two"}'
+    assert ack.json() == {"acks": [7]}
+
+
+def test_opensearch_failed_documents_carry_their_index_and_id(server: Server, tls: tuple[Path, Path]) -> None:
+    def bulk(request: Received) -> tuple[int, Any]:
+        lines = request.body.splitlines()
+        items = []
+        for action, doc in zip(lines[::2], lines[1::2], strict=True):
+            meta = json.loads(action)["index"]
+            ok = json.loads(doc).get("ok", True)
+            items.append(
+                {"index": {**meta, "status": 201 if ok else 400, "error": None if ok else {"type": "bad"}}}
+            )
+        return 200, {"took": 1, "errors": True, "items": items}
+
+    client(server, "s3").create_bucket(Bucket="os-staging")
+    with TlsReceiver(*tls, bulk) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="to-os",
+            AmazonopensearchserviceDestinationConfiguration={
+                "RoleARN": ROLE,
+                "ClusterEndpoint": receiver.url,
+                "IndexName": "logs",
+                "IndexRotationPeriod": "NoRotation",
+                "BufferingHints": ZERO,
+                "S3Configuration": staging("os-staging"),
+            },
+        )
+        put(server, "to-os", [b'{"ok":true}', b'{"ok":false}'])
+        [document] = error_documents(server, "os-staging", "AmazonOpenSearchService-failed/", 1)
+    [request] = receiver.requests
+    assert request.path == "/_bulk"
+    ids = [json.loads(line)["index"]["_id"] for line in request.body.splitlines()[::2]]
+    assert len(set(ids)) == 2
+    assert base64.b64decode(document["rawData"]) == b'{"ok":false}'
+    assert (document["esIndexName"], document["esDocumentId"], document["errorCode"]) == (
+        "logs",
+        ids[1],
+        "400",
+    )
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    bindir, reason = find_bindir()
+    if bindir is None:
+        pytest.skip(reason)
+    server = Postgres(bindir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_redshift_copy_into_postgresql(server: Server, postgres: Postgres) -> None:
+    postgres.execute("CREATE TABLE clicks (id int, page varchar(50), at timestamp)")
+    client(server, "s3").create_bucket(Bucket="rs-staging")
+    client(server, "firehose").create_delivery_stream(
+        DeliveryStreamName="to-redshift",
+        RedshiftDestinationConfiguration={
+            "RoleARN": ROLE,
+            # the API's pattern wants a *.redshift.* host: a .localhost name is this machine
+            "ClusterJDBCURL": f"jdbc:redshift://pg.redshift.localhost:{postgres.port}/postgres",
+            "CopyCommand": {
+                "DataTableName": "clicks",
+                "DataTableColumns": "id,page,at",
+                "CopyOptions": "JSON 'auto' GZIP TIMEFORMAT 'epochmillisecs'",
+            },
+            "Username": postgres.user,
+            "Password": postgres.password,
+            "S3Configuration": staging(
+                "rs-staging",
+                CompressionFormat="GZIP",
+                BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0},
+            ),
+        },
+    )
+    rows = [{"id": i, "page": f"/p/{i}", "at": 1700000000000 + i} for i in range(50)]
+    put(server, "to-redshift", [json.dumps(r).encode() for r in rows])
+    wait_for(lambda: postgres.execute("SELECT count(*) FROM clicks") == [(50,)], 30, "50 rows in clicks")
+    assert postgres.execute("SELECT id, page FROM clicks WHERE id = 49") == [(49, "/p/49")]
+    staged = wait_objects(client(server, "s3"), "rs-staging", 1)
+    assert all(key.endswith(".gz") for key, _ in staged)
+
+
+def test_copy_options_that_cannot_be_honoured_are_refused_at_creation(server: Server) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="rs-bad",
+            RedshiftDestinationConfiguration={
+                "RoleARN": ROLE,
+                "ClusterJDBCURL": "jdbc:redshift://pg.redshift.localhost:5439/dev",
+                "CopyCommand": {"DataTableName": "t", "CopyOptions": "FORMAT AS PARQUET"},
+                "Username": "u",
+                "Password": "secret1",
+                "S3Configuration": staging("rs-bad"),
+            },
+        )
+    error = caught.value.response["Error"]
+    assert error["Code"] == "InvalidArgumentException"
+    assert "PARQUET" in error["Message"] and "not supported" in error["Message"]
