@@ -29,6 +29,7 @@ from headwater.services.functions import invocation as outcomes
 from headwater.services.functions.invocation import Invocation, Outcome
 from headwater.services.functions.launch import Launch
 from headwater.services.functions.memory import peak_rss_mb
+from headwater.services.functions.zygote import Forked, Zygote
 from headwater.services.ports import RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
@@ -44,7 +45,7 @@ class Worker:
         self._endpoints = endpoints
         self._address = ""
         self._inbox: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: asyncio.subprocess.Process | Forked | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.current: Invocation | None = None
         self.init_error: Outcome | None = None
@@ -60,19 +61,27 @@ class Worker:
     def alive(self) -> bool:
         return not self.exited.is_set()
 
-    async def start(self, launch: Launch) -> None:
+    async def start(self, launch: Launch, zygote: Zygote | None = None) -> None:
+        """Starts the runtime: forked from `zygote` when there is one (a Python runtime), else
+        as a new process."""
         self._address = await self._endpoints.open(self)
         env = {**launch.env, "AWS_LAMBDA_RUNTIME_API": self._address}
         self.spawned = time.monotonic()
-        self._process = await asyncio.create_subprocess_exec(
-            *launch.command,
-            cwd=launch.cwd,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        if zygote is not None:
+            try:
+                self._process = await zygote.spawn(Launch(launch.command, env, launch.cwd))
+            except OSError as exc:
+                log.warning("forking a worker failed (%s): starting it directly", exc)
+        if self._process is None:
+            self._process = await asyncio.create_subprocess_exec(
+                *launch.command,
+                cwd=launch.cwd,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
         assert self._process.stdout is not None and self._process.stderr is not None
         self._tasks = [
             asyncio.create_task(self._pump(self._process.stdout)),
