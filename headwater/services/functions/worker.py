@@ -54,6 +54,8 @@ class Worker:
         self.init_ms: float | None = None  # set by the first `next`; reported once
         self.initialised = asyncio.Event()
         self.exited = asyncio.Event()
+        self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # = exited
+        self._memory = (0.0, 0)  # (monotonic time of the reading, MB): see `peak_memory_mb`
         self.idle_since = time.monotonic()
         self.invocations = 0
 
@@ -99,7 +101,8 @@ class Worker:
         self.current = invocation
         invocation.started = time.monotonic()
         invocation.deadline_ms = int(time.time() * 1000) + invocation.timeout_s * 1000
-        invocation.delivered.set()
+        if not invocation.delivered.done():
+            invocation.delivered.set_result(None)
         headers = api.event_headers(
             invocation.request_id,
             invocation.deadline_ms,
@@ -140,21 +143,17 @@ class Worker:
         process's end (a timed-out worker is killed: the caller must not reuse it)."""
         self.invocations += 1
         self._inbox.put_nowait(invocation)
-        delivered: asyncio.Future[Any] = asyncio.ensure_future(invocation.delivered.wait())
-        exited: asyncio.Future[Any] = asyncio.ensure_future(self.exited.wait())
+        delivered: asyncio.Future[Any] = invocation.delivered
+        gone: asyncio.Future[Any] = self._gone
         done: asyncio.Future[Any] = invocation.done
         try:
-            await asyncio.wait(
-                {delivered, exited}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
-            )
-            if not invocation.delivered.is_set():
+            await asyncio.wait({delivered, gone}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+            if not delivered.done():
                 if self.exited.is_set():
                     return self._exit_outcome(invocation)
                 await self.kill()  # the init phase outlived its 10 seconds
                 return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
-            await asyncio.wait(
-                {done, exited}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait({done, gone}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED)
             if invocation.done.done():
                 return invocation.done.result()
             if self.exited.is_set():
@@ -166,8 +165,6 @@ class Worker:
             await self.kill()
             raise
         finally:
-            delivered.cancel()
-            exited.cancel()
             await self._flush()
             self.current = None
             self.idle_since = time.monotonic()
@@ -180,8 +177,17 @@ class Worker:
         code = self._process.returncode if self._process else None
         return outcomes.exited(invocation.request_id, code if code is not None else -9)
 
-    def peak_memory_mb(self) -> int:
-        return peak_rss_mb(self._process.pid) if self._process and self.alive else 0
+    def peak_memory_mb(self, read_after: float = 0.0) -> int:
+        """The process tree's peak RSS so far: a reading taken after monotonic `read_after` (an
+        invocation's end) serves again, as the peak only grows (the REPORT lines of a log batch
+        then cost one reading per worker, not one each)."""
+        at, mb = self._memory
+        if at > read_after and read_after:
+            return mb
+        now = time.monotonic()
+        mb = peak_rss_mb(self._process.pid) if self._process and self.alive else 0
+        self._memory = (now, mb)
+        return mb
 
     async def _flush(self) -> None:
         """Gives the pipes a few loop turns: what the runtime printed before it posted its answer is
@@ -220,6 +226,8 @@ class Worker:
             await self._process.wait()
         finally:
             self.exited.set()
+            if not self._gone.done():
+                self._gone.set_result(None)
             self.initialised.set()
             await self._endpoints.close(self._address)
 
