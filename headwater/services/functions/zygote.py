@@ -193,8 +193,8 @@ class Zygotes:
         python = launch.command[0]
         zygote = self._zygotes.get(python)
         if zygote is None:
+            # the server's own variables a worker gets (never the first function's own ones)
             base = {k: v for k, v in launch.env.items() if k in ("PATH", "LANG", "LD_LIBRARY_PATH", "TZ")}
-            base |= _startup_env(launch.env)
             base["PYTHONPATH"] = os.pathsep.join(_runtime_part(launch.env.get("PYTHONPATH", "")))
             base["PYTHONUNBUFFERED"] = "1"
             zygote = self._zygotes[python] = Zygote(python, base)
