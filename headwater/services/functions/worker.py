@@ -153,7 +153,9 @@ class Worker:
                     return self._exit_outcome(invocation)
                 await self.kill()  # the init phase outlived its 10 seconds
                 return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
-            await asyncio.wait({done, gone}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {done, gone}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
             if invocation.done.done():
                 return invocation.done.result()
             if self.exited.is_set():

@@ -25,7 +25,7 @@ import socket
 import sys
 from pathlib import Path
 
-from headwater.services.functions.launch import Launch
+from headwater.services.functions.launch import Launch, runtime_dirs
 
 log = logging.getLogger("headwater.services.functions")
 MAIN = Path(__file__).with_name("zygote_main.py")
@@ -210,7 +210,5 @@ class Zygotes:
 
 def _runtime_part(pythonpath: str) -> list[str]:
     """The runtime's own directories of a launch's PYTHONPATH (after the task and layer paths)."""
-    from headwater.services.functions.launch import runtime_dirs
-
     dirs = set(runtime_dirs())
     return [p for p in pythonpath.split(os.pathsep) if p in dirs]
