@@ -14,22 +14,22 @@ and nothing is reachable from outside the machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from functools import partial
+from typing import cast
 
 from headwater.protocol import lambda_runtime as api
 from headwater.services.ports import RuntimeChannel
 
 log = logging.getLogger("headwater.listeners.runtime_api")
 HOST = "127.0.0.1"
-READ_SIZE = 256 * 1024
 
 
 class RuntimeApiListener:
     name = "lambda-runtime-api"
 
     def __init__(self) -> None:
-        self._servers: dict[str, tuple[asyncio.Server, set[asyncio.Task[None]]]] = {}
+        self._servers: dict[str, tuple[asyncio.Server, set[_Connection]]] = {}
         self._stopped = False
 
     def preflight(self) -> None:
@@ -49,73 +49,111 @@ class RuntimeApiListener:
     async def open(self, channel: RuntimeChannel) -> str:
         if self._stopped:
             raise RuntimeError("the runtime API listener is stopped")
-        tasks: set[asyncio.Task[None]] = set()
-
-        async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.add(task)
-            try:
-                await _serve(channel, reader, writer)
-            finally:
-                tasks.discard(task)
-
-        server = await asyncio.start_server(connected, HOST, 0)
+        connections: set[_Connection] = set()
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Connection(channel, connections), HOST, 0)
         port = server.sockets[0].getsockname()[1]
         address = f"{HOST}:{port}"
-        self._servers[address] = (server, tasks)
+        self._servers[address] = (server, connections)
         return address
 
     async def close(self, address: str) -> None:
         entry = self._servers.pop(address, None)
         if entry is None:
             return
-        server, tasks = entry
+        server, connections = entry
         server.close()
-        for task in list(tasks):
-            task.cancel()
-        for task in list(tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        for connection in list(connections):
+            connection.abort()
 
 
-async def _serve(channel: RuntimeChannel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    framing = api.RequestReader()
-    try:
-        while True:
+class _Connection(asyncio.Protocol):
+    """One runtime client connection. A protocol rather than a stream task: a post is read,
+    answered and written in the callback its bytes arrive in; only ``next``, which waits for an
+    invocation, runs as a task (and requests pipelined behind it wait for its answer)."""
+
+    def __init__(self, channel: RuntimeChannel, connections: set[_Connection]) -> None:
+        self._channel = channel
+        self._connections = connections
+        self._framing = api.RequestReader()
+        self._transport: asyncio.Transport | None = None
+        self._waiting: asyncio.Task[bytes] | None = None  # a `next` in progress
+        self._closing = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's are not its subclasses
+        self._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self)
+        self._closing = True
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+    def abort(self) -> None:
+        self._closing = True
+        if self._waiting is not None:
+            self._waiting.cancel()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self._framing.feed(data)
+        self._serve()
+
+    def _serve(self) -> None:
+        """Answers the complete requests buffered, in order, until one has to wait."""
+        transport = self._transport
+        assert transport is not None
+        while self._waiting is None and not self._closing:
             try:
-                request = framing.next()
+                request = self._framing.next()
             except api.FramingError as exc:
-                writer.write(api.render(400, api.error_body("InvalidRequest", str(exc)), close=True))
-                await writer.drain()
+                transport.write(api.render(400, api.error_body("InvalidRequest", str(exc)), close=True))
+                self._finish()
                 return
             if request is None:
-                data = await reader.read(READ_SIZE)
-                if not data:
-                    return
-                framing.feed(data)
-                continue
-            writer.write(await _answer(channel, request))
-            await writer.drain()
-            if not request.keep_alive:
                 return
-    except (ConnectionError, asyncio.IncompleteReadError):
-        return
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
+            call = api.route(request.method, request.path)
+            if not isinstance(call, int) and call.kind is api.Kind.NEXT:
+                self._waiting = asyncio.ensure_future(_next(self._channel))
+                self._waiting.add_done_callback(partial(self._answered, keep_alive=request.keep_alive))
+                return
+            transport.write(_answer(self._channel, call, request))
+            if not request.keep_alive:
+                self._finish()
+
+    def _answered(self, task: asyncio.Task[bytes], keep_alive: bool) -> None:
+        self._waiting = None
+        if task.cancelled() or self._closing or self._transport is None:
+            return
+        if (exc := task.exception()) is not None:
+            log.error("runtime API next failed", exc_info=exc)
+            self._transport.write(api.render(500, api.error_body("ServiceException", "internal error")))
+            self._finish()
+            return
+        self._transport.write(task.result())
+        if not keep_alive:
+            self._finish()
+            return
+        self._serve()
+
+    def _finish(self) -> None:
+        self._closing = True
+        if self._transport is not None:
+            self._transport.close()
 
 
-async def _answer(channel: RuntimeChannel, request: api.Request) -> bytes:
-    call = api.route(request.method, request.path)
+async def _next(channel: RuntimeChannel) -> bytes:
+    payload, headers = await channel.next()
+    return api.render(200, payload, headers)
+
+
+def _answer(channel: RuntimeChannel, call: api.Call | int, request: api.Request) -> bytes:
     json_type = [("Content-Type", "application/json")]
     if isinstance(call, int):
         message = "Method Not Allowed" if call == 405 else "Not Found"
         return api.render(call, api.error_body("InvalidRequest", message), json_type)
-    if call.kind is api.Kind.NEXT:
-        payload, headers = await channel.next()
-        return api.render(200, payload, headers)
     try:
         status, body = channel.post(call, request.headers, request.body)
     except Exception:  # the worker's fault must never reach the server: the runtime exits on 500

@@ -33,7 +33,10 @@ class Invocation:
     cognito_identity: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     trace_id: str = ""
-    delivered: asyncio.Event = field(default_factory=asyncio.Event)
+    # set when the runtime takes it (a future, not an Event: waiting on it needs no task)
+    delivered: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
     deadline_ms: int = 0
     started: float = 0.0  # monotonic, when the runtime took it
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())

@@ -95,7 +95,7 @@ class Invoker:
         lines.append((now_ms, f"END RequestId: {request_id}"))
 
         def report(used: int | None = memory) -> str:
-            used = worker.peak_memory_mb() if used is None else used
+            used = worker.peak_memory_mb(read_after=ended) if used is None else used
             return f"{head}Max Memory Used: {used} MB\t{init}"
 
         group = log_group(record.name)

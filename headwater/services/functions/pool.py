@@ -26,6 +26,7 @@ from pathlib import Path
 
 from headwater.services.functions.launch import Launch
 from headwater.services.functions.worker import Worker
+from headwater.services.functions.zygote import Zygotes
 from headwater.services.ports import RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
@@ -61,7 +62,8 @@ class Pool:
         worker = Worker(worker_id, root, self._pools.endpoints(), f"{stamp}/[{self.version}]{worker_id}")
         self.workers.add(worker)
         try:
-            await worker.start(await self._prepare(root, worker.log_stream))
+            launch = await self._prepare(root, worker.log_stream)
+            await worker.start(launch, self._pools.zygotes.for_launch(launch))
         except BaseException:
             await self._drop(worker)
             raise
@@ -97,12 +99,13 @@ class Pool:
 class Pools:
     """Every function revision's pool, the reaper, and the directory the workers live in."""
 
-    def __init__(self, idle_s: float = IDLE_S) -> None:
+    def __init__(self, idle_s: float = IDLE_S, zygotes: Zygotes | None = None) -> None:
         self.idle_s = idle_s
         self._pools: dict[str, Pool] = {}
         self._endpoints: RuntimeEndpoints | None = None
         self._root: Path | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self.zygotes = zygotes or Zygotes()
 
     def attach(self, endpoints: RuntimeEndpoints) -> None:
         self._endpoints = endpoints
@@ -158,6 +161,7 @@ class Pools:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.close()
+        await self.zygotes.close()
         if self._root is not None:
             await asyncio.to_thread(shutil.rmtree, self._root, True)
             self._root = None

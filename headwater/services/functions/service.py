@@ -110,7 +110,7 @@ class FunctionsCore:
         self.concurrency.reserved.clear()
         self.concurrency.running.clear()
         self.urls.clear()
-        self.pools = Pools()
+        self.pools = Pools(zygotes=self.pools.zygotes)  # a started zygote serves the next tests too
         await self.invoker.close()
         self.invoker = Invoker(self.pools, self.concurrency, self._prepare, self.ports.find(LogSink))
         if self._runtime_endpoints is not None:

@@ -29,6 +29,7 @@ from headwater.services.functions import invocation as outcomes
 from headwater.services.functions.invocation import Invocation, Outcome
 from headwater.services.functions.launch import Launch
 from headwater.services.functions.memory import peak_rss_mb
+from headwater.services.functions.zygote import Forked, Zygote
 from headwater.services.ports import RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
@@ -44,7 +45,7 @@ class Worker:
         self._endpoints = endpoints
         self._address = ""
         self._inbox: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: asyncio.subprocess.Process | Forked | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.current: Invocation | None = None
         self.init_error: Outcome | None = None
@@ -53,6 +54,8 @@ class Worker:
         self.init_ms: float | None = None  # set by the first `next`; reported once
         self.initialised = asyncio.Event()
         self.exited = asyncio.Event()
+        self._gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()  # = exited
+        self._memory = (0.0, 0)  # (monotonic time of the reading, MB): see `peak_memory_mb`
         self.idle_since = time.monotonic()
         self.invocations = 0
 
@@ -60,19 +63,27 @@ class Worker:
     def alive(self) -> bool:
         return not self.exited.is_set()
 
-    async def start(self, launch: Launch) -> None:
+    async def start(self, launch: Launch, zygote: Zygote | None = None) -> None:
+        """Starts the runtime: forked from `zygote` when there is one (a Python runtime), else
+        as a new process."""
         self._address = await self._endpoints.open(self)
         env = {**launch.env, "AWS_LAMBDA_RUNTIME_API": self._address}
         self.spawned = time.monotonic()
-        self._process = await asyncio.create_subprocess_exec(
-            *launch.command,
-            cwd=launch.cwd,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
-        )
+        if zygote is not None:
+            try:
+                self._process = await zygote.spawn(Launch(launch.command, env, launch.cwd))
+            except OSError as exc:
+                log.warning("forking a worker failed (%s): starting it directly", exc)
+        if self._process is None:
+            self._process = await asyncio.create_subprocess_exec(
+                *launch.command,
+                cwd=launch.cwd,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
         assert self._process.stdout is not None and self._process.stderr is not None
         self._tasks = [
             asyncio.create_task(self._pump(self._process.stdout)),
@@ -90,7 +101,8 @@ class Worker:
         self.current = invocation
         invocation.started = time.monotonic()
         invocation.deadline_ms = int(time.time() * 1000) + invocation.timeout_s * 1000
-        invocation.delivered.set()
+        if not invocation.delivered.done():
+            invocation.delivered.set_result(None)
         headers = api.event_headers(
             invocation.request_id,
             invocation.deadline_ms,
@@ -131,20 +143,18 @@ class Worker:
         process's end (a timed-out worker is killed: the caller must not reuse it)."""
         self.invocations += 1
         self._inbox.put_nowait(invocation)
-        delivered: asyncio.Future[Any] = asyncio.ensure_future(invocation.delivered.wait())
-        exited: asyncio.Future[Any] = asyncio.ensure_future(self.exited.wait())
+        delivered: asyncio.Future[Any] = invocation.delivered
+        gone: asyncio.Future[Any] = self._gone
         done: asyncio.Future[Any] = invocation.done
         try:
-            await asyncio.wait(
-                {delivered, exited}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
-            )
-            if not invocation.delivered.is_set():
+            await asyncio.wait({delivered, gone}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+            if not delivered.done():
                 if self.exited.is_set():
                     return self._exit_outcome(invocation)
                 await self.kill()  # the init phase outlived its 10 seconds
                 return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
             await asyncio.wait(
-                {done, exited}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
+                {done, gone}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
             )
             if invocation.done.done():
                 return invocation.done.result()
@@ -157,8 +167,6 @@ class Worker:
             await self.kill()
             raise
         finally:
-            delivered.cancel()
-            exited.cancel()
             await self._flush()
             self.current = None
             self.idle_since = time.monotonic()
@@ -171,8 +179,17 @@ class Worker:
         code = self._process.returncode if self._process else None
         return outcomes.exited(invocation.request_id, code if code is not None else -9)
 
-    def peak_memory_mb(self) -> int:
-        return peak_rss_mb(self._process.pid) if self._process and self.alive else 0
+    def peak_memory_mb(self, read_after: float = 0.0) -> int:
+        """The process tree's peak RSS so far: a reading taken after monotonic `read_after` (an
+        invocation's end) serves again, as the peak only grows (the REPORT lines of a log batch
+        then cost one reading per worker, not one each)."""
+        at, mb = self._memory
+        if at > read_after and read_after:
+            return mb
+        now = time.monotonic()
+        mb = peak_rss_mb(self._process.pid) if self._process and self.alive else 0
+        self._memory = (now, mb)
+        return mb
 
     async def _flush(self) -> None:
         """Gives the pipes a few loop turns: what the runtime printed before it posted its answer is
@@ -211,6 +228,8 @@ class Worker:
             await self._process.wait()
         finally:
             self.exited.set()
+            if not self._gone.done():
+                self._gone.set_result(None)
             self.initialised.set()
             await self._endpoints.close(self._address)
 
