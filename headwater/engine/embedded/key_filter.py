@@ -9,12 +9,14 @@ only the read it would have cost anyway.
 
 Theory of operation. A namespace's filter is made on its first read that reaches SQLite. It starts
 with the keys that have writes in flight (pending), then learns every key written from then on, and
-walks the namespace's committed rows in key order one page per read that reaches SQLite (`step`).
+walks the namespace's committed rows in key order, one page per read that SQLite answers with no row
+(`step`: a workload that only reads stored keys never pays for the walk).
 A key committed before the filter existed is a row the walk reaches; one committed after was
 written after, so it was added at its write. Once the walk has passed the last row the filter is
 complete, and only then does it answer "absent". Deletes leave their keys in (a false positive,
-never a false negative). Past its capacity the false-positive rate would climb, so the filter
-starts again at four times the size and walks the namespace again; memory is ~1.3 bytes per key.
+never a false negative). Past its capacity (by writes, or by what the walk found) the false-positive
+rate would climb, so the filter starts again at four times the size and walks the namespace again
+(the walks add up to ~1.3 times the keys); memory is ~1.3 bytes per key.
 """
 
 from __future__ import annotations

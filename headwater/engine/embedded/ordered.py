@@ -111,16 +111,19 @@ class EmbeddedOrderedStore:
         if k in self._cache:
             self._cache.move_to_end(k)
             return self._cache[k]
-        db = self._reader()
         known = self._filters.get(namespace)
         if known is None:
             known = self._filters[namespace] = self._new_filter(namespace, 0)
-        known.step(db, namespace)
-        if known.absent(key):
+        elif known.absent(key):
             return None
+        db = self._reader()
         row = db.execute(
             "SELECT value FROM ordered WHERE namespace = ? AND key = ?", (namespace, key)
         ).fetchone()
+        if row is None:  # only misses walk the filter on: reads of stored keys never pay for it
+            known.step(db, namespace)
+            if known.full:  # the walk found more rows than it was sized for
+                self._filters[namespace] = self._new_filter(namespace, known.capacity)
         value = None if row is None else row[0]
         self._remember(k, value)
         return value

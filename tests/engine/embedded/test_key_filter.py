@@ -65,6 +65,7 @@ def test_the_store_never_hides_a_row(tmp_path: Path) -> None:
         for key in new:
             assert store.get("ns", key) is None  # the S3 PUT pattern: read, then write
             store.write([("ns", key, key.encode())])
+        assert store._filters["ns"].complete  # new keys were answered without SQLite by the end
         await store.write([("ns", "new0", None)])
         store._cache.clear()  # every read below goes past the cache
         store._cached = 0
