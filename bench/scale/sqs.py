@@ -70,14 +70,15 @@ def _seed_part(port: int, url: str, first: int, count: int, groups: int) -> int:
         return sum(pool.map(batch, range(first, first + count, 10), chunksize=64))
 
 
-def seed(port: int, url: str, count: int, groups: int = 1) -> float:
-    """Sends `count` 1 KiB messages; returns the seconds it took."""
+def seed(port: int, url: str, count: int, groups: int = 1, first: int = 0) -> float:
+    """Sends `count` 1 KiB messages, indexes from `first` (a FIFO message's deduplication id is its
+    index, so rounds sent within the 5-minute window must not reuse them); returns the seconds it took."""
     started = time.monotonic()
     share = -(-count // PROCESSES)
     share += -share % 10
     with ProcessPoolExecutor(PROCESSES) as pool:
         parts = [
-            pool.submit(_seed_part, port, url, start, min(share, count - start), groups)
+            pool.submit(_seed_part, port, url, first + start, min(share, count - start), groups)
             for start in range(0, count, share)
         ]
         sent = sum(part.result() for part in parts)
@@ -119,12 +120,16 @@ def consume(port: int, url: str, seconds: float | None, limit: int | None = None
 
 
 def near_empty_rate(port: int, url: str, seconds: float) -> float:
-    """Rounds of NEAR_EMPTY_ROUND messages sent (untimed) and drained (timed)."""
-    total, spent = 0, 0.0
+    """Rounds of NEAR_EMPTY_ROUND messages sent (untimed) and drained (timed). Every round must drain
+    all it sent: a round that sent fewer (a FIFO queue dropping reused deduplication ids as duplicates)
+    would time consumers polling an empty queue and report a rate that means nothing."""
+    total, spent, rounds = 0, 0.0, 0
     while spent < seconds:
-        seed(port, url, NEAR_EMPTY_ROUND, groups=1000)
+        seed(port, url, NEAR_EMPTY_ROUND, groups=1000, first=rounds * NEAR_EMPTY_ROUND)
         got, took = consume(port, url, None, NEAR_EMPTY_ROUND)
-        total, spent = total + got, spent + took
+        if got != NEAR_EMPTY_ROUND:
+            raise RuntimeError(f"near-empty round {rounds}: sent {NEAR_EMPTY_ROUND:,}, drained {got:,}")
+        total, spent, rounds = total + got, spent + took, rounds + 1
     return total / spent
 
 

@@ -54,6 +54,9 @@ def configure(level: str = "info", fmt: str = "text", stream: TextIO | None = No
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+    # Neither format names the thread or process: a record made without looking them up costs less,
+    # and the request log makes one per request.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     numeric = getattr(logging, level.upper(), logging.INFO)
     root.setLevel(numeric)
     quiet = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)

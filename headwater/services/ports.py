@@ -84,6 +84,12 @@ class KeyRing(Protocol):
         """AES-GCM ciphertext of `data` under an existing, enabled key, bound to `aad`."""
         ...
 
+    def seal_many(
+        self, account: str, region: str, key_ref: str, items: Sequence[bytes], aad: bytes
+    ) -> list[bytes]:
+        """`seal` of each item in turn, the key looked up and checked once (a batch of messages)."""
+        ...
+
     def open(self, blob: bytes, aad: bytes) -> bytes:
         """The plaintext of a blob from `seal`, if its key can be used now."""
         ...

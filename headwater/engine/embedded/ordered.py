@@ -21,6 +21,9 @@ key past it might be preceded by rows not read).
 The cache (an LRU of recently read or written values, deletes and misses included) is bounded in
 bytes; pending keys are outside it, so memory is bounded by the cache budget plus the writes in
 flight, whatever the number of keys. Nothing is read at start-up.
+
+A read that would reach SQLite first asks the namespace's key filter (key_filter.py), which answers
+"absent" for most keys that have no row once it has seen them all: new keys cost no statement.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from headwater.engine.api import Change
+from headwater.engine.embedded.key_filter import KeyFilter
 from headwater.engine.embedded.ops import Cleanup, Op
 from headwater.engine.embedded.writer import Writer
 from headwater.engine.memory_ordered import lower_bound, prefix_end
@@ -72,6 +76,7 @@ class EmbeddedOrderedStore:
         self._cached = 0  # bytes charged to the cache
         self._pending: dict[Key, list[Any]] = {}  # key -> [newest value, writes in flight]
         self._pending_keys: dict[str, set[str]] = {}  # namespace -> its pending keys
+        self._filters: dict[str, KeyFilter] = {}  # namespace -> keys that may have a row
 
     def open(self) -> None:
         self._db = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
@@ -88,6 +93,7 @@ class EmbeddedOrderedStore:
         self._cached = 0
         self._pending.clear()
         self._pending_keys.clear()
+        self._filters.clear()
 
     def _reader(self) -> sqlite3.Connection:
         if self._db is None:
@@ -105,11 +111,19 @@ class EmbeddedOrderedStore:
         if k in self._cache:
             self._cache.move_to_end(k)
             return self._cache[k]
-        row = (
-            self._reader()
-            .execute("SELECT value FROM ordered WHERE namespace = ? AND key = ?", (namespace, key))
-            .fetchone()
-        )
+        known = self._filters.get(namespace)
+        if known is None:
+            known = self._filters[namespace] = self._new_filter(namespace, 0)
+        elif known.absent(key):
+            return None
+        db = self._reader()
+        row = db.execute(
+            "SELECT value FROM ordered WHERE namespace = ? AND key = ?", (namespace, key)
+        ).fetchone()
+        if row is None:  # only misses walk the filter on: reads of stored keys never pay for it
+            known.step(db, namespace)
+            if known.full:  # the walk found more rows than it was sized for
+                self._filters[namespace] = self._new_filter(namespace, known.capacity)
         value = None if row is None else row[0]
         self._remember(k, value)
         return value
@@ -165,9 +179,20 @@ class EmbeddedOrderedStore:
             else:
                 pending[0] = value
                 pending[1] += 1
+            known = self._filters.get(namespace)
+            if known is not None:
+                known.add(key)
+                if known.full:
+                    self._filters[namespace] = self._new_filter(namespace, known.capacity)
         future = self._writer.submit(WriteOrdered(changes))
         future.add_done_callback(lambda _: self._settled(changes))
         return future
+
+    def _new_filter(self, namespace: str, outgrown: int) -> KeyFilter:
+        """A filter that knows the keys with writes in flight; its walk finds the committed ones."""
+        known = KeyFilter(outgrown * 4) if outgrown else KeyFilter()
+        known.add_all(self._pending_keys.get(namespace, ()))
+        return known
 
     def _settled(self, changes: Sequence[Change]) -> None:
         for namespace, key, _ in changes:

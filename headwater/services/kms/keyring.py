@@ -13,6 +13,8 @@ them to its own AWS errors, the KMS API to KMS's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from headwater.engine.api import MetaStore
 from headwater.runtime.clock import SystemClock
 from headwater.services.kms.keystore import Key, KeyStore
@@ -71,6 +73,11 @@ class LocalKeyRing:
 
     def seal(self, account: str, region: str, key_ref: str, data: bytes, aad: bytes) -> bytes:
         return self.store.encrypt(self._find(account, region, key_ref), data, aad)
+
+    def seal_many(
+        self, account: str, region: str, key_ref: str, items: Sequence[bytes], aad: bytes
+    ) -> list[bytes]:
+        return self.store.encrypt_many(self._find(account, region, key_ref), items, aad)
 
     def open(self, blob: bytes, aad: bytes) -> bytes:
         return self.store.decrypt(blob, aad)

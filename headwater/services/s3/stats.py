@@ -36,7 +36,13 @@ class BucketStats:
             del self.sizes[storage]
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"keys": self.keys, "objects": self.objects, "bytes": self.sizes}).encode()
+        # Every write of a version list writes this too: JSON by hand, json.dumps only for a name
+        # that would need escaping (storage classes are AWS's upper-case identifiers).
+        sizes = ",".join(
+            f'"{name}":{size}' if name.isidentifier() else f"{json.dumps(name)}:{size}"
+            for name, size in self.sizes.items()
+        )
+        return f'{{"keys":{self.keys},"objects":{self.objects},"bytes":{{{sizes}}}}}'.encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> BucketStats:

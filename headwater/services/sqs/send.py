@@ -125,10 +125,11 @@ def _result(
 
 
 def _store(core: SqsCore, queue: Queue, messages: list[Message], now_ms: int) -> Awaitable[None]:
-    rows = []
-    for message in messages:
-        sealed = core.seal(queue, message.body)
-        rows.append((message.seq, message.record(sealed), message.state()))
+    sealed = core.seal_many(queue, [message.body for message in messages])
+    rows = [
+        (message.seq, message.record(body), message.state())
+        for message, body in zip(messages, sealed, strict=True)
+    ]
     written = core.store.add(queue.definition.store_id, rows)
     for message in messages:
         queue.place(message, now_ms)

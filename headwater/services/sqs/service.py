@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -221,6 +221,19 @@ class SqsCore:
         d = queue.definition
         try:
             return self.keys.seal(d.account, d.region, ref, body.encode(), d.store_id.encode())
+        except KeyRingError as exc:
+            raise errors.kms_error(exc) from None
+
+    def seal_many(self, queue: Queue, bodies: Sequence[str]) -> Sequence[bytes | None]:
+        """`seal` of each body (a send batch): the key found and checked once for them all."""
+        ref = self.key_ref(queue)
+        if ref is None:
+            return [None] * len(bodies)
+        d = queue.definition
+        try:
+            return self.keys.seal_many(
+                d.account, d.region, ref, [body.encode() for body in bodies], d.store_id.encode()
+            )
         except KeyRingError as exc:
             raise errors.kms_error(exc) from None
 

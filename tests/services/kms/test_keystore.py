@@ -225,6 +225,18 @@ def test_disabled_key_refuses_both_ways_even_through_a_stale_copy():
     assert store.decrypt(blob) == b"x"
 
 
+def test_encrypt_many_seals_each_item_like_encrypt_with_its_own_nonce():
+    store = KeyStore()
+    key = store.create_key(ACCOUNT, REGION)
+    blobs = store.encrypt_many(key, [b"a", b"b", b"a"], b"ctx")
+    assert [store.decrypt(blob, b"ctx") for blob in blobs] == [b"a", b"b", b"a"]
+    assert len({blob[17:29] for blob in blobs}) == 3  # distinct nonces
+    assert store.encrypt_many(key, [], b"ctx") == []
+    store.set_enabled(key.key_id, False)
+    with pytest.raises(KeyDisabledError):
+        store.encrypt_many(key, [b"c"])  # `key` still says enabled
+
+
 # -- persistence -----------------------------------------------------------------------------------
 def test_snapshot_round_trip_restores_keys_aliases_and_material():
     store = KeyStore()
