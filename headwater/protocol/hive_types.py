@@ -1,4 +1,5 @@
-"""Hive type strings, as Glue columns carry them, parsed into pyarrow types.
+"""Hive type strings, as Glue columns carry them, parsed into pyarrow types (a format library:
+Glue stores the strings, Firehose's record format conversion reads them; services are independent).
 
 Grammar (case-insensitive names, whitespace allowed between tokens)::
 
