@@ -154,7 +154,8 @@ class GlueCore:
         return decode(raw) if raw is not None else None
 
     async def delete_versions(self, key: str, versions: list[str]) -> None:
-        await self.ordered.write([(VERSIONS, version_key(key, v), None) for v in versions])
+        if versions:
+            await self.ordered.write([(VERSIONS, version_key(key, v), None) for v in versions])
 
     # -- partitions ---------------------------------------------------------------------------------
 
@@ -163,7 +164,10 @@ class GlueCore:
         return decode(raw) if raw is not None else None
 
     async def put_partitions(self, tkey: str, docs: list[Doc]) -> None:
-        await self.ordered.write([(PARTITIONS, partition_key(tkey, d["Values"]), encode(d)) for d in docs])
+        if docs:
+            await self.ordered.write(
+                [(PARTITIONS, partition_key(tkey, d["Values"]), encode(d)) for d in docs]
+            )
 
     async def delete_partition(self, tkey: str, values: list[str]) -> None:
         await self.ordered.write([(PARTITIONS, partition_key(tkey, values), None)])
