@@ -58,21 +58,19 @@ class Converter:
         """The object holding every convertible record's rows (b"" when none is) and the failures."""
         if self.schema_error is not None:
             return b"", [_failure(record, INVALID_SCHEMA, self.schema_error) for record in records]
-        columns: list[list[Any]] = [[] for _ in self.schema]
+        rows: list[list[Any]] = []
         failures: list[Failure] = []
         for record in records:
             try:
-                rows = self._reader.rows(record.data)
+                rows.extend(self._reader.rows(record.data))
             except ValueError as error:
                 failures.append(_failure(record, MALFORMED, str(error)))
-                continue
-            for row in rows:
-                for values, value in zip(columns, row, strict=True):
-                    values.append(value)
-        if not columns or not columns[0]:
+        if not rows:
             return b"", failures
+        columns = zip(*rows, strict=True)  # rows to columns at C speed
         arrays = [
-            pa.array(values, type=field.type) for values, field in zip(columns, self.schema, strict=True)
+            pa.array(list(values), type=field.type)
+            for values, field in zip(columns, self.schema, strict=True)
         ]
         return write(pa.Table.from_arrays(arrays, schema=self.schema), self._serializer), failures
 

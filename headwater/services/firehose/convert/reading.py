@@ -21,6 +21,7 @@ from headwater.services.firehose.convert.joda import compile_pattern
 from headwater.services.firehose.convert.values import Coerce, Rules, coercer
 
 _DECODER = json.JSONDecoder()
+_NAME_CACHE = 10_000
 
 
 class ConfigError(ValueError):
@@ -54,6 +55,7 @@ class RowReader:
 
     def __init__(self, schema: pa.Schema, rules: Rules) -> None:
         self._rules = rules
+        self._names: dict[str, str] = {}  # JSON key -> its normalized name: keys repeat record after record
         self._columns: list[tuple[str, str | None, Coerce]] = []
         for column in schema:
             mapped = rules.mappings.get(column.name.lower())
@@ -82,7 +84,15 @@ class RowReader:
         return rows
 
     def _row(self, document: dict[str, Any]) -> list[Any]:
-        keyed = {self._rules.key(k): v for k, v in document.items()}
+        keyed = {}
+        names = self._names
+        for key, value in document.items():
+            name = names.get(key)
+            if name is None:
+                name = self._rules.key(key)
+                if len(names) < _NAME_CACHE:
+                    names[key] = name
+            keyed[name] = value
         row = []
         for name, mapped, coerce in self._columns:
             value = document.get(mapped) if mapped is not None else keyed.get(name)

@@ -56,13 +56,17 @@ def _build(dtype: pa.DataType, rules: Rules) -> Coerce:
     if pa.types.is_boolean(dtype):
         return lambda v: _boolean(v, rules.strict)
     if pa.types.is_integer(dtype):
-        return lambda v: _integer(v, dtype.bit_width, rules.strict)
+        low, high = -_INT_RANGES[dtype.bit_width], _INT_RANGES[dtype.bit_width]
+        # the common case inline (a plain int in range), the rest with its rules and messages
+        return lambda v: (
+            v if v.__class__ is int and low <= v < high else _integer(v, dtype.bit_width, rules.strict)
+        )
     if pa.types.is_floating(dtype):
-        return lambda v: _float(v, rules.strict)
+        return lambda v: v if v.__class__ is float else _float(v, rules.strict)
     if pa.types.is_decimal(dtype):
         return lambda v: _decimal(v, dtype.precision, dtype.scale, rules.strict)
     if pa.types.is_string(dtype):
-        return _string
+        return lambda v: v if v.__class__ is str else _string(v)
     if pa.types.is_binary(dtype):
         return lambda v: _string(v).encode()
     if pa.types.is_timestamp(dtype):
