@@ -227,3 +227,67 @@ def test_partitions(glue: Any) -> None:
     glue.delete_table(DatabaseName="db", Name="t")
     glue.create_table(DatabaseName="db", TableInput=_table("t"))
     assert glue.get_partitions(DatabaseName="db", TableName="t")["Partitions"] == []
+
+
+def test_edge_cases(glue: Any) -> None:
+    glue.create_database(DatabaseInput={"Name": "db"})
+    assert _error(glue.create_table, DatabaseName="db") == (
+        "InvalidInputException",
+        "TableInput is required.",
+    )
+    iceberg = {"IcebergInput": {"MetadataOperation": "CREATE"}}
+    assert _error(glue.create_table, DatabaseName="db", Name="i", OpenTableFormatInput=iceberg)[0] == (
+        "InvalidInputException"
+    )
+    glue.create_table(DatabaseName="db", TableInput={"Name": "flat"})
+    table = glue.get_table(DatabaseName="db", Name="flat")["Table"]
+    assert table["PartitionKeys"] == [] and table["Retention"] == 0
+    assert _error(glue.get_partitions, DatabaseName="db", TableName="flat", Expression="x = 1")[0] == (
+        "InvalidInputException"
+    )
+    glue.create_table(DatabaseName="db", TableInput=_table("p"))
+    for bad in (
+        "year >",
+        "year = 'a' AND",
+        "year === 1",
+        "(year = 1",
+        "year LIKE",
+        "region IS NOTHING",
+        "'a' = year",
+    ):
+        assert _error(glue.get_partitions, DatabaseName="db", TableName="p", Expression=bad)[0] == (
+            "InvalidInputException"
+        )
+    existing = {"Values": ["2020", "eu"]}
+    glue.create_partition(DatabaseName="db", TableName="p", PartitionInput=existing)
+    errors = glue.batch_create_partition(
+        DatabaseName="db", TableName="p", PartitionInputList=[existing, {"Values": ["1"]}]
+    )["Errors"]
+    assert [e["ErrorDetail"]["ErrorCode"] for e in errors] == [
+        "AlreadyExistsException",
+        "InvalidInputException",
+    ]
+    glue.create_partition(DatabaseName="db", TableName="p", PartitionInput={"Values": ["2021", "eu"]})
+    assert (
+        _error(
+            glue.update_partition,
+            DatabaseName="db",
+            TableName="p",
+            PartitionValueList=["2021", "eu"],
+            PartitionInput=existing,
+        )[0]
+        == "AlreadyExistsException"
+    )
+    glue.update_partition(
+        DatabaseName="db",
+        TableName="p",
+        PartitionValueList=["2021", "eu"],
+        PartitionInput={"Values": ["2022", "eu"]},
+    )
+    values = [p["Values"] for p in glue.get_partitions(DatabaseName="db", TableName="p")["Partitions"]]
+    assert values == [["2020", "eu"], ["2022", "eu"]]
+    assert _error(glue.get_database, Name="db", CatalogId="abc")[0] == "InvalidInputException"
+    assert glue.get_database(Name="db", CatalogId="000000000000")["Database"]["Name"] == "db"
+    assert _error(glue.get_table_version, DatabaseName="db", TableName="p", VersionId="x")[0] == (
+        "InvalidInputException"
+    )
