@@ -35,16 +35,21 @@ BATCH = 500
 Doc = dict[str, Any]
 
 
+def _quote(part: str) -> str:
+    # surrogatepass: JSON may carry a lone surrogate (\ud800); it still gets a key of its own
+    return quote(part.encode("utf-8", "surrogatepass"), safe="")
+
+
 def db_key(catalog: str, region: str, database: str) -> str:
-    return "/".join(quote(part, safe="") for part in (catalog, region, database.lower()))
+    return "/".join(_quote(part) for part in (catalog, region, database.lower()))
 
 
 def table_key(database_key: str, table: str) -> str:
-    return f"{database_key}/{quote(table.lower(), safe='')}"
+    return f"{database_key}/{_quote(table.lower())}"
 
 
 def partition_key(tkey: str, values: list[str]) -> str:
-    return tkey + "/" + "/".join(quote(value, safe="") for value in values)
+    return tkey + "/" + "/".join(_quote(value) for value in values)
 
 
 def version_key(tkey: str, version: str) -> str:
