@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.firehose.entry import ENTRY as FIREHOSE
 from headwater.services.functions.entry import ENTRY as FUNCTIONS
+from headwater.services.glue.entry import ENTRY as GLUE
 from headwater.services.iam.entry import ENTRY as IAM
 from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
@@ -30,6 +31,7 @@ SERVICES: tuple[ServiceEntry, ...] = (
     IAM,
     LOGS,
     FUNCTIONS,  # after IAM and Logs: it checks roles and writes its logs through their ports
+    GLUE,
     FIREHOSE,  # after S3, KMS, Logs and Functions: it delivers, seals, logs and transforms through them
 )
 

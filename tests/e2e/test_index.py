@@ -24,6 +24,7 @@ def test_plain_get_root_describes_the_server(endpoint: str) -> None:
             "iam",
             "logs",
             "functions",
+            "glue",
             "firehose",
         ]
         assert about["endpoints"] == [endpoint]
