@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda"
+RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda, firehose"
 
 
 def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
@@ -24,12 +24,6 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("service", "operation", "code", "named"),
     [
-        (
-            "firehose",
-            "list_delivery_streams",
-            "UnknownOperationException",
-            "Firehose_20150804.ListDeliveryStreams",
-        ),
         ("dynamodb", "list_tables", "UnknownOperationException", "DynamoDB_20120810.ListTables"),
         ("sns", "list_topics", "InvalidAction", "ListTopics"),  # AWS Query
         ("iot", "list_things", "UnknownOperationException", "ListThings"),  # REST-JSON
@@ -78,7 +72,7 @@ def test_unsigned_targets_are_named_too(endpoint: str) -> None:
 
 def test_aws_cli_shows_the_message(cli) -> None:  # noqa: ANN001
     for service, args, named in (
-        ("firehose", ("list-delivery-streams",), "Firehose_20150804.ListDeliveryStreams"),
+        ("dynamodb", ("list-tables",), "DynamoDB_20120810.ListTables"),
         ("sns", ("list-topics",), "ListTopics"),
         ("iot", ("list-things",), "ListThings"),
     ):

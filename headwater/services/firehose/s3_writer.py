@@ -102,9 +102,7 @@ class Writer:
         done = await self._put(target, key, body, content_encoding(compression), oldest)
         if done:
             freshness = max(0.0, (self.clock.now_ms() - oldest) / 1000)
-            fh_metrics.delivered(
-                self.metrics, target.stream_name, target.metric, len(datas), size, freshness
-            )
+            fh_metrics.delivered(self.metrics, target.stream_name, target.metric, len(datas), size, freshness)
         return done
 
     async def write_failures(self, target: Target, failures: Sequence[Failure]) -> bool:
