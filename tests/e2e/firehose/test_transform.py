@@ -33,7 +33,9 @@ def handler(event, context):
     for record in event["records"]:
         text = base64.b64decode(record["data"]).decode()
         rid = record["recordId"] if mode != "mismatch" else record["recordId"] + "-other"
-        if mode == "inflate":
+        if mode == "plain":
+            out.append({"recordId": rid, "result": "Ok", "data": base64.b64encode(text.upper().encode()).decode()})
+        elif mode == "inflate":
             big = (text.upper() * (2_000_000 // len(text)) + "\\n").encode()
             out.append({"recordId": rid, "result": "Ok", "data": base64.b64encode(big).decode()})
         elif text.startswith("drop"):
@@ -228,3 +230,21 @@ def test_the_processors_buffer_hints_batch_invocations(setup: tuple[Any, Any, An
     found = objects(s3, "hinted-bucket", data_objects, advance=lambda: server.advance(61))
     lines = [json.loads(line) for body in data_objects(found).values() for line in body.splitlines()]
     assert lines == [{"text": t, "batch": 3} for t in "abc"]
+
+
+def test_stages_run_in_aws_order(setup: tuple[Any, Any, Any]) -> None:
+    """Listed backwards, the processors still run as AWS orders them: de-aggregation splits the
+    record before the function sees it, the delimiter follows what the function returned."""
+    firehose, s3, lam = setup
+    fn = transformer(lam, "plain", "plain")
+    stream(
+        firehose,
+        s3,
+        "ordered",
+        processor("AppendDelimiterToRecord"),
+        lambda_processor(fn),
+        processor("RecordDeAggregation", SubRecordType="JSON"),
+    )
+    put(firehose, "ordered", [b'{"a":"x"}{"a":"y"}'])
+    found = objects(s3, "ordered-bucket", data_objects)
+    assert list(data_objects(found).values()) == [b'{"A":"X"}\n{"A":"Y"}\n']
