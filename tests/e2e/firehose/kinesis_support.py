@@ -55,9 +55,7 @@ def put_lines(kinesis: Any, stream: str, texts: list[str], key: str | None = Non
         chunk = datas[start : start + 500]
         answer = kinesis.put_records(
             StreamName=stream,
-            Records=[
-                {"Data": d, "PartitionKey": key or d.decode().split("-")[0]} for d in chunk
-            ],
+            Records=[{"Data": d, "PartitionKey": key or d.decode().split("-")[0]} for d in chunk],
         )
         assert answer["FailedRecordCount"] == 0, answer
     return datas

@@ -46,7 +46,8 @@ def test_kill_under_load_skips_no_kinesis_record(tmp_path: Path) -> None:
 
     def load(tag: str, endpoint: str) -> list[threading.Thread]:
         threads = [
-            threading.Thread(target=produce, args=(f"{tag}{w}", client_for(endpoint, "kinesis"))) for w in range(3)
+            threading.Thread(target=produce, args=(f"{tag}{w}", client_for(endpoint, "kinesis")))
+            for w in range(3)
         ]
         for thread in threads:
             thread.start()

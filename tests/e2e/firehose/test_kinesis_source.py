@@ -61,9 +61,9 @@ def test_records_from_latest_arrive_in_s3(firehose: Any, kinesis: Any, s3: Any) 
     found = wait_lines(s3, "landing", set(sent))
     assert set(found) == set(sent)  # the old records stayed behind
     assert in_key_order(s3, "landing")
-    assert firehose.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")["DeliveryStreamNames"] == [
-        "reader"
-    ]
+    assert firehose.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")[
+        "DeliveryStreamNames"
+    ] == ["reader"]
 
 
 def test_puts_are_refused(firehose: Any, kinesis: Any) -> None:
@@ -113,7 +113,9 @@ def handler(event, context):
 """
 
 
-def test_lambda_sees_kinesis_metadata(client: Callable[..., Any], firehose: Any, kinesis: Any, s3: Any) -> None:
+def test_lambda_sees_kinesis_metadata(
+    client: Callable[..., Any], firehose: Any, kinesis: Any, s3: Any
+) -> None:
     ensure_role(client)
     function = python_function(client("lambda"), "meta-echo", TRANSFORMER)["FunctionArn"]
     arn = kinesis_stream(kinesis, "with-meta")
@@ -229,7 +231,9 @@ def _read_so_far(server: Server, name: str) -> float:
     with urllib.request.urlopen(f"{server.endpoint}/_headwater/metrics") as answer:
         text = answer.read().decode()
     pattern = re.compile(
-        r'aws_firehose_data_read_from_kinesis_stream_records\{[^}]*DeliveryStreamName="' + name + r'"[^}]*\} (\S+)'
+        r'aws_firehose_data_read_from_kinesis_stream_records\{[^}]*DeliveryStreamName="'
+        + name
+        + r'"[^}]*\} (\S+)'
     )
     match = pattern.search(text)
     return float(match.group(1)) if match else 0.0
@@ -252,4 +256,3 @@ def test_reading_waits_for_delivery(firehose: Any, kinesis: Any, s3: Any, server
         return set(sent) <= set(lines(s3, "later-bucket"))
 
     wait_for(arrived, 60, "everything delivered")
-

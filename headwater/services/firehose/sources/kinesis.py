@@ -208,4 +208,3 @@ def read(metrics: Metrics, stream_name: str, records: int, size: int) -> None:
     metrics.add(fh_metrics.NS, "DataReadFromKinesisStream.Bytes", tags, size)
     metrics.add(fh_metrics.NS, "IncomingRecords", tags, records)
     metrics.add(fh_metrics.NS, "IncomingBytes", tags, size)
-
