@@ -183,18 +183,18 @@ class KinesisSource:
 
     async def _append(self, shard_id: str, records: list[StreamRecord]) -> None:
         datas: list[bytes] = []
-        metas: list[entries.Meta] = []
+        columns = entries.Columns()
         for record in records:
             at = int(record.arrival * 1000)
             users = kpl.decode(record.data)
             if users is None:
                 datas.append(record.data)
-                metas.append((record.partition_key, record.sequence_number, 0, at))
+                columns.add(record.partition_key, record.sequence_number, 0, at)
                 continue
             for index, user in enumerate(users):
                 datas.append(user.data)
-                metas.append((user.partition_key, record.sequence_number, index, at))
-        payload = entries.encode(shard_id, datas, metas)
+                columns.add(user.partition_key, record.sequence_number, index, at)
+        payload = entries.encode(shard_id, datas, columns)
         _, durable = self.log.append(self.stream.partition, [Entry(self.clock.now_ms(), payload)])
         await durable
         self.wake()
