@@ -119,7 +119,6 @@ class KinesisSource:
             try:
                 await self._discover_shards()
             except SourceReadError as error:
-                log.warning("firehose %s cannot read %s: %s", self.stream.arn, self.arn, error)
                 await self._failed(error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._discover.wait(), DISCOVERY_S)
@@ -140,21 +139,27 @@ class KinesisSource:
                 self.running[shard.shard_id] = task
 
     async def _failed(self, error: SourceReadError) -> None:
-        if self.stream.failure is None:
+        if self.stream.failure is None:  # reported (and logged) once, not at every retry
+            log.warning("firehose %s cannot read %s: %s", self.stream.arn, self.arn, error)
             await self.report(failure_description(self.arn, error))
 
     # -- one shard ----------------------------------------------------------------------------------
 
     async def _run_shard(self, shard_id: str) -> None:
+        logged = None
         while True:
             try:
                 await self._read_shard(shard_id)
                 self._discover.set()  # its children may start now
                 return
             except SourceReadError as error:
-                log.warning("firehose %s shard %s: %s", self.stream.arn, shard_id, error)
-                if error.code == GONE:
-                    await self._failed(error)
+                if error.code == GONE:  # a shard trimmed away, or the stream gone (reported)
+                    if not self.reader.exists(self.arn):
+                        await self._failed(error)
+                    return
+                if error.message != logged:
+                    log.warning("firehose %s shard %s: %s", self.stream.arn, shard_id, error)
+                    logged = error.message
                 await asyncio.sleep(RETRY_S)
 
     def _start(self, shard_id: str) -> str:
