@@ -323,6 +323,7 @@ def test_admin_health_metrics_reset_and_clock(http: httpx.Client) -> None:
         "iam": "running",
         "logs": "running",
         "functions": "running",
+        "firehose": "running",
     }
     post(http, "CreateStream", '{"StreamName":"m","ShardCount":1}')
     assert post(http, "PutRecord", '{"StreamName":"m","Data":"YQ==","PartitionKey":"k"}').status_code == 200

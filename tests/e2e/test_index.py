@@ -15,7 +15,17 @@ def test_plain_get_root_describes_the_server(endpoint: str) -> None:
         about = response.json()
         assert about["name"] == "Headwater"
         assert about["version"]
-        assert about["services"] == ["kms", "kinesis", "sqs", "s3", "sts", "iam", "logs", "functions"]
+        assert about["services"] == [
+            "kms",
+            "kinesis",
+            "sqs",
+            "s3",
+            "sts",
+            "iam",
+            "logs",
+            "functions",
+            "firehose",
+        ]
         assert about["endpoints"] == [endpoint]
         routes = {(route["method"], route["path"]) for route in about["admin"]}
         assert {
