@@ -256,3 +256,31 @@ def test_reading_waits_for_delivery(firehose: Any, kinesis: Any, s3: Any, server
         return set(sent) <= set(lines(s3, "later-bucket"))
 
     wait_for(arrived, 60, "everything delivered")
+
+
+def test_update_destination_and_delete_keep_the_source_right(firehose: Any, kinesis: Any, s3: Any) -> None:
+    """UpdateDestination restarts the worker, not the source (nothing read twice from LATEST, nothing
+    lost); a deleted delivery stream stops reading and a new one of the same name starts afresh."""
+    arn = kinesis_stream(kinesis, "kept", shards=2)
+    s3.create_bucket(Bucket="versions")
+    sourced_stream(firehose, "updated", arn, "versions")
+    first = put_lines(kinesis, "kept", [f"a{i % 4}-{i}" for i in range(300)])
+    wait_lines(s3, "versions", set(first))
+    firehose.update_destination(
+        DeliveryStreamName="updated",
+        CurrentDeliveryStreamVersionId="1",
+        DestinationId="destinationId-000000000001",
+        ExtendedS3DestinationUpdate={"Prefix": "v2/"},
+    )
+    second = put_lines(kinesis, "kept", [f"b{i % 4}-{i}" for i in range(300)])
+    found = wait_for(
+        lambda: set(second) <= set(got := lines(s3, "versions", "v2/")) and got, 30, "v2 objects"
+    )
+    assert set(found) <= set(first) | set(second)  # a page delivered just before may come again
+    firehose.delete_delivery_stream(DeliveryStreamName="updated")
+    put_lines(kinesis, "kept", [f"c{i % 4}-{i}" for i in range(50)])  # nobody reads these
+    sourced_stream(firehose, "updated", arn, "versions", Prefix="v3/")
+    third = put_lines(kinesis, "kept", [f"d{i % 4}-{i}" for i in range(100)])
+    found = wait_for(lambda: set(third) <= set(got := lines(s3, "versions", "v3/")) and got, 30, "v3 objects")
+    assert set(found) == set(third)  # from LATEST again: not the c records, not the earlier ones
+    assert set(lines(s3, "versions")) == set(first) | set(second) | set(third)
