@@ -256,6 +256,9 @@ def test_reading_waits_for_delivery(firehose: Any, kinesis: Any, s3: Any, server
         return set(sent) <= set(lines(s3, "later-bucket"))
 
     wait_for(arrived, 60, "everything delivered")
+    with urllib.request.urlopen(f"{server.endpoint}/_headwater/metrics") as answer:
+        text = answer.read().decode()
+    assert re.search(r'aws_firehose_kinesis_millis_behind_latest\{[^}]*DeliveryStreamName="held"', text)
 
 
 def test_update_destination_and_delete_keep_the_source_right(firehose: Any, kinesis: Any, s3: Any) -> None:

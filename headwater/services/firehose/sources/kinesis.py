@@ -181,10 +181,18 @@ class KinesisSource:
             if page.records:
                 await self._append(shard_id, page.records)
                 await self.checkpoints.put(shard_id, {"after": page.records[-1].sequence_number})
+            self._behind(page.records[-1].arrival if page.records else None)
             position = page.next_position
             if position is not None and not page.records:
                 await self.reader.wait(self.arn, shard_id, IDLE_WAIT_S)
         await self.checkpoints.put(shard_id, {"end": True})
+
+    def _behind(self, last_arrival: float | None) -> None:
+        """KinesisMillisBehindLatest, approximated per page: the age of the newest record read (0
+        once a page comes back empty: the reader is at the tip)."""
+        behind = 0 if last_arrival is None else max(0, self.clock.now_ms() - int(last_arrival * 1000))
+        tags = fh_metrics.labels(self.stream.name)
+        self.metrics.set(fh_metrics.NS, "KinesisMillisBehindLatest", tags, behind)
 
     async def _append(self, shard_id: str, records: list[StreamRecord]) -> None:
         datas: list[bytes] = []
