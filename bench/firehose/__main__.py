@@ -2,6 +2,10 @@
 durable Headwater: acknowledged and delivered records/s, delivery lag, RSS under load.
 
     python -m bench.firehose [--quick] [--runs 1] [--duration 20] [--clients 8] [--interval 1] [--size 5]
+                             [--shards 4] [--no-kinesis]
+
+A second phase on the same server reads a Kinesis stream instead (KinesisStreamAsSource: PutRecords
+into the stream, delivered from it; `kinesis_source.py`).
 
 Delivered counts come from the server's own DeliveryToS3.Records counter (the metrics endpoint);
 "lag" is the time from the end of the load until every acknowledged record is delivered, and the
@@ -26,6 +30,7 @@ from botocore.config import Config
 from bench.common.memory import RssSampler
 from bench.common.servers import HOST, PEERS, Running, headwater
 from bench.common.wire import ACCESS_KEY, REGION, SECRET_KEY
+from bench.firehose import kinesis_source
 from bench.firehose.load import Sender, batch_body, delivered, send
 
 STREAM, BUCKET = "bench-stream", "bench-firehose"
@@ -43,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--interval", type=int, default=1, help="BufferingHints IntervalInSeconds")
     p.add_argument("--durability", default="durable")
     p.add_argument("--keep-data", action="store_true")
+    p.add_argument("--shards", type=int, default=4, help="the Kinesis-source phase's shards")
+    p.add_argument("--no-kinesis", action="store_true", help="skip the Kinesis-source phase")
     return p.parse_known_args(argv)[0]  # run.sh hands every section the same flags
 
 
@@ -114,7 +121,9 @@ def one_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         samples = rss.samples[:]
         rss.stop()
         elapsed = stopped - started
+        from_kinesis = {} if args.no_kinesis else kinesis_source.run(port, _client, args, duration)
         return {
+            **from_kinesis,
             "duration_s": round(elapsed, 2),
             "acked_records": acked,
             "acked_per_s": round(acked / elapsed),
@@ -151,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     out = runs / f"firehose-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"args": vars(args), "runs": results}, indent=2))
     print(f"firehose bench: raw numbers in {out}")
-    return 0 if all(r["lost"] == 0 for r in results) else 1
+    return 0 if all(r["lost"] == 0 and r.get("kinesis_lost", 0) == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

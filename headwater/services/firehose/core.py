@@ -24,8 +24,9 @@ from headwater.services.context import RequestContext
 from headwater.services.firehose import errors
 from headwater.services.firehose.delivery import DeliveryEnv, DeliveryWorker
 from headwater.services.firehose.metrics import NS
+from headwater.services.firehose.sources.manager import Sources
 from headwater.services.firehose.state import CHECKPOINTS, STREAMS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
+from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, StreamReader
 
 PARTITION_PREFIX = "firehose-"
 log = logging.getLogger("headwater.firehose")
@@ -44,6 +45,17 @@ class FirehoseCore:
         self.streams: dict[str, DeliveryStream] = {}
         self.workers: dict[str, DeliveryWorker] = {}
         self.tasks = BackgroundTasks(log)
+        # sources other than DirectPut (a Kinesis stream), read into the raw log ahead of the worker
+        self.sources = Sources(
+            ports.find(StreamReader),
+            self.log,
+            self.meta,
+            clock,
+            metrics,
+            lambda s: w.offset if (w := self.workers.get(s.key)) is not None else None,
+            self.wake,
+            self.save,
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -65,6 +77,7 @@ class FirehoseCore:
 
     async def close(self) -> None:
         await self.tasks.cancel_all()
+        await self.sources.close()
         workers, self.workers = list(self.workers.values()), {}
         await asyncio.gather(*(worker.stop() for worker in workers))
 
@@ -99,6 +112,11 @@ class FirehoseCore:
     async def create(self, stream: DeliveryStream) -> None:
         await self.log.create_partition(stream.partition)
         self.streams[stream.key] = stream
+        stream.failure = await self.sources.prepare(stream)  # a Kinesis source: LATEST, fixed now
+        if stream.failure is not None:
+            stream.status = "CREATING_FAILED"
+            await self.save(stream)
+            return
         await self.save(stream)
         if self.config.transition_delay <= 0:
             await self.activate(stream)
@@ -133,6 +151,7 @@ class FirehoseCore:
         worker = self.workers.pop(stream.key, None)
         if worker is not None:
             await worker.stop()
+        await self.sources.forget(stream)
         self.streams.pop(stream.key, None)
         await self.meta.delete(STREAMS, stream.key)
         await self.meta.delete(CHECKPOINTS, stream.partition)
@@ -168,6 +187,7 @@ class FirehoseCore:
         worker = DeliveryWorker(env, stream)
         self.workers[stream.key] = worker
         worker.start()
+        self.sources.start(stream)
 
     def wake(self, stream: DeliveryStream) -> None:
         worker = self.workers.get(stream.key)

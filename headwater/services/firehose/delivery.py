@@ -44,6 +44,7 @@ from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
+from headwater.services.firehose.sources import entries as source_entries
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
 from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
 
@@ -212,6 +213,13 @@ class DeliveryWorker:
             datas = batches.decode(entry.payload)
             if self.backup is not None:
                 self._add(BACKUP, first, now, {}, datas, at)
+            # a Kinesis source's entries carry each record's shard, key and sequence numbers
+            kinesis = source_entries.metadata(entry.payload) if self.stream.source else []
+            if kinesis:
+                records.extend(
+                    Record(batches.record_id(base, i), data, at, kinesis[i]) for i, data in enumerate(datas)
+                )
+                continue
             records.extend(Record(batches.record_id(base, i), data, at) for i, data in enumerate(datas))
         processed = await process(self.config, records, self.stage_context)
         failures = list(processed.failures)
