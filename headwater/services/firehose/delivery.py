@@ -73,7 +73,7 @@ class Buffer:
     opened_at: float  # clock seconds
     partition_keys: dict[str, str]
     oldest_ms: int  # arrival time of the oldest record: the object's time
-    datas: list[bytes] = field(default_factory=list)  # records, or runs of records back to back
+    datas: list[bytes | memoryview] = field(default_factory=list)  # records, or views of runs of records
     size: int = 0
     records: int = 0
 
@@ -271,9 +271,10 @@ class DeliveryWorker:
         elif arrival_ms < buffer.oldest_ms:
             buffer.oldest_ms = arrival_ms
         total = len(payload) - start
+        view = memoryview(payload)  # runs are views: the bytes are copied once, into the object file
         if buffer.size + total < limit:
             if count:
-                buffer.datas.append(payload[start:])
+                buffer.datas.append(view[start:])
                 buffer.size += total
                 buffer.records += count
             elif not buffer.datas:
@@ -284,11 +285,11 @@ class DeliveryWorker:
         while done < count:
             last = bisect_left(ends, cut + limit - buffer.size, done)  # the record reaching the hint
             if last >= count:  # the rest fits
-                buffer.datas.append(payload[start + cut :])
+                buffer.datas.append(view[start + cut :])
                 buffer.size += total - cut
                 buffer.records += count - done
                 break
-            buffer.datas.append(payload[start + cut : start + ends[last]])
+            buffer.datas.append(view[start + cut : start + ends[last]])
             buffer.size += ends[last] - cut
             buffer.records += last + 1 - done
             self.full.append((key, buffer))

@@ -13,6 +13,7 @@ import json
 import re
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -51,6 +52,7 @@ def _loads() -> Callable[[bytes], Any]:
 
 _b64decode = _decoder()
 _json_loads = _loads()
+_b64decode_valid = partial(_b64decode, validate=True)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -80,6 +82,20 @@ def _data(record: Any) -> bytes:
     return data
 
 
+def _datas(records: list[Any]) -> list[bytes]:
+    """Every record's bytes, checked in bulk (C-level maps and sets rather than a Python call per
+    record: with 500 records a call, that per-record overhead cost as much as the decoding)."""
+    if set(map(type, records)) != {dict} or set(map(len, records)) != {1}:
+        raise _Fallback
+    values = [record["Data"] for record in records]  # KeyError: the generic codec says why
+    if set(map(type, values)) != {str}:
+        raise _Fallback
+    datas = list(map(_b64decode_valid, values))
+    if max(map(len, datas)) > MAX_RECORD:
+        raise _Fallback
+    return datas
+
+
 def parse_put_record_batch(body: bytes) -> dict[str, Any]:
     try:
         params = _json_loads(body)
@@ -89,8 +105,8 @@ def parse_put_record_batch(body: bytes) -> dict[str, Any]:
         records = params.get("Records")
         if type(records) is not list or not 1 <= len(records) <= MAX_RECORDS:
             raise _Fallback
-        params["Records"] = [{"Data": _data(record)} for record in records]
-    except (_Fallback, ValueError, TypeError, RecursionError, binascii.Error):
+        params["Records"] = [{"Data": data} for data in _datas(records)]
+    except (_Fallback, KeyError, ValueError, TypeError, RecursionError, binascii.Error):
         return _generic("PutRecordBatch", body)
     return params
 

@@ -23,7 +23,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
@@ -91,7 +91,7 @@ class Writer:
     async def write_records(
         self,
         target: Target,
-        datas: Sequence[bytes],
+        datas: Sequence[bytes | memoryview],
         oldest: int,
         partition_keys: dict[str, str],
         records: int | None = None,
@@ -181,9 +181,9 @@ def _s3_message(error: ObjectSourceError, bucket: str) -> str:
     return error.message
 
 
-def _pieces(datas: Sequence[bytes]) -> Iterator[list[bytes]]:
+def _pieces(datas: Sequence[bytes | memoryview]) -> Iterator[list[bytes | memoryview]]:
     """The items in groups of about PIECE bytes (an item as large alone is a group of its own)."""
-    group: list[bytes] = []
+    group: list[bytes | memoryview] = []
     size = 0
     for data in datas:
         group.append(data)
@@ -195,17 +195,18 @@ def _pieces(datas: Sequence[bytes]) -> Iterator[list[bytes]]:
         yield group
 
 
-async def _uncompressed(datas: Sequence[bytes]) -> AsyncIterator[bytes]:
+async def _uncompressed(datas: Sequence[bytes | memoryview]) -> AsyncIterator[bytes]:
     """The body as it is: runs of records pass through uncopied (the sink hashes and writes them as
     the pieces they are); small records are joined into pieces of about a MiB."""
-    group: list[bytes] = []
+    group: list[bytes | memoryview] = []
     size = 0
     for data in datas:
         if len(data) >= INLINE_MAX:  # a run (or a large record): as it is
             if group:
                 yield b"".join(group)
                 group, size = [], 0
-            yield data
+            # a view of a log entry's bytes: the sink keeps such views as they are (as_bytes, _pump)
+            yield cast(bytes, data)
             continue
         group.append(data)
         size += len(data)
@@ -216,13 +217,15 @@ async def _uncompressed(datas: Sequence[bytes]) -> AsyncIterator[bytes]:
         yield b"".join(group)
 
 
-async def _compressed(datas: Sequence[bytes], compressor: Compressor, size: int) -> AsyncIterator[bytes]:
+async def _compressed(
+    datas: Sequence[bytes | memoryview], compressor: Compressor, size: int
+) -> AsyncIterator[bytes]:
     """Compresses piece by piece; above INLINE_MAX each piece is compressed in a worker thread
     (zlib and cramjam release the GIL: a MiB of GZIP costs ~10 ms that the loop, which also
     acknowledges PutRecordBatch, need not spend), one piece at a time, in order."""
     inline = size <= INLINE_MAX
     for group in _pieces(datas):
-        piece = group[0] if len(group) == 1 else b"".join(group)
+        piece = b"".join(group)
         out = compressor.feed(piece) if inline else await asyncio.to_thread(compressor.feed, piece)
         if out:
             yield out
