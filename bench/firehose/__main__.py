@@ -226,8 +226,8 @@ def _peers_ready(names: list[str], args: argparse.Namespace) -> dict[str, str]:
             elif reason := install({"localstack"}, services=("firehose", "s3")).get("localstack"):
                 if "does not import" in reason and "amazon_kclpy" in _install_log():
                     reason = (
-                        "LocalStack's Firehose provider imports amazon_kclpy (the Kinesis Client Library, which"
-                        " fetches Java jars when it installs); its base-runtime extra does not install it"
+                        "its Firehose provider imports amazon_kclpy (the KCL: Java jars fetched at install),"
+                        " which localstack-core[base-runtime] lacks"
                     )
                 skipped[name] = reason
     return skipped
