@@ -48,7 +48,7 @@ async def put_record_batch(core: FirehoseCore, params: dict[str, Any], ctx: Requ
     return {
         "FailedPutCount": 0,
         "Encrypted": _encrypted(stream),
-        "RequestResponses": [{"RecordId": batches.record_id(base, i)} for i in range(len(datas))],
+        "RequestResponses": [{"RecordId": i} for i in batches.record_ids(base, len(datas))],
     }
 
 
