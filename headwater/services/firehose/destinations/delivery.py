@@ -16,12 +16,12 @@ from dataclasses import replace
 from typing import Any
 
 from headwater.runtime.clock import Clock
+from headwater.services.firehose.compression import Compressor, content_encoding
 from headwater.services.firehose.destinations.copy_options import parse_copy_options
 from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
-from headwater.services.firehose.interim import Compressor, content_encoding
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.firehose.s3_writer import Target, Writer
