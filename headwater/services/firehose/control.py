@@ -10,6 +10,7 @@ from headwater.services.context import RequestContext
 from headwater.services.firehose import errors, s3_settings
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.destinations import delivery as remote_delivery
+from headwater.services.firehose.processing import checks as processing_checks
 from headwater.services.firehose.state import DeliveryStream, Destination
 from headwater.services.ports import KeyRing, KeyRingError
 
@@ -44,11 +45,7 @@ async def create_delivery_stream(
     if len(given) != 1:
         raise errors.invalid("Exactly one destination configuration must be specified.")
     kind = given[0]
-    config = dict(params[f"{kind}DestinationConfiguration"])
-    if kind in ("S3", "ExtendedS3"):
-        config, kind = s3_settings.normalize(config), "ExtendedS3"
-    elif (problem := remote_delivery.problem(kind, config)) is not None:
-        raise errors.invalid(problem)
+    kind, config = _checked(kind, dict(params[f"{kind}DestinationConfiguration"]))
     source = None
     if stream_type == "KinesisStreamAsSource":
         source = params.get("KinesisStreamSourceConfiguration")
@@ -84,6 +81,18 @@ async def create_delivery_stream(
     )
     await core.create(stream)
     return {"DeliveryStreamARN": stream.arn}
+
+
+def _checked(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A destination's (kind, configuration) after the checks CreateDeliveryStream and
+    UpdateDestination both make (S3 ones normalized with AWS's defaults)."""
+    if kind in ("S3", "ExtendedS3"):
+        config, kind = s3_settings.normalize(config), "ExtendedS3"
+    elif (problem := remote_delivery.problem(kind, config)) is not None:
+        raise errors.invalid(problem)
+    if (problem := processing_checks.problem(config)) is not None:
+        raise errors.invalid(problem)
+    return kind, config
 
 
 async def _encryption(core: FirehoseCore, requested: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
@@ -205,14 +214,12 @@ async def update_destination(
             raise errors.invalid(
                 "Dynamic Partitioning can only be enabled at delivery stream creation and cannot be disabled."
             )
-        destination.config = s3_settings.normalize(merged)
+        new_kind, new_config = _checked("ExtendedS3", merged)
     elif kind == destination.kind:
-        destination.config = {**destination.config, **update}
+        new_kind, new_config = _checked(kind, {**destination.config, **update})
     else:  # a change of destination type: the update is the whole new configuration
-        destination.kind = "ExtendedS3" if kind == "S3" else kind
-        destination.config = (
-            s3_settings.normalize(dict(update)) if kind in ("S3", "ExtendedS3") else dict(update)
-        )
+        new_kind, new_config = _checked(kind, dict(update))
+    destination.kind, destination.config = new_kind, new_config
     stream.version_id += 1
     stream.updated = core.clock.now_ms() / 1000
     await core.save(stream)
