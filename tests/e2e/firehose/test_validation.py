@@ -68,7 +68,7 @@ def refused(call: Any, **kwargs: Any) -> str:
         ({"LambdaArn": "not-an-arn"}, "LambdaArn"),
         ({"BufferSizeInMBs": "5"}, "BufferSizeInMBs must be between 0.2 and 3"),
         ({"BufferSizeInMBs": "lots"}, "BufferSizeInMBs must be a number"),
-        ({"BufferIntervalInSeconds": "30"}, "BufferIntervalInSeconds must be between 60 and 900"),
+        ({"BufferIntervalInSeconds": "901"}, "BufferIntervalInSeconds must be between 0 and 900"),
         ({"NumberOfRetries": "-1"}, "NumberOfRetries must be at least 0"),
         ({"RoleArn": "role"}, "RoleArn"),
     ],

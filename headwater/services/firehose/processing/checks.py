@@ -2,8 +2,8 @@
 and UpdateDestination refuse with InvalidArgumentException before a worker could trip on it.
 
 A Lambda processor needs a function ARN; its numbers must parse and lie in AWS's documented
-ranges (BufferSizeInMBs 0.2-3, BufferIntervalInSeconds 60-900, NumberOfRetries not negative);
-a MetadataExtraction processor needs a jq query that compiles and a supported JsonParsingEngine.
+ranges (BufferSizeInMBs 0.2-3, BufferIntervalInSeconds 0-900 with 0 as zero buffering,
+NumberOfRetries not negative); a MetadataExtraction processor needs a jq query that compiles and a supported JsonParsingEngine.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _lambda(params: Mapping[str, str]) -> str | None:
         return f"Processor parameter RoleArn is not a valid IAM role ARN: {role}."
     return (
         _number(params, "BufferSizeInMBs", 0.2, 3, integral=False)
-        or _number(params, "BufferIntervalInSeconds", 60, 900, integral=True)
+        or _number(params, "BufferIntervalInSeconds", 0, 900, integral=True)
         or _number(params, "NumberOfRetries", 0, None, integral=True)
     )
 
