@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.firehose import errors, s3_settings
+from headwater.services.firehose import errors, s3_settings, sealing
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.destinations import delivery as remote_delivery
 from headwater.services.firehose.processing import checks as processing_checks
@@ -110,6 +110,8 @@ async def _encryption(core: FirehoseCore, requested: dict[str, Any], ctx: Reques
         return {"KeyARN": key_arn, "KeyType": key_type, "Status": "ENABLED"}
     if key_arn:
         raise errors.invalid("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.")
+    if core.keys is not None:  # Firehose's own key, made on first use (`sealing`)
+        await core.keys.resolve(ctx.account, ctx.region, sealing.AWS_OWNED_KEY)
     return {"KeyType": key_type, "Status": "ENABLED"}
 
 
@@ -272,8 +274,7 @@ async def start_delivery_stream_encryption(
     if stream.status != "ACTIVE":
         raise errors.in_use(stream.name, stream.status)
     requested = params.get("DeliveryStreamEncryptionConfigurationInput") or {"KeyType": "AWS_OWNED_CMK"}
-    stream.encryption = await _encryption(core, requested, ctx)
-    await core.save(stream)
+    await core.change_encryption(stream, await _encryption(core, requested, ctx))
     return {}
 
 
@@ -287,6 +288,6 @@ async def stop_delivery_stream_encryption(
         )
     if stream.status != "ACTIVE":
         raise errors.in_use(stream.name, stream.status)
-    stream.encryption = {"Status": "DISABLED"}
-    await core.save(stream)
+    if (stream.encryption or {}).get("Status", "DISABLED") != "DISABLED":
+        await core.change_encryption(stream, {"Status": "DISABLED"})
     return {}

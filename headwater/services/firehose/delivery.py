@@ -37,7 +37,7 @@ from typing import Any
 from headwater.engine.api import Log, MetaStore, StoredEntry
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
-from headwater.services.firehose import batches, conversion, s3_settings
+from headwater.services.firehose import batches, conversion, s3_settings, sealing
 from headwater.services.firehose.destinations import delivery as remote_delivery
 from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
@@ -45,7 +45,7 @@ from headwater.services.firehose.processing.pipeline import process
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, TableCatalog
+from headwater.services.ports import FunctionCaller, KeyRing, LogSink, ObjectSink, ObjectSource, TableCatalog
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -65,6 +65,7 @@ class DeliveryEnv:
     caller: FunctionCaller | None = None
     sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
     catalog: TableCatalog | None = None  # record format conversion reads its Glue table through it
+    keys: KeyRing | None = None  # opens entries sealed at rest (`sealing`)
 
 
 @dataclass(slots=True)
@@ -206,7 +207,7 @@ class DeliveryWorker:
         now = self.env.clock.now()
         if not self.processing:  # the common case: no Record objects, only the bytes
             for entry in entries:
-                datas = batches.decode(entry.payload)
+                datas = batches.decode(sealing.unseal(self.env.keys, self.partition, entry.payload))
                 if self.backup is not None:
                     self._add(BACKUP, first, now, {}, datas, entry.timestamp_ms)
                 self._add("", first, now, {}, datas, entry.timestamp_ms)
@@ -215,7 +216,7 @@ class DeliveryWorker:
         for entry in entries:
             base = batches.id_base(self.partition, entry.offset)
             at = entry.timestamp_ms
-            datas = batches.decode(entry.payload)
+            datas = batches.decode(sealing.unseal(self.env.keys, self.partition, entry.payload))
             if self.backup is not None:
                 self._add(BACKUP, first, now, {}, datas, at)
             records.extend(Record(batches.record_id(base, i), data, at) for i, data in enumerate(datas))
