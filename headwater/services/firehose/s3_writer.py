@@ -189,8 +189,11 @@ class Writer:
                     return False
                 await self.clock.sleep(RETRY_INTERVAL_S)
 
-    async def log_error(self, target: Target, code: str, message: str) -> None:
-        """One event in the destination's error log stream, when error logging is enabled."""
+    async def log_error(
+        self, target: Target, code: str, message: str, destination: str | None = None
+    ) -> None:
+        """One event in the destination's error log stream, when error logging is enabled;
+        `destination` names a non-S3 destination (its endpoint)."""
         options = target.config.get("CloudWatchLoggingOptions") or {}
         if self.log_sink is None or not options.get("Enabled"):
             return
@@ -199,7 +202,7 @@ class Writer:
             return
         event = {
             "deliveryStreamARN": target.stream_arn,
-            "destination": f"arn:aws:s3:::{bucket_of(target.config['BucketARN'])}",
+            "destination": destination or f"arn:aws:s3:::{bucket_of(target.config['BucketARN'])}",
             "deliveryStreamVersionId": target.version,
             "message": message,
             "errorCode": code,
