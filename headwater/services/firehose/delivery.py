@@ -40,16 +40,16 @@ from typing import Any
 from headwater.engine.api import Log, MetaStore, StoredEntry
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
-from headwater.services.firehose import batches, s3_settings
+from headwater.services.firehose import batches, conversion, s3_settings, sealing
 from headwater.services.firehose.destinations import delivery as remote_delivery
-from headwater.services.firehose.interim import process
 from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
+from headwater.services.firehose.processing.pipeline import process
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.sources import entries as source_entries
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
+from headwater.services.ports import FunctionCaller, KeyRing, LogSink, ObjectSink, ObjectSource, TableCatalog
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -68,6 +68,8 @@ class DeliveryEnv:
     log_sink: LogSink | None
     caller: FunctionCaller | None = None
     sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
+    catalog: TableCatalog | None = None  # record format conversion reads its Glue table through it
+    keys: KeyRing | None = None  # opens entries sealed at rest (`sealing`)
 
 
 @dataclass(slots=True)
@@ -105,6 +107,10 @@ class DeliveryWorker:
         self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
         self.remote = remote_delivery.build(self.kind, self.config, env.clock, stream.account, env.sources)
+        self.conversion = None
+        if self.kind in S3_KINDS and conversion.enabled(self.config):
+            section = self.config["DataFormatConversionConfiguration"]
+            self.conversion = conversion.Conversion(section, env.catalog, stream.account, stream.region)
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
@@ -151,7 +157,8 @@ class DeliveryWorker:
 
     def _target(self, config: dict[str, Any], metric: str) -> Target:
         s = self.stream
-        return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric)
+        converting = self.conversion if config is self.config else None  # never the backup
+        return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric, converting)
 
     async def _run(self) -> None:
         if (self.kind not in S3_KINDS and self.remote is None) or self.env.objects is None:
@@ -207,19 +214,21 @@ class DeliveryWorker:
         # one by one, so it takes the per-record path)
         if not self.processing and self.remote is None:
             for entry in entries:
+                payload = sealing.unseal(self.env.keys, self.partition, entry.payload)
                 if self.backup is not None:
-                    self._add_entry(BACKUP, first, now, entry.payload, entry.timestamp_ms)
-                self._add_entry("", first, now, entry.payload, entry.timestamp_ms)
+                    self._add_entry(BACKUP, first, now, payload, entry.timestamp_ms)
+                self._add_entry("", first, now, payload, entry.timestamp_ms)
             return
         records: list[Record] = []
         for entry in entries:
             base = batches.id_base(self.partition, entry.offset)
             at = entry.timestamp_ms
-            datas = batches.decode(entry.payload)
+            payload = sealing.unseal(self.env.keys, self.partition, entry.payload)
+            datas = batches.decode(payload)
             if self.backup is not None:
                 self._add(BACKUP, first, now, {}, datas, at)
             # a Kinesis source's entries carry each record's shard, key and sequence numbers
-            kinesis = source_entries.metadata(entry.payload) if self.stream.source else []
+            kinesis = source_entries.metadata(payload) if self.stream.source else []
             if kinesis:
                 records.extend(
                     Record(batches.record_id(base, i), data, at, kinesis[i]) for i, data in enumerate(datas)
