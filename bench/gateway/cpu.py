@@ -49,7 +49,9 @@ def children_cpu(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, name: str, checkout: Path, workdir: Path, args: list[str]) -> None:
+    def __init__(
+        self, name: str, checkout: Path, workdir: Path, args: list[str], env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.port = free_port()
         data = workdir / f"{name}-data"
@@ -57,7 +59,12 @@ class Server:
         command = [sys.executable, "-m", "headwater", "serve", "--port", str(self.port)]
         command += ["--data-dir", str(data), "--limits", "off", *args]
         self.proc = subprocess.Popen(
-            command, cwd=checkout, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=checkout,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -123,6 +130,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--serve-args", default="", help="extra `serve` flags, space-separated")
+    parser.add_argument("--this-env", action="append", default=[], help="KEY=VALUE for this server only")
     args = parser.parse_args()
     operations = args.operations.split(",")
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -130,7 +138,7 @@ def main() -> None:
         extra = args.serve_args.split()
         servers = [
             Server("baseline", args.baseline, Path(tmp), extra),
-            Server("this", REPO, Path(tmp), extra),
+            Server("this", REPO, Path(tmp), extra, dict(pair.split("=", 1) for pair in args.this_env)),
         ]
         try:
             calls: dict[tuple[str, str], list[Callable[[], None]]] = {}

@@ -17,6 +17,7 @@ stay in order, and `flush` (at exit too) writes the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import logging
@@ -58,7 +59,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-class Lines(logging.StreamHandler):  # type: ignore[type-arg]
+class Lines(logging.StreamHandler[TextIO]):
     """The process's handler: records as any StreamHandler, plus finished lines (`line`), batched."""
 
     def __init__(self, stream: TextIO, fmt: str) -> None:
@@ -77,7 +78,9 @@ class Lines(logging.StreamHandler):  # type: ignore[type-arg]
         if second != self._second:
             self._second = second
             if self.json:
-                self._stamp = datetime.datetime.fromtimestamp(second, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+                self._stamp = datetime.datetime.fromtimestamp(second, datetime.UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S"
+                )
             else:
                 self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
         millis = int((now - second) * 1000)
@@ -99,7 +102,8 @@ class Lines(logging.StreamHandler):  # type: ignore[type-arg]
     def _write_pending(self) -> None:
         if self._pending:
             text, self._pending = "".join(self._pending), []
-            self.stream.write(text)
+            with contextlib.suppress(Exception):  # a failing stream drops lines, as emit's would
+                self.stream.write(text)
 
     def emit(self, record: logging.LogRecord) -> None:
         self._write_pending()  # under the handler's lock (Handler.handle holds it)
