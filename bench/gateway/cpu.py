@@ -23,7 +23,6 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from bench.common import control
 from bench.common.servers import HOST, free_port
@@ -38,6 +37,18 @@ OPERATIONS = ("invoke", "sqs-batch", "s3-put")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (all threads)
+
+
+def switches(pid: int) -> int:
+    """Context switches (voluntary and not) of every thread of the process so far."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except OSError:  # a thread that just ended
+            continue
+        total += sum(int(line.split()[1]) for line in lines if "ctxt_switches" in line)
+    return total
 
 
 def children_cpu(pid: int) -> float:
@@ -111,16 +122,17 @@ def setup(port: int) -> None:
     control.client("s3", port).create_bucket(Bucket="cpu-bench")
 
 
-def measure(server: Server, calls: list[Callable[[], None]], n: int) -> tuple[float, float]:
-    """(server, workers) CPU microseconds per request over `n` requests from len(calls) threads."""
+def measure(server: Server, calls: list[Callable[[], None]], n: int) -> tuple[float, float, float]:
+    """Per request over `n` requests from len(calls) threads: the server's CPU and its function
+    workers' (microseconds), and the server's context switches."""
     per_thread = n // len(calls)
     pid = server.proc.pid
-    before, kids_before = cpu_seconds(pid), children_cpu(pid)
+    before, kids_before, switched = cpu_seconds(pid), children_cpu(pid), switches(pid)
     with ThreadPoolExecutor(len(calls)) as pool:
         list(pool.map(lambda call: [call() for _ in range(per_thread)], calls))
     done = per_thread * len(calls)
     server_us = (cpu_seconds(pid) - before) / done * 1e6
-    return server_us, (children_cpu(pid) - kids_before) / done * 1e6
+    return server_us, (children_cpu(pid) - kids_before) / done * 1e6, (switches(pid) - switched) / done
 
 
 def main() -> None:
@@ -133,7 +145,7 @@ def main() -> None:
     parser.add_argument("--this-env", action="append", default=[], help="KEY=VALUE for this server only")
     args = parser.parse_args()
     operations = args.operations.split(",")
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="gw-cpu-") as tmp:
         extra = args.serve_args.split()
         servers = [
@@ -155,17 +167,19 @@ def main() -> None:
         finally:
             for server in servers:
                 server.stop()
-    print(f"{'operation':<10} {'baseline us/req':>16} {'this us/req':>12} {'ratio':>6}  (workers us/req)")
+    print(
+        f"{'operation':<10} {'baseline us/req':>16} {'this us/req':>12} {'ratio':>6}  workers us/req  switches/req"
+    )
     for operation in operations:
-        row: list[Any] = []
+        row = []
         for name in ("baseline", "this"):
             got = results[name, operation]
-            row.append((statistics.median(s for s, _ in got), statistics.median(w for _, w in got)))
-        (base, base_w), (this, this_w) = row
+            row.append([statistics.median(sample[i] for sample in got) for i in range(3)])
+        (base, base_w, base_s), (this, this_w, this_s) = row
         print(
-            f"{operation:<10} {base:16.0f} {this:12.0f} {this / base:6.2f}  ({base_w:.0f} / {this_w:.0f})"
-            f"  rounds: {[round(s) for s, _ in results['baseline', operation]]}"
-            f" / {[round(s) for s, _ in results['this', operation]]}"
+            f"{operation:<10} {base:16.0f} {this:12.0f} {this / base:6.2f}  {base_w:5.0f} / {this_w:<5.0f}"
+            f"  {base_s:5.1f} / {this_s:<5.1f}  rounds: {[round(s[0]) for s in results['baseline', operation]]}"
+            f" / {[round(s[0]) for s in results['this', operation]]}"
         )
 
 
