@@ -251,6 +251,7 @@ def _encode(part: str) -> str:
     return quote(unquote_to_bytes(part.replace("+", " ").encode("utf-8", "surrogateescape")), safe="-_.~")
 
 
+@lru_cache(maxsize=1024)  # a client calls the same few paths over and over
 def _canonical_uri(raw_path: str) -> str:
     if raw_path == "/" or not raw_path:
         return "/"
