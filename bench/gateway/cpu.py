@@ -39,6 +39,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (all threads)
 
 
+def user_seconds(pid: int) -> float:
+    """utime alone: the Python work, less blurred by the kernel's share of a busy machine."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[11]) / TICK
+
+
 def switches(pid: int) -> int:
     """Context switches (voluntary and not) of every thread of the process so far."""
     total = 0
@@ -122,17 +127,19 @@ def setup(port: int) -> None:
     control.client("s3", port).create_bucket(Bucket="cpu-bench")
 
 
-def measure(server: Server, calls: list[Callable[[], None]], n: int) -> tuple[float, float, float]:
+def measure(server: Server, calls: list[Callable[[], None]], n: int) -> tuple[float, float, float, float]:
     """Per request over `n` requests from len(calls) threads: the server's CPU and its function
-    workers' (microseconds), and the server's context switches."""
+    workers' (microseconds), the server's context switches and its user CPU (microseconds)."""
     per_thread = n // len(calls)
     pid = server.proc.pid
     before, kids_before, switched = cpu_seconds(pid), children_cpu(pid), switches(pid)
+    user = user_seconds(pid)
     with ThreadPoolExecutor(len(calls)) as pool:
         list(pool.map(lambda call: [call() for _ in range(per_thread)], calls))
     done = per_thread * len(calls)
     server_us = (cpu_seconds(pid) - before) / done * 1e6
-    return server_us, (children_cpu(pid) - kids_before) / done * 1e6, (switches(pid) - switched) / done
+    workers_us = (children_cpu(pid) - kids_before) / done * 1e6
+    return server_us, workers_us, (switches(pid) - switched) / done, (user_seconds(pid) - user) / done * 1e6
 
 
 def main() -> None:
@@ -145,7 +152,7 @@ def main() -> None:
     parser.add_argument("--this-env", action="append", default=[], help="KEY=VALUE for this server only")
     args = parser.parse_args()
     operations = args.operations.split(",")
-    results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    results: dict[tuple[str, str], list[tuple[float, float, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="gw-cpu-") as tmp:
         extra = args.serve_args.split()
         servers = [
@@ -174,11 +181,11 @@ def main() -> None:
         row = []
         for name in ("baseline", "this"):
             got = results[name, operation]
-            row.append([statistics.median(sample[i] for sample in got) for i in range(3)])
-        (base, base_w, base_s), (this, this_w, this_s) = row
+            row.append([statistics.median(sample[i] for sample in got) for i in range(4)])
+        (base, base_w, base_s, base_u), (this, this_w, this_s, this_u) = row
         print(
             f"{operation:<10} {base:16.0f} {this:12.0f} {this / base:6.2f}  {base_w:5.0f} / {this_w:<5.0f}"
-            f"  {base_s:5.1f} / {this_s:<5.1f}  rounds: {[round(s[0]) for s in results['baseline', operation]]}"
+            f"  {base_s:5.1f} / {this_s:<5.1f}  {base_u:5.0f} / {this_u:<5.0f}  rounds: {[round(s[0]) for s in results['baseline', operation]]}"
             f" / {[round(s[0]) for s in results['this', operation]]}"
         )
 
