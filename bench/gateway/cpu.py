@@ -4,10 +4,11 @@ Starts one Headwater server per checkout (``python -m headwater serve`` with tha
 with boto3 clients for Lambda Invoke (a trivial Python function), SQS SendMessageBatch (10 messages)
 and S3 1 KiB PutObject, and reads the server's CPU (utime + stime of /proc/<pid>/stat: every thread
 of the process; the function workers, its children, are reported apart) over N requests per round.
-Rounds alternate between the servers, so drift on a shared machine hits both; medians are printed.
+Rounds alternate between the servers, so drift on a shared machine hits both (many short rounds
+follow it best); means over rounds (= totals over all requests) are printed.
 Wall throughput is not the point here (2 shared cores): CPU per request is.
 
-Run: python -m bench.gateway.cpu --baseline /path/to/other/checkout [--n 1000] [--rounds 3]
+Run: python -m bench.gateway.cpu --baseline /path/to/other/checkout [--n 100] [--rounds 25]
 """
 
 from __future__ import annotations
@@ -145,8 +146,8 @@ def measure(server: Server, calls: list[Callable[[], None]], n: int) -> tuple[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout")
-    parser.add_argument("--n", type=int, default=1000, help="requests per round and operation")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=100, help="requests per round and operation")
+    parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--operations", default=",".join(OPERATIONS))
     parser.add_argument("--serve-args", default="", help="extra `serve` flags, space-separated")
     parser.add_argument("--this-env", action="append", default=[], help="KEY=VALUE for this server only")
@@ -165,7 +166,7 @@ def main() -> None:
                 setup(server.port)
                 for operation in operations:
                     calls[server.name, operation] = [workload(server.port, operation) for _ in range(THREADS)]
-                    measure(server, calls[server.name, operation], max(THREADS, args.n // 5))  # warm-up
+                    measure(server, calls[server.name, operation], 200)  # warm-up
             for _ in range(args.rounds):
                 for operation in operations:
                     for server in servers:
@@ -181,7 +182,7 @@ def main() -> None:
         row = []
         for name in ("baseline", "this"):
             got = results[name, operation]
-            row.append([statistics.median(sample[i] for sample in got) for i in range(4)])
+            row.append([statistics.mean(sample[i] for sample in got) for i in range(4)])
         (base, base_w, base_s, base_u), (this, this_w, this_s, this_u) = row
         print(
             f"{operation:<10} {base:16.0f} {this:12.0f} {this / base:6.2f}  {base_w:5.0f} / {this_w:<5.0f}"
