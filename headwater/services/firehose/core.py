@@ -25,7 +25,7 @@ from headwater.services.firehose import errors
 from headwater.services.firehose.delivery import DeliveryEnv, DeliveryWorker
 from headwater.services.firehose.metrics import NS
 from headwater.services.firehose.state import CHECKPOINTS, STREAMS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
+from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, TableCatalog
 
 PARTITION_PREFIX = "firehose-"
 log = logging.getLogger("headwater.firehose")
@@ -164,6 +164,7 @@ class FirehoseCore:
             log_sink=self.ports.find(LogSink),
             caller=self.ports.find(FunctionCaller),
             sources=self.ports.find(ObjectSource),
+            catalog=self.ports.find(TableCatalog),
         )
         worker = DeliveryWorker(env, stream)
         self.workers[stream.key] = worker

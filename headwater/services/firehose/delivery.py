@@ -45,7 +45,7 @@ from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
+from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, TableCatalog
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -64,6 +64,7 @@ class DeliveryEnv:
     log_sink: LogSink | None
     caller: FunctionCaller | None = None
     sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
+    catalog: TableCatalog | None = None  # Glue, where Iceberg destinations find their tables
 
 
 @dataclass(slots=True)
@@ -99,7 +100,16 @@ class DeliveryWorker:
         self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
         self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
-        self.remote = remote_delivery.build(self.kind, self.config, env.clock, stream.account, env.sources)
+        self.remote = remote_delivery.build(
+            self.kind,
+            self.config,
+            env.clock,
+            stream.account,
+            env.sources,
+            region=stream.region,
+            catalog=env.catalog,
+            sink=env.objects,
+        )
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()

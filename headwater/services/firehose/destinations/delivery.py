@@ -18,6 +18,8 @@ from typing import Any
 from headwater.runtime.clock import Clock
 from headwater.services.firehose.destinations.copy_options import parse_copy_options
 from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
+from headwater.services.firehose.destinations.iceberg import IcebergDestination
+from headwater.services.firehose.destinations.iceberg import problem as iceberg_problem
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
@@ -25,11 +27,17 @@ from headwater.services.firehose.interim import Compressor, content_encoding
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.firehose.s3_writer import Target, Writer
-from headwater.services.ports import ObjectSource
+from headwater.services.ports import ObjectSink, ObjectSource, TableCatalog
 
-Remote = HttpEndpointDestination | SplunkDestination | OpenSearchDestination | RedshiftDestination
+Remote = (
+    HttpEndpointDestination
+    | SplunkDestination
+    | OpenSearchDestination
+    | RedshiftDestination
+    | IcebergDestination
+)
 OPENSEARCH_KINDS = ("Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless")
-KINDS = ("HttpEndpoint", "Splunk", "Redshift", *OPENSEARCH_KINDS)
+KINDS = ("HttpEndpoint", "Splunk", "Redshift", "Iceberg", *OPENSEARCH_KINDS)
 BACKUP_ALL = ("AllData", "AllEvents", "AllDocuments")
 log = logging.getLogger("headwater.firehose")
 
@@ -50,6 +58,8 @@ def problem(kind: str, config: dict[str, Any]) -> str | None:
     honoured, a JDBC URL that names no database, an OpenSearch destination with no endpoint), or
     None."""
     try:
+        if kind == "Iceberg":
+            return iceberg_problem(config)
         if kind == "Redshift":
             command = config.get("CopyCommand") or {}
             parse_copy_options(command.get("CopyOptions"))
@@ -73,7 +83,15 @@ async def close(remote: Remote) -> None:
 
 
 def build(
-    kind: str, config: dict[str, Any], clock: Clock, account: str, sources: ObjectSource | None
+    kind: str,
+    config: dict[str, Any],
+    clock: Clock,
+    account: str,
+    sources: ObjectSource | None,
+    *,
+    region: str = "us-east-1",
+    catalog: TableCatalog | None = None,
+    sink: ObjectSink | None = None,
 ) -> Remote | None:
     """The destination of a stream's configuration, or None when it is not one of these (or
     cannot be built: the reason is logged and the records wait in the stream's log)."""
@@ -86,6 +104,16 @@ def build(
             return OpenSearchDestination(config, clock=clock)
         if kind == "Redshift":
             return RedshiftDestination(config, clock=clock, objects=sources, account=account)
+        if kind == "Iceberg" and catalog is not None and sink is not None:
+            return IcebergDestination(
+                config,
+                clock=clock,
+                account=account,
+                region=region,
+                catalog=catalog,
+                sink=sink,
+                source=sources,
+            )
     except (KeyError, ValueError) as error:
         log.warning("firehose cannot deliver to this %s destination: %s", kind, error)
     return None
@@ -104,6 +132,9 @@ async def deliver_buffer(
         await _copy(remote, writer, staging, datas, oldest_ms)
         return
     records = [Record(rid, data, oldest_ms) for rid, data in zip(record_ids, datas, strict=True)]
+    if isinstance(remote, IcebergDestination):
+        await _iceberg(remote, writer, staging, records)
+        return
     failures = await remote.deliver(records, target.stream_arn)
     if target.config.get("S3BackupMode") in BACKUP_ALL:
         await writer.write_records(staging, datas, oldest_ms, {})
@@ -130,6 +161,24 @@ async def _copy(
     manifest = await remote.deliver_object(bucket, key, source=remote.objects or _Staged(body))
     if manifest is not None:
         await writer._put(staging, manifest.key, lambda: manifest.body, None, oldest_ms)
+
+
+async def _iceberg(
+    remote: IcebergDestination, writer: Writer, staging: Target, records: list[Record]
+) -> None:
+    failures = await remote.deliver(records)
+    if remote.config.get("S3BackupMode") == "AllData":
+        await writer.write_records(staging, [r.data for r in records], records[0].arrival_ms, {})
+    by_prefix: dict[str | None, list[Any]] = {}
+    for failure in failures:
+        by_prefix.setdefault(failure.error_prefix, []).append(failure)
+    for prefix, group in by_prefix.items():
+        target = (
+            staging
+            if prefix is None
+            else replace(staging, config={**staging.config, "ErrorOutputPrefix": prefix})
+        )
+        await writer.write_failures(target, group)
 
 
 class _Staged:
