@@ -229,12 +229,14 @@ class DeliveryWorker:
             prefix, zone = self.config.get("Prefix"), self.config.get("CustomTimeZone")
             by_key, refused = partitioning.route(processed.records, prefix, zone, self.active)
             failures += refused
+        elif self.kind == "Iceberg":  # a buffer per Lambda-given table (otfMetadata)
+            by_key = remote_delivery.routing_groups(processed.records)
         else:
             by_key = {"": processed.records} if processed.records else {}
         if failures:
             await writer.write_failures(self._target(self.config, "DeliveryToS3"), failures)
         for key, group in by_key.items():
-            keys = dict(group[0].partition_keys) if self.partitioned else {}
+            keys = dict(group[0].partition_keys) if self.partitioned or key else {}
             oldest = min(r.arrival_ms for r in group)
             self._add(key, first, now, keys, [r.data for r in group], oldest)
 
@@ -291,7 +293,7 @@ class DeliveryWorker:
                 base = batches.id_base(self.partition, buffer.first_offset)
                 ids = [batches.record_id(base, i) for i in range(len(buffer.datas))]
                 await remote_delivery.deliver_buffer(
-                    self.remote, writer, target, buffer.datas, buffer.oldest_ms, ids
+                    self.remote, writer, target, buffer.datas, buffer.oldest_ms, ids, buffer.partition_keys
                 )
                 continue
             await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)

@@ -13,6 +13,7 @@ import pytest
 from pyiceberg.catalog.glue import GlueCatalog
 
 from tests.e2e.firehose.support import ROLE, objects
+from tests.e2e.functions.support import ensure_role, python_function
 from tests.e2e.support.s3 import wait_for
 
 SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string()), ("score", pa.float64())])
@@ -53,10 +54,12 @@ def _stream(firehose: Any, name: str, tables: list[dict[str, Any]], **extra: Any
         },
     )
     wait_for(
-        lambda: firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
-            "DeliveryStreamStatus"
-        ]
-        == "ACTIVE",
+        lambda: (
+            firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+                "DeliveryStreamStatus"
+            ]
+            == "ACTIVE"
+        ),
         10,
         f"{name} ACTIVE",
     )
@@ -147,7 +150,11 @@ def test_jq_routes_records_to_two_tables_and_bad_records_to_the_error_output(
         "regions",
         [
             {"DestinationDatabaseName": "sales", "DestinationTableName": "eu"},
-            {"DestinationDatabaseName": "sales", "DestinationTableName": "us", "S3ErrorOutputPrefix": "us-errors/"},
+            {
+                "DestinationDatabaseName": "sales",
+                "DestinationTableName": "us",
+                "S3ErrorOutputPrefix": "us-errors/",
+            },
         ],
         ProcessingConfiguration={
             "Enabled": True,
@@ -199,3 +206,59 @@ def test_table_creation_and_schema_evolution(lake: GlueCatalog, client: Callable
         {"id": 1, "kind": "click", "ms": None},
         {"id": 2, "kind": "view", "ms": 12.5},
     ]
+
+
+ROUTER = """
+import base64
+import json
+
+
+def handler(event, context):
+    out = []
+    for record in event["records"]:
+        row = json.loads(base64.b64decode(record["data"]))
+        otf = {"destinationDatabaseName": "sales", "destinationTableName": row.pop("table"),
+               "operation": row.pop("op", "insert")}
+        out.append({"recordId": record["recordId"], "result": "Ok",
+                    "data": base64.b64encode(json.dumps(row).encode()).decode(),
+                    "metadata": {"otfMetadata": otf}})
+    return {"records": out}
+"""
+
+
+def test_a_lambda_routes_by_otf_metadata(lake: GlueCatalog, client: Callable[..., Any]) -> None:
+    lake.create_table("sales.eu", schema=SCHEMA)
+    lake.create_table("sales.us", schema=SCHEMA)
+    ensure_role(client)
+    arn = python_function(client("lambda"), "router", ROUTER)["FunctionArn"]
+    firehose = client("firehose")
+    lambda_processor = {
+        "Type": "Lambda",
+        "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": arn},
+            {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "0"},
+        ],
+    }
+    _stream(
+        firehose,
+        "routed",
+        [{"DestinationDatabaseName": "sales", "DestinationTableName": "us", "UniqueKeys": ["id"]}],
+        ProcessingConfiguration={"Enabled": True, "Processors": [lambda_processor]},
+    )
+    _put(
+        firehose,
+        "routed",
+        [
+            {"id": 1, "name": "paris", "table": "eu"},
+            {"id": 2, "name": "ohio", "table": "us"},
+            {"id": 3, "name": "rome", "table": "eu"},
+        ],
+    )
+    assert [(r["id"], r["name"]) for r in _rows(lake, "sales.eu", 2)] == [(1, "paris"), (3, "rome")]
+    assert [(r["id"], r["name"]) for r in _rows(lake, "sales.us", 1)] == [(2, "ohio")]
+    _put(firehose, "routed", [{"id": 2, "name": "columbus", "table": "us", "op": "update"}])
+    assert wait_for(
+        lambda: lake.load_table("sales.us").scan().to_arrow().column("name").to_pylist() == ["columbus"],
+        30,
+        "the Lambda-routed update",
+    )

@@ -10,8 +10,9 @@ then COPied from there; a skipped object's manifest goes to `errors/manifests/` 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,7 @@ from headwater.services.firehose.destinations.opensearch import OpenSearchDestin
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
 from headwater.services.firehose.interim import Compressor, content_encoding
+from headwater.services.firehose.processing.transform import OTF_PREFIX
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.firehose.s3_writer import Target, Writer
@@ -126,6 +128,7 @@ async def deliver_buffer(
     datas: Sequence[bytes],
     oldest_ms: int,
     record_ids: Sequence[str],
+    partition_keys: Mapping[str, str] | None = None,
 ) -> None:
     staging = replace(target, config=target.config["S3Configuration"], metric="BackupToS3")
     if isinstance(remote, RedshiftDestination):
@@ -133,7 +136,7 @@ async def deliver_buffer(
         return
     records = [Record(rid, data, oldest_ms) for rid, data in zip(record_ids, datas, strict=True)]
     if isinstance(remote, IcebergDestination):
-        await _iceberg(remote, writer, staging, records)
+        await _iceberg(remote, writer, staging, records, partition_keys or {})
         return
     failures = await remote.deliver(records, target.stream_arn)
     if target.config.get("S3BackupMode") in BACKUP_ALL:
@@ -163,10 +166,25 @@ async def _copy(
         await writer._put(staging, manifest.key, lambda: manifest.body, None, oldest_ms)
 
 
+def routing_groups(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """An Iceberg stream's records by the table a Lambda named for them (`otfMetadata`); those it
+    named none for share the "" buffer."""
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        otf = sorted((k, v) for k, v in record.partition_keys.items() if k.startswith(OTF_PREFIX))
+        groups.setdefault(json.dumps(otf) if otf else "", []).append(record)
+    return groups
+
+
 async def _iceberg(
-    remote: IcebergDestination, writer: Writer, staging: Target, records: list[Record]
+    remote: IcebergDestination,
+    writer: Writer,
+    staging: Target,
+    records: list[Record],
+    partition_keys: Mapping[str, str],
 ) -> None:
-    failures = await remote.deliver(records)
+    otf = {k.removeprefix(OTF_PREFIX): v for k, v in partition_keys.items() if k.startswith(OTF_PREFIX)}
+    failures = await remote.deliver(records, otf)
     if remote.config.get("S3BackupMode") == "AllData":
         await writer.write_records(staging, [r.data for r in records], records[0].arrival_ms, {})
     by_prefix: dict[str | None, list[Any]] = {}

@@ -4,7 +4,8 @@ tables registered in Headwater's Glue Data Catalog, written with pyiceberg.
 Theory of operation
 -------------------
 Each record is routed (`iceberg_routing`: the single configured table, or the jq query's
-destinationDatabaseName/destinationTableName/operation), grouped by table, and each table's rows
+destinationDatabaseName/destinationTableName/operation, or a Lambda transformation's
+`metadata.otfMetadata`), grouped by table, and each table's rows
 are applied by `iceberg_writer` on this destination's own thread, since pyiceberg blocks. That
 thread reaches Headwater's Glue and S3 in process, through the `TableCatalog`, `ObjectSink` and
 `ObjectSource` ports (`iceberg_catalog.PortCatalog`, `iceberg_io.HeadwaterFileIO`), whose
@@ -84,13 +85,17 @@ class IcebergDestination:
         self.bridge.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def deliver(self, records: Sequence[Record]) -> list[IcebergFailure]:
+    async def deliver(
+        self, records: Sequence[Record], otf: Mapping[str, str] | None = None
+    ) -> list[IcebergFailure]:
+        """Writes the records; `otf` is the Lambda's otfMetadata for all of them (the worker
+        buffers records by it)."""
         self.bridge.loop = asyncio.get_running_loop()
         failures: list[IcebergFailure] = []
         routed: list[routing.Routed] = []
         for index, record in enumerate(records):
             try:
-                routed.append(routing.route(self.settings, index, record.data))
+                routed.append(routing.route(self.settings, index, record.data, otf))
             except routing.RoutingError as error:
                 failures.append(IcebergFailure(record, ERROR_TYPE, error.code, error.message))
         for rows in routing.group(routed).values():

@@ -1,7 +1,7 @@
 """Which Iceberg table a record goes to, and with which operation (AWS's routing rules).
 
 A record is one JSON object (a row). Its table and operation come, first found first, from:
-the MetadataExtraction processor's jq query in the ProcessingConfiguration (it yields
+a Lambda transformation's `metadata.otfMetadata`, the MetadataExtraction processor's jq query in the ProcessingConfiguration (it yields
 `destinationDatabaseName`, `destinationTableName` and `operation`), else the single table of
 DestinationTableConfigurationList. Missing names fall back to that single table; a missing
 operation is `insert`. With AppendOnly every operation is an insert. A record that cannot be
@@ -116,15 +116,15 @@ def _query(program: Any, value: Any) -> dict[str, Any]:
     return outputs[0]
 
 
-def route(settings: Settings, index: int, data: bytes) -> Routed:
-    """Where one record goes, or RoutingError."""
+def route(settings: Settings, index: int, data: bytes, otf: Mapping[str, str] | None = None) -> Routed:
+    """Where one record goes (`otf`: the Lambda's otfMetadata for it), or RoutingError."""
     try:
         row = json.loads(data)
     except ValueError:
         raise RoutingError("Iceberg.InvalidRecord", "The record is not valid JSON.") from None
     if not isinstance(row, dict):
         raise RoutingError("Iceberg.InvalidRecord", "The record must be a JSON object.")
-    found = _query(settings.query, row) if settings.query is not None else {}
+    found = dict(otf) if otf else _query(settings.query, row) if settings.query is not None else {}
     single = settings.single()
     database = found.get("destinationDatabaseName") or (single.database if single else None)
     table = found.get("destinationTableName") or (single.table if single else None)
