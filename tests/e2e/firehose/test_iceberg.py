@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from pyiceberg.catalog.glue import GlueCatalog
+from pyiceberg.exceptions import NoSuchTableError
 
 from tests.e2e.firehose.support import ROLE, objects
 from tests.e2e.functions.support import ensure_role, python_function
@@ -72,7 +73,10 @@ def _put(firehose: Any, name: str, rows: list[dict[str, Any]]) -> None:
 
 def _rows(lake: GlueCatalog, table: str, count: int) -> list[dict[str, Any]]:
     def read() -> list[dict[str, Any]] | None:
-        found = lake.load_table(table).scan().to_arrow().sort_by("id").to_pylist()
+        try:
+            found = lake.load_table(table).scan().to_arrow().sort_by("id").to_pylist()
+        except NoSuchTableError:  # a table the stream creates: not yet
+            return None
         return found if len(found) == count else None
 
     return list(wait_for(read, 30, f"{count} rows in {table}"))
