@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 from pyiceberg.exceptions import NoSuchTableError
-from pyiceberg.expressions import AlwaysFalse, And, BooleanExpression, EqualTo, Or, Reference
+from pyiceberg.expressions import AlwaysFalse, And, BooleanExpression, EqualTo, In, Or, Reference
 from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.table import Table
 from pyiceberg.transforms import IdentityTransform
@@ -107,24 +107,33 @@ def _coerce(value: Any, kind: pa.DataType) -> Any:
 
 
 def _arrow(table: Table, run: Sequence[Routed]) -> tuple[pa.Table, list[Failed]]:
+    """The run's rows as the table's columns; rows that do not fit fail alone (the whole run is
+    converted at once, and row by row only when that fails)."""
     schema = table.schema().as_arrow()
-    good: list[dict[str, Any]] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     failed: list[Failed] = []
     for routed in run:
         try:
-            row = {f.name: _coerce(routed.row.get(f.name), f.type) for f in schema}
-            pa.Table.from_pylist([row], schema=schema)  # one row at a time: a bad one fails alone
+            rows.append((routed.index, {f.name: _coerce(routed.row.get(f.name), f.type) for f in schema}))
+        except (ValueError, TypeError, OverflowError) as error:
+            failed.append(_mismatch(routed.index, error))
+    try:
+        return pa.Table.from_pylist([row for _, row in rows], schema=schema), failed
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        pass
+    good: list[dict[str, Any]] = []
+    for index, row in rows:
+        try:
+            pa.Table.from_pylist([row], schema=schema)
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as error:
-            failed.append(
-                (
-                    routed.index,
-                    "Iceberg.SchemaMismatch",
-                    f"The record does not match the table's schema: {error}",
-                )
-            )
+            failed.append(_mismatch(index, error))
             continue
         good.append(row)
     return pa.Table.from_pylist(good, schema=schema), failed
+
+
+def _mismatch(index: int, error: Exception) -> Failed:
+    return (index, "Iceberg.SchemaMismatch", f"The record does not match the table's schema: {error}")
 
 
 def _last_per_key(data: pa.Table, keys: Sequence[str]) -> pa.Table:
@@ -136,6 +145,11 @@ def _last_per_key(data: pa.Table, keys: Sequence[str]) -> pa.Table:
 
 
 def _key_filter(data: pa.Table, keys: Sequence[str]) -> BooleanExpression:
+    """The rows whose unique keys match one of `data`'s (a flat IN for one key, so a large delete
+    does not nest thousands of ORs)."""
+    if len(keys) == 1:
+        values = {v for v in data.column(keys[0]).to_pylist() if v is not None}
+        return In(Reference(keys[0]), values) if values else AlwaysFalse()  # type: ignore[call-arg, arg-type]
     expression: BooleanExpression = AlwaysFalse()
     for row in data.select(list(keys)).to_pylist():
         match: BooleanExpression | None = None
