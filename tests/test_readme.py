@@ -8,7 +8,8 @@ How blocks run (the README says the same under "Quick start"):
   the directory they `cd` to carry over to the next shell block. The first terminal has no AWS_*
   variable and a HOME of its own, so nothing from the developer's AWS setup leaks in.
 - Python blocks each run on their own, in a fresh interpreter without the shell's variables.
-- `localhost:4566` and `127.0.0.1:4566` are rewritten to the test server's port.
+- `localhost:4566` and `127.0.0.1:4566` are rewritten to the test server's port, and the README's second
+  server's 4567 to a free port.
 - A block right after `<!-- not-run: reason -->` is skipped (starting a server, docker, terraform...);
   other languages (ini, yaml, hcl, plain ```) are never run.
 A failure names the block's line in README.md and shows its output.
@@ -27,7 +28,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.support.cli_v2 import extra_clis
-from tests.e2e.support.server import Server
+from tests.e2e.support.server import Server, free_port
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 RUNNERS = {"sh": "bash", "bash": "bash", "python": "python"}
@@ -126,8 +127,11 @@ def test_readme_runs_top_to_bottom(aws: Path, tmp_path: Path) -> None:
         shell_env = clean_environment(home, bin_dir)
         python_env = dict(shell_env)
         cwd = work
+        # the README's second server (4567) gets a free port too: the test runs once per CLI, in parallel
+        second = free_port()
         for block in runnable(README.read_text()):
             code = re.sub(r"(localhost|127\.0\.0\.1):4566\b", rf"\1:{server.port}", block.code)
+            code = re.sub(r"(localhost:|127\.0\.0\.1:|--port )4567\b", rf"\g<1>{second}", code)
             state = tmp_path / f"state-{block.line}"
             if RUNNERS[block.language] == "bash":
                 script = f"set -eo pipefail\n{code}\nenv -0 > '{state}.env'\npwd > '{state}.cwd'\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import Engine
@@ -24,8 +25,17 @@ from headwater.services.context import RequestContext
 from headwater.services.firehose import errors
 from headwater.services.firehose.delivery import DeliveryEnv, DeliveryWorker
 from headwater.services.firehose.metrics import NS
+from headwater.services.firehose.sources.manager import Sources
 from headwater.services.firehose.state import CHECKPOINTS, STREAMS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, TableCatalog
+from headwater.services.ports import (
+    FunctionCaller,
+    KeyRing,
+    LogSink,
+    ObjectSink,
+    ObjectSource,
+    StreamReader,
+    TableCatalog,
+)
 
 PARTITION_PREFIX = "firehose-"
 log = logging.getLogger("headwater.firehose")
@@ -44,6 +54,18 @@ class FirehoseCore:
         self.streams: dict[str, DeliveryStream] = {}
         self.workers: dict[str, DeliveryWorker] = {}
         self.tasks = BackgroundTasks(log)
+        # sources other than DirectPut (a Kinesis stream), read into the raw log ahead of the worker
+        self.sources = Sources(
+            ports.find(StreamReader),
+            self.log,
+            self.meta,
+            clock,
+            metrics,
+            lambda s: w.offset if (w := self.workers.get(s.key)) is not None else None,
+            self.wake,
+            self.save,
+        )
+        self.keys = ports.find(KeyRing)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -65,6 +87,7 @@ class FirehoseCore:
 
     async def close(self) -> None:
         await self.tasks.cancel_all()
+        await self.sources.close()
         workers, self.workers = list(self.workers.values()), {}
         await asyncio.gather(*(worker.stop() for worker in workers))
 
@@ -99,6 +122,11 @@ class FirehoseCore:
     async def create(self, stream: DeliveryStream) -> None:
         await self.log.create_partition(stream.partition)
         self.streams[stream.key] = stream
+        stream.failure = await self.sources.prepare(stream)  # a Kinesis source: LATEST, fixed now
+        if stream.failure is not None:
+            stream.status = "CREATING_FAILED"
+            await self.save(stream)
+            return
         await self.save(stream)
         if self.config.transition_delay <= 0:
             await self.activate(stream)
@@ -133,12 +161,32 @@ class FirehoseCore:
         worker = self.workers.pop(stream.key, None)
         if worker is not None:
             await worker.stop()
+        await self.sources.forget(stream)
         self.streams.pop(stream.key, None)
         await self.meta.delete(STREAMS, stream.key)
         await self.meta.delete(CHECKPOINTS, stream.partition)
         if stream.partition in self.log.partitions():
             await self.log.drop_partition(stream.partition)
         self.metrics.forget(NS, (("DeliveryStreamName", stream.name),))
+
+    async def change_encryption(self, stream: DeliveryStream, wanted: dict[str, Any]) -> None:
+        """Start/StopDeliveryStreamEncryption: ENABLING (or DISABLING) first, as AWS reports it,
+        then the final status after the transition delay. Entries appended while ENABLING are
+        already sealed; while DISABLING they are stored in clear."""
+        final = wanted["Status"]
+        stream.encryption = {**wanted, "Status": "ENABLING" if final == "ENABLED" else "DISABLING"}
+        if self.config.transition_delay <= 0:
+            stream.encryption = wanted
+        await self.save(stream)
+        if stream.encryption is not wanted:
+            self.tasks.spawn(self._finish_encryption(stream, wanted))
+
+    async def _finish_encryption(self, stream: DeliveryStream, wanted: dict[str, Any]) -> None:
+        await self.clock.sleep(self.config.transition_delay)
+        current = stream.encryption or {}
+        if self.streams.get(stream.key) is stream and current.get("Status") in ("ENABLING", "DISABLING"):
+            stream.encryption = wanted
+            await self.save(stream)
 
     def restart_worker(self, stream: DeliveryStream) -> None:
         """After UpdateDestination: the running worker stops (what it buffered is still in the log
@@ -165,10 +213,12 @@ class FirehoseCore:
             caller=self.ports.find(FunctionCaller),
             sources=self.ports.find(ObjectSource),
             catalog=self.ports.find(TableCatalog),
+            keys=self.keys,
         )
         worker = DeliveryWorker(env, stream)
         self.workers[stream.key] = worker
         worker.start()
+        self.sources.start(stream)
 
     def wake(self, stream: DeliveryStream) -> None:
         worker = self.workers.get(stream.key)

@@ -29,4 +29,4 @@ def build(host: Host) -> Service:
     )
 
 
-ENTRY = ServiceEntry("firehose", build, requires=("s3", "kms", "functions", "logs", "glue"))
+ENTRY = ServiceEntry("firehose", build, requires=("kinesis", "s3", "kms", "functions", "logs", "glue"))

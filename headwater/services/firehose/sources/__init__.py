@@ -1,0 +1,1 @@
+"""Delivery stream sources other than DirectPut: a Kinesis data stream (KinesisStreamAsSource)."""
