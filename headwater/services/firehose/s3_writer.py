@@ -26,6 +26,7 @@ from typing import Any
 
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
+from headwater.services.firehose import channel_keys
 from headwater.services.firehose import metrics as fh_metrics
 from headwater.services.firehose.interim import Compressor, content_encoding, evaluate, extension, object_name
 from headwater.services.firehose.records import Failure
@@ -67,6 +68,9 @@ class Writer:
         error_output_type: str | None = None,
     ) -> str:
         config = target.config
+        channel = config.get(channel_keys.CONFIG_KEY)  # a Kinesis channel's delivery: its own keys
+        if channel is not None and not error_output_type:
+            return channel_keys.key(channel, oldest_ms)
         prefix = config.get("ErrorOutputPrefix") if error_output_type else config.get("Prefix")
         evaluated = evaluate(
             prefix,
