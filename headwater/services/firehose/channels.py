@@ -70,6 +70,7 @@ class ChannelDeliveries:
         self.core = core
         self.running: dict[str, DeliveryStream] = {}  # channel id -> its delivery
         self.loaded = False
+        self.closed = False  # the service stopped: a late start (kinesis closes after) is ignored
 
     async def load(self) -> None:
         """Once: the stored deliveries, their partitions (orphans dropped), their workers."""
@@ -90,6 +91,8 @@ class ChannelDeliveries:
                 core.start_worker(stream)
 
     async def start(self, target: ChannelTarget) -> None:
+        if self.closed:
+            return
         await self.load()
         core = self.core
         config = _config(target)
@@ -154,9 +157,11 @@ class ChannelRunner:
         await self.deliveries.load()
 
     async def close(self) -> None:
+        self.deliveries.closed = True
         self.deliveries.running.clear()
         self.deliveries.loaded = False
 
     async def reset(self) -> None:
+        self.deliveries.closed = False
         self.deliveries.running.clear()
         self.deliveries.loaded = False

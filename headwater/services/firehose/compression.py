@@ -27,7 +27,8 @@ import zlib
 
 import cramjam
 
-FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY", "ZSTD")
+FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")  # Firehose's CompressionFormat
+CHANNEL_FORMATS = ("ZSTD",)  # Kinesis channels' CompressionType adds it
 SNAPPY_JAVA_MAGIC = b"\x82SNAPPY\x00"
 SNAPPY_JAVA_BLOCK = 32 * 1024  # SnappyOutputStream's default block size
 HADOOP_SNAPPY_BLOCK = 256 * 1024  # io.compression.codec.snappy.buffersize's default
@@ -51,7 +52,7 @@ class Compressor:
     ) -> None:
         """`entry_name` names the ZIP entry; `at_ms` its modification time (default: now); `level`
         is the deflate level of GZIP and ZIP (zlib's default, 6)."""
-        if compression not in FORMATS:
+        if compression not in FORMATS and compression not in CHANNEL_FORMATS:
             raise ValueError(f"unknown CompressionFormat {compression!r}")
         self.compression = compression
         self._pending = bytearray()  # input not yet compressed (snappy blocks)
