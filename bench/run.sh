@@ -11,7 +11,8 @@
 #   bash bench/run.sh --only functions [ARGS]  python -m bench.functions alone: warm Invoke, cold starts
 #                                            (Headwater against ministack)
 #   bash bench/run.sh --only firehose [ARGS]  python -m bench.firehose alone: PutRecordBatch (500 x 1 KiB,
-#                                            8 clients) acknowledged and delivered to S3, lag, RSS
+#                                            8 clients) acknowledged and delivered to S3, lag, CPU, RSS,
+#                                            plain and partitioned (Headwater against ministack, LocalStack)
 #   bash bench/run.sh --only scale [ARGS]    python -m bench.scale alone: RSS, restart time and rates with a lot
 #                                            stored (--full: 10 M SQS messages, 1 M S3 objects, 10 GB Kinesis)
 #   bash bench/run.sh --compare REF [ARGS]   python -m bench.compare: this tree's Headwater against REF's

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.common.servers import HOST
 from bench.common.wire import RawConnection, head_lines, sign
@@ -24,6 +25,34 @@ _FRESHNESS = re.compile(
 def batch_body(stream: str, records: int, size: int) -> bytes:
     data = base64.b64encode(b"r" * (size - 1) + b"\n").decode()
     return json.dumps({"DeliveryStreamName": stream, "Records": [{"Data": data}] * records}).encode()
+
+
+CUSTOMERS = 8  # distinct partition keys in the dynamic partitioning scenario
+
+
+def json_record(i: int, size: int) -> bytes:
+    """A JSON record of exactly `size` bytes (newline included) with ten keys; `customer` takes
+    CUSTOMERS values, the partition key the jq query extracts."""
+    doc = {
+        "customer": f"c{i % CUSTOMERS}",
+        "event": ["view", "click", "buy"][i % 3],
+        "id": i,
+        "ts": 1_767_225_600 + i,
+        "region": "us-east-1",
+        "device": "mobile" if i % 2 else "desktop",
+        "amount": round(i * 1.25, 2),
+        "ok": bool(i % 5),
+        "session": f"s{i:08d}",
+        "pad": "",
+    }
+    bare = len(json.dumps(doc, separators=(",", ":"))) + 1
+    doc["pad"] = "x" * max(0, size - bare)
+    return json.dumps(doc, separators=(",", ":")).encode() + b"\n"
+
+
+def json_batch_body(stream: str, records: int, size: int) -> bytes:
+    datas = [base64.b64encode(json_record(i, size)).decode() for i in range(records)]
+    return json.dumps({"DeliveryStreamName": stream, "Records": [{"Data": d} for d in datas]}).encode()
 
 
 @dataclass(slots=True)
@@ -62,6 +91,14 @@ def send(port: int, body: bytes, records: int, stop: threading.Event, out: Sende
             out.failed += failed
     finally:
         connection.close()
+
+
+def delivered_bytes(s3: Any, bucket: str, prefix: str = "") -> int:
+    """Bytes in the bucket's objects under `prefix` (uncompressed objects: the records delivered)."""
+    total = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        total += sum(o["Size"] for o in page.get("Contents", []))
+    return total
 
 
 def delivered(port: int, stream: str) -> tuple[int, float | None]:

@@ -50,8 +50,11 @@ def clamp(start: int, end: int | None, size: int) -> tuple[int, int]:
 
 def as_bytes(chunk: bytes) -> bytes:
     """Writers keep a reference to each chunk until it is written: a mutable buffer is copied so that
-    the caller may reuse it (exact bytes are returned as they are)."""
-    return chunk if type(chunk) is bytes else bytes(chunk)
+    the caller may reuse it (exact bytes, and views of exact bytes, which nothing can change, are
+    returned as they are: Firehose hands its objects over as views of its log entries)."""
+    if type(chunk) is bytes or (isinstance(chunk, memoryview) and type(chunk.obj) is bytes):
+        return chunk
+    return bytes(chunk)
 
 
 class WriterState:

@@ -43,6 +43,8 @@ from headwater.protocol.rest_router import RestRouter
 from headwater.protocol.rest_xml.s3_routing import bucket_from_host
 from headwater.protocol.routing import query_service, queue_path
 
+_TARGETS_KEPT = 4096
+
 
 class Family(StrEnum):
     ADMIN = "admin"
@@ -96,6 +98,7 @@ class Classifier:
             for name, model in models.items()
             if query_compat.speaks_query(name)
         }
+        self._by_target: dict[str, Classified] = {}  # X-Amz-Target -> its (immutable) answer
         self._rpcv2 = {
             rpcv2_cbor.service_name(model): name
             for name, model in models.items()
@@ -113,6 +116,23 @@ class Classifier:
     def modeled(self) -> bool:
         """Whether any REST-JSON or RPC v2 CBOR model is registered."""
         return bool(self._rpcv2 or self._routers)
+
+    def by_target(self, path: str, headers: Mapping[str, str]) -> Classified | None:
+        """Steps 1-2 from the path and one header, before a `Request` is built: the JSON and CBOR
+        services' requests (most of the traffic) need nothing more. None: `classify` decides."""
+        target = headers.get("x-amz-target")
+        if not target or path.startswith("/_headwater"):
+            return None
+        known = self._by_target.get(target)
+        if known is None:
+            prefix, _, operation = target.partition(".")
+            service = self._targets.get(prefix)
+            if service is None:
+                return None
+            if len(self._by_target) >= _TARGETS_KEPT:  # only names clients made up get this far
+                self._by_target.clear()
+            known = self._by_target[target] = Classified(Family.TARGET, service, operation)
+        return known
 
     def classify(self, request: Request) -> Classified:
         method, headers = request.method.upper(), request.headers

@@ -32,19 +32,36 @@ def row_of(blob_id: str) -> int | None:
 
 
 class PutBlob(Op):
-    __slots__ = ("data", "rowid", "owner", "weight")
+    __slots__ = ("data", "rowid", "owner", "weight", "pending")
 
-    def __init__(self, data: bytes, rowid: int, owner: str = "") -> None:
+    def __init__(
+        self, data: bytes, rowid: int, owner: str = "", pending: dict[tuple[int, str], bytes] | None = None
+    ) -> None:
         super().__init__()
         self.data = data
         self.rowid = rowid  # chosen on the loop thread, so the id is known before the commit
         self.owner = owner
         self.weight = len(data) + 64
+        # commit_ordered: the row is readable from `pending` until it commits, and nobody awaits
+        # the future (settled here rather than by a done callback: one loop callback less per blob)
+        self.pending = pending
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
         db.execute(
             "INSERT INTO blobs (id, data, owner) VALUES (?, ?, ?)", (self.rowid, self.data, self.owner)
         )
+
+    def committed(self) -> None:
+        if self.pending is not None:
+            self.pending.pop((self.rowid, self.owner), None)
+        super().committed()
+
+    def failed(self, exc: BaseException) -> None:
+        super().failed(exc)
+        if self.pending is not None:
+            self.pending.pop((self.rowid, self.owner), None)
+            if self.future is not None and not self.future.cancelled():
+                self.future.exception()  # retrieved: the later writes awaited after it fail too
 
 
 class DeleteBlobs(Op):

@@ -148,19 +148,11 @@ class EmbeddedBlobStore:
         self._last_row += 1
         rowid = self._last_row
         blob_id = owned(owner, f"{ROW_PREFIX}{rowid}")
-        done = self.writer.submit(PutBlob(data, rowid, owner))
         if not ordered:
-            await done
+            await self.writer.submit(PutBlob(data, rowid, owner))
             return blob_id
-        pending = self._pending
-        pending[rowid, owner] = data
-
-        def settled(future: asyncio.Future[object]) -> None:
-            pending.pop((rowid, owner), None)
-            if not future.cancelled():
-                future.exception()  # a failed commit fails the later writes awaited after it too
-
-        done.add_done_callback(settled)
+        self.writer.submit(PutBlob(data, rowid, owner, self._pending))  # settles its pending entry
+        self._pending[rowid, owner] = data
         return blob_id
 
     async def close(self) -> None:

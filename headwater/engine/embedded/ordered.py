@@ -23,7 +23,10 @@ bytes; pending keys are outside it, so memory is bounded by the cache budget plu
 flight, whatever the number of keys. Nothing is read at start-up.
 
 A read that would reach SQLite first asks the namespace's key filter (key_filter.py), which answers
-"absent" for most keys that have no row once it has seen them all: new keys cost no statement.
+"absent" for most keys that have no row once it has seen them all: new keys cost no statement. A
+write teaches it the keys it gives a row, except one whose row is committed already (cached): the
+filter has that key or its walk will find it. Rewrites of hot keys (an S3 bucket's counters, on
+every PUT) thus neither cost a filter update nor fill the filter up.
 """
 
 from __future__ import annotations
@@ -48,12 +51,22 @@ Key = tuple[str, str]
 
 
 class WriteOrdered(Op):
-    __slots__ = ("changes", "weight")
+    __slots__ = ("changes", "weight", "store")
 
-    def __init__(self, changes: Sequence[Change]) -> None:
+    def __init__(self, changes: Sequence[Change], store: EmbeddedOrderedStore, weight: int) -> None:
         super().__init__()
         self.changes = changes
-        self.weight = sum(len(k) + len(v or b"") + 64 for _, k, v in changes)
+        self.store = store
+        self.weight = weight
+
+    def committed(self) -> None:
+        # settled here, before the future resolves: no done callback (a loop callback per write)
+        self.store._settled(self.changes)
+        super().committed()
+
+    def failed(self, exc: BaseException) -> None:
+        self.store._settled(self.changes)
+        super().failed(exc)
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
         for namespace, key, value in self.changes:
@@ -74,7 +87,7 @@ class EmbeddedOrderedStore:
         self._db: sqlite3.Connection | None = None
         self._cache: OrderedDict[Key, bytes | None] = OrderedDict()
         self._cached = 0  # bytes charged to the cache
-        self._pending: dict[Key, list[Any]] = {}  # key -> [newest value, writes in flight]
+        self._pending: dict[Key, list[Any]] = {}  # key -> [newest value, writes in flight, learnt]
         self._pending_keys: dict[str, set[str]] = {}  # namespace -> its pending keys
         self._filters: dict[str, KeyFilter] = {}  # namespace -> keys that may have a row
 
@@ -169,24 +182,36 @@ class EmbeddedOrderedStore:
     def write(self, changes: Sequence[Change]) -> Awaitable[None]:
         self._writer.check()
         changes = list(changes)
+        weight = 0
+        all_pending, cache, filters = self._pending, self._cache, self._filters
         for namespace, key, value in changes:
+            weight += len(key) + (len(value) if value is not None else 0) + 64
             k = (namespace, key)
-            pending = self._pending.get(k)
-            if pending is None:
-                self._pending[k] = [value, 1]
-                self._pending_keys.setdefault(namespace, set()).add(key)
-                self._forget(k)
-            else:
+            pending = all_pending.get(k)
+            if pending is not None:
                 pending[0] = value
                 pending[1] += 1
-            known = self._filters.get(namespace)
+                if pending[2] or value is None:
+                    continue
+                pending[2] = True
+            else:
+                # The filter must learn every key a write gives a row, except when the row is there
+                # already (cached, committed): the filter has it or its walk will find it. The third
+                # item says it was learnt by these writes in flight, so the next ones need not (a
+                # filter made meanwhile starts with every pending key).
+                learn = value is not None and cache.get(k) is None
+                all_pending[k] = [value, 1, learn]
+                self._pending_keys.setdefault(namespace, set()).add(key)
+                if k in cache:
+                    self._forget(k)
+                if not learn:
+                    continue
+            known = filters.get(namespace)
             if known is not None:
                 known.add(key)
                 if known.full:
-                    self._filters[namespace] = self._new_filter(namespace, known.capacity)
-        future = self._writer.submit(WriteOrdered(changes))
-        future.add_done_callback(lambda _: self._settled(changes))
-        return future
+                    filters[namespace] = self._new_filter(namespace, known.capacity)
+        return self._writer.submit(WriteOrdered(changes, self, weight))
 
     def _new_filter(self, namespace: str, outgrown: int) -> KeyFilter:
         """A filter that knows the keys with writes in flight; its walk finds the committed ones."""

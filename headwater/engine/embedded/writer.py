@@ -114,7 +114,7 @@ class Writer(threading.Thread):
         """Posts `callback(*args)` once what is committed so far is durable (durable mode: after the
         syncer's next fsync of the WAL; otherwise at once)."""
         if self._syncer is not None:
-            self._syncer.after_sync(callback, *args)
+            self._syncer.after_sync(callback, *args, waiting=self._queue.qsize())
         else:
             self._post(callback, *args)
 

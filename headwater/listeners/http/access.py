@@ -11,7 +11,9 @@ with its traceback and the request id, and answered 500 if nothing was sent yet.
 The hot path stays cheap: with the logger above info the wrapper calls the app untouched (no
 record, no timing, no wrapped `send`), and the front ends' `exchange_of` finds nothing and skip
 their notes. With it on, the cost is one small object, one wrapped send and one log call per
-request, whatever the request carries (a PutRecords of 500 records is one line).
+request, whatever the request carries (a PutRecords of 500 records is one line). While the logging
+setup is the server's own (`logs.direct`), the line skips the logging machinery: no record, no
+formatter, and a JSON line's fields are built only in JSON mode; one write per event-loop turn.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from typing import Any
 
 from headwater.listeners.http.asgi import Message, Receive, Scope, Send
+from headwater.runtime import logs
 
 log = logging.getLogger("headwater.requests")
 failures = logging.getLogger("headwater.listeners.http")
@@ -108,11 +111,22 @@ def _log(scope: Scope, exchange: Exchange, ms: float) -> None:
     if not log.isEnabledFor(level):
         return
     status = exchange.status or 499  # the client went before any answer
-    parts = [what, str(status), f"{ms:.1f}ms"]
-    if exchange.resource:
-        parts.append(exchange.resource)
-    parts.append(f"account={exchange.account or '-'}")
-    parts.append(f"id={exchange.request_id or '-'}")
+    resource = exchange.resource
+    message = (
+        f"{what} {status} {ms:.1f}ms {resource + ' ' if resource else ''}"
+        f"account={exchange.account or '-'} id={exchange.request_id or '-'}"
+    )
+    handler = logs.direct(log)
+    if handler is not None:
+        handler.line(level, log.name, message, _fields(scope, exchange, status, ms) if handler.json else None)
+        return
+    # the record made directly: Logger.log would walk the stack for the caller and copy `extra`
+    record = log.makeRecord(log.name, level, __file__, 0, message, (), None)
+    record.fields = _fields(scope, exchange, status, ms)
+    log.handle(record)
+
+
+def _fields(scope: Scope, exchange: Exchange, status: int, ms: float) -> dict[str, Any]:
     fields = {
         "service": exchange.service,
         "operation": exchange.operation,
@@ -125,7 +139,4 @@ def _log(scope: Scope, exchange: Exchange, ms: float) -> None:
         fields["method"], fields["path"] = scope["method"], scope["path"]
     if exchange.resource:
         fields["resource"] = exchange.resource
-    # the record made directly: Logger.log would walk the stack for the caller and copy `extra`
-    record = log.makeRecord(log.name, level, __file__, 0, " ".join(parts), (), None)
-    record.fields = fields
-    log.handle(record)
+    return fields

@@ -169,7 +169,9 @@ class Gateway:
             await self.function_urls.handle(claim, scope, headers, receive, send)
             return
         # which front end: decided from the request line and headers alone, before any body is read
-        routed = self.classifier.classify(request_of(scope, headers))
+        routed = self.classifier.by_target(scope["path"], headers) or self.classifier.classify(
+            request_of(scope, headers)
+        )
         modeled = self.modeled  # REST-JSON and RPC v2 CBOR services
         if modeled is not None and modeled.serves(routed):
             await modeled.handle(routed, scope, headers, receive, send, request_id, self._context)
@@ -553,8 +555,12 @@ _AWS_CONTENT_TYPES = ("application/x-amz-json-", cbor_codec.CONTENT_TYPE, "appli
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in scope["headers"]:
+    raw = scope["headers"]
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    if len(headers) == len(raw):
+        return headers
+    headers = {}  # a repeated name: its values joined with commas, in order
+    for raw_name, raw_value in raw:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value

@@ -74,19 +74,38 @@ def credential_of(headers: Mapping[str, str], query: Mapping[str, str]) -> Crede
     every request in open mode (account from the access key, region from the scope).
     """
     auth = headers.get("authorization")
-    if auth is not None:
-        start = auth.find("Credential=")
-        if start < 0:
-            return None
-        start += 11
-        # The scope ends at the next ',' (botocore, most SDKs) or ' ' (also accepted by AWS).
-        comma, space = auth.find(",", start), auth.find(" ", start)
-        end = min(comma, space) if comma >= 0 and space >= 0 else max(comma, space)
-        scope = auth[start:] if end < 0 else auth[start:end]
-    else:
-        scope = query.get("X-Amz-Credential") or ""
-        if not scope:
-            return None
+    if auth is None:
+        return _scope_of(query.get("X-Amz-Credential") or "")
+    # A request's front ends each ask (classification, then the context): the same header string,
+    # whose hash is cached on it, finds the answer the first one parsed.
+    try:
+        return _BY_HEADER[auth]
+    except KeyError:
+        pass
+    if len(_BY_HEADER) >= _BY_HEADER_MAX:
+        _BY_HEADER.clear()
+    credential = _BY_HEADER[auth] = _header_credential(auth)
+    return credential
+
+
+_BY_HEADER: dict[str, Credential | None] = {}
+_BY_HEADER_MAX = 256
+
+
+def _header_credential(auth: str) -> Credential | None:
+    start = auth.find("Credential=")
+    if start < 0:
+        return None
+    start += 11
+    # The scope ends at the next ',' (botocore, most SDKs) or ' ' (also accepted by AWS).
+    comma, space = auth.find(",", start), auth.find(" ", start)
+    end = min(comma, space) if comma >= 0 and space >= 0 else max(comma, space)
+    return _scope_of(auth[start:] if end < 0 else auth[start:end])
+
+
+def _scope_of(scope: str) -> Credential | None:
+    if not scope:
+        return None
     parts = scope.split("/")
     if len(parts) != 5:
         return None
@@ -232,6 +251,7 @@ def _encode(part: str) -> str:
     return quote(unquote_to_bytes(part.replace("+", " ").encode("utf-8", "surrogateescape")), safe="-_.~")
 
 
+@lru_cache(maxsize=1024)  # a client calls the same few paths over and over
 def _canonical_uri(raw_path: str) -> str:
     if raw_path == "/" or not raw_path:
         return "/"

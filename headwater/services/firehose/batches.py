@@ -17,7 +17,16 @@ _COUNT = struct.Struct("<I")
 
 def encode(datas: Sequence[bytes]) -> bytes:
     count = len(datas)
-    return struct.pack(f"<I{count}I", count, *map(len, datas)) + b"".join(datas)
+    # one join, one copy of the records (`header + b"".join(...)` copied them twice)
+    return b"".join([struct.pack(f"<I{count}I", count, *map(len, datas)), *datas])
+
+
+def layout(payload: bytes) -> tuple[tuple[int, ...], int]:
+    """(the records' lengths, where the first record starts): `payload[start:]` is every record
+    back to back, which is how a delivery without processing takes an entry, with no per-record
+    objects."""
+    (count,) = _COUNT.unpack_from(payload)
+    return struct.unpack_from(f"<{count}I", payload, 4), 4 + 4 * count
 
 
 def decode(payload: bytes) -> list[bytes]:
@@ -37,5 +46,14 @@ def id_base(partition: str, offset: int) -> str:
     return f"{partition[-24:]}{offset:016x}"
 
 
+SUFFIXES = tuple(f"{i:04x}" for i in range(500))  # a PutRecordBatch's indexes, formatted once
+
+
 def record_id(base: str, index: int) -> str:
     return f"{base}{index:04x}"
+
+
+def record_ids(base: str, count: int) -> list[str]:
+    if count <= len(SUFFIXES):
+        return [base + suffix for suffix in SUFFIXES[:count]]
+    return [record_id(base, i) for i in range(count)]

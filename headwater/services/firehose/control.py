@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.services.context import RequestContext
-from headwater.services.firehose import errors, s3_settings
+from headwater.services.firehose import errors, s3_settings, sealing
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.destinations import delivery as remote_delivery
+from headwater.services.firehose.processing import checks as processing_checks
 from headwater.services.firehose.state import DeliveryStream, Destination
 from headwater.services.ports import KeyRing, KeyRingError
 
@@ -44,11 +45,7 @@ async def create_delivery_stream(
     if len(given) != 1:
         raise errors.invalid("Exactly one destination configuration must be specified.")
     kind = given[0]
-    config = dict(params[f"{kind}DestinationConfiguration"])
-    if kind in ("S3", "ExtendedS3"):
-        config, kind = s3_settings.normalize(config), "ExtendedS3"
-    elif (problem := remote_delivery.problem(kind, config)) is not None:
-        raise errors.invalid(problem)
+    kind, config = _checked(kind, dict(params[f"{kind}DestinationConfiguration"]))
     source = None
     if stream_type == "KinesisStreamAsSource":
         source = params.get("KinesisStreamSourceConfiguration")
@@ -86,6 +83,18 @@ async def create_delivery_stream(
     return {"DeliveryStreamARN": stream.arn}
 
 
+def _checked(kind: str, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A destination's (kind, configuration) after the checks CreateDeliveryStream and
+    UpdateDestination both make (S3 ones normalized with AWS's defaults)."""
+    if kind in ("S3", "ExtendedS3"):
+        config, kind = s3_settings.normalize(config), "ExtendedS3"
+    elif (problem := remote_delivery.problem(kind, config)) is not None:
+        raise errors.invalid(problem)
+    if (problem := processing_checks.problem(config)) is not None:
+        raise errors.invalid(problem)
+    return kind, config
+
+
 async def _encryption(core: FirehoseCore, requested: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     key_type = requested["KeyType"]
     key_arn = requested.get("KeyARN")
@@ -101,6 +110,8 @@ async def _encryption(core: FirehoseCore, requested: dict[str, Any], ctx: Reques
         return {"KeyARN": key_arn, "KeyType": key_type, "Status": "ENABLED"}
     if key_arn:
         raise errors.invalid("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.")
+    if core.keys is not None:  # Firehose's own key, made on first use (`sealing`)
+        await core.keys.resolve(ctx.account, ctx.region, sealing.AWS_OWNED_KEY)
     return {"KeyType": key_type, "Status": "ENABLED"}
 
 
@@ -205,14 +216,12 @@ async def update_destination(
             raise errors.invalid(
                 "Dynamic Partitioning can only be enabled at delivery stream creation and cannot be disabled."
             )
-        destination.config = s3_settings.normalize(merged)
+        new_kind, new_config = _checked("ExtendedS3", merged)
     elif kind == destination.kind:
-        destination.config = {**destination.config, **update}
+        new_kind, new_config = _checked(kind, {**destination.config, **update})
     else:  # a change of destination type: the update is the whole new configuration
-        destination.kind = "ExtendedS3" if kind == "S3" else kind
-        destination.config = (
-            s3_settings.normalize(dict(update)) if kind in ("S3", "ExtendedS3") else dict(update)
-        )
+        new_kind, new_config = _checked(kind, dict(update))
+    destination.kind, destination.config = new_kind, new_config
     stream.version_id += 1
     stream.updated = core.clock.now_ms() / 1000
     await core.save(stream)
@@ -265,8 +274,7 @@ async def start_delivery_stream_encryption(
     if stream.status != "ACTIVE":
         raise errors.in_use(stream.name, stream.status)
     requested = params.get("DeliveryStreamEncryptionConfigurationInput") or {"KeyType": "AWS_OWNED_CMK"}
-    stream.encryption = await _encryption(core, requested, ctx)
-    await core.save(stream)
+    await core.change_encryption(stream, await _encryption(core, requested, ctx))
     return {}
 
 
@@ -280,6 +288,6 @@ async def stop_delivery_stream_encryption(
         )
     if stream.status != "ACTIVE":
         raise errors.in_use(stream.name, stream.status)
-    stream.encryption = {"Status": "DISABLED"}
-    await core.save(stream)
+    if (stream.encryption or {}).get("Status", "DISABLED") != "DISABLED":
+        await core.change_encryption(stream, {"Status": "DISABLED"})
     return {}

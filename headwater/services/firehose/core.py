@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from headwater.config import Config
 from headwater.engine.api import Engine
@@ -26,7 +27,15 @@ from headwater.services.firehose.delivery import DeliveryEnv, DeliveryWorker
 from headwater.services.firehose.metrics import NS
 from headwater.services.firehose.sources.manager import Sources
 from headwater.services.firehose.state import CHECKPOINTS, STREAMS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource, StreamReader
+from headwater.services.ports import (
+    FunctionCaller,
+    KeyRing,
+    LogSink,
+    ObjectSink,
+    ObjectSource,
+    StreamReader,
+    TableCatalog,
+)
 
 PARTITION_PREFIX = "firehose-"
 log = logging.getLogger("headwater.firehose")
@@ -56,6 +65,7 @@ class FirehoseCore:
             self.wake,
             self.save,
         )
+        self.keys = ports.find(KeyRing)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -161,6 +171,25 @@ class FirehoseCore:
             await self.log.drop_partition(stream.partition)
         self.metrics.forget(NS, (("DeliveryStreamName", stream.name),))
 
+    async def change_encryption(self, stream: DeliveryStream, wanted: dict[str, Any]) -> None:
+        """Start/StopDeliveryStreamEncryption: ENABLING (or DISABLING) first, as AWS reports it,
+        then the final status after the transition delay. Entries appended while ENABLING are
+        already sealed; while DISABLING they are stored in clear."""
+        final = wanted["Status"]
+        stream.encryption = {**wanted, "Status": "ENABLING" if final == "ENABLED" else "DISABLING"}
+        if self.config.transition_delay <= 0:
+            stream.encryption = wanted
+        await self.save(stream)
+        if stream.encryption is not wanted:
+            self.tasks.spawn(self._finish_encryption(stream, wanted))
+
+    async def _finish_encryption(self, stream: DeliveryStream, wanted: dict[str, Any]) -> None:
+        await self.clock.sleep(self.config.transition_delay)
+        current = stream.encryption or {}
+        if self.streams.get(stream.key) is stream and current.get("Status") in ("ENABLING", "DISABLING"):
+            stream.encryption = wanted
+            await self.save(stream)
+
     def restart_worker(self, stream: DeliveryStream) -> None:
         """After UpdateDestination: the running worker stops (what it buffered is still in the log
         behind the checkpoint) and a new one carries on from the checkpoint under the new settings."""
@@ -185,6 +214,8 @@ class FirehoseCore:
             log_sink=self.ports.find(LogSink),
             caller=self.ports.find(FunctionCaller),
             sources=self.ports.find(ObjectSource),
+            catalog=self.ports.find(TableCatalog),
+            keys=self.keys,
         )
         worker = DeliveryWorker(env, stream)
         self.workers[stream.key] = worker

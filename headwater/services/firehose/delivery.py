@@ -3,9 +3,10 @@ the destination, with a durable checkpoint.
 
 Theory of operation
 -------------------
-The worker reads the stream's raw log from its checkpoint, a page of entries at a time, turns each
-entry back into `Record`s (ids derived from the entry's offset), runs the pipeline (`process`),
-and adds what comes out to a buffer per evaluated prefix (partition keys; one buffer without
+The worker reads the stream's raw log from its checkpoint, a page of entries at a time. Without
+processing an entry's records go to the buffer as the run of bytes they are stored as (`_add_entry`:
+no object per record); otherwise each entry turns back into `Record`s (ids derived from the entry's
+offset), the pipeline runs (`process`), and the worker adds what comes out to a buffer per evaluated prefix (partition keys; one buffer without
 dynamic partitioning, `partitioning.route`, within AWS's active partition limit). With a Lambda
 processor the raw entries first wait for the processor's own hints (BufferSizeInMBs,
 BufferIntervalInSeconds), so the function sees batches as AWS sends them. Failures the stages
@@ -31,22 +32,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from headwater.engine.api import Log, MetaStore, StoredEntry
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
-from headwater.services.firehose import batches, s3_settings
+from headwater.services.firehose import batches, conversion, s3_settings, sealing
 from headwater.services.firehose.destinations import delivery as remote_delivery
-from headwater.services.firehose.interim import process
 from headwater.services.firehose.processing import partitioning, pipeline
 from headwater.services.firehose.processing.context import StageContext
+from headwater.services.firehose.processing.pipeline import process
 from headwater.services.firehose.records import Record
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.firehose.sources import entries as source_entries
 from headwater.services.firehose.state import CHECKPOINTS, S3_KINDS, DeliveryStream
-from headwater.services.ports import FunctionCaller, LogSink, ObjectSink, ObjectSource
+from headwater.services.ports import FunctionCaller, KeyRing, LogSink, ObjectSink, ObjectSource, TableCatalog
 
 PAGE_ENTRIES = 256
 PAGE_BYTES = 16 * 1024 * 1024
@@ -65,6 +68,8 @@ class DeliveryEnv:
     log_sink: LogSink | None
     caller: FunctionCaller | None = None
     sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
+    catalog: TableCatalog | None = None  # record format conversion reads its Glue table through it
+    keys: KeyRing | None = None  # opens entries sealed at rest (`sealing`)
 
 
 @dataclass(slots=True)
@@ -73,8 +78,9 @@ class Buffer:
     opened_at: float  # clock seconds
     partition_keys: dict[str, str]
     oldest_ms: int  # arrival time of the oldest record: the object's time
-    datas: list[bytes] = field(default_factory=list)
+    datas: list[bytes | memoryview] = field(default_factory=list)  # records, or views of runs of records
     size: int = 0
+    records: int = 0
 
 
 def needs_pipeline(config: dict[str, Any]) -> bool:
@@ -101,6 +107,10 @@ class DeliveryWorker:
         self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
         self.remote = remote_delivery.build(self.kind, self.config, env.clock, stream.account, env.sources)
+        self.conversion = None
+        if self.kind in S3_KINDS and conversion.enabled(self.config):
+            section = self.config["DataFormatConversionConfiguration"]
+            self.conversion = conversion.Conversion(section, env.catalog, stream.account, stream.region)
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
@@ -147,7 +157,8 @@ class DeliveryWorker:
 
     def _target(self, config: dict[str, Any], metric: str) -> Target:
         s = self.stream
-        return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric)
+        converting = self.conversion if config is self.config else None  # never the backup
+        return Target(s.account, s.region, s.name, s.arn, s.version_id, config, metric, converting)
 
     async def _run(self) -> None:
         if (self.kind not in S3_KINDS and self.remote is None) or self.env.objects is None:
@@ -199,22 +210,25 @@ class DeliveryWorker:
     async def _take(self, writer: Writer, entries: list[StoredEntry]) -> None:
         first = entries[0].offset
         now = self.env.clock.now()
-        if not self.processing:  # the common case: no Record objects, only the bytes
+        # the common case: no Record objects, only runs of bytes (a remote destination sends records
+        # one by one, so it takes the per-record path)
+        if not self.processing and self.remote is None:
             for entry in entries:
-                datas = batches.decode(entry.payload)
+                payload = sealing.unseal(self.env.keys, self.partition, entry.payload)
                 if self.backup is not None:
-                    self._add(BACKUP, first, now, {}, datas, entry.timestamp_ms)
-                self._add("", first, now, {}, datas, entry.timestamp_ms)
+                    self._add_entry(BACKUP, first, now, payload, entry.timestamp_ms)
+                self._add_entry("", first, now, payload, entry.timestamp_ms)
             return
         records: list[Record] = []
         for entry in entries:
             base = batches.id_base(self.partition, entry.offset)
             at = entry.timestamp_ms
-            datas = batches.decode(entry.payload)
+            payload = sealing.unseal(self.env.keys, self.partition, entry.payload)
+            datas = batches.decode(payload)
             if self.backup is not None:
                 self._add(BACKUP, first, now, {}, datas, at)
             # a Kinesis source's entries carry each record's shard, key and sequence numbers
-            kinesis = source_entries.metadata(entry.payload) if self.stream.source else []
+            kinesis = source_entries.metadata(payload) if self.stream.source else []
             if kinesis:
                 records.extend(
                     Record(batches.record_id(base, i), data, at, kinesis[i]) for i, data in enumerate(datas)
@@ -248,21 +262,63 @@ class DeliveryWorker:
         elif arrival_ms < buffer.oldest_ms:
             buffer.oldest_ms = arrival_ms
         total = sum(map(len, datas))
+        buffer.records += len(datas)
         if buffer.size + total < limit:  # the whole entry fits: no per-record work
             buffer.datas.extend(datas)
             buffer.size += total
             return
+        buffer.records -= len(datas)
         size = buffer.size
-        append = buffer.datas.append
         for data in datas:
-            append(data)
+            buffer.datas.append(data)
+            buffer.records += 1
             size += len(data)
             if size >= limit:
                 buffer.size = size
                 self.full.append((key, buffer))
                 buffer = self.buffers[key] = Buffer(first, now, keys, arrival_ms)
-                append, size = buffer.datas.append, 0
+                size = 0
         buffer.size = size
+        if not buffer.datas:
+            del self.buffers[key]
+
+    def _add_entry(self, key: str, first: int, now: float, payload: bytes, arrival_ms: int) -> None:
+        """`_add` for a raw entry as it is stored: its records go in as one run of bytes (a single
+        slice), or, where the size hint closes a buffer inside the entry, as runs cut at the first
+        record that reaches the hint, found by bisecting the running lengths: no object per record."""
+        lengths, start = batches.layout(payload)
+        count = len(lengths)
+        limit = (self.backup_hints if key == BACKUP else self.hints).size_bytes
+        buffer = self.buffers.get(key)
+        if buffer is None:
+            buffer = self.buffers[key] = Buffer(first, now, {}, arrival_ms)
+        elif arrival_ms < buffer.oldest_ms:
+            buffer.oldest_ms = arrival_ms
+        total = sum(lengths)  # the records only: a Kinesis source's entry carries a trailer after them
+        view = memoryview(payload)  # runs are views: the bytes are copied once, into the object file
+        if buffer.size + total < limit:
+            if count:
+                buffer.datas.append(view[start : start + total])
+                buffer.size += total
+                buffer.records += count
+            elif not buffer.datas:
+                del self.buffers[key]
+            return
+        ends = list(accumulate(lengths))  # ends[i]: where record i ends, from `start`
+        done = cut = 0  # records and bytes of the entry already buffered
+        while done < count:
+            last = bisect_left(ends, cut + limit - buffer.size, done)  # the record reaching the hint
+            if last >= count:  # the rest fits
+                buffer.datas.append(view[start + cut : start + total])
+                buffer.size += total - cut
+                buffer.records += count - done
+                break
+            buffer.datas.append(view[start + cut : start + ends[last]])
+            buffer.size += ends[last] - cut
+            buffer.records += last + 1 - done
+            self.full.append((key, buffer))
+            buffer = self.buffers[key] = Buffer(first, now, {}, arrival_ms)
+            done, cut = last + 1, ends[last]
         if not buffer.datas:
             del self.buffers[key]
 
@@ -288,11 +344,14 @@ class DeliveryWorker:
             if self.remote is not None and key != BACKUP:
                 base = batches.id_base(self.partition, buffer.first_offset)
                 ids = [batches.record_id(base, i) for i in range(len(buffer.datas))]
+                datas = [bytes(data) for data in buffer.datas]  # one record each on this path
                 await remote_delivery.deliver_buffer(
-                    self.remote, writer, target, buffer.datas, buffer.oldest_ms, ids
+                    self.remote, writer, target, datas, buffer.oldest_ms, ids
                 )
                 continue
-            await writer.write_records(target, buffer.datas, buffer.oldest_ms, buffer.partition_keys)
+            await writer.write_records(
+                target, buffer.datas, buffer.oldest_ms, buffer.partition_keys, buffer.records
+            )
             if key not in self.buffers:
                 self.active.release(key)  # delivered: no longer an active partition
         await self._save_checkpoint()

@@ -33,4 +33,4 @@ def build(host: Host) -> Service:
     )
 
 
-ENTRY = ServiceEntry("firehose", build, requires=("kinesis", "s3", "kms", "functions", "logs"))
+ENTRY = ServiceEntry("firehose", build, requires=("kinesis", "s3", "kms", "functions", "logs", "glue"))

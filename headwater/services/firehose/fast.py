@@ -1,6 +1,6 @@
 """Hand-tuned JSON codecs for PutRecord and PutRecordBatch (the hot path: 500 base64 records a call).
 
-The generic codec walks the model for every record; this decodes with `json.loads` and
+The generic codec walks the model for every record; this decodes with orjson (or `json.loads`) and
 `b64decode`, checks the model's constraints by hand, and calls the very same operations. Anything
 unexpected (a wrong type, bad base64, a constraint broken) goes to the generic codec, so errors are
 its own exactly. tests/services/firehose/test_fast.py checks both paths agree.
@@ -13,6 +13,7 @@ import json
 import re
 from base64 import b64decode
 from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib import import_module
 from typing import Any
 
@@ -38,7 +39,20 @@ def _decoder() -> Callable[..., bytes]:
         return b64decode
 
 
+def _loads() -> Callable[[bytes], Any]:
+    """orjson's parser when installed: a 500 x 1 KiB PutRecordBatch body measured 0.26 ms against
+    1.46 ms for `json.loads` (which first decodes the bytes to a str), the next largest cost. It
+    accepts a subset of what `json` does (no NaN, no lone surrogates, 64-bit integers): whatever it
+    refuses goes to the generic codec, as any other surprise does."""
+    try:
+        return import_module("orjson").loads  # type: ignore[no-any-return,unused-ignore]
+    except ImportError:
+        return json.loads
+
+
 _b64decode = _decoder()
+_json_loads = _loads()
+_b64decode_valid = partial(_b64decode, validate=True)
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
@@ -68,24 +82,38 @@ def _data(record: Any) -> bytes:
     return data
 
 
+def _datas(records: list[Any]) -> list[bytes]:
+    """Every record's bytes, checked in bulk (C-level maps and sets rather than a Python call per
+    record: with 500 records a call, that per-record overhead cost as much as the decoding)."""
+    if set(map(type, records)) != {dict} or set(map(len, records)) != {1}:
+        raise _Fallback
+    values = [record["Data"] for record in records]  # KeyError: the generic codec says why
+    if set(map(type, values)) != {str}:
+        raise _Fallback
+    datas = list(map(_b64decode_valid, values))
+    if max(map(len, datas)) > MAX_RECORD:
+        raise _Fallback
+    return datas
+
+
 def parse_put_record_batch(body: bytes) -> dict[str, Any]:
     try:
-        params = json.loads(body)
+        params = _json_loads(body)
         if type(params) is not dict or len(params) != 2:
             raise _Fallback
         _name(params)
         records = params.get("Records")
         if type(records) is not list or not 1 <= len(records) <= MAX_RECORDS:
             raise _Fallback
-        params["Records"] = [{"Data": _data(record)} for record in records]
-    except (_Fallback, ValueError, TypeError, RecursionError, binascii.Error):
+        params["Records"] = [{"Data": data} for data in _datas(records)]
+    except (_Fallback, KeyError, ValueError, TypeError, RecursionError, binascii.Error):
         return _generic("PutRecordBatch", body)
     return params
 
 
 def parse_put_record(body: bytes) -> dict[str, Any]:
     try:
-        params = json.loads(body)
+        params = _json_loads(body)
         if type(params) is not dict or len(params) != 2:
             raise _Fallback
         _name(params)

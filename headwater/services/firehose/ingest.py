@@ -10,10 +10,11 @@ from typing import Any
 
 from headwater.engine.api import Entry
 from headwater.services.context import RequestContext
-from headwater.services.firehose import batches, errors
+from headwater.services.firehose import batches, errors, sealing
 from headwater.services.firehose import metrics as fh_metrics
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.state import DeliveryStream
+from headwater.services.ports import KeyRingError
 
 MAX_BATCH_BYTES = 4 * 1024 * 1024
 
@@ -28,8 +29,15 @@ def _writable(core: FirehoseCore, name: str, ctx: RequestContext) -> DeliveryStr
 
 
 async def _append(core: FirehoseCore, stream: DeliveryStream, datas: list[bytes]) -> str:
-    """Appends one entry; returns the id base of its records once it is durable."""
-    offset, durable = core.log.append(stream.partition, [Entry(core.clock.now_ms(), batches.encode(datas))])
+    """Appends one entry (sealed while the stream's encryption is on); returns the id base of its
+    records once it is durable."""
+    payload = batches.encode(datas)
+    if stream.encryption is not None:
+        try:
+            payload = sealing.seal(core.keys, stream, payload)
+        except KeyRingError as error:
+            raise errors.kms("KMS.InvalidStateException", str(error)) from None
+    offset, durable = core.log.append(stream.partition, [Entry(core.clock.now_ms(), payload)])
     await durable
     core.wake(stream)
     return batches.id_base(stream.partition, offset)
@@ -48,7 +56,7 @@ async def put_record_batch(core: FirehoseCore, params: dict[str, Any], ctx: Requ
     return {
         "FailedPutCount": 0,
         "Encrypted": _encrypted(stream),
-        "RequestResponses": [{"RecordId": batches.record_id(base, i)} for i in range(len(datas))],
+        "RequestResponses": [{"RecordId": i} for i in batches.record_ids(base, len(datas))],
     }
 
 
@@ -61,4 +69,5 @@ async def put_record(core: FirehoseCore, params: dict[str, Any], ctx: RequestCon
 
 
 def _encrypted(stream: DeliveryStream) -> bool:
-    return bool(stream.encryption and stream.encryption.get("Status") == "ENABLED")
+    """Whether this call's records were sealed at rest (encryption ENABLING or ENABLED)."""
+    return sealing.key_ref(stream.encryption) is not None

@@ -38,3 +38,10 @@ def delivered(
 
 def failed(metrics: Metrics, stream_name: str, target: str) -> None:
     metrics.add(NS, f"{target}.Failures", labels(stream_name))
+
+
+def converted(metrics: Metrics, stream_name: str, succeeded: int, failed_records: int) -> None:
+    """SucceedConversion.Records and FailedConversion.Records, per object."""
+    tags = labels(stream_name)
+    metrics.add(NS, "SucceedConversion.Records", tags, succeeded)
+    metrics.add(NS, "FailedConversion.Records", tags, failed_records)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from headwater.services.firehose import errors
-from headwater.services.firehose.interim import validate_prefixes
+from headwater.services.firehose import conversion, errors
+from headwater.services.firehose.naming import validate_prefixes
 
 MIB = 1024 * 1024
 DEFAULT_SIZE_MB, DEFAULT_INTERVAL_S = 5, 300
@@ -59,6 +59,7 @@ def normalize(config: dict[str, Any]) -> dict[str, Any]:
         raise errors.invalid(
             "BufferingHints.IntervalInSeconds must be at least 60 when Dynamic Partitioning is enabled."
         )
+    conversion.check(out)
     if out.get("S3BackupMode") == "Enabled" and not out.get("S3BackupConfiguration"):
         raise errors.invalid("S3BackupConfiguration must be specified when S3BackupMode is Enabled.")
     try:

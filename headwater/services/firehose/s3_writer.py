@@ -12,23 +12,33 @@ A bucket that refuses the object (missing, another account's) does not lose anyt
 S3 deliveries every 5 seconds for up to 24 hours after the records arrived, and so does this, on
 the injected clock (the test clock wakes it). Each failed attempt is logged to the destination's
 CloudWatch Logs stream when error logging is enabled (`log_error`). After the window the object is
-dropped, as AWS drops it.
+dropped, as AWS documents it ("keeps retrying until the retention period ends", then discards): S3
+destinations have no error output type for their own delivery failures, and the error output is
+the same refusing bucket. The drop is logged (server log and the destination's error log).
+
+Error documents go under ErrorOutputPrefix, or `<Prefix><error-output-type>/<yyyy/MM/dd/HH>/` when
+it is null. With record format conversion (`conversion.py`) the buffer becomes one Parquet or ORC
+object named `.parquet`/`.orc`, and the records that cannot be converted become
+"format-conversion-failed" documents.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.firehose import channel_keys
 from headwater.services.firehose import metrics as fh_metrics
-from headwater.services.firehose.interim import Compressor, content_encoding, evaluate, extension, object_name
+from headwater.services.firehose.compression import Compressor, content_encoding
+from headwater.services.firehose.conversion import Conversion
+from headwater.services.firehose.naming import evaluate, extension, object_name
 from headwater.services.firehose.records import Failure
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.ports import LogSink, ObjectSink, ObjectSourceError
@@ -36,6 +46,8 @@ from headwater.services.ports import LogSink, ObjectSink, ObjectSourceError
 RETRY_INTERVAL_S = 5.0
 RETRY_WINDOW_MS = 24 * 3600 * 1000  # DirectPut: data is kept 24 hours while the bucket refuses it
 PIECE = 1024 * 1024
+INLINE_MAX = 64 * 1024  # compressing this much on the loop is cheaper than a thread hop; an item
+# this large is passed to the sink uncompressed as it is, not joined
 log = logging.getLogger("headwater.firehose")
 
 
@@ -51,6 +63,7 @@ class Target:
     version: int
     config: dict[str, Any]
     metric: str = "DeliveryToS3"
+    conversion: Conversion | None = None  # record format conversion, when enabled
 
 
 @dataclass(slots=True)
@@ -66,51 +79,94 @@ class Writer:
         oldest_ms: int,
         partition_keys: dict[str, str],
         error_output_type: str | None = None,
+        converted_to: str | None = None,
     ) -> str:
         config = target.config
         channel = config.get(channel_keys.CONFIG_KEY)  # a Kinesis channel's delivery: its own keys
         if channel is not None and not error_output_type:
             return channel_keys.key(channel, oldest_ms)
-        prefix = config.get("ErrorOutputPrefix") if error_output_type else config.get("Prefix")
+        prefix = config.get("Prefix")
+        if error_output_type and config.get("ErrorOutputPrefix"):
+            prefix = config["ErrorOutputPrefix"]
+        zone = config.get("CustomTimeZone")
         evaluated = evaluate(
             prefix,
             at_ms=oldest_ms,
-            time_zone=config.get("CustomTimeZone"),
+            time_zone=zone,
             partition_keys=partition_keys,
             error_output_type=error_output_type,
         )
         if error_output_type:
             ext = ""  # error documents are JSON lines, never compressed
         else:
-            converted = config.get("DataFormatConversionConfiguration") or {}
-            ext = extension(
-                config.get("CompressionFormat", "UNCOMPRESSED"), config.get("FileExtension"), None
-            )
-            del converted
-        return evaluated + object_name(target.stream_name, target.version, oldest_ms, ext)
+            compression = config.get("CompressionFormat", "UNCOMPRESSED")
+            ext = extension(compression, config.get("FileExtension"), converted_to)
+        return evaluated + object_name(target.stream_name, target.version, oldest_ms, ext, time_zone=zone)
 
     async def write_records(
-        self, target: Target, datas: Sequence[bytes], oldest: int, partition_keys: dict[str, str]
+        self,
+        target: Target,
+        datas: Sequence[bytes | memoryview],
+        oldest: int,
+        partition_keys: dict[str, str],
+        records: int | None = None,
     ) -> bool:
         """One object of the records' bytes (non-empty), named after the arrival time of the
-        oldest; False when the retry window passed (dropped)."""
+        oldest; False when the retry window passed (dropped). `datas` may hold runs of several
+        records back to back; `records` is then how many there are (default: one per item)."""
+        if target.conversion is not None:
+            # conversion runs the per-record path: each item is one record
+            one_each = [bytes(data) for data in datas]
+            return await self._write_converted(target, target.conversion, one_each, oldest, partition_keys)
         key = self.key_for(target, oldest, partition_keys)
         compression = target.config.get("CompressionFormat", "UNCOMPRESSED")
         size = sum(map(len, datas))
 
         def body() -> AsyncIterator[bytes] | bytes:
-            if compression == "UNCOMPRESSED" and size <= PIECE:
-                return b"".join(datas)
-            return _compressed(datas, Compressor(compression))
+            if compression == "UNCOMPRESSED":
+                return b"".join(datas) if size <= PIECE else _uncompressed(datas)
+            return _compressed(datas, Compressor(compression), size)
 
         done = await self._put(target, key, body, content_encoding(compression), oldest)
         if done:
             freshness = max(0.0, (self.clock.now_ms() - oldest) / 1000)
-            fh_metrics.delivered(self.metrics, target.stream_name, target.metric, len(datas), size, freshness)
+            count = len(datas) if records is None else records
+            fh_metrics.delivered(self.metrics, target.stream_name, target.metric, count, size, freshness)
         return done
 
-    async def write_failures(self, target: Target, failures: Sequence[Failure]) -> bool:
-        """The error output: one JSON document per line, per error output type."""
+    async def _write_converted(
+        self,
+        target: Target,
+        conversion: Conversion,
+        datas: Sequence[bytes],
+        oldest: int,
+        partition_keys: dict[str, str],
+    ) -> bool:
+        converted = await conversion.convert(datas, oldest)
+        fh_metrics.converted(self.metrics, target.stream_name, converted.records, len(converted.failures))
+        done = True
+        if converted.failures:
+            done = await self.write_failures(target, converted.failures, converted.fields)
+        if not converted.body:
+            return done
+        key = self.key_for(target, oldest, partition_keys, converted_to=converted.output_format)
+        body = converted.body
+        if not await self._put(target, key, lambda: body, None, oldest):
+            return False
+        freshness = max(0.0, (self.clock.now_ms() - oldest) / 1000)
+        fh_metrics.delivered(
+            self.metrics, target.stream_name, target.metric, converted.records, len(body), freshness
+        )
+        return done
+
+    async def write_failures(
+        self,
+        target: Target,
+        failures: Sequence[Failure],
+        fields: Callable[[Failure], dict[str, Any]] | None = None,
+    ) -> bool:
+        """The error output: one JSON document per line, per error output type; `fields` adds a
+        kind's own members (format conversion's dataCatalogTable...)."""
         by_type: dict[str, list[Failure]] = {}
         for failure in failures:
             by_type.setdefault(failure.error_output_type, []).append(failure)
@@ -119,7 +175,7 @@ class Writer:
             oldest = min(f.record.arrival_ms for f in group)
             key = self.key_for(target, oldest, {}, error_output_type=kind)
             now = self.clock.now_ms()
-            data = b"".join(error_document(f, now) for f in group)
+            data = b"".join(error_document(f, now, fields(f) if fields else None) for f in group)
             ok = await self._put(target, key, lambda data=data: data, None, oldest) and ok
         return ok
 
@@ -141,11 +197,19 @@ class Writer:
                 await self.log_error(target, f"S3.{error.code}", _s3_message(error, bucket))
                 if self.clock.now_ms() - oldest_ms >= RETRY_WINDOW_MS:
                     log.warning("firehose %s dropped %s after 24 hours: %s", target.stream_arn, key, error)
+                    await self.log_error(
+                        target,
+                        f"S3.{error.code}",
+                        f"The data could not be delivered within the 24-hour retention period and was discarded: {key}",
+                    )
                     return False
                 await self.clock.sleep(RETRY_INTERVAL_S)
 
-    async def log_error(self, target: Target, code: str, message: str) -> None:
-        """One event in the destination's error log stream, when error logging is enabled."""
+    async def log_error(
+        self, target: Target, code: str, message: str, destination: str | None = None
+    ) -> None:
+        """One event in the destination's error log stream, when error logging is enabled;
+        `destination` names a non-S3 destination (its endpoint)."""
         options = target.config.get("CloudWatchLoggingOptions") or {}
         if self.log_sink is None or not options.get("Enabled"):
             return
@@ -154,7 +218,7 @@ class Writer:
             return
         event = {
             "deliveryStreamARN": target.stream_arn,
-            "destination": f"arn:aws:s3:::{bucket_of(target.config['BucketARN'])}",
+            "destination": destination or f"arn:aws:s3:::{bucket_of(target.config['BucketARN'])}",
             "deliveryStreamVersionId": target.version,
             "message": message,
             "errorCode": code,
@@ -175,33 +239,73 @@ def _s3_message(error: ObjectSourceError, bucket: str) -> str:
     return error.message
 
 
-async def _compressed(datas: Sequence[bytes], compressor: Compressor) -> AsyncIterator[bytes]:
-    piece: list[bytes] = []
+def _pieces(datas: Sequence[bytes | memoryview]) -> Iterator[list[bytes | memoryview]]:
+    """The items in groups of about PIECE bytes (an item as large alone is a group of its own)."""
+    group: list[bytes | memoryview] = []
     size = 0
     for data in datas:
-        piece.append(data)
+        group.append(data)
         size += len(data)
         if size >= PIECE:
-            out = compressor.feed(b"".join(piece))
-            piece, size = [], 0
-            if out:
-                yield out
-    out = compressor.feed(b"".join(piece)) + compressor.finish()
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+async def _uncompressed(datas: Sequence[bytes | memoryview]) -> AsyncIterator[bytes]:
+    """The body as it is: runs of records pass through uncopied (the sink hashes and writes them as
+    the pieces they are); small records are joined into pieces of about a MiB."""
+    group: list[bytes | memoryview] = []
+    size = 0
+    for data in datas:
+        if len(data) >= INLINE_MAX:  # a run (or a large record): as it is
+            if group:
+                yield b"".join(group)
+                group, size = [], 0
+            # a view of a log entry's bytes: the sink keeps such views as they are (as_bytes, _pump)
+            yield cast(bytes, data)
+            continue
+        group.append(data)
+        size += len(data)
+        if size >= PIECE:
+            yield b"".join(group)
+            group, size = [], 0
+    if group:
+        yield b"".join(group)
+
+
+async def _compressed(
+    datas: Sequence[bytes | memoryview], compressor: Compressor, size: int
+) -> AsyncIterator[bytes]:
+    """Compresses piece by piece; above INLINE_MAX each piece is compressed in a worker thread
+    (zlib and cramjam release the GIL: a MiB of GZIP costs ~10 ms that the loop, which also
+    acknowledges PutRecordBatch, need not spend), one piece at a time, in order."""
+    inline = size <= INLINE_MAX
+    for group in _pieces(datas):
+        piece = b"".join(group)
+        out = compressor.feed(piece) if inline else await asyncio.to_thread(compressor.feed, piece)
+        if out:
+            yield out
+    out = compressor.finish()
     if out:
         yield out
 
 
-def error_document(failure: Failure, now_ms: int) -> bytes:
+def error_document(failure: Failure, now_ms: int, fields: dict[str, Any] | None = None) -> bytes:
     record = failure.record
+    # format conversion's documents spell these two capitalized (AWS's documented schema)
+    capital = failure.error_output_type == "format-conversion-failed"
     document: dict[str, Any] = {
         "attemptsMade": failure.attempts,
         "arrivalTimestamp": record.arrival_ms,
-        "errorCode": failure.error_code,
-        "errorMessage": failure.error_message,
+        "ErrorCode" if capital else "errorCode": failure.error_code,
+        "ErrorMessage" if capital else "errorMessage": failure.error_message,
         "attemptEndingTimestamp": now_ms,
         "rawData": base64.b64encode(record.data).decode(),
     }
     if failure.lambda_arn is not None:
         document["lambdaArn"] = failure.lambda_arn
     document.update(getattr(failure, "document", None) or {})  # a destination's own fields
+    document.update(fields or {})
     return json.dumps(document, separators=(",", ":")).encode() + b"\n"

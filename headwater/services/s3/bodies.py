@@ -226,8 +226,10 @@ async def _pump(chunks: AsyncIterable[bytes], digest: _Digest, writer: Any, max_
             size += len(chunk)
             if size > max_size:
                 raise entity_too_large(size, max_size)
-            # held across awaits and read by another thread: a mutable buffer is copied
-            batch.append(chunk if type(chunk) is bytes else bytes(chunk))
+            # held across awaits and read by another thread: a mutable buffer is copied (a view
+            # of bytes is as immutable as they are)
+            immutable = type(chunk) is bytes or (type(chunk) is memoryview and type(chunk.obj) is bytes)
+            batch.append(chunk if immutable else bytes(chunk))
             batched += len(chunk)
             if batched >= BATCH:
                 pieces, batch, batched = batch, [], 0

@@ -132,7 +132,9 @@ def effective(bucket: Bucket, explicit: Lock, now_ms: int) -> Lock:
 
 def needs_digest(bucket: Bucket, explicit: Lock) -> bool:
     """Whether a write must carry Content-MD5 or a checksum: it names a lock or gets the default."""
-    return explicit != NO_LOCK or (enabled(bucket) and default_retention(bucket) is not None)
+    if explicit is not NO_LOCK and explicit != NO_LOCK:
+        return True
+    return enabled(bucket) and default_retention(bucket) is not None
 
 
 def missing_digest(what: str = "Put Object") -> AwsError:

@@ -243,3 +243,73 @@ def test_copy_options_that_cannot_be_honoured_are_refused_at_creation(server: Se
     error = caught.value.response["Error"]
     assert error["Code"] == "InvalidArgumentException"
     assert "PARQUET" in error["Message"] and "not supported" in error["Message"]
+
+
+def _metric_lines(server: Server, stream: str) -> list[str]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{server.endpoint}/_headwater/metrics") as answer:
+        text = answer.read().decode()
+    return [line for line in text.splitlines() if f'DeliveryStreamName="{stream}"' in line]
+
+
+def test_destination_failures_are_logged_and_counted(server: Server, tls: tuple[Path, Path]) -> None:
+    logs = client(server, "logs")
+    client(server, "s3").create_bucket(Bucket="http-logged")
+    answers = iter([(200, None), (503, {"errorMessage": "busy"})])
+
+    def endpoint(request: Received) -> tuple[int, Any]:
+        code, body = next(answers, (503, {"errorMessage": "busy"}))
+        return code, body or {"requestId": request.json()["requestId"], "timestamp": 1}
+
+    with TlsReceiver(*tls, endpoint) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="to-http-logged",
+            HttpEndpointDestinationConfiguration={
+                "EndpointConfiguration": {"Url": receiver.url + "/in"},
+                "BufferingHints": ZERO,
+                "RetryOptions": {"DurationInSeconds": 0},
+                "CloudWatchLoggingOptions": {
+                    "Enabled": True,
+                    "LogGroupName": "/aws/firehose/to-http-logged",
+                    "LogStreamName": "DestinationDelivery",
+                },
+                "S3Configuration": staging("http-logged"),
+            },
+        )
+        put(server, "to-http-logged", [b"first"])
+        wait_for(lambda: receiver.requests, 20, "the first request")
+        put(server, "to-http-logged", [b"second"])
+        error_documents(server, "http-logged", "http-endpoint-failed/", 1)
+
+    def events() -> list[dict[str, Any]]:
+        try:
+            found = logs.get_log_events(
+                logGroupName="/aws/firehose/to-http-logged", logStreamName="DestinationDelivery"
+            )["events"]
+        except Exception:  # the group appears with the first event
+            return []
+        return [json.loads(e["message"]) for e in found]
+
+    (event,) = wait_for(events, 10, "the failure logged")
+    assert event["errorCode"] == "HttpEndpoint.DestinationException"
+    assert event["destination"] == receiver.url + "/in"
+    assert event["deliveryStreamARN"].endswith(":deliverystream/to-http-logged")
+    lines = wait_for(
+        lambda: (
+            (found := _metric_lines(server, "to-http-logged"))
+            and any("delivery_to_http_endpoint_failures" in x for x in found)
+            and found
+        ),
+        10,
+        "the destination's metrics",
+    )
+    assert any(
+        x.startswith("aws_firehose_delivery_to_http_endpoint_success{") and x.endswith(" 1") for x in lines
+    )
+    assert any(
+        x.startswith("aws_firehose_delivery_to_http_endpoint_records{") and x.endswith(" 1") for x in lines
+    )
+    assert any(
+        x.startswith("aws_firehose_delivery_to_http_endpoint_failures{") and x.endswith(" 1") for x in lines
+    )

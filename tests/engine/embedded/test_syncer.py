@@ -32,6 +32,7 @@ def test_acknowledged_only_after_the_wal_fsync(tmp_path: Path, monkeypatch: pyte
         await engine.start()
         await engine.log.create_partition("p")
         monkeypatch.setattr(syncer, "_sync_file", held)
+        monkeypatch.setattr(syncer, "HANDOFF_MIN_WAITING", 0)  # every fsync on the syncer thread
         _, first = engine.log.append("p", [Entry(1, b"one")])
         assert await asyncio.to_thread(syncing.wait, 10)
         _, second = engine.log.append("p", [Entry(2, b"two")])
@@ -45,6 +46,37 @@ def test_acknowledged_only_after_the_wal_fsync(tmp_path: Path, monkeypatch: pyte
         gate.set()
         await asyncio.gather(first, second)
         assert synced and engine.log.committed_offset("p") == 2
+        await engine.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_an_idle_writer_syncs_itself_before_acknowledging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate, syncing = threading.Event(), threading.Event()
+    threads: list[str] = []
+    real = syncer._sync_file
+
+    def held(fd: int) -> None:
+        threads.append(threading.current_thread().name)
+        syncing.set()
+        assert gate.wait(10)
+        real(fd)
+
+    async def main() -> None:
+        engine = EmbeddedEngine(tmp_path / "data", "durable")
+        await engine.start()
+        await engine.log.create_partition("p")
+        monkeypatch.setattr(syncer, "_sync_file", held)
+        _, done = engine.log.append("p", [Entry(1, b"one")])
+        assert await asyncio.to_thread(syncing.wait, 10)
+        await asyncio.sleep(0.05)
+        assert not done.done() and engine.log.committed_offset("p") == 0  # type: ignore[attr-defined]
+        gate.set()
+        await done
+        assert engine.log.committed_offset("p") == 1
+        assert threads[0] == "headwater-engine-writer"  # nothing waited: no hand-off
         await engine.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))

@@ -16,13 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 from headwater.runtime.clock import Clock
+from headwater.services.firehose import metrics as fh_metrics
+from headwater.services.firehose.compression import Compressor, content_encoding
 from headwater.services.firehose.destinations.copy_options import parse_copy_options
 from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
-from headwater.services.firehose.interim import Compressor, content_encoding
-from headwater.services.firehose.records import Record
+from headwater.services.firehose.records import Failure, Record
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.firehose.s3_writer import Target, Writer
 from headwater.services.ports import ObjectSource
@@ -100,11 +101,22 @@ async def deliver_buffer(
     record_ids: Sequence[str],
 ) -> None:
     staging = replace(target, config=target.config["S3Configuration"], metric="BackupToS3")
+    metric = _metric(remote, target.config)
+    size = sum(map(len, datas))
     if isinstance(remote, RedshiftDestination):
-        await _copy(remote, writer, staging, datas, oldest_ms)
+        if await _copy(remote, writer, staging, datas, oldest_ms, target.config):
+            _delivered(writer, target, metric, len(datas), size, oldest_ms)
+        else:
+            fh_metrics.failed(writer.metrics, target.stream_name, metric)
         return
     records = [Record(rid, data, oldest_ms) for rid, data in zip(record_ids, datas, strict=True)]
     failures = await remote.deliver(records, target.stream_arn)
+    if failures:
+        fh_metrics.failed(writer.metrics, target.stream_name, metric)
+        await _log_failures(writer, target, failures)
+    if len(failures) < len(records):
+        failed_bytes = sum(len(f.record.data) for f in failures)
+        _delivered(writer, target, metric, len(records) - len(failures), size - failed_bytes, oldest_ms)
     if target.config.get("S3BackupMode") in BACKUP_ALL:
         await writer.write_records(staging, datas, oldest_ms, {})
     if failures:
@@ -117,7 +129,9 @@ async def _copy(
     staging: Target,
     datas: Sequence[bytes],
     oldest_ms: int,
-) -> None:
+    remote_config: dict[str, Any],
+) -> bool:
+    """Stages the buffer and COPYs it; False when it could not be loaded."""
     compression = staging.config.get("CompressionFormat", "UNCOMPRESSED")
     compressor = Compressor(compression)
     body = compressor.feed(b"".join(datas)) + compressor.finish()
@@ -125,11 +139,62 @@ async def _copy(
     bucket = bucket_of(staging.config["BucketARN"])
     # The writer's put retries a refusing bucket for AWS's 24 hours, as every S3 write does.
     if not await writer._put(staging, key, lambda: body, content_encoding(compression), oldest_ms):
-        return
+        return False
     # No ObjectSource offered (S3 offers one): the staged bytes are the ones just written.
     manifest = await remote.deliver_object(bucket, key, source=remote.objects or _Staged(body))
     if manifest is not None:
+        target = replace(staging, config=remote_config)
+        await writer.log_error(
+            target,
+            "Redshift.CopyFailed",
+            f"The COPY of {key} failed; see {manifest.key}",
+            _endpoint(remote_config),
+        )
         await writer._put(staging, manifest.key, lambda: manifest.body, None, oldest_ms)
+        return False
+    return True
+
+
+def _metric(remote: Remote, config: dict[str, Any]) -> str:
+    """The CloudWatch metric family of a destination (DeliveryToHttpEndpoint.Success...)."""
+    if isinstance(remote, HttpEndpointDestination):
+        return "DeliveryToHttpEndpoint"
+    if isinstance(remote, SplunkDestination):
+        return "DeliveryToSplunk"
+    if isinstance(remote, RedshiftDestination):
+        return "DeliveryToRedshift"
+    if config.get("CollectionEndpoint"):
+        return "DeliveryToAmazonOpenSearchServerless"
+    return "DeliveryToAmazonOpenSearchService"
+
+
+def _endpoint(config: dict[str, Any]) -> str:
+    """What the error log names as the destination: its endpoint."""
+    found = (
+        (config.get("EndpointConfiguration") or {}).get("Url")
+        or config.get("HECEndpoint")
+        or config.get("ClusterEndpoint")
+        or config.get("CollectionEndpoint")
+        or config.get("ClusterJDBCURL")
+    )
+    return str(found or "")
+
+
+def _delivered(writer: Writer, target: Target, metric: str, records: int, size: int, oldest_ms: int) -> None:
+    freshness = max(0.0, (writer.clock.now_ms() - oldest_ms) / 1000)
+    fh_metrics.delivered(writer.metrics, target.stream_name, metric, records, size, freshness)
+
+
+async def _log_failures(writer: Writer, target: Target, failures: Sequence[Failure]) -> None:
+    """One error log event per distinct error of the buffer (not one per record)."""
+    seen: set[tuple[str, str]] = set()
+    for failure in failures:
+        what = (failure.error_code, failure.error_message)
+        if what not in seen:
+            seen.add(what)
+            await writer.log_error(
+                target, failure.error_code, failure.error_message, _endpoint(target.config)
+            )
 
 
 class _Staged:
