@@ -320,6 +320,38 @@ class TableCatalog(Protocol):
         """The table (at `version_id`, or the newest when None or "LATEST")."""
         ...
 
+    async def create_table(
+        self,
+        account: str,
+        region: str,
+        database: str,
+        name: str,
+        *,
+        location: str,
+        columns: Sequence[TableColumn],
+        parameters: Mapping[str, str],
+    ) -> CatalogTable:
+        """Creates a table as CreateTable would (AlreadyExistsException, EntityNotFoundException
+        for a missing database): an Iceberg writer registering a new table."""
+        ...
+
+    async def commit_parameters(
+        self,
+        account: str,
+        region: str,
+        database: str,
+        name: str,
+        *,
+        version_id: str,
+        parameters: Mapping[str, str],
+        columns: Sequence[TableColumn] | None = None,
+    ) -> CatalogTable:
+        """Merges `parameters` into the table's (and replaces its columns when given) as
+        UpdateTable with VersionId does: only while `version_id` is still the newest version, else
+        CatalogError ConcurrentModificationException. An Iceberg commit swaps metadata_location
+        with it."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class UrlRequest:

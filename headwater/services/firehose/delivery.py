@@ -68,7 +68,7 @@ class DeliveryEnv:
     log_sink: LogSink | None
     caller: FunctionCaller | None = None
     sources: ObjectSource | None = None  # Redshift COPYs its staged objects back through it
-    catalog: TableCatalog | None = None  # record format conversion reads its Glue table through it
+    catalog: TableCatalog | None = None  # Glue: format conversion's tables, Iceberg destinations'
     keys: KeyRing | None = None  # opens entries sealed at rest (`sealing`)
 
 
@@ -106,7 +106,16 @@ class DeliveryWorker:
         self.backup = backup if backup and self.config.get("S3BackupMode") == "Enabled" else None
         self.processing = needs_pipeline(self.config)
         self.backup_hints = s3_settings.hints(self.backup) if self.backup is not None else self.hints
-        self.remote = remote_delivery.build(self.kind, self.config, env.clock, stream.account, env.sources)
+        self.remote = remote_delivery.build(
+            self.kind,
+            self.config,
+            env.clock,
+            stream.account,
+            env.sources,
+            region=stream.region,
+            catalog=env.catalog,
+            sink=env.objects,
+        )
         self.conversion = None
         if self.kind in S3_KINDS and conversion.enabled(self.config):
             section = self.config["DataFormatConversionConfiguration"]
@@ -241,12 +250,14 @@ class DeliveryWorker:
             prefix, zone = self.config.get("Prefix"), self.config.get("CustomTimeZone")
             by_key, refused = partitioning.route(processed.records, prefix, zone, self.active)
             failures += refused
+        elif self.kind == "Iceberg":  # a buffer per Lambda-given table (otfMetadata)
+            by_key = remote_delivery.routing_groups(processed.records)
         else:
             by_key = {"": processed.records} if processed.records else {}
         if failures:
             await writer.write_failures(self._target(self.config, "DeliveryToS3"), failures)
         for key, group in by_key.items():
-            keys = dict(group[0].partition_keys) if self.partitioned else {}
+            keys = dict(group[0].partition_keys) if self.partitioned or key else {}
             oldest = min(r.arrival_ms for r in group)
             self._add(key, first, now, keys, [r.data for r in group], oldest)
 
@@ -346,7 +357,7 @@ class DeliveryWorker:
                 ids = [batches.record_id(base, i) for i in range(len(buffer.datas))]
                 datas = [bytes(data) for data in buffer.datas]  # one record each on this path
                 await remote_delivery.deliver_buffer(
-                    self.remote, writer, target, datas, buffer.oldest_ms, ids
+                    self.remote, writer, target, datas, buffer.oldest_ms, ids, buffer.partition_keys
                 )
                 continue
             await writer.write_records(

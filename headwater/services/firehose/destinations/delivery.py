@@ -10,8 +10,9 @@ then COPied from there; a skipped object's manifest goes to `errors/manifests/` 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,17 +21,26 @@ from headwater.services.firehose import metrics as fh_metrics
 from headwater.services.firehose.compression import Compressor, content_encoding
 from headwater.services.firehose.destinations.copy_options import parse_copy_options
 from headwater.services.firehose.destinations.http_endpoint import HttpEndpointDestination
+from headwater.services.firehose.destinations.iceberg import IcebergDestination, IcebergFailure
+from headwater.services.firehose.destinations.iceberg import problem as iceberg_problem
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
 from headwater.services.firehose.destinations.splunk import SplunkDestination
+from headwater.services.firehose.processing.transform import OTF_PREFIX
 from headwater.services.firehose.records import Failure, Record
 from headwater.services.firehose.s3_settings import bucket_of
 from headwater.services.firehose.s3_writer import Target, Writer
-from headwater.services.ports import ObjectSource
+from headwater.services.ports import ObjectSink, ObjectSource, TableCatalog
 
-Remote = HttpEndpointDestination | SplunkDestination | OpenSearchDestination | RedshiftDestination
+Remote = (
+    HttpEndpointDestination
+    | SplunkDestination
+    | OpenSearchDestination
+    | RedshiftDestination
+    | IcebergDestination
+)
 OPENSEARCH_KINDS = ("Amazonopensearchservice", "Elasticsearch", "AmazonOpenSearchServerless")
-KINDS = ("HttpEndpoint", "Splunk", "Redshift", *OPENSEARCH_KINDS)
+KINDS = ("HttpEndpoint", "Splunk", "Redshift", "Iceberg", *OPENSEARCH_KINDS)
 BACKUP_ALL = ("AllData", "AllEvents", "AllDocuments")
 log = logging.getLogger("headwater.firehose")
 
@@ -51,6 +61,8 @@ def problem(kind: str, config: dict[str, Any]) -> str | None:
     honoured, a JDBC URL that names no database, an OpenSearch destination with no endpoint), or
     None."""
     try:
+        if kind == "Iceberg":
+            return iceberg_problem(config)
         if kind == "Redshift":
             command = config.get("CopyCommand") or {}
             parse_copy_options(command.get("CopyOptions"))
@@ -74,7 +86,15 @@ async def close(remote: Remote) -> None:
 
 
 def build(
-    kind: str, config: dict[str, Any], clock: Clock, account: str, sources: ObjectSource | None
+    kind: str,
+    config: dict[str, Any],
+    clock: Clock,
+    account: str,
+    sources: ObjectSource | None,
+    *,
+    region: str = "us-east-1",
+    catalog: TableCatalog | None = None,
+    sink: ObjectSink | None = None,
 ) -> Remote | None:
     """The destination of a stream's configuration, or None when it is not one of these (or
     cannot be built: the reason is logged and the records wait in the stream's log)."""
@@ -87,6 +107,16 @@ def build(
             return OpenSearchDestination(config, clock=clock)
         if kind == "Redshift":
             return RedshiftDestination(config, clock=clock, objects=sources, account=account)
+        if kind == "Iceberg" and catalog is not None and sink is not None:
+            return IcebergDestination(
+                config,
+                clock=clock,
+                account=account,
+                region=region,
+                catalog=catalog,
+                sink=sink,
+                source=sources,
+            )
     except (KeyError, ValueError) as error:
         log.warning("firehose cannot deliver to this %s destination: %s", kind, error)
     return None
@@ -99,6 +129,7 @@ async def deliver_buffer(
     datas: Sequence[bytes],
     oldest_ms: int,
     record_ids: Sequence[str],
+    partition_keys: Mapping[str, str] | None = None,
 ) -> None:
     staging = replace(target, config=target.config["S3Configuration"], metric="BackupToS3")
     metric = _metric(remote, target.config)
@@ -110,6 +141,15 @@ async def deliver_buffer(
             fh_metrics.failed(writer.metrics, target.stream_name, metric)
         return
     records = [Record(rid, data, oldest_ms) for rid, data in zip(record_ids, datas, strict=True)]
+    if isinstance(remote, IcebergDestination):
+        failed = await _iceberg(remote, writer, staging, records, partition_keys or {})
+        if failed:
+            fh_metrics.failed(writer.metrics, target.stream_name, metric)
+            await _log_failures(writer, target, failed)
+        if len(failed) < len(records):
+            failed_bytes = sum(len(f.record.data) for f in failed)
+            _delivered(writer, target, metric, len(records) - len(failed), size - failed_bytes, oldest_ms)
+        return
     failures = await remote.deliver(records, target.stream_arn)
     if failures:
         fh_metrics.failed(writer.metrics, target.stream_name, metric)
@@ -163,6 +203,8 @@ def _metric(remote: Remote, config: dict[str, Any]) -> str:
         return "DeliveryToSplunk"
     if isinstance(remote, RedshiftDestination):
         return "DeliveryToRedshift"
+    if isinstance(remote, IcebergDestination):
+        return "DeliveryToIceberg"
     if config.get("CollectionEndpoint"):
         return "DeliveryToAmazonOpenSearchServerless"
     return "DeliveryToAmazonOpenSearchService"
@@ -195,6 +237,40 @@ async def _log_failures(writer: Writer, target: Target, failures: Sequence[Failu
             await writer.log_error(
                 target, failure.error_code, failure.error_message, _endpoint(target.config)
             )
+
+
+def routing_groups(records: Sequence[Record]) -> dict[str, list[Record]]:
+    """An Iceberg stream's records by the table a Lambda named for them (`otfMetadata`); those it
+    named none for share the "" buffer."""
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        otf = sorted((k, v) for k, v in record.partition_keys.items() if k.startswith(OTF_PREFIX))
+        groups.setdefault(json.dumps(otf) if otf else "", []).append(record)
+    return groups
+
+
+async def _iceberg(
+    remote: IcebergDestination,
+    writer: Writer,
+    staging: Target,
+    records: list[Record],
+    partition_keys: Mapping[str, str],
+) -> list[IcebergFailure]:
+    otf = {k.removeprefix(OTF_PREFIX): v for k, v in partition_keys.items() if k.startswith(OTF_PREFIX)}
+    failures = await remote.deliver(records, otf)
+    if remote.config.get("S3BackupMode") == "AllData":
+        await writer.write_records(staging, [r.data for r in records], records[0].arrival_ms, {})
+    by_prefix: dict[str | None, list[Any]] = {}
+    for failure in failures:
+        by_prefix.setdefault(failure.error_prefix, []).append(failure)
+    for prefix, group in by_prefix.items():
+        target = (
+            staging
+            if prefix is None
+            else replace(staging, config={**staging.config, "ErrorOutputPrefix": prefix})
+        )
+        await writer.write_failures(target, group)
+    return failures
 
 
 class _Staged:

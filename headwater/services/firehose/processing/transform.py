@@ -17,7 +17,7 @@ until a single record is left, which then fails.
 
 A response is matched to the request by recordId: each request record needs exactly one answer
 whose result is Ok (its base64 `data` replaces the record's, `metadata.partitionKeys` become its
-partition keys), Dropped (gone, a success) or ProcessingFailed (a failure). Missing, duplicated or
+partition keys, `metadata.otfMetadata` an Iceberg destination's routing), Dropped (gone, a success) or ProcessingFailed (a failure). Missing, duplicated or
 malformed answers fail the records they concern; answers for ids never sent are ignored. Failures
 keep the record's original bytes: AWS's processing-failed documents carry the raw data.
 
@@ -39,6 +39,8 @@ from typing import Any
 from headwater.services.firehose.processing.context import StageContext
 from headwater.services.firehose.records import Failure, Processed, Record
 from headwater.services.ports import DeliveryError
+
+OTF_PREFIX = "\0otf:"  # partition keys carrying metadata.otfMetadata (no jq key starts with NUL)
 
 LIMIT = 6 * 1024 * 1024  # Lambda's synchronous request and response limit, bytes
 PRINCIPAL = "firehose.amazonaws.com"
@@ -214,6 +216,11 @@ def _one(record: Record, answer: Mapping[str, Any]) -> Record | tuple[str, str] 
             ):
                 return "Lambda.InvalidMetadata", "metadata.partitionKeys must map strings to strings."
             keys.update(found)
+        otf = metadata.get("otfMetadata") if isinstance(metadata, dict) else None
+        if otf is not None:  # an Iceberg destination's routing: carried under reserved key names
+            if not isinstance(otf, dict) or not all(isinstance(v, str) for v in otf.values()):
+                return "Lambda.InvalidMetadata", "metadata.otfMetadata must map names to strings."
+            keys.update({OTF_PREFIX + str(k): v for k, v in otf.items()})
     return replace(record, data=data, partition_keys=keys)
 
 
