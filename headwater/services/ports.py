@@ -488,3 +488,44 @@ class QueueReader(Protocol):
     async def delete(self, arn: str, receipt_handles: Sequence[str]) -> None: ...
 
     async def change_visibility(self, arn: str, receipt_handle: str, seconds: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTarget:
+    """A Kinesis channel's delivery to a general-purpose bucket, as the kinesis service defines it:
+    the source stream, the bucket (written as `account`), the OutputKeyTemplate (defaults filled
+    in; `!{channel-name}`, `!{channel-id}`, `!{yyyy}`... are evaluated per object), CompressionType
+    (NONE, GZIP, ZSTD) and DataFreshnessInSeconds (the longest a record waits for its object)."""
+
+    channel_id: str
+    channel_name: str
+    channel_arn: str
+    account: str
+    region: str
+    stream_arn: str
+    bucket: str
+    key_template: str
+    compression: str
+    freshness_s: int
+    log_group: str | None = None  # delivery errors go there when logging is enabled
+    log_stream: str | None = None
+
+
+class ChannelDelivery(Protocol):
+    """Runs Kinesis channels' deliveries (the firehose service offers it, with its delivery
+    machinery; kinesis, registered before it, looks it up when a channel needs it). A delivery
+    reads its stream from LATEST as of its first `start`, keeps its position durably and resumes
+    after a restart on its own (at-least-once)."""
+
+    async def start(self, target: ChannelTarget) -> None:
+        """Starts delivering; for a channel already delivering, takes the new settings and carries
+        on from where it was (UpdateChannel)."""
+        ...
+
+    async def stop(self, channel_id: str) -> None:
+        """Stops and forgets the delivery (what it buffered is discarded); unknown ids are ignored."""
+        ...
+
+    def problem(self, channel_id: str) -> str | None:
+        """Why the delivery cannot go on now (its stream cannot be read...), None when it can."""
+        ...

@@ -15,7 +15,8 @@ stream it into a multipart write without holding the whole object.
   as big-endian int32s, then per 32 KiB block a big-endian int32 length and a raw snappy block.
 - HADOOP_SNAPPY: Hadoop's BlockCompressorStream framing: per block of up to 256 KiB, a big-endian
   int32 uncompressed length, then big-endian int32 compressed length + raw snappy data.
-Raw snappy comes from cramjam.
+- ZSTD (Kinesis channels only; Firehose's API has no such CompressionFormat): one Zstandard frame.
+Raw snappy and zstd come from cramjam.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import zlib
 
 import cramjam
 
-FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")
+FORMATS = ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY")  # Firehose's CompressionFormat
+CHANNEL_FORMATS = ("ZSTD",)  # Kinesis channels' CompressionType adds it
 SNAPPY_JAVA_MAGIC = b"\x82SNAPPY\x00"
 SNAPPY_JAVA_BLOCK = 32 * 1024  # SnappyOutputStream's default block size
 HADOOP_SNAPPY_BLOCK = 256 * 1024  # io.compression.codec.snappy.buffersize's default
@@ -50,7 +52,7 @@ class Compressor:
     ) -> None:
         """`entry_name` names the ZIP entry; `at_ms` its modification time (default: now); `level`
         is the deflate level of GZIP and ZIP (zlib's default, 6)."""
-        if compression not in FORMATS:
+        if compression not in FORMATS and compression not in CHANNEL_FORMATS:
             raise ValueError(f"unknown CompressionFormat {compression!r}")
         self.compression = compression
         self._pending = bytearray()  # input not yet compressed (snappy blocks)
@@ -66,6 +68,7 @@ class Compressor:
             self._zlib = zlib.compressobj(level, zlib.DEFLATED, 31)
         elif compression == "ZIP":
             self._zlib = zlib.compressobj(level, zlib.DEFLATED, -15)
+        self._zstd = cramjam.zstd.Compressor(3) if compression == "ZSTD" else None
 
     def feed(self, data: bytes) -> bytes:
         if self._finished:
@@ -77,6 +80,9 @@ class Compressor:
             self._crc = zlib.crc32(data, self._crc)
             self._size += len(data)
             out += self._zlib.compress(data)
+        elif self._zstd is not None:
+            self._zstd.compress(data)
+            out += bytes(self._zstd.flush())
         else:
             self._pending += data
             out += self._blocks(final=False)
@@ -89,6 +95,8 @@ class Compressor:
         out = self._start()
         if self._zlib is not None:
             out += self._zlib.flush()
+        if self._zstd is not None:
+            out += bytes(self._zstd.finish())
         if self.compression in ("Snappy", "HADOOP_SNAPPY"):
             out += self._blocks(final=True)
         if self.compression == "ZIP":

@@ -117,6 +117,8 @@ class FirehoseCore:
     # -- changes ------------------------------------------------------------------------------------
 
     async def save(self, stream: DeliveryStream) -> None:
+        if self.streams.get(stream.key) is not stream:
+            return  # a Kinesis channel's internal delivery (channels.py) keeps its own record
         await self.meta.put(STREAMS, stream.key, stream.dumps())
 
     async def create(self, stream: DeliveryStream) -> None:

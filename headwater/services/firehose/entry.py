@@ -1,17 +1,20 @@
 """Amazon Data Firehose in the service registry: it delivers into S3 through the `ObjectSink`
 port, seals with the key ring, logs delivery errors through `LogSink` and (later stages) calls
-functions through `FunctionCaller`."""
+functions through `FunctionCaller`; it offers `ChannelDelivery`, which runs Kinesis channels."""
 
 from __future__ import annotations
 
-from headwater.services.base import Host, Service, ServiceEntry, local_name
+from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.firehose.api import firehose_api
+from headwater.services.firehose.channels import ChannelDeliveries, ChannelRunner
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.fast import firehose_fast_paths
+from headwater.services.ports import ChannelDelivery
 
 
 def build(host: Host) -> Service:
     core = FirehoseCore(host.config, host.engine, host.clock, host.metrics, host.ports)
+    channels = ChannelDeliveries(core)  # Kinesis channels run on the same machinery
 
     def inventory() -> dict[str, list[str]]:
         streams = core.streams.values()
@@ -22,9 +25,10 @@ def build(host: Host) -> Service:
     return Service(
         "firehose",
         "firehose",
-        core,
+        Stages(core, ChannelRunner(channels)),
         firehose_api(core),
         fast_paths=firehose_fast_paths(core),
+        provides={ChannelDelivery: channels},
         inventory=inventory,
     )
 

@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
+from headwater.services.firehose import channel_keys
 from headwater.services.firehose import metrics as fh_metrics
 from headwater.services.firehose.compression import Compressor, content_encoding
 from headwater.services.firehose.conversion import Conversion
@@ -81,6 +82,9 @@ class Writer:
         converted_to: str | None = None,
     ) -> str:
         config = target.config
+        channel = config.get(channel_keys.CONFIG_KEY)  # a Kinesis channel's delivery: its own keys
+        if channel is not None and not error_output_type:
+            return channel_keys.key(channel, oldest_ms)
         prefix = config.get("Prefix")
         if error_output_type and config.get("ErrorOutputPrefix"):
             prefix = config["ErrorOutputPrefix"]

@@ -7,6 +7,8 @@ from typing import Any
 
 from headwater.services.context import RequestContext
 from headwater.services.kinesis import consumers, distribution, records, settings, shards, streams, subscribe
+from headwater.services.kinesis.channels.api import CHANNEL_OPERATIONS
+from headwater.services.kinesis.channels.core import ChannelCore
 from headwater.services.kinesis.queues.api import BY_RESOURCE_ARN, QUEUE_OPERATIONS
 from headwater.services.kinesis.queues.core import QueueCore
 from headwater.services.kinesis.queues.tags import is_queue_arn
@@ -60,12 +62,16 @@ OPERATIONS: dict[str, Handler] = {
 
 
 class KinesisApi(ServiceApi):
-    """The stream operations bound to the Kinesis core, the queue operations to the queue core."""
+    """The stream operations bound to the Kinesis core, the queue operations to the queue core, the
+    channel operations to the channel core."""
 
-    def __init__(self, core: KinesisCore, queues: QueueCore) -> None:
+    def __init__(self, core: KinesisCore, queues: QueueCore, channels: ChannelCore) -> None:
         super().__init__(core, OPERATIONS)
         self._bound.update(
             {name: self._bind_to(queues, handler) for name, handler in QUEUE_OPERATIONS.items()}
+        )
+        self._bound.update(
+            {name: self._bind_to(channels, handler) for name, handler in CHANNEL_OPERATIONS.items()}
         )
         for name, handler in BY_RESOURCE_ARN.items():
             self._bound[name] = self._by_arn(self._bound[name], self._bind_to(queues, handler))
@@ -80,8 +86,8 @@ class KinesisApi(ServiceApi):
         return bound
 
     @staticmethod
-    def _bind_to(queues: QueueCore, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def _bind_to(target: Any, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         def bound(params: dict[str, Any], ctx: RequestContext) -> Awaitable[Any]:
-            return handler(queues, params, ctx)
+            return handler(target, params, ctx)
 
         return bound

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry, Stages, local_name
 from headwater.services.kinesis.api import KinesisApi
+from headwater.services.kinesis.channels.core import ChannelCore
 from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.queues.core import QueueCore
 from headwater.services.kinesis.reader import KinesisStreamReader
 from headwater.services.kinesis.service import KinesisCore
-from headwater.services.ports import KeyRing, StreamReader
+from headwater.services.ports import ChannelDelivery, KeyRing, StreamReader
 
 
 def build(host: Host) -> Service:
     core = KinesisCore(host.config, host.engine, host.clock, host.metrics, host.ports.get(KeyRing))
     queues = QueueCore(core)
+    channels = ChannelCore(core, lambda: host.ports.find(ChannelDelivery))  # firehose: registered later
     fast = {operation: path for (_, operation), path in kinesis_fast_paths(core).items()}
 
     def inventory() -> dict[str, list[str]]:
@@ -24,14 +26,17 @@ def build(host: Host) -> Service:
             "queues": sorted(
                 local_name(host.config, q.account, q.region, q.name) for q in queues.queues.values()
             ),
+            "channels": sorted(
+                local_name(host.config, c.account, c.region, c.name) for c in channels.channels.values()
+            ),
         }
 
-    lifecycle = Stages(core, queues)
+    lifecycle = Stages(core, queues, channels)
     return Service(
         "kinesis",
         "kinesis",
         lifecycle,
-        KinesisApi(core, queues),
+        KinesisApi(core, queues, channels),
         fast_paths=fast,
         provides={StreamReader: KinesisStreamReader(core)},
         inventory=inventory,

@@ -59,6 +59,9 @@ class KinesisCore:
         # how many queues read a stream (the queues package installs its count; streams with
         # queues can be neither deleted nor switched to provisioned mode)
         self.queue_count: Callable[[Stream], int] = lambda stream: 0
+        # how many channels read a stream (the channels package installs its count; AWS refuses to
+        # delete a stream that has channels)
+        self.channel_count: Callable[[Stream], int] = lambda stream: 0
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -145,6 +145,12 @@ async def delete_stream(core: KinesisCore, params: dict[str, Any], ctx: RequestC
             f"Stream {stream.name} under account {stream.account} has queues. "
             "Delete every queue on the stream before deleting the stream.",
         )
+    if core.channel_count(stream):
+        raise errors.AwsError(
+            "ResourceInUseException",
+            f"Stream {stream.name} under account {stream.account} has channels. "
+            "Delete every channel on the stream before deleting the stream.",
+        )
     stream.status = "DELETING"
     await core.save(stream)
     if core.config.transition_delay <= 0:

@@ -158,15 +158,19 @@ Scope = Literal["account", "stream", "shard", "consumer-shard"]
 # Control-plane TPS from the model's operation docs: (calls per second, what the limit is per).
 CONTROL_PLANE_TPS: Mapping[str, tuple[float, Scope]] = {
     "AddTagsToStream": (5, "account"),
+    "CreateChannel": (5, "account"),
     "CreateStream": (5, "account"),
+    "DeleteChannel": (5, "account"),
     "DeleteStream": (5, "account"),
     "DeregisterStreamConsumer": (5, "stream"),
     "DescribeAccountSettings": (5, "account"),
+    "DescribeChannel": (5, "account"),
     "DescribeLimits": (1, "account"),
     "DescribeStream": (10, "account"),
     "DescribeStreamConsumer": (20, "stream"),
     "DescribeStreamSummary": (20, "account"),
     "GetShardIterator": (5, "shard"),  # per account per open shard
+    "ListChannels": (5, "account"),
     "ListShards": (1000, "stream"),
     "ListStreamConsumers": (5, "stream"),
     "ListStreams": (5, "account"),
@@ -177,6 +181,7 @@ CONTROL_PLANE_TPS: Mapping[str, tuple[float, Scope]] = {
     "SplitShard": (5, "account"),
     "SubscribeToShard": (1, "consumer-shard"),
     "UpdateAccountSettings": (5, "account"),
+    "UpdateChannel": (5, "account"),
     "UpdateMaxRecordSize": (5, "account"),  # not in the model text; the research's figure
     "UpdateShardCount": (10, "account"),
     "UpdateStreamWarmThroughput": (5, "account"),
