@@ -57,7 +57,9 @@ METHOD = """\
   {boto3_invokes:,} with boto3 (`invoke` + reading the payload).
 - Throughput: {clients} lean clients invoking back to back for {duration:g} s (after {warmup:g} s not counted, so
   each server can start a worker per client); rate = echoed invokes / elapsed.
-- Kinesis mapping (`--mapping`): a hook (bench/functions/mapping.py), measured once event-source mappings land.
+- Kinesis mapping (`--mapping`, bench/functions/mapping.py): a 2-shard stream with a 100,000-record backlog, an
+  event-source mapping with BatchSize 100 into a trivial Python handler; records/s delivered, put-to-invoke lag,
+  and every shard's records checked delivered once each, in order.
 - RSS: sum over the server's process tree (workers included) of each process's VmHWM, sampled every 0.25 s.
 - Medians over runs; servers interleaved within each run. Ratios compare medians of this invocation,
   oriented so that > 1 means Headwater is better (throughput: ours/theirs; latency, memory: theirs/ours).
