@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -146,5 +146,4 @@ def measure(port: int, lam: Any, metrics: dict[str, float]) -> str:
             with contextlib.suppress(Exception):  # a best-effort cleanup
                 cleanup()
         kinesis.close()
-        if out.exists():
-            os.remove(out)
+        shutil.rmtree(out.parent, ignore_errors=True)  # the temporary directory, not only its file
