@@ -263,9 +263,8 @@ async def list_tags_for_delivery_stream(
     }
 
 
-async def start_delivery_stream_encryption(
-    core: FirehoseCore, params: dict[str, Any], ctx: RequestContext
-) -> dict[str, Any]:
+def _encryptable(core: FirehoseCore, params: dict[str, Any], ctx: RequestContext) -> DeliveryStream:
+    """The named stream, when its encryption may change now (DirectPut, ACTIVE)."""
     stream = core.find(params["DeliveryStreamName"], ctx)
     if stream.stream_type != "DirectPut":
         raise errors.invalid(
@@ -273,6 +272,13 @@ async def start_delivery_stream_encryption(
         )
     if stream.status != "ACTIVE":
         raise errors.in_use(stream.name, stream.status)
+    return stream
+
+
+async def start_delivery_stream_encryption(
+    core: FirehoseCore, params: dict[str, Any], ctx: RequestContext
+) -> dict[str, Any]:
+    stream = _encryptable(core, params, ctx)
     requested = params.get("DeliveryStreamEncryptionConfigurationInput") or {"KeyType": "AWS_OWNED_CMK"}
     await core.change_encryption(stream, await _encryption(core, requested, ctx))
     return {}
@@ -281,13 +287,7 @@ async def start_delivery_stream_encryption(
 async def stop_delivery_stream_encryption(
     core: FirehoseCore, params: dict[str, Any], ctx: RequestContext
 ) -> dict[str, Any]:
-    stream = core.find(params["DeliveryStreamName"], ctx)
-    if stream.stream_type != "DirectPut":
-        raise errors.invalid(
-            f"Server-side encryption is not supported for delivery streams of type {stream.stream_type}."
-        )
-    if stream.status != "ACTIVE":
-        raise errors.in_use(stream.name, stream.status)
+    stream = _encryptable(core, params, ctx)
     if (stream.encryption or {}).get("Status", "DISABLED") != "DISABLED":
         await core.change_encryption(stream, {"Status": "DISABLED"})
     return {}

@@ -18,6 +18,7 @@ from headwater.engine.api import MetaStore
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.functions import errors
+from headwater.services.functions import policy as policy_store
 from headwater.services.functions.layer_store import LayerVersion
 from headwater.services.functions.permissions import no_policy
 from headwater.services.functions.policy import Policy, Request
@@ -29,19 +30,11 @@ _PRINCIPAL = re.compile(r"\d{12}|\*|arn:aws[a-zA-Z-]*:iam::\d{12}:root")
 
 
 def load(meta: MetaStore, layer: LayerVersion) -> Policy | None:
-    raw = meta.get(LAYER_POLICIES, layer.key)
-    if raw is None:
-        return None
-    stored = json.loads(raw)
-    return Policy(stored["revision"], stored["statements"])
+    return policy_store.load(meta, layer.key, LAYER_POLICIES)
 
 
 async def save(meta: MetaStore, layer: LayerVersion, policy: Policy) -> None:
-    if not policy.statements:
-        await meta.delete(LAYER_POLICIES, layer.key)
-        return
-    raw = json.dumps({"revision": policy.revision, "statements": policy.statements}, separators=(",", ":"))
-    await meta.put(LAYER_POLICIES, layer.key, raw.encode())
+    await policy_store.save(meta, layer.key, policy, LAYER_POLICIES)
 
 
 def may_use(meta: MetaStore, layer: LayerVersion, account: str) -> bool:

@@ -64,20 +64,21 @@ class Policy:
         return any(_grants(statement, request) for statement in self.statements)
 
 
-def load(meta: MetaStore, key: str) -> Policy | None:
-    raw = meta.get(POLICIES, key)
+def load(meta: MetaStore, key: str, namespace: str = POLICIES) -> Policy | None:
+    raw = meta.get(namespace, key)
     if raw is None:
         return None
     stored = json.loads(raw)
     return Policy(stored["revision"], stored["statements"])
 
 
-async def save(meta: MetaStore, key: str, policy: Policy) -> None:
+async def save(meta: MetaStore, key: str, policy: Policy, namespace: str = POLICIES) -> None:
+    """Stores the policy (deletes it when it has no statements left)."""
     if not policy.statements:
-        await meta.delete(POLICIES, key)
+        await meta.delete(namespace, key)
         return
     raw = json.dumps({"revision": policy.revision, "statements": policy.statements}, separators=(",", ":"))
-    await meta.put(POLICIES, key, raw.encode())
+    await meta.put(namespace, key, raw.encode())
 
 
 def statement(params: dict[str, Any], resource: str) -> dict[str, Any]:
