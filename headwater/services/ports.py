@@ -8,7 +8,7 @@ a caller maps them into its service's AWS errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -528,4 +528,151 @@ class ChannelDelivery(Protocol):
 
     def problem(self, channel_id: str) -> str | None:
         """Why the delivery cannot go on now (its stream cannot be read...), None when it can."""
+        ...
+
+
+# --- IoT: the MQTT broker (offered by the iot service) and the device gateway's listener -------------
+
+
+@dataclass(frozen=True, slots=True)
+class MqttPeer:
+    """Who is at the other end of a device connection, as the listener authenticated it.
+
+    `transport`: "tcp" (the opt-in plain port), "mtls" (8883, or 443 with ALPN x-amzn-mqtt-ca),
+    "wss" (MQTT over WebSocket, SigV4-signed), "https" (HTTPS publish). `certificate_der` is the
+    client certificate the TLS handshake verified; `access_key`/`account` the SigV4 signer's; the
+    broker turns these into a principal, an account and a region (`server_name`, the SNI, may name
+    the region: `<prefix>-ats.iot.<region>.localhost`)."""
+
+    transport: str
+    remote_address: str  # "ip:port"
+    certificate_der: bytes | None = None
+    access_key: str | None = None
+    account: str | None = None
+    region: str | None = None
+    server_name: str | None = None
+    alpn: str | None = None
+
+
+class MqttOutlet(Protocol):
+    """One client connection as the broker sees it (implemented by the MQTT listener)."""
+
+    @property
+    def protocol_level(self) -> int:
+        """4 (3.1.1; also used for 3.1) or 5."""
+        ...
+
+    def write(self, packet: Any) -> None:
+        """Encodes a packet (`protocol.mqtt.packets`) for the connection's version and queues it;
+        never blocks (see `buffered`)."""
+        ...
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written but not yet sent: the broker stops feeding a slow client past a bound."""
+        ...
+
+    def close(self, reason_code: int = 0, reason: str | None = None) -> None:
+        """The broker ends the connection (session taken over, certificate revoked, policy): an MQTT 5
+        client is sent DISCONNECT with the code first; `MqttSession.ended` follows."""
+        ...
+
+
+class MqttSession(Protocol):
+    """A connected client's side of the broker, driven by its listener connection."""
+
+    @property
+    def keep_alive(self) -> int:
+        """The keep-alive the connection is held to (seconds; 0 = none): the listener closes it
+        after 1.5 times this without a packet."""
+        ...
+
+    def receive(self, packet: Any) -> Awaitable[None] | None:
+        """Every packet after CONNECT, in order. Answers (PUBACK, SUBACK...) go out through the
+        outlet; an awaitable is returned when the packet needs I/O (a QoS 1 PUBLISH is acknowledged
+        once stored): the listener awaits it before reading the next packet."""
+        ...
+
+    async def ended(self, reason_code: int, client_initiated: bool) -> None:
+        """The connection is gone (DISCONNECT, a closed socket, keep-alive expiry, a protocol error,
+        `MqttOutlet.close`): publish the will as its rules say, keep or drop the session."""
+        ...
+
+
+class MqttBroker(Protocol):
+    """The broker's door for listeners."""
+
+    async def connect(self, packet: Any, peer: MqttPeer, outlet: MqttOutlet) -> MqttSession | None:
+        """Answers a CONNECT through the outlet (CONNACK, then what a resumed session has queued).
+        None when the connection is refused: the listener closes it once the CONNACK is written."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceTlsMaterial:
+    """What the device gateway's TLS needs, from the iot service: its server certificate (chained to
+    the local IoT root CA, valid for the endpoint names DescribeEndpoint gives) and the client
+    certificate trust anchors (the root, registered CA certificates, certificates registered
+    without a CA). `generation` changes whenever any of them does: the listener then builds new
+    SSL contexts for new connections."""
+
+    generation: int
+    server_cert_pem: bytes  # the server certificate followed by its chain
+    server_key_pem: bytes
+    client_anchors_pem: bytes
+
+
+class DeviceTrust(Protocol):
+    def material(self) -> DeviceTlsMaterial: ...
+
+
+class DataPlaneError(Exception):
+    """An iot-data request the broker refuses: AWS's error code, message and HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class RetainedMessage:
+    topic: str
+    payload: bytes
+    qos: int
+    last_modified_ms: int
+    user_properties: bytes | None = None  # as iot-data returns them (JSON, base64 on the wire)
+
+
+class IotDataPlane(Protocol):
+    """What the iot-data API (HTTPS publish, retained messages, connections) asks of the broker."""
+
+    async def publish(
+        self,
+        account: str,
+        region: str,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 0,
+        retain: bool = False,
+        properties: Any = None,  # protocol.mqtt.packets.Properties (MQTT 5 headers) or None
+        peer: MqttPeer | None = None,  # None: an HTTPS call on the main API port
+    ) -> None:
+        """Publishes as a client would (policy, limits, retained, rules); raises DataPlaneError."""
+        ...
+
+    def retained(self, account: str, region: str, topic: str) -> RetainedMessage | None: ...
+
+    def list_retained(
+        self, account: str, region: str, after: str | None, limit: int
+    ) -> tuple[list[RetainedMessage], str | None]:
+        """Retained messages in topic order after `after`, and the next page's marker."""
+        ...
+
+    async def delete_connection(
+        self, account: str, region: str, client_id: str, clean_session: bool, prevent_will: bool
+    ) -> None:
+        """Disconnects a client (raises DataPlaneError ResourceNotFoundException when none)."""
         ...

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda, glue, firehose"
+RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda, glue, firehose, iot"
 
 
 def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
     [
         ("dynamodb", "list_tables", "UnknownOperationException", "DynamoDB_20120810.ListTables"),
         ("sns", "list_topics", "InvalidAction", "ListTopics"),  # AWS Query
-        ("iot", "list_things", "UnknownOperationException", "ListThings"),  # REST-JSON
+        ("apigateway", "get_rest_apis", "UnknownOperationException", "GetRestApis"),  # REST-JSON
         (
             "cloudwatch",
             "list_metrics",
@@ -74,7 +74,7 @@ def test_aws_cli_shows_the_message(cli) -> None:  # noqa: ANN001
     for service, args, named in (
         ("dynamodb", ("list-tables",), "DynamoDB_20120810.ListTables"),
         ("sns", ("list-topics",), "ListTopics"),
-        ("iot", ("list-things",), "ListThings"),
+        ("apigateway", ("get-rest-apis",), "GetRestApis"),
     ):
         done = cli(service).run(*args)
         assert done.returncode != 0

@@ -1,0 +1,16 @@
+"""The `iot` control-plane operations Headwater serves (botocore's `iot` model, REST-JSON): each
+part's module lists its own, merged here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from headwater.services.iot.core import IotCore
+from headwater.services.operations import ServiceApi
+
+OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+
+
+def iot_api(core: IotCore) -> ServiceApi:
+    return ServiceApi(core, OPERATIONS)
