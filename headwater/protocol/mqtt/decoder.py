@@ -10,6 +10,7 @@ peer may send, and topic aliases, are the connection's business (`connection.py`
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 from headwater.protocol.mqtt import reason_codes as rc
@@ -100,7 +101,7 @@ def decode(first_byte: int, body: bytes, protocol_level: int) -> Packet:
     """The packet whose fixed header began with `first_byte` and whose body is `body`."""
     try:
         return _DECODERS[first_byte >> 4](first_byte & 0x0F, body, protocol_level == MQTT_5)
-    except (MalformedError, IndexError, ValueError) as exc:  # struct.error is a ValueError too
+    except (MalformedError, IndexError, ValueError, struct.error) as exc:  # ValueError: bad UTF-8
         raise malformed(str(exc) or "the packet ends early") from None
 
 
