@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from headwater.protocol.mqtt import reason_codes as rc
-from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode
+from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode, decode_publish
 from headwater.protocol.mqtt.encoder import encode
 from headwater.protocol.mqtt.packets import (
     AUTH,
@@ -91,6 +91,20 @@ _CLIENT_THEN = _first_bytes(_FROM_SERVER - {CONNACK})
 _NOTHING = bytes(256)
 
 
+def _long_length(buffer: bytearray, start: int) -> tuple[int, int] | None:
+    """(remaining length, where the body starts) for a length of three or four bytes; None until
+    they are there."""
+    length = 0
+    for i, index in enumerate(range(start + 1, start + 5)):
+        if index >= len(buffer):
+            return None
+        byte = buffer[index]
+        length |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            return length, index + 1
+    raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
+
+
 class MqttConnection:
     def __init__(self, *, server: bool = True, max_packet_size: int = MAX_VARINT) -> None:
         self.server = server
@@ -144,23 +158,22 @@ class MqttConnection:
         first_byte = buffer[start]
         if not self._accept[first_byte]:
             self._refuse(first_byte)
-        # The remaining length: a variable byte integer of at most four bytes.
-        length = 0
-        shift = 0
-        index = start + 1
-        while True:
-            if index >= len(buffer):
-                if index - start > 4:
-                    raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
+        if available < 2:
+            return None
+        # The remaining length: a variable byte integer of at most four bytes, mostly one or two.
+        length = buffer[start + 1]
+        index = start + 2
+        if length >= 0x80:
+            if available < 3:
                 return None
-            byte = buffer[index]
-            length |= (byte & 0x7F) << shift
+            second = buffer[index]
+            length = (length & 0x7F) | (second & 0x7F) << 7
             index += 1
-            if byte < 0x80:
-                break
-            if index - start > 4:
-                raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
-            shift += 7
+            if second >= 0x80:
+                header = _long_length(buffer, start)
+                if header is None:
+                    return None
+                length, index = header
         end = index + length
         if end - start > self.max_packet_size:
             raise MqttProtocolError(rc.PACKET_TOO_LARGE, f"a packet of {end - start} bytes is too large")
@@ -177,8 +190,7 @@ class MqttConnection:
             self._offset = end
         packet_type = first_byte >> 4
         if packet_type == PUBLISH:
-            publish = decode(first_byte, body, self.protocol_level or MQTT_311)
-            assert isinstance(publish, Publish)
+            publish = decode_publish(first_byte, body, self.protocol_level == MQTT_5)
             if self.protocol_level == MQTT_5:
                 self._inbound_publish(publish)
             return publish
