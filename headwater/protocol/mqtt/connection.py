@@ -136,18 +136,21 @@ class MqttConnection:
     def send(self, packet: Packet) -> bytes:
         """The bytes of `packet` for this connection's protocol level (3.1.1 before it is known)."""
         packet_type = type(packet)
-        if packet_type is Connect:
-            assert isinstance(packet, Connect)
+        if packet_type is Connect or packet_type is Connack:
+            assert isinstance(packet, Connect | Connack)
+            self._announce(packet)
+        return encode(packet, self.protocol_level or MQTT_311)
+
+    def _announce(self, packet: Connect | Connack) -> None:
+        """Our CONNECT (client) or CONNACK (server) sets the limits the peer must keep to."""
+        if isinstance(packet, Connect):
             self.protocol_level = packet.protocol_level
             if not self.server and not self._handshaken:
                 self._accept = _CLIENT_FIRST
-            self._alias_maximum = packet.properties.topic_alias_maximum or 0
-        elif packet_type is Connack:
-            assert isinstance(packet, Connack)
-            self._alias_maximum = packet.properties.topic_alias_maximum or 0
-            if packet.properties.maximum_packet_size:
-                self.max_packet_size = min(self.max_packet_size, packet.properties.maximum_packet_size)
-        return encode(packet, self.protocol_level or MQTT_311)
+        props = packet.properties
+        self._alias_maximum = props.topic_alias_maximum or 0
+        if props.maximum_packet_size:
+            self.max_packet_size = min(self.max_packet_size, props.maximum_packet_size)
 
     def _next(self) -> Packet | None:
         buffer = self._buffer
