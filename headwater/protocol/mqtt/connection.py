@@ -121,7 +121,8 @@ class MqttConnection:
         self._aliases: dict[int, str] = {}
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        if self._error is None:  # a failed connection keeps nothing more
+            self._buffer += data
 
     def next_packet(self) -> Packet | None:
         """The next complete packet, or None until more bytes arrive."""
@@ -200,7 +201,9 @@ class MqttConnection:
         if packet_type == CONNECT:
             self.protocol_level = connect_level(body)
         packet = decode(first_byte, body, self.protocol_level or MQTT_311)
-        if packet_type == CONNECT:
+        if packet_type == DISCONNECT:
+            self._accept = _NOTHING  # the sender closes the connection after it [MQTT-3.14.4-1]
+        elif packet_type == CONNECT:
             assert isinstance(packet, Connect)
             self._handshaken = True
             self._accept = _SERVER_THEN

@@ -198,6 +198,8 @@ def _connect(_flags: int, b: bytes, _v5: bool) -> Connect:
     props = Properties()
     if level == MQTT_5:
         props, pos = decode_properties(b, pos, CONNECT)
+        if props.authentication_data is not None and props.authentication_method is None:
+            raise protocol_error("authentication data without an authentication method")
     client_id, pos = read_str(b, pos)
     clean_start = bool(flags & 0x02)
     if level != MQTT_5 and not client_id and (level == 3 or not clean_start):

@@ -317,3 +317,17 @@ def test_a_client_announces_its_own_limits() -> None:
     client.receive_data(encode(Publish("t", properties=Properties(topic_alias=1)), 5))
     assert isinstance(client.next_packet(), Publish)
     refused(client, encode(Publish("t", b"x" * 64), 5), rc.PACKET_TOO_LARGE)
+
+
+def test_nothing_after_disconnect() -> None:
+    server = connected(5)
+    server.receive_data(b"\xe0\x00")
+    assert server.next_packet() is not None
+    refused(server, b"\xc0\x00", rc.PROTOCOL_ERROR)
+
+
+def test_authentication_data_without_a_method() -> None:
+    props = b"\x04\x16\x00\x01x"
+    refused(
+        MqttConnection(), frame(0x10, s(b"MQTT") + bytes((5, 2, 0, 60)) + props + s(b"c")), rc.PROTOCOL_ERROR
+    )
