@@ -13,21 +13,26 @@ Everything checkable from the fixed header is checked as soon as it is there, be
 buffered: the type and its flag bits, whether this peer may send that type now (a server first
 accepts only CONNECT, then never CONNECT again; a client first only CONNACK or AUTH), and the
 declared length against `max_packet_size` (0x95), so a peer cannot make us hold a packet we will
-refuse. Then `decoder.decode` parses the body for `protocol_level`.
+refuse. Then `decoder.decode` parses the body for `protocol_level`. After a DISCONNECT nothing more
+is accepted: its sender closes the connection.
 
 The protocol level: a server learns it from the CONNECT (it is set before the rest of the CONNECT
 is checked, so a listener can answer a bad CONNECT in the right version); a client sets it by
 sending its CONNECT. 3 (MQTT 3.1) is decoded and answered like 4 (3.1.1). `send` encodes for it.
 
 Connection-scoped MQTT 5 state lives here because it is part of the wire, not of the session:
-topic aliases. What we announced (our CONNACK as a server, our CONNECT as a client) bounds the
-aliases the peer may use; an inbound PUBLISH that sets one is resolved here, its topic filled in and
-its `topic_alias` property cleared, since an alias never travels beyond the hop. The peer's own
-limits (`peer_max_packet_size`, `peer_topic_alias_maximum`) are recorded for whoever sends to it.
+topic aliases and packet sizes. What we announced (our CONNACK as a server, our CONNECT as a
+client) bounds the aliases the peer may use, and its Maximum Packet Size lowers `max_packet_size`.
+An inbound PUBLISH that sets an alias is resolved here: its topic filled in and its `topic_alias`
+property cleared, since an alias never travels beyond the hop. The peer's own limits
+(`peer_max_packet_size`, `peer_topic_alias_maximum`) are recorded for whoever sends to it: `send`
+encodes whatever it is given, so the broker drops a message larger than the peer takes
+[MQTT-3.1.2-25] and picks the aliases it uses towards the peer.
 
 Errors: `next_packet` raises `MqttProtocolError` and the connection stays failed (every later call
-raises the same error); the caller sends what the error says (a DISCONNECT or CONNACK with its
-reason code in MQTT 5, the CONNACK return code `connack_code` or nothing in 3.1.1) and closes.
+raises the same error, and later bytes are dropped); the caller sends what the error says (a
+DISCONNECT or CONNACK with its reason code in MQTT 5, the CONNACK return code `connack_code` or
+nothing in 3.1.1) and closes.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ from headwater.protocol.mqtt.packets import (
     Publish,
 )
 from headwater.protocol.mqtt.wire import MAX_VARINT
+
+__all__ = ["MqttConnection", "encode"]
 
 _FROM_CLIENT = frozenset((CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
                           DISCONNECT, AUTH))  # fmt: skip
