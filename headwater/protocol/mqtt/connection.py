@@ -190,7 +190,11 @@ class MqttConnection:
             raise MqttProtocolError(rc.PACKET_TOO_LARGE, f"a packet of {end - start} bytes is too large")
         if end > len(buffer):
             return None
-        body = bytes(buffer[index:end])
+        if length < 4096:
+            body = bytes(buffer[index:end])
+        else:  # one copy instead of two (the slice, then bytes of it)
+            with memoryview(buffer) as view:
+                body = bytes(view[index:end])
         if end == len(buffer):
             buffer.clear()
             self._offset = 0
