@@ -56,7 +56,7 @@ _ALL = (CONNECT, CONNACK, PUBLISH, WILL, *_ACKS, SUBSCRIBE, SUBACK, UNSUBSCRIBE,
 _FLAG, _NONZERO = 1, 2  # value rules: 0 or 1 only; not 0
 
 # (identifier, Properties attribute, wire type, value rule, packet types that may carry it)
-_TABLE: tuple[tuple[int, str, int, int, tuple[int, ...]], ...] = (
+TABLE: tuple[tuple[int, str, int, int, tuple[int, ...]], ...] = (
     (0x01, "payload_format_indicator", BYTE, _FLAG, _MESSAGE),
     (0x02, "message_expiry_interval", U32, 0, _MESSAGE),
     (0x03, "content_type", STR, 0, _MESSAGE),
@@ -92,12 +92,12 @@ _BY_TYPE: dict[int, dict[int, tuple[str, int, int]]] = {t: {} for t in _ALL}
 # values at once (one C call: most packets carry no properties, and that must cost little)
 _ENCODE: dict[int, tuple[tuple[bytes, int], ...]] = {}
 _VALUES: dict[int, Callable[[Properties], tuple[Any, ...]]] = {}
-for _ident, _attr, _kind, _rule, _types in _TABLE:
+for _ident, _attr, _kind, _rule, _types in TABLE:
     for _t in _types:
         _BY_TYPE[_t][_ident] = (_attr, _kind, _rule)
 for _t in _ALL:
-    _ENCODE[_t] = tuple((bytes((i,)), k) for i, a, k, _, ts in _TABLE if _t in ts)
-    _VALUES[_t] = attrgetter(*(a for _, a, _, _, ts in _TABLE if _t in ts), "user_properties")
+    _ENCODE[_t] = tuple((bytes((i,)), k) for i, a, k, _, ts in TABLE if _t in ts)
+    _VALUES[_t] = attrgetter(*(a for _, a, _, _, ts in TABLE if _t in ts), "user_properties")
 
 _READERS: dict[int, Callable[[bytes, int], tuple[object, int]]] = {
     BYTE: lambda b, p: (b[p], p + 1),
