@@ -71,6 +71,8 @@ class SessionTable:
             state.expiry = expiry
         state.auth = auth
         state.offline_since = None
+        if present:
+            await state.outbound.prefetch()
         saved = state.save()
         if saved is not None:
             await saved
