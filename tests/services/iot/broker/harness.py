@@ -125,7 +125,12 @@ class Client:
             await pending
 
     async def publish(
-        self, topic: str, payload: bytes = b"x", qos: int = 0, retain: bool = False, props: Properties | None = None
+        self,
+        topic: str,
+        payload: bytes = b"x",
+        qos: int = 0,
+        retain: bool = False,
+        props: Properties | None = None,
     ) -> None:
         packet_id = self.next_id() if qos else None
         await self.send(Publish(topic, payload, qos, retain, False, packet_id, props or Properties()))

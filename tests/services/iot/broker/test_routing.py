@@ -51,7 +51,11 @@ def test_cross_version_delivery_and_properties() -> None:
         [to3] = v3.received()
         assert to3.properties == Properties()
         p = to5.properties
-        assert (p.payload_format_indicator, p.content_type, p.response_topic) == (1, "application/json", "res/1")
+        assert (p.payload_format_indicator, p.content_type, p.response_topic) == (
+            1,
+            "application/json",
+            "res/1",
+        )
         assert p.correlation_data == b"\x01\x02" and p.user_properties == [("a", "1"), ("a", "2")]
         assert p.message_expiry_interval == 60  # sent at once: nothing had elapsed yet
         # queued behind a slow consumer, the interval it gets is what remains; expired ones go
@@ -72,7 +76,10 @@ def test_cross_version_delivery_and_properties() -> None:
 def test_no_local_and_retain_as_published() -> None:
     async def body(h: Harness) -> None:
         me = await h.connect("me", level=MQTT_5)
-        await me.subscribe(("echo/#", SubscriptionOptions(1, no_local=True)), ("flag/#", SubscriptionOptions(0, retain_as_published=True)))
+        await me.subscribe(
+            ("echo/#", SubscriptionOptions(1, no_local=True)),
+            ("flag/#", SubscriptionOptions(0, retain_as_published=True)),
+        )
         await me.publish("echo/a", b"mine")
         assert me.received() == []
         await me.publish("flag/a", b"r", retain=True)

@@ -41,12 +41,16 @@ def test_unacknowledged_messages_come_again_with_dup() -> None:
         await pub.publish("a", b"m", qos=1)
         [first] = sub.received()
         await sub.drop()
-        again = await h.connect("dev", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=600))
+        again = await h.connect(
+            "dev", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=600)
+        )
         [second] = again.received()
         assert (second.packet_id, second.dup, second.payload) == (first.packet_id, True, b"m")
         await again.send(Puback(second.packet_id or 0))
         await again.drop()
-        third = await h.connect("dev", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=600))
+        third = await h.connect(
+            "dev", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=600)
+        )
         assert third.received() == []
 
     run(body)
@@ -54,9 +58,13 @@ def test_unacknowledged_messages_come_again_with_dup() -> None:
 
 def test_takeover_closes_the_old_connection() -> None:
     async def body(h: Harness) -> None:
-        first = await h.connect("dup", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=60))
+        first = await h.connect(
+            "dup", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=60)
+        )
         await first.subscribe("t", qos=1)
-        second = await h.connect("dup", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=60))
+        second = await h.connect(
+            "dup", level=MQTT_5, clean=False, props=Properties(session_expiry_interval=60)
+        )
         assert first.outlet.closed == rc.SESSION_TAKEN_OVER
         assert second.connack.session_present is True
         await first.drop()  # the listener reports the old socket's end: nothing happens to the session
@@ -129,7 +137,9 @@ def test_state_survives_a_rebuilt_broker(tmp_path: Path) -> None:
     run(body, data_dir=tmp_path)
 
 
-def test_a_backlog_larger_than_memory_pages_in_from_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_backlog_larger_than_memory_pages_in_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(outbound, "MEMORY_WINDOW", 4)
 
     async def body(h: Harness) -> None:
