@@ -149,18 +149,11 @@ class Connection:
         if topic.startswith(RULES_PREFIX):  # Basic Ingest: for the rules engine, never subscribers
             waits: list[Awaitable[None]] = []
         else:
-            props, expires = (
-                forwarded(packet.properties, ctx.clock.now()) if self.level == MQTT_5 else (None, None)
-            )
+            now = ctx.clock.now()
+            props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
+            origin = self.state.client_id
             message = Message(
-                topic,
-                packet.payload,
-                qos,
-                packet.retain,
-                props,
-                expires,
-                self.state.client_id,
-                ctx.clock.now_ms(),
+                topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000)
             )
             waits = self.broker.publish(self.ns, message)
         if qos == 0:
