@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import headwater.services.iot.broker.events as events
 from headwater.engine.api import Engine
+from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import Subscribe, Unsubscribe
 from headwater.runtime.clock import SystemClock
 from headwater.services.iot.broker.connect import connect
@@ -75,14 +76,20 @@ class Broker:
         await self.ctx.store.settle()
 
     async def reset(self) -> None:
+        """Drops every session and namespace (the engine was reset first: nothing is deleted from
+        it); connected clients are closed and their ends ignored."""
         for ns in self.namespaces.values():
-            for state in list(ns.sessions.values()):
-                if state.connection is not None:
-                    state.connection.close(0x8B)  # server shutting down: the session is gone
-                await self.sessions.discard(ns, state)
+            for state in ns.sessions.values():
+                link = state.connection
+                if link is not None:
+                    link.finished = True
+                    link.close(rc.SERVER_SHUTTING_DOWN)
+                state.outbound.clear()
         self.namespaces.clear()
         self.sessions.cancel_wills()
         await self.ctx.store.settle()
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self.sessions.run_sweeper())
 
     async def sweep(self) -> int:
         return await self.sessions.sweep()

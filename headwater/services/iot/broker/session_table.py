@@ -60,9 +60,7 @@ class SessionTable:
                 count, next_seq = self.ctx.store.open_queue(state.outbound.queue)
                 state.outbound.restore(count, next_seq)
             ns.sessions[client_id] = state
-        else:
-            if expiry > 0 and state.outbound.queue is None:  # (a resumed session always has one)
-                state.outbound.queue = self.ctx.store.queue_name(ns.account, ns.region, client_id)
+        else:  # resumed (a persistent session: its stored queue exists)
             state.expiry = expiry
         state.auth = auth
         state.offline_since = None
