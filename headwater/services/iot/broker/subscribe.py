@@ -21,7 +21,12 @@ from headwater.protocol.mqtt.packets import (
     Unsuback,
     Unsubscribe,
 )
-from headwater.services.iot.broker.context import MAX_FILTERS_PER_SUBSCRIBE, BrokerContext, arn
+from headwater.services.iot.broker.context import (
+    MAX_FILTERS_PER_SUBSCRIBE,
+    MAX_SUBSCRIPTIONS,
+    BrokerContext,
+    arn,
+)
 from headwater.services.iot.broker.message import Message
 from headwater.services.iot.broker.namespace import Namespace
 from headwater.services.iot.broker.sessions import Link, Subscription
@@ -59,6 +64,9 @@ class Subscriptions:
                 error = rc.PROTOCOL_ERROR if v5 else rc.V3_SUBACK_FAILURE
             if error is None and not ctx.allowed(conn.auth, "iot:Subscribe", filter_arn + topic_filter):
                 error = rc.NOT_AUTHORIZED
+            full = len(conn.state.subscriptions) >= MAX_SUBSCRIPTIONS
+            if error is None and ctx.aws and full and topic_filter not in conn.state.subscriptions:
+                error = rc.QUOTA_EXCEEDED
             if error is not None:
                 codes.append(error if v5 else rc.V3_SUBACK_FAILURE)
                 continue
