@@ -8,6 +8,7 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
 
 
 class IotCore:
@@ -17,6 +18,11 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # the policy engine (the broker's Authorizer is `self.authz.engine`): built after the registry and
+        # the policy store, over them (NoThings/NoPolicies stand in until those parts are wired here;
+        # pass the certificate store third so TestAuthorization checks certificates and reads their DER)
+        self.authz = Authz(NoThings(), NoPolicies(), now=self.clock.now)
+        self.parts.append(self.authz)
 
     async def start(self) -> None:
         for part in self.parts:
