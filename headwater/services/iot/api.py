@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.iot.core import IotCore
+from headwater.services.iot.registry import api as registry_api
 from headwater.services.operations import ServiceApi
 
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+OPERATIONS.update(registry_api.OPERATIONS)
 
 
 def iot_api(core: IotCore) -> ServiceApi:

@@ -8,6 +8,8 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.contracts import ThingDirectory
+from headwater.services.iot.registry.part import build_registry
 
 
 class IotCore:
@@ -17,6 +19,11 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # the thing registry; `registry.publisher` (EventPublisher) and `registry.principal_exists`
+        # are wired once the broker and the certificate store are built
+        self.registry, registry_directory = build_registry(host.engine.meta, host.engine.ordered, host.clock)
+        self.things: ThingDirectory = registry_directory
+        self.parts.append(self.registry)
 
     async def start(self) -> None:
         for part in self.parts:
