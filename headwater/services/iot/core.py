@@ -8,7 +8,9 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
-from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
+from headwater.services.iot.authz.part import Authz, NoPolicies
+from headwater.services.iot.contracts import ThingDirectory
+from headwater.services.iot.registry.part import build_registry
 
 
 class IotCore:
@@ -18,10 +20,15 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
-        # the policy engine (the broker's Authorizer is `self.authz.engine`): built after the registry and
-        # the policy store, over them (NoThings/NoPolicies stand in until those parts are wired here;
-        # pass the certificate store third so TestAuthorization checks certificates and reads their DER)
-        self.authz = Authz(NoThings(), NoPolicies(), now=self.clock.now)
+        # the thing registry; `registry.publisher` (EventPublisher) and `registry.principal_exists`
+        # are wired once the broker and the certificate store are built
+        self.registry, registry_directory = build_registry(host.engine.meta, host.engine.ordered, host.clock)
+        self.things: ThingDirectory = registry_directory
+        self.parts.append(self.registry)
+        # the policy engine (the broker's Authorizer is `self.authz.engine`), over the registry and the
+        # policy store (NoPolicies stands in until it is wired here; pass the certificate store third so
+        # TestAuthorization checks certificates and reads their DER)
+        self.authz = Authz(self.things, NoPolicies(), now=self.clock.now)
         self.parts.append(self.authz)
 
     async def start(self) -> None:
