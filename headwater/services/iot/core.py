@@ -8,9 +8,11 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
-from headwater.services.iot.authz.part import Authz, NoPolicies
+from headwater.services.iot.authz.documents import policy_problem
+from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
+from headwater.services.iot.security.part import SecurityPart
 
 
 class IotCore:
@@ -25,10 +27,13 @@ class IotCore:
         self.registry, registry_directory = build_registry(host.engine.meta, host.engine.ordered, host.clock)
         self.things: ThingDirectory = registry_directory
         self.parts.append(self.registry)
-        # the policy engine (the broker's Authorizer is `self.authz.engine`), over the registry and the
-        # policy store (NoPolicies stands in until it is wired here; pass the certificate store third so
-        # TestAuthorization checks certificates and reads their DER)
-        self.authz = Authz(self.things, NoPolicies(), now=self.clock.now)
+        # certificates, CA certificates, policies, the local CA and the device TLS material
+        self.security = SecurityPart(host.config, host.engine.meta, host.engine.ordered, host.clock)
+        self.parts.append(self.security)
+        # the policy engine (the broker's Authorizer is `self.authz.engine`) over the registry, the
+        # policy store and the certificates; CreatePolicy(Version) checks documents with its parser
+        self.authz = Authz(self.things, self.security, self.security, now=self.clock.now)
+        self.security.policy_check = policy_problem
         self.parts.append(self.authz)
 
     async def start(self) -> None:

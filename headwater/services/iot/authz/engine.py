@@ -115,7 +115,7 @@ class PolicyEngine:
         parsed = self._documents.get(policy.document)
         if parsed is None:
             try:
-                parsed = parse_policy(policy.document)
+                parsed = parse_policy(policy.document, limits=False)
             except Exception:  # a document the store accepted under other rules: it grants nothing
                 return None
             if len(self._documents) >= _MAX_DOCUMENTS:
@@ -123,7 +123,9 @@ class PolicyEngine:
             self._documents[policy.document] = parsed
         return parsed
 
-    def connection(self, context: AuthContext) -> Connection:
+    def connection(self, context: AuthContext, *, fresh: bool = False) -> Connection:
+        """Who the context is and the policies that apply (`fresh`: read from the stores now, as
+        TestAuthorization and explain do, not from the cache)."""
         key = (
             context.account,
             context.region,
@@ -132,7 +134,7 @@ class PolicyEngine:
             context.certificate_der,
         )
         now = self._monotonic()
-        cached = self._connections.get(key)
+        cached = None if fresh else self._connections.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
         conn = connection(self.things, context)
@@ -153,13 +155,14 @@ class PolicyEngine:
         resource: str,
         *,
         exhaustive: bool = True,
+        fresh: bool = False,
         add: Sequence[AttachedPolicy] = (),
         skip: Collection[str] = (),
     ) -> Evaluation:
         """The full evaluation (`exhaustive`: every matching statement, as TestAuthorization reports
         them; otherwise it stops at the first Deny). `add`/`skip` name policies to treat as attached
         or not (TestAuthorization's policyNamesToAdd/Skip)."""
-        conn = self.connection(context)
+        conn = self.connection(context, fresh=fresh)
         policies = [(p, d) for p, d in conn.policies if p.name not in skip]
         for extra in add:
             parsed = self.document(extra)

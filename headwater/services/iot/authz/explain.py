@@ -27,8 +27,8 @@ def explain(
     action = ACTIONS.get(action.upper(), action)
     resource = _arn(account, region, action, resource)
     context = principal_context(authz, account, region, principal, client_id)
-    conn = authz.engine.connection(context)
-    evaluation = authz.engine.evaluate(context, action, resource)
+    conn = authz.engine.connection(context, fresh=True)
+    evaluation = authz.engine.evaluate(context, action, resource, fresh=True)
     decision = evaluation.decision
     return {
         "principal": principal,

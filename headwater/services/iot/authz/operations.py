@@ -119,7 +119,7 @@ async def test_authorization(authz: Authz, params: dict[str, Any], ctx: RequestC
         if not resources:
             raise invalid("resources must name at least one resource")
         evaluations = [
-            authz.engine.evaluate(context, action, resource, add=add, skip=skip) for resource in resources
+            authz.engine.evaluate(context, action, resource, fresh=True, add=add, skip=skip) for resource in resources
         ]
         results.append(auth_result(info, evaluations))
     return {"authResults": results}

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from headwater.protocol.errors import AwsError
-from headwater.services.iot.authz import parse_policy
+from headwater.services.iot.authz import parse_policy, policy_problem
 
 ALLOW_ALL = {"Effect": "Allow", "Action": "iot:*", "Resource": "*"}
 
@@ -131,3 +131,14 @@ def test_whitespace_does_not_count_toward_the_size() -> None:
     text = json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=8)
     assert len(text) > 2048
     assert len(parse_policy(text).statements) == 12
+
+
+def test_policy_problem_for_the_policy_store() -> None:
+    assert policy_problem(_doc(ALLOW_ALL)) is None
+    assert policy_problem("{") == "Invalid policy syntax."
+    assert (
+        policy_problem(_doc({**ALLOW_ALL, "Resource": "topic/a"}))
+        == "The following resources are invalid : topic/a"
+    )
+    big = _doc({**ALLOW_ALL, "Resource": [f"arn:aws:iot:us-east-1:123456789012:topic/{'x' * 2100}"]})
+    assert policy_problem(big) is None  # the store applies the size quota (off in relaxed mode)
