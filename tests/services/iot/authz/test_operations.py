@@ -10,7 +10,7 @@ import pytest
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.iot.authz import operations
-from headwater.services.iot.authz.explain import explain, render
+from headwater.services.iot.authz.explain import render
 from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
 from tests.services.iot.authz.fakes import (
     ACCOUNT,
@@ -171,14 +171,15 @@ def test_effective_policies() -> None:
 
 def test_explain_names_policy_and_statement() -> None:
     authz, cert = _setup()
-    answer = explain(authz, ACCOUNT, REGION, cert, "lamp-1", "publish", "lamp/off")
+    answer = authz.explain(ACCOUNT, REGION, cert, "lamp-1", "publish", "lamp/off")
     assert answer["resource"] == topic("lamp/off") and answer["action"] == "iot:Publish"
     assert (answer["decision"], answer["policy"], answer["statementIndex"]) == ("EXPLICIT_DENY", "lights", 0)
     assert answer["thing"] == "lamp-1" and answer["allowedBy"] == ["device"]
     text = render(answer)
+    assert answer["summary"] == text
     assert (
         "EXPLICIT_DENY: iot:Publish" in text and "decided by policy lights (version 1), statement 0" in text
     )
-    connect = explain(authz, ACCOUNT, REGION, cert, "stranger", "iot:Connect", "stranger")
+    connect = authz.explain(ACCOUNT, REGION, cert, "stranger", "iot:Connect", "stranger")
     assert connect["resource"] == client("stranger") and connect["decision"] == "IMPLICIT_DENY"
     assert "no statement allows; policies evaluated: device" in render(connect)
