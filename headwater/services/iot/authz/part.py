@@ -97,11 +97,13 @@ class Authz:
         action: str,
         resource: str,
     ) -> dict[str, Any]:
-        """The explain view's answer (explain.py): which policy and statement decided, and why;
-        raises AwsError for a principal that is not one."""
-        return explain(
+        """The explain view's answer (explain.py): which policy and statement decided, and why, with
+        `summary`, the same as text for a terminal; raises AwsError for a principal that is not one."""
+        answer = explain(
             self.engine, self.certificates, account, region, principal, client_id, action, resource
         )
+        answer["summary"] = render(answer)
+        return answer
 
     async def start(self) -> None:
         pass
