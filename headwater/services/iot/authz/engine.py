@@ -11,8 +11,8 @@ Condition holds votes: one Deny decides (explicit deny), else one Allow allows, 
 
 Every PUBLISH and every delivery is a check, so two caches keep the cost down: connections per
 (principal, client id, certificate) and decisions per (request, action, resource), both for `ttl`
-seconds (registry and policy changes show within that time; `invalidate()` drops both at once, and
-the iot service calls it when policies or attachments change).
+seconds; `invalidate()` drops both at once, and every mutating iot operation calls it
+(operations.invalidating), so a change made through the API applies to the next check.
 """
 
 from __future__ import annotations
