@@ -29,7 +29,7 @@ from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import FunctionUrls, Identities, Runtimes
+from headwater.services.ports import DeviceTrust, FunctionUrls, Identities, Runtimes
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -46,7 +46,12 @@ class Headwater:
         # the listeners learn who signed a request from the keys STS issued, then the configuration
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
-        admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
+        trust = host.ports.find(DeviceTrust)
+        admin = Admin(
+            self,
+            packages=runtimes.package if runtimes is not None else None,
+            root_ca=trust.root_ca_pem if trust is not None else None,
+        )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
         self.http = HttpListener(config, gateway)

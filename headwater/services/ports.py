@@ -625,6 +625,11 @@ class DeviceTlsMaterial:
 class DeviceTrust(Protocol):
     def material(self) -> DeviceTlsMaterial: ...
 
+    def root_ca_pem(self) -> bytes:
+        """The local IoT root CA certificate (PEM): what clients add to their trust (the admin
+        route `/_headwater/iot/root-ca` serves it)."""
+        ...
+
 
 class DataPlaneError(Exception):
     """An iot-data request the broker refuses: AWS's error code, message and HTTP status."""
