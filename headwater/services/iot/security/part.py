@@ -136,6 +136,10 @@ class SecurityPart:
         """The root CA certificate users add to their trust (the admin route serves it)."""
         return self.ca().root_pem.encode()
 
+    def ca_chain_pem(self) -> bytes:
+        """The issuing CA, then the root."""
+        return (self.ca().issuing_pem + self.ca().root_pem).encode()
+
     # -- CertificateDirectory -----------------------------------------------------------------------
 
     def by_der(self, der: bytes) -> CertificateRecord | None:
