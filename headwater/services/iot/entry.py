@@ -10,7 +10,14 @@ from headwater.services.ports import DeviceTrust
 
 def build(host: Host) -> Service:
     core = IotCore(host)
-    return Service("iot", "iot", core, iot_api(core), provides={DeviceTrust: core.security})
+    return Service(
+        "iot",
+        "iot",
+        core,
+        iot_api(core),
+        provides={DeviceTrust: core.security},
+        inventory=core.security.inventory,
+    )
 
 
 ENTRY = ServiceEntry("iot", build)

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from headwater.config import Config
 from headwater.engine.api import MetaStore, OrderedStore
 from headwater.runtime.clock import SystemClock
+from headwater.services.base import local_name
 from headwater.services.iot.contracts import (
     AttachedPolicy,
     CertificateRecord,
@@ -80,7 +81,12 @@ class SecurityPart:
         names = endpoints.server_names(tuple(self.config.tls_names))
         assert self.authority is not None
         self.server = await asyncio.to_thread(self.authority.issue_server, names)
-        self.subdomains = await asyncio.to_thread(endpoints.localhost_subdomains_resolve)
+        try:  # a resolver that asks a slow DNS server about .localhost must not hold the start up
+            self.subdomains = await asyncio.wait_for(
+                asyncio.to_thread(endpoints.localhost_subdomains_resolve), 2.0
+            )
+        except TimeoutError:
+            self.subdomains = False
         self.changed()
 
     async def close(self) -> None:
@@ -99,6 +105,19 @@ class SecurityPart:
                 Authority.load(raw) if raw is not None else await asyncio.to_thread(Authority.create)
             )
         await self.meta.put(AUTHORITY, AUTHORITY_KEY, self.authority.dump())
+
+    def inventory(self) -> dict[str, list[str]]:
+        """What `headwater ls` lists (resident state only: certificates live on disk, unlisted)."""
+        return {
+            "iot policies": sorted(
+                local_name(self.config, d["account"], d["region"], d["policyName"])
+                for d in self.policies.policies.values()
+            ),
+            "iot CA certificates": sorted(
+                local_name(self.config, d["account"], d["region"], d["certificateId"])
+                for d in self.certificates.cas.values()
+            ),
+        }
 
     def now(self) -> float:
         return self.clock.now_ms() / 1000
