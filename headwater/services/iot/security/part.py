@@ -10,6 +10,7 @@ building the other parts (None until then):
   (ListAttachedPolicies with recursive=true).
 - `policy_check(document)`: the policy engine's full check of a document, run after the part's
   own (`documents.py`); returns why it is malformed, or None.
+- `events`: the broker's `EventPublisher` (just-in-time registration's registered events).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from headwater.services.base import local_name
 from headwater.services.iot.contracts import (
     AttachedPolicy,
     CertificateRecord,
+    EventPublisher,
     ThingDirectory,
 )
-from headwater.services.iot.security import endpoints
+from headwater.services.iot.security import endpoints, jitr, parsing
 from headwater.services.iot.security.authority import Authority, ServerMaterial
 from headwater.services.iot.security.cert_store import CertificateStore, Doc
 from headwater.services.iot.security.policy_store import PolicyStore
@@ -71,6 +73,7 @@ class SecurityPart:
         self.things: ThingDirectory | None = None
         self.parent_groups: Callable[[str, str, str], list[str]] | None = None
         self.policy_check: Callable[[str], str | None] | None = None
+        self.events: EventPublisher | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -180,6 +183,34 @@ class SecurityPart:
     def by_id(self, account: str, region: str, certificate_id: str) -> CertificateRecord | None:
         doc = self.certificates.get(account, region, certificate_id)
         return record_of(doc) if doc is not None else None
+
+    async def auto_register(self, der: bytes) -> CertificateRecord | None:
+        """For the device gateway, when `by_der` knows nothing of a certificate the handshake
+        accepted: registers it as PENDING_ACTIVATION when an ACTIVE CA with auto-registration
+        enabled signed it (see jitr.py), and returns its record (None: no such CA). The
+        connection is refused either way."""
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            return None
+        ca = jitr.signing_ca(self.certificates, cert)
+        if ca is None:
+            return None
+        existing = self.by_id(ca["account"], ca["region"], hashlib.sha256(der).hexdigest())
+        if existing is not None:
+            return existing
+        doc = parsing.new_doc(
+            cert,
+            ca["account"],
+            ca["region"],
+            "PENDING_ACTIVATION",
+            self.now(),
+            caCertificateId=ca["certificateId"],
+            certificateMode=ca["certificateMode"],
+        )
+        await self.certificates.put(doc, new=True)
+        jitr.announce(self.events, doc)
+        return record_of(doc, der)
 
     def revoked(self, doc: Doc) -> None:
         if self.on_revoked is not None:
