@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -39,6 +40,7 @@ from headwater.services.iot.security.cert_store import CertificateStore, Doc
 from headwater.services.iot.security.policy_store import PolicyStore
 from headwater.services.ports import DeviceTlsMaterial
 
+log = logging.getLogger("headwater.iot")
 AUTHORITY = "iot.authority"
 AUTHORITY_KEY = "chain"
 
@@ -213,8 +215,13 @@ class SecurityPart:
         return record_of(doc, der)
 
     def revoked(self, doc: Doc) -> None:
+        """The certificate left ACTIVE (the change is stored): the broker drops its connections. A
+        failing hook is logged, never turned into the API call's error."""
         if self.on_revoked is not None:
-            self.on_revoked(record_of(doc))
+            try:
+                self.on_revoked(record_of(doc))
+            except Exception:
+                log.exception("dropping the connections of certificate %s failed", doc["certificateId"])
 
     # -- PolicyDirectory ----------------------------------------------------------------------------
 
