@@ -51,6 +51,7 @@ class Headwater:
             self,
             packages=runtimes.package if runtimes is not None else None,
             root_ca=trust.root_ca_pem if trust is not None else None,
+            ca_chain=trust.ca_chain_pem if trust is not None else None,
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)

@@ -630,6 +630,11 @@ class DeviceTrust(Protocol):
         route `/_headwater/iot/root-ca` serves it)."""
         ...
 
+    def ca_chain_pem(self) -> bytes:
+        """The issuing CA that signs device and server certificates, then the root (PEM): what
+        verifies a device certificate offline (`/_headwater/iot/ca-chain`)."""
+        ...
+
 
 class DataPlaneError(Exception):
     """An iot-data request the broker refuses: AWS's error code, message and HTTP status."""
