@@ -28,7 +28,13 @@ from headwater.services.iot.broker.session_table import SessionTable, capped
 from headwater.services.iot.broker.sessions import Link, SessionState
 from headwater.services.iot.broker.store import BrokerStore
 from headwater.services.iot.broker.subscribe import Subscriptions
-from headwater.services.iot.contracts import AuthContext, Authorizer, CertificateDirectory
+from headwater.services.iot.contracts import (
+    AuthContext,
+    Authorizer,
+    CertificateDirectory,
+    InboundPublish,
+    PublishTap,
+)
 from headwater.services.ports import MqttOutlet, MqttPeer, MqttSession
 
 
@@ -59,6 +65,8 @@ class Broker:
         self.sessions = SessionTable(self)
         self.subscriptions = Subscriptions(self.ctx, self.subscription_event)
         self._sweeper: asyncio.Task[None] | None = None
+        # the parts that see every accepted PUBLISH (the rules engine, shadows)
+        self.taps: list[PublishTap] = []
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -124,15 +132,39 @@ class Broker:
 
     # --- publishing -------------------------------------------------------------------------------
 
-    def publish(self, ns: Namespace, message: Message) -> list[Awaitable[None]]:
-        """Routes a message and keeps it when retained; the writes a QoS 1 PUBACK waits for."""
-        waits = ns.route(message)
-        if message.retain:
+    def publish(
+        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+    ) -> list[Awaitable[None]]:
+        """Routes a message (unless Basic Ingest: `route=False`), keeps it when retained and hands it
+        to the taps; the writes a QoS 1 PUBACK waits for."""
+        waits = ns.route(message) if route else []
+        if route and message.retain:
             stored = self.ctx.store.retain(ns.account, ns.region, message)
             if message.qos == 0:
                 self.ctx.store.background(stored)
             else:
                 waits.append(stored)
+        if self.taps:
+            inbound = InboundPublish(
+                ns.account,
+                ns.region,
+                message.topic,
+                message.payload,
+                message.qos,
+                message.retain,
+                message.origin,
+                principal,
+                message.created_ms,
+                message.properties,
+            )
+            for tap in self.taps:
+                wait = tap.published(inbound)
+                if wait is None:
+                    continue
+                if message.qos == 0:
+                    self.ctx.store.background(wait)
+                else:
+                    waits.append(wait)
         return waits
 
     def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None:

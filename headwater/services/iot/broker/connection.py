@@ -146,16 +146,13 @@ class Connection:
             if packet.retain and not ctx.allowed(self.auth, "iot:RetainPublish", self._topic_arn + topic):
                 self._refuse(packet, rc.NOT_AUTHORIZED)
                 return None
-        if topic.startswith(RULES_PREFIX):  # Basic Ingest: for the rules engine, never subscribers
-            waits: list[Awaitable[None]] = []
-        else:
-            now = ctx.clock.now()
-            props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
-            origin = self.state.client_id
-            message = Message(
-                topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000)
-            )
-            waits = self.broker.publish(self.ns, message)
+        # Basic Ingest (`$aws/rules/...`) reaches the taps (the rules engine), never subscribers
+        route = not topic.startswith(RULES_PREFIX)
+        now = ctx.clock.now()
+        props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
+        origin = self.state.client_id
+        message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
+        waits = self.broker.publish(self.ns, message, principal=self.principal_id, route=route)
         if qos == 0:
             return None
         packet_id = packet.packet_id or 0
