@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.services.iot.core import IotCore
+from headwater.services.iot.security.api import OPERATIONS as SECURITY_OPERATIONS
 from headwater.services.operations import ServiceApi
 
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+OPERATIONS.update(SECURITY_OPERATIONS)
 
 
 def iot_api(core: IotCore) -> ServiceApi:

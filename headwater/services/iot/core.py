@@ -8,6 +8,7 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.security.part import SecurityPart
 
 
 class IotCore:
@@ -17,6 +18,9 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # certificates, CA certificates, policies, the local CA and the device TLS material
+        self.security = SecurityPart(host.config, host.engine.meta, host.engine.ordered, host.clock)
+        self.parts.append(self.security)
 
     async def start(self) -> None:
         for part in self.parts:
