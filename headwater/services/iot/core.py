@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.security.part import SecurityPart
+from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
 
 
 class IotCore:
@@ -21,6 +22,11 @@ class IotCore:
         # certificates, CA certificates, policies, the local CA and the device TLS material
         self.security = SecurityPart(host.config, host.engine.meta, host.engine.ordered, host.clock)
         self.parts.append(self.security)
+        # the policy engine (the broker's Authorizer is `self.authz.engine`): built after the registry and
+        # the policy store, over them (NoThings/NoPolicies stand in until those parts are wired here;
+        # pass the certificate store third so TestAuthorization checks certificates and reads their DER)
+        self.authz = Authz(NoThings(), NoPolicies(), now=self.clock.now)
+        self.parts.append(self.authz)
 
     async def start(self) -> None:
         for part in self.parts:
