@@ -8,8 +8,8 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
-from headwater.services.iot.security.part import SecurityPart
 from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
+from headwater.services.iot.security.part import SecurityPart
 
 
 class IotCore:
