@@ -14,6 +14,7 @@ import asyncio
 import logging
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.server import check_port_free
@@ -25,6 +26,7 @@ from headwater.services.ports import DeviceTrust
 
 log = logging.getLogger("headwater.listeners.mqtt")
 
+ROOT_CA_FILE = "iot-root-ca.pem"
 DEFAULTS: dict[PortKind, int] = {"mtls": 8883, "alpn": 443, "https": 8443}
 FLAGS: dict[PortKind, str] = {"mtls": "--iot-port", "alpn": "--iot-alpn-port", "https": "--iot-https-port"}
 SCHEMES: dict[PortKind, str] = {
@@ -49,7 +51,9 @@ class MqttListener:
     def __init__(self, parts: Parts, trust: DeviceTrust | None) -> None:
         self.parts = parts
         config = parts.config
+        self._trust = trust
         self.tls = DeviceTls(trust) if trust is not None else None
+        self.root_ca: Path | None = None
         self.dispatch = Dispatch(parts, self.tls)
         self._connections: set[Stream] = set()
         wanted: list[tuple[PortKind, int | None]] = [
@@ -74,6 +78,7 @@ class MqttListener:
                 self._skip(port, "it cannot be bound (in use, or needs privileges)")
 
     async def start(self) -> None:
+        self.root_ca = self._write_root_ca()
         loop = asyncio.get_running_loop()
         host = self.parts.config.host
         for port in list(self.ports):
@@ -104,7 +109,26 @@ class MqttListener:
 
     def endpoints(self) -> list[str]:
         host = self.parts.config.host
-        return [SCHEMES[port.kind].format(host, port.number) for port in self.ports]
+        lines = [SCHEMES[port.kind].format(host, port.number) for port in self.ports]
+        if self.root_ca is not None and any(port.kind != "plain" for port in self.ports):
+            lines.append(f"IoT root CA {self.root_ca}")
+        return lines
+
+    def _write_root_ca(self) -> Path | None:
+        """The local IoT root CA, where devices and SDKs can read it (`ca_filepath`)."""
+        root = getattr(self._trust, "root_ca_pem", None)  # the iot service's security part has it
+        if root is None or not any(port.kind != "plain" for port in self.ports):
+            return None
+        path = self.parts.config.data_dir / "tls" / ROOT_CA_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pem = root()
+            if not path.exists() or path.read_bytes() != pem:
+                path.write_bytes(pem)
+        except OSError as exc:
+            log.warning("cannot write the IoT root CA to %s: %s", path, exc.strerror)
+            return None
+        return path.resolve()
 
     def _skip(self, port: _Port, why: str) -> None:
         flag = FLAGS.get(port.kind, "--mqtt-port")
