@@ -51,6 +51,8 @@ class Config:
     # "aws": AWS IoT's limits, QoS 2 as AWS, mTLS only; "relaxed": QoS 2 downgraded, limits off,
     # anonymous plain MQTT allowed
     iot_mode: Literal["aws", "relaxed"] = "aws"
+    # seconds a persistent MQTT session outlives its connection (AWS's default: 1 hour)
+    iot_session_expiry: int = 3600
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

@@ -141,6 +141,9 @@ SERVE_OPTIONS = [
         "aws: AWS IoT's limits and rules; relaxed: QoS 2 downgraded, limits off, anonymous plain MQTT.",
         type=click.Choice(("aws", "relaxed")),
     ),
+    option(
+        "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
+    ),
 ]
 
 
@@ -180,6 +183,7 @@ def config_from(values: dict[str, Any]) -> Config:
         iot_https_port=_port(values["iot_https_port"], "--iot-https-port"),
         mqtt_port=_port(values["mqtt_port"], "--mqtt-port") or 0,
         iot_mode=values["iot_mode"],
+        iot_session_expiry=max(0, values["iot_session_expiry"]),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
+from headwater.services.iot.broker import Broker
 from headwater.services.iot.security.part import SecurityPart
 
 
@@ -27,6 +28,16 @@ class IotCore:
         # pass the certificate store third so TestAuthorization checks certificates and reads their DER)
         self.authz = Authz(NoThings(), NoPolicies(), now=self.clock.now)
         self.parts.append(self.authz)
+        # the MQTT broker (the authorizer and certificate store join its arguments when they land)
+        self.broker = Broker(
+            host.engine,
+            host.clock,
+            mode=host.config.iot_mode,
+            session_expiry=host.config.iot_session_expiry,
+            default_account=host.config.account_id,
+            default_region=host.config.region,
+        )
+        self.parts.append(self.broker)
 
     async def start(self) -> None:
         for part in self.parts:
