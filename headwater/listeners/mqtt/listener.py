@@ -18,7 +18,7 @@ from pathlib import Path
 
 from headwater.listeners.base import ListenerError
 from headwater.listeners.http.server import check_port_free
-from headwater.listeners.mqtt.dispatch import Dispatch, PortKind
+from headwater.listeners.mqtt.dispatch import HANDSHAKE_TIMEOUT_S, Dispatch, PortKind
 from headwater.listeners.mqtt.parts import Parts
 from headwater.listeners.mqtt.stream import Stream
 from headwater.listeners.mqtt.tls import DeviceTls
@@ -87,8 +87,12 @@ class MqttListener:
             def stream(kind: PortKind = kind) -> Stream:
                 return Stream(self._connections, lambda made: self.dispatch.accepted(made, kind))
 
+            context = self.tls.context(kind) if self.tls is not None and kind != "plain" else None
             try:
-                port.server = await loop.create_server(stream, host, port.number, backlog=1024)
+                port.server = await loop.create_server(
+                    stream, host, port.number, backlog=1024, ssl=context,
+                    ssl_handshake_timeout=HANDSHAKE_TIMEOUT_S if context is not None else None,
+                )  # fmt: skip
             except OSError as exc:
                 if port.explicit:
                     await self.stop()
@@ -99,7 +103,6 @@ class MqttListener:
         for port in self.ports:
             if port.server is not None:
                 port.server.close()
-        self.dispatch.cancel()
         for connection in list(self._connections):
             connection.abort()
         for port in self.ports:

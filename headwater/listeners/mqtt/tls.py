@@ -4,21 +4,28 @@ Three kinds: "mtls" (8883: a client certificate is required), "alpn" (443: ALPN 
 HTTPS; the certificate is optional here and required by the dispatch for MQTT and X.509 HTTPS) and
 "https" (8443: required). Client certificates verify against the anchors the iot service gives
 (its root, registered CA certificates, certificates registered without a CA) with
-VERIFY_X509_PARTIAL_CHAIN, so a leaf registered on its own is an anchor by itself. Each connection
-takes the context of the material's current `generation` (a new CA, a revoked certificate): the
-listener upgrades accepted sockets itself (`loop.start_tls`) rather than binding a context to the
-server. The SNI server name is recorded per connection (`server_name`) for the broker.
+VERIFY_X509_PARTIAL_CHAIN, so a leaf registered on its own is an anchor by itself.
+
+Each handshake takes the contexts of the material's current `generation` (a new CA, a revoked
+certificate): a server is bound to one context, but OpenSSL calls the SNI callback early in every
+handshake (with or without SNI), before the certificate, ALPN and client verification are settled,
+and the callback moves the connection to the current generation's context
+(`SSLObject.context = ...`). It also records the SNI name per connection (`server_name`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 import tempfile
 import weakref
+from functools import partial
 from typing import Any, Literal
 
 from headwater.services.ports import DeviceTlsMaterial, DeviceTrust
+
+log = logging.getLogger("headwater.listeners.mqtt")
 
 Kind = Literal["mtls", "alpn", "https"]
 
@@ -64,13 +71,21 @@ class DeviceTls:
                     context.set_alpn_protocols(ALPN_PROTOCOLS)
                 elif kind == "https":
                     context.set_alpn_protocols(["http/1.1"])
-                context.sni_callback = self._remember_name
+                context.sni_callback = partial(self._early, kind)
                 contexts[kind] = context
         return contexts
 
-    def _remember_name(self, ssl_object: Any, server_name: str | None, context: ssl.SSLContext) -> None:
+    def _early(self, kind: Kind, ssl_object: Any, server_name: str | None, context: ssl.SSLContext) -> None:
+        """OpenSSL's servername callback: remember the SNI, switch to the current generation."""
         if server_name:
             self._names[ssl_object] = server_name
+        try:
+            current = self.context(kind)
+        except Exception:  # the material could not be read: this handshake keeps the context it has
+            log.exception("device TLS material unavailable")
+            return
+        if current is not context:
+            ssl_object.context = current
 
 
 def _write_private(path: str, data: bytes) -> None:
