@@ -32,6 +32,8 @@ reason code in MQTT 5, the CONNACK return code `connack_code` or nothing in 3.1.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode
 from headwater.protocol.mqtt.encoder import encode
@@ -68,6 +70,27 @@ _FROM_SERVER = frozenset((CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUB
 _COMPACT_AT = 65_536  # drop a consumed prefix at least this long when it is the larger half
 
 
+def _first_bytes(packet_types: frozenset[int]) -> bytes:
+    """A 256-entry table: 1 for each first byte of a fixed header this state accepts."""
+    table = bytearray(256)
+    for first_byte in range(256):
+        try:
+            check_first_byte(first_byte)
+        except MqttProtocolError:
+            continue
+        table[first_byte] = first_byte >> 4 in packet_types
+    return bytes(table)
+
+
+# What may come next, by role and state; a first byte outside the table gets its exact error from
+# `_refuse`. One table lookup keeps the check off the PUBLISH path's cost.
+_SERVER_FIRST = _first_bytes(frozenset((CONNECT,)))
+_SERVER_THEN = _first_bytes(_FROM_CLIENT - {CONNECT})
+_CLIENT_FIRST = _first_bytes(frozenset((CONNACK, AUTH)))
+_CLIENT_THEN = _first_bytes(_FROM_SERVER - {CONNACK})
+_NOTHING = bytes(256)
+
+
 class MqttConnection:
     def __init__(self, *, server: bool = True, max_packet_size: int = MAX_VARINT) -> None:
         self.server = server
@@ -79,6 +102,7 @@ class MqttConnection:
         self._offset = 0
         self._error: MqttProtocolError | None = None
         self._handshaken = False  # a server got its CONNECT; a client got its CONNACK
+        self._accept = _SERVER_FIRST if server else _NOTHING  # the first bytes we take next
         self._alias_maximum = 0  # how many aliases we accept, as we announced
         self._aliases: dict[int, str] = {}
 
@@ -101,6 +125,8 @@ class MqttConnection:
         if packet_type is Connect:
             assert isinstance(packet, Connect)
             self.protocol_level = packet.protocol_level
+            if not self.server and not self._handshaken:
+                self._accept = _CLIENT_FIRST
             self._alias_maximum = packet.properties.topic_alias_maximum or 0
         elif packet_type is Connack:
             assert isinstance(packet, Connack)
@@ -116,7 +142,8 @@ class MqttConnection:
         if not available:
             return None
         first_byte = buffer[start]
-        self._check_type(first_byte)
+        if not self._accept[first_byte]:
+            self._refuse(first_byte)
         # The remaining length: a variable byte integer of at most four bytes.
         length = 0
         shift = 0
@@ -161,14 +188,17 @@ class MqttConnection:
         if packet_type == CONNECT:
             assert isinstance(packet, Connect)
             self._handshaken = True
+            self._accept = _SERVER_THEN
             self._peer_limits(packet.properties.maximum_packet_size, packet.properties.topic_alias_maximum)
         elif packet_type == CONNACK:
             assert isinstance(packet, Connack)
             self._handshaken = True
+            self._accept = _CLIENT_THEN
             self._peer_limits(packet.properties.maximum_packet_size, packet.properties.topic_alias_maximum)
         return packet
 
-    def _check_type(self, first_byte: int) -> None:
+    def _refuse(self, first_byte: int) -> NoReturn:
+        """Raise the error for a first byte this state does not accept."""
         check_first_byte(first_byte)
         packet_type = first_byte >> 4
         if self.server:
@@ -186,6 +216,7 @@ class MqttConnection:
                 raise MqttProtocolError(rc.PROTOCOL_ERROR, "a second CONNACK")
             if not self._handshaken and packet_type not in (CONNACK, AUTH):
                 raise MqttProtocolError(rc.PROTOCOL_ERROR, "the first packet must be CONNACK")
+        raise MqttProtocolError(rc.PROTOCOL_ERROR, f"packet type {packet_type} is not expected now")
 
     def _inbound_publish(self, publish: Publish) -> None:
         props = publish.properties

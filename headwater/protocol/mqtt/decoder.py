@@ -10,6 +10,7 @@ peer may send, and topic aliases, are the connection's business (`connection.py`
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 from headwater.protocol.mqtt import reason_codes as rc
@@ -57,6 +58,24 @@ from headwater.protocol.mqtt.wire import MalformedError, read_binary, read_str, 
 # The fixed-header flags each packet type must carry (PUBLISH's are its DUP, QoS and RETAIN).
 REQUIRED_FLAGS = {PUBREL: 0x02, SUBSCRIBE: 0x02, UNSUBSCRIBE: 0x02}
 
+# The MQTT 5 reason codes each packet type may carry (sections 3.2.2.2 to 3.15.2.1); another is a
+# protocol error. 3.1.1 CONNACK return codes are not checked: AWS IoT answers 7 where 3.1.1 has 5.
+_PUB_CODES = frozenset((0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99))
+REASON_CODES = {
+    CONNACK: frozenset((0x00, *range(0x80, 0x8B), 0x8C, 0x90, 0x95, 0x97, *range(0x99, 0x9E), 0x9F)),
+    PUBACK: _PUB_CODES,
+    PUBREC: _PUB_CODES,
+    PUBREL: frozenset((0x00, 0x92)),
+    PUBCOMP: frozenset((0x00, 0x92)),
+    SUBACK: frozenset((0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2)),
+    UNSUBACK: frozenset((0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91)),
+    DISCONNECT: frozenset(
+        (0x00, 0x04, *range(0x80, 0x84), 0x87, 0x89, 0x8B, *range(0x8D, 0x91), *range(0x93, 0xA3))
+    ),
+    AUTH: frozenset((0x00, 0x18, 0x19)),
+}
+_V3_SUBACK_CODES = frozenset((0x00, 0x01, 0x02, 0x80))
+
 
 def malformed(message: str) -> MqttProtocolError:
     return MqttProtocolError(rc.MALFORMED_PACKET, message)
@@ -82,7 +101,7 @@ def decode(first_byte: int, body: bytes, protocol_level: int) -> Packet:
     """The packet whose fixed header began with `first_byte` and whose body is `body`."""
     try:
         return _DECODERS[first_byte >> 4](first_byte & 0x0F, body, protocol_level == MQTT_5)
-    except (MalformedError, IndexError, ValueError) as exc:  # struct.error is a ValueError too
+    except (MalformedError, IndexError, ValueError, struct.error) as exc:  # ValueError: bad UTF-8
         raise malformed(str(exc) or "the packet ends early") from None
 
 
@@ -109,6 +128,12 @@ def _packet_id(b: bytes, pos: int) -> int:
     if not packet_id:
         raise protocol_error("packet identifier 0")
     return packet_id
+
+
+def _reason_code(packet_type: int, code: int) -> int:
+    if code not in REASON_CODES[packet_type]:
+        raise protocol_error(f"reason code 0x{code:02X} is not defined for packet type {packet_type}")
+    return code
 
 
 def _end(b: bytes, pos: int) -> None:
@@ -193,9 +218,13 @@ def _connect(_flags: int, b: bytes, _v5: bool) -> Connect:
 def _connack(_flags: int, b: bytes, v5: bool) -> Connack:
     if b[0] & 0xFE:
         raise malformed("the CONNACK flags' reserved bits are set")
-    props, pos = decode_properties(b, 2, CONNACK) if v5 else (Properties(), 2)
+    if not v5:
+        _end(b, 2)
+        return Connack(bool(b[0]), b[1])
+    code = _reason_code(CONNACK, b[1])
+    props, pos = decode_properties(b, 2, CONNACK)
     _end(b, pos)
-    return Connack(bool(b[0]), b[1], props)
+    return Connack(bool(b[0]), code, props)
 
 
 def _ack(
@@ -207,11 +236,12 @@ def _ack(
             return cls(packet_id)
         if not v5:
             raise malformed("bytes after the end of the packet")
+        code = _reason_code(packet_type, b[2])
         if len(b) == 3:
-            return cls(packet_id, b[2])
+            return cls(packet_id, code)
         props, pos = decode_properties(b, 3, packet_type)
         _end(b, pos)
-        return cls(packet_id, b[2], props)
+        return cls(packet_id, code, props)
 
     return decode_ack
 
@@ -245,7 +275,12 @@ def _suback(_flags: int, b: bytes, v5: bool) -> Suback:
     props, pos = decode_properties(b, 2, SUBACK) if v5 else (Properties(), 2)
     if pos >= len(b):
         raise protocol_error("a SUBACK without reason codes")
-    return Suback(packet_id, list(b[pos:]), props)
+    codes = list(b[pos:])
+    allowed = REASON_CODES[SUBACK] if v5 else _V3_SUBACK_CODES
+    for code in codes:
+        if code not in allowed:
+            raise protocol_error(f"SUBACK reason code 0x{code:02X}")
+    return Suback(packet_id, codes, props)
 
 
 def _unsubscribe(_flags: int, b: bytes, v5: bool) -> Unsubscribe:
@@ -270,7 +305,8 @@ def _unsuback(_flags: int, b: bytes, v5: bool) -> Unsuback:
     props, pos = decode_properties(b, 2, UNSUBACK)
     if pos >= len(b):
         raise protocol_error("an UNSUBACK without reason codes")
-    return Unsuback(packet_id, list(b[pos:]), props)
+    codes = [_reason_code(UNSUBACK, code) for code in b[pos:]]
+    return Unsuback(packet_id, codes, props)
 
 
 def _empty(cls: type[Pingreq | Pingresp]) -> Callable[[int, bytes, bool], Packet]:
@@ -290,11 +326,12 @@ def _reason(packet_type: int, cls: type[Disconnect | Auth]) -> Callable[[int, by
             return cls()
         if not b:
             return cls()
+        code = _reason_code(packet_type, b[0])
         if len(b) == 1:
-            return cls(b[0])
+            return cls(code)
         props, pos = decode_properties(b, 1, packet_type)
         _end(b, pos)
-        return cls(b[0], props)
+        return cls(code, props)
 
     return decode_reason
 
