@@ -100,6 +100,8 @@ class Outbound:
     def ack(self, packet_id: int) -> bool:
         entry = self.inflight.pop(packet_id, None)
         if entry is None:
+            if self.pending:  # (any packet from the client gives a backed-up queue a chance)
+                self.flush()
             return False
         self._forget(entry)
         self.flush()
@@ -135,10 +137,24 @@ class Outbound:
         self.next_id = packet_id % 65535 + 1
         return packet_id
 
+    async def prefetch(self) -> None:
+        """Before a resumed session's CONNACK: the first page of a stored backlog, so the replay
+        starts with the CONNACK rather than a store read later."""
+        if self.queue is None or self.cold_start >= self.cold_stop or self._paging is not None:
+            return
+        limit = MEMORY_WINDOW // 2 or 1
+        start, stop = self.cold_start, self.cold_stop
+        rows = await self.ctx.store.page(self.queue, start, stop, limit)
+        if self.cold_start != start or self._paging is not None:
+            return
+        for seq, message, retain in rows:
+            self.pending.append(Entry(message, retain, seq))
+        self.cold_start = rows[-1][0] + 1 if len(rows) == limit else stop
+
     async def _page_in(self) -> None:
         try:
             while self.queue is not None and self.cold_start < self.cold_stop and self.connection is not None:
-                limit = MEMORY_WINDOW // 2
+                limit = MEMORY_WINDOW // 2 or 1
                 start, stop = self.cold_start, self.cold_stop
                 rows = await self.ctx.store.page(self.queue, start, stop, limit)
                 if self.cold_start != start:  # cleared meanwhile

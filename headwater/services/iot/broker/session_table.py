@@ -71,6 +71,8 @@ class SessionTable:
             state.expiry = expiry
         state.auth = auth
         state.offline_since = None
+        if present:
+            await state.outbound.prefetch()
         saved = state.save()
         if saved is not None:
             await saved
@@ -136,8 +138,8 @@ class SessionTable:
         for wait in self.broker.publish(conn.ns, message):
             ctx.store.background(wait)
 
-    async def _delayed_will(self, conn: Connection, will: Will, delay: float) -> None:
-        await self.ctx.clock.sleep(delay)
+    async def _delayed_will(self, conn: Connection, will: Will, deadline: float) -> None:
+        await self.ctx.clock.sleep_until(deadline)
         self._wills.pop((conn.ns.account, conn.ns.region, conn.client_id), None)
         self.publish_will(conn, will)
 
