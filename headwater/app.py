@@ -56,7 +56,13 @@ class Headwater:
         # the listeners learn who signed a request from the keys STS issued, then the configuration
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
-        admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
+        trust = host.ports.find(DeviceTrust)
+        admin = Admin(
+            self,
+            packages=runtimes.package if runtimes is not None else None,
+            root_ca=trust.root_ca_pem if trust is not None else None,
+            ca_chain=trust.ca_chain_pem if trust is not None else None,
+        )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
         self.http = HttpListener(config, gateway)

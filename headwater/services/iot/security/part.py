@@ -40,14 +40,16 @@ AUTHORITY = "iot.authority"
 AUTHORITY_KEY = "chain"
 
 
-def record_of(doc: Doc) -> CertificateRecord:
+def record_of(doc: Doc, der: bytes | None = None) -> CertificateRecord:
+    if der is None:
+        der = x509.load_pem_x509_certificate(doc["certificatePem"].encode()).public_bytes(Encoding.DER)
     return CertificateRecord(
         account=doc["account"],
         region=doc["region"],
         certificate_id=doc["certificateId"],
         arn=doc["certificateArn"],
         status=doc["status"],
-        der=x509.load_pem_x509_certificate(doc["certificatePem"].encode()).public_bytes(Encoding.DER),
+        der=der,
         ca_certificate_id=doc.get("caCertificateId"),
     )
 
@@ -136,15 +138,25 @@ class SecurityPart:
         """The root CA certificate users add to their trust (the admin route serves it)."""
         return self.ca().root_pem.encode()
 
+    def ca_chain_pem(self) -> bytes:
+        """The issuing CA, then the root."""
+        return (self.ca().issuing_pem + self.ca().root_pem).encode()
+
     # -- CertificateDirectory -----------------------------------------------------------------------
 
     def by_der(self, der: bytes) -> CertificateRecord | None:
+        """The certificate's record; registered in several accounts (without a CA, SNI_ONLY), an
+        ACTIVE registration first (the broker asks `by_id` when the SNI names the account)."""
         certificate_id = hashlib.sha256(der).hexdigest()
+        found: Doc | None = None
         for account, region in self.certificates.holders(certificate_id):
             doc = self.certificates.get(account, region, certificate_id)
-            if doc is not None and doc["status"] != "PENDING_TRANSFER":
-                return record_of(doc)
-        return None
+            if doc is None or doc["status"] == "PENDING_TRANSFER":
+                continue
+            if doc["status"] == "ACTIVE":
+                return record_of(doc, der)
+            found = found or doc
+        return record_of(found, der) if found is not None else None
 
     def by_id(self, account: str, region: str, certificate_id: str) -> CertificateRecord | None:
         doc = self.certificates.get(account, region, certificate_id)

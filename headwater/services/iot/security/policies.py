@@ -34,10 +34,15 @@ def found(part: SecurityPart, ctx: RequestContext, name: str) -> dict[str, Any]:
     return doc
 
 
+def _key(version_id: str) -> str:
+    # "01" names version 1; no int(): a client's thousands of digits would raise
+    return (version_id.lstrip("0") or "0") if version_id.isdigit() else version_id
+
+
 def _version(doc: dict[str, Any], version_id: str) -> dict[str, Any]:
-    version = doc["versions"].get(str(int(version_id)) if version_id.isdigit() else version_id)
+    version = doc["versions"].get(_key(version_id))
     if version is None:
-        raise errors.version_not_found(doc["policyName"], version_id)
+        raise errors.version_not_found(doc["policyName"], version_id[:64])
     return dict(version)
 
 
@@ -141,7 +146,7 @@ async def get_policy_version(core: SecurityHost, params: dict[str, Any], ctx: Re
     doc = found(core.security, ctx, params["policyName"])
     version_id = str(params["policyVersionId"])
     version = _version(doc, version_id)
-    key = str(int(version_id))
+    key = _key(version_id)
     return {
         "policyArn": doc["policyArn"],
         "policyName": doc["policyName"],
@@ -174,7 +179,7 @@ async def set_default_policy_version(core: SecurityHost, params: dict[str, Any],
     doc = found(part, ctx, params["policyName"])
     version_id = str(params["policyVersionId"])
     _version(doc, version_id)
-    doc["defaultVersionId"] = str(int(version_id))
+    doc["defaultVersionId"] = _key(version_id)
     doc["lastModifiedDate"] = part.now()
     doc["generationId"] = uuid.uuid4().hex
     await part.policies.put(doc)
@@ -185,7 +190,7 @@ async def delete_policy_version(core: SecurityHost, params: dict[str, Any], ctx:
     doc = found(part, ctx, params["policyName"])
     version_id = str(params["policyVersionId"])
     _version(doc, version_id)
-    key = str(int(version_id))
+    key = _key(version_id)
     if key == doc["defaultVersionId"]:
         raise errors.conflict(
             f"Cannot delete the default version of a policy (name={doc['policyName']}, version={key})"
