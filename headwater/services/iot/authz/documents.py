@@ -56,9 +56,20 @@ class PolicyDocument:
     statements: tuple[Statement, ...]
 
 
-def parse_policy(text: str) -> PolicyDocument:
-    """The compiled document; raises AwsError(MalformedPolicyException) when AWS would refuse it."""
-    if sum(1 for c in text if not c.isspace()) > MAX_CHARS:
+def policy_problem(text: str) -> str | None:
+    """Why CreatePolicy would refuse `text` (the detail after "Policy document is Malformed: "),
+    None when it is a valid document; the size is left to the caller (relaxed mode lifts it)."""
+    try:
+        parse_policy(text, limits=False)
+    except AwsError as error:
+        return error.message.partition(": ")[2] or "Invalid policy syntax."
+    return None
+
+
+def parse_policy(text: str, *, limits: bool = True) -> PolicyDocument:
+    """The compiled document; raises AwsError(MalformedPolicyException) when AWS would refuse it
+    (`limits=False`: documents over AWS's size quota too)."""
+    if limits and sum(1 for c in text if not c.isspace()) > MAX_CHARS:
         raise malformed(f"Policy document exceeds the maximum length of {MAX_CHARS} characters")
     try:
         parsed = json.loads(text)

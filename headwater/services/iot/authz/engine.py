@@ -102,7 +102,7 @@ class PolicyEngine:
         cached = self._decisions.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        decision = self.evaluate(context, action, resource, exhaustive=False).decision
+        decision = self._decide(context, action, resource)
         if len(self._decisions) >= _MAX_ENTRIES:
             self._decisions.clear()
         self._decisions[key] = (now + self.ttl, decision)
@@ -115,7 +115,7 @@ class PolicyEngine:
         parsed = self._documents.get(policy.document)
         if parsed is None:
             try:
-                parsed = parse_policy(policy.document)
+                parsed = parse_policy(policy.document, limits=False)
             except Exception:  # a document the store accepted under other rules: it grants nothing
                 return None
             if len(self._documents) >= _MAX_DOCUMENTS:
@@ -123,7 +123,9 @@ class PolicyEngine:
             self._documents[policy.document] = parsed
         return parsed
 
-    def connection(self, context: AuthContext) -> Connection:
+    def connection(self, context: AuthContext, *, fresh: bool = False) -> Connection:
+        """Who the context is and the policies that apply (`fresh`: read from the stores now, as
+        TestAuthorization and explain do, not from the cache)."""
         key = (
             context.account,
             context.region,
@@ -132,7 +134,7 @@ class PolicyEngine:
             context.certificate_der,
         )
         now = self._monotonic()
-        cached = self._connections.get(key)
+        cached = None if fresh else self._connections.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
         conn = connection(self.things, context)
@@ -146,6 +148,23 @@ class PolicyEngine:
         self._connections[key] = (now + self.ttl, conn)
         return conn
 
+    def _decide(self, context: AuthContext, action: str, resource: str) -> Decision:
+        """`evaluate(..., exhaustive=False).decision` without the report: the broker's path."""
+        conn = self.connection(context)
+        candidates = conn.by_action.get(action)
+        if candidates is None:
+            candidates = conn.by_action[action] = _candidates(conn.policies, action)
+        if not candidates:
+            return IMPLICIT
+        values = RequestValues(conn, context, resource, self._now)
+        get = values.get
+        for policy, statement in candidates:  # Deny statements first: the first match decides
+            if statement.covers(resource, get, None) and all(
+                condition.holds(values) for condition in statement.conditions
+            ):
+                return _decision(policy, statement)
+        return IMPLICIT
+
     def evaluate(
         self,
         context: AuthContext,
@@ -153,46 +172,51 @@ class PolicyEngine:
         resource: str,
         *,
         exhaustive: bool = True,
+        fresh: bool = False,
         add: Sequence[AttachedPolicy] = (),
         skip: Collection[str] = (),
     ) -> Evaluation:
         """The full evaluation (`exhaustive`: every matching statement, as TestAuthorization reports
         them; otherwise it stops at the first Deny). `add`/`skip` name policies to treat as attached
         or not (TestAuthorization's policyNamesToAdd/Skip)."""
-        conn = self.connection(context)
-        policies = [(p, d) for p, d in conn.policies if p.name not in skip]
-        for extra in add:
-            parsed = self.document(extra)
-            if parsed is not None and all(p.name != extra.name for p, _ in policies):
-                policies.append((extra, parsed))
-        values = RequestValues(conn, context, resource, self._now())
+        conn = self.connection(context, fresh=fresh)
+        if add or skip:
+            policies = [(p, d) for p, d in conn.policies if p.name not in skip]
+            for extra in add:
+                parsed = self.document(extra)
+                if parsed is not None and all(p.name != extra.name for p, _ in policies):
+                    policies.append((extra, parsed))
+            candidates = _candidates(policies, action)
+        else:
+            policies = conn.policies
+            known = conn.by_action.get(action)
+            if known is None:
+                known = conn.by_action[action] = _candidates(policies, action)
+            candidates = known
+        values = RequestValues(conn, context, resource, self._now)
         missing: list[str] = []
         result = Evaluation(
             decision=IMPLICIT, auth_decision="IMPLICIT_DENY", evaluated=[p for p, _ in policies]
         )
         first_allow: Decision | None = None
         first_deny: Decision | None = None
-        for policy, document in policies:
-            for statement in document.statements:
-                if not statement.applies_to(action):
-                    continue
-                if not statement.covers(resource, values.get, missing):
-                    continue
-                if not all(condition.holds(values, missing) for condition in statement.conditions):
-                    continue
-                if statement.allow:
-                    if first_allow is None:
-                        first_allow = _decision(policy, statement)
-                    if policy not in result.allowed:
-                        result.allowed.append(policy)
-                    continue
+        # Deny statements come first: without `exhaustive` the first match of either kind decides
+        for policy, statement in candidates:
+            if not statement.covers(resource, values.get, missing):
+                continue
+            if not all(condition.holds(values, missing) for condition in statement.conditions):
+                continue
+            if statement.allow:
+                if first_allow is None:
+                    first_allow = _decision(policy, statement)
+                if policy not in result.allowed:
+                    result.allowed.append(policy)
+            else:
                 if first_deny is None:
                     first_deny = _decision(policy, statement)
                 if policy not in result.explicit_deny:
                     result.explicit_deny.append(policy)
-                if not exhaustive:
-                    break
-            if first_deny is not None and not exhaustive:
+            if not exhaustive:
                 break
         result.missing = sorted(set(missing))
         if first_deny is not None:
@@ -200,3 +224,11 @@ class PolicyEngine:
         elif first_allow is not None:
             result.decision, result.auth_decision = first_allow, "ALLOWED"
         return result
+
+
+def _candidates(
+    policies: Sequence[tuple[AttachedPolicy, PolicyDocument]], action: str
+) -> list[tuple[AttachedPolicy, Statement]]:
+    """The statements whose Action covers `action`, Deny ones first (each kind in document order)."""
+    found = [(p, st) for p, d in policies for st in d.statements if st.applies_to(action)]
+    return [item for item in found if not item[1].allow] + [item for item in found if item[1].allow]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from headwater.services.iot.authz.operations import ACTIONS, principal_context
-from headwater.services.iot.authz.part import Authz
+from headwater.services.iot.authz.engine import PolicyEngine
+from headwater.services.iot.authz.principals import ACTIONS, principal_context
+from headwater.services.iot.contracts import CertificateDirectory
 
 
 def explain(
-    authz: Authz,
+    engine: PolicyEngine,
+    certificates: CertificateDirectory | None,
     account: str,
     region: str,
     principal: str | None,
@@ -26,9 +28,9 @@ def explain(
     `resource` a full ARN, or for the MQTT actions the bare topic / client id."""
     action = ACTIONS.get(action.upper(), action)
     resource = _arn(account, region, action, resource)
-    context = principal_context(authz, account, region, principal, client_id)
-    conn = authz.engine.connection(context)
-    evaluation = authz.engine.evaluate(context, action, resource)
+    context = principal_context(certificates, account, region, principal, client_id)
+    conn = engine.connection(context, fresh=True)
+    evaluation = engine.evaluate(context, action, resource, fresh=True)
     decision = evaluation.decision
     return {
         "principal": principal,

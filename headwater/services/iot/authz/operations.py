@@ -10,52 +10,14 @@ the variables and condition keys the request lacked.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.iot.authz.engine import Evaluation
 from headwater.services.iot.authz.part import Authz
-from headwater.services.iot.contracts import AttachedPolicy, AuthContext
+from headwater.services.iot.authz.principals import ACTIONS, invalid, not_found, principal_context
+from headwater.services.iot.contracts import AttachedPolicy
 from headwater.services.iot.core import IotCore
-
-ACTIONS = {
-    "PUBLISH": "iot:Publish",
-    "SUBSCRIBE": "iot:Subscribe",
-    "RECEIVE": "iot:Receive",
-    "CONNECT": "iot:Connect",
-}
-_CERT = re.compile(r"arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:cert/([0-9a-f]{64})")
-_GROUP = re.compile(r"arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup/[a-zA-Z0-9:_-]+")
-_COGNITO = re.compile(r"[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]{36}")
-
-
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidRequestException", message, 400)
-
-
-def not_found(message: str) -> AwsError:
-    return AwsError("ResourceNotFoundException", message, 404)
-
-
-def principal_context(
-    authz: Authz, account: str, region: str, principal: str | None, client_id: str | None
-) -> AuthContext:
-    """The AuthContext a device with this principal (a certificate ARN: its DER when the certificate
-    store knows it; a thing-group ARN; a Cognito identity id) and client id would be checked with."""
-    der: bytes | None = None
-    if principal is not None:
-        cert = _CERT.fullmatch(principal)
-        if cert is not None:
-            if authz.certificates is not None:
-                record = authz.certificates.by_id(account, region, cert.group(1))
-                if record is None:
-                    raise not_found(f"The certificate {cert.group(1)} does not exist")
-                der = record.der
-        elif not (_GROUP.fullmatch(principal) or _COGNITO.fullmatch(principal)):
-            raise invalid(f"Invalid principal: {principal}")
-    return AuthContext(account, region, client_id, principal, certificate_der=der)
 
 
 def _named(authz: Authz, ctx: RequestContext, names: list[str]) -> list[AttachedPolicy]:
@@ -106,7 +68,7 @@ def auth_result(info: dict[str, Any], evaluations: list[Evaluation]) -> dict[str
 
 async def test_authorization(authz: Authz, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     context = principal_context(
-        authz, ctx.account, ctx.region, params.get("principal"), params.get("clientId")
+        authz.certificates, ctx.account, ctx.region, params.get("principal"), params.get("clientId")
     )
     add = _named(authz, ctx, list(params.get("policyNamesToAdd") or []))
     skip = set(params.get("policyNamesToSkip") or [])
@@ -119,7 +81,8 @@ async def test_authorization(authz: Authz, params: dict[str, Any], ctx: RequestC
         if not resources:
             raise invalid("resources must name at least one resource")
         evaluations = [
-            authz.engine.evaluate(context, action, resource, add=add, skip=skip) for resource in resources
+            authz.engine.evaluate(context, action, resource, fresh=True, add=add, skip=skip)
+            for resource in resources
         ]
         results.append(auth_result(info, evaluations))
     return {"authResults": results}
@@ -129,7 +92,9 @@ async def get_effective_policies(authz: Authz, params: dict[str, Any], ctx: Requ
     principal: str | None = params.get("principal")
     thing_name: str | None = params.get("thingName")
     if principal is not None:
-        principal_context(authz, ctx.account, ctx.region, principal, None)  # checks the principal
+        principal_context(
+            authz.certificates, ctx.account, ctx.region, principal, None
+        )  # checks the principal
     targets: list[str] = [principal] if principal is not None else []
     things = authz.things
     if thing_name is not None:

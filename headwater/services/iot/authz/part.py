@@ -9,9 +9,10 @@ version, a thing's attributes or groups); without the call a change shows within
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from headwater.services.iot.authz.engine import PolicyEngine
+from headwater.services.iot.authz.explain import explain, render
 from headwater.services.iot.contracts import (
     AttachedPolicy,
     CertificateDirectory,
@@ -86,6 +87,23 @@ class Authz:
     def named(self, account: str, region: str, name: str) -> AttachedPolicy | None:
         store = self.engine.policies
         return store.policy(account, region, name) if isinstance(store, NamedPolicies) else None
+
+    def explain(
+        self,
+        account: str,
+        region: str,
+        principal: str | None,
+        client_id: str | None,
+        action: str,
+        resource: str,
+    ) -> dict[str, Any]:
+        """The explain view's answer (explain.py): which policy and statement decided, and why, with
+        `summary`, the same as text for a terminal; raises AwsError for a principal that is not one."""
+        answer = explain(
+            self.engine, self.certificates, account, region, principal, client_id, action, resource
+        )
+        answer["summary"] = render(answer)
+        return answer
 
     async def start(self) -> None:
         pass

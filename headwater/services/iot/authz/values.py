@@ -15,10 +15,11 @@ Names are looked up case-insensitively, as IAM does for keys.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from headwater.services.iot.authz.certificates import certificate_variables
-from headwater.services.iot.authz.documents import PolicyDocument
+from headwater.services.iot.authz.documents import PolicyDocument, Statement
 from headwater.services.iot.contracts import AttachedPolicy, AuthContext, ThingDirectory, ThingInfo
 
 # keys whose value the broker passes comma-separated in AuthContext.extra and policies test as sets
@@ -32,6 +33,8 @@ class Connection:
     single: dict[str, str]
     multi: dict[str, list[str]]
     policies: list[tuple[AttachedPolicy, PolicyDocument]] = field(default_factory=list)
+    # action -> the statements whose Action covers it (engine.py fills it as actions are asked)
+    by_action: dict[str, list[tuple[AttachedPolicy, Statement]]] = field(default_factory=dict)
 
 
 def connection_thing(
@@ -78,7 +81,7 @@ class RequestValues:
     __slots__ = ("_conn", "_single", "_multi", "_now")
 
     def __init__(
-        self, conn: Connection, context: AuthContext, resource: str, now: float | None = None
+        self, conn: Connection, context: AuthContext, resource: str, now: Callable[[], float] = time.time
     ) -> None:
         self._conn = conn
         self._now = now
@@ -106,7 +109,7 @@ class RequestValues:
         if value is None:
             value = self._conn.single.get(folded)
         if value is None and folded in ("aws:epochtime", "aws:currenttime"):
-            moment = time.time() if self._now is None else self._now
+            moment = self._now()
             if folded == "aws:epochtime":
                 return str(int(moment))
             return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
