@@ -150,6 +150,12 @@ class Trust:
         chain = self.server.cert_pem + self.root.cert_pem
         return DeviceTlsMaterial(self.generation, chain, self.server.key_pem, b"".join(self.anchors))
 
+    def root_ca_pem(self) -> bytes:
+        return self.root.cert_pem
+
+    def ca_chain_pem(self) -> bytes:
+        return self.root.cert_pem
+
     def add_anchor(self, pem: bytes) -> None:
         self.anchors.append(pem)
         self.generation += 1
