@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -176,6 +178,7 @@ def client_context(
 
 
 def listener(broker: Broker, trust: Trust | None, plane: Plane | None = None, **config: Any) -> MqttListener:
+    config.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="headwater-mqtt-test-")))  # the root CA's file
     settings = Config(**config)
     parts = Parts(settings, broker, plane, Principals(settings), SystemClock(), server_codec)
     return MqttListener(parts, trust)
