@@ -36,12 +36,22 @@ def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) 
     return params
 
 
+# Services that answer a model-constraint failure under another code, AWS's message kept: AWS IoT
+# (`iot`, `iot-data`) says InvalidRequestException "1 validation error detected: Value ... at
+# 'thingName' failed to satisfy constraint: ..." (seen in SDK issues against the live service).
+VALIDATION_CODES = {"iot": "InvalidRequestException", "iot-data": "InvalidRequestException"}
+
+
 def check(op: OperationModel, params: dict[str, Any]) -> None:
     """The same rule for params a protocol already parsed (REST-JSON, RPC v2 CBOR)."""
     if op.service_model.is_query_compatible:
         require_members(op, params, query=False)
     elif op.input_shape is not None:
-        validate(op.input_shape, params, namespace=java_namespace(op.service_model))
+        try:
+            validate(op.input_shape, params, namespace=java_namespace(op.service_model))
+        except AwsError as error:
+            error.code = VALIDATION_CODES.get(op.service_model.service_name, error.code)
+            raise
 
 
 def require_members(op: OperationModel, params: dict[str, Any], *, query: bool) -> None:
