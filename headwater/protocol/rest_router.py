@@ -31,7 +31,8 @@ _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 
 # Labels AWS reads across slashes though the model gives them one segment: iot-data's MQTT topics,
 # which devices and curl send unencoded (`POST /topics/sensors/room1`, as AWS's docs show) while
-# botocore encodes the slashes (`/topics/sensors%2Froom1`); both decode to the same topic.
+# botocore encodes the slashes (`/topics/sensors%2Froom1`); both decode to the same topic. They may
+# be empty (`topic=""` from boto3 is `POST /topics/`), so the service names the missing topic.
 _GREEDY = frozenset({("iot-data", "topic")})
 
 
@@ -62,7 +63,11 @@ def _compile(op: OperationModel) -> _Route:
         if label is None:
             parts.append(re.escape(segment))
             ranks.append(2)
-        elif label.group(2) or (service, label.group(1)) in _GREEDY:
+        elif (service, label.group(1)) in _GREEDY:
+            parts.append("(.*)")
+            names.append(label.group(1))
+            ranks.append(0)
+        elif label.group(2):
             parts.append("(.+)")
             names.append(label.group(1))
             ranks.append(0)

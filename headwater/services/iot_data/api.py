@@ -51,6 +51,8 @@ async def publish(core: IotDataCore, params: Params, ctx: RequestContext) -> Par
 
 async def get_retained_message(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
     topic: str = params["topic"]
+    if not topic:
+        raise invalid_request("The topic must not be empty")
     found = core.plane.retained(ctx.account, ctx.region, topic)
     if found is None:
         raise AwsError("ResourceNotFoundException", f"No retained message exists for the topic {topic}", 404)

@@ -151,6 +151,7 @@ def test_retained_round_trip_listing_pages_and_deletion(app: tuple[Gateway, Fake
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
+        ({"topic": "", "payload": b"x"}, "The topic must not be empty"),
         ({"topic": "a", "qos": 2}, "Member must have value less than or equal to 1"),
         ({"topic": "a/+/b"}, "wildcard"),
         ({"topic": "a/#"}, "wildcard"),
@@ -202,6 +203,12 @@ def test_delete_connection(app: tuple[Gateway, FakePlane]) -> None:
 def test_bad_next_token(app: tuple[Gateway, FakePlane]) -> None:
     status, code, _ = error(send(app[0], DATA, "ListRetainedMessages", {"nextToken": "!!"}))
     assert (status, code) == (400, "InvalidRequestException")
+
+
+def test_an_empty_retained_topic(app: tuple[Gateway, FakePlane]) -> None:
+    status, code, message = error(send(app[0], DATA, "GetRetainedMessage", {"topic": ""}))
+    assert (status, code, message) == (400, "InvalidRequestException", "The topic must not be empty")
+    assert signed("GET", "/retainedMessage", service="iotdata").json() == {"retainedTopics": []}
 
 
 @pytest.mark.parametrize(
