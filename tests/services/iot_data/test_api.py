@@ -235,3 +235,20 @@ def test_iot_control_plane_requests_stay_with_iot(app: tuple[Gateway, FakePlane]
     reply = signed("GET", "/things/t/shadow", service="iot")
     assert reply.status == 404 and reply.headers["x-amzn-errortype"] == "UnknownOperationException"
     assert "iot-data" not in reply.json().get("message", "")
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "expected"),
+    [
+        ("/topics/x?qos=abc", {}, "is not a valid integer"),
+        ("/topics/x?retain=maybe", {}, "is not a valid boolean"),
+        ("/topics/x", {"x-amz-mqtt5-user-properties": "!!!"}, "base64-encoded JSON"),
+        ("/topics/x", {"x-amz-mqtt5-user-properties": "e30="}, "JSON array of JSON objects"),  # {}
+    ],
+)
+def test_values_that_do_not_parse_are_invalid_requests(
+    app: tuple[Gateway, FakePlane], path: str, headers: dict[str, str], expected: str
+) -> None:
+    status, code, message = error(signed("POST", path, b"p", **headers))
+    assert (status, code) == (400, "InvalidRequestException") and expected in message
+    assert app[1].published == []
