@@ -42,6 +42,11 @@ class Config:
     # execution roles: "checked" against IAM (when it runs) as Lambda checks them, "any" accepts
     # every well-formed role ARN (test-friendly)
     function_roles: Literal["checked", "any"] = "checked"
+    # IoT Core: "aws" holds devices to AWS IoT's rules (limits, QoS 2 as AWS, mTLS only), "relaxed"
+    # suits generic MQTT tools (QoS 2 downgraded to 1, limits off, anonymous plain MQTT)
+    iot_mode: Literal["aws", "relaxed"] = "aws"
+    # seconds a persistent MQTT session outlives its connection (AWS's default: 1 hour)
+    iot_session_expiry: int = 3600
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

@@ -8,6 +8,7 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.broker import Broker
 
 
 class IotCore:
@@ -17,6 +18,16 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # the MQTT broker (the authorizer and certificate store join its arguments when they land)
+        self.broker = Broker(
+            host.engine,
+            host.clock,
+            mode=host.config.iot_mode,
+            session_expiry=host.config.iot_session_expiry,
+            default_account=host.config.account_id,
+            default_region=host.config.region,
+        )
+        self.parts.append(self.broker)
 
     async def start(self) -> None:
         for part in self.parts:
