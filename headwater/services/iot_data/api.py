@@ -16,7 +16,7 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
-from headwater.services.iot_data.core import MAX_PAYLOAD, IotDataCore
+from headwater.services.iot_data.core import IotDataCore
 from headwater.services.iot_data.errors import from_plane, invalid_request, not_implemented
 from headwater.services.iot_data.mqtt5_headers import properties_of
 from headwater.services.iot_data.topics import check_publish_topic
@@ -31,8 +31,6 @@ async def publish(core: IotDataCore, params: Params, ctx: RequestContext) -> Par
     topic: str = params["topic"]
     check_publish_topic(topic)
     payload: bytes = params.get("payload") or b""
-    if core.exact and len(payload) > MAX_PAYLOAD:
-        raise AwsError("RequestEntityTooLargeException", "The payload exceeds the maximum size allowed", 413)
     properties = properties_of(params)
     try:
         await core.plane.publish(

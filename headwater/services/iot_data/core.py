@@ -1,6 +1,7 @@
 """The iot-data service's state: none of its own. Messages, retained messages and connections are
-the broker's (the iot service offers `IotDataPlane`); this holds the port and the rules the HTTP
-API adds to it."""
+the broker's (the iot service offers `IotDataPlane`), and so are AWS IoT's limits (the 128 KB
+payload, topic length and depth, reserved topics), which it applies to every publish, MQTT or
+HTTPS, in the mode `--iot-mode` sets."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from headwater.services.base import Host
 from headwater.services.iot_data.errors import broker_missing
 from headwater.services.ports import IotDataPlane
 
-MAX_PAYLOAD = 128 * 1024  # AWS IoT's hard limit on a message's payload (MQTT or HTTPS)
-
 
 class IotDataCore:
     def __init__(self, host: Host) -> None:
         self.config = host.config
         self._plane = host.ports.find(IotDataPlane)
-        # AWS-exact unless the device gateway's relaxed mode (`--iot-mode relaxed`) lifts the limits
-        self.exact = getattr(host.config, "iot_mode", "exact") != "relaxed"
 
     @property
     def plane(self) -> IotDataPlane:

@@ -172,13 +172,6 @@ def test_publish_refuses_what_aws_refuses(
     assert plane.published == []
 
 
-def test_payload_limit_in_exact_mode_only(app: tuple[Gateway, FakePlane]) -> None:
-    gw, plane = app
-    ok(gw, "Publish", {"topic": "big", "payload": b"x" * 128 * 1024})
-    status, code, _ = error(send(gw, DATA, "Publish", {"topic": "big", "payload": b"x" * (128 * 1024 + 1)}))
-    assert (status, code) == (413, "RequestEntityTooLargeException") and len(plane.published) == 1
-
-
 def test_broker_refusals_keep_their_code_and_status() -> None:
     gw, plane = gateway()
     plane.refuse = DataPlaneError("ForbiddenException", "Publishing to $aws/x is not allowed", 403)
