@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from headwater.services.iot.authz import operations as authz_operations
 from headwater.services.iot.core import IotCore
+from headwater.services.iot.security.api import OPERATIONS as SECURITY_OPERATIONS
 from headwater.services.operations import ServiceApi
 
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+OPERATIONS.update(SECURITY_OPERATIONS)
+OPERATIONS.update(authz_operations.OPERATIONS)
 
 
 def iot_api(core: IotCore) -> ServiceApi:

@@ -8,7 +8,9 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
 from headwater.services.iot.broker import Broker
+from headwater.services.iot.security.part import SecurityPart
 
 
 class IotCore:
@@ -18,6 +20,14 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # certificates, CA certificates, policies, the local CA and the device TLS material
+        self.security = SecurityPart(host.config, host.engine.meta, host.engine.ordered, host.clock)
+        self.parts.append(self.security)
+        # the policy engine (the broker's Authorizer is `self.authz.engine`): built after the registry and
+        # the policy store, over them (NoThings/NoPolicies stand in until those parts are wired here;
+        # pass the certificate store third so TestAuthorization checks certificates and reads their DER)
+        self.authz = Authz(NoThings(), NoPolicies(), now=self.clock.now)
+        self.parts.append(self.authz)
         # the MQTT broker (the authorizer and certificate store join its arguments when they land)
         self.broker = Broker(
             host.engine,

@@ -6,12 +6,16 @@ from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
 from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
-from headwater.services.ports import IotDataPlane, MqttBroker
+from headwater.services.ports import DeviceTrust, IotDataPlane, MqttBroker
 
 
 def build(host: Host) -> Service:
     core = IotCore(host)
-    provides: dict[type, object] = {MqttBroker: core.broker, IotDataPlane: DataPlane(core.broker)}
+    provides: dict[type, object] = {
+        MqttBroker: core.broker,
+        IotDataPlane: DataPlane(core.broker),
+        DeviceTrust: core.security,
+    }
     return Service("iot", "iot", core, iot_api(core), provides=provides)
 
 

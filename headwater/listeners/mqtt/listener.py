@@ -1,0 +1,125 @@
+"""The device gateway listener: its ports, their preflight, start and stop, and the banner's lines.
+
+A port left at its default (8883, 443, 8443) is served when it can be bound and skipped with a
+warning when it cannot (443 needs privileges; another server may hold 8883): a default should never
+stop a server whose HTTP API works. A port given explicitly (`--iot-port 8884`) must bind, and
+preflight refuses a busy one before any storage is opened, as the HTTP listener does. 0 turns a
+port off. The TLS ports need the iot service's `DeviceTrust`; the plain port (opt-in) only the
+broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass
+
+from headwater.listeners.base import ListenerError
+from headwater.listeners.http.server import check_port_free
+from headwater.listeners.mqtt.dispatch import Dispatch, PortKind
+from headwater.listeners.mqtt.parts import Parts
+from headwater.listeners.mqtt.stream import Stream
+from headwater.listeners.mqtt.tls import DeviceTls
+from headwater.services.ports import DeviceTrust
+
+log = logging.getLogger("headwater.listeners.mqtt")
+
+DEFAULTS: dict[PortKind, int] = {"mtls": 8883, "alpn": 443, "https": 8443}
+FLAGS: dict[PortKind, str] = {"mtls": "--iot-port", "alpn": "--iot-alpn-port", "https": "--iot-https-port"}
+SCHEMES: dict[PortKind, str] = {
+    "plain": "mqtt://{}:{} (MQTT)",
+    "mtls": "mqtts://{}:{} (IoT MQTT, mutual TLS)",
+    "alpn": "https://{}:{} (IoT ALPN: MQTT, HTTPS publish, WebSocket /mqtt)",
+    "https": "https://{}:{} (IoT HTTPS publish, X.509)",
+}
+
+
+@dataclass(slots=True)
+class _Port:
+    kind: PortKind
+    number: int
+    explicit: bool
+    server: asyncio.Server | None = None
+
+
+class MqttListener:
+    name = "mqtt"
+
+    def __init__(self, parts: Parts, trust: DeviceTrust | None) -> None:
+        self.parts = parts
+        config = parts.config
+        self.tls = DeviceTls(trust) if trust is not None else None
+        self.dispatch = Dispatch(parts, self.tls)
+        self._connections: set[Stream] = set()
+        wanted: list[tuple[PortKind, int | None]] = [
+            ("mtls", config.iot_port),
+            ("alpn", config.iot_alpn_port),
+            ("https", config.iot_https_port),
+        ]
+        self.ports: list[_Port] = []
+        if config.mqtt_port:
+            self.ports.append(_Port("plain", config.mqtt_port, True))
+        for kind, number in wanted:
+            if trust is None or number == 0:
+                continue
+            self.ports.append(_Port(kind, DEFAULTS[kind] if number is None else number, number is not None))
+
+    def preflight(self) -> None:
+        host = self.parts.config.host
+        for port in list(self.ports):
+            if port.explicit:
+                check_port_free(host, port.number)
+            elif not _bindable(host, port.number):
+                self._skip(port, "it cannot be bound (in use, or needs privileges)")
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        host = self.parts.config.host
+        for port in list(self.ports):
+            kind = port.kind
+
+            def stream(kind: PortKind = kind) -> Stream:
+                return Stream(self._connections, lambda made: self.dispatch.accepted(made, kind))
+
+            try:
+                port.server = await loop.create_server(stream, host, port.number, backlog=1024)
+            except OSError as exc:
+                if port.explicit:
+                    await self.stop()
+                    raise ListenerError(f"cannot listen on {host}:{port.number}: {exc.strerror}") from None
+                self._skip(port, exc.strerror or str(exc))
+
+    async def stop(self) -> None:
+        for port in self.ports:
+            if port.server is not None:
+                port.server.close()
+        self.dispatch.cancel()
+        for connection in list(self._connections):
+            connection.abort()
+        for port in self.ports:
+            if port.server is not None:
+                await port.server.wait_closed()
+                port.server = None
+
+    def endpoints(self) -> list[str]:
+        host = self.parts.config.host
+        return [SCHEMES[port.kind].format(host, port.number) for port in self.ports]
+
+    def _skip(self, port: _Port, why: str) -> None:
+        flag = FLAGS.get(port.kind, "--mqtt-port")
+        log.warning(
+            "IoT port %d skipped: %s (choose another with %s, 0 turns it off)", port.number, why, flag
+        )
+        self.ports.remove(port)
+
+
+def _bindable(host: str, number: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, number))
+        except OSError:
+            return False
+    return True
