@@ -18,11 +18,11 @@ from headwater.listeners.http.gateway import Gateway
 from headwater.listeners.http.server import gateway_for
 from headwater.protocol.models import service_model
 from headwater.runtime.clock import SystemClock
-from headwater.services.base import Host, Ports
-from headwater.services.iot.entry import ENTRY as IOT
+from headwater.services.base import Host, Ports, Service
 from headwater.services.iot_data.entry import ENTRY as IOT_DATA
+from headwater.services.operations import ServiceApi
 from headwater.services.ports import DataPlaneError, IotDataPlane
-from tests.listeners.http.test_gateway_modeled import KEY, SECRET, parse, send
+from tests.listeners.http.test_gateway_modeled import KEY, SECRET, NoCore, parse, send
 from tests.listeners.http.test_gateway_query import ENDPOINT, NoAdmin, Reply, call
 from tests.services.iot_data.fake_plane import FakePlane
 
@@ -35,7 +35,8 @@ def gateway(plane: FakePlane | None = None, **config: Any) -> tuple[Gateway, Fak
     ports = Ports()
     ports.offer(IotDataPlane, plane)
     host = Host(Config(**config), cast(Any, None), SystemClock(), cast(Any, None), ports)
-    built = [IOT.build(host), IOT_DATA.build(host)]
+    iot = Service("iot", "iot", NoCore(), ServiceApi(None, {}))  # the control plane's routes, no operations
+    built = [iot, IOT_DATA.build(host)]
     return gateway_for(Config(**config), built, NoAdmin(), SystemClock()), plane
 
 
