@@ -53,3 +53,17 @@ def test_mutual_tls_refuses_a_client_without_a_certificate(aws: Gateway) -> None
             anonymous.connect(aws.mtls, timeout=3)
     finally:
         anonymous.client.loop_stop()
+
+
+def test_a_revoked_certificate_is_refused_at_its_next_connect(aws: Gateway, tmp_path: Path) -> None:
+    device = aws.device(tmp_path)
+    context = tls(aws.root_ca, device.cert_path, device.key_path)
+    Paho("before-revocation", "5", context).connect(aws.mtls).close()
+    certificate_id = device.certificate_arn.rsplit("/", 1)[1]
+    aws.iot().update_certificate(certificateId=certificate_id, newStatus="REVOKED")
+    refused = Paho("after-revocation", "5", tls(aws.root_ca, device.cert_path, device.key_path))
+    try:
+        with pytest.raises((OSError, AssertionError)):  # refused at the handshake or by its CONNACK
+            refused.connect(aws.mtls, timeout=5)
+    finally:
+        refused.client.loop_stop()
