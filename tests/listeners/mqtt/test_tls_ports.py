@@ -211,7 +211,9 @@ def test_default_ports_are_skipped_explicit_ones_refused() -> None:
         implicit = listener(Broker(), Trust(), iot_alpn_port=0, iot_https_port=0)
         implicit.ports[0].number = number  # as if 8883 were the busy default
         implicit.preflight()
+        await implicit.start()  # skipped with a warning
         assert implicit.ports == [] and implicit.endpoints() == []
+        await implicit.stop()
         no_trust = listener(Broker(), None)
         assert no_trust.ports == []  # no DeviceTrust: no TLS ports; plain MQTT stays opt-in
         busy.close()
