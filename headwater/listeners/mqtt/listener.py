@@ -116,7 +116,9 @@ class MqttListener:
             config = self.parts.config
             scheme = "https" if config.tls else "http"
             route = f"{scheme}://{host}:{config.port}/_headwater/iot/root-ca"
-            lines.append(f"IoT root CA {self.root_ca}" if self.root_ca is not None else f"IoT root CA {route}")
+            lines.append(
+                f"IoT root CA {self.root_ca}" if self.root_ca is not None else f"IoT root CA {route}"
+            )
         return lines
 
     def _write_root_ca(self) -> Path | None:
@@ -142,4 +144,3 @@ class MqttListener:
             "IoT port %d skipped: %s (choose another with %s, 0 turns it off)", port.number, why, flag
         )
         self.ports.remove(port)
-
