@@ -12,6 +12,7 @@ from headwater.services.iot.contracts import AuthContext, Authorizer, Certificat
 MAX_PAYLOAD = 128 * 1024  # AWS: 128 KB per PUBLISH
 MAX_CLIENT_ID = 128  # bytes
 MAX_FILTERS_PER_SUBSCRIBE = 8
+MAX_SUBSCRIPTIONS = 50  # per connection (an adjustable quota at AWS)
 AWS_IN_FLIGHT = 100  # unacknowledged QoS 1 messages each way
 RELAXED_IN_FLIGHT = 1000
 PUBLISH_RATE = 100.0  # publishes per second per connection
