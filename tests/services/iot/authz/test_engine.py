@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -480,3 +481,13 @@ def test_cached_check_cost() -> None:
             engine.authorize(ctx, "iot:Publish", resource)
         best = min(best, (time.perf_counter() - started) / rounds)
     assert best < 5e-6, f"a cached check took {best * 1e6:.2f} µs"
+
+
+def test_a_2008_document_has_no_variables() -> None:
+    statement = _allow("iot:Publish", topic("${iot:ClientId}/*"))
+    policies = Policies()
+    policies.put("old", json.dumps({"Version": "2008-10-17", "Statement": [statement]}), CERT)
+    policies.put("unversioned", json.dumps({"Statement": [statement]}), CERT)
+    engine = PolicyEngine(Things(), policies)
+    assert not engine.authorize(_ctx(), "iot:Publish", topic("lamp-1/a")).allowed
+    assert engine.authorize(_ctx(), "iot:Publish", topic("${iot:ClientId}/a")).policy == "old"
