@@ -111,7 +111,7 @@ class HttpFront:
 
     def _published(self, task: asyncio.Future[bytes], head: Head) -> None:
         self._busy = False
-        if self.stream.closed:
+        if self.stream.closed or task.cancelled():
             return
         self.stream.write(task.result())
         if (head.header("connection") or "").lower() == "close":
