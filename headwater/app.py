@@ -24,12 +24,22 @@ from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
+from headwater.listeners.mqtt import codec
+from headwater.listeners.mqtt.listener import MqttListener
+from headwater.listeners.mqtt.parts import Parts
 from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import DeviceTrust, FunctionUrls, Identities, Runtimes
+from headwater.services.ports import (
+    DeviceTrust,
+    FunctionUrls,
+    Identities,
+    IotDataPlane,
+    MqttBroker,
+    Runtimes,
+)
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -62,6 +72,12 @@ class Headwater:
             runtime_api = RuntimeApiListener()
             runtimes.attach(runtime_api)
             self.listeners.append(runtime_api)
+        broker = host.ports.find(MqttBroker)
+        if broker is not None:  # the device gateway: MQTT and HTTPS ports for the iot service's broker
+            parts = Parts(
+                config, broker, host.ports.find(IotDataPlane), principals, self.clock, codec.server_codec
+            )
+            self.listeners.append(MqttListener(parts, host.ports.find(DeviceTrust)))
         self.started = 0.0
         self._stop = asyncio.Event()
         memory = config.durability == "memory"
