@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.iot.gateway import Gateway
+from tests.e2e.iot.gateway import ALLOW_ALL, Gateway
 from tests.e2e.iot.paho_clients import Paho, tls
 
 VERSIONS = ["3.1.1", "5"]
@@ -101,7 +101,11 @@ def test_a_certificate_registered_without_a_ca_is_its_own_anchor(aws: Gateway, t
             stranger.connect(aws.mtls, timeout=3)
     finally:
         stranger.client.loop_stop()
-    aws.iot().register_certificate_without_ca(certificatePem=cert_path.read_text(), status="ACTIVE")
+    registered = aws.iot().register_certificate_without_ca(
+        certificatePem=cert_path.read_text(), status="ACTIVE"
+    )
+    aws.iot().create_policy(policyName="own-anchor", policyDocument=ALLOW_ALL)
+    aws.iot().attach_policy(policyName="own-anchor", target=registered["certificateArn"])
     client = Paho("own-after", "5", tls(aws.root_ca, str(cert_path), str(key_path))).connect(aws.mtls)
     try:
         client.subscribe("own/topic")

@@ -25,3 +25,9 @@ def error_of(call: Callable[..., Any], **params: Any) -> tuple[str, str, int]:
         response["Error"]["Message"],
         response["ResponseMetadata"]["HTTPStatusCode"],
     )
+
+
+def certificate(iot: Any) -> str:
+    """A new certificate's ARN (the registry attaches only principals that exist)."""
+    arn: str = iot.create_keys_and_certificate(setAsActive=False)["certificateArn"]
+    return arn

@@ -8,8 +8,6 @@ from pathlib import Path
 from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import durable_server
 
-CERT = "arn:aws:iot:us-east-1:000000000000:cert/" + "ee" * 32
-
 
 def test_registry_survives_kill_9(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
@@ -32,6 +30,7 @@ def test_registry_survives_kill_9(tmp_path: Path) -> None:
         iot.update_thing(thingName="m000", attributePayload={"attributes": {"n": "x"}, "merge": True})
         iot.add_thing_to_thing_group(thingGroupName="floor", thingName="m001")
         iot.add_thing_to_billing_group(billingGroupName="paid", thingName="m002")
+        CERT = iot.create_keys_and_certificate()["certificateArn"]  # noqa: N806
         iot.attach_thing_principal(thingName="m003", principal=CERT, thingPrincipalType="EXCLUSIVE_THING")
         iot.deprecate_thing_type(thingTypeName="meter")
         iot.update_event_configurations(eventConfigurations={"THING": {"Enabled": True}})

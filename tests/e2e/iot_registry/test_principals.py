@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.iot_registry.conftest import error_of
-
-CERT = "arn:aws:iot:us-east-1:000000000000:cert/" + "ab" * 32
-OTHER = "arn:aws:iot:us-east-1:000000000000:cert/" + "cd" * 32
+from tests.e2e.iot_registry.conftest import certificate, error_of
 
 
 def test_attach_list_detach(iot: Any) -> None:
+    # AWS checks that an attached certificate exists
+    CERT, OTHER = certificate(iot), certificate(iot)  # noqa: N806
     for name in ("door", "window", "roof"):
         iot.create_thing(thingName=name)
     iot.attach_thing_principal(thingName="door", principal=CERT)
     iot.attach_thing_principal(thingName="window", principal=CERT, thingPrincipalType="NON_EXCLUSIVE_THING")
     iot.attach_thing_principal(thingName="door", principal=OTHER, thingPrincipalType="EXCLUSIVE_THING")
-    assert sorted(iot.list_thing_principals(thingName="door")["principals"]) == [CERT, OTHER]
+    assert sorted(iot.list_thing_principals(thingName="door")["principals"]) == sorted([CERT, OTHER])
     v2 = iot.list_thing_principals_v2(thingName="door", thingPrincipalType="EXCLUSIVE_THING")
     assert v2["thingPrincipalObjects"] == [{"principal": OTHER, "thingPrincipalType": "EXCLUSIVE_THING"}]
     assert iot.list_principal_things(principal=CERT)["things"] == ["door", "window"]
@@ -30,6 +29,10 @@ def test_attach_list_detach(iot: Any) -> None:
 
     # an exclusive attachment allows one thing only, either way round
     code, _, _ = error_of(iot.attach_thing_principal, thingName="roof", principal=OTHER)
+    missing = "arn:aws:iot:us-east-1:000000000000:cert/" + "0" * 64
+    assert error_of(iot.attach_thing_principal, thingName="roof", principal=missing)[0] == (
+        "ResourceNotFoundException"
+    )
     assert code == "InvalidRequestException"
     code, _, _ = error_of(
         iot.attach_thing_principal, thingName="roof", principal=CERT, thingPrincipalType="EXCLUSIVE_THING"

@@ -32,6 +32,7 @@ from headwater.services.iot.contracts import (
     AuthContext,
     Authorizer,
     CertificateDirectory,
+    CertificateRecord,
     InboundPublish,
     PublishTap,
 )
@@ -172,6 +173,15 @@ class Broker:
         message = Message(topic, payload, 1, False, None, None, None, self.ctx.clock.now_ms())
         for wait in self.publish(self.namespace(account, region), message):
             self.ctx.store.background(wait)
+
+    def certificate_revoked(self, record: CertificateRecord) -> None:
+        """A certificate left ACTIVE (inactive, revoked, transferred, deleted): its live connections
+        end now, as AWS drops them; the TLS trust refuses it at the next connect."""
+        for ns in list(self.namespaces.values()):
+            for state in list(ns.sessions.values()):
+                link = state.connection
+                if link is not None and not link.finished and link.auth.principal_arn == record.arn:
+                    link.close(rc.NOT_AUTHORIZED, "the certificate is no longer active")
 
     # --- lifecycle events ---------------------------------------------------------------------------
 

@@ -77,6 +77,17 @@ class SecurityPart:
         self.policy_check: Callable[[str], str | None] | None = None
         self.events: EventPublisher | None = None
 
+    def resource_exists(self, account: str, region: str, name: str, kind: str = "") -> bool:
+        """Whether a certificate, CA certificate or policy (`kind`: cert, cacert, policy) exists:
+        the registry's tag store asks before it tags one."""
+        if kind == "cert":
+            return self.certificates.get(account, region, name) is not None
+        if kind == "cacert":
+            return self.certificates.ca(account, region, name) is not None
+        if kind == "policy":
+            return self.policies.get(account, region, name) is not None
+        return False
+
     # -- lifecycle ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
