@@ -37,6 +37,7 @@ from headwater.services.ports import (
     FunctionUrls,
     Identities,
     IotDataPlane,
+    IotExplain,
     MqttBroker,
     Runtimes,
 )
@@ -62,6 +63,8 @@ class Headwater:
             packages=runtimes.package if runtimes is not None else None,
             root_ca=trust.root_ca_pem if trust is not None else None,
             ca_chain=trust.ca_chain_pem if trust is not None else None,
+            explain=explainer.explain if (explainer := host.ports.find(IotExplain)) is not None else None,
+            scope=(config.account_id, config.region),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)

@@ -1,5 +1,6 @@
-"""`headwater status`, `ls`, `reset` and `iot root-ca`: a running server asked over its admin routes
-(`/_headwater/health`, `/_headwater/resources`, `/_headwater/reset`, `/_headwater/iot/root-ca`).
+"""`headwater status`, `ls`, `reset`, `iot root-ca` and `iot explain`: a running server asked over its
+admin routes (`/_headwater/health`, `/_headwater/resources`, `/_headwater/reset`,
+`/_headwater/iot/root-ca`, `/_headwater/iot/explain`).
 
 They speak plain HTTP(S) with the standard library: a server that is not running is one line and
 exit status 1, never a traceback. Output is plain text when it goes to a pipe or a file, and a
@@ -12,6 +13,7 @@ import json
 import ssl
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -64,13 +66,23 @@ def _fetch(endpoint: str, ca_bundle: str | None, method: str, route: str) -> byt
             return body
     except urllib.error.HTTPError as exc:
         raise SystemExit(
-            f"headwater: {endpoint} answered {exc.code} to {method} /_headwater/{route}"
+            f"headwater: {endpoint} answered {exc.code} to {method} /_headwater/{route.partition('?')[0]}"
+            + _why(exc)
         ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         strerror = getattr(reason, "strerror", None)
         why = strerror.lower() if strerror else str(reason)
         raise SystemExit(f"headwater: no Headwater server at {endpoint} ({why})") from None
+
+
+def _why(exc: urllib.error.HTTPError) -> str:
+    """The admin route's own explanation (its JSON `error`), when it gave one."""
+    try:
+        error = json.loads(exc.read()).get("error")
+    except (ValueError, AttributeError, OSError):
+        return ""
+    return f": {error}" if isinstance(error, str) else ""
 
 
 def _fancy() -> bool:
@@ -209,3 +221,44 @@ def add_commands(group: click.Group) -> None:
             click.echo(f"wrote the IoT root CA to {output}", err=True)
         else:
             click.echo(pem.decode(), nl=False)
+
+    @iot.command(name="explain")
+    @_endpoint_options
+    @click.option("--principal", help="The certificate ARN (or thing-group ARN, Cognito identity id).")
+    @click.option("--client-id", help="The MQTT client id the device connects with.")
+    @click.option(
+        "--action",
+        required=True,
+        help="iot:Connect, iot:Publish, iot:Subscribe, iot:Receive, iot:RetainPublish...",
+    )
+    @click.option(
+        "--resource", required=True, help="A full ARN, or the topic (topic filter, client id) alone."
+    )
+    @click.option("--account", help="The account (default: the server's).")
+    @click.option("--region", help="The region (default: the server's).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the full answer as JSON.")
+    def explain(
+        endpoint: str,
+        ca_bundle: str | None,
+        principal: str | None,
+        client_id: str | None,
+        action: str,
+        resource: str,
+        account: str | None,
+        region: str | None,
+        as_json: bool,
+    ) -> None:
+        """Name the IoT policy statement that allows or denies a request (exit status 3 when denied)."""
+        params = {
+            "principal": principal,
+            "clientId": client_id,
+            "action": action,
+            "resource": resource,
+            "account": account,
+            "region": region,
+        }
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        answer = _call(endpoint, ca_bundle, "GET", f"iot/explain?{query}")
+        click.echo(json.dumps(answer, indent=2) if as_json else answer["summary"])
+        if answer.get("decision") != "ALLOWED":
+            raise SystemExit(3)

@@ -636,6 +636,23 @@ class DeviceTrust(Protocol):
         ...
 
 
+class IotExplain(Protocol):
+    """The IoT policy engine's explain view, for the admin route `/_headwater/iot/explain`."""
+
+    def explain(
+        self,
+        account: str,
+        region: str,
+        principal: str | None,
+        client_id: str | None,
+        action: str,
+        resource: str,
+    ) -> dict[str, Any]:
+        """Which policy and statement allowed or denied the request, and why (`summary`: the same as
+        text); raises AwsError for bad input (an unknown certificate, an invalid principal or action)."""
+        ...
+
+
 class DataPlaneError(Exception):
     """An iot-data request the broker refuses: AWS's error code, message and HTTP status."""
 

@@ -1,5 +1,5 @@
 """Admin routes under /_headwater/ (never an AWS path): the index, health, resources (names per
-service), reset, metrics, the test clock.
+service), reset, metrics, the test clock, the IoT CA certificates and the IoT policy explain view.
 
 `GET /_headwater/` (with or without the slash) and a plain `GET /` (a browser, curl: no signature,
 no AWS header; the gateway decides) describe the server and list these routes. A known route asked
@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from headwater.listeners.base import Listener
+from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 
@@ -39,6 +41,9 @@ Packages = Callable[[str, str, str], Awaitable[bytes | None]]
 # the IoT device gateway's CA certificates (PEM): the root device code and clients add to their
 # trust, and the chain (issuing CA, root) that verifies device certificates
 IotCa = Callable[[], bytes]
+# (account, region, principal, client id, action, resource) -> the explain view's answer (JSON-able)
+IotExplainer = Callable[[str, str, str | None, str | None, str, str], dict[str, Any]]
+IOT_EXPLAIN = "/_headwater/iot/explain"
 IOT_ROOT_CA = "/_headwater/iot/root-ca"
 IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
 FUNCTIONS = "/_headwater/functions/"
@@ -53,6 +58,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
     IOT_ROOT_CA: {"GET": "the IoT root CA certificate (PEM) that device TLS clients trust"},
     IOT_CA_CHAIN: {"GET": "the IoT issuing CA and root (PEM) that verify device certificates"},
+    IOT_EXPLAIN: {
+        "GET": "which IoT policy statement allows or denies a request: ?principal=<cert ARN>&clientId="
+        "&action=iot:Publish&resource=<topic or ARN>[&account=&region=]"
+    },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -79,12 +88,16 @@ class Admin:
         packages: Packages | None = None,
         root_ca: IotCa | None = None,
         ca_chain: IotCa | None = None,
+        explain: IotExplainer | None = None,
+        scope: tuple[str, str] = ("000000000000", "us-east-1"),
     ) -> None:
         self.app = app
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
+        self.explainer = explain
+        self.scope = scope  # the account and region explain asks about unless told
 
-    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
+    async def handle(self, method: str, path: str, body: bytes, query: str = "") -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
             return await self._package(path)
@@ -111,6 +124,8 @@ class Admin:
             if pem is None:
                 return _json(404, {"error": "the iot service is not running"})
             return 200, "application/x-pem-file", pem()
+        if path == IOT_EXPLAIN:
+            return self._explain(query)
         return self._clock(method, body)
 
     def index(self) -> dict[str, Any]:
@@ -138,6 +153,37 @@ class Admin:
         if package is None:
             return _json(404, {"error": f"no function {parts[2]} in {parts[0]} {parts[1]}"})
         return 200, "application/zip", package
+
+    def _explain(self, query: str) -> tuple[int, str, bytes]:
+        """GET /_headwater/iot/explain: the policy engine's explain view for one request."""
+        if self.explainer is None:
+            return _json(404, {"error": "the iot service is not running"})
+        try:
+            params = {key: values[-1] for key, values in parse_qs(query, strict_parsing=False).items()}
+        except ValueError as exc:
+            return _json(400, {"error": f"unreadable query string: {exc}"})
+        missing = [name for name in ("action", "resource") if not params.get(name)]
+        if missing:
+            return _json(
+                400,
+                {
+                    "error": f"missing {' and '.join(missing)}: expected ?principal=<certificate ARN>"
+                    "&clientId=<id>&action=<iot:Publish|PUBLISH...>&resource=<topic, client id or ARN>"
+                },
+            )
+        account, region = params.get("account") or self.scope[0], params.get("region") or self.scope[1]
+        try:
+            answer = self.explainer(
+                account,
+                region,
+                params.get("principal") or None,
+                params.get("clientId"),
+                params["action"],
+                params["resource"],
+            )
+        except AwsError as error:
+            return _json(error.status, {"error": error.message, "code": error.code})
+        return _json(200, answer)
 
     def _clock(self, method: str, body: bytes) -> tuple[int, str, bytes]:
         clock = self.app.clock

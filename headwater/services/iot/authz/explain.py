@@ -7,11 +7,14 @@ names policies only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from headwater.services.iot.authz.engine import PolicyEngine
-from headwater.services.iot.authz.principals import ACTIONS, principal_context
+from headwater.services.iot.authz.principals import ACTIONS, invalid, principal_context
 from headwater.services.iot.contracts import CertificateDirectory
+
+_ACTION = re.compile(r"iot:[A-Za-z*?]+", re.IGNORECASE)
 
 
 def explain(
@@ -27,6 +30,10 @@ def explain(
     """`action` as in policies (iot:Publish) or as TestAuthorization's actionType (PUBLISH);
     `resource` a full ARN, or for the MQTT actions the bare topic / client id."""
     action = ACTIONS.get(action.upper(), action)
+    if not _ACTION.fullmatch(action):
+        raise invalid(f"Invalid action: {action!r} (iot:Connect, iot:Publish, PUBLISH, ...)")
+    if not resource:
+        raise invalid("resource is required: an ARN, or the topic / client id")
     resource = _arn(account, region, action, resource)
     context = principal_context(certificates, account, region, principal, client_id)
     conn = engine.connection(context, fresh=True)

@@ -3,7 +3,9 @@
 Identity: an mTLS peer is its certificate (`CertificateDirectory.by_der`, which must be ACTIVE; its
 registration gives the account and region, the SNI host `...iot.<region>...` may name the region);
 a SigV4 peer (wss, https) is its signer; a plain-TCP peer is anonymous, accepted in relaxed mode
-only. Refusals: MQTT 5 reason codes, and for 3.1.1 the return codes AWS IoT uses.
+only. Refusals: MQTT 5 reason codes (0x87 when iot:Connect is denied); a 3.1.1 client AWS IoT does
+not authorize gets no CONNACK at all in AWS mode: the connection is closed (what the Device SDKs
+report as AWS_ERROR_MQTT_UNEXPECTED_HANGUP); relaxed mode answers return code 5.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from headwater.services.iot.broker.context import (
     KEEP_ALIVE_MIN,
     MAX_CLIENT_ID,
     RELAXED_IN_FLIGHT,
-    V3_NOT_AUTHORIZED_AWS,
     BrokerContext,
     arn,
 )
@@ -76,8 +77,8 @@ def identify(ctx: BrokerContext, peer: MqttPeer) -> Identity:
 
 
 def v3_code(ctx: BrokerContext, code: int) -> int:
-    if code == rc.NOT_AUTHORIZED:
-        return V3_NOT_AUTHORIZED_AWS if ctx.aws else rc.V3_NOT_AUTHORIZED
+    if code == rc.NOT_AUTHORIZED:  # AWS mode writes none (connect() above)
+        return rc.V3_NOT_AUTHORIZED
     if code == rc.CLIENT_IDENTIFIER_NOT_VALID:
         return rc.V3_IDENTIFIER_REJECTED
     if code == rc.BAD_USER_NAME_OR_PASSWORD:
@@ -116,7 +117,10 @@ async def connect(broker: Hub, packet: Connect, peer: MqttPeer, outlet: MqttOutl
             raise Refused(rc.NOT_AUTHORIZED)
         will = _will(ctx, packet.will, v5)
     except Refused as refused:
-        outlet.write(Connack(False, refused.code if v5 else v3_code(ctx, refused.code)))
+        if v5:
+            outlet.write(Connack(False, refused.code))
+        elif not (ctx.aws and refused.code == rc.NOT_AUTHORIZED):
+            outlet.write(Connack(False, v3_code(ctx, refused.code)))
         return None
     expiry = session_expiry(broker, packet)
     held = keep_alive(ctx, packet.keep_alive)

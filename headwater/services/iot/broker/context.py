@@ -19,9 +19,6 @@ PUBLISH_RATE = 100.0  # publishes per second per connection
 KEEP_ALIVE_MIN, KEEP_ALIVE_MAX = 30, 1200
 SLOW_CONSUMER_BYTES = 1 << 20  # a client's unsent bytes past which QoS 0 is dropped, QoS 1 waits
 MEMORY_WINDOW = 1000  # QoS 1 messages a session holds in memory; more are dropped or stored only
-# 3.1.1 has no "not authorized" that AWS IoT uses: it answers 5? The research note (1.5, from the
-# developer guide's list of differences) says it refuses with return code 7; one place to change.
-V3_NOT_AUTHORIZED_AWS = 7
 
 
 @dataclass(slots=True)

@@ -245,13 +245,19 @@ class SecurityPart:
                 if doc is None or name in seen:
                     continue
                 seen.add(name)
-                version = doc["defaultVersionId"]
-                found.append(
-                    AttachedPolicy(
-                        name, doc["policyArn"], doc["versions"][version]["document"], version, target
-                    )
-                )
+                found.append(_default_version(doc, name, target))
         return found
+
+    def policy(self, account: str, region: str, name: str) -> AttachedPolicy | None:
+        """A policy's default version by name, attached or not (TestAuthorization's
+        policyNamesToAdd; `via` is empty)."""
+        doc = self.policies.get(account, region, name)
+        return _default_version(doc, name, "") if doc is not None else None
+
+
+def _default_version(doc: Doc, name: str, via: str) -> AttachedPolicy:
+    version = doc["defaultVersionId"]
+    return AttachedPolicy(name, doc["policyArn"], doc["versions"][version]["document"], version, via)
 
 
 class SecurityHost(Protocol):
