@@ -23,7 +23,9 @@ V3_SUBACK_FAILURE = 0x80
 TIMEOUT = 10.0
 
 
-def statement(effect: str, actions: str | list[str], resources: str | list[str], **extra: Any) -> dict[str, Any]:
+def statement(
+    effect: str, actions: str | list[str], resources: str | list[str], **extra: Any
+) -> dict[str, Any]:
     return {"Effect": effect, "Action": actions, "Resource": resources, **extra}
 
 
@@ -148,7 +150,9 @@ class Probe:
         wait_for(lambda: info.mid in self.pubacks, TIMEOUT, f"the PUBACK for {topic}")
         return self.pubacks[info.mid]
 
-    def publish_unanswered(self, topic: str, payload: bytes = b"x", qos: int = 1, retain: bool = False) -> None:
+    def publish_unanswered(
+        self, topic: str, payload: bytes = b"x", qos: int = 1, retain: bool = False
+    ) -> None:
         """A PUBLISH the broker is expected to close the connection over (3.1.1)."""
         self.client.publish(topic, payload, qos, retain)
 
