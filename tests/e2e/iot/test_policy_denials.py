@@ -36,6 +36,7 @@ from tests.e2e.iot.policies import (
     probe,
     unique,
 )
+from tests.e2e.support.clients import client_for
 
 TIMEOUT = 10
 OPEN = [
@@ -225,3 +226,22 @@ def test_mqtt3_sdk_publish_denied_is_a_hangup(aws: Gateway, tmp_path: Path) -> N
         assert interrupted.wait(TIMEOUT), "the broker kept a 3.1.1 connection that published where it may not"
     finally:
         connection.disconnect().result(TIMEOUT)
+
+
+def test_x509_https_publish_is_checked_too(aws: Gateway, tmp_path: Path) -> None:
+    """HTTPS publish with a device certificate (port 8443's role): iot:Publish and iot:RetainPublish
+    as over MQTT; a denied one answers 401 UnauthorizedException."""
+    cert = certificate(aws, tmp_path, allow("iot:Publish", f"{ARN}:topic/open/*"))
+    data = client_for(
+        f"https://localhost:{aws.https}", "iot-data", verify=aws.root_ca,
+        client_cert=(cert.cert_path, cert.key_path),
+    )  # fmt: skip
+    data.publish(topic="open/https", qos=1, payload=b"fine")
+    for params in ({"topic": "closed/https"}, {"topic": "open/https", "retain": True}):
+        with pytest.raises(ClientError) as raised:
+            data.publish(qos=1, payload=b"no", **params)
+        error = raised.value.response
+        assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (
+            401,
+            "UnauthorizedException",
+        )
