@@ -604,7 +604,8 @@ class MqttBroker(Protocol):
 
     async def connect(self, packet: Any, peer: MqttPeer, outlet: MqttOutlet) -> MqttSession | None:
         """Answers a CONNECT through the outlet (CONNACK, then what a resumed session has queued).
-        None when the connection is refused: the listener closes it once the CONNACK is written."""
+        None when the connection is refused: the listener closes it once the CONNACK, if any, is
+        written (AWS mode answers a 3.1.1 client it does not authorize with none)."""
         ...
 
 

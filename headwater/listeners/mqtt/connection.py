@@ -164,7 +164,7 @@ class MqttConnection:
             if session is not None:  # the client left while the broker answered
                 await session.ended(self._close_code, self._client_initiated)
             return
-        if session is None:  # refused: the CONNACK is written; close once it is sent
+        if session is None:  # refused: the CONNACK (if the broker wrote one) goes out, then the close
             self._finish(rc.NOT_AUTHORIZED, client_initiated=False)
             return
         self.session = session

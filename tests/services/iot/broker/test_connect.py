@@ -79,7 +79,12 @@ def test_connect_is_authorized_for_the_client_arn() -> None:
         assert good.session is not None
         assert ("iot:Connect", arn("client", "device"), "device") in policy.calls
 
+    async def relaxed(h: Harness) -> None:  # relaxed mode answers 3.1.1 with return code 5
+        bad = await h.connect("intruder", peer=MqttPeer("mtls", "10.1.1.1:4000", certificate_der=DER))
+        assert bad.session is None and bad.connack.reason_code == rc.V3_NOT_AUTHORIZED
+
     run(body, policy=policy)
+    run(relaxed, policy=policy, mode="relaxed")
 
 
 def test_keep_alive_is_held_to_30_through_1200_seconds() -> None:
