@@ -193,6 +193,9 @@ def throughput(
         "delivered_per_s": in_window / duration,
         "published_per_s": sent / (warmup + duration),
         "subscribers": n_sub,
+        "expected": 0
+        if shape == "flood"
+        else sent * n_sub,  # deliveries: every subscriber gets every message
         "sent": sent,
         "acked": acked if qos else None,
         "delivered": delivered,

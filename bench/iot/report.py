@@ -32,6 +32,7 @@ METRICS = [
     Metric("idle", "kb_per_connection", "RSS per idle connection, kB", False, 1),
     Metric("idle", "connect_s", "time to open the idle connections, s", False, 2),
     Metric("mtls", "connects_per_s", "mTLS connects/s", True),
+    Metric("mtls", "client_cpu_ms_per_connect", "mTLS client CPU ms/connect (context)", False, 2),
     *(
         Metric(p, "broker_cpu_us_per_msg", f"{p.replace('q', 'QoS ')} broker CPU us/msg", False, 2)
         for p in THROUGHPUT
@@ -85,12 +86,13 @@ class Table:
                 lost = self.values(server, phase, "lost")
                 if not lost:
                     continue
-                sent = self.values(server, phase, "sent")
+                sent = self.values(server, phase, "expected")
+                cpu = self.values(server, phase, "client_cpu_s")
                 behind = self.values(server, phase, "out_of_order")
                 loads = self.values(server, phase, "load")
                 rows.append(
                     f"| {server} | {phase.replace('q', 'QoS ')} | {sum(sent):,} | {sum(lost):,} |"
-                    f" {sum(behind):,} | {'yes' if not sum(behind) else 'NO'} |"
+                    f" {sum(behind):,} | {'yes' if not sum(behind) else 'NO'} | {statistics.median(cpu):.2f} |"
                     f" {min(loads):.2f}-{max(loads):.2f} |"
                 )
         return rows
@@ -200,16 +202,19 @@ def section(raw: dict[str, Any]) -> str:
         "",
         "## Loss and order (sums over runs)",
         "",
-        "| broker | phase | sent | lost | out of order | order kept | load avg |",
-        "|---|---|---:|---:|---:|---|---|",
+        "| broker | phase | deliveries expected | lost | out of order | order kept | client CPU s (median) | load avg |",
+        "|---|---|---:|---:|---:|---|---:|---|",
         *t.loss_rows(),
         "",
-        "QoS 0 may lose messages (a broker sheds load by dropping them); at QoS 1 nothing may be lost.",
+        "Deliveries expected = messages sent x subscribers; lost = expected - received when the drain ended (a"
+        " broker still delivering after it counts the rest as lost). QoS 0 may lose messages (a broker sheds"
+        " load by dropping them); at QoS 1 nothing may be lost. Client CPU: all client processes over the phase.",
         "",
         "## Ratios",
         "",
     ]
-    pairs = [(s, o) for s in t.servers for o in ("mosquitto", "amqtt") if o in t.servers and o != s]
+    order = [("headwater", "mosquitto"), ("headwater", "amqtt"), ("mosquitto", "amqtt")]
+    pairs = [(s, o) for s, o in order if s in t.servers and o in t.servers]
     if pairs:
         lines += [
             "| metric | " + " | ".join(f"{s} vs {o}" for s, o in pairs) + " |",

@@ -172,5 +172,6 @@ def connect_rate(
         "failures": sum(p["error_count"] for p in parts),
         "errors": [e for p in parts for e in p["errors"]][:3],
         "client_cpu_s": sum(p["cpu_s"] for p in parts),
+        "client_cpu_ms_per_connect": sum(p["cpu_s"] for p in parts) / connects * 1e3 if connects else None,
         "load": round(load, 2),
     }
