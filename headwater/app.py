@@ -24,12 +24,22 @@ from headwater.listeners.base import Listener, ListenerError
 from headwater.listeners.http.admin import Admin
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
+from headwater.listeners.mqtt import codec
+from headwater.listeners.mqtt.listener import MqttListener
+from headwater.listeners.mqtt.parts import Parts
 from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
-from headwater.services.ports import FunctionUrls, Identities, Runtimes
+from headwater.services.ports import (
+    DeviceTrust,
+    FunctionUrls,
+    Identities,
+    IotDataPlane,
+    MqttBroker,
+    Runtimes,
+)
 from headwater.services.registry import build_services
 
 log = logging.getLogger("headwater")
@@ -46,7 +56,13 @@ class Headwater:
         # the listeners learn who signed a request from the keys STS issued, then the configuration
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
-        admin = Admin(self, packages=runtimes.package if runtimes is not None else None)
+        trust = host.ports.find(DeviceTrust)
+        admin = Admin(
+            self,
+            packages=runtimes.package if runtimes is not None else None,
+            root_ca=trust.root_ca_pem if trust is not None else None,
+            ca_chain=trust.ca_chain_pem if trust is not None else None,
+        )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
         self.http = HttpListener(config, gateway)
@@ -56,6 +72,12 @@ class Headwater:
             runtime_api = RuntimeApiListener()
             runtimes.attach(runtime_api)
             self.listeners.append(runtime_api)
+        broker = host.ports.find(MqttBroker)
+        if broker is not None:  # the device gateway: MQTT and HTTPS ports for the iot service's broker
+            parts = Parts(
+                config, broker, host.ports.find(IotDataPlane), principals, self.clock, codec.server_codec
+            )
+            self.listeners.append(MqttListener(parts, host.ports.find(DeviceTrust)))
         self.started = 0.0
         self._stop = asyncio.Event()
         memory = config.durability == "memory"

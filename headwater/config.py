@@ -42,6 +42,17 @@ class Config:
     # execution roles: "checked" against IAM (when it runs) as Lambda checks them, "any" accepts
     # every well-formed role ARN (test-friendly)
     function_roles: Literal["checked", "any"] = "checked"
+    # the IoT device gateway's ports: None = the default (8883, 443, 8443), skipped with a warning when
+    # it cannot be bound; a number given explicitly must bind; 0 = off. Plain MQTT (1883) is opt-in.
+    iot_port: int | None = None
+    iot_alpn_port: int | None = None
+    iot_https_port: int | None = None
+    mqtt_port: int = 0
+    # "aws": AWS IoT's limits, QoS 2 as AWS, mTLS only; "relaxed": QoS 2 downgraded, limits off,
+    # anonymous plain MQTT allowed
+    iot_mode: Literal["aws", "relaxed"] = "aws"
+    # seconds a persistent MQTT session outlives its connection (AWS's default: 1 hour)
+    iot_session_expiry: int = 3600
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

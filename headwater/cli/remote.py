@@ -1,5 +1,5 @@
-"""`headwater status`, `ls` and `reset`: a running server asked over its admin routes
-(`/_headwater/health`, `/_headwater/resources`, `/_headwater/reset`).
+"""`headwater status`, `ls`, `reset` and `iot root-ca`: a running server asked over its admin routes
+(`/_headwater/health`, `/_headwater/resources`, `/_headwater/reset`, `/_headwater/iot/root-ca`).
 
 They speak plain HTTP(S) with the standard library: a server that is not running is one line and
 exit status 1, never a traceback. Output is plain text when it goes to a pipe or a file, and a
@@ -43,6 +43,13 @@ def _endpoint_options(command: F) -> F:
 
 
 def _call(endpoint: str, ca_bundle: str | None, method: str, route: str) -> Any:
+    try:
+        return json.loads(_fetch(endpoint, ca_bundle, method, route))
+    except ValueError:
+        raise SystemExit(f"headwater: {endpoint} is not a Headwater server (no JSON answer)") from None
+
+
+def _fetch(endpoint: str, ca_bundle: str | None, method: str, route: str) -> bytes:
     url = f"{endpoint.rstrip('/')}/_headwater/{route}"
     context = None
     if url.startswith("https:"):
@@ -53,7 +60,8 @@ def _call(endpoint: str, ca_bundle: str | None, method: str, route: str) -> Any:
     request = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10, context=context) as response:
-            return json.loads(response.read())
+            body: bytes = response.read()
+            return body
     except urllib.error.HTTPError as exc:
         raise SystemExit(
             f"headwater: {endpoint} answered {exc.code} to {method} /_headwater/{route}"
@@ -63,8 +71,6 @@ def _call(endpoint: str, ca_bundle: str | None, method: str, route: str) -> Any:
         strerror = getattr(reason, "strerror", None)
         why = strerror.lower() if strerror else str(reason)
         raise SystemExit(f"headwater: no Headwater server at {endpoint} ({why})") from None
-    except ValueError:
-        raise SystemExit(f"headwater: {endpoint} is not a Headwater server (no JSON answer)") from None
 
 
 def _fancy() -> bool:
@@ -184,3 +190,22 @@ def add_commands(group: click.Group) -> None:
             click.confirm(f"Drop every resource and all data of {endpoint}?", abort=True)
         _call(endpoint, ca_bundle, "POST", "reset")
         click.echo(f"reset {endpoint}: every service is empty")
+
+    @group.group()
+    def iot() -> None:
+        """AWS IoT Core helpers."""
+
+    @iot.command(name="root-ca")
+    @_endpoint_options
+    @click.option(
+        "--output", "-o", type=click.Path(dir_okay=False), help="Write it to this file (default: stdout)."
+    )
+    def root_ca(endpoint: str, ca_bundle: str | None, output: str | None) -> None:
+        """Print the IoT root CA certificate (PEM) that device TLS clients trust."""
+        pem = _fetch(endpoint, ca_bundle, "GET", "iot/root-ca")
+        if output:
+            with open(output, "wb") as file:
+                file.write(pem)
+            click.echo(f"wrote the IoT root CA to {output}", err=True)
+        else:
+            click.echo(pem.decode(), nl=False)

@@ -116,6 +116,34 @@ SERVE_OPTIONS = [
         "checked: a function's role must exist in IAM and trust lambda.amazonaws.com; any: any role ARN.",
         type=click.Choice(("checked", "any")),
     ),
+    option(
+        "--iot-port",
+        None,
+        "IoT MQTT over mutual TLS [default: 8883, skipped if it cannot bind; 0: off].",
+        type=int,
+    ),
+    option(
+        "--iot-alpn-port",
+        None,
+        "IoT port 443 with ALPN (MQTT, HTTPS publish, WebSocket) [default: 443, skipped if it cannot bind; 0: off].",
+        type=int,
+    ),
+    option(
+        "--iot-https-port",
+        None,
+        "IoT HTTPS publish with X.509 [default: 8443, skipped if it cannot bind; 0: off].",
+        type=int,
+    ),
+    option("--mqtt-port", 0, "Plain MQTT (no TLS; 1883 is usual; 0: off).", type=int),
+    option(
+        "--iot-mode",
+        "aws",
+        "aws: AWS IoT's limits and rules; relaxed: QoS 2 downgraded, limits off, anonymous plain MQTT.",
+        type=click.Choice(("aws", "relaxed")),
+    ),
+    option(
+        "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
+    ),
 ]
 
 
@@ -150,7 +178,19 @@ def config_from(values: dict[str, Any]) -> Config:
         init=tuple(Path(path) for path in _listed(values["init"])),
         functions_concurrency=max(1, values["functions_concurrency"]),
         function_roles=values["function_roles"],
+        iot_port=_port(values["iot_port"], "--iot-port"),
+        iot_alpn_port=_port(values["iot_alpn_port"], "--iot-alpn-port"),
+        iot_https_port=_port(values["iot_https_port"], "--iot-https-port"),
+        mqtt_port=_port(values["mqtt_port"], "--mqtt-port") or 0,
+        iot_mode=values["iot_mode"],
+        iot_session_expiry=max(0, values["iot_session_expiry"]),
     )
+
+
+def _port(value: int | None, flag: str) -> int | None:
+    if value is not None and not 0 <= value <= 65535:
+        raise SystemExit(f"{flag}: {value} is not a port (0-65535; 0 turns it off)")
+    return value
 
 
 def _listed(text: str | None) -> tuple[str, ...]:

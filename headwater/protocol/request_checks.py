@@ -36,12 +36,21 @@ def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) 
     return params
 
 
+# services whose front end names a constraint failure otherwise (AWS IoT: InvalidRequestException
+# "1 validation error detected: ...")
+VALIDATION_CODES = {"iot": "InvalidRequestException"}
+
+
 def check(op: OperationModel, params: dict[str, Any]) -> None:
     """The same rule for params a protocol already parsed (REST-JSON, RPC v2 CBOR)."""
     if op.service_model.is_query_compatible:
         require_members(op, params, query=False)
     elif op.input_shape is not None:
-        validate(op.input_shape, params, namespace=java_namespace(op.service_model))
+        try:
+            validate(op.input_shape, params, namespace=java_namespace(op.service_model))
+        except AwsError as error:
+            error.code = VALIDATION_CODES.get(op.service_model.service_name, error.code)
+            raise
 
 
 def require_members(op: OperationModel, params: dict[str, Any], *, query: bool) -> None:

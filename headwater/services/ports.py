@@ -625,6 +625,16 @@ class DeviceTlsMaterial:
 class DeviceTrust(Protocol):
     def material(self) -> DeviceTlsMaterial: ...
 
+    def root_ca_pem(self) -> bytes:
+        """The local IoT root CA certificate (PEM): what clients add to their trust (the admin
+        route `/_headwater/iot/root-ca` serves it)."""
+        ...
+
+    def ca_chain_pem(self) -> bytes:
+        """The issuing CA that signs device and server certificates, then the root (PEM): what
+        verifies a device certificate offline (`/_headwater/iot/ca-chain`)."""
+        ...
+
 
 class DataPlaneError(Exception):
     """An iot-data request the broker refuses: AWS's error code, message and HTTP status."""

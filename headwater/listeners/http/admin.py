@@ -36,6 +36,11 @@ class AdminHost(Protocol):
 JSON = "application/json"
 # (account, region, function name) -> the function's code package (GetFunction's Code.Location)
 Packages = Callable[[str, str, str], Awaitable[bytes | None]]
+# the IoT device gateway's CA certificates (PEM): the root device code and clients add to their
+# trust, and the chain (issuing CA, root) that verifies device certificates
+IotCa = Callable[[], bytes]
+IOT_ROOT_CA = "/_headwater/iot/root-ca"
+IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
 FUNCTIONS = "/_headwater/functions/"
 INDEX = "/_headwater"
 DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
@@ -46,6 +51,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "/_headwater/resources": {"GET": "resource names per service (what `headwater ls` prints)"},
     "/_headwater/reset": {"POST": "drops all state (test isolation)"},
     "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
+    IOT_ROOT_CA: {"GET": "the IoT root CA certificate (PEM) that device TLS clients trust"},
+    IOT_CA_CHAIN: {"GET": "the IoT issuing CA and root (PEM) that verify device certificates"},
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -66,9 +73,16 @@ def allowed(path: str) -> list[str] | None:
 
 
 class Admin:
-    def __init__(self, app: AdminHost, packages: Packages | None = None) -> None:
+    def __init__(
+        self,
+        app: AdminHost,
+        packages: Packages | None = None,
+        root_ca: IotCa | None = None,
+        ca_chain: IotCa | None = None,
+    ) -> None:
         self.app = app
         self.packages = packages
+        self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
@@ -92,6 +106,11 @@ class Admin:
             return _json(200, {"reset": True})
         if path == "/_headwater/metrics":
             return 200, "text/plain; version=0.0.4", self.app.metrics.render().encode()
+        if path in self.iot_ca:
+            pem = self.iot_ca[path]
+            if pem is None:
+                return _json(404, {"error": "the iot service is not running"})
+            return 200, "application/x-pem-file", pem()
         return self._clock(method, body)
 
     def index(self) -> dict[str, Any]:

@@ -6,10 +6,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from headwater.services.iot.authz import operations as authz_operations
 from headwater.services.iot.core import IotCore
+from headwater.services.iot.registry import api as registry_api
+from headwater.services.iot.security.api import OPERATIONS as SECURITY_OPERATIONS
 from headwater.services.operations import ServiceApi
 
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
+OPERATIONS.update(authz_operations.OPERATIONS)
+OPERATIONS.update(registry_api.OPERATIONS)
+OPERATIONS.update(SECURITY_OPERATIONS)
 
 
 def iot_api(core: IotCore) -> ServiceApi:

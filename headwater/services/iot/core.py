@@ -8,6 +8,12 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 from headwater.services.base import Host, Lifecycle
+from headwater.services.iot.authz.documents import policy_problem
+from headwater.services.iot.authz.part import Authz
+from headwater.services.iot.broker import Broker
+from headwater.services.iot.contracts import ThingDirectory
+from headwater.services.iot.registry.part import build_registry
+from headwater.services.iot.security.part import SecurityPart
 
 
 class IotCore:
@@ -17,6 +23,31 @@ class IotCore:
         self.clock = host.clock
         # parts in start order (closed in reverse); each part appends itself when built below
         self.parts: list[Lifecycle] = []
+        # the thing registry; `registry.publisher` (EventPublisher) and `registry.principal_exists`
+        # are wired once the broker and the certificate store are built
+        self.registry, registry_directory = build_registry(host.engine.meta, host.engine.ordered, host.clock)
+        self.things: ThingDirectory = registry_directory
+        self.parts.append(self.registry)
+        # certificates, CA certificates, policies, the local CA and the device TLS material
+        self.security = SecurityPart(host.config, host.engine.meta, host.engine.ordered, host.clock)
+        self.parts.append(self.security)
+        # the policy engine (the broker's Authorizer is `self.authz.engine`) over the registry, the
+        # policy store and the certificates; CreatePolicy(Version) checks documents with its parser
+        self.authz = Authz(self.things, self.security, self.security, now=self.clock.now)
+        self.security.policy_check = policy_problem
+        self.parts.append(self.authz)
+        # the MQTT broker: who connected (the certificate store), what they may do (the policy engine)
+        self.broker = Broker(
+            host.engine,
+            host.clock,
+            mode=host.config.iot_mode,
+            session_expiry=host.config.iot_session_expiry,
+            default_account=host.config.account_id,
+            default_region=host.config.region,
+            authorizer=self.authz.engine,
+            certificates=self.security,
+        )
+        self.parts.append(self.broker)
 
     async def start(self) -> None:
         for part in self.parts:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
+from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
+from headwater.services.ports import DeviceTrust, IotDataPlane, MqttBroker
 
 
 def build(host: Host) -> Service:
     core = IotCore(host)
-    return Service("iot", "iot", core, iot_api(core))
+    provides: dict[type, object] = {
+        DeviceTrust: core.security,
+        MqttBroker: core.broker,
+        IotDataPlane: DataPlane(core.broker),
+    }
+    return Service("iot", "iot", core, iot_api(core), provides=provides)
 
 
 ENTRY = ServiceEntry("iot", build)

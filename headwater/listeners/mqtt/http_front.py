@@ -1,0 +1,110 @@
+"""The HTTP side of the device gateway's TLS ports: reads a request head, then decides who serves it.
+
+- `GET /mqtt` with a WebSocket upgrade (port 443, ALPN http/1.1 or none): MQTT over WebSocket.
+- `POST /topics/<topic>` on 8443 or ALPN x-amzn-http-ca, whose TLS verified a client
+  certificate: HTTPS publish as that certificate (`http_publish`).
+- anything else: spliced to the HTTP listener, from this request on (`splice`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import unquote
+
+from headwater.listeners.mqtt.http_head import Head, parse_head, response
+from headwater.listeners.mqtt.http_publish import publish_response
+from headwater.listeners.mqtt.parts import Parts
+from headwater.listeners.mqtt.splice import Splice
+from headwater.listeners.mqtt.stream import Handler, Stream
+from headwater.listeners.mqtt.websocket import WebSocketMqtt
+from headwater.services.ports import MqttPeer
+
+MAX_PUBLISH_BODY = 1024 * 1024  # beyond AWS's 128 KB: the data plane answers with AWS's own error
+
+
+class HttpFront:
+    """A `Handler` until the request head says who serves the connection."""
+
+    def __init__(
+        self,
+        parts: Parts,
+        stream: Stream,
+        *,
+        publisher: MqttPeer | None,  # the certificate's peer where X.509 HTTPS publish is served
+        websocket_peer: MqttPeer | None,  # the connection's peer where MQTT over WebSocket is served
+    ) -> None:
+        self.parts = parts
+        self.stream = stream
+        self.publisher = publisher
+        self.websocket_peer = websocket_peer
+        self._buffer = b""
+        self._busy = False
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+        if not self._busy:
+            self._route()
+
+    def lost(self) -> None:
+        self._buffer = b""
+
+    def _route(self) -> None:
+        try:
+            head = parse_head(self._buffer)
+        except ValueError:
+            self._answer_and_close(400, b'{"message":"Bad Request"}')
+            return
+        if head is None:
+            return
+        upgrade = (head.header("upgrade") or "").lower() == "websocket"
+        if self.websocket_peer is not None and head.path == "/mqtt" and upgrade:
+            self._hand_over(WebSocketMqtt(self.parts, self.stream, self.websocket_peer, head, self._buffer))
+            return
+        if self.publisher is not None and head.method == "POST" and head.path.startswith("/topics/"):
+            self._publish(head)
+            return
+        host, port = self.parts.api_address()
+        self._hand_over(Splice(self.stream, host, port, self.parts.config.tls, self._buffer))
+
+    def _hand_over(self, handler: Handler) -> None:
+        self._buffer = b""
+        self.stream.attach(handler)
+
+    def _publish(self, head: Head) -> None:
+        if (head.header("transfer-encoding") or "").lower() not in ("", "identity"):
+            self._answer_and_close(411, b'{"message":"Length Required"}')
+            return
+        try:
+            length = int(head.header("content-length") or "0")
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_PUBLISH_BODY:
+            self._answer_and_close(413, b'{"message":"Request entity too large"}')
+            return
+        if len(self._buffer) < head.size + length:
+            return  # the body is still arriving
+        body = self._buffer[head.size : head.size + length]
+        self._buffer = self._buffer[head.size + length :]
+        topic = unquote(head.path[len("/topics/") :])
+        assert self.publisher is not None
+        self._busy = True
+        self.stream.pause_reading()
+        task = asyncio.ensure_future(publish_response(self.parts, self.publisher, topic, head, body))
+        task.add_done_callback(lambda done: self._published(done, head))
+
+    def _published(self, task: asyncio.Future[bytes], head: Head) -> None:
+        self._busy = False
+        if self.stream.closed:
+            return
+        self.stream.write(task.result())
+        if (head.header("connection") or "").lower() == "close":
+            self.stream.close()
+            return
+        self.stream.resume_reading()
+        if self._buffer:
+            self._route()
+
+    def _answer_and_close(self, status: int, body: bytes) -> None:
+        self.stream.write(response(status, body, close=True))
+        self.stream.close()
+        self._buffer = b""

@@ -1,0 +1,169 @@
+"""A session's outgoing QoS 1 messages: packet ids, the in-flight window, the queue behind it.
+
+Theory of operation
+-------------------
+A QoS 1 delivery becomes an `Entry` (the message, the RETAIN flag this receiver gets, and, for a
+persistent session, its seq in the session's stored queue). While the client is connected and has
+room (fewer than `window` unacknowledged: min(100, its Receive Maximum) in AWS mode) and its
+outlet is not backed up, the entry gets a packet id and is written; otherwise it waits in
+`pending`. A PUBACK frees the id (and removes the stored copy), and the next waiting entries go
+out. On reconnect (`resume`) the in-flight entries are written again with DUP and their old ids.
+
+Memory is bounded: at most `MEMORY_WINDOW` entries wait in `pending`. Past that, a non-persistent
+session drops the message (counted); a persistent one has stored it already and remembers only
+the seq range `[cold_start, cold_stop)` that lives in the store alone. Once `pending` runs low
+the range is paged in, oldest first (`QueueStore.page`). While a cold range exists every new
+entry joins it, so order is kept. A restart makes every stored message cold.
+
+A persistent session stores each QoS 1 delivery before the publisher's PUBACK (the awaitable
+`push` returns is awaited by the publisher), so an acknowledged message survives kill -9.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+from headwater.services.iot.broker.context import MEMORY_WINDOW, SLOW_CONSUMER_BYTES, BrokerContext
+from headwater.services.iot.broker.message import Message, outgoing
+
+if TYPE_CHECKING:
+    from headwater.services.iot.broker.connection import Connection
+
+
+class Entry:
+    __slots__ = ("message", "retain", "seq", "sent")
+
+    def __init__(self, message: Message, retain: bool, seq: int | None) -> None:
+        self.message = message
+        self.retain = retain
+        self.seq = seq
+        self.sent = False
+
+
+class Outbound:
+    def __init__(self, ctx: BrokerContext, queue: str | None) -> None:
+        self.ctx = ctx
+        self.queue = queue  # the stored queue (persistent sessions), else None
+        self.connection: Connection | None = None
+        self.inflight: dict[int, Entry] = {}
+        self.pending: deque[Entry] = deque()
+        self.next_id = 1
+        self.next_seq = 0
+        self.cold_start = self.cold_stop = 0
+        self._paging: asyncio.Task[None] | None = None
+
+    def restore(self, count: int, next_seq: int) -> None:
+        """After a restart: the stored messages are all cold."""
+        self.next_seq = next_seq
+        self.cold_start, self.cold_stop = (0, next_seq) if count else (next_seq, next_seq)
+
+    def push(self, message: Message, retain: bool) -> Awaitable[None] | None:
+        seq = stored = None
+        if self.queue is not None:
+            seq, self.next_seq = self.next_seq, self.next_seq + 1
+            stored = self.ctx.store.enqueue(self.queue, seq, message, retain)
+        if self.cold_start < self.cold_stop or len(self.pending) >= MEMORY_WINDOW:
+            if seq is None:
+                self.ctx.counters.qos1_dropped_overflow += 1
+                return None
+            if self.cold_start >= self.cold_stop:
+                self.cold_start = seq
+            self.cold_stop = seq + 1
+            return stored
+        self.pending.append(Entry(message, retain, seq))
+        if self.connection is not None:
+            self.flush()
+        return stored
+
+    def flush(self) -> None:
+        conn = self.connection
+        if conn is None:
+            return
+        outlet, inflight, pending = conn.outlet, self.inflight, self.pending
+        now = self.ctx.clock.now()
+        while pending and len(inflight) < conn.window and outlet.buffered <= SLOW_CONSUMER_BYTES:
+            entry = pending.popleft()
+            if entry.message.expires_at is not None and entry.message.expired(now):
+                self.ctx.counters.expired_dropped += 1
+                self._forget(entry)
+                continue
+            packet_id = self._allocate()
+            inflight[packet_id] = entry
+            outlet.write(outgoing(entry.message, conn.level, 1, entry.retain, packet_id, entry.sent, now))
+            entry.sent = True
+        if self.cold_start < self.cold_stop and len(pending) < MEMORY_WINDOW // 2 and self._paging is None:
+            self._paging = asyncio.get_running_loop().create_task(self._page_in())
+
+    def ack(self, packet_id: int) -> bool:
+        entry = self.inflight.pop(packet_id, None)
+        if entry is None:
+            if self.pending:  # (any packet from the client gives a backed-up queue a chance)
+                self.flush()
+            return False
+        self._forget(entry)
+        self.flush()
+        return True
+
+    def resume(self, conn: Connection) -> None:
+        """A (re)connected client: in-flight messages again with DUP, then what waits."""
+        self.connection = conn
+        now = self.ctx.clock.now()
+        for packet_id, entry in self.inflight.items():
+            conn.outlet.write(outgoing(entry.message, conn.level, 1, entry.retain, packet_id, True, now))
+        self.flush()
+
+    def clear(self) -> None:
+        self.inflight.clear()
+        self.pending.clear()
+        self.cold_start = self.cold_stop
+        if self._paging is not None:
+            self._paging.cancel()
+            self._paging = None
+
+    def __len__(self) -> int:
+        return len(self.inflight) + len(self.pending) + (self.cold_stop - self.cold_start)
+
+    def _forget(self, entry: Entry) -> None:
+        if entry.seq is not None and self.queue is not None:
+            self.ctx.store.acked(self.queue, entry.seq)
+
+    def _allocate(self) -> int:
+        packet_id = self.next_id
+        while packet_id in self.inflight:
+            packet_id = packet_id % 65535 + 1
+        self.next_id = packet_id % 65535 + 1
+        return packet_id
+
+    async def prefetch(self) -> None:
+        """Before a resumed session's CONNACK: the first page of a stored backlog, so the replay
+        starts with the CONNACK rather than a store read later."""
+        if self.queue is None or self.cold_start >= self.cold_stop or self._paging is not None:
+            return
+        limit = MEMORY_WINDOW // 2 or 1
+        start, stop = self.cold_start, self.cold_stop
+        rows = await self.ctx.store.page(self.queue, start, stop, limit)
+        if self.cold_start != start or self._paging is not None:
+            return
+        for seq, message, retain in rows:
+            self.pending.append(Entry(message, retain, seq))
+        self.cold_start = rows[-1][0] + 1 if len(rows) == limit else stop
+
+    async def _page_in(self) -> None:
+        try:
+            while self.queue is not None and self.cold_start < self.cold_stop and self.connection is not None:
+                limit = MEMORY_WINDOW // 2 or 1
+                start, stop = self.cold_start, self.cold_stop
+                rows = await self.ctx.store.page(self.queue, start, stop, limit)
+                if self.cold_start != start:  # cleared meanwhile
+                    return
+                for seq, message, retain in rows:
+                    self.pending.append(Entry(message, retain, seq))
+                self.cold_start = rows[-1][0] + 1 if len(rows) == limit else stop
+                if len(self.pending) >= MEMORY_WINDOW // 2:
+                    break
+        finally:
+            self._paging = None
+        self.flush()

@@ -1,0 +1,21 @@
+"""One relaxed-mode gateway per test module (plain MQTT on too) and one AWS-mode gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.iot.gateway import Gateway, gateway
+
+
+@pytest.fixture(scope="module")
+def relaxed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with gateway(tmp_path_factory, "relaxed") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    with gateway(tmp_path_factory, "aws") as running:
+        yield running
