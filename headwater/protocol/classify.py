@@ -10,7 +10,7 @@ signals, strongest first:
 3. ``POST .../service/<Svc>/operation/<Op>`` with ``smithy-protocol: rpc-v2-cbor`` is Smithy
    RPC v2 CBOR when `<Svc>` names a registered model (its ``targetPrefix``).
 4. A SigV4 credential scope (header or presigned query) naming a REST-JSON model's
-   ``signingName`` or ``endpointPrefix`` is that service's, matched to an operation by its
+   ``signingName`` or ``endpointPrefix`` (or a `SIGNING_ALIASES` scope) is that service's, matched to an operation by its
    `RestRouter` (no match: the service answers UnknownOperationException itself).
 5. S3's rule (`s3_claims`): signed for ``s3``, ``x-amz-content-sha256``, PUT/DELETE/HEAD/OPTIONS,
    form uploads, bucket hosts, GETs to paths that are not queue URLs. Only its unambiguous signals
@@ -44,6 +44,10 @@ from headwater.protocol.rest_xml.s3_routing import bucket_from_host
 from headwater.protocol.routing import query_service, queue_path
 
 _TARGETS_KEPT = 4096
+
+# SigV4 scopes a REST-JSON model is signed with besides its own names: devices and AWS's docs sign
+# iot-data's HTTPS publish for the device gateway's `iotdevicegateway` (the SDKs use `iotdata`).
+SIGNING_ALIASES: Mapping[str, tuple[str, ...]] = {"iot-data": ("iotdevicegateway",)}
 
 
 class Family(StrEnum):
@@ -111,6 +115,8 @@ class Classifier:
             for key in ("endpointPrefix", "signingName"):  # a signingName wins over a prefix
                 if scope := model.metadata.get(key):
                     self._signing[scope] = name
+            for scope in SIGNING_ALIASES.get(name, ()):
+                self._signing.setdefault(scope, name)
 
     @property
     def modeled(self) -> bool:

@@ -36,9 +36,19 @@ def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) 
     return params
 
 
-# services whose front end names a constraint failure otherwise (AWS IoT: InvalidRequestException
-# "1 validation error detected: ...")
-VALIDATION_CODES = {"iot": "InvalidRequestException"}
+# Services that answer bad input (a model-constraint failure, a value that does not parse) under
+# one code of their own, the message kept: AWS IoT (`iot`, `iot-data`) says InvalidRequestException
+# "1 validation error detected: Value ... at 'thingName' failed to satisfy constraint: ..." (seen
+# in SDK issues against the live service); neither model has Validation/SerializationException.
+INVALID_INPUT_CODES = {"iot": "InvalidRequestException", "iot-data": "InvalidRequestException"}
+
+
+def as_invalid_input(op: OperationModel, error: AwsError) -> AwsError:
+    """`error` (ValidationException, SerializationException) under the code `op`'s service gives bad
+    input, where `INVALID_INPUT_CODES` names one."""
+    if error.code in ("ValidationException", "SerializationException"):
+        error.code = INVALID_INPUT_CODES.get(op.service_model.service_name, error.code)
+    return error
 
 
 def check(op: OperationModel, params: dict[str, Any]) -> None:
@@ -49,8 +59,7 @@ def check(op: OperationModel, params: dict[str, Any]) -> None:
         try:
             validate(op.input_shape, params, namespace=java_namespace(op.service_model))
         except AwsError as error:
-            error.code = VALIDATION_CODES.get(op.service_model.service_name, error.code)
-            raise
+            raise as_invalid_input(op, error) from None
 
 
 def require_members(op: OperationModel, params: dict[str, Any], *, query: bool) -> None:

@@ -29,6 +29,12 @@ from botocore.model import OperationModel, ServiceModel
 
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 
+# Labels AWS reads across slashes though the model gives them one segment: iot-data's MQTT topics,
+# which devices and curl send unencoded (`POST /topics/sensors/room1`, as AWS's docs show) while
+# botocore encodes the slashes (`/topics/sensors%2Froom1`); both decode to the same topic. They may
+# be empty (`topic=""` from boto3 is `POST /topics/`), so the service names the missing topic.
+_GREEDY = frozenset({("iot-data", "topic")})
+
 
 @dataclass(frozen=True, slots=True)
 class RestMatch:
@@ -46,6 +52,7 @@ class _Route:
 
 
 def _compile(op: OperationModel) -> _Route:
+    service = op.service_model.service_name
     uri = op.http.get("requestUri", "/")
     path, _, query = uri.partition("?")
     parts: list[str] = []
@@ -56,6 +63,10 @@ def _compile(op: OperationModel) -> _Route:
         if label is None:
             parts.append(re.escape(segment))
             ranks.append(2)
+        elif (service, label.group(1)) in _GREEDY:
+            parts.append("(.*)")
+            names.append(label.group(1))
+            ranks.append(0)
         elif label.group(2):
             parts.append("(.+)")
             names.append(label.group(1))

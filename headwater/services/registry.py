@@ -15,6 +15,7 @@ from headwater.services.functions.entry import ENTRY as FUNCTIONS
 from headwater.services.glue.entry import ENTRY as GLUE
 from headwater.services.iam.entry import ENTRY as IAM
 from headwater.services.iot.entry import ENTRY as IOT
+from headwater.services.iot_data.entry import ENTRY as IOT_DATA
 from headwater.services.kinesis.entry import ENTRY as KINESIS
 from headwater.services.kms.entry import ENTRY as KMS
 from headwater.services.logs.entry import ENTRY as LOGS
@@ -34,7 +35,8 @@ SERVICES: tuple[ServiceEntry, ...] = (
     FUNCTIONS,  # after IAM and Logs: it checks roles and writes its logs through their ports
     GLUE,
     FIREHOSE,  # after S3, KMS, Logs and Functions: it delivers, seals, logs and transforms through them
-    IOT,  # last: its rules deliver into the services above (IoT part 2)
+    IOT,  # its rules deliver into the services above (IoT part 2)
+    IOT_DATA,  # after IoT: it publishes through its broker's IotDataPlane port
 )
 
 

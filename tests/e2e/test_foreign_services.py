@@ -10,7 +10,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda, glue, firehose, iot"
+RUNNING = "running services: kms, kinesis, sqs, s3, sts, iam, logs, lambda, glue, firehose, iot, iot-data"
 
 
 def refused(call: Callable[..., Any], **params: Any) -> dict[str, Any]:

@@ -325,6 +325,8 @@ def test_admin_health_metrics_reset_and_clock(http: httpx.Client) -> None:
         "functions": "running",
         "glue": "running",
         "firehose": "running",
+        "iot": "running",
+        "iot-data": "running",
     }
     post(http, "CreateStream", '{"StreamName":"m","ShardCount":1}')
     assert post(http, "PutRecord", '{"StreamName":"m","Data":"YQ==","PartitionKey":"k"}').status_code == 200

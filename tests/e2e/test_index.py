@@ -26,6 +26,8 @@ def test_plain_get_root_describes_the_server(endpoint: str) -> None:
             "functions",
             "glue",
             "firehose",
+            "iot",
+            "iot-data",
         ]
         assert about["endpoints"] == [endpoint]
         routes = {(route["method"], route["path"]) for route in about["admin"]}

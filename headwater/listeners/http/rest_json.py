@@ -13,7 +13,7 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel
 
 from headwater.listeners.http.modeled import Answer, modeled_status, unknown_operation
-from headwater.protocol import rest_json
+from headwater.protocol import request_checks, rest_json
 from headwater.protocol.classify import Classified, Request
 from headwater.protocol.errors import AwsError
 
@@ -30,7 +30,10 @@ class RestJsonWire:
         if routed.operation is None:  # signed for this service, but no route of its model fits
             raise unknown_operation()
         op = self.model.operation_model(routed.operation)
-        return op, rest_json.parse_request(op, routed.labels, request.query, request.headers, body)
+        try:
+            return op, rest_json.parse_request(op, routed.labels, request.query, request.headers, body)
+        except AwsError as error:
+            raise request_checks.as_invalid_input(op, error) from None
 
     def render(self, op: OperationModel, result: Mapping[str, Any]) -> Answer:
         status, headers, body = rest_json.serialize_response(op, result)

@@ -119,13 +119,12 @@ class MqttListener:
 
     def _write_root_ca(self) -> Path | None:
         """The local IoT root CA, where devices and SDKs can read it (`ca_filepath`)."""
-        root = getattr(self._trust, "root_ca_pem", None)  # the iot service's security part has it
-        if root is None or not any(port.kind != "plain" for port in self.ports):
+        if self._trust is None or not any(port.kind != "plain" for port in self.ports):
             return None
         path = self.parts.config.data_dir / "tls" / ROOT_CA_FILE
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            pem = root()
+            pem = self._trust.root_ca_pem()
             if not path.exists() or path.read_bytes() != pem:
                 path.write_bytes(pem)
         except OSError as exc:

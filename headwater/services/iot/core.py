@@ -36,7 +36,9 @@ class IotCore:
         self.authz = Authz(self.things, self.security, self.security, now=self.clock.now)
         self.security.policy_check = policy_problem
         self.parts.append(self.authz)
-        # the MQTT broker: who connected (the certificate store), what they may do (the policy engine)
+        # the MQTT broker: who connected (the certificate store). The policy engine joins as its
+        # `authorizer` once the broker leaves it out for peers without a certificate (SigV4 signers,
+        # whom AWS authorizes with IAM; relaxed mode's anonymous clients): today it denies them.
         self.broker = Broker(
             host.engine,
             host.clock,
@@ -44,7 +46,6 @@ class IotCore:
             session_expiry=host.config.iot_session_expiry,
             default_account=host.config.account_id,
             default_region=host.config.region,
-            authorizer=self.authz.engine,
             certificates=self.security,
         )
         self.parts.append(self.broker)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ssl
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -150,6 +152,12 @@ class Trust:
         chain = self.server.cert_pem + self.root.cert_pem
         return DeviceTlsMaterial(self.generation, chain, self.server.key_pem, b"".join(self.anchors))
 
+    def root_ca_pem(self) -> bytes:
+        return self.root.cert_pem
+
+    def ca_chain_pem(self) -> bytes:
+        return self.root.cert_pem
+
     def add_anchor(self, pem: bytes) -> None:
         self.anchors.append(pem)
         self.generation += 1
@@ -170,6 +178,7 @@ def client_context(
 
 
 def listener(broker: Broker, trust: Trust | None, plane: Plane | None = None, **config: Any) -> MqttListener:
+    config.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="headwater-mqtt-test-")))  # the root CA's file
     settings = Config(**config)
     parts = Parts(settings, broker, plane, Principals(settings), SystemClock(), server_codec)
     return MqttListener(parts, trust)

@@ -130,7 +130,7 @@ def test_protocol_errors_end_the_connection_with_their_code() -> None:
 def test_a_bad_connect_gets_the_connack_code() -> None:
     async def scenario(port: int) -> None:
         client = await Client.open(port)
-        client.codec.protocol_level = 4  # what the CONNACK is decoded as
+        client.codec.send(p.Connect("x"))  # (not sent) readies the client codec for a 3.1.1 CONNACK
         client.writer.write(b"\x10\x0c\x00\x04MQTT\x09\x02\x00\x3c\x00\x00")  # protocol level 9
         packet = await client.next()
         assert isinstance(packet, p.Connack) and packet.reason_code == rc.V3_UNACCEPTABLE_PROTOCOL_VERSION

@@ -1,0 +1,140 @@
+"""The iot-data operations (botocore's `iot-data` model), each a function of (core, params, ctx).
+
+Publish hands the raw body (the model's blob ``payload`` member: the REST-JSON codec gives it as
+bytes, empty when the body is) to the broker with its MQTT 5 members as `Properties`; a retained
+publish with an empty payload deletes the topic's retained message, which is the broker's rule
+for any publish. Device shadows, GetConnection, ListSubscriptions and SendDirectMessage answer a
+clear "not implemented" error until their part lands.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from headwater.protocol.errors import AwsError
+from headwater.services.context import RequestContext
+from headwater.services.iot_data.core import IotDataCore
+from headwater.services.iot_data.errors import from_plane, invalid_request, not_implemented
+from headwater.services.iot_data.mqtt5_headers import properties_of
+from headwater.services.iot_data.topics import check_publish_topic
+from headwater.services.operations import ServiceApi
+from headwater.services.ports import DataPlaneError, RetainedMessage
+
+Params = dict[str, Any]
+DEFAULT_PAGE = 200  # ListRetainedMessages' maxResults ceiling, the page size when none is asked
+
+
+async def publish(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
+    topic: str = params["topic"]
+    check_publish_topic(topic)
+    payload: bytes = params.get("payload") or b""
+    properties = properties_of(params)
+    try:
+        await core.plane.publish(
+            ctx.account,
+            ctx.region,
+            topic,
+            payload,
+            qos=params.get("qos") or 0,
+            retain=bool(params.get("retain")),
+            properties=properties,
+        )
+    except DataPlaneError as error:
+        raise from_plane(error) from None
+    return {}
+
+
+async def get_retained_message(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
+    topic: str = params["topic"]
+    if not topic:
+        raise invalid_request("The topic must not be empty")
+    found = core.plane.retained(ctx.account, ctx.region, topic)
+    if found is None:
+        raise AwsError("ResourceNotFoundException", f"No retained message exists for the topic {topic}", 404)
+    result: Params = {
+        "topic": found.topic,
+        "payload": found.payload,
+        "qos": found.qos,
+        "lastModifiedTime": found.last_modified_ms,
+    }
+    if found.user_properties is not None:
+        result["userProperties"] = found.user_properties
+    return result
+
+
+async def list_retained_messages(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
+    after = _marker(params["nextToken"]) if params.get("nextToken") is not None else None
+    limit = params.get("maxResults") or DEFAULT_PAGE
+    messages, marker = core.plane.list_retained(ctx.account, ctx.region, after, limit)
+    result: Params = {"retainedTopics": [_summary(message) for message in messages]}
+    if marker is not None:
+        result["nextToken"] = base64.urlsafe_b64encode(marker.encode()).decode()
+    return result
+
+
+def _summary(message: RetainedMessage) -> Params:
+    return {
+        "topic": message.topic,
+        "payloadSize": len(message.payload),
+        "qos": message.qos,
+        "lastModifiedTime": message.last_modified_ms,
+    }
+
+
+def _marker(token: str) -> str:
+    """A nextToken back to the broker's marker (the last topic listed); tokens are opaque to
+    clients, so anything that is not one of ours is refused."""
+    try:
+        marker = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, ValueError):
+        marker = ""
+    if not marker:
+        raise invalid_request("The nextToken is not valid")
+    return marker
+
+
+async def delete_connection(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
+    try:
+        await core.plane.delete_connection(
+            ctx.account,
+            ctx.region,
+            params["clientId"],
+            clean_session=bool(params.get("cleanSession")),
+            prevent_will=bool(params.get("preventWillMessage")),
+        )
+    except DataPlaneError as error:
+        raise from_plane(error) from None
+    return {}
+
+
+def _unimplemented(name: str) -> Callable[[IotDataCore, Params, RequestContext], Awaitable[Params]]:
+    async def refuse(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
+        raise not_implemented(name)
+
+    return refuse
+
+
+LATER = (  # shadows come with their own issue; the connection views need more of the broker's port
+    "GetThingShadow",
+    "UpdateThingShadow",
+    "DeleteThingShadow",
+    "ListNamedShadowsForThing",
+    "GetConnection",
+    "ListSubscriptions",
+    "SendDirectMessage",
+)
+
+OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "Publish": publish,
+    "GetRetainedMessage": get_retained_message,
+    "ListRetainedMessages": list_retained_messages,
+    "DeleteConnection": delete_connection,
+    **{name: _unimplemented(name) for name in LATER},
+}
+
+
+def iot_data_api(core: IotDataCore) -> ServiceApi:
+    return ServiceApi(core, OPERATIONS)
