@@ -47,6 +47,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--connect-cap", type=float, default=180.0, help="seconds allowed to open them")
     p.add_argument("--latency-messages", type=int, help="round trips per latency phase (2000; quick 300)")
     p.add_argument("--tls-seconds", type=float, help="seconds of mTLS connects (10; quick 3)")
+    p.add_argument("--tls-concurrency", type=int, default=16, help="connect loops per mTLS process")
     p.add_argument("--servers", default=",".join(SERVERS))
     p.add_argument("--skip", default="")
     p.add_argument("--phases", default=",".join(scenario.PHASES))
@@ -86,6 +87,7 @@ def ceiling(args: argparse.Namespace, certs: tls.Certs, workdir: Path) -> dict[s
             certs.client_key,
             duration=args.tls_seconds,
             procs=args.procs,
+            conc=args.tls_concurrency,
         )
     return found
 

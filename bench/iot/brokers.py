@@ -187,7 +187,7 @@ def headwater_missing() -> str | None:
 
 def headwater_tls_flag() -> str | None:
     """The flag for the mTLS (8883) port, if this tree has one."""
-    found = re.search(r"(--(?:mqtts|mqtt-tls|iot-tls|mtls)-port)\b", headwater_flags())
+    found = re.search(r"(--(?:iot|mqtts|mqtt-tls|iot-tls|mtls)-port)\b", headwater_flags())
     return found.group(1) if found else None
 
 
@@ -205,6 +205,9 @@ def headwater_mqtt(mqtt_port: dict[str, int]) -> Server:
         mqtts = free_port() if flag else None
         if flag:
             extra += [flag, str(mqtts)]
+        for off in ("--iot-alpn-port", "--iot-https-port"):  # 443 and 8443 are not measured: keep them free
+            if off in headwater_flags():
+                extra += [off, "0"]
         _ports(data, mqtts)
         return [
             str(HEADWATER_PYTHON),

@@ -1,9 +1,11 @@
-"""The few MQTT 3.1.1 packets the benchmark's clients send and read, hand-encoded for speed.
+"""The MQTT 3.1.1 the benchmark's clients speak: packets encoded once by Headwater's own codec
+(`headwater.protocol.mqtt`, in its client role), and the hot paths on raw bytes.
 
-The load generator needs only CONNECT, SUBSCRIBE, PUBLISH (QoS 0/1), PUBACK and DISCONNECT out, and
-CONNACK, SUBACK, PUBLISH and PUBACK in, so it encodes them here rather than going through a general
-codec: a publish is a prebuilt template whose sequence number and timestamp are patched in place, and
-the reader splits a received buffer into (first byte, body) pairs without building objects.
+Every packet is built by the codec, but only once per connection: a publish is a template whose
+sequence number, send time and packet id are patched in place per message (`struct.pack_into` at the
+offsets found here), and the throughput readers split a received buffer into (first byte, body)
+ranges without building a packet object per message, since the generator must stay far below the
+brokers' cost per message. The latency client decodes everything with the codec.
 
 Every message's payload starts with `STAMP` = (publisher id u32, sequence u64, send time ns u64) and is
 padded to the payload size; the padding never contains `SENTINEL` (the flood server's placeholder).
@@ -13,47 +15,40 @@ from __future__ import annotations
 
 import struct
 
+from headwater.protocol.mqtt.connection import MqttConnection
+from headwater.protocol.mqtt.packets import (
+    Connect,
+    Disconnect,
+    Packet,
+    Puback,
+    Publish,
+    Subscribe,
+    SubscriptionOptions,
+)
+
 CONNACK, PUBLISH, PUBACK, SUBACK = 2, 3, 4, 9
 STAMP = struct.Struct(">IQQ")
 SENTINEL = b"\xa5\x5a\xc3\x3c\xa5\x5a\xc3\x3c"  # 8 bytes the padding ('x') never forms
 PADDING = b"x"
 
 
-def varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _string(s: str | bytes) -> bytes:
-    raw = s.encode() if isinstance(s, str) else s
-    return struct.pack(">H", len(raw)) + raw
-
-
-def _packet(first: int, body: bytes) -> bytes:
-    return bytes([first]) + varint(len(body)) + body
+def _encode(packet: Packet) -> bytes:
+    return MqttConnection(server=False).send(packet)
 
 
 def connect(client_id: str, keepalive: int = 1200, clean: bool = True) -> bytes:
-    flags = 0x02 if clean else 0x00
-    return _packet(
-        0x10, _string("MQTT") + bytes([4, flags]) + struct.pack(">H", keepalive) + _string(client_id)
-    )
+    return _encode(Connect(client_id, clean_start=clean, keep_alive=keepalive))
 
 
 def subscribe(packet_id: int, topic_filter: str, qos: int) -> bytes:
-    return _packet(0x82, struct.pack(">H", packet_id) + _string(topic_filter) + bytes([qos]))
+    return _encode(Subscribe(packet_id, [(topic_filter, SubscriptionOptions(qos=qos))]))
 
 
 def puback(packet_id: int) -> bytes:
-    return b"\x40\x02" + struct.pack(">H", packet_id)
+    return _encode(Puback(packet_id))
 
 
-DISCONNECT = b"\xe0\x00"
-PINGREQ = b"\xc0\x00"
+DISCONNECT = _encode(Disconnect())
 
 
 def payload(publisher: int, seq: int, size: int, sent_ns: int = 0) -> bytes:
@@ -66,12 +61,10 @@ class PublishTemplate:
     `id_at` that of the packet identifier (QoS 1; -1 at QoS 0), for `struct.pack_into` in place."""
 
     def __init__(self, topic: str, qos: int, publisher: int, size: int) -> None:
-        variable = _string(topic) + (b"\x00\x01" if qos else b"")
-        body = variable + payload(publisher, 0, size)
-        head = bytes([0x30 | (qos << 1)]) + varint(len(body))
-        self.packet = head + body
-        self.stamp_at = len(head) + len(variable)
-        self.id_at = len(head) + len(variable) - 2 if qos else -1
+        body = payload(publisher, 0, size)
+        self.packet = _encode(Publish(topic, body, qos=qos, packet_id=1 if qos else None))
+        self.stamp_at = len(self.packet) - size  # 3.1.1: the payload ends the packet
+        self.id_at = self.stamp_at - 2 if qos else -1
         self.size = len(self.packet)
 
 

@@ -1,8 +1,9 @@
 """Unloaded latency: one publisher and one subscriber on blocking sockets, one message at a time.
 
-The publisher's PUBLISH is written, the subscriber's socket is read until that message is complete,
-and the time between is one sample (same process, same clock); at QoS 1 the subscriber's PUBACK and the
-broker's PUBACK to the publisher are exchanged after the sample is taken, outside the timing.
+The publisher's PUBLISH is written, the subscriber's socket is read until Headwater's codec
+(`MqttConnection` in its client role) returns that message, and the time between is one sample (same
+process, same clock); at QoS 1 the subscriber's PUBACK and the broker's PUBACK to the publisher are
+exchanged after the sample is taken, outside the timing.
 """
 
 from __future__ import annotations
@@ -14,31 +15,47 @@ import time
 from typing import Any
 
 from bench.iot import codec
+from headwater.protocol.mqtt.connection import MqttConnection
+from headwater.protocol.mqtt.packets import (
+    Connack,
+    Connect,
+    Disconnect,
+    Packet,
+    Puback,
+    Publish,
+    Suback,
+    Subscribe,
+    SubscriptionOptions,
+)
 
 
-def _connect(host: str, port: int, client_id: str) -> socket.socket:
-    sock = socket.create_connection((host, port), timeout=10)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(codec.connect(client_id))
-    head = _read_packet(sock, bytearray())[0]
-    if head >> 4 != codec.CONNACK:
-        raise ConnectionError(f"no CONNACK for {client_id}")
-    return sock
+class _Client:
+    """A blocking socket and the codec's client-side state machine."""
 
+    def __init__(self, host: str, port: int, client_id: str) -> None:
+        self.sock = socket.create_connection((host, port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.mqtt = MqttConnection(server=False)
+        self.send(Connect(client_id, keep_alive=1200))
+        answer = self.next()
+        if not isinstance(answer, Connack) or answer.reason_code:
+            raise ConnectionError(f"CONNACK {answer} for {client_id}")
 
-def _read_packet(sock: socket.socket, buf: bytearray) -> tuple[int, bytes]:
-    """The next packet from `buf` + the socket (what follows it stays in `buf`)."""
-    while True:
-        packets, used = codec.split(buf)
-        if packets:
-            first, start, end = packets[0]
-            body = bytes(buf[start:end])
-            del buf[:end]
-            return first, body
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed by the broker")
-        buf += chunk
+    def send(self, packet: Packet) -> None:
+        self.sock.sendall(self.mqtt.send(packet))
+
+    def next(self) -> Packet:
+        while (packet := self.mqtt.next_packet()) is None:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed by the broker")
+            self.mqtt.receive_data(chunk)
+        return packet
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.send(Disconnect())
+        self.sock.close()
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -49,13 +66,13 @@ def measure(
     host: str, port: int, qos: int, messages: int, warmup: int = 100, size: int = 256
 ) -> dict[str, Any]:
     topic = f"bench/latency/q{qos}"
-    sub = _connect(host, port, f"bench-lat-sub-{qos}")
-    pub = _connect(host, port, f"bench-lat-pub-{qos}")
-    sub_buf, pub_buf = bytearray(), bytearray()
+    sub = _Client(host, port, f"bench-lat-sub-{qos}")
+    pub = _Client(host, port, f"bench-lat-pub-{qos}")
     try:
-        sub.sendall(codec.subscribe(1, topic, qos))
-        if _read_packet(sub, sub_buf)[0] >> 4 != codec.SUBACK:
-            raise ConnectionError("no SUBACK")
+        sub.send(Subscribe(1, [(topic, SubscriptionOptions(qos=qos))]))
+        granted = sub.next()
+        if not isinstance(granted, Suback) or granted.reason_codes[0] > 2:
+            raise ConnectionError(f"SUBACK {granted}")
         template = codec.PublishTemplate(topic, qos, 0, size)
         packet = bytearray(template.packet)
         load = os.getloadavg()[0]
@@ -65,15 +82,16 @@ def measure(
             if qos:
                 codec.struct.pack_into(">H", packet, template.id_at, seq % 65535 + 1)
             t0 = time.perf_counter()
-            pub.sendall(packet)
-            while True:
-                first, body = _read_packet(sub, sub_buf)
-                if first >> 4 == codec.PUBLISH:
-                    break
+            pub.sock.sendall(packet)
+            while not isinstance(got := sub.next(), Publish):
+                pass
             t1 = time.perf_counter()
+            if codec.STAMP.unpack_from(got.payload)[1] != seq:
+                raise RuntimeError(f"message {seq} arrived as {codec.STAMP.unpack_from(got.payload)[1]}")
             if qos:
-                sub.sendall(codec.puback(int.from_bytes(body[2 + len(topic) : 4 + len(topic)], "big")))
-                while _read_packet(pub, pub_buf)[0] >> 4 != codec.PUBACK:
+                assert got.packet_id is not None
+                sub.send(Puback(got.packet_id))
+                while not isinstance(pub.next(), Puback):
                     pass
             if seq >= warmup:
                 samples.append((t1 - t0) * 1e3)
@@ -86,7 +104,5 @@ def measure(
             "load": round(load, 2),
         }
     finally:
-        for sock in (pub, sub):
-            with contextlib.suppress(OSError):
-                sock.sendall(codec.DISCONNECT)
-            sock.close()
+        pub.close()
+        sub.close()

@@ -32,6 +32,7 @@ METRICS = [
     Metric("idle", "kb_per_connection", "RSS per idle connection, kB", False, 1),
     Metric("idle", "connect_s", "time to open the idle connections, s", False, 2),
     Metric("mtls", "connects_per_s", "mTLS connects/s", True),
+    Metric("mtls", "broker_cpu_ms_per_connect", "mTLS broker CPU ms/connect", False, 2),
     Metric("mtls", "client_cpu_ms_per_connect", "mTLS client CPU ms/connect (context)", False, 2),
     *(
         Metric(p, "broker_cpu_us_per_msg", f"{p.replace('q', 'QoS ')} broker CPU us/msg", False, 2)
@@ -158,7 +159,7 @@ def section(raw: dict[str, Any]) -> str:
         " after 100 warm-up), time from writing the PUBLISH to reading it at the subscriber.",
         f"- Idle connections: {a['connections']:,} clients connect (200 at a time, keep-alive 1200 s) and stay; the"
         " broker's RSS (VmRSS of its process tree) 2 s after the last CONNACK, and the time they took.",
-        f"- mTLS: {a['procs']} processes x 4 loops of TCP connect, TLS handshake with an RSA 2048 client"
+        f"- mTLS: {a['procs']} processes x {a['tls_concurrency']} loops of TCP connect, TLS handshake with an RSA 2048 client"
         f" certificate, CONNECT/CONNACK, DISCONNECT for {a['tls_seconds']:g} s. Mosquitto and amqtt use a CA,"
         " server and client certificate generated for the run (`cryptography`); Mosquitto requires the client"
         " certificate (`require_certificate true`); amqtt 0.12 verifies one when presented but does not require"

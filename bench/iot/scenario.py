@@ -12,6 +12,7 @@ import argparse
 import os
 import socket
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,9 @@ def mqtt_ready(port: int) -> bool:
         return False
 
 
-def _headwater_device(http_port: int, directory: Path) -> tuple[Path | None, Path, Path]:
-    """A device certificate from Headwater's own CreateKeysAndCertificate, with a policy allowing
-    everything attached (the server's CA is not checked: None)."""
+def _headwater_device(http_port: int, directory: Path) -> tuple[Path, Path, Path]:
+    """Headwater's IoT root CA (what devices trust) and a device certificate from its own
+    CreateKeysAndCertificate, with a policy allowing everything attached."""
     import boto3  # only Headwater's mTLS phase needs it
 
     from bench.common.wire import ACCESS_KEY, REGION, SECRET_KEY
@@ -56,10 +57,12 @@ def _headwater_device(http_port: int, directory: Path) -> tuple[Path | None, Pat
     )
     iot.attach_policy(policyName="bench-all", target=made["certificateArn"])
     directory.mkdir(parents=True, exist_ok=True)
-    cert, key = directory / "device.pem", directory / "device.key"
+    ca, cert, key = directory / "root-ca.pem", directory / "device.pem", directory / "device.key"
+    with urllib.request.urlopen(f"http://{HOST}:{http_port}/_headwater/iot/root-ca", timeout=10) as answer:
+        ca.write_bytes(answer.read())
     cert.write_text(made["certificatePem"])
     key.write_text(made["keyPair"]["PrivateKey"])
-    return None, cert, key
+    return ca, cert, key
 
 
 def _phases(args: argparse.Namespace, certs: tls.Certs) -> list[tuple[str, Phase]]:
@@ -103,11 +106,19 @@ def _phases(args: argparse.Namespace, certs: tls.Certs) -> list[tuple[str, Phase
     def mtls(port: int, running: Running) -> dict[str, Any]:
         mqtts = tls_port(running.data)
         if mqtts is None:
-            raise RuntimeError("no mTLS port (this tree's serve has no flag for it yet)")
+            raise RuntimeError("no mTLS port (this tree's serve has no flag for one)")
         files: tuple[Path | None, Path, Path] = (certs.ca, certs.client_cert, certs.client_key)
         if running.server.family == "headwater":
             files = _headwater_device(running.port, running.data / "device")
-        return tls.connect_rate(HOST, mqtts, *files, duration=args.tls_seconds, procs=args.procs)
+        return tls.connect_rate(
+            HOST,
+            mqtts,
+            *files,
+            duration=args.tls_seconds,
+            procs=args.procs,
+            conc=args.tls_concurrency,
+            broker_pid=running.proc.pid,
+        )
 
     out.append(("mtls", mtls))
     wanted = args.phases.split(",")

@@ -1,5 +1,6 @@
-"""mTLS for the benchmark: a CA, a server and a client certificate (RSA 2048, as AWS IoT issues), and
-the connect-rate loop: TCP connect, TLS handshake with the client certificate, CONNECT/CONNACK,
+"""mTLS for the benchmark: a CA and server certificate on ECDSA P-256 keys (as Headwater's own IoT CA and
+server certificate), a client certificate on an RSA 2048 key (as AWS IoT's CreateKeysAndCertificate
+issues, and Headwater's), so every broker does the same handshake work; and the connect-rate loop: TCP connect, TLS handshake with the client certificate, CONNECT/CONNACK,
 DISCONNECT, close, as many times as possible for a while, from worker processes.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from bench.iot import codec
 from bench.iot.clients import cpu_seconds, open_mqtt
+from bench.iot.cpu import process_cpu
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,16 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _key() -> rsa.RSAPrivateKey:
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def _key(kind: str) -> Key:
+    if kind == "ec":
+        return ec.generate_private_key(ec.SECP256R1())
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _write_key(key: rsa.RSAPrivateKey, path: Path) -> None:
+def _write_key(key: Key, path: Path) -> None:
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -55,7 +62,7 @@ def make_certs(directory: Path) -> Certs:
     """A fresh CA and the server (127.0.0.1, localhost) and client certificates it signs."""
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
-    ca_key = _key()
+    ca_key = _key("ec")
     ca = (
         x509.CertificateBuilder()
         .subject_name(_name("headwater bench CA"))
@@ -71,8 +78,10 @@ def make_certs(directory: Path) -> Certs:
         .sign(ca_key, hashes.SHA256())
     )
 
-    def leaf(cn: str, usage: x509.ObjectIdentifier, names: list[x509.GeneralName]) -> tuple[Any, Any]:
-        key = _key()
+    def leaf(
+        cn: str, kind: str, usage: x509.ObjectIdentifier, names: list[x509.GeneralName]
+    ) -> tuple[Any, Any]:
+        key = _key(kind)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(cn))
@@ -89,10 +98,11 @@ def make_certs(directory: Path) -> Certs:
 
     server, server_key = leaf(
         "localhost",
+        "ec",
         ExtendedKeyUsageOID.SERVER_AUTH,
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
     )
-    client, client_key = leaf("bench-device", ExtendedKeyUsageOID.CLIENT_AUTH, [])
+    client, client_key = leaf("bench-device", "rsa", ExtendedKeyUsageOID.CLIENT_AUTH, [])
     certs = Certs(
         *(directory / n for n in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key"))
     )
@@ -157,6 +167,7 @@ def connect_rate(
     duration: float,
     procs: int = 2,
     conc: int = 4,
+    broker_pid: int | None = None,
 ) -> dict[str, Any]:
     """mTLS connects/s from `procs` processes x `conc` concurrent loops over `duration` s."""
     files = (str(ca) if ca else None, str(cert), str(key))
@@ -164,7 +175,9 @@ def connect_rate(
     with ProcessPoolExecutor(procs, mp_context=multiprocessing.get_context("spawn")) as pool:
         start = time.monotonic() + 2.0  # after the workers have started
         futures = [pool.submit(_run, host, port, files, start, start + duration, conc) for _ in range(procs)]
+        broker0 = process_cpu(broker_pid) if broker_pid else 0.0
         parts = [f.result() for f in futures]
+        broker_cpu = process_cpu(broker_pid) - broker0 if broker_pid else None
     connects = sum(p["connects"] for p in parts)
     return {
         "connects_per_s": connects / duration,
@@ -173,5 +186,8 @@ def connect_rate(
         "errors": [e for p in parts for e in p["errors"]][:3],
         "client_cpu_s": sum(p["cpu_s"] for p in parts),
         "client_cpu_ms_per_connect": sum(p["cpu_s"] for p in parts) / connects * 1e3 if connects else None,
+        "broker_cpu_ms_per_connect": broker_cpu / connects * 1e3
+        if broker_cpu is not None and connects
+        else None,
         "load": round(load, 2),
     }
