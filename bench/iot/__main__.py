@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import resource
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,13 @@ def ceiling(args: argparse.Namespace, certs: tls.Certs, workdir: Path) -> dict[s
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    # 10,000 connections need as many descriptors in the brokers, which inherit this process's limit
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < args.connections + 1000:
+        print(
+            f"iot bench: the descriptor limit ({hard}) is below {args.connections:,} connections", flush=True
+        )
     started = datetime.datetime.now(datetime.UTC)
     workdir = PEERS / "runs" / ("iot-" + started.strftime("%Y%m%dT%H%M%SZ"))
     workdir.mkdir(parents=True, exist_ok=True)
