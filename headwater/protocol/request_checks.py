@@ -40,14 +40,15 @@ def parse_json(op: OperationModel, body: bytes, codec: ModuleType = json_codec) 
 # one code of their own, the message kept: AWS IoT (`iot`, `iot-data`) says InvalidRequestException
 # "1 validation error detected: Value ... at 'thingName' failed to satisfy constraint: ..." (seen
 # in SDK issues against the live service); neither model has Validation/SerializationException.
-INVALID_INPUT_CODES = {"iot": "InvalidRequestException", "iot-data": "InvalidRequestException"}
+# Keyed by signing name (`iot`, `iotdata`): models without an endpointPrefix have no service name.
+INVALID_INPUT_CODES = {"iot": "InvalidRequestException", "iotdata": "InvalidRequestException"}
 
 
 def as_invalid_input(op: OperationModel, error: AwsError) -> AwsError:
     """`error` (ValidationException, SerializationException) under the code `op`'s service gives bad
     input, where `INVALID_INPUT_CODES` names one."""
     if error.code in ("ValidationException", "SerializationException"):
-        error.code = INVALID_INPUT_CODES.get(op.service_model.service_name, error.code)
+        error.code = INVALID_INPUT_CODES.get(op.service_model.metadata.get("signingName", ""), error.code)
     return error
 
 

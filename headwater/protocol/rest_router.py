@@ -33,7 +33,8 @@ _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
 # which devices and curl send unencoded (`POST /topics/sensors/room1`, as AWS's docs show) while
 # botocore encodes the slashes (`/topics/sensors%2Froom1`); both decode to the same topic. They may
 # be empty (`topic=""` from boto3 is `POST /topics/`), so the service names the missing topic.
-_GREEDY = frozenset({("iot-data", "topic")})
+# Keyed by signing name: models without an endpointPrefix (botocore's test vectors') have no name.
+_GREEDY = frozenset({("iotdata", "topic")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class _Route:
 
 
 def _compile(op: OperationModel) -> _Route:
-    service = op.service_model.service_name
+    service = op.service_model.metadata.get("signingName")
     uri = op.http.get("requestUri", "/")
     path, _, query = uri.partition("?")
     parts: list[str] = []

@@ -152,6 +152,13 @@ def test_signed_rest_json_requests_route_by_scope_and_path() -> None:
     assert (found.service, found.operation) == ("iot", "DescribeThing")
     found = every.classify(botocore_request("iot-data", "GetThingShadow", {"thingName": "t"}))
     assert (found.service, found.operation) == ("iot-data", "GetThingShadow")
+    # an MQTT topic keeps its slashes, encoded (the SDKs) or not (devices signing for the gateway)
+    found = every.classify(botocore_request("iot-data", "Publish", {"topic": "a/b c/d", "payload": b"x"}))
+    assert (found.service, found.operation, found.labels) == ("iot-data", "Publish", {"topic": "a/b c/d"})
+    found = every.classify(signed("POST", ENDPOINT + "/topics/a/b/c?qos=1", "iotdevicegateway"))
+    assert (found.service, found.operation, found.labels) == ("iot-data", "Publish", {"topic": "a/b/c"})
+    found = every.classify(signed("GET", ENDPOINT + "/retainedMessage", "iotdata"))
+    assert (found.service, found.operation) == ("iot-data", "ListRetainedMessages")
     # signed for Lambda, no Lambda route: Lambda's own UnknownOperationException, never S3's
     assert every.classify(signed("PUT", ENDPOINT + "/2015-03-31/nothing", "lambda")) == Classified(
         Family.REST_JSON, "lambda"

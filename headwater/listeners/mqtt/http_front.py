@@ -19,6 +19,7 @@ from headwater.listeners.mqtt.stream import Handler, Stream
 from headwater.listeners.mqtt.websocket import WebSocketMqtt
 from headwater.services.ports import MqttPeer
 
+HEAD_TIMEOUT_S = 10.0
 MAX_PUBLISH_BODY = 1024 * 1024  # beyond AWS's 128 KB: the data plane answers with AWS's own error
 
 
@@ -39,6 +40,10 @@ class HttpFront:
         self.websocket_peer = websocket_peer
         self._buffer = b""
         self._busy = False
+        # a request head must arrive in time (slow-loris); the WebSocket and the API have their own
+        self._deadline: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            HEAD_TIMEOUT_S, self._too_slow
+        )
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -47,6 +52,17 @@ class HttpFront:
 
     def lost(self) -> None:
         self._buffer = b""
+        self._disarm()
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.stream.handler is self and not self._busy:
+            self.stream.close()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
     def _route(self) -> None:
         try:
@@ -67,6 +83,7 @@ class HttpFront:
         self._hand_over(Splice(self.stream, host, port, self.parts.config.tls, self._buffer))
 
     def _hand_over(self, handler: Handler) -> None:
+        self._disarm()
         self._buffer = b""
         self.stream.attach(handler)
 
@@ -94,13 +111,15 @@ class HttpFront:
 
     def _published(self, task: asyncio.Future[bytes], head: Head) -> None:
         self._busy = False
-        if self.stream.closed:
+        if self.stream.closed or task.cancelled():
             return
         self.stream.write(task.result())
         if (head.header("connection") or "").lower() == "close":
             self.stream.close()
             return
         self.stream.resume_reading()
+        self._disarm()  # the next request on this connection gets its own time
+        self._deadline = asyncio.get_running_loop().call_later(HEAD_TIMEOUT_S, self._too_slow)
         if self._buffer:
             self._route()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +69,12 @@ class MqttListener:
             self.ports.append(_Port(kind, DEFAULTS[kind] if number is None else number, number is not None))
 
     def preflight(self) -> None:
+        """Explicit ports must be free; the defaults are tried at start (and warned about there,
+        once nothing else can stop the server)."""
         host = self.parts.config.host
-        for port in list(self.ports):
+        for port in self.ports:
             if port.explicit:
                 check_port_free(host, port.number)
-            elif not _bindable(host, port.number):
-                self._skip(port, "it cannot be bound (in use, or needs privileges)")
 
     async def start(self) -> None:
         self.root_ca = self._write_root_ca()
@@ -113,13 +112,20 @@ class MqttListener:
     def endpoints(self) -> list[str]:
         host = self.parts.config.host
         lines = [SCHEMES[port.kind].format(host, port.number) for port in self.ports]
-        if self.root_ca is not None and any(port.kind != "plain" for port in self.ports):
-            lines.append(f"IoT root CA {self.root_ca}")
+        if any(port.kind != "plain" for port in self.ports):
+            config = self.parts.config
+            scheme = "https" if config.tls else "http"
+            route = f"{scheme}://{host}:{config.port}/_headwater/iot/root-ca"
+            lines.append(
+                f"IoT root CA {self.root_ca}" if self.root_ca is not None else f"IoT root CA {route}"
+            )
         return lines
 
     def _write_root_ca(self) -> Path | None:
         """The local IoT root CA, where devices and SDKs can read it (`ca_filepath`)."""
         if self._trust is None or not any(port.kind != "plain" for port in self.ports):
+            return None
+        if self.parts.config.durability == "memory":  # nothing on disk: the admin route serves it
             return None
         path = self.parts.config.data_dir / "tls" / ROOT_CA_FILE
         try:
@@ -138,14 +144,3 @@ class MqttListener:
             "IoT port %d skipped: %s (choose another with %s, 0 turns it off)", port.number, why, flag
         )
         self.ports.remove(port)
-
-
-def _bindable(host: str, number: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, number))
-        except OSError:
-            return False
-    return True

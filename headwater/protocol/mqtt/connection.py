@@ -13,21 +13,26 @@ Everything checkable from the fixed header is checked as soon as it is there, be
 buffered: the type and its flag bits, whether this peer may send that type now (a server first
 accepts only CONNECT, then never CONNECT again; a client first only CONNACK or AUTH), and the
 declared length against `max_packet_size` (0x95), so a peer cannot make us hold a packet we will
-refuse. Then `decoder.decode` parses the body for `protocol_level`.
+refuse. Then `decoder.decode` parses the body for `protocol_level`. After a DISCONNECT nothing more
+is accepted: its sender closes the connection.
 
 The protocol level: a server learns it from the CONNECT (it is set before the rest of the CONNECT
 is checked, so a listener can answer a bad CONNECT in the right version); a client sets it by
 sending its CONNECT. 3 (MQTT 3.1) is decoded and answered like 4 (3.1.1). `send` encodes for it.
 
 Connection-scoped MQTT 5 state lives here because it is part of the wire, not of the session:
-topic aliases. What we announced (our CONNACK as a server, our CONNECT as a client) bounds the
-aliases the peer may use; an inbound PUBLISH that sets one is resolved here, its topic filled in and
-its `topic_alias` property cleared, since an alias never travels beyond the hop. The peer's own
-limits (`peer_max_packet_size`, `peer_topic_alias_maximum`) are recorded for whoever sends to it.
+topic aliases and packet sizes. What we announced (our CONNACK as a server, our CONNECT as a
+client) bounds the aliases the peer may use, and its Maximum Packet Size lowers `max_packet_size`.
+An inbound PUBLISH that sets an alias is resolved here: its topic filled in and its `topic_alias`
+property cleared, since an alias never travels beyond the hop. The peer's own limits
+(`peer_max_packet_size`, `peer_topic_alias_maximum`) are recorded for whoever sends to it: `send`
+encodes whatever it is given, so the broker drops a message larger than the peer takes
+[MQTT-3.1.2-25] and picks the aliases it uses towards the peer.
 
 Errors: `next_packet` raises `MqttProtocolError` and the connection stays failed (every later call
-raises the same error); the caller sends what the error says (a DISCONNECT or CONNACK with its
-reason code in MQTT 5, the CONNACK return code `connack_code` or nothing in 3.1.1) and closes.
+raises the same error, and later bytes are dropped); the caller sends what the error says (a
+DISCONNECT or CONNACK with its reason code in MQTT 5, the CONNACK return code `connack_code` or
+nothing in 3.1.1) and closes.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from headwater.protocol.mqtt import reason_codes as rc
-from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode
+from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode, decode_publish
 from headwater.protocol.mqtt.encoder import encode
 from headwater.protocol.mqtt.packets import (
     AUTH,
@@ -62,6 +67,8 @@ from headwater.protocol.mqtt.packets import (
     Publish,
 )
 from headwater.protocol.mqtt.wire import MAX_VARINT
+
+__all__ = ["MqttConnection", "encode"]
 
 _FROM_CLIENT = frozenset((CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, PINGREQ,
                           DISCONNECT, AUTH))  # fmt: skip
@@ -91,6 +98,20 @@ _CLIENT_THEN = _first_bytes(_FROM_SERVER - {CONNACK})
 _NOTHING = bytes(256)
 
 
+def _long_length(buffer: bytearray, start: int) -> tuple[int, int] | None:
+    """(remaining length, where the body starts) for a length of three or four bytes; None until
+    they are there."""
+    length = 0
+    for i, index in enumerate(range(start + 1, start + 5)):
+        if index >= len(buffer):
+            return None
+        byte = buffer[index]
+        length |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            return length, index + 1
+    raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
+
+
 class MqttConnection:
     def __init__(self, *, server: bool = True, max_packet_size: int = MAX_VARINT) -> None:
         self.server = server
@@ -107,7 +128,8 @@ class MqttConnection:
         self._aliases: dict[int, str] = {}
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        if self._error is None:  # a failed connection keeps nothing more
+            self._buffer += data
 
     def next_packet(self) -> Packet | None:
         """The next complete packet, or None until more bytes arrive."""
@@ -122,18 +144,21 @@ class MqttConnection:
     def send(self, packet: Packet) -> bytes:
         """The bytes of `packet` for this connection's protocol level (3.1.1 before it is known)."""
         packet_type = type(packet)
-        if packet_type is Connect:
-            assert isinstance(packet, Connect)
+        if packet_type is Connect or packet_type is Connack:
+            assert isinstance(packet, Connect | Connack)
+            self._announce(packet)
+        return encode(packet, self.protocol_level or MQTT_311)
+
+    def _announce(self, packet: Connect | Connack) -> None:
+        """Our CONNECT (client) or CONNACK (server) sets the limits the peer must keep to."""
+        if isinstance(packet, Connect):
             self.protocol_level = packet.protocol_level
             if not self.server and not self._handshaken:
                 self._accept = _CLIENT_FIRST
-            self._alias_maximum = packet.properties.topic_alias_maximum or 0
-        elif packet_type is Connack:
-            assert isinstance(packet, Connack)
-            self._alias_maximum = packet.properties.topic_alias_maximum or 0
-            if packet.properties.maximum_packet_size:
-                self.max_packet_size = min(self.max_packet_size, packet.properties.maximum_packet_size)
-        return encode(packet, self.protocol_level or MQTT_311)
+        props = packet.properties
+        self._alias_maximum = props.topic_alias_maximum or 0
+        if props.maximum_packet_size:
+            self.max_packet_size = min(self.max_packet_size, props.maximum_packet_size)
 
     def _next(self) -> Packet | None:
         buffer = self._buffer
@@ -144,29 +169,32 @@ class MqttConnection:
         first_byte = buffer[start]
         if not self._accept[first_byte]:
             self._refuse(first_byte)
-        # The remaining length: a variable byte integer of at most four bytes.
-        length = 0
-        shift = 0
-        index = start + 1
-        while True:
-            if index >= len(buffer):
-                if index - start > 4:
-                    raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
+        if available < 2:
+            return None
+        # The remaining length: a variable byte integer of at most four bytes, mostly one or two.
+        length = buffer[start + 1]
+        index = start + 2
+        if length >= 0x80:
+            if available < 3:
                 return None
-            byte = buffer[index]
-            length |= (byte & 0x7F) << shift
+            second = buffer[index]
+            length = (length & 0x7F) | (second & 0x7F) << 7
             index += 1
-            if byte < 0x80:
-                break
-            if index - start > 4:
-                raise MqttProtocolError(rc.MALFORMED_PACKET, "a remaining length longer than four bytes")
-            shift += 7
+            if second >= 0x80:
+                header = _long_length(buffer, start)
+                if header is None:
+                    return None
+                length, index = header
         end = index + length
         if end - start > self.max_packet_size:
             raise MqttProtocolError(rc.PACKET_TOO_LARGE, f"a packet of {end - start} bytes is too large")
         if end > len(buffer):
             return None
-        body = bytes(buffer[index:end])
+        if length < 4096:
+            body = bytes(buffer[index:end])
+        else:  # one copy instead of two (the slice, then bytes of it)
+            with memoryview(buffer) as view:
+                body = bytes(view[index:end])
         if end == len(buffer):
             buffer.clear()
             self._offset = 0
@@ -177,15 +205,16 @@ class MqttConnection:
             self._offset = end
         packet_type = first_byte >> 4
         if packet_type == PUBLISH:
-            publish = decode(first_byte, body, self.protocol_level or MQTT_311)
-            assert isinstance(publish, Publish)
+            publish = decode_publish(first_byte, body, self.protocol_level == MQTT_5)
             if self.protocol_level == MQTT_5:
                 self._inbound_publish(publish)
             return publish
         if packet_type == CONNECT:
             self.protocol_level = connect_level(body)
         packet = decode(first_byte, body, self.protocol_level or MQTT_311)
-        if packet_type == CONNECT:
+        if packet_type == DISCONNECT:
+            self._accept = _NOTHING  # the sender closes the connection after it [MQTT-3.14.4-1]
+        elif packet_type == CONNECT:
             assert isinstance(packet, Connect)
             self._handshaken = True
             self._accept = _SERVER_THEN

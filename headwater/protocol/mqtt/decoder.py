@@ -105,6 +105,14 @@ def decode(first_byte: int, body: bytes, protocol_level: int) -> Packet:
         raise malformed(str(exc) or "the packet ends early") from None
 
 
+def decode_publish(first_byte: int, body: bytes, v5: bool) -> Publish:
+    """`decode` for a PUBLISH, the hot path, without the dispatch."""
+    try:
+        return _publish(first_byte & 0x0F, body, v5)
+    except (MalformedError, IndexError, ValueError, struct.error) as exc:
+        raise malformed(str(exc) or "the packet ends early") from None
+
+
 def connect_level(body: bytes) -> int:
     """The protocol level a CONNECT asks for: 3 ("MQIsdp"), 4 or 5 ("MQTT"). Another level of
     either name is "unsupported protocol version" (CONNACK 1 in 3.1.1, 0x84 in 5); another name
@@ -190,6 +198,8 @@ def _connect(_flags: int, b: bytes, _v5: bool) -> Connect:
     props = Properties()
     if level == MQTT_5:
         props, pos = decode_properties(b, pos, CONNECT)
+        if props.authentication_data is not None and props.authentication_method is None:
+            raise protocol_error("authentication data without an authentication method")
     client_id, pos = read_str(b, pos)
     clean_start = bool(flags & 0x02)
     if level != MQTT_5 and not client_id and (level == 3 or not clean_start):

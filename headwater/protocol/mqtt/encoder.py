@@ -51,7 +51,7 @@ _EMPTY = b"\x00"  # an empty property block
 
 def encode(packet: Packet, protocol_level: int) -> bytes:
     """The bytes of `packet` for a peer speaking `protocol_level` (3, 4 or 5). A CONNECT is encoded
-    for its own `protocol_level`."""
+    for its own `protocol_level`, named "MQIsdp" at level 3 and "MQTT" otherwise."""
     try:
         encoder = _ENCODERS[type(packet)]
     except KeyError:

@@ -2,8 +2,9 @@
 
 One dataclass per packet type, shared by both versions: fields a version lacks keep their defaults
 (a 3.1.1 packet has empty `Properties`; a 3.1.1 CONNACK's `reason_code` is its return code 0-5; a
-3.1.1 SUBACK's codes are 0, 1, 2 or 0x80). The codec (`codec.py`) turns bytes into these and back;
-the broker and the listeners only ever see these values. Version 3.1 (level 3, "MQIsdp") is
+3.1.1 SUBACK's codes are 0, 1, 2 or 0x80). The codec (`decoder.py`, `encoder.py`, driven by
+`connection.py`) turns bytes into these and back; the broker and the listeners only ever see these
+values. Version 3.1 (level 3, "MQIsdp") is
 decoded too, as brokers do, and answered like 3.1.1.
 """
 

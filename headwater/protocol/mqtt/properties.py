@@ -12,6 +12,8 @@ order; the others set on a `Properties` value are not sent.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import (
@@ -54,7 +56,7 @@ _ALL = (CONNECT, CONNACK, PUBLISH, WILL, *_ACKS, SUBSCRIBE, SUBACK, UNSUBSCRIBE,
 _FLAG, _NONZERO = 1, 2  # value rules: 0 or 1 only; not 0
 
 # (identifier, Properties attribute, wire type, value rule, packet types that may carry it)
-_TABLE: tuple[tuple[int, str, int, int, tuple[int, ...]], ...] = (
+TABLE: tuple[tuple[int, str, int, int, tuple[int, ...]], ...] = (
     (0x01, "payload_format_indicator", BYTE, _FLAG, _MESSAGE),
     (0x02, "message_expiry_interval", U32, 0, _MESSAGE),
     (0x03, "content_type", STR, 0, _MESSAGE),
@@ -86,13 +88,16 @@ _TABLE: tuple[tuple[int, str, int, int, tuple[int, ...]], ...] = (
 
 # packet type -> identifier -> (attribute, wire type, value rule)
 _BY_TYPE: dict[int, dict[int, tuple[str, int, int]]] = {t: {} for t in _ALL}
-# packet type -> what to encode, in order: (identifier byte, attribute, wire type)
-_ENCODE: dict[int, tuple[tuple[bytes, str, int], ...]] = {}
-for _ident, _attr, _kind, _rule, _types in _TABLE:
+# packet type -> what to encode, in order: (identifier byte, wire type), and a getter of all their
+# values at once (one C call: most packets carry no properties, and that must cost little)
+_ENCODE: dict[int, tuple[tuple[bytes, int], ...]] = {}
+_VALUES: dict[int, Callable[[Properties], tuple[Any, ...]]] = {}
+for _ident, _attr, _kind, _rule, _types in TABLE:
     for _t in _types:
         _BY_TYPE[_t][_ident] = (_attr, _kind, _rule)
 for _t in _ALL:
-    _ENCODE[_t] = tuple((bytes((i,)), a, k) for i, a, k, _, ts in _TABLE if _t in ts)
+    _ENCODE[_t] = tuple((bytes((i,)), k) for i, a, k, _, ts in TABLE if _t in ts)
+    _VALUES[_t] = attrgetter(*(a for _, a, _, _, ts in TABLE if _t in ts), "user_properties")
 
 _READERS: dict[int, Callable[[bytes, int], tuple[object, int]]] = {
     BYTE: lambda b, p: (b[p], p + 1),
@@ -146,9 +151,11 @@ def decode_properties(buf: bytes, pos: int, packet_type: int) -> tuple[Propertie
 
 def encode_properties(props: Properties, packet_type: int) -> bytes:
     """The property block (length first) of the properties `packet_type` may carry."""
+    values = _VALUES[packet_type](props)[:-1]  # (the extra user_properties keeps it a tuple)
+    if values.count(None) + values.count([]) == len(values):
+        return b"\x00"
     parts: list[bytes] = []
-    for ident, attr, kind in _ENCODE[packet_type]:
-        value = getattr(props, attr)
+    for (ident, kind), value in zip(_ENCODE[packet_type], values, strict=True):
         if value is None:
             continue
         if kind == PAIR:

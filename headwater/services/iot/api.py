@@ -16,6 +16,8 @@ OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
 OPERATIONS.update(authz_operations.OPERATIONS)
 OPERATIONS.update(registry_api.OPERATIONS)
 OPERATIONS.update(SECURITY_OPERATIONS)
+# last: changes through the API drop the policy engine's cached decisions
+OPERATIONS = authz_operations.invalidating(OPERATIONS)
 
 
 def iot_api(core: IotCore) -> ServiceApi:

@@ -4,13 +4,14 @@ and the broker each implement or use these, never each other's internals.
   registry (things, groups)  --ThingDirectory-->  authorizer  <--PolicyDirectory--  policies
   certificates --CertificateDirectory--> broker (who connected) and the device TLS anchors
   broker --Authorizer--> every CONNECT/PUBLISH/SUBSCRIBE/delivery; --EventPublisher <- registry events
+  broker --PublishTap--> rules and shadows: every accepted PUBLISH
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +112,28 @@ class EventPublisher(Protocol):
     """Offered by the broker: publishes a server-generated message ($aws/events/... topics)."""
 
     def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboundPublish:
+    """An accepted PUBLISH as the parts beside the broker see it (rules, shadows)."""
+
+    account: str
+    region: str
+    topic: str  # as published: Basic Ingest keeps its `$aws/rules/<rule>/` prefix
+    payload: bytes
+    qos: int
+    retain: bool
+    client_id: str | None  # None for HTTPS publishes and server-made messages
+    principal: str | None  # the certificate id or the SigV4 access key; None when anonymous/server-made
+    timestamp_ms: int
+    properties: Any = None  # the forwarded MQTT 5 properties (protocol.mqtt.packets.Properties) or None
+
+
+class PublishTap(Protocol):
+    """Offered to the broker (`Broker.taps`): sees every accepted PUBLISH, from MQTT, HTTPS and the
+    server itself, Basic Ingest included, after authorization."""
+
+    def published(self, message: InboundPublish) -> Awaitable[None] | None:
+        """An awaitable holds a QoS 1 PUBACK until it completes (a rule's durable outbox write)."""
+        ...

@@ -16,7 +16,7 @@ def build(host: Host) -> Service:
         MqttBroker: core.broker,
         IotDataPlane: DataPlane(core.broker),
     }
-    return Service("iot", "iot", core, iot_api(core), provides=provides)
+    return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=core.security.inventory)
 
 
 ENTRY = ServiceEntry("iot", build)

@@ -1,6 +1,6 @@
 """The AWS IoT Device SDK v2 (awsiotsdk on awscrt/s2n) against the gateway: MQTT 3.1.1 over mutual
-TLS on the MQTT port and on the ALPN port, MQTT 5 over mutual TLS, and MQTT over WebSocket signed
-with SigV4.
+TLS on the MQTT port and on the ALPN port, MQTT 5 over mutual TLS, and MQTT 3.1.1 and 5 over
+WebSocket signed with SigV4.
 
 The SDK asks for ALPN x-amzn-mqtt-ca only when the port is 443, which a test cannot bind without
 privileges: the ALPN test builds the same connection through the builder's own `_builder` with the
@@ -74,19 +74,31 @@ def test_mqtt3_websocket_sigv4(aws: Gateway) -> None:
     _roundtrip3(connection, "sdk/wss")
 
 
-def test_mqtt5_mutual_tls(aws: Gateway, tmp_path: Path) -> None:
-    device = aws.device(tmp_path)
+@pytest.mark.parametrize("transport", ["mtls", "websocket"])
+def test_mqtt5(aws: Gateway, tmp_path: Path, transport: str) -> None:
     connected: Future[Any] = Future()
     stopped = threading.Event()
     received: list[bytes] = []
-    client = mqtt5_client_builder.mtls_from_path(
-        endpoint=ENDPOINT, port=aws.mtls, cert_filepath=device.cert_path, pri_key_filepath=device.key_path,
-        ca_filepath=aws.root_ca, client_id="sdk-mqtt5",
-        on_lifecycle_connection_success=lambda data: connected.set_result(data),
-        on_lifecycle_connection_failure=lambda data: connected.set_exception(RuntimeError(str(data.exception))),
-        on_lifecycle_stopped=lambda data: stopped.set(),
-        on_publish_received=lambda data: received.append(data.publish_packet.payload),
-    )  # fmt: skip
+    callbacks: dict[str, Any] = {
+        "on_lifecycle_connection_success": lambda data: connected.set_result(data),
+        "on_lifecycle_connection_failure": lambda data: connected.set_exception(
+            RuntimeError(str(data.exception))
+        ),
+        "on_lifecycle_stopped": lambda data: stopped.set(),
+        "on_publish_received": lambda data: received.append(data.publish_packet.payload),
+    }
+    if transport == "mtls":
+        device = aws.device(tmp_path)
+        client = mqtt5_client_builder.mtls_from_path(
+            endpoint=ENDPOINT, port=aws.mtls, cert_filepath=device.cert_path, pri_key_filepath=device.key_path,
+            ca_filepath=aws.root_ca, client_id="sdk-mqtt5", **callbacks,
+        )  # fmt: skip
+    else:
+        credentials = auth.AwsCredentialsProvider.new_static("test", "test")
+        client = mqtt5_client_builder.websockets_with_default_aws_signing(
+            endpoint=ENDPOINT, port=aws.alpn, region="us-east-1", credentials_provider=credentials,
+            ca_filepath=aws.root_ca, client_id="sdk-mqtt5-wss", **callbacks,
+        )  # fmt: skip
     client.start()
     try:
         connected.result(TIMEOUT)

@@ -27,3 +27,18 @@ def test_x509_https_publish_reaches_a_subscriber(aws: Gateway, tmp_path: Path) -
         assert iot.describe_certificate(certificateId=device.certificate_arn.rsplit("/", 1)[1])
     finally:
         subscriber.close()
+
+
+def test_sigv4_https_publish_through_the_alpn_port(aws: Gateway, tmp_path: Path) -> None:
+    """Without a client certificate the ALPN port hands HTTPS to the API: iot-data's SigV4 Publish."""
+    device = aws.device(tmp_path)
+    subscriber = Paho("sigv4-sub", "3.1.1", tls(aws.root_ca, device.cert_path, device.key_path)).connect(
+        aws.mtls
+    )
+    try:
+        subscriber.subscribe("sigv4/in")
+        data = client_for(f"https://localhost:{aws.alpn}", "iot-data", verify=aws.root_ca)
+        data.publish(topic="sigv4/in", qos=1, payload=b"signed")
+        assert subscriber.received(1)[0] == ("sigv4/in", b"signed", False)
+    finally:
+        subscriber.close()

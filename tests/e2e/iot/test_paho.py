@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.iot.gateway import Gateway
+from tests.e2e.iot.gateway import ALLOW_ALL, Gateway
 from tests.e2e.iot.paho_clients import Paho, tls
 
 VERSIONS = ["3.1.1", "5"]
@@ -53,3 +53,63 @@ def test_mutual_tls_refuses_a_client_without_a_certificate(aws: Gateway) -> None
             anonymous.connect(aws.mtls, timeout=3)
     finally:
         anonymous.client.loop_stop()
+
+
+def test_a_revoked_certificate_is_refused_at_its_next_connect(aws: Gateway, tmp_path: Path) -> None:
+    device = aws.device(tmp_path)
+    context = tls(aws.root_ca, device.cert_path, device.key_path)
+    Paho("before-revocation", "5", context).connect(aws.mtls).close()
+    certificate_id = device.certificate_arn.rsplit("/", 1)[1]
+    aws.iot().update_certificate(certificateId=certificate_id, newStatus="REVOKED")
+    refused = Paho("after-revocation", "5", tls(aws.root_ca, device.cert_path, device.key_path))
+    try:
+        with pytest.raises((OSError, AssertionError)):  # refused at the handshake or by its CONNACK
+            refused.connect(aws.mtls, timeout=5)
+    finally:
+        refused.client.loop_stop()
+
+
+def test_a_certificate_registered_without_a_ca_is_its_own_anchor(aws: Gateway, tmp_path: Path) -> None:
+    """RegisterCertificateWithoutCA: a self-signed device certificate no CA vouches for connects once
+    registered (the gateway's contexts follow the trust material's generation)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "own-device")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = tmp_path / "own.pem", tmp_path / "own.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = tls(aws.root_ca, str(cert_path), str(key_path))
+    stranger = Paho("own-before", "5", context)
+    try:
+        with pytest.raises((OSError, AssertionError)):
+            stranger.connect(aws.mtls, timeout=3)
+    finally:
+        stranger.client.loop_stop()
+    registered = aws.iot().register_certificate_without_ca(
+        certificatePem=cert_path.read_text(), status="ACTIVE"
+    )
+    aws.iot().create_policy(policyName="own-anchor", policyDocument=ALLOW_ALL)
+    aws.iot().attach_policy(policyName="own-anchor", target=registered["certificateArn"])
+    client = Paho("own-after", "5", tls(aws.root_ca, str(cert_path), str(key_path))).connect(aws.mtls)
+    try:
+        client.subscribe("own/topic")
+        client.publish("own/topic", b"mine")
+        assert client.received(1)[0] == ("own/topic", b"mine", False)
+    finally:
+        client.close()

@@ -19,7 +19,12 @@ from typing import Any
 
 import pytest
 
-TEST_FLAGS = ("--limits", "off", "--test-mode", "on", "--transition-delay", "0")
+# the device gateway's default ports (8883, 443, 8443) stay closed: parallel test servers would race for
+# them; the IoT tests give theirs after these flags
+TEST_FLAGS = (
+    "--limits", "off", "--test-mode", "on", "--transition-delay", "0",
+    "--iot-port", "0", "--iot-alpn-port", "0", "--iot-https-port", "0",
+)  # fmt: skip
 DURABLE = ("--durability", "durable", *TEST_FLAGS)  # every write on disk before it is acknowledged
 FAST = ("--durability", "fast", *TEST_FLAGS)
 

@@ -111,3 +111,42 @@ def test_awsiotsdk_mtls_alpn_websocket_and_mqtt5(tmp_path: Path) -> None:
         assert all(peer.server_name == "localhost" for peer in broker.peers)
 
     asyncio.run(main())
+
+
+def test_awsiotsdk_websocket_signature_verified_in_strict_mode(tmp_path: Path) -> None:
+    """awscrt signs the upgrade in its query string and appends the session token unsigned: strict
+    mode verifies that signature, and refuses a wrong secret."""
+    trust, broker = Trust(), Broker()
+    root = tmp_path / "root.pem"
+    root.write_bytes(trust.root.cert_pem)
+
+    async def main() -> None:
+        gateway = listener(
+            broker, trust, None, auth="strict", credentials={"AKIDSTRICT": "right"},
+            iot_port=0, iot_alpn_port=free_port(), iot_https_port=0,
+        )  # fmt: skip
+        gateway.preflight()
+        await gateway.start()
+        alpn = port_of(gateway, "alpn")
+
+        def connect(secret: str) -> Any:
+            credentials = auth.AwsCredentialsProvider.new_static("AKIDSTRICT", secret, "a-session-token")
+            connection = mqtt_connection_builder.websockets_with_default_aws_signing(
+                endpoint="localhost", port=alpn, region="eu-west-1", credentials_provider=credentials,
+                ca_filepath=str(root), client_id="strict", clean_session=True,
+            )  # fmt: skip
+            try:
+                return connection.connect().result(10)
+            except Exception as exc:
+                return exc
+            finally:
+                connection.disconnect()
+
+        try:
+            assert isinstance(await asyncio.to_thread(connect, "right"), dict)
+            assert isinstance(await asyncio.to_thread(connect, "wrong"), Exception)
+        finally:
+            await gateway.stop()
+        assert [(peer.access_key, peer.region) for peer in broker.peers] == [("AKIDSTRICT", "eu-west-1")]
+
+    asyncio.run(main())

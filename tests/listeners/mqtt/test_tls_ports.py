@@ -211,7 +211,9 @@ def test_default_ports_are_skipped_explicit_ones_refused() -> None:
         implicit = listener(Broker(), Trust(), iot_alpn_port=0, iot_https_port=0)
         implicit.ports[0].number = number  # as if 8883 were the busy default
         implicit.preflight()
+        await implicit.start()  # skipped with a warning
         assert implicit.ports == [] and implicit.endpoints() == []
+        await implicit.stop()
         no_trust = listener(Broker(), None)
         assert no_trust.ports == []  # no DeviceTrust: no TLS ports; plain MQTT stays opt-in
         busy.close()
@@ -223,3 +225,45 @@ def _der() -> Any:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
+
+def test_https_front_refuses_garbage_and_slow_heads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwater.listeners.mqtt import http_front
+
+    monkeypatch.setattr(http_front, "HEAD_TIMEOUT_S", 0.3)
+    trust = Trust()
+
+    async def scenario(gateway: MqttListener) -> None:
+        port = port_of(gateway, "alpn")
+        context = client_context(trust, None, tmp_path, ["http/1.1"])
+        answer = await http(port, context, b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=context, server_hostname="localhost"
+        )
+        writer.write(b"GET / HTTP/1.1\r\n")  # and nothing more
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+        writer.close()
+
+    run(scenario, Broker(), trust)
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated:DeprecationWarning")
+def test_tls_1_2_and_1_3(tmp_path: Path) -> None:
+    broker, trust = Broker(), Trust()
+    device = issue("device", trust.root)
+
+    async def scenario(gateway: MqttListener) -> None:
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            context = client_context(trust, device, tmp_path)
+            context.minimum_version = context.maximum_version = version
+            client = await Client.open(port_of(gateway, "mtls"), context)
+            assert await client.connect() == p.Connack(False, 0)
+            assert client.writer.get_extra_info("ssl_object").version() == version.name.replace("_", ".")
+            client.close()
+        old = client_context(trust, device, tmp_path)
+        old.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        assert await refused(port_of(gateway, "mtls"), old)
+
+    run(scenario, broker, trust)

@@ -115,13 +115,16 @@ def from_client(level: int) -> list[Packet]:
         ),
         Unsubscribe(9, ["a/+/c", "#"], properties=p(user_properties=USER) if v5 else p()),
         Pingreq(),
+        *(
+            [Auth(0x19, p(authentication_method="m", authentication_data=b"x", reason_string="r"))]
+            if v5
+            else []
+        ),
         Disconnect(
             reason_code=0x04 if v5 else 0,
             properties=p(session_expiry_interval=0, reason_string="bye") if v5 else p(),
-        ),
-    ] + (
-        [Auth(0x19, p(authentication_method="m", authentication_data=b"x", reason_string="r"))] if v5 else []
-    )
+        ),  # the last: nothing may follow a DISCONNECT
+    ]
 
 
 def from_server(level: int) -> list[Packet]:

@@ -302,3 +302,32 @@ def test_client_role() -> None:
     client.receive_data(b"\x20\x02\x00\x00")
     assert client.next_packet() == Connack()
     refused(client, encode(Subscribe(1, [("a", SubscriptionOptions())]), 4), rc.PROTOCOL_ERROR)
+
+
+def test_a_client_announces_its_own_limits() -> None:
+    client = MqttConnection(server=False)
+    client.send(
+        Connect("c", protocol_level=5, properties=Properties(maximum_packet_size=64, topic_alias_maximum=1))
+    )
+    client.receive_data(
+        encode(Connack(properties=Properties(topic_alias_maximum=5, maximum_packet_size=999)), 5)
+    )
+    assert client.next_packet() is not None
+    assert (client.peer_topic_alias_maximum, client.peer_max_packet_size) == (5, 999)
+    client.receive_data(encode(Publish("t", properties=Properties(topic_alias=1)), 5))
+    assert isinstance(client.next_packet(), Publish)
+    refused(client, encode(Publish("t", b"x" * 64), 5), rc.PACKET_TOO_LARGE)
+
+
+def test_nothing_after_disconnect() -> None:
+    server = connected(5)
+    server.receive_data(b"\xe0\x00")
+    assert server.next_packet() is not None
+    refused(server, b"\xc0\x00", rc.PROTOCOL_ERROR)
+
+
+def test_authentication_data_without_a_method() -> None:
+    props = b"\x04\x16\x00\x01x"
+    refused(
+        MqttConnection(), frame(0x10, s(b"MQTT") + bytes((5, 2, 0, 60)) + props + s(b"c")), rc.PROTOCOL_ERROR
+    )

@@ -226,3 +226,22 @@ def test_paho_v5(peers: list[Peer]) -> None:
 
     peer.client.disconnect(reasoncode=ReasonCode(PacketTypes.DISCONNECT, identifier=0x04))
     assert peer.receive(1) == [Disconnect(0x04)]
+
+
+def test_paho_v31(peers: list[Peer]) -> None:
+    peer = Peer(paho.MQTTv31, client_id="old-client")
+    peers.append(peer)
+    peer.client.connect("127.0.0.1", peer.listener.getsockname()[1], keepalive=15)
+    peer.accept()
+    [connect] = peer.receive(1)
+    assert connect == Connect("old-client", protocol_level=3, keep_alive=15, protocol_name="MQIsdp")
+    assert peer.server.protocol_level == 3
+    peer.deliver(Connack(), lambda: bool(peer.events))
+    peer.client.publish("a/b", b"v31", qos=1)
+    [publish] = peer.receive(1)
+    assert isinstance(publish, Publish) and (publish.topic, publish.payload, publish.qos) == (
+        "a/b",
+        b"v31",
+        1,
+    )
+    peer.deliver(Puback(publish.packet_id or 0), lambda: True)

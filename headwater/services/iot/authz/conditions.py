@@ -126,14 +126,19 @@ class Condition:
     values: tuple[Pattern, ...]
 
     @classmethod
-    def build(cls, operator: str, key: str, values: list[str]) -> Condition | None:
+    def build(cls, operator: str, key: str, values: list[str], variables: bool = True) -> Condition | None:
         parts = split_operator(operator)
         if parts is None:
             return None
         qualifier, base, if_exists = parts
         ignore = base in ("stringequalsignorecase", "stringnotequalsignorecase")
         return cls(
-            operator, key, qualifier, base, if_exists, tuple(Pattern(v, ignore_case=ignore) for v in values)
+            operator,
+            key,
+            qualifier,
+            base,
+            if_exists,
+            tuple(Pattern(v, ignore_case=ignore, variables=variables) for v in values),
         )
 
     def holds(self, context: Context, missing: list[str] | None = None) -> bool:

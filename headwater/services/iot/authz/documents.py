@@ -87,7 +87,10 @@ def parse_policy(text: str, *, limits: bool = True) -> PolicyDocument:
     items = raw if isinstance(raw, list) else [raw]
     if raw is None or not items or not all(isinstance(item, dict) for item in items):
         raise malformed("Invalid policy syntax.")
-    return PolicyDocument(version, tuple(_statement(index, item) for index, item in enumerate(items)))
+    variables = version == "2012-10-17"  # the 2008 policy language has no variables
+    return PolicyDocument(
+        version, tuple(_statement(index, item, variables) for index, item in enumerate(items))
+    )
 
 
 def _strings(value: Any, what: str) -> list[str]:
@@ -97,7 +100,7 @@ def _strings(value: Any, what: str) -> list[str]:
     return values
 
 
-def _statement(index: int, item: dict[str, Any]) -> Statement:
+def _statement(index: int, item: dict[str, Any], variables: bool) -> Statement:
     unknown = set(item) - _STATEMENT_KEYS
     if unknown:
         raise malformed(f"Invalid policy element: {sorted(unknown)[0]}")
@@ -125,9 +128,9 @@ def _statement(index: int, item: dict[str, Any]) -> Statement:
         allow=effect == "Allow",
         actions=tuple(action_matcher(action) for action in actions),
         not_action=not_action,
-        resources=tuple(Pattern(resource) for resource in resources),
+        resources=tuple(Pattern(resource, variables=variables) for resource in resources),
         not_resource=not_resource,
-        conditions=_conditions(item.get("Condition")),
+        conditions=_conditions(item.get("Condition"), variables),
         text=json.dumps(item, separators=(",", ":")),
     )
 
@@ -143,7 +146,7 @@ def _valid_resource(resource: str) -> bool:
     return resource == "*" or resource.startswith(("arn:", "${"))
 
 
-def _conditions(block: Any) -> tuple[Condition, ...]:
+def _conditions(block: Any, variables: bool) -> tuple[Condition, ...]:
     if block is None:
         return ()
     if not isinstance(block, dict) or not block:
@@ -157,7 +160,7 @@ def _conditions(block: Any) -> tuple[Condition, ...]:
             if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
                 raise malformed(f"Invalid Condition value for {operator}: {key}")
             texts = [json.dumps(v) if isinstance(v, bool) else str(v) for v in values]
-            condition = Condition.build(operator, key, texts)
+            condition = Condition.build(operator, key, texts, variables)
             if condition is None:
                 raise malformed(f"Invalid Condition operator: {operator}")
             out.append(condition)

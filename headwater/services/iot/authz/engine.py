@@ -11,8 +11,8 @@ Condition holds votes: one Deny decides (explicit deny), else one Allow allows, 
 
 Every PUBLISH and every delivery is a check, so two caches keep the cost down: connections per
 (principal, client id, certificate) and decisions per (request, action, resource), both for `ttl`
-seconds (registry and policy changes show within that time; `invalidate()` drops both at once, and
-the iot service calls it when policies or attachments change).
+seconds; `invalidate()` drops both at once, and every mutating iot operation calls it
+(operations.invalidating), so a change made through the API applies to the next check.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from headwater.services.iot.contracts import (
     ThingDirectory,
 )
 
-_MAX_ENTRIES = 65536
+_MAX_ENTRIES = 16384  # per cache; a full one is dropped whole (a few MB at most)
 _MAX_DOCUMENTS = 4096
 
 
@@ -58,6 +58,8 @@ def _decision(policy: AttachedPolicy, statement: Statement) -> Decision:
     )
 
 
+# a statement whose Action covers the action, its policy and the decision it makes when it applies
+Candidate = tuple[AttachedPolicy, Statement, Decision]
 IMPLICIT = Decision(allowed=False, reason="no statement allows")
 
 
@@ -158,11 +160,11 @@ class PolicyEngine:
             return IMPLICIT
         values = RequestValues(conn, context, resource, self._now)
         get = values.get
-        for policy, statement in candidates:  # Deny statements first: the first match decides
+        for _, statement, decided in candidates:  # Deny statements first: the first match decides
             if statement.covers(resource, get, None) and all(
                 condition.holds(values) for condition in statement.conditions
             ):
-                return _decision(policy, statement)
+                return decided
         return IMPLICIT
 
     def evaluate(
@@ -201,19 +203,19 @@ class PolicyEngine:
         first_allow: Decision | None = None
         first_deny: Decision | None = None
         # Deny statements come first: without `exhaustive` the first match of either kind decides
-        for policy, statement in candidates:
+        for policy, statement, decided in candidates:
             if not statement.covers(resource, values.get, missing):
                 continue
             if not all(condition.holds(values, missing) for condition in statement.conditions):
                 continue
             if statement.allow:
                 if first_allow is None:
-                    first_allow = _decision(policy, statement)
+                    first_allow = decided
                 if policy not in result.allowed:
                     result.allowed.append(policy)
             else:
                 if first_deny is None:
-                    first_deny = _decision(policy, statement)
+                    first_deny = decided
                 if policy not in result.explicit_deny:
                     result.explicit_deny.append(policy)
             if not exhaustive:
@@ -226,9 +228,8 @@ class PolicyEngine:
         return result
 
 
-def _candidates(
-    policies: Sequence[tuple[AttachedPolicy, PolicyDocument]], action: str
-) -> list[tuple[AttachedPolicy, Statement]]:
-    """The statements whose Action covers `action`, Deny ones first (each kind in document order)."""
-    found = [(p, st) for p, d in policies for st in d.statements if st.applies_to(action)]
+def _candidates(policies: Sequence[tuple[AttachedPolicy, PolicyDocument]], action: str) -> list[Candidate]:
+    """The statements whose Action covers `action`, Deny ones first (each kind in document order),
+    each with the Decision it makes (built once: cached decisions share it)."""
+    found = [(p, st, _decision(p, st)) for p, d in policies for st in d.statements if st.applies_to(action)]
     return [item for item in found if not item[1].allow] + [item for item in found if item[1].allow]

@@ -10,6 +10,7 @@ the variables and condition keys the request lacked.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from headwater.services.context import RequestContext
@@ -126,3 +127,29 @@ async def _get_effective_policies(
 
 
 OPERATIONS = {"TestAuthorization": _test_authorization, "GetEffectivePolicies": _get_effective_policies}
+
+
+_READ_ONLY = ("Describe", "List", "Get", "Test", "Search", "Validate")
+Operation = Callable[[IotCore, dict[str, Any], RequestContext], Awaitable[Any]]
+
+
+def invalidating(
+    operations: Mapping[str, Callable[..., Awaitable[Any]]],
+) -> dict[str, Callable[..., Awaitable[Any]]]:
+    """The iot operation table with every operation that may change a decision (attachments,
+    policy versions, things, groups, certificates) followed by `invalidate()`, so the broker's
+    next check reads the stores: control-plane changes are rare, checks are not."""
+
+    def wrapped(operation: Operation) -> Operation:
+        async def run(core: IotCore, params: dict[str, Any], ctx: RequestContext) -> Any:
+            try:
+                return await operation(core, params, ctx)
+            finally:
+                core.authz.engine.invalidate()
+
+        return run
+
+    return {
+        name: operation if name.startswith(_READ_ONLY) else wrapped(operation)
+        for name, operation in operations.items()
+    }

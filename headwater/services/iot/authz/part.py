@@ -1,9 +1,9 @@
 """The policy engine as a part of the iot service: its lifecycle, the stores it reads, and the
 placeholders it reads until the registry and the policy store are wired in.
 
-The broker's `Authorizer` is `Authz.engine`. The policy store and the registry call
-`Authz.engine.invalidate()` after a change that alters decisions (attach/detach, a new default
-version, a thing's attributes or groups); without the call a change shows within `ttl` seconds.
+The broker's `Authorizer` is `Authz.engine`. Every mutating `iot` operation is followed by
+`Authz.engine.invalidate()` (operations.invalidating, applied to the whole table in api.py); a
+change made around the API shows within `ttl` seconds.
 """
 
 from __future__ import annotations

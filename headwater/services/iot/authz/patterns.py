@@ -10,7 +10,8 @@ is literal text, never a wildcard. A variable without a value makes the whole st
 (AWS leaves `${...}` in place, which no real resource contains) and is reported as missing, for
 TestAuthorization's `missingContextValues`.
 
-Strings without variables are compiled once; strings with them keep a small cache of compiled
+As in IAM, only a "2012-10-17" document has variables: in a "2008-10-17" one (or one without a
+Version) `${...}` is literal text. Strings without variables are compiled once; strings with them keep a small cache of compiled
 expressions per substituted text, so a client's second check on a topic costs a dict lookup.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 Resolver = Callable[[str], "str | None"]
 
 _TOKEN = re.compile(r"\$\{([^}]*)\}|\$\(([*?$])\)|([*?])")
+_WILDCARDS = re.compile(r"([*?])")  # a 2008-10-17 document: no variables, no escapes
 _ESCAPES = {"*", "?", "$"}
 _MAX_COMPILED = 4096
 
@@ -43,14 +45,14 @@ ONE = _Wild("?")
 Part = str | Var
 
 
-def parse(text: str) -> tuple[Part, ...]:
+def parse(text: str, variables: bool = True) -> tuple[Part, ...]:
     parts: list[Part] = []
     literal: list[str] = []
     position = 0
-    for match in _TOKEN.finditer(text):
+    for match in (_TOKEN if variables else _WILDCARDS).finditer(text):
         literal.append(text[position : match.start()])
         position = match.end()
-        name, escaped, wild = match.groups()
+        name, escaped, wild = match.groups() if variables else (None, None, match.group(1))
         if escaped is not None:
             literal.append(escaped)
             continue
@@ -67,7 +69,7 @@ def parse(text: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def variables(parts: tuple[Part, ...]) -> list[str]:
+def variable_names(parts: tuple[Part, ...]) -> list[str]:
     return [part.name for part in parts if isinstance(part, Var)]
 
 
@@ -76,10 +78,10 @@ class Pattern:
 
     __slots__ = ("text", "parts", "names", "_exact", "_regex", "_compiled", "ignore_case")
 
-    def __init__(self, text: str, *, ignore_case: bool = False) -> None:
+    def __init__(self, text: str, *, ignore_case: bool = False, variables: bool = True) -> None:
         self.text = text
-        self.parts = parse(text)
-        self.names = variables(self.parts)
+        self.parts = parse(text, variables)
+        self.names = variable_names(self.parts)
         self.ignore_case = ignore_case
         self._compiled: dict[str, re.Pattern[str]] = {}
         self._exact: str | None = None

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 from headwater.services.iot.authz.certificates import certificate_variables
 from headwater.services.iot.authz.documents import PolicyDocument, Statement
-from headwater.services.iot.contracts import AttachedPolicy, AuthContext, ThingDirectory, ThingInfo
+from headwater.services.iot.contracts import (
+    AttachedPolicy,
+    AuthContext,
+    Decision,
+    ThingDirectory,
+    ThingInfo,
+)
 
 # keys whose value the broker passes comma-separated in AuthContext.extra and policies test as sets
 MULTI_VALUED = frozenset({"iot:connectattributes"})
@@ -34,7 +40,7 @@ class Connection:
     multi: dict[str, list[str]]
     policies: list[tuple[AttachedPolicy, PolicyDocument]] = field(default_factory=list)
     # action -> the statements whose Action covers it (engine.py fills it as actions are asked)
-    by_action: dict[str, list[tuple[AttachedPolicy, Statement]]] = field(default_factory=dict)
+    by_action: dict[str, list[tuple[AttachedPolicy, Statement, Decision]]] = field(default_factory=dict)
 
 
 def connection_thing(

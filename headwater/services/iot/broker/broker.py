@@ -15,18 +15,27 @@ import contextlib
 from collections.abc import Awaitable
 from typing import Any, Literal
 
+import headwater.services.iot.broker.events as events
 from headwater.engine.api import Engine
+from headwater.protocol.mqtt import reason_codes as rc
+from headwater.protocol.mqtt.packets import Subscribe, Unsubscribe
 from headwater.runtime.clock import SystemClock
-from headwater.services.iot.broker import events
 from headwater.services.iot.broker.connect import connect
-from headwater.services.iot.broker.connection import Connection
 from headwater.services.iot.broker.context import BrokerContext
 from headwater.services.iot.broker.message import Message
 from headwater.services.iot.broker.namespace import Namespace
 from headwater.services.iot.broker.session_table import SessionTable, capped
+from headwater.services.iot.broker.sessions import Link, SessionState
 from headwater.services.iot.broker.store import BrokerStore
 from headwater.services.iot.broker.subscribe import Subscriptions
-from headwater.services.iot.contracts import Authorizer, CertificateDirectory
+from headwater.services.iot.contracts import (
+    AuthContext,
+    Authorizer,
+    CertificateDirectory,
+    CertificateRecord,
+    InboundPublish,
+    PublishTap,
+)
 from headwater.services.ports import MqttOutlet, MqttPeer, MqttSession
 
 
@@ -55,8 +64,10 @@ class Broker:
         )
         self.namespaces: dict[tuple[str, str], Namespace] = {}
         self.sessions = SessionTable(self)
-        self.subscriptions = Subscriptions(self)
+        self.subscriptions = Subscriptions(self.ctx, self.subscription_event)
         self._sweeper: asyncio.Task[None] | None = None
+        # the parts that see every accepted PUBLISH (the rules engine, shadows)
+        self.taps: list[PublishTap] = []
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -74,14 +85,20 @@ class Broker:
         await self.ctx.store.settle()
 
     async def reset(self) -> None:
+        """Drops every session and namespace (the engine was reset first: nothing is deleted from
+        it); connected clients are closed and their ends ignored."""
         for ns in self.namespaces.values():
-            for state in list(ns.sessions.values()):
-                if state.connection is not None:
-                    state.connection.close(0x8B)  # server shutting down: the session is gone
-                await self.sessions.discard(ns, state)
+            for state in ns.sessions.values():
+                link = state.connection
+                if link is not None:
+                    link.finished = True
+                    link.close(rc.SERVER_SHUTTING_DOWN)
+                state.outbound.clear()
         self.namespaces.clear()
         self.sessions.cancel_wills()
         await self.ctx.store.settle()
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self.sessions.run_sweeper())
 
     async def sweep(self) -> int:
         return await self.sessions.sweep()
@@ -100,20 +117,55 @@ class Broker:
     def capped_expiry(self, asked: int) -> float:
         return capped(self.ctx.aws, self.ctx.session_expiry, asked)
 
-    async def end_connection(self, conn: Connection, reason_code: int, client_initiated: bool) -> None:
-        await self.sessions.end(conn, reason_code, client_initiated)
+    async def attach(
+        self, ns: Namespace, client_id: str, clean_start: bool, expiry: float, auth: AuthContext
+    ) -> tuple[SessionState, bool]:
+        return await self.sessions.attach(ns, client_id, clean_start, expiry, auth)
+
+    def subscribe(self, link: Link, ns: Namespace, packet: Subscribe) -> Awaitable[None] | None:
+        return self.subscriptions.subscribe(link, ns, packet)
+
+    def unsubscribe(self, link: Link, ns: Namespace, packet: Unsubscribe) -> Awaitable[None] | None:
+        return self.subscriptions.unsubscribe(link, ns, packet)
+
+    async def end_connection(self, link: Link, reason_code: int, client_initiated: bool) -> None:
+        await self.sessions.end(link, reason_code, client_initiated)
 
     # --- publishing -------------------------------------------------------------------------------
 
-    def publish(self, ns: Namespace, message: Message) -> list[Awaitable[None]]:
-        """Routes a message and keeps it when retained; the writes a QoS 1 PUBACK waits for."""
-        waits = ns.route(message)
-        if message.retain:
+    def publish(
+        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+    ) -> list[Awaitable[None]]:
+        """Routes a message (unless Basic Ingest: `route=False`), keeps it when retained and hands it
+        to the taps; the writes a QoS 1 PUBACK waits for."""
+        waits = ns.route(message) if route else []
+        if route and message.retain:
             stored = self.ctx.store.retain(ns.account, ns.region, message)
             if message.qos == 0:
                 self.ctx.store.background(stored)
             else:
                 waits.append(stored)
+        if self.taps:
+            inbound = InboundPublish(
+                ns.account,
+                ns.region,
+                message.topic,
+                message.payload,
+                message.qos,
+                message.retain,
+                message.origin,
+                principal,
+                message.created_ms,
+                message.properties,
+            )
+            for tap in self.taps:
+                wait = tap.published(inbound)
+                if wait is None:
+                    continue
+                if message.qos == 0:
+                    self.ctx.store.background(wait)
+                else:
+                    waits.append(wait)
         return waits
 
     def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None:
@@ -122,10 +174,19 @@ class Broker:
         for wait in self.publish(self.namespace(account, region), message):
             self.ctx.store.background(wait)
 
+    def certificate_revoked(self, record: CertificateRecord) -> None:
+        """A certificate left ACTIVE (inactive, revoked, transferred, deleted): its live connections
+        end now, as AWS drops them; the TLS trust refuses it at the next connect."""
+        for ns in list(self.namespaces.values()):
+            for state in list(ns.sessions.values()):
+                link = state.connection
+                if link is not None and not link.finished and link.auth.principal_arn == record.arn:
+                    link.close(rc.NOT_AUTHORIZED, "the certificate is no longer active")
+
     # --- lifecycle events ---------------------------------------------------------------------------
 
-    def connected(self, conn: Connection) -> None:
-        conn.version = conn.ns.next_version(conn.client_id)
+    def connected(self, conn: Link) -> None:
+        conn.version = self.namespace(conn.state.account, conn.state.region).next_version(conn.client_id)
         conn.state.version = conn.version
         if not events.publishes_events(conn.client_id):
             return
@@ -138,9 +199,9 @@ class Broker:
             conn.auth.source_ip or "",
             conn.version,
         )
-        self.publish_event(conn.ns.account, conn.ns.region, topic, payload)
+        self.publish_event(conn.state.account, conn.state.region, topic, payload)
 
-    def disconnected(self, conn: Connection, reason_code: int, client_initiated: bool) -> None:
+    def disconnected(self, conn: Link, reason_code: int, client_initiated: bool) -> None:
         if not events.publishes_events(conn.client_id):
             return
         topic, payload = events.presence(
@@ -154,12 +215,12 @@ class Broker:
             client_initiated=client_initiated,
             reason=events.disconnect_reason(reason_code, client_initiated),
         )
-        self.publish_event(conn.ns.account, conn.ns.region, topic, payload)
+        self.publish_event(conn.state.account, conn.state.region, topic, payload)
 
-    def subscription_event(self, conn: Connection, event: str, topics: list[str]) -> None:
+    def subscription_event(self, conn: Link, event: str, topics: list[str]) -> None:
         if not events.publishes_events(conn.client_id):
             return
         topic, payload = events.subscriptions(
             event, conn.client_id, self.ctx.clock.now_ms(), conn.session_id, conn.principal_id, topics
         )
-        self.publish_event(conn.ns.account, conn.ns.region, topic, payload)
+        self.publish_event(conn.state.account, conn.state.region, topic, payload)

@@ -13,10 +13,10 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import MQTT_5, Connack, Connect, Properties, Will
+from headwater.services.iot.broker.connection import Connection
 from headwater.services.iot.broker.context import (
     AWS_IN_FLIGHT,
     KEEP_ALIVE_MAX,
@@ -27,13 +27,10 @@ from headwater.services.iot.broker.context import (
     BrokerContext,
     arn,
 )
+from headwater.services.iot.broker.namespace import Hub
 from headwater.services.iot.broker.topics import topic_name_error
 from headwater.services.iot.contracts import AuthContext
 from headwater.services.ports import MqttOutlet, MqttPeer
-
-if TYPE_CHECKING:
-    from headwater.services.iot.broker.broker import Broker
-    from headwater.services.iot.broker.connection import Connection
 
 _SNI_REGION = re.compile(r"\.iot\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
 NEVER = 0xFFFFFFFF  # MQTT 5 session expiry: the session never expires
@@ -99,14 +96,14 @@ def keep_alive(ctx: BrokerContext, asked: int) -> int:
     return min(KEEP_ALIVE_MAX, max(KEEP_ALIVE_MIN, asked))
 
 
-def session_expiry(broker: Broker, packet: Connect) -> float:
+def session_expiry(broker: Hub, packet: Connect) -> float:
     if packet.protocol_level != MQTT_5:
         return 0.0 if packet.clean_start else broker.ctx.session_expiry
     asked = packet.properties.session_expiry_interval or 0
     return broker.capped_expiry(asked)
 
 
-async def connect(broker: Broker, packet: Connect, peer: MqttPeer, outlet: MqttOutlet) -> Connection | None:
+async def connect(broker: Hub, packet: Connect, peer: MqttPeer, outlet: MqttOutlet) -> Connection | None:
     ctx = broker.ctx
     v5 = outlet.protocol_level == MQTT_5
     try:
@@ -124,14 +121,10 @@ async def connect(broker: Broker, packet: Connect, peer: MqttPeer, outlet: MqttO
     expiry = session_expiry(broker, packet)
     held = keep_alive(ctx, packet.keep_alive)
     ns = broker.namespace(who.account, who.region)
-    state, present = await broker.sessions.attach(ns, client_id, packet.clean_start, expiry, auth)
+    state, present = await broker.attach(ns, client_id, packet.clean_start, expiry, auth)
     receive_max = packet.properties.receive_maximum if v5 else None
     limit = AWS_IN_FLIGHT if ctx.aws else RELAXED_IN_FLIGHT
     window = min(limit, receive_max) if receive_max else limit
-    from headwater.services.iot.broker.connection import (
-        Connection,  # (connection imports this module's users, not the reverse)
-    )
-
     conn = Connection(
         broker, ns, state, outlet, peer, auth, who.principal_id, uuid.uuid4().hex, held, window, will
     )

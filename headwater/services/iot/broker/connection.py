@@ -4,7 +4,7 @@ PUBACK, PINGREQ and DISCONNECT, with AWS IoT's checks and limits in AWS mode."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import (
@@ -24,20 +24,17 @@ from headwater.protocol.mqtt.packets import (
 )
 from headwater.services.iot.broker.context import MAX_PAYLOAD, PUBLISH_RATE, arn
 from headwater.services.iot.broker.message import Message, forwarded
+from headwater.services.iot.broker.namespace import Hub, Namespace
+from headwater.services.iot.broker.sessions import SessionState
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
 from headwater.services.iot.contracts import AuthContext
 from headwater.services.ports import MqttOutlet, MqttPeer
-
-if TYPE_CHECKING:
-    from headwater.services.iot.broker.broker import Broker
-    from headwater.services.iot.broker.namespace import Namespace
-    from headwater.services.iot.broker.sessions import SessionState
 
 
 class Connection:
     def __init__(
         self,
-        broker: Broker,
+        broker: Hub,
         ns: Namespace,
         state: SessionState,
         outlet: MqttOutlet,
@@ -100,9 +97,9 @@ class Connection:
                 self.state.outbound.flush()
             return None
         if kind is Subscribe:
-            return self.broker.subscriptions.subscribe(self, packet)
+            return self.broker.subscribe(self, self.ns, packet)
         if kind is Unsubscribe:
-            return self.broker.subscriptions.unsubscribe(self, packet)
+            return self.broker.unsubscribe(self, self.ns, packet)
         if kind is Disconnect:
             self._disconnecting(packet)
             return None
@@ -149,23 +146,13 @@ class Connection:
             if packet.retain and not ctx.allowed(self.auth, "iot:RetainPublish", self._topic_arn + topic):
                 self._refuse(packet, rc.NOT_AUTHORIZED)
                 return None
-        if topic.startswith(RULES_PREFIX):  # Basic Ingest: for the rules engine, never subscribers
-            waits: list[Awaitable[None]] = []
-        else:
-            props, expires = (
-                forwarded(packet.properties, ctx.clock.now()) if self.level == MQTT_5 else (None, None)
-            )
-            message = Message(
-                topic,
-                packet.payload,
-                qos,
-                packet.retain,
-                props,
-                expires,
-                self.state.client_id,
-                ctx.clock.now_ms(),
-            )
-            waits = self.broker.publish(self.ns, message)
+        # Basic Ingest (`$aws/rules/...`) reaches the taps (the rules engine), never subscribers
+        route = not topic.startswith(RULES_PREFIX)
+        now = ctx.clock.now()
+        props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
+        origin = self.state.client_id
+        message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
+        waits = self.broker.publish(self.ns, message, principal=self.principal_id, route=route)
         if qos == 0:
             return None
         packet_id = packet.packet_id or 0

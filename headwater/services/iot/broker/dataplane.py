@@ -61,13 +61,14 @@ class DataPlane:
                 retain and not ctx.allowed(auth, "iot:RetainPublish", topic_arn)
             ):
                 raise DataPlaneError("UnauthorizedException", "Not authorized", 401)
-        if topic.startswith(RULES_PREFIX):
-            return
         props, expires = forwarded(
             properties if isinstance(properties, Properties) else None, ctx.clock.now()
         )
         message = Message(topic, payload, qos, retain, props, expires, None, ctx.clock.now_ms())
-        for wait in self.broker.publish(self.broker.namespace(account, region), message):
+        namespace = self.broker.namespace(account, region)
+        principal = peer.access_key if peer is not None else None
+        route = not topic.startswith(RULES_PREFIX)  # Basic Ingest: for the rules engine only
+        for wait in self.broker.publish(namespace, message, principal=principal, route=route):
             await wait
 
     def retained(self, account: str, region: str, topic: str) -> RetainedMessage | None:

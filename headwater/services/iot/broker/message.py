@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from headwater.protocol.mqtt.packets import MQTT_5, Properties, Publish
 
 _HEADER = struct.Struct(">I")
+# The properties of every outgoing PUBLISH that carries none: one shared, never mutated value
+# (building an empty Properties costs more than the rest of a QoS 0 route). The codec treats
+# the packets it is given to send as read-only.
+NO_PROPERTIES = Properties()
 
 
 @dataclass(slots=True)
@@ -61,12 +65,12 @@ def forwarded(props: Properties | None, now: float) -> tuple[Properties | None, 
 def outgoing(
     message: Message, level: int, qos: int, retain: bool, packet_id: int | None, dup: bool, now: float
 ) -> Publish:
-    """The PUBLISH for one receiver (a fresh Properties each time: the codec may set a topic alias)."""
+    """The PUBLISH for one receiver."""
     if level != MQTT_5:
-        return Publish(message.topic, message.payload, qos, retain, dup, packet_id)
+        return Publish(message.topic, message.payload, qos, retain, dup, packet_id, NO_PROPERTIES)
     src = message.properties
     if src is None and message.expires_at is None:
-        return Publish(message.topic, message.payload, qos, retain, dup, packet_id)
+        return Publish(message.topic, message.payload, qos, retain, dup, packet_id, NO_PROPERTIES)
     props = Properties()
     if src is not None:
         props.payload_format_indicator = src.payload_format_indicator

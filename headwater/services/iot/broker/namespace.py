@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Protocol
 
+from headwater.protocol.mqtt.packets import Subscribe, Unsubscribe
 from headwater.services.iot.broker.context import BrokerContext
 from headwater.services.iot.broker.index import SubscriptionIndex
 from headwater.services.iot.broker.message import Message
-from headwater.services.iot.broker.sessions import SessionState, SharedGroup, Subscription
+from headwater.services.iot.broker.sessions import Link, SessionState, SharedGroup, Subscription
 from headwater.services.iot.broker.topics import split_shared
+from headwater.services.iot.contracts import AuthContext
 
 
 class Namespace:
@@ -88,3 +91,35 @@ class Namespace:
                 waits.append(stored)
         self.ctx.counters.routed += 1
         return waits
+
+
+class Hub(Protocol):
+    """The broker as its parts see it (implemented by `broker.Broker`), so that connections,
+    subscriptions and the session table never import the broker itself."""
+
+    ctx: BrokerContext
+    namespaces: dict[tuple[str, str], Namespace]
+
+    def namespace(self, account: str, region: str) -> Namespace: ...
+
+    def publish(
+        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+    ) -> list[Awaitable[None]]: ...
+
+    def capped_expiry(self, asked: int) -> float: ...
+
+    async def attach(
+        self, ns: Namespace, client_id: str, clean_start: bool, expiry: float, auth: AuthContext
+    ) -> tuple[SessionState, bool]: ...
+
+    def subscribe(self, link: Link, ns: Namespace, packet: Subscribe) -> Awaitable[None] | None: ...
+
+    def unsubscribe(self, link: Link, ns: Namespace, packet: Unsubscribe) -> Awaitable[None] | None: ...
+
+    async def end_connection(self, link: Link, reason_code: int, client_initiated: bool) -> None: ...
+
+    def connected(self, link: Link) -> None: ...
+
+    def disconnected(self, link: Link, reason_code: int, client_initiated: bool) -> None: ...
+
+    def subscription_event(self, link: Link, event: str, topics: list[str]) -> None: ...

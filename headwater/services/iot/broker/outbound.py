@@ -24,13 +24,19 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from headwater.services.iot.broker.context import MEMORY_WINDOW, SLOW_CONSUMER_BYTES, BrokerContext
 from headwater.services.iot.broker.message import Message, outgoing
+from headwater.services.ports import MqttOutlet
 
-if TYPE_CHECKING:
-    from headwater.services.iot.broker.connection import Connection
+
+class Wire(Protocol):
+    """What the outbound queue needs of a connection."""
+
+    outlet: MqttOutlet
+    level: int
+    window: int
 
 
 class Entry:
@@ -47,7 +53,7 @@ class Outbound:
     def __init__(self, ctx: BrokerContext, queue: str | None) -> None:
         self.ctx = ctx
         self.queue = queue  # the stored queue (persistent sessions), else None
-        self.connection: Connection | None = None
+        self.connection: Wire | None = None
         self.inflight: dict[int, Entry] = {}
         self.pending: deque[Entry] = deque()
         self.next_id = 1
@@ -107,7 +113,7 @@ class Outbound:
         self.flush()
         return True
 
-    def resume(self, conn: Connection) -> None:
+    def resume(self, conn: Wire) -> None:
         """A (re)connected client: in-flight messages again with DUP, then what waits."""
         self.connection = conn
         now = self.ctx.clock.now()

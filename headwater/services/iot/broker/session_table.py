@@ -20,24 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import MQTT_5, SubscriptionOptions, Will
 from headwater.services.iot.broker.message import Message, forwarded
-from headwater.services.iot.broker.sessions import SessionState, Subscription
+from headwater.services.iot.broker.namespace import Hub, Namespace
+from headwater.services.iot.broker.sessions import Link, SessionState, Subscription
 from headwater.services.iot.contracts import AuthContext
-
-if TYPE_CHECKING:
-    from headwater.services.iot.broker.broker import Broker
-    from headwater.services.iot.broker.connection import Connection
-    from headwater.services.iot.broker.namespace import Namespace
 
 SWEEP_INTERVAL = 30.0
 
 
 class SessionTable:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Hub) -> None:
         self.broker = broker
         self.ctx = broker.ctx
         self._wills: dict[tuple[str, str, str], asyncio.Task[None]] = {}
@@ -65,9 +60,7 @@ class SessionTable:
                 count, next_seq = self.ctx.store.open_queue(state.outbound.queue)
                 state.outbound.restore(count, next_seq)
             ns.sessions[client_id] = state
-        else:
-            if expiry > 0 and state.outbound.queue is None:  # (a resumed session always has one)
-                state.outbound.queue = self.ctx.store.queue_name(ns.account, ns.region, client_id)
+        else:  # resumed (a persistent session: its stored queue exists)
             state.expiry = expiry
         state.auth = auth
         state.offline_since = None
@@ -84,13 +77,14 @@ class SessionTable:
         if was_stored:
             await self.ctx.store.drop_session(ns.account, ns.region, state.client_id)
 
-    async def end(self, conn: Connection, reason_code: int, client_initiated: bool) -> None:
+    async def end(self, conn: Link, reason_code: int, client_initiated: bool) -> None:
         if conn.finished:
             return
         conn.finished = True
         if conn.close_code is not None:
             reason_code, client_initiated = conn.close_code, False
-        state, ns = conn.state, conn.ns
+        state = conn.state
+        ns = self.broker.namespace(state.account, state.region)
         if state.connection is conn:
             state.connection = None
             state.outbound.connection = None
@@ -117,9 +111,11 @@ class SessionTable:
         if saved is not None:
             await saved
 
-    def publish_will(self, conn: Connection, will: Will) -> None:
+    def publish_will(self, conn: Link, will: Will) -> None:
         ctx = self.ctx
-        topic_arn = f"arn:aws:iot:{conn.ns.region}:{conn.ns.account}:topic/{will.topic}"
+        state = conn.state
+        ns = self.broker.namespace(state.account, state.region)
+        topic_arn = f"arn:aws:iot:{ns.region}:{ns.account}:topic/{will.topic}"
         if not ctx.allowed(conn.auth, "iot:Publish", topic_arn):
             return
         if will.retain and not ctx.allowed(conn.auth, "iot:RetainPublish", topic_arn):
@@ -135,12 +131,12 @@ class SessionTable:
             conn.client_id,
             ctx.clock.now_ms(),
         )
-        for wait in self.broker.publish(conn.ns, message):
+        for wait in self.broker.publish(ns, message):
             ctx.store.background(wait)
 
-    async def _delayed_will(self, conn: Connection, will: Will, deadline: float) -> None:
+    async def _delayed_will(self, conn: Link, will: Will, deadline: float) -> None:
         await self.ctx.clock.sleep_until(deadline)
-        self._wills.pop((conn.ns.account, conn.ns.region, conn.client_id), None)
+        self._wills.pop((conn.state.account, conn.state.region, conn.client_id), None)
         self.publish_will(conn, will)
 
     async def sweep(self) -> int:

@@ -19,17 +19,37 @@ attached (None while the client is away).
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from headwater.protocol.mqtt.packets import SubscriptionOptions
+from headwater.protocol.mqtt.packets import SubscriptionOptions, Will
 from headwater.services.iot.broker.context import SLOW_CONSUMER_BYTES, BrokerContext, arn
 from headwater.services.iot.broker.message import Message, outgoing
 from headwater.services.iot.broker.outbound import Outbound
 from headwater.services.iot.broker.store import SessionRecord
 from headwater.services.iot.contracts import AuthContext
+from headwater.services.ports import MqttOutlet
 
-if TYPE_CHECKING:
-    from headwater.services.iot.broker.connection import Connection
+
+class Link(Protocol):
+    """A connected client as the rest of the broker sees it (`connection.Connection`)."""
+
+    outlet: MqttOutlet
+    level: int
+    window: int
+    state: SessionState
+    auth: AuthContext
+    will: Will | None
+    finished: bool
+    close_code: int | None
+    prevent_will: bool
+    session_id: str
+    principal_id: str
+    version: int
+
+    @property
+    def client_id(self) -> str: ...
+
+    def close(self, reason_code: int, reason: str | None = None) -> None: ...
 
 
 class Subscription:
@@ -86,7 +106,7 @@ class SessionState:
         self.client_id = client_id
         self.expiry = expiry  # seconds after disconnect; 0 = a clean session
         self.subscriptions: dict[str, Subscription] = {}
-        self.connection: Connection | None = None
+        self.connection: Link | None = None
         self.offline_since: float | None = None
         self.version = 0  # lifecycle events' versionNumber
         self.auth = AuthContext(account, region, client_id, principal)

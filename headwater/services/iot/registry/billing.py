@@ -50,10 +50,11 @@ async def create_billing_group(store: RegistryStore, params: Doc, ctx: RequestCo
         "billingGroupProperties": props,
         "created": store.now(),
     }
+    # resident first: the dict changes before the first await, so a second create sees this one
+    await store.put_resident(BILLING, key, doc)
     tags = tag_map(params.get("tags"))
     if tags:
         await store.tags.put(doc["billingGroupArn"], tags)
-    await store.put_resident(BILLING, key, doc)
     return _created(doc)
 
 

@@ -42,3 +42,17 @@ class RegistryDirectory:
                 parent = group.get("parentGroupName")
                 group = self.store.groups.get(ns + parent) if parent else None
         return arns
+
+    def parent_groups(self, account: str, region: str, group_arn: str) -> list[str]:
+        """A thing group's ancestors' ARNs, nearest first (ListAttachedPolicies recursive)."""
+        ns = namespace(account, region)
+        name = group_arn.rpartition("/")[2]
+        group = self.store.groups.get(ns + name)
+        arns: list[str] = []
+        while group is not None:
+            parent = group.get("parentGroupName")
+            group = self.store.groups.get(ns + parent) if parent else None
+            if group is None or group["thingGroupArn"] in arns:
+                break
+            arns.append(group["thingGroupArn"])
+        return arns

@@ -120,10 +120,11 @@ async def create_thing_group(store: RegistryStore, params: Doc, ctx: RequestCont
     }
     if parent_name:
         doc["parentGroupName"] = parent_name
+    # resident first: the dict changes before the first await, so a second create sees this one
+    await store.put_resident(GROUPS, ns + name, doc)
     tags = tag_map(params.get("tags"))
     if tags:
         await store.tags.put(doc["thingGroupArn"], tags)
-    await store.put_resident(GROUPS, ns + name, doc)
     _event(store, ctx, "CREATED", doc)
     if parent is not None:
         events.hierarchy(store, ctx, "ADDED", parent, doc)

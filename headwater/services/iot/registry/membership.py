@@ -149,8 +149,14 @@ async def list_things_in_thing_group(store: RegistryStore, params: Doc, ctx: Req
 async def list_thing_groups_for_thing(store: RegistryStore, params: Doc, ctx: RequestContext) -> Doc:
     thing = store.existing_thing(ctx.account, ctx.region, params["thingName"])
     after = decode_token(params.get("nextToken"))
-    names = sorted(g for g in thing["groups"] if after is None or g > after)
-    docs = [store.groups[namespace(ctx.account, ctx.region) + g] for g in names]
+    ns = namespace(ctx.account, ctx.region)
+    # a group deleted half way (a crash) may still be named by its former members: skip it
+    docs = [
+        store.groups[ns + g]
+        for g in sorted(thing["groups"])
+        if (after is None or g > after) and ns + g in store.groups
+    ]
+    names = [d["thingGroupName"] for d in docs]
     limit = page_size(params)
     out: Doc = {"thingGroups": [name_and_arn(d) for d in docs[:limit]]}
     if len(docs) > limit:

@@ -49,12 +49,16 @@ def _rows(ctx: RequestContext, thing: str, principal: str, kind: str | None) -> 
     ]
 
 
+def _check_principal(store: RegistryStore, ctx: RequestContext, principal: str) -> None:
+    if store.principal_exists is not None and not store.principal_exists(ctx.account, ctx.region, principal):
+        raise errors.not_found("The certificate given in the principal does not exist.")
+
+
 async def attach_thing_principal(store: RegistryStore, params: Doc, ctx: RequestContext) -> Doc:
     name, principal = params["thingName"], params["principal"]
     kind = params.get("thingPrincipalType") or NON_EXCLUSIVE
     store.existing_thing(ctx.account, ctx.region, name)
-    if store.principal_exists is not None and not store.principal_exists(ctx.account, ctx.region, principal):
-        raise errors.not_found("The certificate given in the principal does not exist.")
+    _check_principal(store, ctx, principal)
     for other, other_kind in attachments(store, ctx.account, ctx.region, principal):
         if other != name and (kind == EXCLUSIVE or other_kind == EXCLUSIVE):
             raise errors.invalid(
@@ -112,17 +116,18 @@ async def list_thing_principals_v2(store: RegistryStore, params: Doc, ctx: Reque
     return _with_token({"thingPrincipalObjects": objects}, token)
 
 
-def _principal_prefix(params: Doc, ctx: RequestContext) -> str:
+def _principal_prefix(store: RegistryStore, params: Doc, ctx: RequestContext) -> str:
+    _check_principal(store, ctx, params["principal"])
     return namespace(ctx.account, ctx.region) + principal_part(params["principal"]) + "/"
 
 
 async def list_principal_things(store: RegistryStore, params: Doc, ctx: RequestContext) -> Doc:
-    rows, token = _page(store, PRINCIPAL_THINGS, _principal_prefix(params, ctx), params, None)
+    rows, token = _page(store, PRINCIPAL_THINGS, _principal_prefix(store, params, ctx), params, None)
     return _with_token({"things": [thing for thing, _ in rows]}, token)
 
 
 async def list_principal_things_v2(store: RegistryStore, params: Doc, ctx: RequestContext) -> Doc:
     kind = params.get("thingPrincipalType")
-    rows, token = _page(store, PRINCIPAL_THINGS, _principal_prefix(params, ctx), params, kind)
+    rows, token = _page(store, PRINCIPAL_THINGS, _principal_prefix(store, params, ctx), params, kind)
     objects = [{"thingName": thing, "thingPrincipalType": kind_} for thing, kind_ in rows]
     return _with_token({"principalThingObjects": objects}, token)

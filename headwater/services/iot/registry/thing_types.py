@@ -76,10 +76,11 @@ async def create_thing_type(store: RegistryStore, params: Doc, ctx: RequestConte
         "deprecated": False,
         "created": store.now(),
     }
+    # resident first: the dict changes before the first await, so a second create sees this one
+    await store.put_resident(TYPES, key, doc)
     tags = tag_map(params.get("tags"))
     if tags:
         await store.tags.put(doc["thingTypeArn"], tags)
-    await store.put_resident(TYPES, key, doc)
     _event(store, ctx, "CREATED", doc)
     return {key_: doc[key_] for key_ in ("thingTypeName", "thingTypeArn", "thingTypeId")}
 

@@ -84,7 +84,11 @@ class CertificateStore:
     def holders(self, certificate_id: str) -> list[tuple[str, str]]:
         """The (account, region) pairs that hold this certificate."""
         rows = self.ordered.scan_range(DER, None, certificate_id + "/", BATCH)
-        return [tuple(key.split("/")[1:3]) for key, _ in rows]  # type: ignore[misc]
+        pairs = []
+        for key, _ in rows:
+            _, account, region = key.split("/")
+            pairs.append((account, region))
+        return pairs
 
     async def put(self, doc: Doc, new: bool) -> None:
         key = f"{scope_key(doc['account'], doc['region'])}/{doc['certificateId']}"

@@ -30,8 +30,8 @@ def _created(doc: dict[str, Any]) -> Result:
 async def _store_new(
     part: SecurityPart, cert: x509.Certificate, ctx: RequestContext, status: str, **extra: Any
 ) -> dict[str, Any]:
-    if part.certificates.get(ctx.account, ctx.region, certificate_id(cert)) is not None:
-        cid = certificate_id(cert)
+    cid = certificate_id(cert)
+    if part.certificates.get(ctx.account, ctx.region, cid) is not None:
         raise errors.exists(
             "The certificate is already provisioned or registered",
             cid,

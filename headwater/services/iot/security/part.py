@@ -10,12 +10,14 @@ building the other parts (None until then):
   (ListAttachedPolicies with recursive=true).
 - `policy_check(document)`: the policy engine's full check of a document, run after the part's
   own (`documents.py`); returns why it is malformed, or None.
+- `events`: the broker's `EventPublisher` (just-in-time registration's registered events).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -25,17 +27,20 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from headwater.config import Config
 from headwater.engine.api import MetaStore, OrderedStore
 from headwater.runtime.clock import SystemClock
+from headwater.services.base import local_name
 from headwater.services.iot.contracts import (
     AttachedPolicy,
     CertificateRecord,
+    EventPublisher,
     ThingDirectory,
 )
-from headwater.services.iot.security import endpoints
+from headwater.services.iot.security import endpoints, jitr, parsing
 from headwater.services.iot.security.authority import Authority, ServerMaterial
 from headwater.services.iot.security.cert_store import CertificateStore, Doc
 from headwater.services.iot.security.policy_store import PolicyStore
 from headwater.services.ports import DeviceTlsMaterial
 
+log = logging.getLogger("headwater.iot")
 AUTHORITY = "iot.authority"
 AUTHORITY_KEY = "chain"
 
@@ -70,6 +75,18 @@ class SecurityPart:
         self.things: ThingDirectory | None = None
         self.parent_groups: Callable[[str, str, str], list[str]] | None = None
         self.policy_check: Callable[[str], str | None] | None = None
+        self.events: EventPublisher | None = None
+
+    def resource_exists(self, account: str, region: str, name: str, kind: str = "") -> bool:
+        """Whether a certificate, CA certificate or policy (`kind`: cert, cacert, policy) exists:
+        the registry's tag store asks before it tags one."""
+        if kind == "cert":
+            return self.certificates.get(account, region, name) is not None
+        if kind == "cacert":
+            return self.certificates.ca(account, region, name) is not None
+        if kind == "policy":
+            return self.policies.get(account, region, name) is not None
+        return False
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -80,7 +97,12 @@ class SecurityPart:
         names = endpoints.server_names(tuple(self.config.tls_names))
         assert self.authority is not None
         self.server = await asyncio.to_thread(self.authority.issue_server, names)
-        self.subdomains = await asyncio.to_thread(endpoints.localhost_subdomains_resolve)
+        try:  # a resolver that asks a slow DNS server about .localhost must not hold the start up
+            self.subdomains = await asyncio.wait_for(
+                asyncio.to_thread(endpoints.localhost_subdomains_resolve), 2.0
+            )
+        except TimeoutError:
+            self.subdomains = False
         self.changed()
 
     async def close(self) -> None:
@@ -99,6 +121,19 @@ class SecurityPart:
                 Authority.load(raw) if raw is not None else await asyncio.to_thread(Authority.create)
             )
         await self.meta.put(AUTHORITY, AUTHORITY_KEY, self.authority.dump())
+
+    def inventory(self) -> dict[str, list[str]]:
+        """What `headwater ls` lists (resident state only: certificates live on disk, unlisted)."""
+        return {
+            "iot policies": sorted(
+                local_name(self.config, d["account"], d["region"], d["policyName"])
+                for d in self.policies.policies.values()
+            ),
+            "iot CA certificates": sorted(
+                local_name(self.config, d["account"], d["region"], d["certificateId"])
+                for d in self.certificates.cas.values()
+            ),
+        }
 
     def now(self) -> float:
         return self.clock.now_ms() / 1000
@@ -162,9 +197,42 @@ class SecurityPart:
         doc = self.certificates.get(account, region, certificate_id)
         return record_of(doc) if doc is not None else None
 
+    async def auto_register(self, der: bytes) -> CertificateRecord | None:
+        """For the device gateway, when `by_der` knows nothing of a certificate the handshake
+        accepted: registers it as PENDING_ACTIVATION when an ACTIVE CA with auto-registration
+        enabled signed it (see jitr.py), and returns its record (None: no such CA). The
+        connection is refused either way."""
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            return None
+        ca = jitr.signing_ca(self.certificates, cert)
+        if ca is None:
+            return None
+        existing = self.by_id(ca["account"], ca["region"], hashlib.sha256(der).hexdigest())
+        if existing is not None:
+            return existing
+        doc = parsing.new_doc(
+            cert,
+            ca["account"],
+            ca["region"],
+            "PENDING_ACTIVATION",
+            self.now(),
+            caCertificateId=ca["certificateId"],
+            certificateMode=ca["certificateMode"],
+        )
+        await self.certificates.put(doc, new=True)
+        jitr.announce(self.events, doc)
+        return record_of(doc, der)
+
     def revoked(self, doc: Doc) -> None:
+        """The certificate left ACTIVE (the change is stored): the broker drops its connections. A
+        failing hook is logged, never turned into the API call's error."""
         if self.on_revoked is not None:
-            self.on_revoked(record_of(doc))
+            try:
+                self.on_revoked(record_of(doc))
+            except Exception:
+                log.exception("dropping the connections of certificate %s failed", doc["certificateId"])
 
     # -- PolicyDirectory ----------------------------------------------------------------------------
 

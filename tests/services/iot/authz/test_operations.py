@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from headwater.services.context import RequestContext
 from headwater.services.iot.authz import operations
 from headwater.services.iot.authz.explain import render
 from headwater.services.iot.authz.part import Authz, NoPolicies, NoThings
+from headwater.services.iot.contracts import AuthContext
 from tests.services.iot.authz.fakes import (
     ACCOUNT,
     ARN,
@@ -183,3 +185,23 @@ def test_explain_names_policy_and_statement() -> None:
     connect = authz.explain(ACCOUNT, REGION, cert, "stranger", "iot:Connect", "stranger")
     assert connect["resource"] == client("stranger") and connect["decision"] == "IMPLICIT_DENY"
     assert "no statement allows; policies evaluated: device" in render(connect)
+
+
+def test_changes_through_the_api_drop_cached_decisions() -> None:
+    authz, cert = _setup()
+    core = SimpleNamespace(authz=authz)
+    calls: list[str] = []
+
+    async def attach(core: Any, params: dict[str, Any], ctx: RequestContext) -> None:
+        calls.append("attach")
+
+    async def describe(core: Any, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+        return {}
+
+    table = operations.invalidating({"AttachPolicy": attach, "DescribeThing": describe})
+    assert table["DescribeThing"] is describe
+    context = AuthContext(ACCOUNT, REGION, "lamp-1", cert)
+    authz.engine.authorize(context, "iot:Publish", topic("lamp/a"))
+    assert authz.engine._decisions
+    asyncio.run(table["AttachPolicy"](core, {}, CTX))
+    assert calls == ["attach"] and not authz.engine._decisions and not authz.engine._connections

@@ -82,3 +82,10 @@ def test_compiled_values_are_reused_and_bounded() -> None:
 )
 def test_action_matching(pattern: str, action: str, expected: bool) -> None:
     assert action_matcher(pattern)(action) is expected
+
+
+def test_without_variables_dollar_braces_are_literal() -> None:
+    pattern = Pattern("topic/${iot:ClientId}/*", variables=False)
+    assert pattern.matches("topic/${iot:ClientId}/x", _resolve)
+    assert not pattern.matches("topic/dev-1/x", _resolve)
+    assert Pattern("topic/$(*)", variables=False).matches("topic/$(anything)", _resolve)

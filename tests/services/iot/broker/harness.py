@@ -37,6 +37,10 @@ from headwater.services.ports import MqttPeer
 ACCOUNT, REGION = "123456789012", "us-east-1"
 SIGNED = MqttPeer("wss", "10.0.0.7:50000", access_key="AKIDEXAMPLE", account=ACCOUNT, region=REGION)
 ANONYMOUS = MqttPeer("tcp", "127.0.0.1:50001")
+# the default peer: a device with an ACTIVE certificate (IoT policies bind certificates; SigV4
+# signers are IAM's to authorize, so the broker checks no policy for them)
+DEVICE_DER = b"device-certificate"
+DEVICE = MqttPeer("mtls", "10.0.0.9:50002", certificate_der=DEVICE_DER)
 
 
 class Outlet:
@@ -189,7 +193,7 @@ class Harness:
         client_id: str,
         level: int = MQTT_311,
         clean: bool = True,
-        peer: MqttPeer = SIGNED,
+        peer: MqttPeer = DEVICE,
         keep_alive: int = 60,
         will: Will | None = None,
         props: Properties | None = None,
@@ -218,6 +222,10 @@ def run(
     clock: TestClock | None = None,
     session_expiry: float = 3600.0,
 ) -> None:
+    directory = certificates if certificates is not None else Certificates()
+    if DEVICE_DER not in directory.records:
+        directory.add(DEVICE_DER)
+
     async def main() -> None:
         test_clock = clock or TestClock()
 
@@ -232,7 +240,7 @@ def run(
                 default_account=ACCOUNT,
                 default_region=REGION,
                 authorizer=policy,
-                certificates=certificates,
+                certificates=directory,
             )
             await broker.start()
             return broker, engine

@@ -64,6 +64,11 @@ def test_subscribe_limits_and_unsupported_features() -> None:
         assert ack is not None and ack.reason_codes == [rc.TOPIC_FILTER_INVALID, rc.TOPIC_FILTER_INVALID, 1]
         await v5.send(Subscribe(50, [("x", SubscriptionOptions())], Properties(subscription_identifiers=[3])))
         assert v5.outlet.closed == rc.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED
+        many = await h.connect("many", level=MQTT_5)
+        for n in range(0, 50, 5):
+            await many.subscribe(*[f"s/{n + i}" for i in range(5)])
+        ack = await many.subscribe("s/0", "s/50")  # 50 subscriptions per connection
+        assert ack is not None and ack.reason_codes == [0, rc.QUOTA_EXCEEDED]
         v3 = await h.connect("v3")
         assert await v3.subscribe("q2", qos=2) is None  # AWS: no SUBACK for QoS 2 from 3.1.1
         ack = await v3.subscribe(*[f"f/{n}" for n in range(9)])

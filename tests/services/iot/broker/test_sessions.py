@@ -168,3 +168,19 @@ async def _turn() -> None:
     import asyncio
 
     await asyncio.sleep(0.005)
+
+
+def test_reset_drops_everything_and_closes_clients() -> None:
+    async def body(h: Harness) -> None:
+        dev = await h.connect("dev", clean=False)
+        await dev.subscribe("a", qos=1)
+        await h.broker.close()
+        await h.engine.reset()
+        await h.broker.reset()
+        assert dev.outlet.closed == rc.SERVER_SHUTTING_DOWN
+        await dev.drop()  # the listener's report of the end changes nothing
+        assert h.broker.namespaces == {}
+        back = await h.connect("dev", clean=False)
+        assert back.connack.session_present is False
+
+    run(body)

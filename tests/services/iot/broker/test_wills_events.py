@@ -7,7 +7,7 @@ import json
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import MQTT_5, Properties, Will
-from tests.services.iot.broker.harness import ACCOUNT, REGION, Harness, run
+from tests.services.iot.broker.harness import ACCOUNT, REGION, SIGNED, Harness, run
 
 
 def test_will_on_an_unclean_end_only() -> None:
@@ -66,7 +66,7 @@ def test_lifecycle_events() -> None:
         watcher = await h.connect("watcher")
         await watcher.subscribe("$aws/events/#")
         watcher.received()
-        dev = await h.connect("dev1")
+        dev = await h.connect("dev1", peer=SIGNED)
         [connected] = watcher.received()
         assert connected.topic == "$aws/events/presence/connected/dev1"
         c = json.loads(connected.payload)

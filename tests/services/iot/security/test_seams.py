@@ -178,3 +178,52 @@ def test_trust_generation_follows_anchors() -> None:
         assert part.material().generation == start + 3
 
     run(test)
+
+
+class Events:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None:
+        self.published.append((account, region, topic, json.loads(payload)))
+
+
+def test_just_in_time_registration() -> None:
+    async def test(part: SecurityPart, call: Call) -> None:
+        events = Events()
+        part.events = events
+        ca = pki.UserCa()
+        code = (await call("GetRegistrationCode"))["registrationCode"]
+        registered = await call(
+            "RegisterCACertificate",
+            caCertificate=ca.pem,
+            verificationCertificate=ca.verification(code),
+            setAsActive=True,
+        )
+        device = x509.load_pem_x509_certificate(ca.device("jitr").encode()).public_bytes(Encoding.DER)
+        assert await part.auto_register(device) is None  # auto-registration is off
+        await call(
+            "UpdateCACertificate",
+            certificateId=registered["certificateId"],
+            newAutoRegistrationStatus="ENABLE",
+        )
+        record = await part.auto_register(device)
+        assert record is not None and record.status == "PENDING_ACTIVATION"
+        assert record.ca_certificate_id == registered["certificateId"]
+        assert part.by_der(device) == record
+        [(account, region, topic, payload)] = events.published
+        assert (account, region) == ("123456789012", "eu-west-1")
+        assert topic == f"$aws/events/certificates/registered/{registered['certificateId']}"
+        assert payload["certificateId"] == record.certificate_id
+        assert (
+            payload["certificateStatus"] == "PENDING_ACTIVATION" and payload["awsAccountId"] == "123456789012"
+        )
+        assert await part.auto_register(device) == record and len(events.published) == 1  # once
+        await call("UpdateCertificate", certificateId=record.certificate_id, newStatus="ACTIVE")
+        active = part.by_der(device)
+        assert active is not None and active.status == "ACTIVE"
+        assert await part.auto_register(b"not a certificate") is None
+        stranger = x509.load_pem_x509_certificate(pki.UserCa().device().encode()).public_bytes(Encoding.DER)
+        assert await part.auto_register(stranger) is None
+
+    run(test)

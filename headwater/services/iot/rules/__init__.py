@@ -1,0 +1,1 @@
+"""The IoT rules engine: topic rules (the API), IoT SQL, and actions delivered through a durable outbox."""
