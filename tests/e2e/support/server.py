@@ -19,12 +19,10 @@ from typing import Any
 
 import pytest
 
-# the device gateway's default ports (8883, 443, 8443) stay closed: parallel test servers would race for
-# them; the IoT tests give theirs after these flags
-TEST_FLAGS = (
-    "--limits", "off", "--test-mode", "on", "--transition-delay", "0",
-    "--iot-port", "0", "--iot-alpn-port", "0", "--iot-https-port", "0",
-)  # fmt: skip
+TEST_FLAGS = ("--limits", "off", "--test-mode", "on", "--transition-delay", "0")
+# every test server keeps the device gateway's default ports (8883, 443, 8443) closed: parallel servers
+# would race for them; the IoT tests give theirs in their own flags, which come after these
+GATEWAY_CLOSED = ("--iot-port", "0", "--iot-alpn-port", "0", "--iot-https-port", "0")
 DURABLE = ("--durability", "durable", *TEST_FLAGS)  # every write on disk before it is acknowledged
 FAST = ("--durability", "fast", *TEST_FLAGS)
 
@@ -55,6 +53,7 @@ class Server:
             sys.executable, "-m", "headwater", "serve",
             "--port", str(self.port),
             "--data-dir", str(self.data_dir),
+            *GATEWAY_CLOSED,
             *self.args,
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
