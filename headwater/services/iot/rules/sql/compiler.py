@@ -232,8 +232,8 @@ class Compiler:
         return whens, otherwise
 
     def _cast(self, node: Any) -> Fn:
-        inner = self.expr(node.children[2])
-        kind = str(node.children[4]).lower()
+        inner = self.expr(node.children[1])
+        kind = str(node.children[3]).lower()
         if kind in _STRING_TYPES:
             return lambda ctx: to_string(inner(ctx))
         if kind in ("int", "integer"):
@@ -243,7 +243,7 @@ class Compiler:
             return lambda ctx: _cast_decimal(inner(ctx), whole)
         if kind in ("bool", "boolean") and not self.v2015:
             return lambda ctx: _cast_bool(inner(ctx))
-        raise SqlError(f"Unknown type {node.children[4]!s} in cast (SQL version {self.version})")
+        raise SqlError(f"Unknown type {node.children[3]!s} in cast (SQL version {self.version})")
 
     def _call(self, node: Any) -> Fn:
         name = str(node.children[0])
