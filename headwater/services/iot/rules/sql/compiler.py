@@ -15,9 +15,17 @@ from typing import Any
 from lark import Token, Tree
 
 from headwater.services.iot.rules.contracts import SqlError
-from headwater.services.iot.rules.sql import message_functions, operators
 from headwater.services.iot.rules.sql.context import V2015, Context
 from headwater.services.iot.rules.sql.functions import PURE, Spec
+from headwater.services.iot.rules.sql.message_functions import CONTEXTUAL
+from headwater.services.iot.rules.sql.operators import (
+    ARITHMETIC,
+    COMPARISON,
+    logical_and,
+    logical_not,
+    logical_or,
+    negate,
+)
 from headwater.services.iot.rules.sql.values import (
     UNDEFINED,
     equal,
@@ -30,7 +38,7 @@ from headwater.services.iot.rules.sql.values import (
 )
 
 Fn = Callable[[Context], Any]
-FUNCTIONS: dict[str, Spec] = {**PURE, **message_functions.CONTEXTUAL}
+FUNCTIONS: dict[str, Spec] = {**PURE, **CONTEXTUAL}
 _STRING_TYPES = {"string", "nvarchar", "text", "ntext", "varchar"}
 
 
@@ -146,26 +154,24 @@ class Compiler:
         inner = self.expr(operand)
         if str(op) == "+":
             return lambda ctx: v if to_number(v := inner(ctx)) is not UNDEFINED else UNDEFINED
-        negate = operators.negate
         return lambda ctx: negate(inner(ctx))
 
     def _arith(self, node: Any) -> Fn:
         left, op, right = node.children
-        return self._binary(operators.ARITHMETIC[str(op)], left, right)
+        return self._binary(ARITHMETIC[str(op)], left, right)
 
     def _compare(self, node: Any) -> Fn:
         left, op, right = node.children
-        return self._binary(operators.COMPARISON[str(op)], left, right)
+        return self._binary(COMPARISON[str(op)], left, right)
 
     def _and_(self, node: Any) -> Fn:
-        return self._binary(operators.logical_and, node.children[0], node.children[2])
+        return self._binary(logical_and, node.children[0], node.children[2])
 
     def _or_(self, node: Any) -> Fn:
-        return self._binary(operators.logical_or, node.children[0], node.children[2])
+        return self._binary(logical_or, node.children[0], node.children[2])
 
     def _not_(self, node: Any) -> Fn:
         inner = self.expr(node.children[1])
-        logical_not = operators.logical_not
         return lambda ctx: logical_not(inner(ctx))
 
     def _binary(self, op: Callable[[Any, Any], Any], left: Any, right: Any) -> Fn:

@@ -12,9 +12,9 @@ import binascii
 import uuid
 from typing import Any
 
-from headwater.services.iot.rules.sql import timefmt
 from headwater.services.iot.rules.sql.context import Context, decode_payload
 from headwater.services.iot.rules.sql.functions import Spec
+from headwater.services.iot.rules.sql.timefmt import format_millis, parse_millis
 from headwater.services.iot.rules.sql.values import (
     UNDEFINED,
     to_int_floor,
@@ -129,13 +129,13 @@ def _parse_time(ctx: Context, pattern: Any, millis: Any, zone: Any = "UTC") -> A
     epoch = to_int_floor(millis)
     if type(pattern) is not str or epoch is UNDEFINED or type(zone) is not str:
         return UNDEFINED
-    return timefmt.format_millis(pattern, epoch, zone)  # type: ignore[arg-type]
+    return format_millis(pattern, epoch, zone)  # type: ignore[arg-type]
 
 
 def _time_to_epoch(ctx: Context, text: Any, pattern: Any) -> Any:
     if type(text) is not str or type(pattern) is not str:
         return UNDEFINED
-    return timefmt.parse_millis(text, pattern)
+    return parse_millis(text, pattern)
 
 
 CONTEXTUAL: dict[str, Spec] = {
