@@ -23,10 +23,12 @@ from headwater.services.iot.rules.sql.values import (
     whole_to_int,
 )
 
+_ABSENT: Any = object()  # an argument not given (unlike one given and Undefined)
 
-def _topic(ctx: Context, segment: Any = UNDEFINED) -> Any:
+
+def _topic(ctx: Context, segment: Any = _ABSENT) -> Any:
     topic = ctx.message.topic
-    if segment is UNDEFINED:
+    if segment is _ABSENT:
         return topic
     index = to_int_nearest(segment)
     if index is UNDEFINED or index < 1:  # type: ignore[operator]

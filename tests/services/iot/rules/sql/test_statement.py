@@ -132,6 +132,7 @@ def test_message_functions() -> None:
     assert value("topic(4)", **fields) == b""
     assert value("topic(0)", **fields) == b""
     assert value("topic('3')", **fields) == "c"
+    assert value("topic(missing)", **fields) == b""
     assert value("clientid()", **fields) == "dev"
     assert value("clientid()", client_id=None) == "n/a"
     assert value("principal()", **fields) == "abc"
