@@ -185,7 +185,12 @@ def test_get_thing_shadow_and_aws_lambda_use_the_environment() -> None:
 
 def test_aws_lambda_receives_the_whole_payload_for_star() -> None:
     seen: list[Any] = []
-    env = SqlEnvironment(aws_lambda=lambda arn, payload: seen.append(payload) or "ok")
+
+    def invoke(arn: str, payload: Any) -> Any:
+        seen.append(payload)
+        return "ok"
+
+    env = SqlEnvironment(aws_lambda=invoke)
     assert run("SELECT aws_lambda('arn', *) AS r FROM 't'", {"a": 1}, env=env) == {"r": "ok"}
     assert seen == [{"a": 1}]
 
