@@ -39,6 +39,7 @@ from headwater.services.iot.rules.sql.values import (
 
 Fn = Callable[[Context], Any]
 FUNCTIONS: dict[str, Spec] = {**PURE, **CONTEXTUAL}
+MAX_DEPTH = 200
 _STRING_TYPES = {"string", "nvarchar", "text", "ntext", "varchar"}
 
 
@@ -48,6 +49,7 @@ class Compiler:
         self.version = version
         self.v2015 = version == V2015
         self.reads_payload = False  # whether evaluation must parse the payload at all
+        self.depth = 0
 
     # -- SELECT bodies ---------------------------------------------------------------------------
 
@@ -91,7 +93,14 @@ class Compiler:
         method = getattr(self, "_" + node.data, None)
         if method is None:  # pragma: no cover - every rule of the grammar has a method
             raise SqlError(f"Unsupported expression {node.data}")
-        fn: Fn = method(node)
+        # Evaluation recurses as deep as the expression: bound it here, where it is an error.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SqlError(f"The SQL statement is nested too deeply (more than {MAX_DEPTH} levels)")
+        try:
+            fn: Fn = method(node)
+        finally:
+            self.depth -= 1
         return fn
 
     def _int_lit(self, node: Any) -> Fn:

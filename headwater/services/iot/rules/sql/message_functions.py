@@ -75,6 +75,25 @@ def _get_user_property(ctx: Context, key: Any) -> Any:
     return UNDEFINED
 
 
+def _get_mqtt_property(ctx: Context, name: Any) -> Any:
+    """An MQTT 5 PUBLISH property: format_indicator, content_type, response_topic, correlation_data
+    (base64, it is binary). Undefined when the message has none (MQTT 3.1.1, HTTPS)."""
+    properties = ctx.message.properties
+    if properties is None or type(name) is not str:
+        return UNDEFINED
+    key = name.lower()
+    if key == "format_indicator":
+        indicator = getattr(properties, "payload_format_indicator", None)
+        return UNDEFINED if indicator is None else ("UTF8_DATA" if indicator else "UNSPECIFIED_BYTES")
+    if key == "correlation_data":
+        data = getattr(properties, "correlation_data", None)
+        return UNDEFINED if data is None else base64.b64encode(bytes(data)).decode("ascii")
+    if key in ("content_type", "response_topic"):
+        text = getattr(properties, key, None)
+        return UNDEFINED if text is None else text
+    return UNDEFINED
+
+
 def _get_thing_shadow(ctx: Context, thing: Any, *rest: Any) -> Any:
     callback = ctx.env.get_thing_shadow
     shadow_name, role_arn = (None, rest[0]) if len(rest) == 1 else rest
@@ -150,6 +169,7 @@ CONTEXTUAL: dict[str, Spec] = {
     "accountid": Spec(_accountid, 0, 0, contextual=True),
     "sql_version": Spec(_sql_version, 0, 0, contextual=True),
     "get_user_property": Spec(_get_user_property, 1, 1, contextual=True),
+    "get_mqtt_property": Spec(_get_mqtt_property, 1, 1, since_2016=True, contextual=True),
     "get_thing_shadow": Spec(_get_thing_shadow, 2, 3, since_2016=True, contextual=True),
     "aws_lambda": Spec(_aws_lambda, 2, 2, contextual=True),
     "encode": Spec(encode, 2, 2, since_2016=True, contextual=True),

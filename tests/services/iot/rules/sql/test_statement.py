@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from headwater.protocol.mqtt.packets import Properties
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlError
 from headwater.services.iot.rules.sql import UNDEFINED, compile_statement
 from tests.services.iot.rules.sql.support import V1, V2, message, run, value
@@ -153,6 +154,17 @@ def test_get_user_property() -> None:
     props = [("source", "sensor"), ("unit", "C"), ("unit", "F")]
     assert value("get_user_property('unit')", user_properties=props) == "C"
     assert value("get_user_property('none')", user_properties=props) == b""
+
+
+def test_get_mqtt_property() -> None:
+    props = Properties(
+        payload_format_indicator=1, content_type="application/json", correlation_data=b"\x01\x02"
+    )
+    assert value("get_mqtt_property('format_indicator')", properties=props) == "UTF8_DATA"
+    assert value("get_mqtt_property('content_type')", properties=props) == "application/json"
+    assert value("get_mqtt_property('correlation_data')", properties=props) == "AQI="
+    assert value("get_mqtt_property('response_topic')", properties=props) == b""
+    assert value("get_mqtt_property('content_type')") == b""  # an MQTT 3.1.1 message
 
 
 def test_get_thing_shadow_and_aws_lambda_use_the_environment() -> None:
