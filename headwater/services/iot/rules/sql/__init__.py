@@ -67,12 +67,18 @@ def render(template: str, message: SqlMessage, env: SqlEnvironment, version: str
     return _render(template, message, env, version)
 
 
+# The names the contract's docstring uses
+compile_sql = compile_statement
+render_template = render
+
 __all__ = [
     "UNDEFINED",
     "V2015",
     "V2016",
     "Result",
     "check_template",
+    "compile_sql",
     "compile_statement",
     "render",
+    "render_template",
 ]
