@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage
-from headwater.services.iot.rules.sql.values import UNDEFINED, loads
+from headwater.services.iot.rules.sql.values import UNDEFINED, loads, whole_to_int
 
 V2015 = "2015-10-08"
 V2016 = "2016-03-23"
 VERSIONS = (V2015, V2016, "beta")
 
 
-def decode_payload(payload: bytes) -> Any:
-    """The payload as JSON, or UNDEFINED when it is not JSON (a binary payload)."""
+# A number written with a fraction of zeros or an exponent: the only way JSON text holds a
+# whole-number Decimal. A cheap test before walking the document (it may also match in strings).
+_MAYBE_WHOLE = re.compile(rb"\d\.0+(?![0-9])|\d[eE]")
+
+
+def decode_payload(payload: bytes, whole_as_int: bool = False) -> Any:
+    """The payload as JSON, or UNDEFINED when it is not JSON (a binary payload). With
+    `whole_as_int` (SQL 2016-03-23), whole-number Decimals such as 10.0 become Ints."""
     if not payload:
         return UNDEFINED
     try:
-        return loads(payload)
+        document = loads(payload)
     except ValueError:  # orjson's and json's decode errors, and bad UTF-8, are ValueErrors
         return UNDEFINED
+    if whole_as_int and _MAYBE_WHOLE.search(payload) is not None:
+        return _whole_numbers(document)
+    return document
+
+
+def _whole_numbers(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        return whole_to_int(value)
+    if kind is dict:
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if kind is list:
+        return [_whole_numbers(item) for item in value]
+    return value
 
 
 class Context:
@@ -41,7 +62,7 @@ class Context:
 
     @classmethod
     def of(cls, message: SqlMessage, env: SqlEnvironment, version: str, decode: bool = True) -> Context:
-        parsed = decode_payload(message.payload) if decode else UNDEFINED
+        parsed = decode_payload(message.payload, version != V2015) if decode else UNDEFINED
         doc = parsed if type(parsed) is dict else UNDEFINED
         return cls(doc, parsed, message.payload, message, env, version)
 
