@@ -95,6 +95,18 @@ def test_undefined_in_where_does_not_trigger() -> None:
         ("CASE n WHEN 1 THEN 'one' END", b""),
         ("CASE n WHEN 5.0 THEN 'five' END", "five"),
         ("CASE WHEN n > 4 THEN 'big' ELSE 'small' END", "big"),
+        # IN and CONTAINS (the Operators page's newer sections)
+        ("n IN [1, 5]", True),
+        ("'5' IN [1, 5]", False),
+        ("obj in [{'k': 1}]", True),
+        ("n IN arr", False),
+        ("bar IN [1]", b""),
+        ("n IN 5", b""),
+        ("arr CONTAINS 2", True),
+        ("s contains 'bc'", True),
+        ("s CONTAINS 'x'", False),
+        ("n CONTAINS 5", b""),
+        ("NOT n IN [1]", True),
         # precedence
         ("1 + 2 * 3", 7),
         ("(1 + 2) * 3", 9),
