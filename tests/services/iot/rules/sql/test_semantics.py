@@ -171,6 +171,11 @@ def test_select_star_with_aliases_overrides_and_nests() -> None:
     }
 
 
+def test_dotted_aliases_merge_into_payload_objects_without_changing_them() -> None:
+    sql = "SELECT *, 'x' AS coords.src, coords.lat AS coords.copy FROM 't'"
+    assert run(sql, {"coords": {"lat": 1}}) == {"coords": {"lat": 1, "src": "x", "copy": 1}}
+
+
 def test_binary_payload() -> None:
     # iot-sql-json: `*` on a payload that is not JSON is the payload's bytes; field access is Undefined
     raw = b"\x00\xffbinary"
