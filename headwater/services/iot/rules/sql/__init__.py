@@ -28,7 +28,9 @@ Where AWS's pages are silent or contradict themselves, the choice made here: an 
 is named after its field (`a.b` -> "b") or function (`topic()` -> "topic"), anything else after
 its source text; bitnot(13) is -14 (the page prints 2); get("abc", 1) is "b" (0-based, the page
 prints "a"); get_user_property() answers the first value of a repeated key; Null renders as
-`null` in a template; get_dynamodb(), get_secret() and machinelearning_predict() are Undefined.
+`null` in a template; get_dynamodb(), get_secret() and machinelearning_predict() are Undefined;
+`x IN array` and `array CONTAINS x` compare elements with `=`'s rules, `s CONTAINS t` is a substring
+test; get_mqtt_property() names format_indicator, content_type, response_topic, correlation_data.
 """
 
 from __future__ import annotations
