@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,16 @@ class CertificateDirectory(Protocol):
     def by_der(self, der: bytes) -> CertificateRecord | None: ...
 
     def by_id(self, account: str, region: str, certificate_id: str) -> CertificateRecord | None: ...
+
+
+@runtime_checkable
+class CertificateRegistrar(Protocol):
+    """Offered by the certificate store beside `CertificateDirectory`: just-in-time registration."""
+
+    async def auto_register(self, der: bytes) -> CertificateRecord | None:
+        """A certificate the TLS handshake verified and `by_der` does not know: registered as
+        PENDING_ACTIVATION when a CA with auto-registration signed it (None otherwise)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
