@@ -9,7 +9,7 @@ and the broker each implement or use these, never each other's internals.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -68,6 +68,15 @@ class CertificateRegistrar(Protocol):
         """A certificate the TLS handshake verified and `by_der` does not know: registered as
         PENDING_ACTIVATION when a CA with auto-registration signed it (None otherwise)."""
         ...
+
+
+class ResourceTags(Protocol):
+    """Offered by the registry's tag store (one store for every `iot` ARN's tags): other parts write
+    the tags given at creation and drop them on deletion."""
+
+    async def put(self, arn: str, tags: Mapping[str, str]) -> None: ...
+
+    async def drop(self, arn: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

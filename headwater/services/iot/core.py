@@ -63,6 +63,7 @@ class IotCore:
         security.things = self.things  # a certificate attached to things cannot be deleted
         security.parent_groups = self.directory.parent_groups
         security.events = broker  # just-in-time registration events
+        security.tags = registry.tags  # CreatePolicy/RegisterCACertificate tags, dropped on delete
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 
