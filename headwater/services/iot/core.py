@@ -46,6 +46,7 @@ class IotCore:
             host.clock,
             mode=host.config.iot_mode,
             session_expiry=host.config.iot_session_expiry,
+            replay_rate=host.config.iot_replay_rate,
             default_account=host.config.account_id,
             default_region=host.config.region,
             authorizer=self.authz.engine,

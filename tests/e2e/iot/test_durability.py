@@ -120,7 +120,7 @@ def test_a_session_expires_on_the_server_clock_across_a_restart(
 
 def test_a_device_session_over_mutual_tls_survives_kill_9(tmp_path: Path) -> None:
     """AWS mode, a certificate made by the API: the session and its queue belong to the
-    certificate's account, restored after the kill."""
+    certificate's account, restored after the kill, and replayed at AWS's 10 messages a second."""
     with durable_gateway(tmp_path, "aws") as running:
         gateway = running.gateway
         device = gateway.device(tmp_path)
@@ -130,13 +130,17 @@ def test_a_device_session_over_mutual_tls_survives_kill_9(tmp_path: Path) -> Non
         away.connect(gateway.mtls)
         away.subscribe("devices/tls-away/inbox")
         away.close()
-        gateway.iot("iot-data").publish(topic="devices/tls-away/inbox", qos=1, payload=b"while away")
+        data = gateway.iot("iot-data")
+        for number in range(12):
+            data.publish(topic="devices/tls-away/inbox", qos=1, payload=b"away %d" % number)
         gateway = running.crash()
         back = Session("tls-away", "5")
         back.client.tls_set_context(tls(gateway.root_ca, device.cert_path, device.key_path))
+        started = time.monotonic()
         back.connect(gateway.mtls)
         try:
             assert back.session_present is True
-            assert back.payloads(1) == [b"while away"]
+            assert back.payloads(12) == [b"away %d" % number for number in range(12)]
+            assert time.monotonic() - started >= 1.0  # the first at once, 11 more at 10 a second
         finally:
             back.close()
