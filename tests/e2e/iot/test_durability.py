@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.iot.durable import Session, durable_gateway
+from tests.e2e.iot.gateway import wait_for
 from tests.e2e.iot.paho_clients import Paho, tls
 
 VERSIONS = ["3.1.1", "5"]
@@ -142,5 +143,38 @@ def test_a_device_session_over_mutual_tls_survives_kill_9(tmp_path: Path) -> Non
             assert back.session_present is True
             assert back.payloads(12) == [b"away %d" % number for number in range(12)]
             assert time.monotonic() - started >= 1.0  # the first at once, 11 more at 10 a second
+        finally:
+            back.close()
+
+
+@pytest.mark.parametrize("clean", [False, True])
+def test_delete_connection_keeps_or_ends_a_persistent_session(tmp_path: Path, clean: bool) -> None:
+    """DeleteConnection: the will is published unless preventWillMessage; cleanSession=true drops
+    the persistent session (and its queue), otherwise it outlives the connection and a kill -9."""
+    with durable_gateway(tmp_path) as running:
+        gateway = running.gateway
+        watcher = Paho("will-watcher", "5").connect(gateway.mqtt)
+        watcher.subscribe("wills/#")
+        device = Session("deleted", "3.1.1")
+        device.client.will_set("wills/deleted", b"gone", qos=1)
+        device.connect(gateway.mqtt)
+        device.subscribe("deleted/inbox")
+        data = gateway.iot("iot-data")
+        data.delete_connection(clientId="deleted", cleanSession=clean, preventWillMessage=clean)
+        wait_for(lambda: not device.client.is_connected(), what="the connection to end")
+        device.client.loop_stop()
+        if clean:
+            time.sleep(0.3)
+            assert watcher.messages == []
+        else:
+            assert watcher.received(1)[0] == ("wills/deleted", b"gone", False)
+        watcher.close()
+        data.publish(topic="deleted/inbox", qos=1, payload=b"queued")
+        gateway = running.crash()
+        back = Session("deleted", "3.1.1").connect(gateway.mqtt)
+        try:
+            assert back.session_present is (not clean)
+            if not clean:
+                assert back.payloads(1) == [b"queued"]
         finally:
             back.close()

@@ -9,12 +9,14 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.e2e.iot.gateway import ALLOW_ALL, Gateway, wait_for
 from tests.e2e.iot.paho_clients import Paho, tls
 from tests.e2e.iot_security.pki import UserCa, certificate, pem
+from tests.e2e.support.clients import client_for
 
 
 def _device_files(ca: UserCa, folder: Path, name: str) -> tuple[str, str, str]:
@@ -123,3 +125,21 @@ def _connects(aws: Gateway, cert_path: str, key_path: str) -> Paho | None:
     except (OSError, AssertionError):
         client.client.loop_stop()
         return None
+
+
+def test_an_https_publish_registers_its_certificate_too(aws: Gateway, tmp_path: Path) -> None:
+    """The X.509 HTTPS port: the unknown certificate's first publish is refused (401) and registers it."""
+    iot = aws.iot()
+    ca = UserCa("JITR HTTPS CA")
+    ca_id = iot.register_ca_certificate(
+        caCertificate=ca.pem, certificateMode="SNI_ONLY", setAsActive=True, allowAutoRegistration=True
+    )["certificateId"]
+    cert_path, key_path, certificate_id = _device_files(ca, tmp_path, "jitr-https")
+    data = client_for(
+        f"https://localhost:{aws.https}", "iot-data", verify=aws.root_ca, client_cert=(cert_path, key_path)
+    )
+    with pytest.raises(ClientError) as raised:
+        data.publish(topic="jitr/https", qos=1, payload=b"first")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+    described = iot.describe_certificate(certificateId=certificate_id)["certificateDescription"]
+    assert described["status"] == "PENDING_ACTIVATION" and described["caCertificateId"] == ca_id
