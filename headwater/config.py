@@ -53,6 +53,9 @@ class Config:
     iot_mode: Literal["aws", "relaxed"] = "aws"
     # seconds a persistent MQTT session outlives its connection (AWS's default: 1 hour)
     iot_session_expiry: int = 3600
+    # stored messages a resumed persistent session is sent per second in AWS mode (AWS replays at
+    # most 10/s); 0: as fast as the client acknowledges. Relaxed mode never paces.
+    iot_replay_rate: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

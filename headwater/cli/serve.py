@@ -144,6 +144,12 @@ SERVE_OPTIONS = [
     option(
         "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
     ),
+    option(
+        "--iot-replay-rate",
+        10.0,
+        "Stored messages per second a resumed MQTT session is sent in aws mode (AWS: 10; 0: unpaced).",
+        type=float,
+    ),
 ]
 
 
@@ -184,6 +190,7 @@ def config_from(values: dict[str, Any]) -> Config:
         mqtt_port=_port(values["mqtt_port"], "--mqtt-port") or 0,
         iot_mode=values["iot_mode"],
         iot_session_expiry=max(0, values["iot_session_expiry"]),
+        iot_replay_rate=max(0.0, values["iot_replay_rate"]),
     )
 
 

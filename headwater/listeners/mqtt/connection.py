@@ -109,9 +109,16 @@ class MqttConnection:
         self._pump()
 
     def lost(self) -> None:
-        """The wire closed (the client left, or we closed it)."""
+        """The wire closed without a DISCONNECT (the client vanished, or we closed it): AWS's
+        CONNECTION_LOST, the will is published."""
         if not self._closed:
-            self._finish(rc.UNSPECIFIED_ERROR, client_initiated=True)
+            self._finish(rc.SUCCESS, client_initiated=False)
+
+    def client_closed(self) -> None:
+        """The client closed a WebSocket with a Close frame: to AWS, a client-initiated disconnect
+        like an MQTT DISCONNECT (no will)."""
+        if not self._closed:
+            self._finish(rc.SUCCESS, client_initiated=True)
 
     # --- internals ----------------------------------------------------------------------------
 

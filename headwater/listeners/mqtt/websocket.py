@@ -117,6 +117,8 @@ class WebSocketMqtt:
         elif isinstance(event, Ping):
             self._send(event.response())
         elif isinstance(event, CloseConnection):
+            if self.mqtt is not None:
+                self.mqtt.client_closed()
             if self.ws.state is ConnectionState.REMOTE_CLOSING:
                 self._send(event.response())
             self.stream.close()

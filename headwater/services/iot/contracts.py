@@ -9,9 +9,9 @@ and the broker each implement or use these, never each other's internals.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,25 @@ class CertificateDirectory(Protocol):
     def by_der(self, der: bytes) -> CertificateRecord | None: ...
 
     def by_id(self, account: str, region: str, certificate_id: str) -> CertificateRecord | None: ...
+
+
+@runtime_checkable
+class CertificateRegistrar(Protocol):
+    """Offered by the certificate store beside `CertificateDirectory`: just-in-time registration."""
+
+    async def auto_register(self, der: bytes) -> CertificateRecord | None:
+        """A certificate the TLS handshake verified and `by_der` does not know: registered as
+        PENDING_ACTIVATION when a CA with auto-registration signed it (None otherwise)."""
+        ...
+
+
+class ResourceTags(Protocol):
+    """Offered by the registry's tag store (one store for every `iot` ARN's tags): other parts write
+    the tags given at creation and drop them on deletion."""
+
+    async def put(self, arn: str, tags: Mapping[str, str]) -> None: ...
+
+    async def drop(self, arn: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

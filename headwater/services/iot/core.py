@@ -46,6 +46,7 @@ class IotCore:
             host.clock,
             mode=host.config.iot_mode,
             session_expiry=host.config.iot_session_expiry,
+            replay_rate=host.config.iot_replay_rate,
             default_account=host.config.account_id,
             default_region=host.config.region,
             authorizer=self.authz.engine,
@@ -63,6 +64,7 @@ class IotCore:
         security.things = self.things  # a certificate attached to things cannot be deleted
         security.parent_groups = self.directory.parent_groups
         security.events = broker  # just-in-time registration events
+        security.tags = registry.tags  # CreatePolicy/RegisterCACertificate tags, dropped on delete
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 

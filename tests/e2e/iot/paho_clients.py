@@ -30,6 +30,9 @@ class Paho:
         )
         self.client.on_publish = lambda client, data, mid, reason, properties: self.acked.add(mid)
         self.client.on_subscribe = lambda client, data, mid, codes, properties: self.acked.add(mid)
+        self.client.on_unsubscribe = lambda client, data, mid, codes, properties: self.acked.add(mid)
+        self.disconnected = threading.Event()
+        self.client.on_disconnect = lambda client, data, flags, reason, properties: self.disconnected.set()
 
     def _on_connect(self, client: Any, data: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.reason = reason
@@ -57,6 +60,8 @@ class Paho:
 
     def close(self) -> None:
         self.client.disconnect()
+        # paho writes the DISCONNECT from its loop thread: stopping the loop at once can lose it
+        self.disconnected.wait(5)
         self.client.loop_stop()
 
 

@@ -51,6 +51,7 @@ class Broker:
         default_region: str = "us-east-1",
         authorizer: Authorizer | None = None,
         certificates: CertificateDirectory | None = None,
+        replay_rate: float = 0.0,
     ) -> None:
         self.ctx = BrokerContext(
             aws=mode == "aws",
@@ -61,6 +62,7 @@ class Broker:
             default_account=default_account,
             default_region=default_region,
             session_expiry=session_expiry,
+            replay_rate=replay_rate if mode == "aws" else 0.0,
         )
         self.namespaces: dict[tuple[str, str], Namespace] = {}
         self.sessions = SessionTable(self)

@@ -30,7 +30,7 @@ from headwater.services.iot.broker.context import (
 )
 from headwater.services.iot.broker.namespace import Hub
 from headwater.services.iot.broker.topics import topic_name_error
-from headwater.services.iot.contracts import AuthContext
+from headwater.services.iot.contracts import AuthContext, CertificateRegistrar
 from headwater.services.ports import MqttOutlet, MqttPeer
 
 _SNI_REGION = re.compile(r"\.iot\.([a-z]{2}(?:-[a-z]+)+-\d)\.")
@@ -76,6 +76,16 @@ def identify(ctx: BrokerContext, peer: MqttPeer) -> Identity:
     return Identity(account, peer.region or region_hint or ctx.default_region, None, "anonymous", None)
 
 
+async def register_unknown(ctx: BrokerContext, peer: MqttPeer) -> None:
+    """Just-in-time registration: a certificate the handshake verified (its CA is a trust anchor) that
+    no registration knows is offered to the certificate store, which registers it as
+    PENDING_ACTIVATION when its CA has auto-registration on; `identify` refuses it either way."""
+    der, store = peer.certificate_der, ctx.certificates
+    if der is None or not isinstance(store, CertificateRegistrar) or store.by_der(der) is not None:
+        return
+    await store.auto_register(der)
+
+
 def v3_code(ctx: BrokerContext, code: int) -> int:
     if code == rc.NOT_AUTHORIZED:  # AWS mode writes none (connect() above)
         return rc.V3_NOT_AUTHORIZED
@@ -107,6 +117,7 @@ def session_expiry(broker: Hub, packet: Connect) -> float:
 async def connect(broker: Hub, packet: Connect, peer: MqttPeer, outlet: MqttOutlet) -> Connection | None:
     ctx = broker.ctx
     v5 = outlet.protocol_level == MQTT_5
+    await register_unknown(ctx, peer)
     try:
         who = identify(ctx, peer)
         client_id, assigned = _client_id(ctx, packet, v5)

@@ -40,6 +40,7 @@ class BrokerContext:
     default_account: str
     default_region: str
     session_expiry: float  # seconds a persistent session outlives its connection
+    replay_rate: float = 0.0  # stored messages per second on resume (AWS mode; 0: unpaced)
     counters: Counters = field(default_factory=Counters)
 
     def allowed(self, auth: AuthContext | None, action: str, resource: str) -> bool:

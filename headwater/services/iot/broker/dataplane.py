@@ -9,7 +9,7 @@ from typing import Any
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import Properties
 from headwater.services.iot.broker.broker import Broker
-from headwater.services.iot.broker.connect import Refused, identify
+from headwater.services.iot.broker.connect import Refused, identify, register_unknown
 from headwater.services.iot.broker.context import MAX_PAYLOAD, arn
 from headwater.services.iot.broker.message import Message, forwarded
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
@@ -50,6 +50,7 @@ class DataPlane:
         if ctx.aws and len(payload) > MAX_PAYLOAD:
             raise DataPlaneError("RequestEntityTooLargeException", "Payload exceeds size limit.", 413)
         if peer is not None:  # the device gateway's HTTPS publish: the caller's policies apply
+            await register_unknown(ctx, peer)
             try:
                 who = identify(ctx, peer)
             except Refused:

@@ -17,6 +17,12 @@ entry joins it, so order is kept. A restart makes every stored message cold.
 
 A persistent session stores each QoS 1 delivery before the publisher's PUBACK (the awaitable
 `push` returns is awaited by the publisher), so an acknowledged message survives kill -9.
+
+Replay pacing (AWS mode, `replay_rate` > 0): AWS sends a resumed session's stored messages at
+most 10 a second. On `resume` every message queued so far (seq below `replay_stop`) is the
+backlog; `flush` sends those one token at a time (a bucket of one, refilled at the rate, on the
+loop's monotonic time) and sets a timer for the next. Messages routed after the resume wait
+behind the backlog (order is kept) but are not themselves paced.
 """
 
 from __future__ import annotations
@@ -60,6 +66,10 @@ class Outbound:
         self.next_seq = 0
         self.cold_start = self.cold_stop = 0
         self._paging: asyncio.Task[None] | None = None
+        self.replay_stop = 0  # seqs below it are the backlog a resume replays (paced)
+        self._tokens = 1.0
+        self._refilled = 0.0
+        self._pacer: asyncio.TimerHandle | None = None
 
     def restore(self, count: int, next_seq: int) -> None:
         """After a restart: the stored messages are all cold."""
@@ -91,6 +101,9 @@ class Outbound:
         outlet, inflight, pending = conn.outlet, self.inflight, self.pending
         now = self.ctx.clock.now()
         while pending and len(inflight) < conn.window and outlet.buffered <= SLOW_CONSUMER_BYTES:
+            seq = pending[0].seq
+            if seq is not None and seq < self.replay_stop and not self._token():
+                break
             entry = pending.popleft()
             if entry.message.expires_at is not None and entry.message.expired(now):
                 self.ctx.counters.expired_dropped += 1
@@ -116,6 +129,9 @@ class Outbound:
     def resume(self, conn: Wire) -> None:
         """A (re)connected client: in-flight messages again with DUP, then what waits."""
         self.connection = conn
+        if self.ctx.replay_rate > 0 and self.queue is not None:
+            self.replay_stop = self.next_seq
+            self._tokens, self._refilled = 1.0, asyncio.get_running_loop().time()
         now = self.ctx.clock.now()
         for packet_id, entry in self.inflight.items():
             conn.outlet.write(outgoing(entry.message, conn.level, 1, entry.retain, packet_id, True, now))
@@ -125,12 +141,33 @@ class Outbound:
         self.inflight.clear()
         self.pending.clear()
         self.cold_start = self.cold_stop
+        if self._pacer is not None:
+            self._pacer.cancel()
+            self._pacer = None
         if self._paging is not None:
             self._paging.cancel()
             self._paging = None
 
     def __len__(self) -> int:
         return len(self.inflight) + len(self.pending) + (self.cold_stop - self.cold_start)
+
+    def _token(self) -> bool:
+        """Takes a replay token, or arms the timer that flushes again when the next one is due."""
+        rate = self.ctx.replay_rate
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._tokens = min(1.0, self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        if self._pacer is None:
+            self._pacer = loop.call_later((1.0 - self._tokens) / rate, self._paced)
+        return False
+
+    def _paced(self) -> None:
+        self._pacer = None
+        self.flush()
 
     def _forget(self, entry: Entry) -> None:
         if entry.seq is not None and self.queue is not None:

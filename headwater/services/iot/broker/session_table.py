@@ -50,7 +50,9 @@ class SessionTable:
         pending = self._wills.pop((ns.account, ns.region, client_id), None)
         if pending is not None:  # back before the will delay ran out: no will
             pending.cancel()
-        present = state is not None and state.persistent and not clean_start
+        # an expired session the sweep has not reached yet (it runs every 30 s) is gone already
+        expired = state is not None and state.expired(self.ctx.clock.now())
+        present = state is not None and state.persistent and not clean_start and not expired
         if state is not None and not present:
             await self.discard(ns, state)
             state = None

@@ -91,6 +91,7 @@ async def register_ca_certificate(core: SecurityHost, params: dict[str, Any], ct
     if params.get("registrationConfig"):
         doc["registrationConfig"] = params["registrationConfig"]
     await part.certificates.put_ca(doc)
+    await part.tag(doc["certificateArn"], params.get("tags"))
     part.changed()
     return {"certificateArn": doc["certificateArn"], "certificateId": cid}
 
@@ -166,6 +167,7 @@ async def delete_ca_certificate(core: SecurityHost, params: dict[str, Any], ctx:
             f"Id: {doc['certificateId']}"
         )
     await part.certificates.delete_ca(doc)
+    await part.untag(doc["certificateArn"])
     part.changed()
 
 

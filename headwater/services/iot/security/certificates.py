@@ -207,6 +207,7 @@ async def delete_certificate(core: SecurityHost, params: dict[str, Any], ctx: Re
     for name in policies:
         await part.policies.detach(ctx.account, ctx.region, name, arn)
     await part.certificates.delete(doc)
+    await part.untag(doc["certificateArn"])
     if doc.get("noCa"):
         part.changed()
     part.revoked(doc)

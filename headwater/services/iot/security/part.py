@@ -11,6 +11,8 @@ building the other parts (None until then):
 - `policy_check(document)`: the policy engine's full check of a document, run after the part's
   own (`documents.py`); returns why it is malformed, or None.
 - `events`: the broker's `EventPublisher` (just-in-time registration's registered events).
+- `tags`: the registry's tag store (`ResourceTags`): the `tags` of CreatePolicy and
+  RegisterCACertificate land there, deletions drop them (TagResource & co. work on the same rows).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -32,6 +34,7 @@ from headwater.services.iot.contracts import (
     AttachedPolicy,
     CertificateRecord,
     EventPublisher,
+    ResourceTags,
     ThingDirectory,
 )
 from headwater.services.iot.security import endpoints, jitr, parsing
@@ -76,6 +79,7 @@ class SecurityPart:
         self.parent_groups: Callable[[str, str, str], list[str]] | None = None
         self.policy_check: Callable[[str], str | None] | None = None
         self.events: EventPublisher | None = None
+        self.tags: ResourceTags | None = None
 
     def resource_exists(self, account: str, region: str, name: str, kind: str = "") -> bool:
         """Whether a certificate, CA certificate or policy (`kind`: cert, cacert, policy) exists:
@@ -87,6 +91,15 @@ class SecurityPart:
         if kind == "policy":
             return self.policies.get(account, region, name) is not None
         return False
+
+    async def tag(self, arn: str, tags: list[dict[str, Any]] | None) -> None:
+        """The tags a create call gave (`[{"Key": k, "Value": v}]`), into the registry's tag store."""
+        if tags and self.tags is not None:
+            await self.tags.put(arn, {tag["Key"]: tag.get("Value") or "" for tag in tags})
+
+    async def untag(self, arn: str) -> None:
+        if self.tags is not None:
+            await self.tags.drop(arn)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

@@ -65,9 +65,9 @@ async def create_policy(core: SecurityHost, params: dict[str, Any], ctx: Request
         "lastModifiedDate": now,
         "generationId": uuid.uuid4().hex,
         "versions": {"1": {"document": text, "createDate": now}},
-        "tags": params.get("tags") or [],
     }
     await part.policies.put(doc)
+    await part.tag(doc["policyArn"], params.get("tags"))
     return {"policyName": name, "policyArn": doc["policyArn"], "policyDocument": text, "policyVersionId": "1"}
 
 
@@ -113,6 +113,7 @@ async def delete_policy(core: SecurityHost, params: dict[str, Any], ctx: Request
             f"The policy cannot be deleted as versions other than the default version exist (name={name})"
         )
     await part.policies.delete(doc)
+    await part.untag(doc["policyArn"])
 
 
 async def create_policy_version(core: SecurityHost, params: dict[str, Any], ctx: RequestContext) -> Result:

@@ -223,6 +223,7 @@ def run(
     data_dir: Path | None = None,
     clock: TestClock | None = None,
     session_expiry: float = 3600.0,
+    replay_rate: float = 0.0,
 ) -> None:
     directory = certificates if certificates is not None else Certificates()
     if DEVICE_DER not in directory.records:
@@ -243,6 +244,7 @@ def run(
                 default_region=REGION,
                 authorizer=policy,
                 certificates=directory,
+                replay_rate=replay_rate,
             )
             await broker.start()
             return broker, engine
