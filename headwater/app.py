@@ -37,6 +37,7 @@ from headwater.services.ports import (
     FunctionUrls,
     Identities,
     IotDataPlane,
+    IotRulesDebugger,
     MqttBroker,
     Runtimes,
 )
@@ -62,6 +63,7 @@ class Headwater:
             packages=runtimes.package if runtimes is not None else None,
             root_ca=trust.root_ca_pem if trust is not None else None,
             ca_chain=trust.ca_chain_pem if trust is not None else None,
+            rules=host.ports.find(IotRulesDebugger),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)

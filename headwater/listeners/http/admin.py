@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from headwater.listeners.base import Listener
+from headwater.listeners.http import rules_admin
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
+from headwater.services.ports import IotRulesDebugger
 
 
 class AdminHost(Protocol):
@@ -53,6 +55,9 @@ ROUTES: dict[str, dict[str, str]] = {
     "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
     IOT_ROOT_CA: {"GET": "the IoT root CA certificate (PEM) that device TLS clients trust"},
     IOT_CA_CHAIN: {"GET": "the IoT issuing CA and root (PEM) that verify device certificates"},
+    "/_headwater/iot/rules/<name>/dry-run": {
+        "POST": 'a rule run on a sample message, nothing delivered: {"topic", "payload", "clientId"}'
+    },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -79,8 +84,10 @@ class Admin:
         packages: Packages | None = None,
         root_ca: IotCa | None = None,
         ca_chain: IotCa | None = None,
+        rules: IotRulesDebugger | None = None,
     ) -> None:
         self.app = app
+        self.rules = rules
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
 
@@ -88,6 +95,8 @@ class Admin:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
             return await self._package(path)
+        if rules_admin.claims(path):
+            return rules_admin.dry_run(self.rules, method, path, body)
         methods = allowed(path)
         if methods is None:
             return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})
