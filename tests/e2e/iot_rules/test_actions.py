@@ -69,20 +69,35 @@ def test_iot_data_publish_and_basic_ingest_reach_the_rule(relaxed: Gateway) -> N
     assert json.loads(message["Body"]) == {"via": "basic ingest"}
 
 
-def test_republish_reaches_a_subscriber(relaxed: Gateway) -> None:
+def test_republish_reaches_a_subscriber_with_mqtt5_headers(relaxed: Gateway) -> None:
+    headers = {"contentType": "application/json", "userProperties": [{"key": "from", "value": "${topic(2)}"}]}
     relaxed.iot().create_topic_rule(
         ruleName="echo",
         topicRulePayload=rule(
             "SELECT * FROM 'devices/+/out'",
-            {"republish": {"topic": "echoed/${topic(2)}", "qos": 1, "roleArn": ROLE}},
+            {"republish": {"topic": "echoed/${topic(2)}", "qos": 1, "headers": headers, "roleArn": ROLE}},
+            {"republish": {"topic": "$$aws/things/${topic(2)}/shadow/update", "qos": 0, "roleArn": ROLE}},
         ),
     )
     subscriber = Paho("echo-listener", "5").connect(relaxed.mqtt)
+    properties: list[Any] = []
+    on_message = subscriber.client.on_message
+    subscriber.client.on_message = lambda client, data, message: (
+        properties.append(message.properties),
+        on_message(client, data, message),  # type: ignore[misc]
+    )
     try:
         subscriber.subscribe("echoed/#")
+        subscriber.subscribe("$aws/things/+/shadow/update")
         publish(relaxed, "devices/d7/out", {"n": 7})
-        [(topic, payload, _)] = subscriber.received(1)
-        assert topic == "echoed/d7" and json.loads(payload) == {"n": 7}
+        received = subscriber.received(2)
+        by_topic = {
+            topic: (payload, props) for (topic, payload, _), props in zip(received, properties, strict=True)
+        }
+        payload, props = by_topic["echoed/d7"]
+        assert json.loads(payload) == {"n": 7}
+        assert props.ContentType == "application/json" and props.UserProperty == [("from", "d7")]
+        assert json.loads(by_topic["$aws/things/d7/shadow/update"][0]) == {"n": 7}
     finally:
         subscriber.close()
 

@@ -116,6 +116,13 @@ class RulesRuntime:
     # --- PublishTap -------------------------------------------------------------------------------
 
     def published(self, inbound: InboundPublish) -> Awaitable[None] | None:
+        try:
+            return self._published(inbound)
+        except Exception:  # a rule's bug must never break the publisher's connection
+            log.exception("rules: a message on %s could not be processed", inbound.topic)
+            return None
+
+    def _published(self, inbound: InboundPublish) -> Awaitable[None] | None:
         topic = inbound.topic
         if topic.startswith(RULES_PREFIX):  # Basic Ingest: the named rule only
             name, _, rest = topic[len(RULES_PREFIX) :].partition("/")
