@@ -72,6 +72,10 @@ class IotCore:
         security.parent_groups = self.directory.parent_groups
         security.events = broker  # just-in-time registration events
         broker.taps.append(self.rules.runtime)  # every accepted PUBLISH runs the matching rules
+        self.rules.tags = registry.tags  # CreateTopicRule's tags; rules are taggable by ARN
+        registry.tags.register(
+            "rule", lambda account, region, name: bool(self.rules.store.get(account, region, name))
+        )
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 

@@ -23,7 +23,9 @@ def _error(call: Any) -> tuple[str, int]:
 def test_rule_lifecycle(relaxed: Gateway) -> None:
     iot = relaxed.iot()
     iot.create_topic_rule(
-        ruleName="life_a", topicRulePayload=rule("SELECT * FROM 'a/#'", SQS, description="first")
+        ruleName="life_a",
+        topicRulePayload=rule("SELECT * FROM 'a/#'", SQS, description="first"),
+        tags="env=dev",
     )
     iot.create_topic_rule(
         ruleName="life_b",
@@ -34,6 +36,7 @@ def test_rule_lifecycle(relaxed: Gateway) -> None:
     assert got["rule"]["sql"] == "SELECT * FROM 'a/#'" and got["rule"]["description"] == "first"
     assert got["rule"]["awsIotSqlVersion"] == "2015-10-08" and got["rule"]["ruleDisabled"] is False
     assert got["rule"]["actions"] == [SQS]
+    assert iot.list_tags_for_resource(resourceArn=got["ruleArn"])["tags"] == [{"Key": "env", "Value": "dev"}]
     names = [r["ruleName"] for r in iot.list_topic_rules()["rules"]]
     assert {"life_a", "life_b"} <= set(names)
     disabled = iot.list_topic_rules(ruleDisabled=True)["rules"]
