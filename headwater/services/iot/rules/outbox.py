@@ -27,7 +27,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from headwater.engine.api import QueueStore
 from headwater.runtime.clock import SystemClock
@@ -38,7 +37,7 @@ PREFIX = "iot-rules/"
 PARALLEL = 16  # attempts in flight per outbox
 RETRY_DELAYS_S = (1, 2, 4, 8, 16)  # after each failed attempt; then the errorAction
 
-Record = dict[str, Any]
+Record = bytes  # opaque here: `records.py` makes and reads them
 # (outbox key, record) -> delivered, or raises DeliveryError
 Deliver = Callable[[tuple[str, str, str, str], Record], Awaitable[None]]
 # (outbox key, record, the last error) after the retry budget
@@ -122,7 +121,7 @@ class Outboxes:
             self._spawn(box)
         seq = box.next_seq
         box.next_seq += 1
-        raw = json.dumps(record, separators=(",", ":")).encode()
+        raw = record
         now = self.clock.now_ms()
         written = self.queues.add(name, [(seq, raw, _state(now, 0))])
         box.resident[seq] = raw
@@ -180,7 +179,7 @@ class Outboxes:
             if raw is None:  # gone meanwhile (the rule was deleted)
                 box.attempts.pop(seq, None)
                 return
-            record: Record = json.loads(raw)
+            record: Record = raw
             try:
                 await self.deliver(box.key, record)
             except DeliveryError as error:
