@@ -178,16 +178,17 @@ class RulesRuntime:
 
     # --- delivery (called by the outboxes) --------------------------------------------------------
 
-    async def deliver(self, key: tuple[str, str, str, str], record: bytes) -> None:
+    async def deliver(self, key: tuple[str, str, str, str], batch: list[bytes]) -> list[DeliveryError | None]:
         account, region, rule, slot = key
-        delivery, _ = records.decode(record, account, region, rule)
-        labels = (("RuleName", rule), ("ActionType", delivery.kind))
-        try:
-            await self.targets.deliver(account, region, rule, delivery)
-        except DeliveryError:
-            self.metrics.add(NS, "ErrorActionFailure" if slot == ERROR_SLOT else "Failure", labels)
-            raise
-        self.metrics.add(NS, "ErrorActionSuccess" if slot == ERROR_SLOT else "Success", labels)
+        deliveries = [records.decode(raw, account, region, rule)[0] for raw in batch]
+        outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
+        good, bad = (
+            ("ErrorActionSuccess", "ErrorActionFailure") if slot == ERROR_SLOT else ("Success", "Failure")
+        )
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            labels = (("RuleName", rule), ("ActionType", delivery.kind))
+            self.metrics.add(NS, bad if outcome is not None else good, labels)
+        return outcomes
 
     async def exhausted(self, key: tuple[str, str, str, str], record: bytes, error: DeliveryError) -> None:
         account, region, rule_name, slot = key
