@@ -9,6 +9,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.e2e.functions.support import drain, ensure_role, python_function
 from tests.e2e.iot.gateway import Gateway, wait_for
 from tests.e2e.iot.paho_clients import Paho
@@ -205,6 +208,18 @@ def test_http_action_needs_a_confirmed_destination(relaxed: Gateway) -> None:
         publish(relaxed, "web/w1", {"w": 1})
         path, body = wait_for(lambda: len(_Receiver.bodies) >= 2 and _Receiver.bodies[1], what="the POST")
         assert path == "/hook/w1" and json.loads(body) == {"w": 1}
+        iot.update_topic_rule_destination(arn=made["arn"], status="DISABLED")
+        assert iot.get_topic_rule_destination(arn=made["arn"])["topicRuleDestination"]["status"] == "DISABLED"
+        iot.update_topic_rule_destination(arn=made["arn"], status="IN_PROGRESS")  # a new confirmation
+        path, body = wait_for(
+            lambda: len(_Receiver.bodies) >= 3 and _Receiver.bodies[2], what="a new confirmation"
+        )
+        assert json.loads(body)["confirmationToken"] != confirmation["confirmationToken"]
+        iot.delete_topic_rule(ruleName="to_http")
+        iot.delete_topic_rule_destination(arn=made["arn"])
+        with pytest.raises(ClientError) as caught:
+            iot.get_topic_rule_destination(arn=made["arn"])
+        assert caught.value.response["Error"]["Code"] == "UnauthorizedException"
     finally:
         server.shutdown()
 

@@ -16,7 +16,8 @@ of up to BATCH due records (one PutRecords for a Kinesis action), so one slow or
 holds up another action. A failed attempt is retried after 1, 2, 4,
 8 and 16 s; after the last, `exhausted` hands the record and the error to the runtime (which sends
 the errorAction's message) and the record goes. Records made in this process stay resident until
-delivered, so the hot path never reads the disk; loaded ones are read back per attempt.
+delivered (up to RESIDENT per outbox), so the hot path never reads the disk; loaded ones, and a
+dead target's backlog beyond that, are read back per attempt.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ log = logging.getLogger("headwater.services.iot.rules")
 PREFIX = "iot-rules/"
 PARALLEL = 16  # attempts in flight per outbox
 BATCH = 100  # records an attempt takes at once (one PutRecords, one PutRecordBatch...)
+RESIDENT = 10_000  # records kept in memory per outbox; the rest stay on disk only
 RETRY_DELAYS_S = (1, 2, 4, 8, 16)  # after each failed attempt; then the errorAction
 
 Record = bytes  # opaque here: `records.py` makes and reads them
@@ -126,7 +128,8 @@ class Outboxes:
         raw = record
         now = self.clock.now_ms()
         written = self.queues.add(name, [(seq, raw, _state(now, 0))])
-        box.resident[seq] = raw
+        if len(box.resident) < RESIDENT:  # beyond it (a dead target's backlog) read back per attempt
+            box.resident[seq] = raw
         box.attempts[seq] = 0
         heapq.heappush(box.heap, (now, seq))
         box.wake.set()

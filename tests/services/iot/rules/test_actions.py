@@ -3,15 +3,26 @@ headers) and mapping their targets (queue URLs to ARNs)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from headwater.engine.memory import MemoryMetaStore
+from headwater.services.base import Ports
 from headwater.services.iot.rules.actions import MAX_BATCH, Delivery, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage
-from headwater.services.iot.rules.targets import mqtt_properties, queue_arn
-from headwater.services.ports import DeliveryError
+from headwater.services.iot.rules.store import RuleStore
+from headwater.services.iot.rules.targets import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_RECORDS,
+    Targets,
+    mqtt_properties,
+    queue_arn,
+)
+from headwater.services.ports import DeliveryError, StreamSink
 from tests.services.iot.rules import fake_sql
 
 MESSAGE = SqlMessage("site/s1/data", b"{}", "dev-1", None, 1, "000000000000", "us-east-1", "r")
@@ -92,3 +103,40 @@ def test_queue_urls_map_to_arns() -> None:
     )
     with pytest.raises(DeliveryError):
         queue_arn("http://localhost:4566/q", "0", "us-east-1")
+
+
+class _Streams:
+    def __init__(self) -> None:
+        self.calls: list[list[tuple[bytes, str]]] = []
+
+    async def put_records(
+        self, account: str, region: str, stream: str, records: Sequence[tuple[bytes, str]]
+    ) -> list[DeliveryError | None]:
+        self.calls.append(list(records))
+        return [
+            DeliveryError("ProvisionedThroughputExceededException", "slow") if d == b"bad" else None
+            for d, _ in records
+        ]
+
+
+def test_kinesis_deliveries_share_put_records_calls_within_its_limits() -> None:
+    streams = _Streams()
+    ports = Ports()
+    ports.offer(StreamSink, streams)
+    targets = Targets(ports, RuleStore(MemoryMetaStore(), fake_sql.compile_statement), None)
+
+    def one(data: bytes, stream: str = "s") -> Delivery:
+        return Delivery("kinesis", stream, {"streamName": stream, "partitionKey": "k"}, [data])
+
+    deliveries = [one(b"a"), one(b"bad"), one(b"c", "other"), *[one(b"x") for _ in range(MAX_BATCH_RECORDS)]]
+    outcomes = asyncio.run(targets.deliver_many("0", "r", "rule", deliveries))
+    assert outcomes[0] is None and outcomes[2] is None
+    assert (
+        isinstance(outcomes[1], DeliveryError)
+        and outcomes[1].code == "ProvisionedThroughputExceededException"
+    )
+    assert [len(call) for call in streams.calls] == [MAX_BATCH_RECORDS, 2, 1]  # by stream, 500 at most
+    big = [one(b"y" * (1024 * 1024)) for _ in range(6)]
+    streams.calls.clear()
+    asyncio.run(targets.deliver_many("0", "r", "rule", big))
+    assert all(sum(len(d) for d, _ in call) <= MAX_BATCH_BYTES for call in streams.calls)
