@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -214,7 +215,10 @@ def test_http_action_needs_a_confirmed_destination(relaxed: Gateway) -> None:
         path, body = wait_for(
             lambda: len(_Receiver.bodies) >= 3 and _Receiver.bodies[2], what="a new confirmation"
         )
-        assert json.loads(body)["confirmationToken"] != confirmation["confirmationToken"]
+        renewed = json.loads(body)
+        assert renewed["confirmationToken"] != confirmation["confirmationToken"]
+        assert httpx.get(renewed["enableUrl"]).status_code == 200  # what the endpoint's owner may do instead
+        assert iot.get_topic_rule_destination(arn=made["arn"])["topicRuleDestination"]["status"] == "ENABLED"
         iot.delete_topic_rule(ruleName="to_http")
         iot.delete_topic_rule_destination(arn=made["arn"])
         with pytest.raises(ClientError) as caught:
