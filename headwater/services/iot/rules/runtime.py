@@ -158,11 +158,12 @@ class RulesRuntime:
         self.metrics.add(NS, "RulesExecuted", labels)
         writes: list[Awaitable[None]] = []
         failures: list[Doc] = []
-        for index, action in enumerate(rule.actions):
-            kind = action_kind(action)
+        version, render = rule.version, self._render()
+        for step in rule.steps():
+            kind = step.kind
             try:
                 delivery = render_action(
-                    kind, action[kind], result, message, self.env, rule.version, self._render()
+                    kind, step.spec, result, message, self.env, version, render, step.templated
                 )
             except RenderError as error:
                 self.metrics.add(NS, "Failure", (*labels, ("ActionType", kind)))
@@ -171,7 +172,7 @@ class RulesRuntime:
                 )
                 continue
             record = records.encode(delivery, message)
-            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, str(index), record))
+            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, step.slot, record))
         if failures:
             writes.extend(self._error_now(rule, message, failures))
         return writes
