@@ -13,6 +13,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.runtime.metrics import prometheus_name
 from tests.e2e.functions.support import drain, ensure_role, python_function
 from tests.e2e.iot.gateway import Gateway, wait_for
 from tests.e2e.iot.paho_clients import Paho
@@ -47,6 +48,13 @@ def test_kinesis_sqs_and_s3_get_the_selected_message(relaxed: Gateway) -> None:
     body = wait_for(lambda: _object(s3, "telemetry", "readings/s2.json"), what="the S3 object")
     assert json.loads(body) == {"temp": 40}
     assert len(kinesis_records(kinesis, "telemetry")) == 1  # the cold reading went nowhere
+    text = httpx.get(f"{relaxed.server.endpoint}/_headwater/metrics").text
+    assert f'{prometheus_name("IoT", "TopicMatch")}{{RuleName="hot_readings"}} 2' in text
+    assert f'{prometheus_name("IoT", "RulesExecuted")}{{RuleName="hot_readings"}} 1' in text
+    success = prometheus_name("IoT", "Success")
+    assert f'{success}{{ActionType="kinesis",RuleName="hot_readings"}} 1' in text or (
+        f'{success}{{RuleName="hot_readings",ActionType="kinesis"}} 1' in text
+    )
 
 
 def _object(s3: Any, bucket: str, key: str) -> bytes | None:

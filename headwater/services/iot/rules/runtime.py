@@ -40,7 +40,7 @@ from headwater.services.iot.rules.targets import Targets
 from headwater.services.ports import DeliveryError
 
 log = logging.getLogger("headwater.services.iot.rules")
-NS = "AWS/IoT"
+NS = "IoT"  # rendered as AWS/IoT
 RULES_PREFIX = "$aws/rules/"
 ERROR_SLOT = "error"
 
@@ -266,6 +266,10 @@ class RulesRuntime:
             views.append(delivery.view())
         answer["actions"] = views
         return answer
+
+    def forget(self, rule: str) -> None:
+        """A deleted rule's series go (another account's rule of that name loses them too: rare)."""
+        self.metrics.forget(NS, (("RuleName", rule),))
 
     def _collect(self, metrics: Metrics) -> None:
         for (_, _, rule, slot), depth in self.outboxes.depth().items():
