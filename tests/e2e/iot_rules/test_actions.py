@@ -282,3 +282,47 @@ def test_a_dry_run_shows_the_rendered_requests(relaxed: Gateway) -> None:
         "POST", "iot/rules/dry/dry-run", {"topic": "dry/k9", "payload": {"level": 0}}
     )
     assert quiet["selected"] is False
+
+
+def test_batch_mode_puts_each_element_of_the_array(relaxed: Gateway) -> None:
+    firehose, s3, logs = relaxed.iot("firehose"), relaxed.iot("s3"), relaxed.iot("logs")
+    s3.create_bucket(Bucket="landing-batch")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="batched",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": "arn:aws:s3:::landing-batch",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
+        },
+    )
+    relaxed.iot().create_topic_rule(
+        ruleName="batched",
+        topicRulePayload=rule(
+            "SELECT VALUE readings FROM 'batch/+'",
+            {
+                "firehose": {
+                    "deliveryStreamName": "batched",
+                    "separator": "\n",
+                    "batchMode": True,
+                    "roleArn": ROLE,
+                }
+            },
+            {"cloudwatchLogs": {"logGroupName": "/iot/batched", "batchMode": True, "roleArn": ROLE}},
+            awsIotSqlVersion="2016-03-23",
+        ),
+    )
+    publish(relaxed, "batch/x", {"readings": [{"n": 1}, {"n": 2}, {"n": 3}]})
+
+    def flushed() -> bytes:
+        relaxed.server.advance(61)
+        listed = s3.list_objects_v2(Bucket="landing-batch").get("Contents", [])
+        return b"".join(s3.get_object(Bucket="landing-batch", Key=o["Key"])["Body"].read() for o in listed)
+
+    body = wait_for(lambda: (found := flushed()).count(b"\n") >= 3 and found, 30, "three records")
+    assert [json.loads(line) for line in body.splitlines()] == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+    def logged() -> list[str]:
+        return [e["message"] for e in logs.filter_log_events(logGroupName="/iot/batched").get("events", [])]
+
+    messages = wait_for(lambda: len(logged()) >= 3 and logged(), what="three log events")
+    assert sorted(json.loads(m)["n"] for m in messages) == [1, 2, 3]
