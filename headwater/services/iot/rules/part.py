@@ -39,7 +39,7 @@ class RulesPart:
         self.default_region = host.config.region
         self.compile_sql = compile_sql
         self.store = RuleStore(host.engine.meta, compile_sql)
-        self.targets = Targets(host.ports, self.store, republish)
+        self.targets = Targets(host.ports, self.store, republish, host.clock)
         queues = host.engine.queues
         self.runtime = RulesRuntime(
             self.store,

@@ -6,7 +6,6 @@ outbox retries it, then hands it to the errorAction."""
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from headwater.protocol.mqtt.packets import Properties
+from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
 from headwater.services.iot.rules.actions import Delivery
 from headwater.services.iot.rules.model import Doc
@@ -86,7 +86,10 @@ def _port(ports: Ports, kind: type[T], service: str) -> T:
 
 
 class Targets:
-    def __init__(self, ports: Ports, store: RuleStore, republish: Republish | None) -> None:
+    def __init__(
+        self, ports: Ports, store: RuleStore, republish: Republish | None, clock: SystemClock | None = None
+    ) -> None:
+        self.clock = clock or SystemClock()
         self.ports = ports
         self.store = store
         self.republish = republish
@@ -203,7 +206,7 @@ class Targets:
             )
         elif kind == "cloudwatchLogs":
             logs = _port(self.ports, LogSink, "logs")
-            now_ms = int(time.time() * 1000)
+            now_ms = self.clock.now_ms()  # the server clock the logs service keeps too
             events = [(now_ms, part.decode(errors="replace")) for part in body]
             await logs.put(account, region, str(f["logGroupName"]), rule, events)
         elif kind == "http":
