@@ -17,7 +17,11 @@ def build(host: Host) -> Service:
         IotDataPlane: DataPlane(core.broker),
         IotRulesDebugger: core.rules,
     }
-    return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=core.security.inventory)
+
+    def inventory() -> dict[str, list[str]]:
+        return {**core.security.inventory(), **core.rules.inventory()}
+
+    return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=inventory)
 
 
 ENTRY = ServiceEntry("iot", build)

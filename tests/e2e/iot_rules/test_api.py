@@ -47,6 +47,8 @@ def test_rule_lifecycle(relaxed: Gateway) -> None:
     assert len(first["rules"]) == 1 and first["nextToken"]
     rest = iot.list_topic_rules(nextToken=first["nextToken"])["rules"]
     assert first["rules"][0]["ruleName"] not in [r["ruleName"] for r in rest]
+    listed: Any = relaxed.server.admin("GET", "resources")["iot"]
+    assert {"life_a", "life_b"} <= set(listed["iot topic rules"])  # what `headwater ls` prints
     iot.enable_topic_rule(ruleName="life_b")
     assert iot.get_topic_rule(ruleName="life_b")["rule"]["ruleDisabled"] is False
     iot.disable_topic_rule(ruleName="life_a")

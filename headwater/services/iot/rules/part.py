@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from headwater.services.base import Host
+from headwater.services.base import Host, local_name
 from headwater.services.iot.contracts import InboundPublish
 from headwater.services.iot.registry.tags import TagStore
 from headwater.services.iot.rules.actions import Render
@@ -35,6 +35,7 @@ class RulesPart:
         render_template: Render = render,
     ) -> None:
         self.clock = host.clock
+        self.config = host.config
         self.default_account = host.config.account_id
         self.default_region = host.config.region
         self.compile_sql = compile_sql
@@ -72,6 +73,12 @@ class RulesPart:
     async def reset(self) -> None:
         self.store.clear()
         await self.runtime.outboxes.reset()
+
+    def inventory(self) -> dict[str, list[str]]:
+        """What `headwater ls` lists: the topic rules."""
+        config = self.config
+        rules = [rule for table in self.store.rules.values() for rule in table.values()]
+        return {"iot topic rules": sorted(local_name(config, r.account, r.region, r.name) for r in rules)}
 
     # --- checks and destinations ------------------------------------------------------------------
 
