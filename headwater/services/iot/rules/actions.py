@@ -35,18 +35,6 @@ class Delivery:
     fields: Doc  # the action's fields, rendered
     body: list[bytes]  # the record (one), or a batch's records
 
-    def encode(self) -> Doc:
-        return {
-            "k": self.kind,
-            "r": self.resource,
-            "f": self.fields,
-            "b": [base64.b64encode(part).decode() for part in self.body],
-        }
-
-    @classmethod
-    def decode(cls, doc: Doc) -> Delivery:
-        return cls(doc["k"], doc["r"], doc["f"], [base64.b64decode(part) for part in doc["b"]])
-
     def view(self) -> Doc:
         """The rendered request as the dry run shows it (bodies as text where they are UTF-8)."""
         bodies: list[Any] = []

@@ -4,7 +4,6 @@ headers) and mapping their targets (queue URLs to ARNs)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from headwater.engine.memory import MemoryMetaStore
 from headwater.services.base import Ports
+from headwater.services.iot.rules import records
 from headwater.services.iot.rules.actions import MAX_BATCH, Delivery, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage
 from headwater.services.iot.rules.store import RuleStore
@@ -39,7 +39,11 @@ def test_templates_render_against_the_message_and_roles_are_dropped() -> None:
     )
     assert delivery.fields == {"bucketName": "b", "key": "s1/dev-1.json"}
     assert delivery.resource == "b" and delivery.body == [b'{"a": 1}']
-    assert Delivery.decode(json.loads(json.dumps(delivery.encode()))) == delivery
+    message = SqlMessage("t", b"\x00raw", "c", None, 5, "000000000000", "us-east-1", "r", "trace")
+    assert records.decode(records.encode(delivery, message), "000000000000", "us-east-1", "r") == (
+        delivery,
+        message,
+    )
 
 
 def test_a_failing_template_fails_the_action() -> None:
