@@ -198,3 +198,39 @@ def test_a_dry_run_renders_without_delivering() -> None:
         await part.close()
 
     asyncio.run(scenario())
+
+
+def test_a_disabled_rule_runs_nothing_and_an_enabled_one_again() -> None:
+    async def scenario() -> None:
+        world = World()
+        part = world.part()
+        await _with(part, RULE)
+        await api.disable_topic_rule(part, {"ruleName": "hot"}, CTX)
+        assert part.runtime.published(inbound("sensors/f6/temp", {"temp": 90})) is None
+        assert part.runtime.published(inbound("$aws/rules/hot/sensors/f6/temp", {"temp": 90})) is None
+        await api.enable_topic_rule(part, {"ruleName": "hot"}, CTX)
+        wait = part.runtime.published(inbound("sensors/f6/temp", {"temp": 90}))
+        assert wait is not None
+        await wait
+        await _until(lambda: world.streams.records)
+        await part.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_evaluation_goes_to_the_error_action_at_once() -> None:
+    async def scenario() -> None:
+        world = World()
+        part = world.part()
+        await _with(part, {**RULE, "sql": "SELECT * FROM 'sensors/+/temp' WHERE temp > 1"})
+        # the stand-in compares a string with a number: its evaluation raises, as a SQL error would
+        wait = part.runtime.published(inbound("sensors/g7/temp", {"temp": "hot"}))
+        assert wait is not None
+        await wait
+        await _until(lambda: world.queues.messages)
+        [failure] = json.loads(world.queues.messages[0][1])["failures"]
+        assert failure["failedAction"] == "SqlEvaluation"
+        assert world.streams.records == []
+        await part.close()
+
+    asyncio.run(scenario())
