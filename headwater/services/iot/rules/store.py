@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Iterator
 
 from headwater.engine.api import MetaStore
-from headwater.services.iot.rules.contracts import CompiledSql, SqlError
+from headwater.services.iot.rules.contracts import CompiledSql
 from headwater.services.iot.rules.model import Destination, TopicRule
 
 log = logging.getLogger("headwater.services.iot.rules")
@@ -34,7 +34,7 @@ class RuleStore:
             rule = TopicRule.decode(account, region, name, raw)
             try:
                 rule.compiled = self.compile_sql(rule.sql, rule.version)
-            except (SqlError, NotImplementedError) as error:
+            except Exception as error:  # SqlError, or a parser that changed: never a failed start
                 log.warning("rule %s: its SQL does not compile (%s); it matches nothing", name, error)
             self.rules.setdefault((account, region), {})[name] = rule
         for _, raw in self.meta.scan(DESTINATIONS):
