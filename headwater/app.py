@@ -38,6 +38,7 @@ from headwater.services.ports import (
     Identities,
     IotDataPlane,
     IotExplain,
+    IotRulesDebugger,
     MqttBroker,
     Runtimes,
 )
@@ -65,6 +66,7 @@ class Headwater:
             ca_chain=trust.ca_chain_pem if trust is not None else None,
             explain=explainer.explain if (explainer := host.ports.find(IotExplain)) is not None else None,
             scope=(config.account_id, config.region),
+            rules=host.ports.find(IotRulesDebugger),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from headwater.listeners.base import Listener
+from headwater.listeners.http import rules_admin
 from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
+from headwater.services.ports import IotRulesDebugger
 
 
 class AdminHost(Protocol):
@@ -62,6 +64,9 @@ ROUTES: dict[str, dict[str, str]] = {
         "GET": "which IoT policy statement allows or denies a request: ?principal=<cert ARN>&clientId="
         "&action=iot:Publish&resource=<topic or ARN>[&account=&region=]"
     },
+    "/_headwater/iot/rules/<name>/dry-run": {
+        "POST": 'a rule run on a sample message, nothing delivered: {"topic", "payload", "clientId"}'
+    },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -90,8 +95,10 @@ class Admin:
         ca_chain: IotCa | None = None,
         explain: IotExplainer | None = None,
         scope: tuple[str, str] = ("000000000000", "us-east-1"),
+        rules: IotRulesDebugger | None = None,
     ) -> None:
         self.app = app
+        self.rules = rules
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
         self.explainer = explain
@@ -101,6 +108,8 @@ class Admin:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
             return await self._package(path)
+        if rules_admin.claims(path):
+            return rules_admin.dry_run(self.rules, method, path, body)
         methods = allowed(path)
         if methods is None:
             return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})

@@ -6,7 +6,7 @@ from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
 from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
-from headwater.services.ports import DeviceTrust, IotDataPlane, IotExplain, MqttBroker
+from headwater.services.ports import DeviceTrust, IotDataPlane, IotExplain, IotRulesDebugger, MqttBroker
 
 
 def build(host: Host) -> Service:
@@ -16,8 +16,13 @@ def build(host: Host) -> Service:
         MqttBroker: core.broker,
         IotDataPlane: DataPlane(core.broker),
         IotExplain: core.authz,
+        IotRulesDebugger: core.rules,
     }
-    return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=core.security.inventory)
+
+    def inventory() -> dict[str, list[str]]:
+        return {**core.security.inventory(), **core.rules.inventory()}
+
+    return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=inventory)
 
 
 ENTRY = ServiceEntry("iot", build)
