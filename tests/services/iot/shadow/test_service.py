@@ -13,7 +13,7 @@ import pytest
 from headwater.engine.memory import MemoryEngine
 from headwater.runtime.clock import TestClock
 from headwater.services.iot.contracts import InboundPublish
-from headwater.services.iot.shadow import Shadows
+from headwater.services.iot.shadow.service import Shadows
 from headwater.services.ports import ShadowError
 
 A, R = "123456789012", "us-east-1"
