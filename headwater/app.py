@@ -77,7 +77,13 @@ class Headwater:
         broker = host.ports.find(MqttBroker)
         if broker is not None:  # the device gateway: MQTT and HTTPS ports for the iot service's broker
             parts = Parts(
-                config, broker, host.ports.find(IotDataPlane), principals, self.clock, codec.server_codec
+                config,
+                broker,
+                host.ports.find(IotDataPlane),
+                principals,
+                self.clock,
+                codec.server_codec,
+                shadows=host.ports.find(ShadowStore),
             )
             self.listeners.append(MqttListener(parts, host.ports.find(DeviceTrust)))
         self.started = 0.0

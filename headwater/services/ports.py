@@ -687,6 +687,13 @@ class IotDataPlane(Protocol):
         """Disconnects a client (raises DataPlaneError ResourceNotFoundException when none)."""
         ...
 
+    def authorize(self, peer: MqttPeer, action: str, resource: str) -> tuple[str, str]:
+        """The (account, region) of a device-certificate caller of the gateway's HTTPS port whose
+        policies allow `action` (e.g. "iot:UpdateThingShadow") on `resource` (the ARN's tail, e.g.
+        "thing/bulb" or "thing/bulb/settings"); DataPlaneError 401 (no active certificate) or 403
+        (the policies do not allow it) otherwise."""
+        ...
+
 
 # --- IoT: Device Shadow (offered by the iot service; iot-data's shadow operations, later rules) -----
 
