@@ -715,8 +715,14 @@ class ShadowStore(Protocol):
     on the shadow's MQTT topics (`/update/accepted`, `/update/delta`, `/update/documents`,
     `/delete/accepted`)."""
 
+    async def read(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """The shadow document with `state.delta` (GetThingShadow), answered once any change to the
+        shadow still being stored is durable."""
+        ...
+
     def get(self, account: str, region: str, thing: str, name: str | None) -> bytes:
-        """The shadow document with `state.delta` (GetThingShadow, `/get/accepted`)."""
+        """The same document at once (a change still being stored included): for callers that cannot
+        wait, such as the rules engine's `get_thing_shadow`."""
         ...
 
     async def update(self, account: str, region: str, thing: str, name: str | None, payload: bytes) -> bytes:

@@ -49,7 +49,7 @@ async def shadow_response(parts: Parts, peer: MqttPeer, head: Head, body: bytes)
     try:
         account, region = plane.authorize(peer, action, resource)
         if head.method == "GET":
-            document = store.get(account, region, thing, name)
+            document = await store.read(account, region, thing, name)
         elif head.method == "POST":
             document = await store.update(account, region, thing, name, body)
         else:

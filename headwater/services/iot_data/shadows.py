@@ -37,7 +37,9 @@ def refused(error: ShadowError) -> AwsError:
 
 async def get_thing_shadow(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
     try:
-        payload = core.shadows.get(ctx.account, ctx.region, params["thingName"], params.get("shadowName"))
+        payload = await core.shadows.read(
+            ctx.account, ctx.region, params["thingName"], params.get("shadowName")
+        )
     except ShadowError as error:
         raise refused(error) from None
     return {"payload": payload}

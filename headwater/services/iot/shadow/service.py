@@ -10,7 +10,8 @@ accepted update or delete (`/accepted`, `/update/delta`, `/update/documents`, th
 is published only once the write is durable: a client never hears of a change a kill -9 can undo.
 Over MQTT the tap returns that wait, so a QoS 1 request's PUBACK follows it as well.
 
-Refusals are answered at once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error
+A read (`/get`, GetThingShadow) of a shadow whose latest change is still being stored answers once
+that change is durable, so no one is shown a state a crash could undo. Refusals are answered at once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error
 for REST calls). An MQTT client may have 10 requests in flight (AWS's limit); the 11th is refused
 with 429. The broker has already checked iot:Publish on the request topic, and checks iot:Receive
 for every subscriber of the answers; as on AWS, anyone subscribed to an answer topic receives it.
@@ -18,6 +19,8 @@ for every subscriber of the answers; as on AWS, anyone subscribed to an answer t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -44,6 +47,8 @@ class Shadows:
         self.window_ms = int(history_window * 1000)
         self.publisher: EventPublisher | None = None  # wired by the core: the broker
         self._in_flight: dict[tuple[str, str, str], int] = {}
+        # shadow key -> its latest write still being stored: a read answers only once it is durable
+        self._pending: dict[str, asyncio.Future[None]] = {}
 
     async def start(self) -> None: ...
 
@@ -51,6 +56,18 @@ class Shadows:
 
     async def reset(self) -> None:
         self._in_flight.clear()  # the rows went with the engine's reset
+        self._pending.clear()
+
+    def _track(self, key: str, write: Awaitable[None]) -> asyncio.Future[None]:
+        future = asyncio.ensure_future(write)
+        if not future.done():
+            self._pending[key] = future
+            future.add_done_callback(lambda done: self._settled(key, done))
+        return future
+
+    def _settled(self, key: str, done: asyncio.Future[None]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]
 
     # --- reads and changes (shared by MQTT and REST) ---------------------------------------------
 
@@ -94,7 +111,7 @@ class Shadows:
                 "state": outcome.shadow.state,
                 "delta": outcome.delta["state"] if outcome.delta is not None else None,
             }
-        return self.rows.write(key, outcome.shadow, entry, now, self.window_ms), outcome
+        return self._track(key, self.rows.write(key, outcome.shadow, entry, now, self.window_ms)), outcome
 
     def _delete(
         self, account: str, region: str, thing: str, name: str | None, token: str | None, source: str
@@ -107,7 +124,7 @@ class Shadows:
             entry = {"timestamp": now, "operation": "delete", "version": shadow.version, "source": source}
             entry["clientToken"] = token
         key = shadow_key(account, region, thing, name)
-        wait = self.rows.write(key, tombstone, entry, now, self.window_ms)
+        wait = self._track(key, self.rows.write(key, tombstone, entry, now, self.window_ms))
         return wait, doc.dumps(doc.deleted_document(shadow.version, now, token))
 
     def _announce(self, account: str, region: str, base: str, outcome: doc.Outcome) -> None:
@@ -121,6 +138,12 @@ class Shadows:
             self.publisher.publish_event(account, region, topic, payload)
 
     # --- ShadowStore (REST) ----------------------------------------------------------------------------
+
+    async def read(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        pending = self._pending.get(shadow_key(account, region, thing, name))
+        if pending is not None:
+            await pending
+        return self._get(account, region, thing, name, None)
 
     def get(self, account: str, region: str, thing: str, name: str | None) -> bytes:
         return self._get(account, region, thing, name, None)
@@ -169,8 +192,11 @@ class Shadows:
         if topic.operation == "get":
             token = doc.token_of(message.payload)
             answer = self._get(account, region, topic.thing, topic.name, token)
-            self._publish(account, region, f"{topic.request}/accepted", answer)
-            return None
+            pending = self._pending.get(shadow_key(account, region, topic.thing, topic.name))
+            if pending is None:
+                self._publish(account, region, f"{topic.request}/accepted", answer)
+                return None
+            return self._answer_get(pending, account, region, f"{topic.request}/accepted", answer)
         flight = (account, region, message.client_id or "")
         if message.client_id is not None and self._in_flight.get(flight, 0) >= MAX_IN_FLIGHT:
             raise errors.too_many()
@@ -200,6 +226,13 @@ class Shadows:
             else:
                 self._in_flight.pop(flight, None)
         answer()
+
+    async def _answer_get(
+        self, pending: asyncio.Future[None], account: str, region: str, topic: str, answer: bytes
+    ) -> None:
+        with contextlib.suppress(Exception):  # a failed write is its update's to report
+            await asyncio.shield(pending)
+        self._publish(account, region, topic, answer)
 
     def _reject(
         self, account: str, region: str, topic: ShadowTopic, error: ShadowError, token: str | None

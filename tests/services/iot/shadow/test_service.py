@@ -139,3 +139,46 @@ def test_history_window_and_continuity_window() -> None:
         assert accepted["version"] == 1
 
     asyncio.run(body())
+
+
+class GatedStore:
+    """An ordered store whose writes become durable only when the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryEngine().ordered
+        self.gate: asyncio.Future[None] | None = None
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        return self.inner.get(namespace, key)
+
+    def scan_range(
+        self, namespace: str, start_after: str | None, prefix: str, limit: int
+    ) -> list[tuple[str, bytes]]:
+        return self.inner.scan_range(namespace, start_after, prefix, limit)
+
+    def write(self, changes: Any) -> Awaitable[None]:
+        self.inner.write(changes)
+        self.gate = asyncio.get_running_loop().create_future()
+        return self.gate
+
+
+def test_reads_wait_for_the_change_being_stored() -> None:
+    async def body() -> None:
+        store = GatedStore()
+        shadows = Shadows(store, TestClock(), 0.0)  # type: ignore[arg-type]
+        shadows.publisher = events = Recorder()
+        update = shadows.published(_mqtt("$aws/things/t/shadow/update", {"state": {"reported": {"a": 1}}}))
+        get = shadows.published(_mqtt("$aws/things/t/shadow/get", b""))
+        rest = asyncio.ensure_future(shadows.read(A, R, "t", None))
+        assert update is not None and get is not None
+        waiting = [asyncio.ensure_future(update), asyncio.ensure_future(get)]
+        await asyncio.sleep(0)
+        assert events.events == [] and not rest.done()
+        assert store.gate is not None
+        store.gate.set_result(None)
+        await asyncio.gather(*waiting)
+        assert json.loads(await rest)["version"] == 1
+        assert [topic.rsplit("/", 2)[-2:] for topic, _ in events.events][-1] == ["get", "accepted"]
+        assert json.loads(shadows.get(A, R, "t", None))["version"] == 1
+
+    asyncio.run(body())
