@@ -4,10 +4,15 @@ the service answers on `<request>/accepted` and `<request>/rejected`, and an upd
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 PREFIX = "$aws/things/"
 OPERATIONS = ("get", "update", "delete")
+# the names AWS's API accepts (botocore's ThingName and ShadowName); a topic naming anything else is
+# not a shadow request (it is routed as any message), so no name can reach the store's key space
+THING_NAME = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
+SHADOW_NAME = re.compile(r"[$a-zA-Z0-9:_-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +39,10 @@ def parse_request(topic: str) -> ShadowTopic | None:
     if not topic.startswith(PREFIX):
         return None
     levels = topic[len(PREFIX) :].split("/")
-    if len(levels) == 3 and levels[1] == "shadow" and levels[2] in OPERATIONS and levels[0]:
-        return ShadowTopic(levels[0], None, levels[2])
-    if (
-        len(levels) == 5
-        and levels[1] == "shadow"
-        and levels[2] == "name"
-        and levels[4] in OPERATIONS
-        and levels[0]
-        and levels[3]
-    ):
+    if len(levels) not in (3, 5) or levels[1] != "shadow" or not THING_NAME.fullmatch(levels[0]):
+        return None
+    if len(levels) == 3:
+        return ShadowTopic(levels[0], None, levels[2]) if levels[2] in OPERATIONS else None
+    if levels[2] == "name" and levels[4] in OPERATIONS and SHADOW_NAME.fullmatch(levels[3]):
         return ShadowTopic(levels[0], levels[3], levels[4])
     return None
