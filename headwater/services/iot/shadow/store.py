@@ -5,7 +5,7 @@ memory and a thing's named shadows list by key range.
   tombstone a delete leaves (its version and when) so a shadow re-created within 48 hours carries
   its version on. The classic shadow's `<shadow>` is `~`, a character shadow names cannot hold, so
   a range scan of `<thing>/` lists named shadows after it (thing names hold no `/`).
-- `iot-shadow-history`, key `<account>/<region>/<thing>/<shadow>/<ms:013>/<version:010>`: one row
+- `iot-shadow-history`, key `<account>/<region>/<thing>/<shadow>/<ms:013>/<version:010>[-deleted]`: one row
   per accepted change, written in the same atomic write as the shadow; rows older than the window
   are never read, and dropped as the shadow changes.
 """
@@ -13,6 +13,7 @@ memory and a thing's named shadows list by key range.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Awaitable
 from typing import Any
 
@@ -26,7 +27,7 @@ CLASSIC = "~"
 # halve the update rate); reads skip expired rows anyway, so pruning only bounds the space
 PRUNE_EVERY = 16
 PRUNE_BATCH = 32
-HISTORY_PAGE = 1000  # the most rows the history route returns
+HISTORY_PAGE = 1000  # the most changes the history route returns (the latest)
 
 
 def shadow_key(account: str, region: str, thing: str, name: str | None) -> str:
@@ -48,7 +49,9 @@ class ShadowRows:
         once, durable when the awaitable completes."""
         changes: list[Change] = [(SHADOWS, key, shadow.encode())]
         if entry is not None and window_ms > 0:
-            changes.append((HISTORY, f"{key}/{now_ms:013d}/{shadow.version:010d}", dumps(entry)))
+            # a delete keeps the version it deleted: its row must not replace that update's
+            suffix = "-deleted" if shadow.deleted_ms is not None else ""
+            changes.append((HISTORY, f"{key}/{now_ms:013d}/{shadow.version:010d}{suffix}", dumps(entry)))
             if shadow.version % PRUNE_EVERY == 0:
                 changes.extend(self._expired(key, now_ms - window_ms))
         return self.ordered.write(changes)
@@ -78,5 +81,13 @@ class ShadowRows:
         return names, None
 
     def history(self, key: str, since_ms: int) -> list[dict[str, Any]]:
-        rows = self.ordered.scan_range(HISTORY, None, f"{key}/", HISTORY_PAGE)
-        return [json.loads(raw) for row, raw in rows if int(row.rsplit("/", 2)[1]) >= since_ms]
+        """The latest HISTORY_PAGE changes since `since_ms`, oldest first (rows before it, not yet
+        pruned, are skipped by the scan's start)."""
+        kept: deque[bytes] = deque(maxlen=HISTORY_PAGE)
+        cursor = f"{key}/{since_ms:013d}"  # sorts before every row of that millisecond
+        while True:
+            rows = self.ordered.scan_range(HISTORY, cursor, f"{key}/", HISTORY_PAGE)
+            kept.extend(raw for _, raw in rows)
+            if len(rows) < HISTORY_PAGE:
+                return [json.loads(raw) for raw in kept]
+            cursor = rows[-1][0]

@@ -182,3 +182,14 @@ def test_reads_wait_for_the_change_being_stored() -> None:
         assert json.loads(shadows.get(A, R, "t", None))["version"] == 1
 
     asyncio.run(body())
+
+
+def test_a_delete_in_the_same_millisecond_keeps_the_update_in_the_history() -> None:
+    async def body() -> None:
+        shadows, _, clock = _shadows()
+        clock.now_ms = lambda: 1_800_000_000_000  # type: ignore[method-assign]
+        await shadows.update(A, R, "t", None, b'{"state":{"reported":{"a":1}}}')
+        await shadows.delete(A, R, "t", None)
+        assert [c["operation"] for c in shadows.history(A, R, "t", None)] == ["update", "delete"]
+
+    asyncio.run(body())
