@@ -179,3 +179,21 @@ def test_history_route(aws: Gateway) -> None:
     assert changes[0]["request"] == {"desired": {"mode": "eco"}} and changes[0]["clientToken"] == "c1"
     assert changes[0]["delta"] == {"mode": "eco"} and changes[1]["delta"] is None
     assert [change["version"] for change in changes] == [1, 2, 2]
+
+
+def test_signed_for_iotdevicegateway_as_aws_documents(aws: Gateway) -> None:
+    """AWS's shadow REST page says to sign for `iotdevicegateway` (botocore signs for `iotdata`)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = f"{aws.server.endpoint}/things/gateway-signed/shadow?name=cfg"
+    body = json.dumps({"state": {"desired": {"on": True}}}).encode()
+    request = AWSRequest("POST", url, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials("test", "test"), "iotdevicegateway", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    sent = urllib.request.Request(url, data=body, headers=dict(prepared.headers), method="POST")
+    with urllib.request.urlopen(sent, timeout=10) as response:
+        assert json.loads(response.read())["version"] == 1
+    shadow = document(_data(aws).get_thing_shadow(thingName="gateway-signed", shadowName="cfg"))
+    assert shadow["state"]["delta"] == {"on": True}
