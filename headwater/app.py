@@ -96,7 +96,9 @@ class Headwater:
             return None
         account, region = self.config.account_id, self.config.region
 
-        def history(asked_account: str | None, asked_region: str | None, thing: str, name: str | None) -> Any:
+        def history(
+            asked_account: str | None, asked_region: str | None, thing: str, name: str | None
+        ) -> list[dict[str, Any]]:
             return shadows.history(asked_account or account, asked_region or region, thing, name)
 
         return history
