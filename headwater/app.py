@@ -21,7 +21,7 @@ from headwater.config import Config
 from headwater.engine.api import DataDirInUse
 from headwater.engine.factory import open_engine
 from headwater.listeners.base import Listener, ListenerError
-from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.admin import Admin, ShadowHistory
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
 from headwater.listeners.mqtt import codec
@@ -41,6 +41,7 @@ from headwater.services.ports import (
     IotRulesDebugger,
     MqttBroker,
     Runtimes,
+    ShadowStore,
 )
 from headwater.services.registry import build_services
 
@@ -67,6 +68,7 @@ class Headwater:
             explain=explainer.explain if (explainer := host.ports.find(IotExplain)) is not None else None,
             scope=(config.account_id, config.region),
             rules=host.ports.find(IotRulesDebugger),
+            shadow_history=self._shadow_history(host.ports.find(ShadowStore)),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
@@ -80,13 +82,31 @@ class Headwater:
         broker = host.ports.find(MqttBroker)
         if broker is not None:  # the device gateway: MQTT and HTTPS ports for the iot service's broker
             parts = Parts(
-                config, broker, host.ports.find(IotDataPlane), principals, self.clock, codec.server_codec
+                config,
+                broker,
+                host.ports.find(IotDataPlane),
+                principals,
+                self.clock,
+                codec.server_codec,
+                shadows=host.ports.find(ShadowStore),
             )
             self.listeners.append(MqttListener(parts, host.ports.find(DeviceTrust)))
         self.started = 0.0
         self._stop = asyncio.Event()
         memory = config.durability == "memory"
         self._usage = None if memory else health.DiskUsage(config.data_dir)
+
+    def _shadow_history(self, shadows: ShadowStore | None) -> ShadowHistory | None:
+        if shadows is None:
+            return None
+        account, region = self.config.account_id, self.config.region
+
+        def history(
+            asked_account: str | None, asked_region: str | None, thing: str, name: str | None
+        ) -> list[dict[str, Any]]:
+            return shadows.history(asked_account or account, asked_region or region, thing, name)
+
+        return history
 
     def health(self) -> dict[str, Any]:
         config = self.config

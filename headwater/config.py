@@ -56,6 +56,8 @@ class Config:
     # stored messages a resumed persistent session is sent per second in AWS mode (AWS replays at
     # most 10/s); 0: as fast as the client acknowledges. Relaxed mode never paces.
     iot_replay_rate: float = 10.0
+    # seconds of Device Shadow history kept (Headwater's debugging view; 0 = none)
+    iot_shadow_history: float = 86400.0
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

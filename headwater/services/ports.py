@@ -731,6 +731,13 @@ class IotDataPlane(Protocol):
         """Disconnects a client (raises DataPlaneError ResourceNotFoundException when none)."""
         ...
 
+    def authorize(self, peer: MqttPeer, action: str, resource: str) -> tuple[str, str]:
+        """The (account, region) of a device-certificate caller of the gateway's HTTPS port whose
+        policies allow `action` (e.g. "iot:UpdateThingShadow") on `resource` (the ARN's tail, e.g.
+        "thing/bulb" or "thing/bulb/settings"); DataPlaneError 401 (no active certificate) or 403
+        (the policies do not allow it) otherwise."""
+        ...
+
 
 class IotRulesDebugger(Protocol):
     """The rules engine's dry run (the iot service offers it, through the composition root, to the
@@ -748,4 +755,54 @@ class IotRulesDebugger(Protocol):
         """What the rule would do with this message, nothing delivered: whether it matches, the
         SELECT result and each action's rendered request; None when there is no such rule. A None
         account or region is the configured default."""
+        ...
+
+
+# --- IoT: Device Shadow (offered by the iot service; iot-data's shadow operations, later rules) -----
+
+
+class ShadowError(Exception):
+    """A shadow request refused: the HTTP-style code of AWS's error document (400, 404, 409, 413,
+    415, 429, 500) and its message ("Version conflict", "No shadow exists with name: 'x'"...)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ShadowStore(Protocol):
+    """Classic (`name` None) and named shadows of a thing, the one store MQTT requests and the REST
+    API share. Each call answers AWS's response document (JSON bytes) or raises ShadowError; an
+    accepted update or delete is durable before it returns and has published what AWS publishes
+    on the shadow's MQTT topics (`/update/accepted`, `/update/delta`, `/update/documents`,
+    `/delete/accepted`)."""
+
+    async def read(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """The shadow document with `state.delta` (GetThingShadow), answered once any change to the
+        shadow still being stored is durable."""
+        ...
+
+    def get(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """The same document at once (a change still being stored included): for callers that cannot
+        wait, such as the rules engine's `get_thing_shadow`."""
+        ...
+
+    async def update(self, account: str, region: str, thing: str, name: str | None, payload: bytes) -> bytes:
+        """Applies a request state document; the `/update/accepted` document."""
+        ...
+
+    async def delete(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """Deletes the shadow; `{"version", "timestamp"}` (its version carries on if it is
+        re-created within 48 hours)."""
+        ...
+
+    def list_named(
+        self, account: str, region: str, thing: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """The thing's named shadows in name order after `after`, and the last name when more follow."""
+        ...
+
+    def history(self, account: str, region: str, thing: str, name: str | None) -> list[dict[str, Any]]:
+        """Headwater's shadow history (`--iot-shadow-history`): the accepted changes kept, oldest first."""
         ...

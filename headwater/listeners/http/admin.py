@@ -9,6 +9,7 @@ with a method it does not take answers 405 with an `Allow` header; HEAD is answe
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -48,6 +49,10 @@ IotExplainer = Callable[[str, str, str | None, str | None, str, str], dict[str, 
 IOT_EXPLAIN = "/_headwater/iot/explain"
 IOT_ROOT_CA = "/_headwater/iot/root-ca"
 IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
+# (account or None, region or None, thing, shadow name or None) -> the shadow's kept changes; None
+# account/region: the server's defaults
+ShadowHistory = Callable[[str | None, str | None, str, str | None], list[dict[str, Any]]]
+IOT_SHADOW_HISTORY = "/_headwater/iot/shadow-history"
 FUNCTIONS = "/_headwater/functions/"
 INDEX = "/_headwater"
 DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
@@ -66,6 +71,9 @@ ROUTES: dict[str, dict[str, str]] = {
     },
     "/_headwater/iot/rules/<name>/dry-run": {
         "POST": 'a rule run on a sample message, nothing delivered: {"topic", "payload", "clientId"}'
+    },
+    IOT_SHADOW_HISTORY: {
+        "GET": "a Device Shadow's recent changes: ?thing=<thing>[&name=<shadow>][&account=&region=]"
     },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
@@ -96,6 +104,7 @@ class Admin:
         explain: IotExplainer | None = None,
         scope: tuple[str, str] = ("000000000000", "us-east-1"),
         rules: IotRulesDebugger | None = None,
+        shadow_history: ShadowHistory | None = None,
     ) -> None:
         self.app = app
         self.rules = rules
@@ -103,6 +112,7 @@ class Admin:
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
         self.explainer = explain
         self.scope = scope  # the account and region explain asks about unless told
+        self.shadow_history = shadow_history
 
     async def handle(self, method: str, path: str, body: bytes, query: str = "") -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
@@ -135,7 +145,20 @@ class Admin:
             return 200, "application/x-pem-file", pem()
         if path == IOT_EXPLAIN:
             return self._explain(query)
+        if path == IOT_SHADOW_HISTORY:
+            return self._shadow_history(query)
         return self._clock(method, body)
+
+    def _shadow_history(self, query: str) -> tuple[int, str, bytes]:
+        if self.shadow_history is None:
+            return _json(404, {"error": "the iot service is not running"})
+        asked = dict(urllib.parse.parse_qsl(query))
+        thing = asked.get("thing")
+        if not thing:
+            return _json(400, {"error": "thing=<thing name> is required (name=<shadow> for a named shadow)"})
+        name = asked.get("name") or None
+        changes = self.shadow_history(asked.get("account"), asked.get("region"), thing, name)
+        return _json(200, {"thing": thing, "shadow": name, "changes": changes})
 
     def index(self) -> dict[str, Any]:
         health = self.app.health()

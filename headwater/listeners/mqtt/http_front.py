@@ -3,16 +3,20 @@
 - `GET /mqtt` with a WebSocket upgrade (port 443, ALPN http/1.1 or none): MQTT over WebSocket.
 - `POST /topics/<topic>` on 8443 or ALPN x-amzn-http-ca, whose TLS verified a client
   certificate: HTTPS publish as that certificate (`http_publish`).
+- `GET|POST|DELETE /things/<thing>/shadow[?name=<shadow>]` there: the Device Shadow REST API as that
+  certificate, its policies checked (`http_shadow`).
 - anything else: spliced to the HTTP listener, from this request on (`splice`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
 from headwater.listeners.mqtt.http_head import Head, parse_head, response
 from headwater.listeners.mqtt.http_publish import publish_response
+from headwater.listeners.mqtt.http_shadow import is_shadow_path, shadow_response
 from headwater.listeners.mqtt.parts import Parts
 from headwater.listeners.mqtt.splice import Splice
 from headwater.listeners.mqtt.stream import Handler, Stream
@@ -77,7 +81,11 @@ class HttpFront:
             self._hand_over(WebSocketMqtt(self.parts, self.stream, self.websocket_peer, head, self._buffer))
             return
         if self.publisher is not None and head.method == "POST" and head.path.startswith("/topics/"):
-            self._publish(head)
+            topic = unquote(head.path[len("/topics/") :])
+            self._serve(head, lambda peer, body: publish_response(self.parts, peer, topic, head, body))
+            return
+        if self.publisher is not None and is_shadow_path(head.path) and self.parts.shadows is not None:
+            self._serve(head, lambda peer, body: shadow_response(self.parts, peer, head, body))
             return
         host, port = self.parts.api_address()
         self._hand_over(Splice(self.stream, host, port, self.parts.config.tls, self._buffer))
@@ -87,7 +95,8 @@ class HttpFront:
         self._buffer = b""
         self.stream.attach(handler)
 
-    def _publish(self, head: Head) -> None:
+    def _serve(self, head: Head, answer: Callable[[MqttPeer, bytes], Awaitable[bytes]]) -> None:
+        """Reads the request's body, then writes what `answer` makes of it."""
         if (head.header("transfer-encoding") or "").lower() not in ("", "identity"):
             self._answer_and_close(411, b'{"message":"Length Required"}')
             return
@@ -102,11 +111,10 @@ class HttpFront:
             return  # the body is still arriving
         body = self._buffer[head.size : head.size + length]
         self._buffer = self._buffer[head.size + length :]
-        topic = unquote(head.path[len("/topics/") :])
         assert self.publisher is not None
         self._busy = True
         self.stream.pause_reading()
-        task = asyncio.ensure_future(publish_response(self.parts, self.publisher, topic, head, body))
+        task = asyncio.ensure_future(answer(self.publisher, body))
         task.add_done_callback(lambda done: self._published(done, head))
 
     def _published(self, task: asyncio.Future[bytes], head: Head) -> None:

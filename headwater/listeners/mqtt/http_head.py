@@ -50,8 +50,9 @@ def parse_head(data: bytes) -> Head | None:
     return Head(parts[0], parts[1], headers, end + 4)
 
 
-REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 411: "Length Required",
-           413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error"}  # fmt: skip
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+           415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error"}  # fmt: skip
 
 
 def response(

@@ -8,7 +8,7 @@ from headwater.config import Config
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.mqtt.codec import CodecFactory
 from headwater.runtime.clock import SystemClock
-from headwater.services.ports import IotDataPlane, MqttBroker
+from headwater.services.ports import IotDataPlane, MqttBroker, ShadowStore
 
 # the largest inbound MQTT packet: AWS's 128 KB payload plus room for the topic and properties (the
 # broker answers oversized payloads with AWS's own codes); relaxed mode takes what tools send
@@ -24,6 +24,7 @@ class Parts:
     principals: Principals
     clock: SystemClock
     codec: CodecFactory
+    shadows: ShadowStore | None = None  # the shadow REST API a device certificate calls over HTTPS
 
     @property
     def max_packet_size(self) -> int:

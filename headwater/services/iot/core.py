@@ -8,7 +8,9 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable
+from typing import Any
 
 from headwater.protocol.mqtt.packets import Properties
 from headwater.services.base import Host, Lifecycle
@@ -21,7 +23,8 @@ from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
 from headwater.services.iot.rules.part import RulesPart
 from headwater.services.iot.security.part import SecurityPart
-from headwater.services.ports import DeliveryError
+from headwater.services.iot.shadow.service import Shadows
+from headwater.services.ports import DeliveryError, ShadowError
 
 
 class IotCore:
@@ -62,6 +65,9 @@ class IotCore:
         # the rules engine: a tap on the broker, actions into the other services through their ports
         self.rules = RulesPart(host, self._republish)
         self.parts.append(self.rules)
+        # Device Shadow: a tap on the broker for MQTT requests, the ShadowStore port for iot-data
+        self.shadows = Shadows(host.engine.ordered, host.clock, host.config.iot_shadow_history)
+        self.parts.append(self.shadows)
         self._wire()
 
     def _wire(self) -> None:
@@ -79,6 +85,9 @@ class IotCore:
         registry.tags.register(
             "rule", lambda account, region, name: bool(self.rules.store.get(account, region, name))
         )
+        self.shadows.publisher = broker  # shadow answers, deltas and documents
+        broker.taps.append(self.shadows)
+        self.rules.runtime.env.get_thing_shadow = self._thing_shadow  # IoT SQL's get_thing_shadow()
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 
@@ -97,6 +106,12 @@ class IotCore:
         )
         for wait in waits:
             await wait
+
+    def _thing_shadow(self, account: str, region: str, thing: str, name: str | None, role_arn: str) -> Any:
+        try:
+            return json.loads(self.shadows.get(account, region, thing, name))
+        except ShadowError:
+            return None  # no such shadow: the function's value is Undefined
 
     def _principal_exists(self, account: str, region: str, arn: str) -> bool:
         if arn.startswith(f"arn:aws:iot:{region}:{account}:cert/"):

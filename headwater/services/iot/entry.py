@@ -6,7 +6,14 @@ from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
 from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
-from headwater.services.ports import DeviceTrust, IotDataPlane, IotExplain, IotRulesDebugger, MqttBroker
+from headwater.services.ports import (
+    DeviceTrust,
+    IotDataPlane,
+    IotExplain,
+    IotRulesDebugger,
+    MqttBroker,
+    ShadowStore,
+)
 
 
 def build(host: Host) -> Service:
@@ -17,6 +24,7 @@ def build(host: Host) -> Service:
         IotDataPlane: DataPlane(core.broker),
         IotExplain: core.authz,
         IotRulesDebugger: core.rules,
+        ShadowStore: core.shadows,
     }
 
     def inventory() -> dict[str, list[str]]:

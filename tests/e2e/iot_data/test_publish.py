@@ -142,8 +142,9 @@ def test_unknown_retained_topic_and_connection(data: Any) -> None:
     assert code_of(connection) == (404, "ResourceNotFoundException")
 
 
-def test_shadows_answer_not_implemented(data: Any) -> None:
+def test_a_missing_shadow_is_not_found(data: Any) -> None:
+    # shadows are served (tests/e2e/iot_shadow/ has the rest)
     with pytest.raises(ClientError) as refused:
         data.get_thing_shadow(thingName="t")
-    assert code_of(refused) == (400, "UnknownOperationException")
-    assert "GetThingShadow" in refused.value.response["Error"]["Message"]
+    assert code_of(refused) == (404, "ResourceNotFoundException")
+    assert refused.value.response["Error"]["Message"] == "No shadow exists with name: 't'"

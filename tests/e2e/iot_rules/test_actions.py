@@ -326,3 +326,23 @@ def test_batch_mode_puts_each_element_of_the_array(relaxed: Gateway) -> None:
 
     messages = wait_for(lambda: len(logged()) >= 3 and logged(), what="three log events")
     assert sorted(json.loads(m)["n"] for m in messages) == [1, 2, 3]
+
+
+def test_get_thing_shadow_reads_the_shadow_store(relaxed: Gateway) -> None:
+    sqs, iot, data = relaxed.iot("sqs"), relaxed.iot(), relaxed.iot("iot-data")
+    url = sqs.create_queue(QueueName="shadowed")["QueueUrl"]
+    data.update_thing_shadow(thingName="bulb", payload=b'{"state": {"reported": {"color": "green"}}}')
+    sql = (
+        "SELECT reading, get_thing_shadow('bulb', 'arn:aws:iam::000000000000:role/r').state.reported.color"
+        " AS color, get_thing_shadow('ghost', 'arn:aws:iam::000000000000:role/r') AS missing FROM 'rooms/+'"
+    )
+    iot.create_topic_rule(
+        ruleName="shadowed",
+        topicRulePayload=rule(
+            sql, {"sqs": {"queueUrl": url, "roleArn": ROLE}}, awsIotSqlVersion="2016-03-23"
+        ),
+    )
+    data.publish(topic="rooms/hall", qos=1, payload=b'{"reading": 7}')
+    [message] = wait_messages(sqs, url)
+    # the shadow's value joins the output; a thing without a shadow gives Undefined (left out)
+    assert json.loads(message["Body"]) == {"reading": 7, "color": "green"}

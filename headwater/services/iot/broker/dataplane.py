@@ -87,6 +87,16 @@ class DataPlane:
         marker = page[-1].topic if len(page) == limit else None
         return found, marker
 
+    def authorize(self, peer: MqttPeer, action: str, resource: str) -> tuple[str, str]:
+        try:
+            who = identify(self.ctx, peer)
+        except Refused:
+            raise DataPlaneError("UnauthorizedException", "Unauthorized", 401) from None
+        auth = AuthContext(who.account, who.region, None, who.principal_arn, who.certificate_der)
+        if not self.ctx.allowed(auth, action, f"arn:aws:iot:{who.region}:{who.account}:{resource}"):
+            raise DataPlaneError("ForbiddenException", "Forbidden", 403)
+        return who.account, who.region
+
     async def delete_connection(
         self, account: str, region: str, client_id: str, clean_session: bool, prevent_will: bool
     ) -> None:

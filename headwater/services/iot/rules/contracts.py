@@ -40,7 +40,8 @@ class SqlEnvironment:
     """The functions that reach outside the message (None: the function answers Undefined/fails as
     AWS does when its service is unavailable)."""
 
-    get_thing_shadow: Callable[[str, str | None, str], Any] | None = None  # (thing, shadow name, roleArn)
+    # (account, region, thing, shadow name, roleArn) -> the shadow document, None when there is none
+    get_thing_shadow: Callable[[str, str, str, str | None, str], Any] | None = None
     aws_lambda: Callable[[str, Any], Any] | None = None  # (function ARN, input JSON value) -> output value
     now_ms: Callable[[], int] | None = None  # timestamp() (the server clock, so tests control it)
 

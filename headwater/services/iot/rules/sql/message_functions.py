@@ -100,7 +100,7 @@ def _get_thing_shadow(ctx: Context, thing: Any, *rest: Any) -> Any:
         return UNDEFINED
     if shadow_name is not None and type(shadow_name) is not str:
         return UNDEFINED
-    document = callback(thing, shadow_name, role_arn)
+    document = callback(ctx.message.account, ctx.message.region, thing, shadow_name, role_arn)
     return UNDEFINED if document is None else document
 
 

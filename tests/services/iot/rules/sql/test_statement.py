@@ -170,7 +170,7 @@ def test_get_mqtt_property() -> None:
 def test_get_thing_shadow_and_aws_lambda_use_the_environment() -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def shadow(thing: str, name: str | None, role: str) -> Any:
+    def shadow(account: str, region: str, thing: str, name: str | None, role: str) -> Any:
         calls.append((thing, name, role))
         return {"state": {"reported": {"alarm": "ON"}}}
 
