@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLIENTS_STAMP := $(VENV)/.installed-clients
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 JS_E2E := tests/e2e/js
 JS_STAMP := $(JS_E2E)/node_modules/.installed
 # The AWS CLI v2 (from Debian's archive and PyPI; PyPI's awscli is v1), cached by its version.
@@ -56,10 +57,15 @@ lint: $(TEST_STAMP)
 test: lint $(JS_STAMP) $(AWS_V2_STAMP)
 	HEADWATER_AWS_CLI_V2=$(abspath $(AWS_V2_CACHE))/aws $(BIN)/python -m pytest -n 2 -q tests
 
-bench: $(TEST_STAMP)
+# The benchmarks' Python peers (amqtt) come with the bench extra.
+$(BENCH_STAMP): pyproject.toml $(TEST_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	bash bench/run.sh $(BENCH_ARGS)
 
-bench-quick: $(TEST_STAMP)
+bench-quick: $(BENCH_STAMP)
 	bash bench/run.sh --quick
 
 clean:

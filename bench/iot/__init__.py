@@ -1,0 +1,1 @@
+"""IoT benchmark: Headwater's MQTT broker against Mosquitto and amqtt (python -m bench.iot)."""
