@@ -53,6 +53,8 @@ class Config:
     iot_mode: Literal["aws", "relaxed"] = "aws"
     # seconds a persistent MQTT session outlives its connection (AWS's default: 1 hour)
     iot_session_expiry: int = 3600
+    # seconds of Device Shadow history kept (Headwater's debugging view; 0 = none)
+    iot_shadow_history: float = 86400.0
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts
