@@ -37,6 +37,7 @@ from headwater.services.ports import (
     FunctionUrls,
     Identities,
     IotDataPlane,
+    IotRulesDebugger,
     MqttBroker,
     Runtimes,
     ShadowStore,
@@ -64,6 +65,7 @@ class Headwater:
             root_ca=trust.root_ca_pem if trust is not None else None,
             ca_chain=trust.ca_chain_pem if trust is not None else None,
             shadow_history=self._shadow_history(host.ports.find(ShadowStore)),
+            rules=host.ports.find(IotRulesDebugger),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)

@@ -44,6 +44,32 @@ class QueueSink(Protocol):
         ...
 
 
+class StreamSink(Protocol):
+    """Puts records into Kinesis data streams as their owner would with PutRecords (the kinesis
+    service offers it): IoT rule actions."""
+
+    async def put_records(
+        self, account: str, region: str, stream: str, records: Sequence[tuple[bytes, str]]
+    ) -> list[DeliveryError | None]:
+        """Appends (data, partition key) records, durable when it returns; one entry per record:
+        None when stored, else its error (ProvisionedThroughputExceededException...). Raises
+        DeliveryError (ResourceNotFoundException, ValidationException...) when the whole call is
+        refused, in PutRecords' words."""
+        ...
+
+
+class DeliveryStreamSink(Protocol):
+    """Puts records into Firehose delivery streams as PutRecordBatch would (the firehose service
+    offers it): IoT rule actions."""
+
+    async def put_record_batch(
+        self, account: str, region: str, stream: str, records: Sequence[bytes]
+    ) -> None:
+        """Stores the records (durable when it returns); raises DeliveryError
+        (ResourceNotFoundException, InvalidArgumentException...) in PutRecordBatch's words."""
+        ...
+
+
 class KeyRingError(Exception):
     """Base of the key ring's errors; the message is KMS's wording (services may reuse it)."""
 
@@ -729,4 +755,23 @@ class ShadowStore(Protocol):
 
     def history(self, account: str, region: str, thing: str, name: str | None) -> list[dict[str, Any]]:
         """Headwater's shadow history (`--iot-shadow-history`): the accepted changes kept, oldest first."""
+        ...
+
+
+class IotRulesDebugger(Protocol):
+    """The rules engine's dry run (the iot service offers it, through the composition root, to the
+    admin route `POST /_headwater/iot/rules/<name>/dry-run`)."""
+
+    def dry_run(
+        self,
+        account: str | None,
+        region: str | None,
+        rule: str,
+        topic: str,
+        payload: bytes,
+        client_id: str | None,
+    ) -> dict[str, Any] | None:
+        """What the rule would do with this message, nothing delivered: whether it matches, the
+        SELECT result and each action's rendered request; None when there is no such rule. A None
+        account or region is the configured default."""
         ...

@@ -14,8 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from headwater.listeners.base import Listener
+from headwater.listeners.http import rules_admin
 from headwater.runtime.clock import SystemClock, TestClock
 from headwater.runtime.metrics import Metrics
+from headwater.services.ports import IotRulesDebugger
 
 
 class AdminHost(Protocol):
@@ -61,6 +63,9 @@ ROUTES: dict[str, dict[str, str]] = {
     IOT_SHADOW_HISTORY: {
         "GET": "a Device Shadow's recent changes: ?thing=<thing>[&name=<shadow>][&account=&region=]"
     },
+    "/_headwater/iot/rules/<name>/dry-run": {
+        "POST": 'a rule run on a sample message, nothing delivered: {"topic", "payload", "clientId"}'
+    },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -88,8 +93,10 @@ class Admin:
         root_ca: IotCa | None = None,
         ca_chain: IotCa | None = None,
         shadow_history: ShadowHistory | None = None,
+        rules: IotRulesDebugger | None = None,
     ) -> None:
         self.app = app
+        self.rules = rules
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
         self.shadow_history = shadow_history
@@ -98,6 +105,8 @@ class Admin:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
             return await self._package(path)
+        if rules_admin.claims(path):
+            return rules_admin.dry_run(self.rules, method, path, body)
         methods = allowed(path)
         if methods is None:
             return _json(404, {"error": f"no admin route {method} {path}", "routes": sorted(ROUTES)})

@@ -9,7 +9,8 @@ from headwater.services.firehose.api import firehose_api
 from headwater.services.firehose.channels import ChannelDeliveries, ChannelRunner
 from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.fast import firehose_fast_paths
-from headwater.services.ports import ChannelDelivery
+from headwater.services.firehose.sink import FirehoseRecordSink
+from headwater.services.ports import ChannelDelivery, DeliveryStreamSink
 
 
 def build(host: Host) -> Service:
@@ -28,7 +29,7 @@ def build(host: Host) -> Service:
         Stages(core, ChannelRunner(channels)),
         firehose_api(core),
         fast_paths=firehose_fast_paths(core),
-        provides={ChannelDelivery: channels},
+        provides={ChannelDelivery: channels, DeliveryStreamSink: FirehoseRecordSink(core)},
         inventory=inventory,
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 from headwater.services.iot.authz import operations as authz_operations
 from headwater.services.iot.core import IotCore
 from headwater.services.iot.registry import api as registry_api
+from headwater.services.iot.rules.api import OPERATIONS as RULES_OPERATIONS
 from headwater.services.iot.security.api import OPERATIONS as SECURITY_OPERATIONS
 from headwater.services.operations import ServiceApi
 
@@ -16,6 +17,7 @@ OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {}
 OPERATIONS.update(authz_operations.OPERATIONS)
 OPERATIONS.update(registry_api.OPERATIONS)
 OPERATIONS.update(SECURITY_OPERATIONS)
+OPERATIONS.update(RULES_OPERATIONS)
 # last: changes through the API drop the policy engine's cached decisions
 OPERATIONS = authz_operations.invalidating(OPERATIONS)
 

@@ -8,13 +8,18 @@ the broker who connected, the broker publishes registry and lifecycle events).
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable
 
+from headwater.protocol.mqtt.packets import Properties
 from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.broker import Broker
+from headwater.services.iot.broker.message import Message, forwarded
+from headwater.services.iot.broker.topics import RULES_PREFIX
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
+from headwater.services.iot.rules.part import RulesPart
 from headwater.services.iot.security.part import SecurityPart
 from headwater.services.iot.shadow import Shadows
 
@@ -56,6 +61,9 @@ class IotCore:
         # Device Shadow: a tap on the broker for MQTT requests, the ShadowStore port for iot-data
         self.shadows = Shadows(host.engine.ordered, host.clock, host.config.iot_shadow_history)
         self.parts.append(self.shadows)
+        # the rules engine: a tap on the broker, actions into the other services through their ports
+        self.rules = RulesPart(host, self._republish)
+        self.parts.append(self.rules)
         self._wire()
 
     def _wire(self) -> None:
@@ -69,8 +77,21 @@ class IotCore:
         security.events = broker  # just-in-time registration events
         self.shadows.publisher = broker  # shadow answers, deltas and documents
         broker.taps.append(self.shadows)
+        broker.taps.append(self.rules.runtime)  # every accepted PUBLISH runs the matching rules
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
+
+    async def _republish(
+        self, account: str, region: str, topic: str, payload: bytes, qos: int, properties: Properties | None
+    ) -> None:
+        """A rule's republish action: a server-made message at the rule's QoS and MQTT 5 headers."""
+        props, expires = forwarded(properties, self.clock.now())
+        message = Message(topic, payload, qos, False, props, expires, None, self.clock.now_ms())
+        waits: list[Awaitable[None]] = self.broker.publish(
+            self.broker.namespace(account, region), message, route=not topic.startswith(RULES_PREFIX)
+        )
+        for wait in waits:
+            await wait
 
     def _principal_exists(self, account: str, region: str, arn: str) -> bool:
         if arn.startswith(f"arn:aws:iot:{region}:{account}:cert/"):

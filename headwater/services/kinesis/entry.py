@@ -9,7 +9,8 @@ from headwater.services.kinesis.fast import kinesis_fast_paths
 from headwater.services.kinesis.queues.core import QueueCore
 from headwater.services.kinesis.reader import KinesisStreamReader
 from headwater.services.kinesis.service import KinesisCore
-from headwater.services.ports import ChannelDelivery, KeyRing, StreamReader
+from headwater.services.kinesis.sink import KinesisStreamSink
+from headwater.services.ports import ChannelDelivery, KeyRing, StreamReader, StreamSink
 
 
 def build(host: Host) -> Service:
@@ -38,7 +39,7 @@ def build(host: Host) -> Service:
         lifecycle,
         KinesisApi(core, queues, channels),
         fast_paths=fast,
-        provides={StreamReader: KinesisStreamReader(core)},
+        provides={StreamReader: KinesisStreamReader(core), StreamSink: KinesisStreamSink(core)},
         inventory=inventory,
     )
 

@@ -1,0 +1,224 @@
+"""The rules' durable outboxes: one per action of a rule (and one for its errorAction), each a
+queue of the engine's queue store, `iot-rules/<account>/<region>/<rule>/<slot>`.
+
+Theory of operation
+-------------------
+A message that a rule selects becomes one rendered delivery per action, added to that action's
+outbox; the tap returns the store's write, so a QoS 1 PUBACK is sent only once every action's work
+is on disk. A record (the rendered delivery and the message, for the errorAction) is written once;
+its state (when it is next due, attempts so far) is rewritten after each failed attempt. kill -9
+loses nothing acknowledged: start-up loads every state (records stay on disk, read per attempt)
+and the dispatchers carry on, so a delivery in flight at the kill is made again (at least once).
+
+One dispatcher task per outbox waits for its earliest due record on the server clock (tests move
+it with the admin clock route instead of sleeping) and runs up to PARALLEL attempts at a time, so
+one slow or dead target never holds up another action. A failed attempt is retried after 1, 2, 4,
+8 and 16 s; after the last, `exhausted` hands the record and the error to the runtime (which sends
+the errorAction's message) and the record goes. Records made in this process stay resident until
+delivered, so the hot path never reads the disk; loaded ones are read back per attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from headwater.engine.api import QueueStore
+from headwater.runtime.clock import SystemClock
+from headwater.services.ports import DeliveryError
+
+log = logging.getLogger("headwater.services.iot.rules")
+PREFIX = "iot-rules/"
+PARALLEL = 16  # attempts in flight per outbox
+RETRY_DELAYS_S = (1, 2, 4, 8, 16)  # after each failed attempt; then the errorAction
+
+Record = dict[str, Any]
+# (outbox key, record) -> delivered, or raises DeliveryError
+Deliver = Callable[[tuple[str, str, str, str], Record], Awaitable[None]]
+# (outbox key, record, the last error) after the retry budget
+Exhausted = Callable[[tuple[str, str, str, str], Record, DeliveryError], Awaitable[None]]
+
+
+def queue_name(account: str, region: str, rule: str, slot: str) -> str:
+    return f"{PREFIX}{account}/{region}/{rule}/{slot}"
+
+
+@dataclass(slots=True)
+class Box:
+    key: tuple[str, str, str, str]  # (account, region, rule, slot)
+    name: str
+    heap: list[tuple[int, int]] = field(default_factory=list)  # (due ms, seq)
+    attempts: dict[int, int] = field(default_factory=dict)  # seq -> attempts made
+    resident: dict[int, bytes] = field(default_factory=dict)  # records made in this process
+    next_seq: int = 0
+    in_flight: int = 0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class Outboxes:
+    def __init__(
+        self, queues: QueueStore, clock: SystemClock, deliver: Deliver, exhausted: Exhausted
+    ) -> None:
+        self.queues = queues
+        self.clock = clock
+        self.deliver = deliver
+        self.exhausted = exhausted
+        self.boxes: dict[str, Box] = {}
+        self._running = False
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._running = True
+        for name in self.queues.queues():
+            if not name.startswith(PREFIX):
+                continue
+            account, region, rule, slot = name[len(PREFIX) :].split("/", 3)
+            box = self.boxes[name] = Box((account, region, rule, slot), name)
+            for stored in self.queues.load(name, records=False):
+                due, attempts = json.loads(stored.state)
+                box.heap.append((due, stored.seq))
+                box.attempts[stored.seq] = attempts
+                box.next_seq = stored.seq + 1
+            heapq.heapify(box.heap)
+            self._spawn(box)
+
+    async def close(self) -> None:
+        self._running = False
+        tasks = [box.task for box in self.boxes.values() if box.task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.boxes.clear()
+
+    async def reset(self) -> None:
+        await self.close()  # the engine's reset emptied the store
+        self._running = True
+
+    def depth(self) -> dict[tuple[str, str, str, str], int]:
+        return {box.key: len(box.attempts) for box in self.boxes.values()}
+
+    # --- adding -----------------------------------------------------------------------------------
+
+    def add(self, account: str, region: str, rule: str, slot: str, record: Record) -> Awaitable[None]:
+        """Stores a record in the outbox (the awaitable completes once it is durable) and schedules
+        its delivery."""
+        name = queue_name(account, region, rule, slot)
+        box = self.boxes.get(name)
+        created: Awaitable[None] | None = None
+        if box is None:
+            box = self.boxes[name] = Box((account, region, rule, slot), name)
+            if name not in self.queues.queues():
+                created = self.queues.create(name)
+            self._spawn(box)
+        seq = box.next_seq
+        box.next_seq += 1
+        raw = json.dumps(record, separators=(",", ":")).encode()
+        now = self.clock.now_ms()
+        written = self.queues.add(name, [(seq, raw, _state(now, 0))])
+        box.resident[seq] = raw
+        box.attempts[seq] = 0
+        heapq.heappush(box.heap, (now, seq))
+        box.wake.set()
+        if created is None:
+            return written
+        return _both(created, written)
+
+    async def drop_rule(self, account: str, region: str, rule: str) -> None:
+        """A deleted rule's outboxes go, with what they still held."""
+        for name, box in list(self.boxes.items()):
+            if box.key[:3] == (account, region, rule):
+                if box.task is not None:
+                    box.task.cancel()
+                del self.boxes[name]
+        for name in self.queues.queues():
+            if name.startswith(queue_name(account, region, rule, "")):
+                await self.queues.drop(name)
+
+    # --- dispatching ------------------------------------------------------------------------------
+
+    def _spawn(self, box: Box) -> None:
+        if self._running:
+            box.task = asyncio.get_running_loop().create_task(self._dispatch(box), name=f"outbox {box.name}")
+
+    async def _dispatch(self, box: Box) -> None:
+        while True:
+            if not box.heap or box.in_flight >= PARALLEL:
+                box.wake.clear()
+                await box.wake.wait()
+                continue
+            due, seq = box.heap[0]
+            wait_s = (due - self.clock.now_ms()) / 1000
+            if wait_s > 0:
+                box.wake.clear()
+                sleeper = asyncio.ensure_future(self.clock.sleep(wait_s))
+                waker = asyncio.ensure_future(box.wake.wait())
+                try:
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleeper.cancel()
+                    waker.cancel()
+                continue
+            heapq.heappop(box.heap)
+            box.in_flight += 1
+            asyncio.get_running_loop().create_task(self._attempt(box, seq))
+
+    async def _attempt(self, box: Box, seq: int) -> None:
+        try:
+            raw = box.resident.get(seq)
+            if raw is None:
+                raw = (await self.queues.records(box.name, [seq]))[0]
+            if raw is None:  # gone meanwhile (the rule was deleted)
+                box.attempts.pop(seq, None)
+                return
+            record: Record = json.loads(raw)
+            try:
+                await self.deliver(box.key, record)
+            except DeliveryError as error:
+                await self._failed(box, seq, record, error)
+            except Exception as error:  # a target's bug must not kill the dispatcher
+                log.exception("rule %s: delivery failed unexpectedly", box.key[2])
+                await self._failed(box, seq, record, DeliveryError("InternalFailure", str(error)))
+            else:
+                self._done(box, seq)
+        finally:
+            box.in_flight -= 1
+            box.wake.set()
+
+    def _done(self, box: Box, seq: int) -> None:
+        box.resident.pop(seq, None)
+        box.attempts.pop(seq, None)
+        if self.boxes.get(box.name) is box:
+            self.queues.remove(box.name, [seq])  # durable in the background: a redelivery is allowed
+
+    async def _failed(self, box: Box, seq: int, record: Record, error: DeliveryError) -> None:
+        attempts = box.attempts.get(seq, 0) + 1
+        if attempts > len(RETRY_DELAYS_S):
+            try:
+                await self.exhausted(box.key, record, error)
+            finally:
+                self._done(box, seq)
+            return
+        box.attempts[seq] = attempts
+        due = self.clock.now_ms() + RETRY_DELAYS_S[attempts - 1] * 1000
+        if self.boxes.get(box.name) is box:
+            self.queues.set_state(box.name, [(seq, _state(due, attempts))])
+            heapq.heappush(box.heap, (due, seq))
+
+
+def _state(due_ms: int, attempts: int) -> bytes:
+    return json.dumps([due_ms, attempts]).encode()
+
+
+async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:
+    await first
+    await second

@@ -1,0 +1,284 @@
+"""The rules engine at work: the broker's `PublishTap` that runs every matching rule on every
+accepted PUBLISH, and what happens to a delivery that ran out of retries.
+
+A message reaches a rule when the rule's FROM filter matches its topic, or, for Basic Ingest
+(`$aws/rules/<rule>/...`), only the rule it names, with the prefix removed before topic() sees it.
+SELECT and WHERE run at once, on the publishing path; each action is rendered and added to its
+durable outbox (`outbox.py`), and the tap returns the writes, so a QoS 1 PUBACK means the rule's
+work is stored. A rule whose SQL fails on a message (or an action whose templates do) sends the
+errorAction at once, as AWS does.
+
+The errorAction's message is AWS's: {ruleName, topic, cloudwatchTraceId, clientId,
+base64OriginalPayload, failures: [{failedAction, failedResource, errorMessage}]}. Actions are
+delivered apart (an outbox each), so each failed action sends its own error message.
+
+Metrics (namespace AWS/IoT, CloudWatch's names): RulesExecuted and TopicMatch per rule, Success and
+Failure per rule and action, ErrorActionSuccess/ErrorActionFailure, ParseError; the gauge
+RuleOutboxDepth per rule and slot.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from headwater.runtime.clock import SystemClock
+from headwater.runtime.metrics import Metrics
+from headwater.services.iot.contracts import InboundPublish
+from headwater.services.iot.rules.actions import Delivery, Render, RenderError, render_action
+from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage, SqlResult
+from headwater.services.iot.rules.model import ACTION_NAMES, Doc, TopicRule, action_kind
+from headwater.services.iot.rules.outbox import Outboxes
+from headwater.services.iot.rules.store import RuleStore
+from headwater.services.iot.rules.targets import Targets
+from headwater.services.ports import DeliveryError
+
+log = logging.getLogger("headwater.services.iot.rules")
+NS = "AWS/IoT"
+RULES_PREFIX = "$aws/rules/"
+ERROR_SLOT = "error"
+
+
+def _message_doc(message: SqlMessage) -> Doc:
+    return {
+        "topic": message.topic,
+        "payload": base64.b64encode(message.payload).decode(),
+        "client": message.client_id,
+        "principal": message.principal,
+        "ts": message.timestamp_ms,
+        "trace": message.trace_id,
+    }
+
+
+def _message_of(doc: Doc, account: str, region: str, rule: str) -> SqlMessage:
+    return SqlMessage(
+        doc["topic"],
+        base64.b64decode(doc["payload"]),
+        doc.get("client"),
+        doc.get("principal"),
+        doc["ts"],
+        account,
+        region,
+        rule,
+        doc.get("trace", ""),
+    )
+
+
+def error_payload(rule: str, message: SqlMessage, failures: list[Doc]) -> bytes:
+    doc = {
+        "ruleName": rule,
+        "topic": message.topic,
+        "cloudwatchTraceId": message.trace_id,
+        "clientId": message.client_id or "",
+        "base64OriginalPayload": base64.b64encode(message.payload).decode(),
+        "failures": failures,
+    }
+    return json.dumps(doc).encode()
+
+
+class _Raw:
+    """An SqlResult of bytes as they are (the errorAction's message)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    @property
+    def value(self) -> Any:
+        return json.loads(self._data)
+
+    def payload(self) -> bytes:
+        return self._data
+
+
+class RulesRuntime:
+    def __init__(
+        self,
+        store: RuleStore,
+        outboxes_factory: Callable[[RulesRuntime], Outboxes],
+        targets: Targets,
+        clock: SystemClock,
+        metrics: Metrics,
+        render: Callable[[], Render],
+    ) -> None:
+        self.store = store
+        self.targets = targets
+        self.clock = clock
+        self.metrics = metrics
+        self._render = render
+        self.env = SqlEnvironment(now_ms=clock.now_ms)
+        self.outboxes = outboxes_factory(self)
+        metrics.collectors.append(self._collect)
+
+    # --- PublishTap -------------------------------------------------------------------------------
+
+    def published(self, inbound: InboundPublish) -> Awaitable[None] | None:
+        topic = inbound.topic
+        if topic.startswith(RULES_PREFIX):  # Basic Ingest: the named rule only
+            name, _, rest = topic[len(RULES_PREFIX) :].partition("/")
+            rule = self.store.get(inbound.account, inbound.region, name)
+            if rule is None or rule.disabled or rule.compiled is None:
+                return None
+            writes = self.run(rule, self.message(inbound, rest, rule.name))
+        else:
+            writes = []
+            for rule in self.store.matching(inbound.account, inbound.region):
+                assert rule.compiled is not None
+                if rule.compiled.matches(topic):
+                    writes.extend(self.run(rule, self.message(inbound, topic, rule.name)))
+        if not writes:
+            return None
+        return writes[0] if len(writes) == 1 else _all(writes)
+
+    def message(self, inbound: InboundPublish, topic: str, rule: str) -> SqlMessage:
+        props = inbound.properties
+        users = list(props.user_properties) if props is not None and props.user_properties else []
+        return SqlMessage(
+            topic,
+            inbound.payload,
+            inbound.client_id,
+            inbound.principal,
+            inbound.timestamp_ms,
+            inbound.account,
+            inbound.region,
+            rule,
+            str(uuid.uuid4()),
+            users,
+            props,
+        )
+
+    def run(self, rule: TopicRule, message: SqlMessage) -> list[Awaitable[None]]:
+        """Evaluates a rule on a message and stores each action's delivery; the writes."""
+        labels = (("RuleName", rule.name),)
+        self.metrics.add(NS, "TopicMatch", labels)
+        assert rule.compiled is not None
+        try:
+            result = rule.compiled.evaluate(message, self.env)
+        except Exception as error:  # AWS: an evaluation error goes to the errorAction
+            self.metrics.add(NS, "ParseError", labels)
+            failure = {"failedAction": "SqlEvaluation", "failedResource": "", "errorMessage": str(error)}
+            return self._error_now(rule, message, [failure])
+        if result is None:
+            return []
+        self.metrics.add(NS, "RulesExecuted", labels)
+        writes: list[Awaitable[None]] = []
+        failures: list[Doc] = []
+        for index, action in enumerate(rule.actions):
+            kind = action_kind(action)
+            try:
+                delivery = render_action(
+                    kind, action[kind], result, message, self.env, rule.version, self._render()
+                )
+            except RenderError as error:
+                self.metrics.add(NS, "Failure", (*labels, ("ActionType", kind)))
+                failures.append(
+                    {"failedAction": ACTION_NAMES[kind], "failedResource": "", "errorMessage": str(error)}
+                )
+                continue
+            record = {"d": delivery.encode(), "m": _message_doc(message)}
+            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, str(index), record))
+        if failures:
+            writes.extend(self._error_now(rule, message, failures))
+        return writes
+
+    # --- delivery (called by the outboxes) --------------------------------------------------------
+
+    async def deliver(self, key: tuple[str, str, str, str], record: Doc) -> None:
+        account, region, rule, slot = key
+        delivery = Delivery.decode(record["d"])
+        labels = (("RuleName", rule), ("ActionType", delivery.kind))
+        try:
+            await self.targets.deliver(account, region, rule, delivery)
+        except DeliveryError:
+            self.metrics.add(NS, "ErrorActionFailure" if slot == ERROR_SLOT else "Failure", labels)
+            raise
+        self.metrics.add(NS, "ErrorActionSuccess" if slot == ERROR_SLOT else "Success", labels)
+
+    async def exhausted(self, key: tuple[str, str, str, str], record: Doc, error: DeliveryError) -> None:
+        account, region, rule_name, slot = key
+        delivery = Delivery.decode(record["d"])
+        if slot == ERROR_SLOT:
+            log.warning("rule %s: the errorAction (%s) failed: %s", rule_name, delivery.resource, error)
+            return
+        rule = self.store.get(account, region, rule_name)
+        if rule is None:
+            return
+        message = _message_of(record["m"], account, region, rule_name)
+        failure = {
+            "failedAction": ACTION_NAMES.get(delivery.kind, delivery.kind),
+            "failedResource": delivery.resource,
+            "errorMessage": f"{error.code}: {error.message}",
+        }
+        for wait in self._error_now(rule, message, [failure]):
+            await wait
+
+    def _error_now(self, rule: TopicRule, message: SqlMessage, failures: list[Doc]) -> list[Awaitable[None]]:
+        action = rule.error_action
+        if action is None:
+            log.info("rule %s: %s (no errorAction)", rule.name, failures)
+            return []
+        kind = action_kind(action)
+        result: SqlResult = _Raw(error_payload(rule.name, message, failures))
+        try:
+            delivery = render_action(
+                kind, action[kind], result, message, self.env, rule.version, self._render()
+            )
+        except RenderError as error:
+            log.warning("rule %s: the errorAction cannot be rendered: %s", rule.name, error)
+            return []
+        record = {"d": delivery.encode(), "m": _message_doc(message)}
+        return [self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record)]
+
+    # --- dry run ----------------------------------------------------------------------------------
+
+    def dry_run(self, rule: TopicRule, inbound: InboundPublish) -> Doc:
+        """What the rule would do with a message, nothing delivered: the SELECT result and each
+        action's rendered request (or why it cannot be made)."""
+        topic = inbound.topic
+        basic = topic.startswith(f"{RULES_PREFIX}{rule.name}/")
+        if basic:
+            topic = topic[len(f"{RULES_PREFIX}{rule.name}/") :]
+        message = self.message(inbound, topic, rule.name)
+        answer: Doc = {"rule": rule.name, "topic": topic, "basicIngest": basic, "ruleDisabled": rule.disabled}
+        if rule.compiled is None:
+            answer["error"] = "the rule's SQL does not compile"
+            return answer
+        answer["matches"] = basic or rule.compiled.matches(topic)
+        try:
+            result = rule.compiled.evaluate(message, self.env)
+        except Exception as error:
+            answer["error"] = f"SQL evaluation failed: {error}"
+            return answer
+        if result is None:
+            answer["selected"] = False
+            return answer
+        answer["selected"] = True
+        value = result.value
+        answer["result"] = (
+            {"base64": base64.b64encode(value).decode()} if isinstance(value, bytes | bytearray) else value
+        )
+        views: list[Doc] = []
+        for action in rule.actions:
+            kind = action_kind(action)
+            try:
+                delivery = render_action(
+                    kind, action[kind], result, message, self.env, rule.version, self._render()
+                )
+            except RenderError as error:
+                views.append({"action": kind, "error": str(error)})
+                continue
+            views.append(delivery.view())
+        answer["actions"] = views
+        return answer
+
+    def _collect(self, metrics: Metrics) -> None:
+        for (_, _, rule, slot), depth in self.outboxes.depth().items():
+            metrics.set(NS, "RuleOutboxDepth", (("RuleName", rule), ("Slot", slot)), depth)
+
+
+async def _all(writes: list[Awaitable[None]]) -> None:
+    for write in writes:
+        await write

@@ -1,0 +1,169 @@
+"""Where a rendered action goes: each kind through the port of the service that owns its target
+(the rules engine never holds another service's core), republish through the broker, http with
+httpx to a confirmed destination. A failure raises DeliveryError in the target's words: the
+outbox retries it, then hands it to the errorAction."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from headwater.protocol.mqtt.packets import Properties
+from headwater.services.base import Ports
+from headwater.services.iot.rules.actions import Delivery
+from headwater.services.iot.rules.model import Doc
+from headwater.services.iot.rules.store import RuleStore
+from headwater.services.ports import (
+    DeliveryError,
+    DeliveryStreamSink,
+    FunctionInvoker,
+    LogSink,
+    ObjectSink,
+    ObjectSourceError,
+    QueueSink,
+    StreamSink,
+)
+
+# (account, region, topic, payload, qos, MQTT 5 properties or None) -> the broker's stored writes
+Republish = Callable[[str, str, str, bytes, int, Properties | None], Awaitable[None]]
+HTTP_TIMEOUT_S = 10.0
+T = TypeVar("T")
+
+
+def queue_arn(url: str, account: str, region: str) -> str:
+    """SQS's ARN for a queue URL (`http://host/<account>/<name>`; `sqs.<region>.` hosts name the
+    region)."""
+    parts = urlsplit(url)
+    path = [part for part in parts.path.split("/") if part]
+    if len(path) != 2:
+        raise DeliveryError("AWS.SimpleQueueService.NonExistentQueue", f"Invalid queue URL: {url}")
+    host = (parts.hostname or "").split(".")
+    if len(host) > 2 and host[0] == "sqs":
+        region = host[1]
+    return f"arn:aws:sqs:{region}:{path[0]}:{path[1]}"
+
+
+def mqtt_properties(headers: Doc | None) -> Properties | None:
+    """The republish action's MqttHeaders as MQTT 5 properties."""
+    if not headers:
+        return None
+    props = Properties()
+    indicator = headers.get("payloadFormatIndicator")
+    if indicator is not None:
+        props.payload_format_indicator = 1 if indicator == "UTF8_DATA" else 0
+    props.content_type = headers.get("contentType")
+    props.response_topic = headers.get("responseTopic")
+    correlation = headers.get("correlationData")
+    if correlation is not None:
+        try:
+            props.correlation_data = base64.b64decode(correlation, validate=True)
+        except ValueError:
+            raise DeliveryError("InvalidRequestException", "correlationData must be base64") from None
+    expiry = headers.get("messageExpiry")
+    if expiry is not None:
+        try:
+            props.message_expiry_interval = int(expiry)
+        except ValueError:
+            raise DeliveryError(
+                "InvalidRequestException", f"messageExpiry {expiry!r} is not a number"
+            ) from None
+    props.user_properties = [(p["key"], p["value"]) for p in headers.get("userProperties") or []]
+    return props
+
+
+def _port(ports: Ports, kind: type[T], service: str) -> T:
+    port = ports.find(kind)
+    if port is None:
+        raise DeliveryError("ServiceUnavailableException", f"the {service} service is not running")
+    return port
+
+
+class Targets:
+    def __init__(self, ports: Ports, store: RuleStore, republish: Republish | None) -> None:
+        self.ports = ports
+        self.store = store
+        self.republish = republish
+        self._http: httpx.AsyncClient | None = None
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT_S)
+        return self._http
+
+    async def deliver(self, account: str, region: str, rule: str, delivery: Delivery) -> None:
+        f, body = delivery.fields, delivery.body
+        kind = delivery.kind
+        if kind == "kinesis":
+            sink = _port(self.ports, StreamSink, "kinesis")
+            key = str(f["partitionKey"])
+            failures = await sink.put_records(account, region, str(f["streamName"]), [(b, key) for b in body])
+            for failure in failures:
+                if failure is not None:
+                    raise failure
+        elif kind == "firehose":
+            firehose = _port(self.ports, DeliveryStreamSink, "firehose")
+            await firehose.put_record_batch(account, region, str(f["deliveryStreamName"]), body)
+        elif kind == "sqs":
+            queues = _port(self.ports, QueueSink, "sqs")
+            arn = queue_arn(str(f["queueUrl"]), account, region)
+            for part in body:
+                text = (
+                    base64.b64encode(part).decode() if f.get("useBase64") else part.decode(errors="replace")
+                )
+                await queues.deliver(arn, text)
+        elif kind == "s3":
+            objects = _port(self.ports, ObjectSink, "s3")
+            try:
+                await objects.put(account, str(f["bucketName"]), str(f["key"]), body[0])
+            except ObjectSourceError as error:
+                raise DeliveryError(error.code, error.message) from None
+        elif kind == "lambda":
+            functions = _port(self.ports, FunctionInvoker, "functions")
+            await functions.invoke_event(
+                str(f["functionArn"]),
+                body[0],
+                principal="iot.amazonaws.com",
+                source_arn=f"arn:aws:iot:{region}:{account}:rule/{rule}",
+                source_account=account,
+            )
+        elif kind == "republish":
+            if self.republish is None:
+                raise DeliveryError("ServiceUnavailableException", "the broker is not running")
+            qos = int(f.get("qos") or 0)
+            await self.republish(
+                account, region, str(f["topic"]), body[0], qos, mqtt_properties(f.get("headers"))
+            )
+        elif kind == "cloudwatchLogs":
+            logs = _port(self.ports, LogSink, "logs")
+            now_ms = int(time.time() * 1000)
+            events = [(now_ms, part.decode(errors="replace")) for part in body]
+            await logs.put(account, region, str(f["logGroupName"]), rule, events)
+        elif kind == "http":
+            await self._post(account, region, f, body[0])
+        else:  # refused at CreateTopicRule; an old stored record cannot name another
+            raise DeliveryError("InvalidRequestException", f"unsupported action {kind}")
+
+    async def _post(self, account: str, region: str, f: Doc, body: bytes) -> None:
+        url = str(f["url"])
+        destination = self.store.destination_for(account, region, str(f.get("confirmationUrl") or url))
+        if destination is None or destination.status != "ENABLED":
+            raise DeliveryError(
+                "InvalidRequestException", f"no enabled topic rule destination confirms {url}"
+            )
+        headers = [(str(h["key"]), str(h["value"])) for h in f.get("headers") or []]
+        try:
+            answer = await self.http().post(url, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise DeliveryError("HttpError", f"{type(error).__name__}: {error}") from None
+        if not 200 <= answer.status_code < 300:
+            raise DeliveryError("HttpError", f"the endpoint answered HTTP {answer.status_code}")
