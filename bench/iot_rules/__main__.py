@@ -4,7 +4,7 @@ latency from PUBLISH to the record being readable in Kinesis (p50/p99). Headwate
 AWS IoT rules or shadows (LocalStack's IoT is in its paid edition; moto's has no broker).
 
     python -m bench.iot_rules [--quick] [--runs 3] [--duration 10] [--phases kinesis,sqs,latency,shadow]
-                              [--clients 8] [--procs 2] [--shards 4] [--things 1000] [--no-write]
+                              [--clients 32] [--procs 2] [--shards 4] [--things 1000] [--no-write]
 
 Every phase starts its own server (durable, limits off, plain MQTT in relaxed mode); runs are repeated
 and the report takes medians. Writes the iot_rules section of bench/RESULTS.md, with the 1-minute load
@@ -38,7 +38,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--drain", type=float, default=60.0, help="at most this long for deliveries after the load"
     )
-    p.add_argument("--clients", type=int, default=8, help="MQTT publishers (devices)")
+    p.add_argument("--clients", type=int, default=32, help="MQTT publishers (devices)")
     p.add_argument("--procs", type=int, default=2, help="processes the publishers are spread over")
     p.add_argument("--size", type=int, default=256, help="telemetry payload bytes")
     p.add_argument("--shards", type=int, default=4, help="shards of the rule's stream")

@@ -99,6 +99,8 @@ def _load(
         counter.stop.set()
         out[name] = {
             "per_s": round((counter.at(end) - counter.at(warm)) / args.duration),
+            # from the first publish to the last arrival: what the server sustains once a backlog forms
+            "drained_per_s": round(counter.total / max(0.001, last - start)),
             "total": counter.total,
             "lag_s": round(max(0.0, last - end), 2),
             "errors": counter.errors[:5],
