@@ -78,6 +78,10 @@ class IotCore:
         self.shadows.publisher = broker  # shadow answers, deltas and documents
         broker.taps.append(self.shadows)
         broker.taps.append(self.rules.runtime)  # every accepted PUBLISH runs the matching rules
+        self.rules.tags = registry.tags  # CreateTopicRule's tags; rules are taggable by ARN
+        registry.tags.register(
+            "rule", lambda account, region, name: bool(self.rules.store.get(account, region, name))
+        )
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 

@@ -117,7 +117,8 @@ def render_action(
     elif kind == "cloudwatchLogs" and spec.get("batchMode"):
         body = _batch(kind, result)
     elif kind == "kinesis":
-        fields.setdefault("partitionKey", str(uuid.uuid4()))  # AWS: a random key when none is set
+        if "partitionKey" not in fields:  # AWS: a random key when none is set
+            fields["partitionKey"] = str(uuid.uuid4())
         body = [payload]
     else:
         body = [payload]

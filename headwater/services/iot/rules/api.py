@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
@@ -60,6 +61,8 @@ def _compiled(part: RulesPart, rule: TopicRule) -> TopicRule:
         raise AwsError("SqlParseException", str(error)) from None
     except NotImplementedError:
         raise AwsError("InternalException", "IoT SQL is not available in this build.", 500) from None
+    except Exception as error:  # a parser's bug on odd input: still the client's statement
+        raise AwsError("SqlParseException", f"The SQL statement cannot be parsed: {error}") from None
     return rule
 
 
@@ -76,7 +79,10 @@ async def create_topic_rule(part: RulesPart, params: Doc, ctx: RequestContext) -
     payload = dict(params.get("topicRulePayload") or {})
     rule = _compiled(part, TopicRule(ctx.account, ctx.region, name, payload, part.now()))
     part.check_destinations(rule)
+    tags = dict(parse_qsl(str(params.get("tags") or ""), keep_blank_values=True))
     await part.store.put(rule)
+    if tags and part.tags is not None:
+        await part.tags.put(rule.arn, tags)
     return {}
 
 
@@ -130,6 +136,8 @@ async def disable_topic_rule(part: RulesPart, params: Doc, ctx: RequestContext) 
 async def delete_topic_rule(part: RulesPart, params: Doc, ctx: RequestContext) -> Doc:
     rule = _existing(part, params, ctx)
     await part.store.delete(rule)
+    if part.tags is not None:
+        await part.tags.drop(rule.arn)
     await part.runtime.outboxes.drop_rule(rule.account, rule.region, rule.name)
     return {}
 

@@ -50,8 +50,12 @@ async def create_topic_rule_destination(part: RulesPart, params: Doc, ctx: Reque
     if not isinstance(http, dict) or not http.get("confirmationUrl"):
         raise invalid("Headwater supports HTTP URL topic rule destinations (httpUrlConfiguration) only.")
     url = str(http["confirmationUrl"])
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed IPv6 bracket...
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise invalid(f"The confirmation URL {url} is not a valid HTTP(S) URL.")
     for existing in part.store.destinations.values():
         if (existing.account, existing.region, existing.confirmation_url) == (ctx.account, ctx.region, url):

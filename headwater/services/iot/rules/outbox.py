@@ -11,11 +11,13 @@ loses nothing acknowledged: start-up loads every state (records stay on disk, re
 and the dispatchers carry on, so a delivery in flight at the kill is made again (at least once).
 
 One dispatcher task per outbox waits for its earliest due record on the server clock (tests move
-it with the admin clock route instead of sleeping) and runs up to PARALLEL attempts at a time, so
-one slow or dead target never holds up another action. A failed attempt is retried after 1, 2, 4,
+it with the admin clock route instead of sleeping) and runs up to PARALLEL attempts at a time, each
+of up to BATCH due records (one PutRecords for a Kinesis action), so one slow or dead target never
+holds up another action. A failed attempt is retried after 1, 2, 4,
 8 and 16 s; after the last, `exhausted` hands the record and the error to the runtime (which sends
 the errorAction's message) and the record goes. Records made in this process stay resident until
-delivered, so the hot path never reads the disk; loaded ones are read back per attempt.
+delivered (up to RESIDENT per outbox), so the hot path never reads the disk; loaded ones, and a
+dead target's backlog beyond that, are read back per attempt.
 """
 
 from __future__ import annotations
@@ -23,11 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
-import json
 import logging
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from headwater.engine.api import QueueStore
 from headwater.runtime.clock import SystemClock
@@ -36,11 +37,13 @@ from headwater.services.ports import DeliveryError
 log = logging.getLogger("headwater.services.iot.rules")
 PREFIX = "iot-rules/"
 PARALLEL = 16  # attempts in flight per outbox
+BATCH = 100  # records an attempt takes at once (one PutRecords, one PutRecordBatch...)
+RESIDENT = 10_000  # records kept in memory per outbox; the rest stay on disk only
 RETRY_DELAYS_S = (1, 2, 4, 8, 16)  # after each failed attempt; then the errorAction
 
-Record = dict[str, Any]
-# (outbox key, record) -> delivered, or raises DeliveryError
-Deliver = Callable[[tuple[str, str, str, str], Record], Awaitable[None]]
+Record = bytes  # opaque here: `records.py` makes and reads them
+# (outbox key, records) -> for each record None (delivered) or why not
+Deliver = Callable[[tuple[str, str, str, str], list[Record]], Awaitable[list[DeliveryError | None]]]
 # (outbox key, record, the last error) after the retry budget
 Exhausted = Callable[[tuple[str, str, str, str], Record, DeliveryError], Awaitable[None]]
 
@@ -83,7 +86,7 @@ class Outboxes:
             account, region, rule, slot = name[len(PREFIX) :].split("/", 3)
             box = self.boxes[name] = Box((account, region, rule, slot), name)
             for stored in self.queues.load(name, records=False):
-                due, attempts = json.loads(stored.state)
+                due, attempts = _STATE.unpack(stored.state)
                 box.heap.append((due, stored.seq))
                 box.attempts[stored.seq] = attempts
                 box.next_seq = stored.seq + 1
@@ -122,10 +125,11 @@ class Outboxes:
             self._spawn(box)
         seq = box.next_seq
         box.next_seq += 1
-        raw = json.dumps(record, separators=(",", ":")).encode()
+        raw = record
         now = self.clock.now_ms()
         written = self.queues.add(name, [(seq, raw, _state(now, 0))])
-        box.resident[seq] = raw
+        if len(box.resident) < RESIDENT:  # beyond it (a dead target's backlog) read back per attempt
+            box.resident[seq] = raw
         box.attempts[seq] = 0
         heapq.heappush(box.heap, (now, seq))
         box.wake.set()
@@ -156,8 +160,7 @@ class Outboxes:
                 box.wake.clear()
                 await box.wake.wait()
                 continue
-            due, seq = box.heap[0]
-            wait_s = (due - self.clock.now_ms()) / 1000
+            wait_s = (box.heap[0][0] - self.clock.now_ms()) / 1000
             if wait_s > 0:
                 box.wake.clear()
                 sleeper = asyncio.ensure_future(self.clock.sleep(wait_s))
@@ -168,55 +171,73 @@ class Outboxes:
                     sleeper.cancel()
                     waker.cancel()
                 continue
-            heapq.heappop(box.heap)
+            now = self.clock.now_ms()
+            seqs: list[int] = []
+            while box.heap and box.heap[0][0] <= now and len(seqs) < BATCH:
+                seqs.append(heapq.heappop(box.heap)[1])
             box.in_flight += 1
-            asyncio.get_running_loop().create_task(self._attempt(box, seq))
+            asyncio.get_running_loop().create_task(self._attempt(box, seqs))
 
-    async def _attempt(self, box: Box, seq: int) -> None:
+    async def _attempt(self, box: Box, seqs: list[int]) -> None:
         try:
-            raw = box.resident.get(seq)
-            if raw is None:
-                raw = (await self.queues.records(box.name, [seq]))[0]
-            if raw is None:  # gone meanwhile (the rule was deleted)
-                box.attempts.pop(seq, None)
+            raws = [box.resident.get(seq) for seq in seqs]
+            missing = [seq for seq, raw in zip(seqs, raws, strict=True) if raw is None]
+            if missing:
+                read = dict(zip(missing, await self.queues.records(box.name, missing), strict=True))
+                raws = [raw if raw is not None else read[seq] for seq, raw in zip(seqs, raws, strict=True)]
+            batch = [(seq, raw) for seq, raw in zip(seqs, raws, strict=True) if raw is not None]
+            for seq, raw in zip(seqs, raws, strict=True):
+                if raw is None:  # gone meanwhile (the rule was deleted)
+                    box.attempts.pop(seq, None)
+            if not batch:
                 return
-            record: Record = json.loads(raw)
             try:
-                await self.deliver(box.key, record)
-            except DeliveryError as error:
-                await self._failed(box, seq, record, error)
+                outcomes = await self.deliver(box.key, [raw for _, raw in batch])
             except Exception as error:  # a target's bug must not kill the dispatcher
                 log.exception("rule %s: delivery failed unexpectedly", box.key[2])
-                await self._failed(box, seq, record, DeliveryError("InternalFailure", str(error)))
-            else:
-                self._done(box, seq)
+                outcomes = [DeliveryError("InternalFailure", str(error))] * len(batch)
+            self._done(
+                box, [seq for (seq, _), outcome in zip(batch, outcomes, strict=True) if outcome is None]
+            )
+            failed = [(seq, raw, o) for (seq, raw), o in zip(batch, outcomes, strict=True) if o is not None]
+            if failed:
+                await self._failed(box, failed)
         finally:
             box.in_flight -= 1
             box.wake.set()
 
-    def _done(self, box: Box, seq: int) -> None:
-        box.resident.pop(seq, None)
-        box.attempts.pop(seq, None)
-        if self.boxes.get(box.name) is box:
-            self.queues.remove(box.name, [seq])  # durable in the background: a redelivery is allowed
-
-    async def _failed(self, box: Box, seq: int, record: Record, error: DeliveryError) -> None:
-        attempts = box.attempts.get(seq, 0) + 1
-        if attempts > len(RETRY_DELAYS_S):
-            try:
-                await self.exhausted(box.key, record, error)
-            finally:
-                self._done(box, seq)
+    def _done(self, box: Box, seqs: list[int]) -> None:
+        if not seqs:
             return
-        box.attempts[seq] = attempts
-        due = self.clock.now_ms() + RETRY_DELAYS_S[attempts - 1] * 1000
+        for seq in seqs:
+            box.resident.pop(seq, None)
+            box.attempts.pop(seq, None)
         if self.boxes.get(box.name) is box:
-            self.queues.set_state(box.name, [(seq, _state(due, attempts))])
+            self.queues.remove(box.name, seqs)  # durable in the background: a redelivery is allowed
+
+    async def _failed(self, box: Box, failed: list[tuple[int, Record, DeliveryError]]) -> None:
+        later: list[tuple[int, bytes]] = []
+        for seq, record, error in failed:
+            attempts = box.attempts.get(seq, 0) + 1
+            if attempts > len(RETRY_DELAYS_S):
+                try:
+                    await self.exhausted(box.key, record, error)
+                finally:
+                    self._done(box, [seq])
+                continue
+            box.attempts[seq] = attempts
+            due = self.clock.now_ms() + RETRY_DELAYS_S[attempts - 1] * 1000
+            later.append((seq, _state(due, attempts)))
             heapq.heappush(box.heap, (due, seq))
+        if later and self.boxes.get(box.name) is box:
+            self.queues.set_state(box.name, later)
+
+
+_STATE = struct.Struct(">qI")
 
 
 def _state(due_ms: int, attempts: int) -> bytes:
-    return json.dumps([due_ms, attempts]).encode()
+    return _STATE.pack(due_ms, attempts)
 
 
 async def _both(first: Awaitable[None], second: Awaitable[None]) -> None:

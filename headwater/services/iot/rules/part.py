@@ -14,6 +14,7 @@ import httpx
 
 from headwater.services.base import Host
 from headwater.services.iot.contracts import InboundPublish
+from headwater.services.iot.registry.tags import TagStore
 from headwater.services.iot.rules.actions import Render
 from headwater.services.iot.rules.model import Destination, Doc, TopicRule, action_kind, invalid
 from headwater.services.iot.rules.outbox import Outboxes
@@ -49,6 +50,7 @@ class RulesPart:
             lambda: render_template,
         )
         self._confirmations: set[asyncio.Task[None]] = set()
+        self.tags: TagStore | None = None  # the registry's tag store, wired by the core
 
     def now(self) -> float:
         return self.clock.now_ms() / 1000

@@ -20,6 +20,7 @@ RuleOutboxDepth per rule and slot.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import logging
 import uuid
@@ -29,7 +30,8 @@ from typing import Any
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.contracts import InboundPublish
-from headwater.services.iot.rules.actions import Delivery, Render, RenderError, render_action
+from headwater.services.iot.rules import records
+from headwater.services.iot.rules.actions import Render, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage, SqlResult
 from headwater.services.iot.rules.model import ACTION_NAMES, Doc, TopicRule, action_kind
 from headwater.services.iot.rules.outbox import Outboxes
@@ -41,31 +43,6 @@ log = logging.getLogger("headwater.services.iot.rules")
 NS = "AWS/IoT"
 RULES_PREFIX = "$aws/rules/"
 ERROR_SLOT = "error"
-
-
-def _message_doc(message: SqlMessage) -> Doc:
-    return {
-        "topic": message.topic,
-        "payload": base64.b64encode(message.payload).decode(),
-        "client": message.client_id,
-        "principal": message.principal,
-        "ts": message.timestamp_ms,
-        "trace": message.trace_id,
-    }
-
-
-def _message_of(doc: Doc, account: str, region: str, rule: str) -> SqlMessage:
-    return SqlMessage(
-        doc["topic"],
-        base64.b64decode(doc["payload"]),
-        doc.get("client"),
-        doc.get("principal"),
-        doc["ts"],
-        account,
-        region,
-        rule,
-        doc.get("trace", ""),
-    )
 
 
 def error_payload(rule: str, message: SqlMessage, failures: list[Doc]) -> bytes:
@@ -112,10 +89,25 @@ class RulesRuntime:
         self.env = SqlEnvironment(now_ms=clock.now_ms)
         self.outboxes = outboxes_factory(self)
         metrics.collectors.append(self._collect)
+        # trace ids: a random prefix per process and a counter (uuid4 per message costs ~3 µs)
+        self._trace_prefix = uuid.uuid4().hex[:20]
+        self._trace_count = itertools.count()
+
+    def _trace_id(self) -> str:
+        tail = f"{next(self._trace_count) & 0xFFFFFFFFFFFF:012x}"
+        p = self._trace_prefix
+        return f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-{tail}"
 
     # --- PublishTap -------------------------------------------------------------------------------
 
     def published(self, inbound: InboundPublish) -> Awaitable[None] | None:
+        try:
+            return self._published(inbound)
+        except Exception:  # a rule's bug must never break the publisher's connection
+            log.exception("rules: a message on %s could not be processed", inbound.topic)
+            return None
+
+    def _published(self, inbound: InboundPublish) -> Awaitable[None] | None:
         topic = inbound.topic
         if topic.startswith(RULES_PREFIX):  # Basic Ingest: the named rule only
             name, _, rest = topic[len(RULES_PREFIX) :].partition("/")
@@ -145,7 +137,7 @@ class RulesRuntime:
             inbound.account,
             inbound.region,
             rule,
-            str(uuid.uuid4()),
+            self._trace_id(),
             users,
             props,
         )
@@ -178,7 +170,7 @@ class RulesRuntime:
                     {"failedAction": ACTION_NAMES[kind], "failedResource": "", "errorMessage": str(error)}
                 )
                 continue
-            record = {"d": delivery.encode(), "m": _message_doc(message)}
+            record = records.encode(delivery, message)
             writes.append(self.outboxes.add(rule.account, rule.region, rule.name, str(index), record))
         if failures:
             writes.extend(self._error_now(rule, message, failures))
@@ -186,27 +178,27 @@ class RulesRuntime:
 
     # --- delivery (called by the outboxes) --------------------------------------------------------
 
-    async def deliver(self, key: tuple[str, str, str, str], record: Doc) -> None:
+    async def deliver(self, key: tuple[str, str, str, str], batch: list[bytes]) -> list[DeliveryError | None]:
         account, region, rule, slot = key
-        delivery = Delivery.decode(record["d"])
-        labels = (("RuleName", rule), ("ActionType", delivery.kind))
-        try:
-            await self.targets.deliver(account, region, rule, delivery)
-        except DeliveryError:
-            self.metrics.add(NS, "ErrorActionFailure" if slot == ERROR_SLOT else "Failure", labels)
-            raise
-        self.metrics.add(NS, "ErrorActionSuccess" if slot == ERROR_SLOT else "Success", labels)
+        deliveries = [records.decode(raw, account, region, rule)[0] for raw in batch]
+        outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
+        good, bad = (
+            ("ErrorActionSuccess", "ErrorActionFailure") if slot == ERROR_SLOT else ("Success", "Failure")
+        )
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            labels = (("RuleName", rule), ("ActionType", delivery.kind))
+            self.metrics.add(NS, bad if outcome is not None else good, labels)
+        return outcomes
 
-    async def exhausted(self, key: tuple[str, str, str, str], record: Doc, error: DeliveryError) -> None:
+    async def exhausted(self, key: tuple[str, str, str, str], record: bytes, error: DeliveryError) -> None:
         account, region, rule_name, slot = key
-        delivery = Delivery.decode(record["d"])
+        delivery, message = records.decode(record, account, region, rule_name)
         if slot == ERROR_SLOT:
             log.warning("rule %s: the errorAction (%s) failed: %s", rule_name, delivery.resource, error)
             return
         rule = self.store.get(account, region, rule_name)
         if rule is None:
             return
-        message = _message_of(record["m"], account, region, rule_name)
         failure = {
             "failedAction": ACTION_NAMES.get(delivery.kind, delivery.kind),
             "failedResource": delivery.resource,
@@ -229,7 +221,7 @@ class RulesRuntime:
         except RenderError as error:
             log.warning("rule %s: the errorAction cannot be rendered: %s", rule.name, error)
             return []
-        record = {"d": delivery.encode(), "m": _message_doc(message)}
+        record = records.encode(delivery, message)
         return [self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record)]
 
     # --- dry run ----------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from headwater.services.ports import (
 # (account, region, topic, payload, qos, MQTT 5 properties or None) -> the broker's stored writes
 Republish = Callable[[str, str, str, bytes, int, Properties | None], Awaitable[None]]
 HTTP_TIMEOUT_S = 10.0
+MAX_BATCH_RECORDS = 500  # PutRecords' and PutRecordBatch's limits
+MAX_BATCH_BYTES = 4 * 1024 * 1024  # PutRecordBatch's (PutRecords takes 5 MiB)
 T = TypeVar("T")
 
 
@@ -100,6 +102,62 @@ class Targets:
             self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT_S)
         return self._http
 
+    async def deliver_many(
+        self, account: str, region: str, rule: str, deliveries: list[Delivery]
+    ) -> list[DeliveryError | None]:
+        """Each delivery's outcome (None: delivered). Kinesis records go in one PutRecords per
+        stream, Firehose records in one PutRecordBatch per stream; the rest one by one."""
+        outcomes: list[DeliveryError | None] = [None] * len(deliveries)
+        groups: dict[tuple[str, str], list[int]] = {}
+        singles: list[int] = []
+        for index, delivery in enumerate(deliveries):
+            if delivery.kind == "kinesis":
+                groups.setdefault(("kinesis", str(delivery.fields["streamName"])), []).append(index)
+            elif delivery.kind == "firehose":
+                groups.setdefault(("firehose", str(delivery.fields["deliveryStreamName"])), []).append(index)
+            else:
+                singles.append(index)
+        for (kind, stream), indexes in groups.items():
+            counts = [len(deliveries[i].body) for i in indexes]
+            sizes = [sum(map(len, deliveries[i].body)) + 256 * counts[n] for n, i in enumerate(indexes)]
+            for chunk in _chunks(indexes, counts, sizes):
+                try:
+                    if kind == "kinesis":
+                        await self._kinesis(
+                            account, region, stream, [deliveries[i] for i in chunk], chunk, outcomes
+                        )
+                    else:
+                        firehose = _port(self.ports, DeliveryStreamSink, "firehose")
+                        parts = [part for i in chunk for part in deliveries[i].body]
+                        await firehose.put_record_batch(account, region, stream, parts)
+                except DeliveryError as error:
+                    for i in chunk:
+                        outcomes[i] = error
+        for index in singles:
+            try:
+                await self.deliver(account, region, rule, deliveries[index])
+            except DeliveryError as error:
+                outcomes[index] = error
+        return outcomes
+
+    async def _kinesis(
+        self,
+        account: str,
+        region: str,
+        stream: str,
+        chunk: list[Delivery],
+        indexes: list[int],
+        outcomes: list[DeliveryError | None],
+    ) -> None:
+        sink = _port(self.ports, StreamSink, "kinesis")
+        records = [(part, str(d.fields["partitionKey"])) for d in chunk for part in d.body]
+        results = iter(await sink.put_records(account, region, stream, records))
+        for index, delivery in zip(indexes, chunk, strict=True):
+            for _ in delivery.body:  # a delivery fails when any of its records did
+                failure = next(results)
+                if failure is not None:
+                    outcomes[index] = failure
+
     async def deliver(self, account: str, region: str, rule: str, delivery: Delivery) -> None:
         f, body = delivery.fields, delivery.body
         kind = delivery.kind
@@ -167,3 +225,21 @@ class Targets:
             raise DeliveryError("HttpError", f"{type(error).__name__}: {error}") from None
         if not 200 <= answer.status_code < 300:
             raise DeliveryError("HttpError", f"the endpoint answered HTTP {answer.status_code}")
+
+
+def _chunks(indexes: list[int], counts: list[int], sizes: list[int]) -> list[list[int]]:
+    """`indexes` cut into calls of at most MAX_BATCH_RECORDS records and MAX_BATCH_BYTES (a larger
+    delivery alone: its target refuses it as it would refuse the caller)."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    records = size = 0
+    for index, count, length in zip(indexes, counts, sizes, strict=True):
+        if current and (records + count > MAX_BATCH_RECORDS or size + length > MAX_BATCH_BYTES):
+            chunks.append(current)
+            current, records, size = [], 0, 0
+        current.append(index)
+        records += count
+        size += length
+    if current:
+        chunks.append(current)
+    return chunks

@@ -36,7 +36,9 @@ class Streams:
         self, account: str, region: str, stream: str, records: Sequence[tuple[bytes, str]]
     ) -> list[DeliveryError | None]:
         if self.missing:
-            raise DeliveryError("ResourceNotFoundException", f"Stream {stream} under account {account} not found.")
+            raise DeliveryError(
+                "ResourceNotFoundException", f"Stream {stream} under account {account} not found."
+            )
         self.records.extend((stream, data, key) for data, key in records)
         return [None for _ in records]
 
