@@ -21,7 +21,7 @@ from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
 from headwater.services.iot.rules.part import RulesPart
 from headwater.services.iot.security.part import SecurityPart
-from headwater.services.iot.shadow import Shadows
+from headwater.services.iot.shadow.service import Shadows
 
 
 class IotCore:
