@@ -15,22 +15,40 @@ from typing import Any
 from lark import Token, Tree
 
 from headwater.services.iot.rules.contracts import SqlError
-from headwater.services.iot.rules.sql import message_functions, operators
+from headwater.services.iot.rules.sql.builders import (
+    Fn,
+    build_object,
+    caller,
+    cast_bool,
+    cast_decimal,
+    cast_int,
+    current_document,
+    undefined,
+    unquote,
+    walker,
+)
 from headwater.services.iot.rules.sql.context import V2015, Context
 from headwater.services.iot.rules.sql.functions import PURE, Spec
+from headwater.services.iot.rules.sql.message_functions import CONTEXTUAL
+from headwater.services.iot.rules.sql.operators import (
+    ARITHMETIC,
+    COMPARISON,
+    logical_and,
+    logical_not,
+    logical_or,
+    negate,
+)
 from headwater.services.iot.rules.sql.values import (
     UNDEFINED,
     equal,
-    parse_decimal,
     to_bool,
-    to_int_floor,
     to_number,
     to_string,
     whole_to_int,
 )
 
-Fn = Callable[[Context], Any]
-FUNCTIONS: dict[str, Spec] = {**PURE, **message_functions.CONTEXTUAL}
+FUNCTIONS: dict[str, Spec] = {**PURE, **CONTEXTUAL}
+MAX_DEPTH = 200
 _STRING_TYPES = {"string", "nvarchar", "text", "ntext", "varchar"}
 
 
@@ -40,6 +58,7 @@ class Compiler:
         self.version = version
         self.v2015 = version == V2015
         self.reads_payload = False  # whether evaluation must parse the payload at all
+        self.depth = 0
 
     # -- SELECT bodies ---------------------------------------------------------------------------
 
@@ -62,7 +81,7 @@ class Compiler:
             else:
                 key = (self._default_key(expression),)
             items.append((key, fn))
-        return _build_object(star, items), star and not items
+        return build_object(star, items), star and not items
 
     def _default_key(self, expression: Any) -> str:
         if isinstance(expression, Tree):
@@ -83,7 +102,14 @@ class Compiler:
         method = getattr(self, "_" + node.data, None)
         if method is None:  # pragma: no cover - every rule of the grammar has a method
             raise SqlError(f"Unsupported expression {node.data}")
-        fn: Fn = method(node)
+        # Evaluation recurses as deep as the expression: bound it here, where it is an error.
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SqlError(f"The SQL statement is nested too deeply (more than {MAX_DEPTH} levels)")
+        try:
+            fn: Fn = method(node)
+        finally:
+            self.depth -= 1
         return fn
 
     def _int_lit(self, node: Any) -> Fn:
@@ -136,7 +162,7 @@ class Compiler:
             root: Fn | None = None
         else:
             root = self.expr(node)
-        fn = _walker(root, tuple(steps))
+        fn = walker(root, tuple(steps))
         if self.v2015:
             return fn
         return lambda ctx: whole_to_int(fn(ctx))
@@ -146,26 +172,24 @@ class Compiler:
         inner = self.expr(operand)
         if str(op) == "+":
             return lambda ctx: v if to_number(v := inner(ctx)) is not UNDEFINED else UNDEFINED
-        negate = operators.negate
         return lambda ctx: negate(inner(ctx))
 
     def _arith(self, node: Any) -> Fn:
         left, op, right = node.children
-        return self._binary(operators.ARITHMETIC[str(op)], left, right)
+        return self._binary(ARITHMETIC[str(op)], left, right)
 
     def _compare(self, node: Any) -> Fn:
         left, op, right = node.children
-        return self._binary(operators.COMPARISON[str(op)], left, right)
+        return self._binary(COMPARISON[str(op)], left, right)
 
     def _and_(self, node: Any) -> Fn:
-        return self._binary(operators.logical_and, node.children[0], node.children[2])
+        return self._binary(logical_and, node.children[0], node.children[2])
 
     def _or_(self, node: Any) -> Fn:
-        return self._binary(operators.logical_or, node.children[0], node.children[2])
+        return self._binary(logical_or, node.children[0], node.children[2])
 
     def _not_(self, node: Any) -> Fn:
         inner = self.expr(node.children[1])
-        logical_not = operators.logical_not
         return lambda ctx: logical_not(inner(ctx))
 
     def _binary(self, op: Callable[[Any, Any], Any], left: Any, right: Any) -> Fn:
@@ -221,7 +245,7 @@ class Compiler:
 
     def _case_parts(self, parts: list[Any]) -> tuple[list[tuple[Fn, Fn]], Fn]:
         whens: list[tuple[Fn, Fn]] = []
-        otherwise: Fn = _undefined
+        otherwise: Fn = undefined
         for part in parts:
             if not isinstance(part, Tree):
                 continue  # END
@@ -237,12 +261,12 @@ class Compiler:
         if kind in _STRING_TYPES:
             return lambda ctx: to_string(inner(ctx))
         if kind in ("int", "integer"):
-            return lambda ctx: _cast_int(inner(ctx))
+            return lambda ctx: cast_int(inner(ctx))
         if kind == "double" or (kind == "decimal" and not self.v2015):
             whole = kind == "decimal"
-            return lambda ctx: _cast_decimal(inner(ctx), whole)
+            return lambda ctx: cast_decimal(inner(ctx), whole)
         if kind in ("bool", "boolean") and not self.v2015:
-            return lambda ctx: _cast_bool(inner(ctx))
+            return lambda ctx: cast_bool(inner(ctx))
         raise SqlError(f"Unknown type {node.children[3]!s} in cast (SQL version {self.version})")
 
     def _call(self, node: Any) -> Fn:
@@ -254,13 +278,13 @@ class Compiler:
             raise SqlError(f"Function {name} is not supported by SQL version {self.version}")
         arg_nodes = [child for child in node.children[1:] if child is not None]
         if not spec.min_args <= len(arg_nodes) <= spec.max_args:
-            return _undefined  # AWS: a function given the wrong number of arguments is Undefined
+            return undefined  # AWS: a function given the wrong number of arguments is Undefined
         lowered = name.lower()
         args = [
             self._argument(child, raw=lowered == "encode" and index == 0)
             for index, child in enumerate(arg_nodes)
         ]
-        return _caller(spec, args)
+        return caller(spec, args)
 
     def _argument(self, node: Any, raw: bool) -> Fn:
         if isinstance(node, Tree) and node.data == "star_arg":
@@ -277,7 +301,7 @@ class Compiler:
         source = self.expr(children[3])
         where = self.expr(children[4].children[1]) if len(children) > 4 else None
         if lone_star:
-            select_fn = _current_document
+            select_fn = current_document
 
         def run(ctx: Context, element: Any) -> Any:
             inner = ctx.child(element)
@@ -300,143 +324,4 @@ class Compiler:
             raise SqlError(f"{what} are not supported by SQL version {self.version}")
 
 
-def _undefined(ctx: Context) -> Any:
-    return UNDEFINED
-
-
-def _current_document(ctx: Context) -> Any:
-    return ctx.doc
-
-
-def _walker(root: Fn | None, steps: tuple[Any, ...]) -> Fn:
-    if root is None and len(steps) == 1:
-        (key,) = steps
-
-        def field(ctx: Context) -> Any:
-            doc = ctx.doc
-            return doc.get(key, UNDEFINED) if type(doc) is dict else UNDEFINED
-
-        return field
-
-    def walk(ctx: Context) -> Any:
-        value = ctx.doc if root is None else root(ctx)
-        for step in steps:
-            if type(step) is str:
-                if type(value) is not dict:
-                    return UNDEFINED
-                value = value.get(step, UNDEFINED)
-            else:
-                if type(value) is not list:
-                    return UNDEFINED
-                index = step(ctx)
-                if type(index) is not int or not 0 <= index < len(value):
-                    return UNDEFINED
-                value = value[index]
-        return value
-
-    return walk
-
-
-def _caller(spec: Spec, args: list[Fn]) -> Fn:
-    impl = spec.impl
-    if spec.contextual:
-        if not args:
-            return impl
-        if len(args) == 1:
-            (first,) = args
-            return lambda ctx: impl(ctx, first(ctx))
-        return lambda ctx: impl(ctx, *[arg(ctx) for arg in args])
-    if len(args) == 1:
-        (only,) = args
-        return lambda ctx: impl(only(ctx))
-    if len(args) == 2:
-        left, right = args
-        return lambda ctx: impl(left(ctx), right(ctx))
-    return lambda ctx: impl(*[arg(ctx) for arg in args])
-
-
-def _build_object(star: bool, items: list[tuple[tuple[str, ...], Fn]]) -> Fn:
-    flat = all(len(key) == 1 for key, _ in items)
-    simple = [(key[0], fn) for key, fn in items] if flat else []
-
-    def build(ctx: Context) -> Any:
-        out: dict[str, Any] = dict(ctx.doc) if star and type(ctx.doc) is dict else {}
-        if flat:
-            for key, fn in simple:
-                value = fn(ctx)
-                if value is not UNDEFINED:
-                    out[key] = value
-            return out
-        for path, fn in items:
-            value = fn(ctx)
-            if value is UNDEFINED:
-                continue
-            target = out
-            for part in path[:-1]:
-                nested = target.get(part)
-                if type(nested) is not dict:
-                    nested = target[part] = {}
-                target = nested
-            target[path[-1]] = value
-        return out
-
-    return build
-
-
-def _cast_int(value: Any) -> Any:
-    if type(value) is bool:
-        return int(value)
-    if value is None:
-        return UNDEFINED
-    return to_int_floor(value)
-
-
-def _cast_decimal(value: Any, whole_as_int: bool) -> Any:
-    if type(value) is bool:
-        number: Any = 1.0 if value else 0.0
-    else:
-        number = to_number(value)
-        if number is UNDEFINED:
-            return UNDEFINED
-        number = float(number)
-    return whole_to_int(number) if whole_as_int else number
-
-
-def _cast_bool(value: Any) -> Any:
-    kind = type(value)
-    if kind is int or kind is float:
-        return value != 0
-    return to_bool(value)
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0"}
-
-
-def unquote(token: str) -> str:
-    """A string literal's text: the quotes removed, backslash escapes (\\n, \\', \\uXXXX...) applied."""
-    body = token[1:-1]
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt == "u" and i + 6 <= len(body) and _is_hex(body[i + 2 : i + 6]):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            out.append(_ESCAPES.get(nxt, nxt))
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in text)
-
-
-__all__ = ["Compiler", "Fn", "parse_decimal", "unquote"]
+__all__ = ["Compiler", "Fn", "unquote"]

@@ -12,7 +12,7 @@ import math
 import random
 import re
 from collections.abc import Callable
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from typing import Any, NamedTuple
 
 from headwater.services.iot.rules.sql.values import (
@@ -128,7 +128,8 @@ def _trunc(value: Any, places: Any) -> Any:
         return UNDEFINED
     digits = min(max(digits, 0), 34)  # type: ignore[type-var]
     try:
-        exact = Decimal(repr(number)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN)  # type: ignore[operator]
+        with localcontext(prec=1100):  # 34 places of a number up to 1E999
+            exact = Decimal(repr(number)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_DOWN)  # type: ignore[operator]
     except InvalidOperation:
         return UNDEFINED
     return int(exact) if exact == exact.to_integral_value() else float(exact)
@@ -173,13 +174,16 @@ def _pad(left: bool) -> Callable[[Any, Any], Any]:
     return apply
 
 
-def _substring(value: Any, start: Any, end: Any = UNDEFINED) -> Any:
+_ABSENT: Any = object()  # an argument not given (unlike one given and Undefined)
+
+
+def _substring(value: Any, start: Any, end: Any = _ABSENT) -> Any:
     text, first = to_string(value), to_int_floor(start)
     if text is UNDEFINED or first is UNDEFINED:
         return UNDEFINED
     size = len(text)  # type: ignore[arg-type]
     first = min(max(first, 0), size)  # type: ignore[type-var]
-    if end is UNDEFINED:
+    if end is _ABSENT:
         return text[first:]  # type: ignore[index]
     last = to_int_floor(end)
     if last is UNDEFINED:

@@ -12,9 +12,9 @@ import binascii
 import uuid
 from typing import Any
 
-from headwater.services.iot.rules.sql import timefmt
 from headwater.services.iot.rules.sql.context import Context, decode_payload
 from headwater.services.iot.rules.sql.functions import Spec
+from headwater.services.iot.rules.sql.timefmt import format_millis, parse_millis
 from headwater.services.iot.rules.sql.values import (
     UNDEFINED,
     to_int_floor,
@@ -23,10 +23,12 @@ from headwater.services.iot.rules.sql.values import (
     whole_to_int,
 )
 
+_ABSENT: Any = object()  # an argument not given (unlike one given and Undefined)
 
-def _topic(ctx: Context, segment: Any = UNDEFINED) -> Any:
+
+def _topic(ctx: Context, segment: Any = _ABSENT) -> Any:
     topic = ctx.message.topic
-    if segment is UNDEFINED:
+    if segment is _ABSENT:
         return topic
     index = to_int_nearest(segment)
     if index is UNDEFINED or index < 1:  # type: ignore[operator]
@@ -70,6 +72,25 @@ def _get_user_property(ctx: Context, key: Any) -> Any:
     for name, value in ctx.message.user_properties:
         if name == key:
             return value
+    return UNDEFINED
+
+
+def _get_mqtt_property(ctx: Context, name: Any) -> Any:
+    """An MQTT 5 PUBLISH property: format_indicator, content_type, response_topic, correlation_data
+    (base64, it is binary). Undefined when the message has none (MQTT 3.1.1, HTTPS)."""
+    properties = ctx.message.properties
+    if properties is None or type(name) is not str:
+        return UNDEFINED
+    key = name.lower()
+    if key == "format_indicator":
+        indicator = getattr(properties, "payload_format_indicator", None)
+        return UNDEFINED if indicator is None else ("UTF8_DATA" if indicator else "UNSPECIFIED_BYTES")
+    if key == "correlation_data":
+        data = getattr(properties, "correlation_data", None)
+        return UNDEFINED if data is None else base64.b64encode(bytes(data)).decode("ascii")
+    if key in ("content_type", "response_topic"):
+        text = getattr(properties, key, None)
+        return UNDEFINED if text is None else text
     return UNDEFINED
 
 
@@ -129,13 +150,13 @@ def _parse_time(ctx: Context, pattern: Any, millis: Any, zone: Any = "UTC") -> A
     epoch = to_int_floor(millis)
     if type(pattern) is not str or epoch is UNDEFINED or type(zone) is not str:
         return UNDEFINED
-    return timefmt.format_millis(pattern, epoch, zone)  # type: ignore[arg-type]
+    return format_millis(pattern, epoch, zone)  # type: ignore[arg-type]
 
 
 def _time_to_epoch(ctx: Context, text: Any, pattern: Any) -> Any:
     if type(text) is not str or type(pattern) is not str:
         return UNDEFINED
-    return timefmt.parse_millis(text, pattern)
+    return parse_millis(text, pattern)
 
 
 CONTEXTUAL: dict[str, Spec] = {
@@ -148,6 +169,7 @@ CONTEXTUAL: dict[str, Spec] = {
     "accountid": Spec(_accountid, 0, 0, contextual=True),
     "sql_version": Spec(_sql_version, 0, 0, contextual=True),
     "get_user_property": Spec(_get_user_property, 1, 1, contextual=True),
+    "get_mqtt_property": Spec(_get_mqtt_property, 1, 1, since_2016=True, contextual=True),
     "get_thing_shadow": Spec(_get_thing_shadow, 2, 3, since_2016=True, contextual=True),
     "aws_lambda": Spec(_aws_lambda, 2, 2, contextual=True),
     "encode": Spec(encode, 2, 2, since_2016=True, contextual=True),

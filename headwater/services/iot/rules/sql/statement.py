@@ -10,6 +10,7 @@ from headwater.services.iot.broker.topics import filter_error, matches
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlError, SqlMessage
 from headwater.services.iot.rules.sql.compiler import Compiler, Fn, unquote
 from headwater.services.iot.rules.sql.context import Context
+from headwater.services.iot.rules.sql.grammar import parse
 from headwater.services.iot.rules.sql.values import UNDEFINED, dumps, to_bool
 
 
@@ -40,8 +41,6 @@ class Statement:
     __slots__ = ("_decode", "_lone_star", "_select", "_where", "sql", "topic_filter", "version")
 
     def __init__(self, sql: str, version: str) -> None:
-        from headwater.services.iot.rules.sql.grammar import parse
-
         tree = parse(sql).children[0]
         assert isinstance(tree, Tree)
         compiler = Compiler(sql, version)

@@ -184,8 +184,8 @@ def _deep_equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-# Serialization: orjson when installed (a hard dependency; the standard library is the fallback),
-# with the standard library again for what orjson refuses (integers beyond 64 bits).
+# Serialization: orjson (a dependency; the standard library is the fallback), with the standard
+# library again for what orjson's writer refuses (integers beyond 64 bits, from a cast or literal).
 try:
     import orjson as _orjson
 
@@ -195,19 +195,15 @@ try:
         except TypeError:
             return _std_dumps(value).encode()
 
-    def loads(data: bytes | str) -> Any:
-        try:
-            return _orjson.loads(data)
-        except _orjson.JSONDecodeError:
-            return _std_loads(data)
+    loads = _orjson.loads  # ValueError (JSONDecodeError) for what is not JSON
 
 except ImportError:  # pragma: no cover - orjson is in the dependencies
 
     def dumps(value: Any) -> bytes:
         return _std_dumps(value).encode()
 
-    def loads(data: bytes | str) -> Any:
-        return _std_loads(data)
+    def loads(data: bytes | bytearray | memoryview | str) -> Any:
+        return _std_loads(bytes(data) if isinstance(data, memoryview | bytearray) else data)
 
 
 def _std_dumps(value: Any) -> str:
@@ -216,7 +212,7 @@ def _std_dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _std_loads(data: bytes | str) -> Any:
+def _std_loads(data: bytes | bytearray | str) -> Any:
     import json
 
     return json.loads(data)  # ValueError for what is not JSON
