@@ -26,7 +26,12 @@ _CTX = multiprocessing.get_context("spawn")  # no inherited threads or sockets f
 
 def _receive(conn: Connection, loop: asyncio.AbstractEventLoop, fut: asyncio.Future[Any]) -> None:
     msg = conn.recv()
-    loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(msg))
+
+    def settle() -> None:
+        if not fut.done():
+            fut.set_result(msg)
+
+    loop.call_soon_threadsafe(settle)
 
 
 async def _role(role: str, specs: list[dict[str, Any]], conn: Connection) -> None:
@@ -182,7 +187,7 @@ def throughput(
         broker_cpu = (process_cpu(broker_pid) - broker0) if broker_pid else None
     finally:
         sub_group.close()
-        if pub_group:
+        if pub_group is not None:
             pub_group.close()
     rows = [c for w in received for c in w["clients"]]
     delivered = sum(c["received"] for c in rows)

@@ -68,40 +68,30 @@ def _headwater_device(http_port: int, directory: Path) -> tuple[Path, Path, Path
 def _phases(args: argparse.Namespace, certs: tls.Certs) -> list[tuple[str, Phase]]:
     """(name, measure(port, running)) in order."""
     out: list[tuple[str, Phase]] = []
-    for qos in (0, 1):
-        out.append(
-            (
-                f"latency q{qos}",
-                lambda port, _, qos=qos: latency.measure(HOST, port, qos, args.latency_messages),
-            )
+
+    def latency_at(qos: int) -> Phase:
+        return lambda port, _: latency.measure(HOST, port, qos, args.latency_messages)
+
+    def throughput(shape: str, qos: int) -> Phase:
+        return lambda port, running: flows.throughput(
+            HOST,
+            port,
+            shape,
+            qos,
+            clients=args.clients,
+            procs=args.procs,
+            duration=args.duration,
+            warmup=args.warmup,
+            drain=args.drain,
+            broker_pid=running.proc.pid,
         )
-    out.append(
-        (
-            "idle",
-            lambda port, running: idle.idle_connections(
-                HOST, port, args.connections, running.proc.pid, cap=args.connect_cap
-            ),
-        )
-    )
-    for shape in ("fan-in", "fan-out"):
-        for qos in (0, 1):
-            out.append(
-                (
-                    f"{shape} q{qos}",
-                    lambda port, running, shape=shape, qos=qos: flows.throughput(
-                        HOST,
-                        port,
-                        shape,
-                        qos,
-                        clients=args.clients,
-                        procs=args.procs,
-                        duration=args.duration,
-                        warmup=args.warmup,
-                        drain=args.drain,
-                        broker_pid=running.proc.pid,
-                    ),
-                )
-            )
+
+    def held(port: int, running: Running) -> dict[str, Any]:
+        return idle.idle_connections(HOST, port, args.connections, running.proc.pid, cap=args.connect_cap)
+
+    out += [(f"latency q{qos}", latency_at(qos)) for qos in (0, 1)]
+    out.append(("idle", held))
+    out += [(f"{shape} q{qos}", throughput(shape, qos)) for shape in ("fan-in", "fan-out") for qos in (0, 1)]
 
     def mtls(port: int, running: Running) -> dict[str, Any]:
         mqtts = tls_port(running.data)
