@@ -6,9 +6,10 @@ to Firehose, Firehose converts them to Parquet in S3 against a Glue table, and D
 
 Every call is an unmodified AWS client's (boto3 for the control plane, paho-mqtt for the devices), so the
 same steps run against AWS given a role ARN and the account's IoT endpoint. Two things are Headwater's:
-the devices connect anonymously to the plain MQTT port (`--iot-mode relaxed`; AWS wants a certificate on
-8883), and the script moves the server's clock past Firehose's 60 s buffer (`--test-mode on`) instead of
-waiting a minute. It prints the rows DuckDB reads and exits 1 if a hot reading is missing or a cool one
+the devices connect anonymously to the plain MQTT port (`--iot-mode relaxed`; with `--mtls localhost:8883`
+they connect to the device gateway as at AWS instead, each with its own certificate and a policy that lets
+it publish only its own telemetry), and the script moves the server's clock past Firehose's 60 s buffer
+(`--test-mode on`) instead of waiting a minute. It prints the rows DuckDB reads and exits 1 if a hot reading is missing or a cool one
 got through.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import tempfile
 import time
@@ -43,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--endpoint", default="http://localhost:4566", help="Headwater's HTTP endpoint")
     p.add_argument("--mqtt", default="localhost:1883", help="host:port of the plain MQTT listener")
+    p.add_argument(
+        "--mtls",
+        metavar="HOST:PORT",
+        help="connect to the device gateway over mutual TLS instead (8883), as devices do at AWS: each gets"
+        " a certificate from CreateKeysAndCertificate and a policy letting it publish only its own telemetry",
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the Parquet rows")
     return p.parse_args(argv)
 
@@ -103,12 +111,49 @@ def setup(aws: Any) -> None:
     )
 
 
-def publish(host: str, port: int) -> int:
+# a device may connect as itself and publish to its own telemetry topic, nothing else
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "arn:aws:iot:*:*:client/${iot:ClientId}"},
+        {
+            "Effect": "Allow",
+            "Action": "iot:Publish",
+            "Resource": "arn:aws:iot:*:*:topic/devices/${iot:ClientId}/telemetry",
+        },
+    ],
+}
+
+
+def credentials(aws: Any, endpoint: str, folder: Path) -> dict[str, ssl.SSLContext]:
+    """A certificate per device (CreateKeysAndCertificate), the policy attached, and a TLS context
+    trusting the server's IoT root CA (what Amazon Root CA 1 is at AWS)."""
+    iot = aws("iot")
+    iot.create_policy(policyName="telemetry-device", policyDocument=json.dumps(POLICY))
+    root_ca = folder / "root-ca.pem"
+    with urllib.request.urlopen(f"{endpoint}/_headwater/iot/root-ca", timeout=10) as answer:
+        root_ca.write_bytes(answer.read())
+    contexts = {}
+    for device in DEVICES:
+        made = iot.create_keys_and_certificate(setAsActive=True)
+        iot.attach_policy(policyName="telemetry-device", target=made["certificateArn"])
+        cert, key = folder / f"{device}.pem.crt", folder / f"{device}.private.key"
+        cert.write_text(made["certificatePem"])
+        key.write_text(made["keyPair"]["PrivateKey"])
+        context = ssl.create_default_context(cafile=str(root_ca))
+        context.load_cert_chain(str(cert), str(key))
+        contexts[device] = context
+    return contexts
+
+
+def publish(host: str, port: int, tls: dict[str, ssl.SSLContext] | None = None) -> int:
     """Each device connects, publishes its readings at QoS 1 (each one acknowledged) and disconnects;
     returns how many are above the threshold."""
     hot = 0
     for index, device in enumerate(DEVICES):
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device)
+        if tls is not None:
+            client.tls_set_context(tls[device])
         client.connect(host, port)
         client.loop_start()
         try:
@@ -167,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     setup(aws)
-    hot = publish(host or "localhost", int(port))
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.mtls:
+            host, _, port = args.mtls.rpartition(":")
+            hot = publish(host or "localhost", int(port), credentials(aws, args.endpoint, Path(tmp)))
+        else:
+            hot = publish(host or "localhost", int(port))
     print(f"published {len(DEVICES) * READINGS} readings, {hot} above {THRESHOLD} C")
     s3 = aws("s3")
     rows: list[tuple[Any, ...]] = []

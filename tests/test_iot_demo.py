@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.support.server import TEST_FLAGS, Server, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,15 +23,21 @@ def test_the_readme_shows_how_to_run_the_demo() -> None:
     assert SERVE in SCRIPT.read_text()  # the script's own usage says the same
 
 
-def test_the_demo_prints_the_hot_readings_from_parquet(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["plain", "mtls"])
+def test_the_demo_prints_the_hot_readings_from_parquet(tmp_path: Path, transport: str) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    mqtt = free_port()
-    # the README's flags; TEST_FLAGS keep the gateway's default ports closed for parallel servers
-    server = Server(data_dir, *TEST_FLAGS, "--mqtt-port", str(mqtt), "--iot-mode", "relaxed").start()
+    port = free_port()
+    # the README's flags (TEST_FLAGS keep the gateway's default ports closed for parallel servers); over
+    # mTLS the gateway in AWS mode, where each device's policy is enforced
+    if transport == "plain":
+        flags, devices = ["--mqtt-port", str(port), "--iot-mode", "relaxed"], ["--mqtt", f"127.0.0.1:{port}"]
+    else:
+        flags, devices = ["--iot-port", str(port), "--iot-mode", "aws"], ["--mtls", f"localhost:{port}"]
+    server = Server(data_dir, *TEST_FLAGS, *flags).start()
     try:
         done = subprocess.run(
-            [sys.executable, str(SCRIPT), "--endpoint", server.endpoint, "--mqtt", f"127.0.0.1:{mqtt}"],
+            [sys.executable, str(SCRIPT), "--endpoint", server.endpoint, *devices],
             capture_output=True,
             text=True,
             timeout=120,
