@@ -16,12 +16,13 @@ from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.broker.message import Message, forwarded
-from headwater.services.iot.broker.topics import RULES_PREFIX
+from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
 from headwater.services.iot.rules.part import RulesPart
 from headwater.services.iot.security.part import SecurityPart
 from headwater.services.iot.shadow.service import Shadows
+from headwater.services.ports import DeliveryError
 
 
 class IotCore:
@@ -89,6 +90,10 @@ class IotCore:
         self, account: str, region: str, topic: str, payload: bytes, qos: int, properties: Properties | None
     ) -> None:
         """A rule's republish action: a server-made message at the rule's QoS and MQTT 5 headers."""
+        if topic_name_error(topic, self.broker.ctx.aws) is not None:
+            raise DeliveryError(
+                "InvalidRequestException", f"{topic} is not a topic a message can be published to"
+            )
         props, expires = forwarded(properties, self.clock.now())
         message = Message(topic, payload, qos, False, props, expires, None, self.clock.now_ms())
         waits: list[Awaitable[None]] = self.broker.publish(

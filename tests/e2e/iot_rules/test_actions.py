@@ -9,9 +9,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.runtime.metrics import prometheus_name
 from tests.e2e.functions.support import drain, ensure_role, python_function
 from tests.e2e.iot.gateway import Gateway, wait_for
 from tests.e2e.iot.paho_clients import Paho
@@ -46,6 +48,13 @@ def test_kinesis_sqs_and_s3_get_the_selected_message(relaxed: Gateway) -> None:
     body = wait_for(lambda: _object(s3, "telemetry", "readings/s2.json"), what="the S3 object")
     assert json.loads(body) == {"temp": 40}
     assert len(kinesis_records(kinesis, "telemetry")) == 1  # the cold reading went nowhere
+    text = httpx.get(f"{relaxed.server.endpoint}/_headwater/metrics").text
+    assert f'{prometheus_name("IoT", "TopicMatch")}{{RuleName="hot_readings"}} 2' in text
+    assert f'{prometheus_name("IoT", "RulesExecuted")}{{RuleName="hot_readings"}} 1' in text
+    success = prometheus_name("IoT", "Success")
+    assert f'{success}{{ActionType="kinesis",RuleName="hot_readings"}} 1' in text or (
+        f'{success}{{RuleName="hot_readings",ActionType="kinesis"}} 1' in text
+    )
 
 
 def _object(s3: Any, bucket: str, key: str) -> bytes | None:
@@ -214,7 +223,10 @@ def test_http_action_needs_a_confirmed_destination(relaxed: Gateway) -> None:
         path, body = wait_for(
             lambda: len(_Receiver.bodies) >= 3 and _Receiver.bodies[2], what="a new confirmation"
         )
-        assert json.loads(body)["confirmationToken"] != confirmation["confirmationToken"]
+        renewed = json.loads(body)
+        assert renewed["confirmationToken"] != confirmation["confirmationToken"]
+        assert httpx.get(renewed["enableUrl"]).status_code == 200  # what the endpoint's owner may do instead
+        assert iot.get_topic_rule_destination(arn=made["arn"])["topicRuleDestination"]["status"] == "ENABLED"
         iot.delete_topic_rule(ruleName="to_http")
         iot.delete_topic_rule_destination(arn=made["arn"])
         with pytest.raises(ClientError) as caught:
@@ -270,3 +282,47 @@ def test_a_dry_run_shows_the_rendered_requests(relaxed: Gateway) -> None:
         "POST", "iot/rules/dry/dry-run", {"topic": "dry/k9", "payload": {"level": 0}}
     )
     assert quiet["selected"] is False
+
+
+def test_batch_mode_puts_each_element_of_the_array(relaxed: Gateway) -> None:
+    firehose, s3, logs = relaxed.iot("firehose"), relaxed.iot("s3"), relaxed.iot("logs")
+    s3.create_bucket(Bucket="landing-batch")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="batched",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": ROLE,
+            "BucketARN": "arn:aws:s3:::landing-batch",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60},
+        },
+    )
+    relaxed.iot().create_topic_rule(
+        ruleName="batched",
+        topicRulePayload=rule(
+            "SELECT VALUE readings FROM 'batch/+'",
+            {
+                "firehose": {
+                    "deliveryStreamName": "batched",
+                    "separator": "\n",
+                    "batchMode": True,
+                    "roleArn": ROLE,
+                }
+            },
+            {"cloudwatchLogs": {"logGroupName": "/iot/batched", "batchMode": True, "roleArn": ROLE}},
+            awsIotSqlVersion="2016-03-23",
+        ),
+    )
+    publish(relaxed, "batch/x", {"readings": [{"n": 1}, {"n": 2}, {"n": 3}]})
+
+    def flushed() -> bytes:
+        relaxed.server.advance(61)
+        listed = s3.list_objects_v2(Bucket="landing-batch").get("Contents", [])
+        return b"".join(s3.get_object(Bucket="landing-batch", Key=o["Key"])["Body"].read() for o in listed)
+
+    body = wait_for(lambda: (found := flushed()).count(b"\n") >= 3 and found, 30, "three records")
+    assert [json.loads(line) for line in body.splitlines()] == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+    def logged() -> list[str]:
+        return [e["message"] for e in logs.filter_log_events(logGroupName="/iot/batched").get("events", [])]
+
+    messages = wait_for(lambda: len(logged()) >= 3 and logged(), what="three log events")
+    assert sorted(json.loads(m)["n"] for m in messages) == [1, 2, 3]

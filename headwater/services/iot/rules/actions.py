@@ -91,8 +91,10 @@ def render_action(
     env: SqlEnvironment,
     version: str,
     render: Render,
+    templated: frozenset[str] | None = None,
 ) -> Delivery:
-    """One action of a rule for one message; RenderError when it cannot be made."""
+    """One action of a rule for one message; RenderError when it cannot be made. `templated`, when
+    known, names the fields holding templates (the others are copied as they are)."""
 
     def one(template: str) -> str:
         try:
@@ -106,6 +108,10 @@ def render_action(
             topic, prefix = topic[2:], "$"
         fields = _render_value({k: v for k, v in spec.items() if k != "topic"}, one)
         fields["topic"] = prefix + (one(topic) if "${" in topic else topic)
+    elif templated is not None:
+        fields = dict(spec)
+        for key in templated:
+            fields[key] = _render_value(spec[key], one)
     else:
         fields = _render_value(dict(spec), one)
     fields.pop("roleArn", None)  # roles are not assumed: Headwater does not evaluate IAM

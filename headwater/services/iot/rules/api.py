@@ -139,6 +139,7 @@ async def delete_topic_rule(part: RulesPart, params: Doc, ctx: RequestContext) -
     if part.tags is not None:
         await part.tags.drop(rule.arn)
     await part.runtime.outboxes.drop_rule(rule.account, rule.region, rule.name)
+    part.runtime.forget(rule.name)
     return {}
 
 

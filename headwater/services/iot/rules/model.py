@@ -47,6 +47,14 @@ ACTION_NAMES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    slot: str  # the outbox: the action's index
+    kind: str
+    spec: Doc
+    templated: frozenset[str]
+
+
 def invalid(message: str) -> AwsError:
     return AwsError("InvalidRequestException", message)
 
@@ -63,6 +71,20 @@ class TopicRule:
     payload: Doc  # TopicRulePayload as given (sql, description, actions, ruleDisabled, ...)
     created: float  # epoch seconds
     compiled: CompiledSql | None = field(default=None, compare=False)
+    _steps: list[Step] | None = field(default=None, compare=False, repr=False)
+
+    def steps(self) -> list[Step]:
+        """The actions as the runtime runs them, worked out once: (outbox slot, kind, fields, the
+        fields holding `${` templates)."""
+        if self._steps is None:
+            steps = []
+            for index, action in enumerate(self.actions):
+                kind = action_kind(action)
+                spec = action[kind]
+                templated = frozenset(key for key, value in spec.items() if "${" in json.dumps(value))
+                steps.append(Step(str(index), kind, spec, templated))
+            self._steps = steps
+        return self._steps
 
     @property
     def arn(self) -> str:

@@ -75,6 +75,7 @@ class Outboxes:
         self.exhausted = exhausted
         self.boxes: dict[str, Box] = {}
         self._running = False
+        self._attempts: set[asyncio.Task[None]] = set()  # in flight, cancelled at close
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -96,6 +97,7 @@ class Outboxes:
     async def close(self) -> None:
         self._running = False
         tasks = [box.task for box in self.boxes.values() if box.task is not None]
+        tasks += list(self._attempts)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -176,7 +178,9 @@ class Outboxes:
             while box.heap and box.heap[0][0] <= now and len(seqs) < BATCH:
                 seqs.append(heapq.heappop(box.heap)[1])
             box.in_flight += 1
-            asyncio.get_running_loop().create_task(self._attempt(box, seqs))
+            attempt = asyncio.get_running_loop().create_task(self._attempt(box, seqs))
+            self._attempts.add(attempt)
+            attempt.add_done_callback(self._attempts.discard)
 
     async def _attempt(self, box: Box, seqs: list[int]) -> None:
         try:

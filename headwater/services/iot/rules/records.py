@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
+from typing import Any
 
 from headwater.services.iot.rules.actions import Delivery
 from headwater.services.iot.rules.contracts import SqlMessage
 
 _LENGTH = struct.Struct(">I")
+
+_dumps: Callable[[Any], bytes]
+_loads: Callable[[bytes], Any]
+try:  # orjson is a dependency; the standard library is the fallback
+    import orjson
+
+    _dumps, _loads = orjson.dumps, orjson.loads
+except ImportError:  # pragma: no cover
+    _dumps, _loads = (lambda value: json.dumps(value, separators=(",", ":")).encode()), json.loads
 
 
 def encode(delivery: Delivery, message: SqlMessage) -> bytes:
@@ -26,13 +37,13 @@ def encode(delivery: Delivery, message: SqlMessage) -> bytes:
         "ts": message.timestamp_ms,
         "id": message.trace_id,
     }
-    head = json.dumps(header, separators=(",", ":")).encode()
+    head = _dumps(header)
     return b"".join((_LENGTH.pack(len(head)), head, *delivery.body, message.payload))
 
 
 def decode(raw: bytes, account: str, region: str, rule: str) -> tuple[Delivery, SqlMessage]:
     (size,) = _LENGTH.unpack_from(raw)
-    header = json.loads(raw[4 : 4 + size])
+    header = _loads(raw[4 : 4 + size])
     at = 4 + size
     parts: list[bytes] = []
     for length in header["n"]:

@@ -40,7 +40,7 @@ from headwater.services.iot.rules.targets import Targets
 from headwater.services.ports import DeliveryError
 
 log = logging.getLogger("headwater.services.iot.rules")
-NS = "AWS/IoT"
+NS = "IoT"  # rendered as AWS/IoT
 RULES_PREFIX = "$aws/rules/"
 ERROR_SLOT = "error"
 
@@ -158,11 +158,12 @@ class RulesRuntime:
         self.metrics.add(NS, "RulesExecuted", labels)
         writes: list[Awaitable[None]] = []
         failures: list[Doc] = []
-        for index, action in enumerate(rule.actions):
-            kind = action_kind(action)
+        version, render = rule.version, self._render()
+        for step in rule.steps():
+            kind = step.kind
             try:
                 delivery = render_action(
-                    kind, action[kind], result, message, self.env, rule.version, self._render()
+                    kind, step.spec, result, message, self.env, version, render, step.templated
                 )
             except RenderError as error:
                 self.metrics.add(NS, "Failure", (*labels, ("ActionType", kind)))
@@ -171,7 +172,7 @@ class RulesRuntime:
                 )
                 continue
             record = records.encode(delivery, message)
-            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, str(index), record))
+            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, step.slot, record))
         if failures:
             writes.extend(self._error_now(rule, message, failures))
         return writes
@@ -265,6 +266,10 @@ class RulesRuntime:
             views.append(delivery.view())
         answer["actions"] = views
         return answer
+
+    def forget(self, rule: str) -> None:
+        """A deleted rule's series go (another account's rule of that name loses them too: rare)."""
+        self.metrics.forget(NS, (("RuleName", rule),))
 
     def _collect(self, metrics: Metrics) -> None:
         for (_, _, rule, slot), depth in self.outboxes.depth().items():

@@ -155,7 +155,7 @@ def test_a_missing_target_is_retried_then_the_error_action_gets_aws_payload() ->
         assert failure["failedAction"] == "KinesisAction" and failure["failedResource"] == "hot"
         assert "ResourceNotFoundException" in failure["errorMessage"]
         labels = (("RuleName", "hot"), ("ActionType", "kinesis"))
-        assert part.runtime.metrics.value("AWS/IoT", "Failure", labels) == len(RETRY_DELAYS_S) + 1
+        assert part.runtime.metrics.value("IoT", "Failure", labels) == len(RETRY_DELAYS_S) + 1
         await part.close()
 
     asyncio.run(scenario())
