@@ -21,9 +21,10 @@ counted) and the version check (a request's version must equal the current one).
 
 from __future__ import annotations
 
-import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from headwater.services.iot.shadow import errors
@@ -33,6 +34,19 @@ SECTIONS = ("desired", "reported")
 MAX_STATE_BYTES = 8 * 1024
 MAX_DEPTH = 6
 MAX_TOKEN_BYTES = 64
+
+
+def _codec() -> tuple[Callable[[Any], bytes], Callable[[str | bytes], Any]]:
+    """orjson when installed (JSON is most of an update's cost; it also refuses NaN, which is not
+    JSON), else the standard library's compact form."""
+    try:
+        fast = import_module("orjson")
+    except ImportError:
+        return (lambda value: json.dumps(value, separators=(",", ":")).encode()), json.loads
+    return fast.dumps, fast.loads
+
+
+dumps, _loads = _codec()
 
 
 @dataclass(slots=True)
@@ -49,11 +63,11 @@ class Shadow:
         value: Doc = {"s": self.state, "m": self.metadata, "v": self.version, "t": self.timestamp}
         if self.deleted_ms is not None:
             value = {"v": self.version, "d": self.deleted_ms}
-        return json.dumps(value, separators=(",", ":")).encode()
+        return dumps(value)
 
     @staticmethod
     def decode(raw: bytes) -> Shadow:
-        d = json.loads(raw)
+        d = _loads(raw)
         return Shadow(d.get("s", {}), d.get("m", {}), d["v"], d.get("t", 0), d.get("d"))
 
 
@@ -80,7 +94,7 @@ def _load(payload: bytes) -> Any:
     except UnicodeDecodeError:
         raise errors.not_utf8() from None
     try:
-        return json.loads(text)
+        return _loads(text)
     except (ValueError, RecursionError):
         raise errors.bad_request(errors.INVALID_JSON) from None
 
@@ -107,7 +121,7 @@ def token_of(payload: bytes) -> str | None:
 def token_for_error(payload: bytes) -> str | None:
     """Best effort: the clientToken an invalid request carried, for its error document."""
     try:
-        body = json.loads(payload)
+        body = _loads(payload)
     except (ValueError, RecursionError, UnicodeDecodeError):
         return None
     token = body.get("clientToken") if isinstance(body, dict) else None
@@ -152,6 +166,15 @@ def parse_update(payload: bytes) -> UpdateRequest:
 # --- merge, metadata, delta ------------------------------------------------------------------------
 
 
+def _copy(value: Any) -> Any:
+    """A copy of a JSON value (several times faster than copy.deepcopy)."""
+    if type(value) is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_copy(item) for item in value]
+    return value
+
+
 def _leaf_metadata(value: Any, ts: int) -> Any:
     if isinstance(value, dict):
         return {key: _leaf_metadata(item, ts) for key, item in value.items()}
@@ -173,7 +196,7 @@ def _merge(state: Doc, meta: Doc, patch: Doc, ts: int) -> None:
                 sub_meta = meta[key] = {}
             _merge(state[key], sub_meta, value, ts)
         else:
-            state[key] = copy.deepcopy(value)
+            state[key] = _copy(value)
             meta[key] = _leaf_metadata(value, ts)
 
 
@@ -233,8 +256,8 @@ def apply(current: Shadow | None, request: UpdateRequest, now_ms: int) -> Outcom
     if request.version is not None and request.version != version:
         raise errors.conflict()
     ts = now_ms // 1000
-    state = copy.deepcopy(live.state) if live is not None else {}
-    meta = copy.deepcopy(live.metadata) if live is not None else {}
+    state = _copy(live.state) if live is not None else {}  # `live` stays as it was: the previous document
+    meta = _copy(live.metadata) if live is not None else {}
     accepted_meta: Doc = {}
     for section in SECTIONS:
         if section not in request.state:
@@ -250,7 +273,7 @@ def apply(current: Shadow | None, request: UpdateRequest, now_ms: int) -> Outcom
         if not target:
             del state[section]
             meta.pop(section, None)
-    if len(json.dumps(state, separators=(",", ":")).encode()) > MAX_STATE_BYTES:
+    if len(dumps(state)) > MAX_STATE_BYTES:
         raise errors.too_large()
     shadow = Shadow(state, meta, version + 1, ts)
     accepted = {"state": request.state, "metadata": accepted_meta, "version": shadow.version, "timestamp": ts}
@@ -289,7 +312,3 @@ def deleted_document(version: int, now_ms: int, token: str | None) -> Doc:
 
 def error_document(code: int, message: str, now_ms: int, token: str | None) -> Doc:
     return _with_token({"code": code, "message": message, "timestamp": now_ms // 1000}, token)
-
-
-def dumps(doc: Doc) -> bytes:
-    return json.dumps(doc, separators=(",", ":")).encode()
