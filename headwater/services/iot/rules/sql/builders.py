@@ -87,8 +87,8 @@ def build_object(star: bool, items: list[tuple[tuple[str, ...], Fn]]) -> Fn:
             target = out
             for part in path[:-1]:
                 nested = target.get(part)
-                if type(nested) is not dict:
-                    nested = target[part] = {}
+                # a copy: an object from the payload (`SELECT *, x AS a.b`) is never written to
+                nested = target[part] = dict(nested) if type(nested) is dict else {}
                 target = nested
             target[path[-1]] = value
         return out

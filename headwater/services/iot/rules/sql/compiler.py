@@ -180,7 +180,7 @@ class Compiler:
 
     def _compare(self, node: Any) -> Fn:
         left, op, right = node.children
-        return self._binary(COMPARISON[str(op)], left, right)
+        return self._binary(COMPARISON[str(op).lower()], left, right)
 
     def _and_(self, node: Any) -> Fn:
         return self._binary(logical_and, node.children[0], node.children[2])

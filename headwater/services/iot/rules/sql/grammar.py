@@ -1,7 +1,7 @@
 """IoT SQL's grammar (lark, LALR(1)) and its parse errors as CreateTopicRule's SqlParseException text.
 
 The grammar follows the IoT SQL reference: SELECT [VALUE] items, FROM 'topic/filter' (single quotes
-only, as the FROM page requires), WHERE; operators by precedence (OR < AND < NOT < comparison <
+only, as the FROM page requires), WHERE; operators by precedence (OR < AND < NOT < comparison, IN and CONTAINS <
 + - < * / % < unary minus < `.name` and `[index]` postfixes); CASE (the documented `CASE v WHEN`
 form and the searched `CASE WHEN cond` form); cast(x AS Type); object and array literals; nested
 `(SELECT ... FROM path WHERE ...)` queries; `*` as a function argument (`encode(*, 'base64')`).
@@ -30,6 +30,7 @@ statement: SELECT select_body from_clause? where_clause?
 alias: alias_name ("." alias_name)*
 // AWS's own examples alias to keywords (`AS value`); after AS or a dot a keyword is a name.
 ?alias_name: NAME | VALUE | SELECT | AND | OR | NOT | CASE | WHEN | THEN | ELSE | END | CAST | TRUE | FALSE | NULL
+           | IN | CONTAINS
 ?member_name: alias_name | FROM | WHERE | AS
 from_clause: FROM SQ_STRING
 where_clause: WHERE expr
@@ -38,7 +39,7 @@ where_clause: WHERE expr
 ?or_expr: and_expr | or_expr OR and_expr            -> or_
 ?and_expr: not_expr | and_expr AND not_expr         -> and_
 ?not_expr: cmp_expr | NOT not_expr                  -> not_
-?cmp_expr: add_expr | add_expr CMP_OP add_expr      -> compare
+?cmp_expr: add_expr | add_expr (CMP_OP | IN | CONTAINS) add_expr -> compare
 ?add_expr: mul_expr | add_expr ADD_OP mul_expr      -> arith
 ?mul_expr: unary | mul_expr (STAR | SLASH | PERCENT) unary -> arith
 ?unary: postfix | ADD_OP unary                      -> sign
@@ -82,6 +83,8 @@ THEN: "then"i
 ELSE: "else"i
 END: "end"i
 CAST: "cast"i
+IN: "in"i
+CONTAINS: "contains"i
 TRUE: "true"i
 FALSE: "false"i
 NULL: "null"i

@@ -20,7 +20,6 @@ from headwater.services.iot.rules.sql.values import (
     to_int_floor,
     to_int_nearest,
     to_string,
-    whole_to_int,
 )
 
 _ABSENT: Any = object()  # an argument not given (unlike one given and Undefined)
@@ -137,9 +136,9 @@ def _decode(ctx: Context, value: Any, scheme: Any) -> Any:
         data = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return None  # "the function returns NULL if the string cannot be decoded"
-    document = decode_payload(data)
+    document = decode_payload(data, ctx.version != "2015-10-08")
     if document is not UNDEFINED:
-        return whole_to_int(document) if ctx.version != "2015-10-08" else document
+        return document
     try:
         return data.decode()
     except UnicodeDecodeError:

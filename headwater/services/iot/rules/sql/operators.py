@@ -92,7 +92,27 @@ def _not_equal(left: Any, right: Any) -> Any:
     return not same
 
 
+def _in(left: Any, right: Any) -> Any:
+    """`x IN array`: whether an element equals x (by `=`'s rules)."""
+    if left is UNDEFINED or type(right) is not list:
+        return UNDEFINED
+    return any(equal(left, item) is True for item in right)
+
+
+def _contains(left: Any, right: Any) -> Any:
+    """`array CONTAINS x` (an element equals x) or `string CONTAINS substring`."""
+    if right is UNDEFINED:
+        return UNDEFINED
+    if type(left) is list:
+        return any(equal(item, right) is True for item in left)
+    if type(left) is str and type(right) is str:
+        return right in left
+    return UNDEFINED
+
+
 COMPARISON: dict[str, Callable[[Any, Any], Any]] = {
+    "in": _in,
+    "contains": _contains,
     "=": equal,
     "<>": _not_equal,
     "<": _ordering(lambda a, b: a < b),

@@ -15,19 +15,21 @@ from headwater.services.iot.rules.sql.values import UNDEFINED, dumps, to_bool
 
 
 class Result:
-    """What SELECT made: a JSON value, UNDEFINED (SELECT VALUE of nothing: an empty payload), or
-    the payload's own bytes (`SELECT *` over a payload that is not a JSON object)."""
+    """What SELECT made: a JSON value, or the payload's own bytes (`SELECT *` over a payload that is
+    not a JSON object). `SELECT VALUE` of Undefined is an empty payload; its value is None, so that
+    every reader of `value` gets plain JSON (`undefined` tells the two apart)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("undefined", "value")
 
     def __init__(self, value: Any) -> None:
-        self.value = value
+        self.undefined = value is UNDEFINED
+        self.value = None if self.undefined else value
 
     def payload(self) -> bytes:
         value = self.value
         if type(value) is bytes:
             return value
-        if value is UNDEFINED:
+        if self.undefined:
             return b""
         return dumps(value)
 

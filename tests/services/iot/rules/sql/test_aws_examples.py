@@ -323,6 +323,11 @@ def test_documented_topic_functions() -> None:
 def test_documented_version_notes() -> None:
     # iot-sql-data-types: with 2016-03-23 a whole-number Decimal (10.0) is processed as the Int 10
     assert run("SELECT a FROM 't'", b'{"a": 10.0}') == {"a": 10}
+    assert isinstance(run("SELECT * FROM 't'", b'{"a": [10.0, 1e1, 1.5], "b": "1.0"}')["a"][0], int)
+    assert run("SELECT * FROM 't'", b'{"a": [10.0, 1e1, 1.5], "b": "1.0"}') == {
+        "a": [10, 10, 1.5],
+        "b": "1.0",
+    }
     assert run("SELECT a FROM 't'", b'{"a": 10.0}', V1) == {"a": 10.0}
     assert isinstance(run("SELECT a FROM 't'", b'{"a": 10.0}', V1)["a"], float)
     # iot-sql-functions, cast(): Decimal and Boolean are 2016-03-23 keywords

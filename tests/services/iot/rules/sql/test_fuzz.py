@@ -15,7 +15,7 @@ from tests.services.iot.rules.sql.support import message
 
 TOKENS = [
     "SELECT", "VALUE", "*", ",", "AS", "FROM", "WHERE", "AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE",
-    "END", "cast", "(", ")", "[", "]", "{", "}", ".", ":", "=", "<>", "<", ">=", "+", "-", "/", "%",
+    "END", "IN", "CONTAINS", "cast", "(", ")", "[", "]", "{", "}", ".", ":", "=", "<>", "<", ">=", "+", "-", "/", "%",
     "'t/#'", "'a'", '"b"', "'", '"', "a", "b.c", "e", "0", "1", "2.5", "1e3", "-7", "null", "true", "Int",
     "Boolean", "topic", "get", "concat", "substring", "encode", "decode", "upper", "cast", "abs",
     "regexp_replace", "transform", "'base64'", "'enrichArray'", "\\", "\n", "$", "${", "#",

@@ -95,6 +95,18 @@ def test_undefined_in_where_does_not_trigger() -> None:
         ("CASE n WHEN 1 THEN 'one' END", b""),
         ("CASE n WHEN 5.0 THEN 'five' END", "five"),
         ("CASE WHEN n > 4 THEN 'big' ELSE 'small' END", "big"),
+        # IN and CONTAINS (the Operators page's newer sections)
+        ("n IN [1, 5]", True),
+        ("'5' IN [1, 5]", False),
+        ("obj in [{'k': 1}]", True),
+        ("n IN arr", False),
+        ("bar IN [1]", b""),
+        ("n IN 5", b""),
+        ("arr CONTAINS 2", True),
+        ("s contains 'bc'", True),
+        ("s CONTAINS 'x'", False),
+        ("n CONTAINS 5", b""),
+        ("NOT n IN [1]", True),
         # precedence
         ("1 + 2 * 3", 7),
         ("(1 + 2) * 3", 9),
@@ -157,6 +169,11 @@ def test_select_star_with_aliases_overrides_and_nests() -> None:
         "n": 2,
         "meta": {"source": "x"},
     }
+
+
+def test_dotted_aliases_merge_into_payload_objects_without_changing_them() -> None:
+    sql = "SELECT *, 'x' AS coords.src, coords.lat AS coords.copy FROM 't'"
+    assert run(sql, {"coords": {"lat": 1}}) == {"coords": {"lat": 1, "src": "x", "copy": 1}}
 
 
 def test_binary_payload() -> None:

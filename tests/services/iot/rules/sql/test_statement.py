@@ -8,7 +8,7 @@ import pytest
 
 from headwater.protocol.mqtt.packets import Properties
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlError
-from headwater.services.iot.rules.sql import UNDEFINED, compile_statement
+from headwater.services.iot.rules.sql import compile_statement
 from tests.services.iot.rules.sql.support import V1, V2, message, run, value
 
 # -- versions (iot-rule-sql-version) -------------------------------------------------------------
@@ -211,6 +211,6 @@ def test_result_value_and_payload() -> None:
     compiled = compile_statement("SELECT VALUE missing FROM 't'")
     result = compiled.evaluate(message({"a": 1}), SqlEnvironment())
     assert result is not None
-    assert result.value is UNDEFINED and result.payload() == b""
+    assert result.value is None and result.payload() == b""  # plain JSON for every reader of value
     binary = compile_statement("SELECT * FROM 't'").evaluate(message(b"\x01\x02"), SqlEnvironment())
     assert binary is not None and binary.value == b"\x01\x02" and binary.payload() == b"\x01\x02"
