@@ -16,6 +16,9 @@
 #   bash bench/run.sh --only iot [ARGS]      python -m bench.iot alone: MQTT fan-in/fan-out QoS 0/1, latency,
 #                                            10,000 idle connections' RSS, mTLS connects/s (Headwater against
 #                                            Mosquitto, the Debian package fetched without root, and amqtt)
+#   bash bench/run.sh --only iot_rules [ARGS]  python -m bench.iot_rules alone: MQTT messages/s through a rule
+#                                            (WHERE) into Kinesis and SQS, shadow updates/s over 1,000 things,
+#                                            publish-to-Kinesis p50/p99 (Headwater alone: no peer has them)
 #   bash bench/run.sh --only scale [ARGS]    python -m bench.scale alone: RSS, restart time and rates with a lot
 #                                            stored (--full: 10 M SQS messages, 1 M S3 objects, 10 GB Kinesis)
 #   bash bench/run.sh --compare REF [ARGS]   python -m bench.compare: this tree's Headwater against REF's
@@ -36,7 +39,7 @@ compare=""
 args=()
 while (($#)); do
   case "$1" in
-    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs, s3, functions, firehose, iot or scale" >&2; exit 2; } ;;
+    --only) only="${2:-}"; shift 2 || { echo "bench: --only needs kinesis, sqs, s3, functions, firehose, iot, iot_rules or scale" >&2; exit 2; } ;;
     --only=*) only="${1#--only=}"; shift ;;
     --compare) compare="${2:-}"; shift 2 || { echo "bench: --compare needs a commit" >&2; exit 2; } ;;
     --compare=*) compare="${1#--compare=}"; shift ;;
@@ -44,8 +47,8 @@ while (($#)); do
   esac
 done
 case "$only" in
-  "" | kinesis | sqs | s3 | functions | firehose | iot | scale) ;;
-  *) echo "bench: --only takes kinesis, sqs, s3, functions, firehose, iot or scale, not '$only'" >&2; exit 2 ;;
+  "" | kinesis | sqs | s3 | functions | firehose | iot | iot_rules | scale) ;;
+  *) echo "bench: --only takes kinesis, sqs, s3, functions, firehose, iot, iot_rules or scale, not '$only'" >&2; exit 2 ;;
 esac
 
 if [[ -n "$compare" ]]; then
@@ -59,7 +62,7 @@ fi
 
 entry="bash bench/run.sh${only:+ --only $only}"
 status=0
-for service in kinesis sqs s3 functions firehose iot scale; do
+for service in kinesis sqs s3 functions firehose iot iot_rules scale; do
   if [[ -z "$only" || "$only" == "$service" ]]; then
     HEADWATER_BENCH_ENTRY="$entry" .venv/bin/python -m "bench.$service" "${args[@]}" || status=$?
   fi

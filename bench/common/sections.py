@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_ANY_BEGIN = re.compile(r"<!-- [a-z0-9]+-bench:begin")
+_ANY_BEGIN = re.compile(r"<!-- [a-z0-9_]+-bench:begin")
 
 
 def begin(name: str) -> str:

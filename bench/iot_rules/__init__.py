@@ -1,0 +1,1 @@
+"""IoT rules, shadow and publish-to-Kinesis benchmark (`python -m bench.iot_rules`)."""
