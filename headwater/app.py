@@ -34,6 +34,7 @@ from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
 from headwater.services.ports import (
     DeviceTrust,
+    EdgeStatus,
     FunctionUrls,
     Identities,
     IotDataPlane,
@@ -57,11 +58,13 @@ class Headwater:
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
         trust = host.ports.find(DeviceTrust)
+        self.edge = host.ports.find(EdgeStatus)  # edge mode's bridge (`--edge`)
         admin = Admin(
             self,
             packages=runtimes.package if runtimes is not None else None,
             root_ca=trust.root_ca_pem if trust is not None else None,
             ca_chain=trust.ca_chain_pem if trust is not None else None,
+            edge=self.edge.status if self.edge is not None else None,
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
@@ -86,7 +89,7 @@ class Headwater:
     def health(self) -> dict[str, Any]:
         config = self.config
         certificate = self.http.certificate
-        return {
+        described = {
             "status": "running",
             "version": __version__,
             "durability": config.durability,
@@ -101,6 +104,9 @@ class Headwater:
             },
             "resources": health.counts(self.resources()),
         }
+        if self.edge is not None:
+            described["edge"] = self.edge.status()
+        return described
 
     def resources(self) -> dict[str, dict[str, list[str]]]:
         """Resource names by service and kind (services that hold none are left out)."""

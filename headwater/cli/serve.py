@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from headwater.cli.edge import edge_config, edge_options
 from headwater.config import Config, parse_credentials
 
 F = Callable[..., Any]
@@ -144,6 +145,7 @@ SERVE_OPTIONS = [
     option(
         "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
     ),
+    *edge_options(option),
 ]
 
 
@@ -184,6 +186,7 @@ def config_from(values: dict[str, Any]) -> Config:
         mqtt_port=_port(values["mqtt_port"], "--mqtt-port") or 0,
         iot_mode=values["iot_mode"],
         iot_session_expiry=max(0, values["iot_session_expiry"]),
+        edge=edge_config(values),
     )
 
 

@@ -686,3 +686,10 @@ class IotDataPlane(Protocol):
     ) -> None:
         """Disconnects a client (raises DataPlaneError ResourceNotFoundException when none)."""
         ...
+
+
+class EdgeStatus(Protocol):
+    """Offered by the iot service in edge mode (`serve --edge`): the store-and-forward bridge's
+    state, for the health document and `GET /_headwater/edge`."""
+
+    def status(self) -> dict[str, Any]: ...

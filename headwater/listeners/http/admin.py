@@ -39,6 +39,9 @@ Packages = Callable[[str, str, str], Awaitable[bytes | None]]
 # the IoT device gateway's CA certificates (PEM): the root device code and clients add to their
 # trust, and the chain (issuing CA, root) that verifies device certificates
 IotCa = Callable[[], bytes]
+# edge mode's bridge: upstream, connection, queue, counters
+EdgeView = Callable[[], dict[str, Any]]
+EDGE = "/_headwater/edge"
 IOT_ROOT_CA = "/_headwater/iot/root-ca"
 IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
 FUNCTIONS = "/_headwater/functions/"
@@ -53,6 +56,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "/_headwater/metrics": {"GET": "Prometheus text under CloudWatch's metric names"},
     IOT_ROOT_CA: {"GET": "the IoT root CA certificate (PEM) that device TLS clients trust"},
     IOT_CA_CHAIN: {"GET": "the IoT issuing CA and root (PEM) that verify device certificates"},
+    EDGE: {"GET": "edge mode's bridge (--edge): upstream connection, queue, forwarded and dropped counts"},
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -79,10 +83,12 @@ class Admin:
         packages: Packages | None = None,
         root_ca: IotCa | None = None,
         ca_chain: IotCa | None = None,
+        edge: EdgeView | None = None,
     ) -> None:
         self.app = app
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
+        self.edge = edge
 
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
@@ -106,6 +112,10 @@ class Admin:
             return _json(200, {"reset": True})
         if path == "/_headwater/metrics":
             return 200, "text/plain; version=0.0.4", self.app.metrics.render().encode()
+        if path == EDGE:
+            if self.edge is None:
+                return _json(404, {"error": "edge mode is off (serve --edge)"})
+            return _json(200, self.edge())
         if path in self.iot_ca:
             pem = self.iot_ca[path]
             if pem is None:

@@ -12,6 +12,7 @@ import functools
 from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
+from headwater.services.iot.bridge.bridge import EdgeBridge
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
@@ -52,6 +53,20 @@ class IotCore:
             certificates=self.security,
         )
         self.parts.append(self.broker)
+        # edge mode: the store-and-forward bridge to an upstream, a tap on the broker
+        self.edge: EdgeBridge | None = None
+        if host.config.edge is not None:
+            self.edge = EdgeBridge(
+                host.config.edge,
+                self.broker,
+                host.engine.queues,
+                host.clock,
+                host.metrics,
+                host.config.account_id,
+                host.config.region,
+            )
+            self.broker.taps.append(self.edge)
+            self.parts.append(self.edge)
         self._wire()
 
     def _wire(self) -> None:

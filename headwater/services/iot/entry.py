@@ -6,7 +6,7 @@ from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
 from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
-from headwater.services.ports import DeviceTrust, IotDataPlane, MqttBroker
+from headwater.services.ports import DeviceTrust, EdgeStatus, IotDataPlane, MqttBroker
 
 
 def build(host: Host) -> Service:
@@ -16,6 +16,8 @@ def build(host: Host) -> Service:
         MqttBroker: core.broker,
         IotDataPlane: DataPlane(core.broker),
     }
+    if core.edge is not None:
+        provides[EdgeStatus] = core.edge
     return Service("iot", "iot", core, iot_api(core), provides=provides, inventory=core.security.inventory)
 
 
