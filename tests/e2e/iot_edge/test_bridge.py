@@ -113,7 +113,9 @@ def test_a_cut_link_loses_nothing_and_keeps_each_topics_order(pair: Pair) -> Non
         assert 'aws_io_t_edge_queued_messages{Upstream="localhost:' in metrics
         pair.upstream.start()  # the subscriber's persistent session comes back with it
         expected = payloads("before", 20) + payloads("during", 100)
-        wait_for(lambda: cloud.firsts("sensors/cut/x") == expected, timeout=30, what="every message, in order")
+        wait_for(
+            lambda: cloud.firsts("sensors/cut/x") == expected, timeout=30, what="every message, in order"
+        )
         wait_for(lambda: cloud.firsts("sensors/cut/y") == payloads("during", 100), what="topic y in order")
         wait_for(lambda: pair.status()["queue"]["messages"] == 0, what="an empty queue")  # type: ignore[index]
     finally:

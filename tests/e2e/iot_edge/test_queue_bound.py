@@ -66,7 +66,9 @@ def test_a_full_queue_drops_by_its_policy_and_says_so(
         edge.stop()
 
 
-def test_drop_none_holds_publishers_until_there_is_room(away: tuple[Upstream, Client], tmp_path: Path) -> None:
+def test_drop_none_holds_publishers_until_there_is_room(
+    away: tuple[Upstream, Client], tmp_path: Path
+) -> None:
     upstream, cloud = away
     edge, port = start_edge(tmp_path, upstream, "none")
     local = Client("sensor", port)

@@ -172,7 +172,13 @@ class EdgeQueue:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((size, waiter))
         self.counters.blocked += 1
-        await waiter  # `_admit` reserved our bytes
+        try:
+            await waiter  # `_admit` reserved our bytes
+        except asyncio.CancelledError:  # the publisher went away
+            if waiter.done() and not waiter.cancelled():  # admitted already: give the room back
+                self.bytes -= size
+                self._admit()
+            raise
         self.bytes -= size
         await self._store(record, size)
 
