@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +78,7 @@ def build(settings: dict[str, Any]) -> EdgeConfig:
         raise SystemExit(f"--edge-upstream: {upstream!r} is not mqtts://host:port or mqtt://host:port")
     if (settings.get("cert") is None) != (settings.get("key") is None):
         raise SystemExit("--edge-cert and --edge-key go together")
+    _check_tls(settings)
     inflight = int(settings.get("inflight", DEFAULTS.inflight))
     if not 1 <= inflight <= 1000:
         raise SystemExit("--edge-inflight: 1 to 1000")
@@ -98,6 +100,16 @@ def build(settings: dict[str, Any]) -> EdgeConfig:
         keep_alive=max(0, int(settings.get("keep_alive", DEFAULTS.keep_alive))),
         backoff_max=max(0.1, float(settings.get("backoff_max", DEFAULTS.backoff_max))),
     )
+
+
+def _check_tls(settings: dict[str, Any]) -> None:
+    """The certificate, key and CA load (a bad file is one line at start, not a failed bridge)."""
+    try:
+        context = ssl.create_default_context(cafile=settings.get("ca"))
+        if settings.get("cert") is not None:
+            context.load_cert_chain(settings["cert"], settings.get("key"))
+    except (OSError, ssl.SSLError) as exc:
+        raise SystemExit(f"--edge-cert/--edge-key/--edge-ca: {exc}") from None
 
 
 def parse_size(value: Any) -> int:

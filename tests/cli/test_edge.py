@@ -19,9 +19,6 @@ def test_flags() -> None:
     config = edge_config(
         values(
             upstream="mqtts://iot.example.com:8883",
-            cert="c.pem",
-            key="k.pem",
-            ca="ca.pem",
             forward=("sensors/#", "alerts/#=site1/,logs/+"),
             subscribe=("cmd/#=cloud/",),
             queue_max="10MB",
@@ -33,7 +30,7 @@ def test_flags() -> None:
     assert config.forward == (EdgeRoute("sensors/#"), EdgeRoute("alerts/#", "site1/"), EdgeRoute("logs/+"))
     assert config.subscribe == (EdgeRoute("cmd/#", "cloud/"),)
     assert (config.queue_max_bytes, config.drop, config.rate) == (10 * 1024 * 1024, "none", 0.0)
-    assert config.cert == Path("c.pem") and config.client_id == "headwater-edge"
+    assert config.cert is None and config.client_id == "headwater-edge"
 
 
 def test_off_without_the_flag_and_refused_half_given() -> None:
@@ -46,6 +43,8 @@ def test_off_without_the_flag_and_refused_half_given() -> None:
         edge_config(values(upstream="http://x"))
     with pytest.raises(SystemExit, match="go together"):
         edge_config(values(upstream="mqtts://x", cert="c.pem"))
+    with pytest.raises(SystemExit, match="--edge-cert/--edge-key/--edge-ca: .*No such file"):
+        edge_config(values(upstream="mqtts://x", cert="missing.pem", key="missing.key"))
     with pytest.raises(SystemExit, match="not a topic filter"):
         edge_config(values(upstream="mqtt://x", forward=("a/#/b",)))
 

@@ -35,7 +35,6 @@ import contextlib
 import logging
 import random
 import ssl
-import time
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +45,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.bridge.client import ConnectionLost, UpstreamClient
 from headwater.services.iot.bridge.queue import EdgeQueue, Outgoing
+from headwater.services.iot.bridge.upstream import Pace, tls_context
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.broker.message import Message
 from headwater.services.iot.broker.topics import matches
@@ -54,47 +54,9 @@ from headwater.services.iot.contracts import InboundPublish
 log = logging.getLogger("headwater.iot.edge")
 
 ORIGIN = "$headwater-edge-bridge"  # the origin of what came down: never forwarded back up
-ALPN_MQTT = "x-amzn-mqtt-ca"  # AWS IoT's MQTT over port 443
 BACKOFF_FIRST = 0.2
 QUOTA_EXCEEDED = 0x97
 NAMESPACE = "IoT"
-
-
-def tls_context(config: EdgeConfig) -> ssl.SSLContext | None:
-    """The client TLS context for mqtts:// (None for plain mqtt://)."""
-    url = urlsplit(config.upstream)
-    if url.scheme != "mqtts":
-        return None
-    context = ssl.create_default_context(cafile=str(config.ca) if config.ca else None)
-    if config.cert is not None:
-        context.load_cert_chain(str(config.cert), str(config.key) if config.key else None)
-    if url.port == 443:
-        context.set_alpn_protocols([ALPN_MQTT])
-    return context
-
-
-class Pace:
-    """A token bucket of a tenth of a second's worth: at most `rate` PUBLISHes a second, in small
-    bursts (a burst the size of AWS's whole bucket could meet it half empty)."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate / 10)
-        self.tokens = self.capacity
-        self.at = time.monotonic()
-
-    def wait(self) -> float:
-        """Seconds until a PUBLISH may go (0: now)."""
-        if not self.rate:
-            return 0.0
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
-
-    def took(self) -> None:
-        if self.rate:
-            self.tokens -= 1.0
 
 
 class EdgeBridge:

@@ -205,6 +205,9 @@ class UpstreamClient:
             self._end(f"protocol error from the upstream: {exc.message}")
         except (ConnectionError, OSError, ssl.SSLError) as exc:
             self._end(f"the upstream connection failed: {exc}")
+        except Exception as exc:  # a local publish failed: drop the connection, not the bridge
+            log.exception("edge: handling a packet from the upstream failed")
+            self._end(f"handling a packet from the upstream failed: {exc}")
 
     async def _dispatch(self, packet: Packet) -> None:
         if isinstance(packet, Puback):
