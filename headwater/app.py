@@ -21,7 +21,7 @@ from headwater.config import Config
 from headwater.engine.api import DataDirInUse
 from headwater.engine.factory import open_engine
 from headwater.listeners.base import Listener, ListenerError
-from headwater.listeners.http.admin import Admin
+from headwater.listeners.http.admin import Admin, ShadowHistory
 from headwater.listeners.http.principals import Principals
 from headwater.listeners.http.server import HttpListener, gateway_for
 from headwater.listeners.mqtt import codec
@@ -40,6 +40,7 @@ from headwater.services.ports import (
     IotDataPlane,
     MqttBroker,
     Runtimes,
+    ShadowStore,
 )
 from headwater.services.registry import build_services
 
@@ -65,6 +66,7 @@ class Headwater:
             root_ca=trust.root_ca_pem if trust is not None else None,
             ca_chain=trust.ca_chain_pem if trust is not None else None,
             edge=self.edge.status if self.edge is not None else None,
+            shadow_history=self._shadow_history(host.ports.find(ShadowStore)),
         )
         urls = host.ports.find(FunctionUrls)
         gateway = gateway_for(config, self.services, admin, self.clock, principals, urls)
@@ -85,6 +87,16 @@ class Headwater:
         self._stop = asyncio.Event()
         memory = config.durability == "memory"
         self._usage = None if memory else health.DiskUsage(config.data_dir)
+
+    def _shadow_history(self, shadows: ShadowStore | None) -> ShadowHistory | None:
+        if shadows is None:
+            return None
+        account, region = self.config.account_id, self.config.region
+
+        def history(asked_account: str | None, asked_region: str | None, thing: str, name: str | None) -> Any:
+            return shadows.history(asked_account or account, asked_region or region, thing, name)
+
+        return history
 
     def health(self) -> dict[str, Any]:
         config = self.config

@@ -84,6 +84,8 @@ class Config:
     iot_session_expiry: int = 3600
     # edge mode (`--edge`): the bridge to an upstream; None when off
     edge: EdgeConfig | None = None
+    # seconds of Device Shadow history kept (Headwater's debugging view; 0 = none)
+    iot_shadow_history: float = 86400.0
 
     def __post_init__(self) -> None:
         if not self.aws_timing:  # the transition delays are among the timing rules `aws_timing` lifts

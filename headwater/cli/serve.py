@@ -30,6 +30,26 @@ class OnOff(click.ParamType):
         self.fail(f"expected on or off, not {value!r}", param, ctx)
 
 
+class Duration(click.ParamType):
+    """Seconds, or a number with s, m, h or d: `24h`, `90m`, `0` (none)."""
+
+    name = "duration"
+    UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip().lower()
+        scale = self.UNITS.get(text[-1:], 0)
+        try:
+            seconds = float(text[:-1] if scale else text) * (scale or 1)
+        except ValueError:
+            self.fail(f"expected seconds or a duration like 24h, not {value!r}", param, ctx)
+        if seconds < 0:
+            self.fail("a duration is not negative", param, ctx)
+        return seconds
+
+
 class Account(click.ParamType):
     name = "12 digits"
 
@@ -146,6 +166,12 @@ SERVE_OPTIONS = [
         "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
     ),
     *edge_options(option),
+    option(
+        "--iot-shadow-history",
+        "24h",
+        "How long Device Shadow changes stay readable at /_headwater/iot/shadow-history (0: none).",
+        type=Duration(),
+    ),
 ]
 
 
@@ -187,6 +213,7 @@ def config_from(values: dict[str, Any]) -> Config:
         iot_mode=values["iot_mode"],
         iot_session_expiry=max(0, values["iot_session_expiry"]),
         edge=edge_config(values),
+        iot_shadow_history=values["iot_shadow_history"],
     )
 
 

@@ -688,6 +688,50 @@ class IotDataPlane(Protocol):
         ...
 
 
+# --- IoT: Device Shadow (offered by the iot service; iot-data's shadow operations, later rules) -----
+
+
+class ShadowError(Exception):
+    """A shadow request refused: the HTTP-style code of AWS's error document (400, 404, 409, 413,
+    415, 429, 500) and its message ("Version conflict", "No shadow exists with name: 'x'"...)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ShadowStore(Protocol):
+    """Classic (`name` None) and named shadows of a thing, the one store MQTT requests and the REST
+    API share. Each call answers AWS's response document (JSON bytes) or raises ShadowError; an
+    accepted update or delete is durable before it returns and has published what AWS publishes
+    on the shadow's MQTT topics (`/update/accepted`, `/update/delta`, `/update/documents`,
+    `/delete/accepted`)."""
+
+    def get(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """The shadow document with `state.delta` (GetThingShadow, `/get/accepted`)."""
+        ...
+
+    async def update(self, account: str, region: str, thing: str, name: str | None, payload: bytes) -> bytes:
+        """Applies a request state document; the `/update/accepted` document."""
+        ...
+
+    async def delete(self, account: str, region: str, thing: str, name: str | None) -> bytes:
+        """Deletes the shadow; `{"version", "timestamp"}` (its version carries on if it is
+        re-created within 48 hours)."""
+        ...
+
+    def list_named(
+        self, account: str, region: str, thing: str, after: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """The thing's named shadows in name order after `after`, and the last name when more follow."""
+        ...
+
+    def history(self, account: str, region: str, thing: str, name: str | None) -> list[dict[str, Any]]:
+        """Headwater's shadow history (`--iot-shadow-history`): the accepted changes kept, oldest first."""
+        ...
+
+
 class EdgeStatus(Protocol):
     """Offered by the iot service in edge mode (`serve --edge`): the store-and-forward bridge's
     state, for the health document and `GET /_headwater/edge`."""

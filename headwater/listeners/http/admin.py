@@ -9,6 +9,7 @@ with a method it does not take answers 405 with an `Allow` header; HEAD is answe
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -44,6 +45,10 @@ EdgeView = Callable[[], dict[str, Any]]
 EDGE = "/_headwater/edge"
 IOT_ROOT_CA = "/_headwater/iot/root-ca"
 IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
+# (account or None, region or None, thing, shadow name or None) -> the shadow's kept changes; None
+# account/region: the server's defaults
+ShadowHistory = Callable[[str | None, str | None, str, str | None], list[dict[str, Any]]]
+IOT_SHADOW_HISTORY = "/_headwater/iot/shadow-history"
 FUNCTIONS = "/_headwater/functions/"
 INDEX = "/_headwater"
 DOCS = "README.md (Server options, Admin routes) and docs/architecture.md in the Headwater source"
@@ -57,6 +62,9 @@ ROUTES: dict[str, dict[str, str]] = {
     IOT_ROOT_CA: {"GET": "the IoT root CA certificate (PEM) that device TLS clients trust"},
     IOT_CA_CHAIN: {"GET": "the IoT issuing CA and root (PEM) that verify device certificates"},
     EDGE: {"GET": "edge mode's bridge (--edge): upstream connection, queue, forwarded and dropped counts"},
+    IOT_SHADOW_HISTORY: {
+        "GET": "a Device Shadow's recent changes: ?thing=<thing>[&name=<shadow>][&account=&region=]"
+    },
     "/_headwater/clock": {
         "GET": "the server's clock (with --test-mode on)",
         "POST": 'moves the clock forward: {"advance": seconds} (with --test-mode on)',
@@ -84,13 +92,15 @@ class Admin:
         root_ca: IotCa | None = None,
         ca_chain: IotCa | None = None,
         edge: EdgeView | None = None,
+        shadow_history: ShadowHistory | None = None,
     ) -> None:
         self.app = app
         self.packages = packages
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
         self.edge = edge
+        self.shadow_history = shadow_history
 
-    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]:
+    async def handle(self, method: str, path: str, body: bytes, query: str = "") -> tuple[int, str, bytes]:
         path = path.rstrip("/") or "/"
         if path.startswith(FUNCTIONS) and method in ("GET", "HEAD"):
             return await self._package(path)
@@ -121,7 +131,20 @@ class Admin:
             if pem is None:
                 return _json(404, {"error": "the iot service is not running"})
             return 200, "application/x-pem-file", pem()
+        if path == IOT_SHADOW_HISTORY:
+            return self._shadow_history(query)
         return self._clock(method, body)
+
+    def _shadow_history(self, query: str) -> tuple[int, str, bytes]:
+        if self.shadow_history is None:
+            return _json(404, {"error": "the iot service is not running"})
+        asked = dict(urllib.parse.parse_qsl(query))
+        thing = asked.get("thing")
+        if not thing:
+            return _json(400, {"error": "thing=<thing name> is required (name=<shadow> for a named shadow)"})
+        name = asked.get("name") or None
+        changes = self.shadow_history(asked.get("account"), asked.get("region"), thing, name)
+        return _json(200, {"thing": thing, "shadow": name, "changes": changes})
 
     def index(self) -> dict[str, Any]:
         health = self.app.health()

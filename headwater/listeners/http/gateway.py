@@ -80,7 +80,9 @@ class Frontend(Protocol):
 
 
 class Admin(Protocol):
-    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str, bytes]: ...
+    async def handle(
+        self, method: str, path: str, body: bytes, query: str = ""
+    ) -> tuple[int, str, bytes]: ...
 
 
 CODECS = {"json": json_codec, "cbor": cbor_codec}
@@ -195,12 +197,13 @@ class Gateway:
         if routed.family is Family.ADMIN or (
             routed.family is Family.UNROUTABLE and path == "/" and _plain(scope, headers)
         ):
-            await self._admin(scope["method"], path if path != "/" else "/_headwater/", body, send)
+            query = scope.get("query_string", b"").decode("latin-1")
+            await self._admin(scope["method"], path if path != "/" else "/_headwater/", body, send, query)
             return
         await self._aws_request(scope, headers, body, request_id, receive, send)
 
-    async def _admin(self, method: str, path: str, body: bytes, send: Send) -> None:
-        status, content_type, payload = await self.admin.handle(method, path, body)
+    async def _admin(self, method: str, path: str, body: bytes, send: Send, query: str = "") -> None:
+        status, content_type, payload = await self.admin.handle(method, path, body, query)
         headers = [(b"content-type", content_type.encode())]
         methods = allowed(path.rstrip("/")) if status == 405 else None
         if methods:

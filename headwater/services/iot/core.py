@@ -17,6 +17,7 @@ from headwater.services.iot.broker import Broker
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
 from headwater.services.iot.security.part import SecurityPart
+from headwater.services.iot.shadow.service import Shadows
 
 
 class IotCore:
@@ -53,6 +54,9 @@ class IotCore:
             certificates=self.security,
         )
         self.parts.append(self.broker)
+        # Device Shadow: a tap on the broker for MQTT requests, the ShadowStore port for iot-data
+        self.shadows = Shadows(host.engine.ordered, host.clock, host.config.iot_shadow_history)
+        self.parts.append(self.shadows)
         # edge mode: the store-and-forward bridge to an upstream, a tap on the broker
         self.edge: EdgeBridge | None = None
         if host.config.edge is not None:
@@ -78,6 +82,8 @@ class IotCore:
         security.things = self.things  # a certificate attached to things cannot be deleted
         security.parent_groups = self.directory.parent_groups
         security.events = broker  # just-in-time registration events
+        self.shadows.publisher = broker  # shadow answers, deltas and documents
+        broker.taps.append(self.shadows)
         for kind in ("cert", "cacert", "policy"):
             registry.tags.register(kind, functools.partial(self._security_resource_exists, kind))
 

@@ -6,7 +6,7 @@ from headwater.services.base import Host, Service, ServiceEntry
 from headwater.services.iot.api import iot_api
 from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
-from headwater.services.ports import DeviceTrust, EdgeStatus, IotDataPlane, MqttBroker
+from headwater.services.ports import DeviceTrust, EdgeStatus, IotDataPlane, MqttBroker, ShadowStore
 
 
 def build(host: Host) -> Service:
@@ -15,6 +15,7 @@ def build(host: Host) -> Service:
         DeviceTrust: core.security,
         MqttBroker: core.broker,
         IotDataPlane: DataPlane(core.broker),
+        ShadowStore: core.shadows,
     }
     if core.edge is not None:
         provides[EdgeStatus] = core.edge

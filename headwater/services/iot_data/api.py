@@ -3,8 +3,8 @@
 Publish hands the raw body (the model's blob ``payload`` member: the REST-JSON codec gives it as
 bytes, empty when the body is) to the broker with its MQTT 5 members as `Properties`; a retained
 publish with an empty payload deletes the topic's retained message, which is the broker's rule
-for any publish. Device shadows, GetConnection, ListSubscriptions and SendDirectMessage answer a
-clear "not implemented" error until their part lands.
+for any publish. GetConnection, ListSubscriptions and SendDirectMessage answer a
+clear "not implemented" error until their part lands. Shadows are `shadows.py`'s.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from headwater.services.context import RequestContext
 from headwater.services.iot_data.core import IotDataCore
 from headwater.services.iot_data.errors import from_plane, invalid_request, not_implemented
 from headwater.services.iot_data.mqtt5_headers import properties_of
+from headwater.services.iot_data.shadows import OPERATIONS as SHADOW_OPERATIONS
 from headwater.services.iot_data.topics import check_publish_topic
 from headwater.services.operations import ServiceApi
 from headwater.services.ports import DataPlaneError, RetainedMessage
@@ -117,11 +118,7 @@ def _unimplemented(name: str) -> Callable[[IotDataCore, Params, RequestContext],
     return refuse
 
 
-LATER = (  # shadows come with their own issue; the connection views need more of the broker's port
-    "GetThingShadow",
-    "UpdateThingShadow",
-    "DeleteThingShadow",
-    "ListNamedShadowsForThing",
+LATER = (  # the connection views need more of the broker's port
     "GetConnection",
     "ListSubscriptions",
     "SendDirectMessage",
@@ -132,6 +129,7 @@ OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "GetRetainedMessage": get_retained_message,
     "ListRetainedMessages": list_retained_messages,
     "DeleteConnection": delete_connection,
+    **SHADOW_OPERATIONS,
     **{name: _unimplemented(name) for name in LATER},
 }
 

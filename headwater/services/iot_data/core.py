@@ -7,19 +7,27 @@ from __future__ import annotations
 
 from headwater.services.base import Host
 from headwater.services.iot_data.errors import broker_missing
-from headwater.services.ports import IotDataPlane
+from headwater.services.ports import IotDataPlane, ShadowStore
 
 
 class IotDataCore:
     def __init__(self, host: Host) -> None:
         self.config = host.config
+        self.clock = host.clock
         self._plane = host.ports.find(IotDataPlane)
+        self._shadows = host.ports.find(ShadowStore)
 
     @property
     def plane(self) -> IotDataPlane:
         if self._plane is None:
             raise broker_missing()
         return self._plane
+
+    @property
+    def shadows(self) -> ShadowStore:
+        if self._shadows is None:
+            raise broker_missing()
+        return self._shadows
 
     async def start(self) -> None: ...
 

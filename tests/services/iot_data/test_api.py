@@ -212,6 +212,19 @@ def test_an_empty_retained_topic(app: tuple[Gateway, FakePlane]) -> None:
         ("UpdateThingShadow", {"thingName": "t", "payload": b"{}"}),
         ("DeleteThingShadow", {"thingName": "t", "shadowName": "s"}),
         ("ListNamedShadowsForThing", {"thingName": "t"}),
+    ],
+)
+def test_shadows_need_the_iot_service(
+    app: tuple[Gateway, FakePlane], operation: str, params: dict[str, Any]
+) -> None:
+    # the shadow store is the iot service's (this gateway runs iot-data alone)
+    status, code, _ = error(send(app[0], DATA, operation, params))
+    assert (status, code) == (503, "ServiceUnavailableException")
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
         ("GetConnection", {"clientId": "c"}),
         ("ListSubscriptions", {"clientId": "c"}),
         ("SendDirectMessage", {"clientId": "c", "topic": "t", "payload": b"x"}),

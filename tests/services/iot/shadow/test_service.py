@@ -1,0 +1,141 @@
+"""The shadow service over a memory engine: MQTT requests through the tap, REST through the port,
+one store; answers published only after the write; listing, history, the in-flight limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from typing import Any
+
+import pytest
+
+from headwater.engine.memory import MemoryEngine
+from headwater.runtime.clock import TestClock
+from headwater.services.iot.contracts import InboundPublish
+from headwater.services.iot.shadow.service import Shadows
+from headwater.services.ports import ShadowError
+
+A, R = "123456789012", "us-east-1"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None:
+        self.events.append((topic, json.loads(payload)))
+
+    def on(self, suffix: str) -> list[dict[str, Any]]:
+        return [body for topic, body in self.events if topic.endswith(suffix)]
+
+
+def _shadows(history: float = 3600.0) -> tuple[Shadows, Recorder, TestClock]:
+    clock = TestClock()
+    shadows = Shadows(MemoryEngine().ordered, clock, history)
+    shadows.publisher = recorder = Recorder()
+    return shadows, recorder, clock
+
+
+def _mqtt(topic: str, body: Any, client: str | None = "dev") -> InboundPublish:
+    payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return InboundPublish(A, R, topic, payload, 1, False, client, None, 0)
+
+
+async def _settle(wait: Awaitable[None] | None) -> None:
+    if wait is not None:
+        await wait
+
+
+def test_mqtt_update_answers_after_the_write_and_rest_sees_it() -> None:
+    async def body() -> None:
+        shadows, events, _ = _shadows()
+        wait = shadows.published(_mqtt("$aws/things/t/shadow/update", {"state": {"desired": {"on": True}}}))
+        assert wait is not None and events.events == []  # nothing said before the write is stored
+        await wait
+        assert [topic.rsplit("/", 2)[-2:] for topic, _ in events.events] == [
+            ["update", "accepted"],
+            ["update", "delta"],
+            ["update", "documents"],
+        ]
+        got = json.loads(shadows.get(A, R, "t", None))
+        assert got["state"]["delta"] == {"on": True}
+        accepted = json.loads(await shadows.update(A, R, "t", None, b'{"state":{"reported":{"on":true}}}'))
+        assert accepted["version"] == 2 and len(events.on("/update/delta")) == 1
+
+    asyncio.run(body())
+
+
+def test_other_topics_are_ignored_and_errors_are_rejected() -> None:
+    async def body() -> None:
+        shadows, events, _ = _shadows()
+        for topic in (
+            "a/b",
+            "$aws/things/t/shadow/update/accepted",
+            "$aws/things/t/shadow/name/n",
+            "$aws/things//shadow/get",
+        ):
+            assert shadows.published(_mqtt(topic, b"{}")) is None
+        assert events.events == []
+        await _settle(shadows.published(_mqtt("$aws/things/t/shadow/name/n/get", {"clientToken": "c"})))
+        assert events.on("/get/rejected") == [
+            {
+                "code": 404,
+                "message": "No shadow exists with name: 'n'",
+                "timestamp": events.on("/get/rejected")[0]["timestamp"],
+                "clientToken": "c",
+            }
+        ]
+
+    asyncio.run(body())
+
+
+def test_in_flight_limit_per_connection() -> None:
+    async def body() -> None:
+        shadows, events, _ = _shadows()
+        waits = [
+            shadows.published(_mqtt("$aws/things/t/shadow/update", {"state": {"reported": {"n": n}}}))
+            for n in range(12)
+        ]
+        assert sum(w is None for w in waits) == 2
+        assert [e["code"] for e in events.on("/update/rejected")] == [429, 429]
+        other = shadows.published(_mqtt("$aws/things/t/shadow/update", {"state": {}}, client="other"))
+        assert other is not None  # the limit is per connection
+        for wait in [*waits, other]:
+            await _settle(wait)
+        assert json.loads(shadows.get(A, R, "t", None))["version"] == 11
+
+    asyncio.run(body())
+
+
+def test_listing_skips_classic_and_deleted_and_pages() -> None:
+    async def body() -> None:
+        shadows, _, _ = _shadows()
+        await shadows.update(A, R, "t", None, b'{"state":{}}')
+        for name in ("c", "a", "b", "d", "e"):
+            await shadows.update(A, R, "t", name, b'{"state":{"reported":{"x":1}}}')
+        await shadows.update(A, R, "t2", "zz", b'{"state":{}}')
+        await shadows.delete(A, R, "t", "b")
+        assert shadows.list_named(A, R, "t", None, 10) == (["a", "c", "d", "e"], None)
+        page, marker = shadows.list_named(A, R, "t", None, 2)
+        assert (page, marker) == (["a", "c"], "c")
+        assert shadows.list_named(A, R, "t", marker, 2) == (["d", "e"], None)
+
+    asyncio.run(body())
+
+
+def test_history_window_and_continuity_window() -> None:
+    async def body() -> None:
+        shadows, _, clock = _shadows(history=60.0)
+        await shadows.update(A, R, "t", None, b'{"state":{"desired":{"a":1}}}')
+        clock.advance(120)
+        await shadows.update(A, R, "t", None, b'{"state":{"desired":{"a":2}}}')
+        assert [c["request"] for c in shadows.history(A, R, "t", None)] == [{"desired": {"a": 2}}]
+        assert json.loads(await shadows.delete(A, R, "t", None))["version"] == 2
+        with pytest.raises(ShadowError):
+            shadows.get(A, R, "t", None)
+        clock.advance(48 * 3600 + 1)
+        accepted = json.loads(await shadows.update(A, R, "t", None, b'{"state":{"desired":{"a":3}}}'))
+        assert accepted["version"] == 1
+
+    asyncio.run(body())
