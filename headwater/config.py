@@ -31,6 +31,7 @@ class EdgeConfig:
     ca: Path | None = None  # None: the system's trust store
     forward: tuple[EdgeRoute, ...] = ()  # local -> upstream
     subscribe: tuple[EdgeRoute, ...] = ()  # upstream -> local
+    shadows: tuple[str, ...] = ()  # things whose Device Shadows sync both ways ("*": all)
     queue_max_bytes: int = 100 * 1024 * 1024
     drop: Literal["oldest", "newest", "none"] = "oldest"  # none: publishers wait for room
     inflight: int = 20  # unacknowledged PUBLISHes upstream

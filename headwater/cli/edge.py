@@ -37,6 +37,8 @@ def edge_options(option: Option) -> list[Callable[[F], F]]:
                "comma-separated in the variable).", multiple=True),
         option("--edge-subscribe", None, "Upstream -> local: FILTER or FILTER=LOCAL_PREFIX (repeatable).",
                multiple=True),
+        option("--edge-shadows", None, "Things whose Device Shadows sync both ways: NAME[,NAME...] or *.",
+               ),
         option("--edge-queue-max", None, "The disk queue's bound: 100MB, 512KB, 1GB... [default: 100MB]."),
         option("--edge-drop", None, "When the queue is full: oldest, newest, or none (publishers wait) "
                "[default: oldest].", type=click.Choice(("oldest", "newest", "none"))),
@@ -63,6 +65,8 @@ def edge_config(values: dict[str, Any]) -> EdgeConfig | None:
         given = [item for value in values.get(f"edge_{name}") or () for item in _split(value)]
         if given:
             settings[name] = given
+    if values.get("edge_shadows") is not None:
+        settings["shadows"] = _split(values["edge_shadows"])
     if not values.get("edge"):
         if settings:
             raise SystemExit("--edge-* settings need --edge")
@@ -93,6 +97,7 @@ def build(settings: dict[str, Any]) -> EdgeConfig:
         ca=_path(settings.get("ca")),
         forward=tuple(_route(item, "--edge-forward") for item in settings.get("forward", ())),
         subscribe=tuple(_route(item, "--edge-subscribe") for item in settings.get("subscribe", ())),
+        shadows=tuple(_thing(name) for name in _listed(settings.get("shadows", ()))),
         queue_max_bytes=parse_size(settings.get("queue_max", DEFAULTS.queue_max_bytes)),
         drop=drop,
         inflight=inflight,
@@ -150,6 +155,16 @@ def _route(item: Any, flag: str) -> EdgeRoute:
     if "+" in prefix or "#" in prefix:
         raise SystemExit(f"{flag}: the prefix {prefix!r} may not hold wildcards")
     return EdgeRoute(topic_filter, prefix.strip())
+
+
+def _listed(value: Any) -> list[str]:
+    return _split(value) if isinstance(value, str) else [str(item) for item in value]
+
+
+def _thing(name: str) -> str:
+    if name != "*" and (not name or any(c in name for c in "/+#")):
+        raise SystemExit(f"--edge-shadows: {name!r} is not a thing name (or *)")
+    return name
 
 
 def _path(value: Any) -> Path | None:

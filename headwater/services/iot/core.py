@@ -68,6 +68,7 @@ class IotCore:
                 host.metrics,
                 host.config.account_id,
                 host.config.region,
+                shadows=self.shadows,
             )
             self.broker.taps.append(self.edge)
             self.parts.append(self.edge)

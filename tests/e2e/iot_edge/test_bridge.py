@@ -11,11 +11,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.e2e.iot.gateway import wait_for
 from tests.e2e.iot_edge.harness import Client, Upstream, device_client, edge_server, mtls_flags, payloads
+from tests.e2e.support.clients import client_for
 from tests.e2e.support.server import Server, free_port
 
 
@@ -43,7 +45,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     mqtt_port = free_port()
     flags = (*mtls_flags(upstream, bridge), "--edge-client-id", "edge-bridge",
              "--edge-forward", "sensors/#", "--edge-forward", "alerts/#=site1/",
-             "--edge-subscribe", "commands/site1/#=from-cloud/")  # fmt: skip
+             "--edge-subscribe", "commands/site1/#=from-cloud/", "--edge-shadows", "lamp,fan")  # fmt: skip
     edge = edge_server(root / "edge", mqtt_port, *flags, durable=True).start()
     running = Pair(upstream, edge, mqtt_port, root)
     try:
@@ -156,3 +158,44 @@ def test_admin_route_lists_the_bridge(pair: Pair) -> None:
     assert json.dumps(pair.status()["forward"]) == json.dumps(
         [{"filter": "sensors/#", "prefix": ""}, {"filter": "alerts/#", "prefix": "site1/"}]
     )
+
+
+def _shadow(server: Server, thing: str, name: str | None = None) -> dict[str, Any] | None:
+    data = client_for(server.endpoint, "iot-data")
+    try:
+        named = {"shadowName": name} if name is not None else {}
+        return dict(json.loads(data.get_thing_shadow(thingName=thing, **named)["payload"].read()))
+    except data.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _update(server: Server, thing: str, state: dict[str, Any], name: str | None = None) -> None:
+    named = {"shadowName": name} if name is not None else {}
+    body = json.dumps({"state": state}).encode()
+    client_for(server.endpoint, "iot-data").update_thing_shadow(thingName=thing, payload=body, **named)
+
+
+def test_shadows_sync_both_ways_without_echoes(pair: Pair) -> None:
+    upstream = pair.upstream.server
+    assert upstream is not None
+    _update(pair.edge, "lamp", {"reported": {"on": False, "level": 3}})  # a device reports at the edge
+    wait_for(lambda: (_shadow(upstream, "lamp") or {}).get("state") == {"reported": {"on": False, "level": 3}},
+             what="the edge's report upstream")  # fmt: skip
+    _update(upstream, "lamp", {"desired": {"on": True}})  # the cloud asks
+    wait_for(lambda: (_shadow(pair.edge, "lamp") or {}).get("state", {}).get("delta") == {"on": True},
+             what="the cloud's desired state at the edge")  # fmt: skip
+    _update(pair.edge, "lamp", {"reported": {"on": True}, "desired": None})  # done, as the device says
+    expected = {"reported": {"on": True, "level": 3}}
+    wait_for(lambda: (_shadow(upstream, "lamp") or {}).get("state") == expected, what="the report upstream")
+    _update(pair.edge, "lamp", {"reported": {"level": 4}}, name="dimmer")  # named shadows too
+    wait_for(lambda: _shadow(upstream, "lamp", "dimmer") is not None, what="the named shadow upstream")
+    _update(pair.edge, "door", {"reported": {"open": True}})  # not a synced thing
+    # three changes on each side: nothing echoed back and forth
+    assert (_shadow(pair.edge, "lamp") or {})["version"] == 3
+    wait_for(lambda: pair.status()["queue"]["messages"] == 0, what="an empty queue")  # type: ignore[index]
+    assert (_shadow(upstream, "lamp") or {})["version"] == 3
+    assert _shadow(upstream, "door") is None
+    client_for(upstream.endpoint, "iot-data").delete_thing_shadow(thingName="lamp", shadowName="dimmer")
+    wait_for(lambda: _shadow(pair.edge, "lamp", "dimmer") is None, what="the delete at the edge")
+    status = pair.status()["shadows"]
+    assert status["sent"] == 3 and status["applied"] == 2  # type: ignore[index]

@@ -24,6 +24,9 @@ Down: a PUBLISH from the upstream (subscribe routes) is published locally under 
 prefix, as a server-made message of the default account; a QoS 1 one is acknowledged upstream once
 the local broker accepted it (stored, for persistent sessions).
 
+Shadows (`--edge-shadows`): local accepted shadow changes go up as shadow requests through the
+same queue, upstream ones come down into the local shadows (`shadow_sync.py`).
+
 What it reports: `status()` (the health document and `GET /_headwater/edge`) and the metrics
 (`IoT` namespace, `Edge.*`, set by a collector before each rendering).
 """
@@ -45,17 +48,20 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.bridge.client import ConnectionLost, UpstreamClient
 from headwater.services.iot.bridge.queue import EdgeQueue, Outgoing
+from headwater.services.iot.bridge.shadow_sync import PREFIX, ShadowSync
 from headwater.services.iot.bridge.upstream import Pace, tls_context
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.broker.message import Message
 from headwater.services.iot.broker.topics import matches
 from headwater.services.iot.contracts import InboundPublish
+from headwater.services.ports import ShadowStore
 
 log = logging.getLogger("headwater.iot.edge")
 
 ORIGIN = "$headwater-edge-bridge"  # the origin of what came down: never forwarded back up
 BACKOFF_FIRST = 0.2
 QUOTA_EXCEEDED = 0x97
+FILTERS_PER_SUBSCRIBE = 8  # AWS IoT's limit
 NAMESPACE = "IoT"
 
 
@@ -69,6 +75,7 @@ class EdgeBridge:
         metrics: Metrics,
         account: str,
         region: str,
+        shadows: ShadowStore | None = None,
     ) -> None:
         self.config = config
         self.broker = broker
@@ -79,6 +86,9 @@ class EdgeBridge:
         self.host = url.hostname or "localhost"
         self.port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         self.queue = EdgeQueue(store, "upstream", config.queue_max_bytes, config.drop)
+        self.sync: ShadowSync | None = None
+        if config.shadows and shadows is not None:
+            self.sync = ShadowSync(config.shadows, shadows, account, region)
         self.labels = (("Upstream", f"{self.host}:{self.port}"),)
         self.connected_since: float | None = None
         self.last_error: str | None = None
@@ -116,6 +126,10 @@ class EdgeBridge:
     def published(self, message: InboundPublish) -> Awaitable[None] | None:
         if message.client_id == ORIGIN or (message.account, message.region) != (self.account, self.region):
             return None
+        if self.sync is not None and message.client_id is None and message.topic.startswith(PREFIX):
+            request = self.sync.outgoing(message.topic, message.payload)  # a local shadow change
+            if request is not None:
+                return self.queue.add(request[0], request[1], False, 1)
         for route in self.config.forward:
             if matches(route.topic_filter, message.topic):
                 return self.queue.add(
@@ -163,12 +177,16 @@ class EdgeBridge:
         self.last_error = error
 
     async def _session(self, client: UpstreamClient) -> None:
-        if self.config.subscribe:
-            filters = [route.topic_filter for route in self.config.subscribe]
-            codes = await self._until_closed(client, client.subscribe(filters))
-            refused = [f for f, code in zip(filters, codes or [], strict=False) if code >= 0x80]
-            if refused:
-                self._failed(f"the upstream refused the subscriptions {refused}")
+        filters = [route.topic_filter for route in self.config.subscribe]
+        if self.sync is not None:
+            filters += self.sync.filters()
+        refused: list[str] = []
+        for start in range(0, len(filters), FILTERS_PER_SUBSCRIBE):
+            chunk = filters[start : start + FILTERS_PER_SUBSCRIBE]
+            codes = await self._until_closed(client, client.subscribe(chunk))
+            refused += [f for f, code in zip(chunk, codes or [], strict=False) if code >= 0x80]
+        if refused:
+            self._failed(f"the upstream refused the subscriptions {refused}")
         queue = self.queue
         queue.rewind()
         window = max(1, min(self.config.inflight, client.receive_maximum))
@@ -231,6 +249,8 @@ class EdgeBridge:
     # --- down: upstream -> local ---------------------------------------------------------------------
 
     def _down(self, topic: str, payload: bytes, qos: int, retain: bool) -> Awaitable[None] | None:
+        if self.sync is not None and self.sync.wants(topic):
+            return self.sync.incoming(topic, payload)  # an upstream shadow change
         local = topic
         for route in self.config.subscribe:
             if matches(route.topic_filter, topic):
@@ -265,6 +285,7 @@ class EdgeBridge:
             "connections": counters.reconnects,
             "forward": [{"filter": r.topic_filter, "prefix": r.prefix} for r in self.config.forward],
             "subscribe": [{"filter": r.topic_filter, "prefix": r.prefix} for r in self.config.subscribe],
+            "shadows": self.sync.status() if self.sync is not None else None,
         }
 
     def _collect(self, metrics: Metrics) -> None:
