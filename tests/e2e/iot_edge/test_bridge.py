@@ -152,12 +152,15 @@ def _metrics(server: Server) -> str:
         return str(response.read().decode())
 
 
-def test_admin_route_lists_the_bridge(pair: Pair) -> None:
+def test_admin_route_lists_the_bridge_and_a_reset_keeps_it_running(pair: Pair) -> None:
     index = pair.edge.admin("GET", "")
     assert any(route["path"] == "/_headwater/edge" for route in index["admin"])  # type: ignore[union-attr,index]
     assert json.dumps(pair.status()["forward"]) == json.dumps(
         [{"filter": "sensors/#", "prefix": ""}, {"filter": "alerts/#", "prefix": "site1/"}]
     )
+    pair.edge.reset()
+    wait_for(lambda: pair.status()["connected"], what="the bridge after a reset")
+    assert pair.status()["queue"]["messages"] == 0  # type: ignore[index]
 
 
 def _shadow(server: Server, thing: str, name: str | None = None) -> dict[str, Any] | None:
