@@ -35,6 +35,8 @@ class EdgeConfig:
     queue_max_bytes: int = 100 * 1024 * 1024
     drop: Literal["oldest", "newest", "none"] = "oldest"  # none: publishers wait for room
     inflight: int = 20  # unacknowledged PUBLISHes upstream
+    # larger payloads are not forwarded (AWS IoT closes the connection of a client sending one)
+    max_payload: int = 128 * 1024
     # PUBLISHes per second upstream (0: no limit): AWS IoT drops what passes 100/s on a connection
     rate: float = 90.0
     keep_alive: int = 30

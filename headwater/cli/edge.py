@@ -37,11 +37,12 @@ def edge_options(option: Option) -> list[Callable[[F], F]]:
                "comma-separated in the variable).", multiple=True),
         option("--edge-subscribe", None, "Upstream -> local: FILTER or FILTER=LOCAL_PREFIX (repeatable).",
                multiple=True),
-        option("--edge-shadows", None, "Things whose Device Shadows sync both ways: NAME[,NAME...] or *.",
-               ),
+        option("--edge-shadows", None, "Things whose Device Shadows sync both ways: NAME[,NAME...] or *."),
         option("--edge-queue-max", None, "The disk queue's bound: 100MB, 512KB, 1GB... [default: 100MB]."),
         option("--edge-drop", None, "When the queue is full: oldest, newest, or none (publishers wait) "
                "[default: oldest].", type=click.Choice(("oldest", "newest", "none"))),
+        option("--edge-max-payload", None, "Larger payloads are not forwarded (counted as rejected) "
+               "[default: 128KB, AWS IoT's limit]."),
         option("--edge-inflight", None, "Unacknowledged PUBLISHes upstream [default: 20].", type=int),
         option("--edge-rate", None, "PUBLISHes per second upstream, 0: no limit (AWS IoT allows 100 per "
                "connection) [default: 90].", type=float),
@@ -58,7 +59,7 @@ def edge_config(values: dict[str, Any]) -> EdgeConfig | None:
     if values.get("edge_config") is not None:
         settings.update(_file(values["edge_config"]))
     for name in ("upstream", "client_id", "cert", "key", "ca", "queue_max", "drop", "inflight",
-                 "rate", "keep_alive", "backoff_max"):  # fmt: skip
+                 "max_payload", "rate", "keep_alive", "backoff_max"):  # fmt: skip
         if values.get(f"edge_{name}") is not None:
             settings[name] = values[f"edge_{name}"]
     for name in ("forward", "subscribe"):
@@ -98,9 +99,10 @@ def build(settings: dict[str, Any]) -> EdgeConfig:
         forward=tuple(_route(item, "--edge-forward") for item in settings.get("forward", ())),
         subscribe=tuple(_route(item, "--edge-subscribe") for item in settings.get("subscribe", ())),
         shadows=tuple(_thing(name) for name in _listed(settings.get("shadows", ()))),
-        queue_max_bytes=parse_size(settings.get("queue_max", DEFAULTS.queue_max_bytes)),
+        queue_max_bytes=parse_size(settings.get("queue_max", DEFAULTS.queue_max_bytes), "--edge-queue-max"),
         drop=drop,
         inflight=inflight,
+        max_payload=parse_size(settings.get("max_payload", DEFAULTS.max_payload), "--edge-max-payload"),
         rate=max(0.0, float(settings.get("rate", DEFAULTS.rate))),
         keep_alive=max(0, int(settings.get("keep_alive", DEFAULTS.keep_alive))),
         backoff_max=max(0.1, float(settings.get("backoff_max", DEFAULTS.backoff_max))),
@@ -117,17 +119,17 @@ def _check_tls(settings: dict[str, Any]) -> None:
         raise SystemExit(f"--edge-cert/--edge-key/--edge-ca: {exc}") from None
 
 
-def parse_size(value: Any) -> int:
+def parse_size(value: Any, flag: str = "--edge-queue-max") -> int:
     """`100MB`, `512KiB`, `1g`, `4096` -> bytes (binary units)."""
     if isinstance(value, int):
         return value
     match = _SIZE.fullmatch(str(value))
     if match is None:
-        raise SystemExit(f"--edge-queue-max: {value!r} is not a size like 100MB")
+        raise SystemExit(f"{flag}: {value!r} is not a size like 100MB")
     unit = match.group(2).lower().rstrip("b").rstrip("i")
     size = int(float(match.group(1)) * _UNITS[unit])
     if size < 1024:
-        raise SystemExit("--edge-queue-max: at least 1KB")
+        raise SystemExit(f"{flag}: at least 1KB")
     return size
 
 

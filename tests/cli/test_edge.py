@@ -31,6 +31,7 @@ def test_flags() -> None:
     assert config.subscribe == (EdgeRoute("cmd/#", "cloud/"),)
     assert (config.queue_max_bytes, config.drop, config.rate) == (10 * 1024 * 1024, "none", 0.0)
     assert config.cert is None and config.client_id == "headwater-edge"
+    assert config.max_payload == 128 * 1024
 
 
 def test_off_without_the_flag_and_refused_half_given() -> None:

@@ -50,9 +50,11 @@ def test_a_full_queue_drops_by_its_policy_and_says_so(
     edge, port = start_edge(tmp_path, upstream, drop)
     local = Client("sensor", port)
     try:
+        local.publish(TOPIC, b"x" * (129 * 1024))  # over --edge-max-payload: never forwarded
         for payload in PAYLOADS:
             local.publish(TOPIC, payload)  # acknowledged whatever the policy drops
         status = edge.admin("GET", "edge")
+        assert status["rejected"] == 1
         assert status["queue"]["messages"] == KEPT  # type: ignore[index]
         assert status["queue"]["bytes"] <= 2048  # type: ignore[index,operator]
         assert status["dropped"] == {"oldest": 40 - KEPT if drop == "oldest" else 0,

@@ -132,6 +132,9 @@ class EdgeBridge:
                 return self.queue.add(request[0], request[1], False, 1)
         for route in self.config.forward:
             if matches(route.topic_filter, message.topic):
+                if len(message.payload) > self.config.max_payload:  # the upstream would hang up on it
+                    self.queue.counters.rejected += 1
+                    return None
                 return self.queue.add(
                     route.prefix + message.topic, message.payload, message.retain, message.qos
                 )
