@@ -38,6 +38,7 @@ import contextlib
 import logging
 import random
 import ssl
+import time
 from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,7 @@ ORIGIN = "$headwater-edge-bridge"  # the origin of what came down: never forward
 BACKOFF_FIRST = 0.2
 QUOTA_EXCEEDED = 0x97
 FILTERS_PER_SUBSCRIBE = 8  # AWS IoT's limit
+STABLE_S = 10.0  # a connection that lasted this long resets the reconnect backoff
 NAMESPACE = "IoT"
 
 
@@ -159,7 +161,7 @@ class EdgeBridge:
                 await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
                 backoff = min(backoff * 2, self.config.backoff_max)
                 continue
-            backoff = BACKOFF_FIRST
+            began = time.monotonic()
             self._client = client
             self.connected_since = self.clock.now()
             self.queue.counters.reconnects += 1
@@ -173,6 +175,13 @@ class EdgeBridge:
                 self._client = None
                 await client.close()
             self._failed(client.error or "the upstream connection ended")
+            # dropped soon after its CONNACK (another client taking the id over, a message the upstream
+            # hangs up on): back off, rather than reconnect in a tight loop
+            if time.monotonic() - began < STABLE_S:
+                await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+                backoff = min(backoff * 2, self.config.backoff_max)
+            else:
+                backoff = BACKOFF_FIRST
 
     def _failed(self, error: str) -> None:
         if error != self.last_error:
