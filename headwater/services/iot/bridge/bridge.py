@@ -97,6 +97,7 @@ class EdgeBridge:
         self._client: UpstreamClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._tls: ssl.SSLContext | None = None
+        self._ready = False  # the queue is loaded (not before start, nor while a reset empties the engine)
         metrics.collectors.append(self._collect)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -104,11 +105,13 @@ class EdgeBridge:
     async def start(self) -> None:
         self._tls = tls_context(self.config)  # a bad certificate file fails the start, loudly
         await self.queue.load()
+        self._ready = True
         if self.queue.entries:
             log.info("edge: %d messages queued for the upstream from the last run", len(self.queue.entries))
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
+        self._ready = False
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -127,6 +130,8 @@ class EdgeBridge:
 
     def published(self, message: InboundPublish) -> Awaitable[None] | None:
         if message.client_id == ORIGIN or (message.account, message.region) != (self.account, self.region):
+            return None
+        if not self._ready:
             return None
         if self.sync is not None and message.client_id is None and message.topic.startswith(PREFIX):
             request = self.sync.outgoing(message.topic, message.payload)  # a local shadow change
