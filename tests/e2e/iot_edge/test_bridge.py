@@ -43,9 +43,11 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     upstream = Upstream(root / "up").start()
     bridge = upstream.device(root, "edge-bridge")
     mqtt_port = free_port()
+    # --edge-max-payload above AWS's 128 KB: the poison test sends what the AWS-mode upstream hangs up on
     flags = (*mtls_flags(upstream, bridge), "--edge-client-id", "edge-bridge",
              "--edge-forward", "sensors/#", "--edge-forward", "alerts/#=site1/",
-             "--edge-subscribe", "commands/site1/#=from-cloud/", "--edge-shadows", "lamp,fan")  # fmt: skip
+             "--edge-subscribe", "commands/site1/#=from-cloud/", "--edge-shadows", "lamp,fan",
+             "--edge-max-payload", "1MB")  # fmt: skip
     edge = edge_server(root / "edge", mqtt_port, *flags, durable=True).start()
     running = Pair(upstream, edge, mqtt_port, root)
     try:
@@ -145,6 +147,26 @@ def test_queued_messages_survive_kill_9_of_the_edge(pair: Pair) -> None:
         assert health["edge"]["connected"] is True  # type: ignore[index]
     finally:
         cloud.close()
+
+
+def test_a_message_the_upstream_hangs_up_on_is_dropped_not_retried_forever(pair: Pair) -> None:
+    cloud = device_client(pair.upstream, pair.folder, "cloud-5")
+    local = Client("sensor-5", pair.edge_mqtt)
+    try:
+        cloud.subscribe("sensors/poison/#")
+        rejected = pair.status()["rejected"]
+        local.publish("sensors/poison/p", b"before")
+        local.publish("sensors/poison/p", b"x" * (200 * 1024))  # over AWS IoT's 128 KB: DISCONNECT 0x95
+        local.publish("sensors/poison/p", b"after")
+        wait_for(
+            lambda: cloud.firsts("sensors/poison/p") == [b"before", b"after"], timeout=20, what="the rest"
+        )
+        status = pair.status()
+        assert status["rejected"] == rejected + 1  # type: ignore[operator]
+        assert "0x95" in str(status["last_error"]) or "DISCONNECT" in str(status["last_error"])
+    finally:
+        cloud.close()
+        local.close()
 
 
 def _metrics(server: Server) -> str:

@@ -63,6 +63,9 @@ ORIGIN = "$headwater-edge-bridge"  # the origin of what came down: never forward
 BACKOFF_FIRST = 0.2
 QUOTA_EXCEEDED = 0x97
 FILTERS_PER_SUBSCRIBE = 8  # AWS IoT's limit
+# DISCONNECT reasons that blame a message: malformed, not authorized, topic invalid, too large,
+# payload format invalid (quota exceeded is not one: that message is sent again)
+REFUSED_FOR_GOOD = frozenset((0x81, 0x87, 0x90, 0x95, 0x99))
 STABLE_S = 10.0  # a connection that lasted this long resets the reconnect backoff
 NAMESPACE = "IoT"
 
@@ -97,6 +100,7 @@ class EdgeBridge:
         self._client: UpstreamClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._tls: ssl.SSLContext | None = None
+        self._inflight: set[int] = set()  # the seqs sent and not acknowledged on the connection
         self._ready = False  # the queue is loaded (not before start, nor while a reset empties the engine)
         metrics.collectors.append(self._collect)
 
@@ -180,6 +184,7 @@ class EdgeBridge:
                 self._client = None
                 await client.close()
             self._failed(client.error or "the upstream connection ended")
+            self._poisoned(client)
             # dropped soon after its CONNACK (another client taking the id over, a message the upstream
             # hangs up on): back off, rather than reconnect in a tight loop
             if time.monotonic() - began < STABLE_S:
@@ -187,6 +192,18 @@ class EdgeBridge:
                 backoff = min(backoff * 2, self.config.backoff_max)
             else:
                 backoff = BACKOFF_FIRST
+
+    def _poisoned(self, client: UpstreamClient) -> None:
+        """An upstream that hangs up over a message (AWS IoT disconnects a publisher for a packet too
+        large, an invalid topic...) processed the PUBLISHes in order and acknowledged those before
+        it: the oldest unacknowledged one is the cause. Dropped, or it would stop the queue forever."""
+        if client.disconnect_code not in REFUSED_FOR_GOOD or not self._inflight:
+            return
+        seq = min(self._inflight)
+        self.queue.ack(seq, rejected=True)
+        log.warning(
+            "edge: the upstream disconnected over a message (0x%02x): dropped", client.disconnect_code
+        )
 
     def _failed(self, error: str) -> None:
         if error != self.last_error:
@@ -208,7 +225,7 @@ class EdgeBridge:
         queue.rewind()
         window = max(1, min(self.config.inflight, client.receive_maximum))
         pace = Pace(self.config.rate)
-        inflight: set[int] = set()
+        inflight = self._inflight = set()
         while not client.closed.is_set():
             queue.changed.clear()
             while len(inflight) < window:
@@ -233,9 +250,9 @@ class EdgeBridge:
         future = client.publish(item.topic, item.payload, item.retain)
 
         def acked(done: asyncio.Future[list[int]], seq: int = item.seq) -> None:
-            inflight.discard(seq)
             if done.cancelled() or done.exception() is not None:
-                return  # sent again on the next connection
+                return  # sent again on the next connection (kept in `inflight` for `_poisoned`)
+            inflight.discard(seq)
             code = done.result()[0]
             if code < 0x80:
                 self.queue.ack(seq)

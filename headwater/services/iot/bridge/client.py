@@ -81,6 +81,7 @@ class UpstreamClient:
         self._sent_at = self._heard_at = time.monotonic()
         self.closed = asyncio.Event()
         self.error: str | None = None
+        self.disconnect_code: int | None = None  # the reason of the upstream's DISCONNECT, if it sent one
         self._tasks: list[asyncio.Task[None]] = []
         self.receive_maximum = 65_535  # the upstream's, from its CONNACK
 
@@ -225,6 +226,7 @@ class UpstreamClient:
             if future is not None and not future.done():
                 future.set_result(list(packet.reason_codes))
         elif isinstance(packet, Disconnect):
+            self.disconnect_code = packet.reason_code
             why = packet.properties.reason_string or f"reason code 0x{packet.reason_code:02x}"
             self._end(f"the upstream sent DISCONNECT: {why}")
         elif not isinstance(packet, Pingresp):
