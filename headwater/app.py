@@ -34,6 +34,7 @@ from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
 from headwater.services.ports import (
     DeviceTrust,
+    EdgeStatus,
     FunctionUrls,
     Identities,
     IotDataPlane,
@@ -60,6 +61,7 @@ class Headwater:
         principals = Principals(config, host.ports.find(Identities))
         runtimes = host.ports.find(Runtimes)
         trust = host.ports.find(DeviceTrust)
+        self.edge = host.ports.find(EdgeStatus)  # edge mode's bridge (`--edge`)
         admin = Admin(
             self,
             packages=runtimes.package if runtimes is not None else None,
@@ -68,6 +70,7 @@ class Headwater:
             explain=explainer.explain if (explainer := host.ports.find(IotExplain)) is not None else None,
             scope=(config.account_id, config.region),
             rules=host.ports.find(IotRulesDebugger),
+            edge=self.edge.status if self.edge is not None else None,
             shadow_history=self._shadow_history(host.ports.find(ShadowStore)),
         )
         urls = host.ports.find(FunctionUrls)
@@ -111,7 +114,7 @@ class Headwater:
     def health(self) -> dict[str, Any]:
         config = self.config
         certificate = self.http.certificate
-        return {
+        described = {
             "status": "running",
             "version": __version__,
             "durability": config.durability,
@@ -126,6 +129,9 @@ class Headwater:
             },
             "resources": health.counts(self.resources()),
         }
+        if self.edge is not None:
+            described["edge"] = self.edge.status()
+        return described
 
     def resources(self) -> dict[str, dict[str, list[str]]]:
         """Resource names by service and kind (services that hold none are left out)."""

@@ -12,6 +12,38 @@ Durability = Literal["durable", "fast", "memory"]
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeRoute:
+    """A topic mapping of the edge bridge: messages matching `topic_filter` on one side go to the
+    other with `prefix` put before their topic."""
+
+    topic_filter: str
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeConfig:
+    """`serve --edge`: the store-and-forward bridge to an upstream broker (services/iot/bridge/)."""
+
+    upstream: str  # mqtts://host[:8883] (mutual TLS) or mqtt://host[:1883] (plain TCP)
+    client_id: str = "headwater-edge"
+    cert: Path | None = None
+    key: Path | None = None
+    ca: Path | None = None  # None: the system's trust store
+    forward: tuple[EdgeRoute, ...] = ()  # local -> upstream
+    subscribe: tuple[EdgeRoute, ...] = ()  # upstream -> local
+    shadows: tuple[str, ...] = ()  # things whose Device Shadows sync both ways ("*": all)
+    queue_max_bytes: int = 100 * 1024 * 1024
+    drop: Literal["oldest", "newest", "none"] = "oldest"  # none: publishers wait for room
+    inflight: int = 20  # unacknowledged PUBLISHes upstream
+    # larger payloads are not forwarded (AWS IoT closes the connection of a client sending one)
+    max_payload: int = 128 * 1024
+    # PUBLISHes per second upstream (0: no limit): AWS IoT drops what passes 100/s on a connection
+    rate: float = 90.0
+    keep_alive: int = 30
+    backoff_max: float = 30.0  # seconds between reconnect attempts, at most
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     host: str = "127.0.0.1"
     port: int = 4566
@@ -56,6 +88,8 @@ class Config:
     # stored messages a resumed persistent session is sent per second in AWS mode (AWS replays at
     # most 10/s); 0: as fast as the client acknowledges. Relaxed mode never paces.
     iot_replay_rate: float = 10.0
+    # edge mode (`--edge`): the bridge to an upstream; None when off
+    edge: EdgeConfig | None = None
     # seconds of Device Shadow history kept (Headwater's debugging view; 0 = none)
     iot_shadow_history: float = 86400.0
 

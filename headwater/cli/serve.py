@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from headwater.cli.edge import edge_config, edge_options
 from headwater.config import Config, parse_credentials
 
 F = Callable[..., Any]
@@ -164,6 +165,7 @@ SERVE_OPTIONS = [
     option(
         "--iot-session-expiry", 3600, "Seconds a persistent MQTT session outlives its connection.", type=int
     ),
+    *edge_options(option),
     option(
         "--iot-replay-rate",
         10.0,
@@ -217,6 +219,7 @@ def config_from(values: dict[str, Any]) -> Config:
         iot_mode=values["iot_mode"],
         iot_session_expiry=max(0, values["iot_session_expiry"]),
         iot_replay_rate=max(0.0, values["iot_replay_rate"]),
+        edge=edge_config(values),
         iot_shadow_history=values["iot_shadow_history"],
     )
 

@@ -806,3 +806,10 @@ class ShadowStore(Protocol):
     def history(self, account: str, region: str, thing: str, name: str | None) -> list[dict[str, Any]]:
         """Headwater's shadow history (`--iot-shadow-history`): the accepted changes kept, oldest first."""
         ...
+
+
+class EdgeStatus(Protocol):
+    """Offered by the iot service in edge mode (`serve --edge`): the store-and-forward bridge's
+    state, for the health document and `GET /_headwater/edge`."""
+
+    def status(self) -> dict[str, Any]: ...

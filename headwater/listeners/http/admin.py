@@ -47,6 +47,9 @@ IotCa = Callable[[], bytes]
 # (account, region, principal, client id, action, resource) -> the explain view's answer (JSON-able)
 IotExplainer = Callable[[str, str, str | None, str | None, str, str], dict[str, Any]]
 IOT_EXPLAIN = "/_headwater/iot/explain"
+# edge mode's bridge: upstream, connection, queue, counters
+EdgeView = Callable[[], dict[str, Any]]
+EDGE = "/_headwater/edge"
 IOT_ROOT_CA = "/_headwater/iot/root-ca"
 IOT_CA_CHAIN = "/_headwater/iot/ca-chain"
 # (account or None, region or None, thing, shadow name or None) -> the shadow's kept changes; None
@@ -72,6 +75,7 @@ ROUTES: dict[str, dict[str, str]] = {
     "/_headwater/iot/rules/<name>/dry-run": {
         "POST": 'a rule run on a sample message, nothing delivered: {"topic", "payload", "clientId"}'
     },
+    EDGE: {"GET": "edge mode's bridge (--edge): upstream connection, queue, forwarded and dropped counts"},
     IOT_SHADOW_HISTORY: {
         "GET": "a Device Shadow's recent changes: ?thing=<thing>[&name=<shadow>][&account=&region=]"
     },
@@ -104,6 +108,7 @@ class Admin:
         explain: IotExplainer | None = None,
         scope: tuple[str, str] = ("000000000000", "us-east-1"),
         rules: IotRulesDebugger | None = None,
+        edge: EdgeView | None = None,
         shadow_history: ShadowHistory | None = None,
     ) -> None:
         self.app = app
@@ -112,6 +117,7 @@ class Admin:
         self.iot_ca = {IOT_ROOT_CA: root_ca, IOT_CA_CHAIN: ca_chain}
         self.explainer = explain
         self.scope = scope  # the account and region explain asks about unless told
+        self.edge = edge
         self.shadow_history = shadow_history
 
     async def handle(self, method: str, path: str, body: bytes, query: str = "") -> tuple[int, str, bytes]:
@@ -138,6 +144,10 @@ class Admin:
             return _json(200, {"reset": True})
         if path == "/_headwater/metrics":
             return 200, "text/plain; version=0.0.4", self.app.metrics.render().encode()
+        if path == EDGE:
+            if self.edge is None:
+                return _json(404, {"error": "edge mode is off (serve --edge)"})
+            return _json(200, self.edge())
         if path in self.iot_ca:
             pem = self.iot_ca[path]
             if pem is None:

@@ -16,6 +16,7 @@ from headwater.protocol.mqtt.packets import Properties
 from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
+from headwater.services.iot.bridge.bridge import EdgeBridge
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.broker.message import Message, forwarded
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
@@ -68,6 +69,21 @@ class IotCore:
         # Device Shadow: a tap on the broker for MQTT requests, the ShadowStore port for iot-data
         self.shadows = Shadows(host.engine.ordered, host.clock, host.config.iot_shadow_history)
         self.parts.append(self.shadows)
+        # edge mode: the store-and-forward bridge to an upstream, a tap on the broker
+        self.edge: EdgeBridge | None = None
+        if host.config.edge is not None:
+            self.edge = EdgeBridge(
+                host.config.edge,
+                self.broker,
+                host.engine.queues,
+                host.clock,
+                host.metrics,
+                host.config.account_id,
+                host.config.region,
+                shadows=self.shadows,
+            )
+            self.broker.taps.append(self.edge)
+            self.parts.append(self.edge)
         self._wire()
 
     def _wire(self) -> None:

@@ -8,6 +8,7 @@ from headwater.services.iot.broker import DataPlane
 from headwater.services.iot.core import IotCore
 from headwater.services.ports import (
     DeviceTrust,
+    EdgeStatus,
     IotDataPlane,
     IotExplain,
     IotRulesDebugger,
@@ -26,6 +27,8 @@ def build(host: Host) -> Service:
         IotRulesDebugger: core.rules,
         ShadowStore: core.shadows,
     }
+    if core.edge is not None:
+        provides[EdgeStatus] = core.edge
 
     def inventory() -> dict[str, list[str]]:
         return {**core.security.inventory(), **core.rules.inventory()}

@@ -1,0 +1,1 @@
+"""Edge mode: the store-and-forward bridge to an upstream broker (`serve --edge`)."""
