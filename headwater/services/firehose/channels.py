@@ -39,7 +39,7 @@ from headwater.services.firehose.core import FirehoseCore
 from headwater.services.firehose.destinations.iceberg_routing import PARQUET_CODEC_KEY
 from headwater.services.firehose.metrics import NS
 from headwater.services.firehose.state import CHECKPOINTS, DeliveryStream, Destination
-from headwater.services.ports import ChannelTable, ChannelTarget
+from headwater.services.ports import CatalogError, ChannelTable, ChannelTarget, TableCatalog
 
 CHANNELS = "firehose.channel-deliveries"  # channel id -> the internal delivery stream's JSON
 PARTITION_PREFIX = "kchannel-"
@@ -146,6 +146,8 @@ class ChannelDeliveries:
                 await self._save(target.channel_id, stream)
                 core.restart_worker(stream)  # from its checkpoint, under the new settings
             return
+        if target.table is not None:
+            self._check_table(target, target.table)
         stream = DeliveryStream(
             target.account,
             target.region,
@@ -177,6 +179,27 @@ class ChannelDeliveries:
                 await core.log.drop_partition(stream.partition)
             core.metrics.forget(NS, (("DeliveryStreamName", stream.name),))
         await core.meta.delete(CHANNELS, channel_id)
+
+    def _check_table(self, target: ChannelTarget, table: ChannelTable) -> None:
+        """A new S3 Tables delivery needs its namespace and creates its own table: AWS's channels
+        cannot deliver to an existing one (raises ValueError, the channel's FAILED reason)."""
+        catalog = self.core.ports.find(TableCatalog)
+        if catalog is None:
+            raise ValueError("the Glue Data Catalog is not running")
+        _, _, _, region, account, resource = table.table_bucket_arn.split(":", 5)
+        catalog_id = f"{account}:s3tablescatalog/{resource.removeprefix('bucket/')}"
+        try:
+            catalog.table(catalog_id, region, table.namespace, table.table)
+        except CatalogError as error:
+            if error.message.startswith("Database"):
+                raise ValueError(
+                    f"Namespace {table.namespace} not found in table bucket {table.table_bucket_arn}."
+                ) from None
+            return  # no such table: the delivery creates it
+        raise ValueError(
+            f"Table {table.namespace}.{table.table} already exists in table bucket {table.table_bucket_arn}: "
+            "a channel creates its own table and cannot deliver to an existing one."
+        )
 
     def problem(self, channel_id: str) -> str | None:
         stream = self.running.get(channel_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.catalog.glue import GlueCatalog
 from pyiceberg.exceptions import NoSuchTableError
@@ -149,3 +150,19 @@ def test_kill_9_then_rows_are_still_written(tmp_path: Path) -> None:
         assert {r["phase"] for r in rows} == {"before", "after"}
     finally:
         server.stop()
+
+
+def test_a_missing_namespace_or_an_existing_table_fails_the_channel(kinesis: Any, server: Server) -> None:
+    arn = on_demand(kinesis, "refused")
+    answer = create(kinesis, "no-namespace", arn, S3TablesDestinationConfiguration=_tables_destination())
+    described = status(kinesis, answer["ChannelARN"], "FAILED")
+    assert "Namespace analytics not found" in described["ChannelStatusReason"]
+    kinesis.delete_channel(ChannelARN=answer["ChannelARN"])
+    catalog = _prepare(server.endpoint)
+    catalog.create_table(
+        "analytics.events", schema=pa.schema([("id", pa.int64())]), location=f"s3://{TABLE_BUCKET}/events"
+    )
+    wait_for(lambda: not kinesis.list_channels()["ChannelSummaries"], 10, "the failed channel deleted")
+    answer = create(kinesis, "existing-table", arn, S3TablesDestinationConfiguration=_tables_destination())
+    described = status(kinesis, answer["ChannelARN"], "FAILED")
+    assert "already exists" in described["ChannelStatusReason"]
