@@ -1,10 +1,12 @@
 """Firehose benchmark: PutRecordBatch (500 x 1 KiB, 8 clients) into a delivery stream to S3:
 acknowledged and delivered records/s, delivery lag, server CPU per record and RSS under load, plain
-and with dynamic partitioning, on a durable Headwater and against ministack and LocalStack (host
+with dynamic partitioning, with Parquet conversion and with a Kinesis stream as the source
+(PutRecords into the stream, `kinesis_source.py`), on a durable Headwater and against ministack and LocalStack (host
 mode, no Docker) in the same run, as ratios.
 
     python -m bench.firehose [--quick] [--duration 20] [--clients 8] [--servers headwater-durable,ministack,localstack]
-                             [--scenarios s3,partitioned,parquet] [--no-install] [--no-write] [--output bench/RESULTS.md]
+                             [--scenarios s3,partitioned,parquet,kinesis] [--shards 4] [--no-install] [--no-write]
+                             [--output bench/RESULTS.md]
 
 Delivered counts come from the bucket: the bytes of the objects under the data prefix over the
 record size (every object is uncompressed, so this checks bytes, not object counts); Headwater's own
@@ -35,6 +37,7 @@ from bench.common.peers import install, localstack, versions
 from bench.common.runner import command, headwater_tree, machine
 from bench.common.servers import HOST, PEERS, REPO, Running, Server, headwater
 from bench.common.wire import ACCESS_KEY, REGION, SECRET_KEY
+from bench.firehose import kinesis_source
 from bench.firehose.load import Sender, batch_body, delivered, delivered_bytes, json_batch_body, send
 from bench.functions.peer import MINISTACK, install_ministack, ministack_version
 
@@ -44,7 +47,7 @@ SERVERS = {
     "ministack": MINISTACK,
     "localstack": localstack("firehose,s3"),
 }
-SCENARIOS = ("s3", "partitioned", "parquet")
+SCENARIOS = ("s3", "partitioned", "parquet", "kinesis")
 # the Glue table a parquet run converts against: load.json_record's ten keys
 COLUMNS = [
     ("customer", "string"),
@@ -70,6 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--record-size", type=int, default=1024)
     p.add_argument("--size", type=int, default=5, help="BufferingHints SizeInMBs")
     p.add_argument("--interval", type=int, default=1, help="BufferingHints IntervalInSeconds")
+    p.add_argument("--shards", type=int, default=4, help="the kinesis scenario's source stream shards")
     p.add_argument("--servers", default=",".join(SERVERS))
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--no-install", action="store_true", help="skip peers that are not installed yet")
@@ -188,9 +192,12 @@ def one_run(server: Server, scenario: str, args: argparse.Namespace, workdir: Pa
         firehose = _client(port, "firehose")
         if scenario == "parquet":
             _glue_table(port)
-        firehose.create_delivery_stream(
-            DeliveryStreamName=STREAM, ExtendedS3DestinationConfiguration=destination(scenario, args)
-        )
+        if scenario == "kinesis":
+            kinesis_source.prepare(port, _client, STREAM, args.shards, destination(scenario, args))
+        else:
+            firehose.create_delivery_stream(
+                DeliveryStreamName=STREAM, ExtendedS3DestinationConfiguration=destination(scenario, args)
+            )
         deadline = time.monotonic() + 60
         while (
             firehose.describe_delivery_stream(DeliveryStreamName=STREAM)["DeliveryStreamDescription"][
@@ -201,12 +208,17 @@ def one_run(server: Server, scenario: str, args: argparse.Namespace, workdir: Pa
             if time.monotonic() > deadline:
                 raise RuntimeError("the delivery stream never became ACTIVE")
             time.sleep(0.1)
-        make = json_batch_body if scenario in ("partitioned", "parquet") else batch_body
-        body = make(STREAM, args.records, args.record_size)
+        sender = kinesis_source.send if scenario == "kinesis" else send
+        if scenario == "kinesis":
+            body = kinesis_source.body(args.records, args.record_size)
+        elif scenario in ("partitioned", "parquet"):
+            body = json_batch_body(STREAM, args.records, args.record_size)
+        else:
+            body = batch_body(STREAM, args.records, args.record_size)
         duration = args.duration or (5.0 if args.quick else 20.0)
         stop = threading.Event()
         senders = [Sender() for _ in range(args.clients)]
-        threads = [threading.Thread(target=send, args=(port, body, args.records, stop, s)) for s in senders]
+        threads = [threading.Thread(target=sender, args=(port, body, args.records, stop, s)) for s in senders]
         rss = RssSampler(running.proc.pid, 0.5)
         rss.start()
         load0 = os.getloadavg()
@@ -328,6 +340,9 @@ def section(raw: dict[str, Any]) -> str:
         "- parquet: the same JSON records converted to Parquet (OpenXJsonSerDe in, ParquetSerDe out, SNAPPY)"
         " against a Glue table of their ten columns, 64 MiB buffers (AWS's minimum with conversion);"
         " delivered = rows read from the objects' Parquet footers (an object that is not Parquet counts none).",
+        f"- kinesis: the clients PutRecords ({raw['args']['records']} x {raw['args']['record_size']} B) into a"
+        f" {raw['args'].get('shards', 4)}-shard Kinesis stream that the delivery stream reads"
+        " (KinesisStreamAsSource), delivering to S3 as in s3; acked = records the stream accepted.",
         "- Server CPU = utime + stime of the server's process tree over load and drain, per delivered record.",
         "",
         "## Results",

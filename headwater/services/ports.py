@@ -517,8 +517,21 @@ class QueueReader(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelTable:
+    """A Kinesis channel's S3 Tables table: the table bucket (its catalog is Glue's
+    `<account>:s3tablescatalog/<bucket>`, its namespaces that catalog's databases), the table, and
+    the Parquet compression (NONE, ZSTD, SNAPPY) of the data files a created table gets."""
+
+    table_bucket_arn: str
+    namespace: str
+    table: str
+    compression: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelTarget:
-    """A Kinesis channel's delivery to a general-purpose bucket, as the kinesis service defines it:
+    """A Kinesis channel's delivery to a general-purpose bucket (or to an S3 Tables table: `table`),
+    as the kinesis service defines it:
     the source stream, the bucket (written as `account`), the OutputKeyTemplate (defaults filled
     in; `!{channel-name}`, `!{channel-id}`, `!{yyyy}`... are evaluated per object), CompressionType
     (NONE, GZIP, ZSTD) and DataFreshnessInSeconds (the longest a record waits for its object)."""
@@ -535,6 +548,10 @@ class ChannelTarget:
     freshness_s: int
     log_group: str | None = None  # delivery errors go there when logging is enabled
     log_stream: str | None = None
+    # S3 Tables: the records (JSON objects) become the table's rows, and `bucket`/`error_prefix`
+    # name the dead-letter bucket that receives the records that cannot be written
+    table: ChannelTable | None = None
+    error_prefix: str | None = None
 
 
 class ChannelDelivery(Protocol):

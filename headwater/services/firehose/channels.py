@@ -3,7 +3,8 @@ through.
 
 Theory of operation
 -------------------
-A channel's delivery is an internal KinesisStreamAsSource delivery stream to ExtendedS3, so it
+A channel's delivery is an internal KinesisStreamAsSource delivery stream to ExtendedS3 (to
+Iceberg for an S3 Tables table: `_iceberg`), so it
 shares everything Firehose does for a Kinesis source: a reader per shard through the
 `StreamReader` port (KPL aggregates unpacked, children after their parents, reading only a bounded
 distance ahead of delivery), the raw log partition, the delivery worker (one buffer closed at
@@ -35,17 +36,64 @@ from typing import Any
 from headwater.runtime.ids import new_uuid
 from headwater.services.firehose import channel_keys
 from headwater.services.firehose.core import FirehoseCore
+from headwater.services.firehose.destinations.iceberg_routing import PARQUET_CODEC_KEY
 from headwater.services.firehose.metrics import NS
 from headwater.services.firehose.state import CHECKPOINTS, DeliveryStream, Destination
-from headwater.services.ports import ChannelTarget
+from headwater.services.ports import CatalogError, ChannelTable, ChannelTarget, TableCatalog
 
 CHANNELS = "firehose.channel-deliveries"  # channel id -> the internal delivery stream's JSON
 PARTITION_PREFIX = "kchannel-"
 SIZE_MB = 128  # an object closes at 128 MiB (Firehose's largest buffer) or at the freshness limit
 COMPRESSION = {"NONE": "UNCOMPRESSED", "GZIP": "GZIP", "ZSTD": "ZSTD"}
+PARQUET_CODECS = {"NONE": "uncompressed", "ZSTD": "zstd", "SNAPPY": "snappy"}  # S3 Tables' CompressionType
 
 
-def _config(target: ChannelTarget) -> dict[str, Any]:
+def _iceberg(target: ChannelTarget, table: ChannelTable) -> dict[str, Any]:
+    """An S3 Tables table as Firehose's Iceberg destination sees it: the table bucket's Glue catalog
+    (`catalog/s3tablescatalog/<bucket>`), the namespace as its database; a missing table is created
+    with the columns of the first records (data under the general-purpose bucket named as the table
+    bucket, unless its namespace gives a location); records that cannot be rows go to the
+    dead-letter bucket."""
+    _, _, _, region, account, resource = table.table_bucket_arn.split(":", 5)
+    bucket = resource.removeprefix("bucket/")
+    return {
+        "CatalogConfiguration": {
+            "CatalogARN": f"arn:aws:glue:{region}:{account}:catalog/s3tablescatalog/{bucket}",
+            "WarehouseLocation": f"s3://{bucket}",
+        },
+        "DestinationTableConfigurationList": [
+            {
+                "DestinationDatabaseName": table.namespace,
+                "DestinationTableName": table.table,
+                PARQUET_CODEC_KEY: PARQUET_CODECS.get(table.compression, "zstd"),
+            }
+        ],
+        "TableCreationConfiguration": {"Enabled": True},
+        "BufferingHints": {"SizeInMBs": SIZE_MB, "IntervalInSeconds": target.freshness_s},
+        "S3BackupMode": "FailedDataOnly",
+        "S3Configuration": {
+            "BucketARN": f"arn:aws:s3:::{target.bucket}",
+            "ErrorOutputPrefix": target.error_prefix or "error/",
+        },
+    }
+
+
+def _config(target: ChannelTarget) -> tuple[str, dict[str, Any]]:
+    """The internal delivery stream's destination: its type and configuration."""
+    if target.table is not None:
+        kind, config = "Iceberg", _iceberg(target, target.table)
+    else:
+        kind, config = "ExtendedS3", _s3(target)
+    if target.log_group and target.log_stream:
+        config["CloudWatchLoggingOptions"] = {
+            "Enabled": True,
+            "LogGroupName": target.log_group,
+            "LogStreamName": target.log_stream,
+        }
+    return kind, config
+
+
+def _s3(target: ChannelTarget) -> dict[str, Any]:
     config: dict[str, Any] = {
         "BucketARN": f"arn:aws:s3:::{target.bucket}",
         "BufferingHints": {"SizeInMBs": SIZE_MB, "IntervalInSeconds": target.freshness_s},
@@ -54,12 +102,6 @@ def _config(target: ChannelTarget) -> dict[str, Any]:
             target.key_template, target.channel_name, target.channel_id, target.compression
         ),
     }
-    if target.log_group and target.log_stream:
-        config["CloudWatchLoggingOptions"] = {
-            "Enabled": True,
-            "LogGroupName": target.log_group,
-            "LogStreamName": target.log_stream,
-        }
     return config
 
 
@@ -95,15 +137,17 @@ class ChannelDeliveries:
             return
         await self.load()
         core = self.core
-        config = _config(target)
+        kind, config = _config(target)
         stream = self.running.get(target.channel_id)
         if stream is not None:
             destination = stream.destinations[0]
             if json.dumps(destination.config, sort_keys=True) != json.dumps(config, sort_keys=True):
-                destination.config = config
+                destination.config, destination.kind = config, kind
                 await self._save(target.channel_id, stream)
                 core.restart_worker(stream)  # from its checkpoint, under the new settings
             return
+        if target.table is not None:
+            self._check_table(target, target.table)
         stream = DeliveryStream(
             target.account,
             target.region,
@@ -112,7 +156,7 @@ class ChannelDeliveries:
             PARTITION_PREFIX + new_uuid().replace("-", ""),
             core.clock.now_ms() / 1000,
             status="ACTIVE",
-            destinations=[Destination("destinationId-000000000001", "ExtendedS3", config)],
+            destinations=[Destination("destinationId-000000000001", kind, config)],
             source={"KinesisStreamARN": target.stream_arn},
         )
         await core.log.create_partition(stream.partition)
@@ -135,6 +179,27 @@ class ChannelDeliveries:
                 await core.log.drop_partition(stream.partition)
             core.metrics.forget(NS, (("DeliveryStreamName", stream.name),))
         await core.meta.delete(CHANNELS, channel_id)
+
+    def _check_table(self, target: ChannelTarget, table: ChannelTable) -> None:
+        """A new S3 Tables delivery needs its namespace and creates its own table: AWS's channels
+        cannot deliver to an existing one (raises ValueError, the channel's FAILED reason)."""
+        catalog = self.core.ports.find(TableCatalog)
+        if catalog is None:
+            raise ValueError("the Glue Data Catalog is not running")
+        _, _, _, region, account, resource = table.table_bucket_arn.split(":", 5)
+        catalog_id = f"{account}:s3tablescatalog/{resource.removeprefix('bucket/')}"
+        try:
+            catalog.table(catalog_id, region, table.namespace, table.table)
+        except CatalogError as error:
+            if error.message.startswith("Database"):
+                raise ValueError(
+                    f"Namespace {table.namespace} not found in table bucket {table.table_bucket_arn}."
+                ) from None
+            return  # no such table: the delivery creates it
+        raise ValueError(
+            f"Table {table.namespace}.{table.table} already exists in table bucket {table.table_bucket_arn}: "
+            "a channel creates its own table and cannot deliver to an existing one."
+        )
 
     def problem(self, channel_id: str) -> str | None:
         stream = self.running.get(channel_id)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from headwater.services.glue import errors
 
 T = TypeVar("T")
+# S3 Tables' catalog as Glue federates it: `<account>:s3tablescatalog/<table bucket>`, databases
+# being the bucket's namespaces (Kinesis channels to S3 Tables write there)
+_S3_TABLES_CATALOG = re.compile(r"(\d{12}):s3tablescatalog/[a-z0-9_-]{3,63}")
 
 
 def encode_token(position: str) -> str:
@@ -41,6 +45,9 @@ def page(
 def catalog_of(params: dict[str, Any], account: str) -> str:
     """The catalog a request names (CatalogId), the caller's account's by default."""
     catalog = params.get("CatalogId") or account
+    federated = _S3_TABLES_CATALOG.fullmatch(catalog)
+    if federated is not None and federated.group(1) == account:
+        return str(catalog)
     if not (len(catalog) == 12 and catalog.isdigit()):
-        raise errors.invalid(f"Invalid catalog id: {catalog}")  # cross-account federated catalogs: none here
+        raise errors.invalid(f"Invalid catalog id: {catalog}")  # other federated catalogs: none here
     return str(catalog)

@@ -313,3 +313,170 @@ def test_destination_failures_are_logged_and_counted(server: Server, tls: tuple[
     assert any(
         x.startswith("aws_firehose_delivery_to_http_endpoint_failures{") and x.endswith(" 1") for x in lines
     )
+
+
+# -- every failed attempt logged, the metrics once delivered ---------------------------------------
+
+
+def _logging(stream: str) -> dict[str, Any]:
+    return {
+        "Enabled": True,
+        "LogGroupName": f"/aws/firehose/{stream}",
+        "LogStreamName": "DestinationDelivery",
+    }
+
+
+def _attempts_logged(server: Server, stream: str, count: int) -> list[dict[str, Any]]:
+    """Advances the clock (driving the retry schedule) until `count` error events are logged."""
+    logs = client(server, "logs")
+
+    def events() -> list[dict[str, Any]] | None:
+        server.advance(2)
+        try:
+            found = logs.get_log_events(
+                logGroupName=f"/aws/firehose/{stream}", logStreamName="DestinationDelivery"
+            )
+        except Exception:  # the group appears with the first event
+            return None
+        messages = [json.loads(e["message"]) for e in found["events"]]
+        return messages if len(messages) >= count else None
+
+    return list(wait_for(events, 30, f"{count} failed attempts of {stream} logged"))
+
+
+def _metric(server: Server, stream: str, name: str) -> float:
+    lines = [x for x in _metric_lines(server, stream) if x.startswith(f"aws_firehose_{name}{{")]
+    return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
+
+
+def _delivered(server: Server, stream: str, family: str, records: int) -> None:
+    wait_for(lambda: _metric(server, stream, f"{family}_records") >= records, 30, f"{family} records counted")
+    assert _metric(server, stream, f"{family}_success") >= 1
+
+
+def test_http_endpoint_attempts_are_each_logged(server: Server, tls: tuple[Path, Path]) -> None:
+    answers = iter([(500, {"errorMessage": "down"}), (500, {"errorMessage": "down"})])
+
+    def endpoint(request: Received) -> tuple[int, Any]:
+        code, body = next(answers, (200, None))
+        return code, body or {"requestId": request.json()["requestId"], "timestamp": 1}
+
+    client(server, "s3").create_bucket(Bucket="http-attempts")
+    with TlsReceiver(*tls, endpoint) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="http-attempts",
+            HttpEndpointDestinationConfiguration={
+                "EndpointConfiguration": {"Url": receiver.url},
+                "BufferingHints": ZERO,
+                "RetryOptions": {"DurationInSeconds": 120},
+                "CloudWatchLoggingOptions": _logging("http-attempts"),
+                "S3Configuration": staging("http-attempts"),
+            },
+        )
+        put(server, "http-attempts", [b"a", b"b"])
+        events = _attempts_logged(server, "http-attempts", 2)
+        _delivered(server, "http-attempts", "delivery_to_http_endpoint", 2)
+    assert [e["errorCode"] for e in events] == ["HttpEndpoint.DestinationException"] * 2
+    assert events[0]["message"].startswith(
+        "The following response was received from the endpoint destination. 500: "
+    )
+    assert len(receiver.requests) == 3
+    assert len({r.headers["x-amz-firehose-request-id"] for r in receiver.requests}) == 1
+
+
+def test_splunk_attempts_are_logged_and_delivery_counted(server: Server, tls: tuple[Path, Path]) -> None:
+    busy = iter([True])
+
+    def hec(request: Received) -> tuple[int, Any]:
+        if request.path == "/services/collector/ack":
+            return 200, {"acks": {str(a): True for a in request.json()["acks"]}}
+        if next(busy, False):
+            return 503, {"text": "Server is busy", "code": 9}
+        return 200, {"text": "Success", "code": 0, "ackId": 1}
+
+    client(server, "s3").create_bucket(Bucket="splunk-attempts")
+    with TlsReceiver(*tls, hec) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="splunk-attempts",
+            SplunkDestinationConfiguration={
+                "HECEndpoint": receiver.url,
+                "HECEndpointType": "Raw",
+                "HECToken": "tok-2",
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                "RetryOptions": {"DurationInSeconds": 120},
+                "CloudWatchLoggingOptions": _logging("splunk-attempts"),
+                "S3Configuration": staging("splunk-attempts"),
+            },
+        )
+        put(server, "splunk-attempts", [b"one\n", b"two\n", b"three\n"])
+        [event] = _attempts_logged(server, "splunk-attempts", 1)
+        _delivered(server, "splunk-attempts", "delivery_to_splunk", 3)
+    assert event["errorCode"] == "Splunk.IndexerBusy"
+    assert event["destination"] == receiver.url
+    assert [r.body for r in receiver.requests if r.path == "/services/collector/raw"] == [
+        b"one\ntwo\nthree\n"
+    ] * 2
+
+
+def test_opensearch_attempts_are_logged_and_delivery_counted(server: Server, tls: tuple[Path, Path]) -> None:
+    failing = iter([True])
+
+    def bulk(request: Received) -> tuple[int, Any]:
+        if next(failing, False):
+            return 503, {"error": "cluster unavailable"}
+        lines = request.body.splitlines()
+        items = [{"index": {**json.loads(a)["index"], "status": 201}} for a in lines[::2]]
+        return 200, {"took": 1, "errors": False, "items": items}
+
+    client(server, "s3").create_bucket(Bucket="os-attempts")
+    with TlsReceiver(*tls, bulk) as receiver:
+        client(server, "firehose").create_delivery_stream(
+            DeliveryStreamName="os-attempts",
+            AmazonopensearchserviceDestinationConfiguration={
+                "RoleARN": ROLE,
+                "ClusterEndpoint": receiver.url,
+                "IndexName": "events",
+                "IndexRotationPeriod": "NoRotation",
+                "BufferingHints": ZERO,
+                "RetryOptions": {"DurationInSeconds": 120},
+                "CloudWatchLoggingOptions": _logging("os-attempts"),
+                "S3Configuration": staging("os-attempts"),
+            },
+        )
+        put(server, "os-attempts", [b'{"n":1}', b'{"n":2}'])
+        [event] = _attempts_logged(server, "os-attempts", 1)
+        _delivered(server, "os-attempts", "delivery_to_amazon_open_search_service", 2)
+    assert event["errorCode"] == "503"
+    assert "cluster unavailable" in event["message"]
+    assert len(receiver.requests) == 2
+
+
+def test_redshift_attempts_are_logged_until_the_table_exists(server: Server, postgres: Postgres) -> None:
+    client(server, "s3").create_bucket(Bucket="rs-attempts")
+    client(server, "firehose").create_delivery_stream(
+        DeliveryStreamName="rs-attempts",
+        RedshiftDestinationConfiguration={
+            "RoleARN": ROLE,
+            "ClusterJDBCURL": f"jdbc:redshift://pg.redshift.localhost:{postgres.port}/postgres",
+            "CopyCommand": {"DataTableName": "late_table", "CopyOptions": "JSON 'auto'"},
+            "Username": postgres.user,
+            "Password": postgres.password,
+            "RetryOptions": {"DurationInSeconds": 600},
+            "CloudWatchLoggingOptions": _logging("rs-attempts"),
+            "S3Configuration": staging(
+                "rs-attempts", BufferingHints={"SizeInMBs": 1, "IntervalInSeconds": 0}
+            ),
+        },
+    )
+    put(server, "rs-attempts", [json.dumps({"id": i}).encode() for i in range(5)])
+    first, *_ = _attempts_logged(server, "rs-attempts", 2)  # a COPY attempt per retry, each logged
+    assert first["errorCode"] == "Redshift.TableNotFound"
+    assert first["destination"].startswith("jdbc:redshift://pg.redshift.localhost:")
+    postgres.execute("CREATE TABLE late_table (id int)")
+
+    def loaded() -> bool:
+        server.advance(2)
+        return postgres.execute("SELECT count(*) FROM late_table") == [(5,)]
+
+    wait_for(loaded, 30, "5 rows in late_table")
+    _delivered(server, "rs-attempts", "delivery_to_redshift", 5)

@@ -291,3 +291,16 @@ def test_edge_cases(glue: Any) -> None:
     assert _error(glue.get_table_version, DatabaseName="db", TableName="p", VersionId="x")[0] == (
         "InvalidInputException"
     )
+
+
+def test_s3_tables_federated_catalog_of_the_callers_account(glue: Any) -> None:
+    catalog = "000000000000:s3tablescatalog/my-tables"
+    glue.create_database(CatalogId=catalog, DatabaseInput={"Name": "analytics"})
+    glue.create_table(CatalogId=catalog, DatabaseName="analytics", TableInput=_table("events"))
+    assert (
+        glue.get_table(CatalogId=catalog, DatabaseName="analytics", Name="events")["Table"]["CatalogId"]
+        == catalog
+    )
+    assert [d["Name"] for d in glue.get_databases()["DatabaseList"]] == []  # the account's own catalog: apart
+    for other in ("111122223333:s3tablescatalog/my-tables", "000000000000:othercatalog/x"):
+        assert _error(glue.get_databases, CatalogId=other)[0] == "InvalidInputException"

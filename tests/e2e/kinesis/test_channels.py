@@ -286,28 +286,6 @@ def test_control_plane_and_errors(kinesis: Any, s3: Any) -> None:
     kinesis.delete_stream(StreamName="events")
 
 
-def test_s3_tables_channels_are_kept_and_report_why_they_do_not_deliver(kinesis: Any) -> None:
-    arn = on_demand(kinesis, "tabular")
-    tables = {
-        "DeadLetterQueueS3Configuration": {"BucketARN": "arn:aws:s3:::dlq", "ExpectedBucketOwner": OWNER},
-        "S3TablesConfigurationList": [
-            {
-                "TableBucketARN": f"arn:aws:s3tables:us-east-1:{OWNER}:bucket/tables",
-                "Namespace": "analytics",
-                "TableName": "events",
-                "CompressionType": "ZSTD",
-            }
-        ],
-    }
-    answer = create(kinesis, "to-tables", arn, S3TablesDestinationConfiguration=tables)
-    described = status(kinesis, answer["ChannelARN"], "FAILED")
-    assert "S3 Tables" in described["ChannelStatusReason"]
-    assert described["S3TablesDestinationConfiguration"]["DataFreshnessInSeconds"] == 300
-    summary = kinesis.list_channels()["ChannelSummaries"][0]
-    assert summary["ChannelDestinationType"] == "S3_TABLES" and summary["ChannelStatus"] == "FAILED"
-    kinesis.delete_channel(ChannelARN=answer["ChannelARN"])
-
-
 def test_kill_9_then_records_are_still_delivered(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -25,6 +25,7 @@ from headwater.services.firehose.destinations.iceberg import IcebergDestination,
 from headwater.services.firehose.destinations.iceberg import problem as iceberg_problem
 from headwater.services.firehose.destinations.opensearch import OpenSearchDestination
 from headwater.services.firehose.destinations.redshift import RedshiftDestination, parse_jdbc_url
+from headwater.services.firehose.destinations.retry import AttemptReport
 from headwater.services.firehose.destinations.splunk import SplunkDestination
 from headwater.services.firehose.processing.transform import OTF_PREFIX
 from headwater.services.firehose.records import Failure, Record
@@ -133,6 +134,9 @@ async def deliver_buffer(
 ) -> None:
     staging = replace(target, config=target.config["S3Configuration"], metric="BackupToS3")
     metric = _metric(remote, target.config)
+    reported: set[tuple[str, str]] = set()
+    if not isinstance(remote, IcebergDestination):
+        remote.report = _reporter(writer, target, reported)
     size = sum(map(len, datas))
     if isinstance(remote, RedshiftDestination):
         if await _copy(remote, writer, staging, datas, oldest_ms, target.config):
@@ -153,7 +157,7 @@ async def deliver_buffer(
     failures = await remote.deliver(records, target.stream_arn)
     if failures:
         fh_metrics.failed(writer.metrics, target.stream_name, metric)
-        await _log_failures(writer, target, failures)
+        await _log_failures(writer, target, failures, reported)
     if len(failures) < len(records):
         failed_bytes = sum(len(f.record.data) for f in failures)
         _delivered(writer, target, metric, len(records) - len(failures), size - failed_bytes, oldest_ms)
@@ -227,9 +231,23 @@ def _delivered(writer: Writer, target: Target, metric: str, records: int, size: 
     fh_metrics.delivered(writer.metrics, target.stream_name, metric, records, size, freshness)
 
 
-async def _log_failures(writer: Writer, target: Target, failures: Sequence[Failure]) -> None:
-    """One error log event per distinct error of the buffer (not one per record)."""
-    seen: set[tuple[str, str]] = set()
+def _reporter(writer: Writer, target: Target, reported: set[tuple[str, str]]) -> AttemptReport:
+    """Logs each failed attempt as it happens; `reported` gathers what was logged, so the records
+    given up on afterwards do not log the same error again."""
+
+    async def report(code: str, message: str) -> None:
+        reported.add((code, message))
+        await writer.log_error(target, code, message, _endpoint(target.config))
+
+    return report
+
+
+async def _log_failures(
+    writer: Writer, target: Target, failures: Sequence[Failure], reported: set[tuple[str, str]] | None = None
+) -> None:
+    """One error log event per distinct error of the buffer (not one per record), unless an
+    attempt already logged it."""
+    seen: set[tuple[str, str]] = set(reported or ())
     for failure in failures:
         what = (failure.error_code, failure.error_message)
         if what not in seen:

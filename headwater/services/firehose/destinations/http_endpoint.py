@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from headwater.runtime.clock import Clock
-from headwater.services.firehose.destinations.retry import Backoff, retry_duration
+from headwater.services.firehose.destinations.retry import Backoff, ReportsAttempts, retry_duration
 from headwater.services.firehose.records import Failure, Record
 
 log = logging.getLogger("headwater.firehose")
@@ -45,7 +45,7 @@ DEFAULT_RETRY_SECONDS = 300
 RESPONSE_TIMEOUT = 180.0  # the endpoint has 3 minutes to answer
 
 
-class HttpEndpointDestination:
+class HttpEndpointDestination(ReportsAttempts):
     def __init__(
         self,
         config: Mapping[str, Any],
@@ -115,6 +115,7 @@ class HttpEndpointDestination:
             code, message, status = await self._attempt(headers, body, request_id)
             if code is None:
                 return []
+            await self.attempt_failed(code, message)
             if status == 413:
                 self.rejected_records += len(records)
                 log.warning("%s: %s (not retried)", self.url, message)

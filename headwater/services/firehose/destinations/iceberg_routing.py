@@ -17,6 +17,7 @@ from typing import Any
 
 from headwater.services.firehose.processing import partitioning, pipeline
 
+PARQUET_CODEC_KEY = "KinesisChannelParquetCodec"  # in a table entry: only channels set it
 OPERATIONS = ("insert", "update", "delete")
 
 
@@ -27,6 +28,7 @@ class TableSettings:
     unique_keys: tuple[str, ...] = ()
     error_prefix: str | None = None
     identity: tuple[str, ...] = ()  # PartitionSpec.Identity source columns, for created tables
+    codec: str | None = None  # Parquet compression of created tables (a Kinesis channel's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,7 @@ class Settings:
     evolve: bool = False
     create: bool = False
     warehouse: str | None = None
-    account: str | None = None  # CatalogARN's, when it names another account
+    account: str | None = None  # CatalogARN's catalog id: another account, or `<acct>:s3tablescatalog/<b>`
     region: str | None = None
     retry_seconds: float = 300.0
 
@@ -86,10 +88,15 @@ def settings(config: Mapping[str, Any]) -> Settings:
             tuple(given.get("UniqueKeys") or ()),
             given.get("S3ErrorOutputPrefix") or None,
             tuple(str(f["SourceName"]) for f in spec if "SourceName" in f),
+            given.get(PARQUET_CODEC_KEY) or None,
         )
     query = _processor_query(config)
     catalog = config.get("CatalogConfiguration") or {}
-    arn = str(catalog.get("CatalogARN") or "").split(":")
+    arn = str(catalog.get("CatalogARN") or "").split(":", 5)
+    account = arn[4] if len(arn) > 4 and arn[4] else None
+    resource = arn[5] if len(arn) > 5 else ""
+    if account and resource.startswith("catalog/"):  # catalog/s3tablescatalog/<bucket>: S3 Tables'
+        account = f"{account}:{resource.removeprefix('catalog/')}"
     retry = (config.get("RetryOptions") or {}).get("DurationInSeconds", 300)
     return Settings(
         tables=tables,
@@ -99,7 +106,7 @@ def settings(config: Mapping[str, Any]) -> Settings:
         create=bool((config.get("TableCreationConfiguration") or {}).get("Enabled")),
         warehouse=catalog.get("WarehouseLocation") or None,
         region=arn[3] if len(arn) > 4 and arn[3] else None,
-        account=arn[4] if len(arn) > 4 and arn[4] else None,
+        account=account,
         retry_seconds=float(retry) if isinstance(retry, int) and retry >= 0 else 300.0,
     )
 

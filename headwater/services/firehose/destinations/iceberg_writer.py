@@ -29,6 +29,9 @@ from headwater.services.firehose.destinations.iceberg_routing import Routed, Tab
 Failed = tuple[int, str, str]  # (record index, error code, message)
 
 
+PARQUET_CODEC = "write.parquet.compression-codec"
+
+
 def write_table(
     catalog: PortCatalog, settings: TableSettings, rows: Sequence[Routed], *, evolve: bool, create: bool
 ) -> list[Failed]:
@@ -171,8 +174,13 @@ def _create(catalog: PortCatalog, settings: TableSettings, rows: Sequence[Routed
         PartitionField(schema.find_field(name).field_id, 1000 + i, IdentityTransform(), name)
         for i, name in enumerate(settings.identity)
     ]
+    # a Kinesis channel's CompressionType becomes the created table's Parquet codec
+    properties = {PARQUET_CODEC: settings.codec} if settings.codec else {}
     return catalog.create_table(
-        (settings.database, settings.table), schema, partition_spec=PartitionSpec(*fields)
+        (settings.database, settings.table),
+        schema,
+        partition_spec=PartitionSpec(*fields),
+        properties=properties,
     )
 
 

@@ -35,6 +35,7 @@ from headwater.runtime.clock import Clock
 from headwater.services.firehose.destinations.retry import (
     Backoff,
     DestinationFailure,
+    ReportsAttempts,
     retry_duration,
 )
 from headwater.services.firehose.records import Failure, Record
@@ -81,7 +82,7 @@ def _document(data: bytes) -> bytes:
     return line
 
 
-class OpenSearchDestination:
+class OpenSearchDestination(ReportsAttempts):
     def __init__(
         self,
         config: Mapping[str, Any],
@@ -133,6 +134,8 @@ class OpenSearchDestination:
         backoff = Backoff(self.clock, self.retry_seconds, self.rng)
         while pending:
             retry, failed = await self._attempt(pending)
+            for code, message in dict.fromkeys((c, m) for _, c, m in (*retry, *failed)):
+                await self.attempt_failed(code, message)  # one event per distinct error
             failures.extend(self._failure(r, code, msg, backoff.attempts) for r, code, msg in failed)
             pending = [r for r, _, _ in retry]
             if pending and not await backoff.wait():

@@ -40,7 +40,7 @@ from psycopg2 import sql
 from headwater.runtime.clock import Clock
 from headwater.services.firehose.destinations.copy_options import CopyPlan, parse_copy_options
 from headwater.services.firehose.destinations.copy_rows import CopyDataError, Row, read_rows
-from headwater.services.firehose.destinations.retry import Backoff, retry_duration
+from headwater.services.firehose.destinations.retry import Backoff, ReportsAttempts, retry_duration
 from headwater.services.firehose.records import Failure, Record
 from headwater.services.ports import ObjectSource, ObjectSourceError
 
@@ -95,7 +95,7 @@ def _copy_text(rows: list[Row]) -> str:
     return "".join("\t".join(field(v) for v in row) + "\n" for row in rows)
 
 
-class RedshiftDestination:
+class RedshiftDestination(ReportsAttempts):
     def __init__(
         self,
         config: Mapping[str, Any],
@@ -132,6 +132,7 @@ class RedshiftDestination:
                 return None
             except RedshiftLoadError as error:
                 log.warning("firehose COPY of s3://%s/%s failed: %s %s", bucket, key, error.code, error)
+                await self.attempt_failed(error.code, error.message)
                 if not await backoff.wait():
                     return self.error_manifest(bucket, key)
 
@@ -144,6 +145,7 @@ class RedshiftDestination:
                 await self.load(data, compressed=False)
                 return []
             except RedshiftLoadError as error:
+                await self.attempt_failed(error.code, error.message)
                 if not await backoff.wait():
                     return [
                         Failure(r, ERROR_OUTPUT_TYPE, error.code, error.message, backoff.attempts)

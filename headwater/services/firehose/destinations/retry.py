@@ -13,13 +13,14 @@ TestClock advanced by a test drives the schedule without real sleeping.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from headwater.runtime.clock import Clock
 from headwater.services.firehose.records import Failure
 
+AttemptReport = Callable[[str, str], Awaitable[None]]  # (errorCode, errorMessage) of one failed attempt
 FIRST_DELAY = 1.0
 MAX_DELAY = 120.0
 JITTER = 0.15
@@ -32,6 +33,18 @@ class DestinationFailure(Failure):
     document fh-core writes for it."""
 
     document: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ReportsAttempts:
+    """A destination that tells of every failed attempt, not only of the records it gives up on:
+    AWS writes an error log event per failed attempt, so a destination that is down shows in the
+    log while its records are still being retried. fh-core sets `report` before each delivery."""
+
+    report: AttemptReport | None = None
+
+    async def attempt_failed(self, code: str, message: str) -> None:
+        if self.report is not None:
+            await self.report(code, message)
 
 
 def retry_duration(config: Mapping[str, Any], default: int) -> float:

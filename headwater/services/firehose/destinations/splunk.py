@@ -34,6 +34,7 @@ from headwater.runtime.clock import Clock
 from headwater.services.firehose.destinations.retry import (
     Backoff,
     DestinationFailure,
+    ReportsAttempts,
     retry_duration,
 )
 from headwater.services.firehose.records import Failure, Record
@@ -81,7 +82,7 @@ def event_body(records: list[Record]) -> bytes:
     return b"".join(parts)
 
 
-class SplunkDestination:
+class SplunkDestination(ReportsAttempts):
     def __init__(
         self,
         config: Mapping[str, Any],
@@ -128,6 +129,7 @@ class SplunkDestination:
                     backoff.exclude(self.clock.now() - started)
                 return []
             except SplunkError as error:
+                await self.attempt_failed(error.code, error.message)
                 if not await backoff.wait():
                     return [self._failure(r, error, backoff.attempts) for r in records]
 

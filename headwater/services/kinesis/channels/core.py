@@ -10,8 +10,7 @@ removed only after its delivery stopped (DELETING in between), so a kill -9 at a
 either a definition whose delivery is (re)started at the next start, or nothing; the delivery
 resumes on its own from its durable checkpoints (at-least-once).
 
-Transitions: CREATING -> ACTIVE (or FAILED when the delivery cannot run: S3 Tables destinations,
-which Headwater does not deliver to yet), ACTIVE -> UPDATING -> ACTIVE (UpdateChannel), any ->
+Transitions: CREATING -> ACTIVE (or FAILED when the delivery cannot start), ACTIVE -> UPDATING -> ACTIVE (UpdateChannel), any ->
 DELETING -> gone. They take `transition_delay` seconds, as streams' do. An ACTIVE channel whose
 delivery reports a problem (its stream cannot be read) is described as FAILED with the reason.
 """
@@ -23,18 +22,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from headwater.runtime.tasks import BackgroundTasks
-from headwater.services.kinesis.channels.model import DEFAULT_TEMPLATE, Channel
+from headwater.services.kinesis.channels.model import DEFAULT_ERROR_PREFIX, DEFAULT_TEMPLATE, Channel
 from headwater.services.kinesis.service import KinesisCore
 from headwater.services.kinesis.state import Stream
-from headwater.services.ports import ChannelDelivery, ChannelTarget
+from headwater.services.ports import ChannelDelivery, ChannelTable, ChannelTarget
 
 log = logging.getLogger("headwater.kinesis.channels")
 
 CHANNELS = "kinesis.channels"  # "<account>/<region>/<name>" -> the channel's JSON
-S3_TABLES_UNAVAILABLE = (
-    "Delivery to S3 Tables (Apache Iceberg) is not available in Headwater yet; the channel's "
-    "definition is kept. Use an S3DestinationConfiguration to deliver to a general purpose bucket."
-)
 NO_DELIVERY = "Channel delivery is not available: the firehose service is not running."
 
 
@@ -113,27 +108,13 @@ class ChannelCore:
 
     async def _deliver(self, channel: Channel) -> str | None:
         """Starts (or updates) the delivery; why it cannot run, or None."""
-        if channel.destination_type != "S3":
-            return S3_TABLES_UNAVAILABLE
         port = self.deliveries()
         if port is None:
             return NO_DELIVERY
-        storage = channel.destination["StorageConfiguration"]
-        logs = channel.logging["CloudWatchLogs"]
-        target = ChannelTarget(
-            channel_id=channel.channel_id,
-            channel_name=channel.name,
-            channel_arn=channel.arn,
-            account=channel.account,
-            region=channel.region,
-            stream_arn=channel.stream_arn,
-            bucket=storage["BucketARN"].rsplit(":", 1)[-1],
-            key_template=storage.get("OutputKeyTemplate") or DEFAULT_TEMPLATE,
-            compression=storage["CompressionType"],
-            freshness_s=int(channel.destination["DataFreshnessInSeconds"]),
-            log_group=logs.get("LogGroupName") if logs.get("Enabled") else None,
-            log_stream=logs.get("LogStreamName") if logs.get("Enabled") else None,
-        )
+        try:
+            target = _target(channel)
+        except (KeyError, IndexError, TypeError) as exc:  # a definition stored by an older version
+            return f"The channel's destination cannot be delivered to: {exc}"
         try:
             await port.start(target)
         except Exception as exc:  # a delivery that cannot start fails the channel, not the server
@@ -150,3 +131,43 @@ class ChannelCore:
         if self.channels.get(channel.key) is channel:
             del self.channels[channel.key]
             await self.meta.delete(CHANNELS, channel.key)
+
+
+def _target(channel: Channel) -> ChannelTarget:
+    """What the delivery needs of a channel: its bucket and key template, or its S3 Tables table
+    (then the bucket is the dead-letter bucket)."""
+    destination = channel.destination
+    logs = channel.logging["CloudWatchLogs"]
+    table: ChannelTable | None = None
+    error_prefix: str | None = None
+    if channel.destination_type == "S3":
+        storage = destination["StorageConfiguration"]
+        bucket_arn, template, compression = (
+            storage["BucketARN"],
+            storage.get("OutputKeyTemplate") or DEFAULT_TEMPLATE,
+            storage["CompressionType"],
+        )
+    else:
+        given = destination["S3TablesConfigurationList"][0]
+        dead_letter = destination["DeadLetterQueueS3Configuration"]
+        bucket_arn, template, compression = dead_letter["BucketARN"], DEFAULT_TEMPLATE, "NONE"
+        error_prefix = dead_letter.get("ErrorOutputPrefix") or DEFAULT_ERROR_PREFIX
+        table = ChannelTable(
+            given["TableBucketARN"], given["Namespace"], given["TableName"], given["CompressionType"]
+        )
+    return ChannelTarget(
+        channel_id=channel.channel_id,
+        channel_name=channel.name,
+        channel_arn=channel.arn,
+        account=channel.account,
+        region=channel.region,
+        stream_arn=channel.stream_arn,
+        bucket=bucket_arn.rsplit(":", 1)[-1],
+        key_template=template,
+        compression=compression,
+        freshness_s=int(destination["DataFreshnessInSeconds"]),
+        log_group=logs.get("LogGroupName") if logs.get("Enabled") else None,
+        log_stream=logs.get("LogStreamName") if logs.get("Enabled") else None,
+        table=table,
+        error_prefix=error_prefix,
+    )

@@ -92,3 +92,9 @@ def test_catalog_arn_and_options() -> None:
 def test_a_bad_jq_query_is_refused_at_creation() -> None:
     assert problem(_config(("db", "a"), query="{")) is not None
     assert problem(_config(("db", "a"), query=".")) is None
+
+
+def test_an_s3_tables_catalog_arn_names_the_federated_glue_catalog() -> None:
+    arn = "arn:aws:glue:us-east-1:111122223333:catalog/s3tablescatalog/my-tables"
+    settings = routing.settings(_config(("ns", "t"), CatalogConfiguration={"CatalogARN": arn}))
+    assert (settings.region, settings.account) == ("us-east-1", "111122223333:s3tablescatalog/my-tables")
