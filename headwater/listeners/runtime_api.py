@@ -6,7 +6,9 @@ calls is then known from the socket alone, so AWS's runtime clients run unmodifi
 would break clients that split the variable into host and port) and a worker can never answer
 another worker's invocation. A connection reads requests with the sans-IO
 `protocol.lambda_runtime.RequestReader`, asks the worker's `RuntimeChannel` (the functions service)
-and writes the answer; ``next`` is a long poll that waits on the channel. `close` (the worker exited
+and writes the answer; ``next`` is a long poll: the connection parks a callback with the channel,
+which writes the event the moment the worker is handed an invocation (from inside that call, so an
+invocation reaches a warm runtime without a task or a turn of the event loop). `close` (the worker exited
 or was killed) stops the socket and its connections. Nothing here listens until a worker starts,
 and nothing is reachable from outside the machine.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
+from collections.abc import Callable
 from typing import cast
 
 from headwater.protocol import lambda_runtime as api
@@ -69,15 +71,17 @@ class RuntimeApiListener:
 
 class _Connection(asyncio.Protocol):
     """One runtime client connection. A protocol rather than a stream task: a post is read,
-    answered and written in the callback its bytes arrive in; only ``next``, which waits for an
-    invocation, runs as a task (and requests pipelined behind it wait for its answer)."""
+    answered and written in the callback its bytes arrive in; a ``next`` parks `_deliver` with the
+    channel (requests pipelined behind it wait for its answer)."""
 
     def __init__(self, channel: RuntimeChannel, connections: set[_Connection]) -> None:
         self._channel = channel
         self._connections = connections
         self._framing = api.RequestReader()
         self._transport: asyncio.Transport | None = None
-        self._waiting: asyncio.Task[bytes] | None = None  # a `next` in progress
+        self._withdraw: Callable[[], None] | None = None  # set while a `next` waits
+        self._keep_alive = True  # the waiting `next`'s
+        self._serving = False
         self._closing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -87,15 +91,18 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
         self._closing = True
-        if self._waiting is not None:
-            self._waiting.cancel()
+        self._unpark()
 
     def abort(self) -> None:
         self._closing = True
-        if self._waiting is not None:
-            self._waiting.cancel()
+        self._unpark()
         if self._transport is not None:
             self._transport.abort()
+
+    def _unpark(self) -> None:
+        withdraw, self._withdraw = self._withdraw, None
+        if withdraw is not None:
+            withdraw()
 
     def data_received(self, data: bytes) -> None:
         self._framing.feed(data)
@@ -105,38 +112,55 @@ class _Connection(asyncio.Protocol):
         """Answers the complete requests buffered, in order, until one has to wait."""
         transport = self._transport
         assert transport is not None
-        while self._waiting is None and not self._closing:
-            try:
-                request = self._framing.next()
-            except api.FramingError as exc:
-                transport.write(api.render(400, api.error_body("InvalidRequest", str(exc)), close=True))
-                self._finish()
-                return
-            if request is None:
-                return
-            call = api.route(request.method, request.path)
-            if not isinstance(call, int) and call.kind is api.Kind.NEXT:
-                self._waiting = asyncio.ensure_future(_next(self._channel))
-                self._waiting.add_done_callback(partial(self._answered, keep_alive=request.keep_alive))
-                return
-            transport.write(_answer(self._channel, call, request))
-            if not request.keep_alive:
-                self._finish()
+        self._serving = True
+        try:
+            while self._withdraw is None and not self._closing:
+                try:
+                    request = self._framing.next()
+                except api.FramingError as exc:
+                    transport.write(api.render(400, api.error_body("InvalidRequest", str(exc)), close=True))
+                    self._finish()
+                    return
+                if request is None:
+                    return
+                call = api.route(request.method, request.path)
+                if not isinstance(call, int) and call.kind is api.Kind.NEXT:
+                    self._park(request.keep_alive)
+                    continue  # answered at once (an invocation waited), or parked: the loop ends
+                transport.write(_answer(self._channel, call, request))
+                if not request.keep_alive:
+                    self._finish()
+        finally:
+            self._serving = False
 
-    def _answered(self, task: asyncio.Task[bytes], keep_alive: bool) -> None:
-        self._waiting = None
-        if task.cancelled() or self._closing or self._transport is None:
+    def _park(self, keep_alive: bool) -> None:
+        self._keep_alive = keep_alive
+        self._withdraw = _nothing  # waiting, until `_deliver` (perhaps within `park`) clears it
+        try:
+            withdraw = self._channel.park(self._deliver)
+        except Exception:  # the worker's fault must never reach the server: the runtime exits on 500
+            log.exception("runtime API next failed")
+            self._withdraw = None
+            self._fail()
             return
-        if (exc := task.exception()) is not None:
-            log.error("runtime API next failed", exc_info=exc)
+        if self._withdraw is _nothing:  # not delivered yet
+            self._withdraw = withdraw
+
+    def _deliver(self, payload: bytes, headers: list[tuple[str, str]]) -> None:
+        self._withdraw = None
+        transport = self._transport
+        if self._closing or transport is None:
+            return
+        transport.write(api.render(200, payload, headers))
+        if not self._keep_alive:
+            self._finish()
+        elif not self._serving:  # called from the channel: requests pipelined behind the `next`
+            self._serve()
+
+    def _fail(self) -> None:
+        if self._transport is not None and not self._closing:
             self._transport.write(api.render(500, api.error_body("ServiceException", "internal error")))
             self._finish()
-            return
-        self._transport.write(task.result())
-        if not keep_alive:
-            self._finish()
-            return
-        self._serve()
 
     def _finish(self) -> None:
         self._closing = True
@@ -144,13 +168,15 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
-async def _next(channel: RuntimeChannel) -> bytes:
-    payload, headers = await channel.next()
-    return api.render(200, payload, headers)
+def _nothing() -> None:
+    """The withdrawal of a ``next`` being parked or already answered: nothing to withdraw."""
+
+
+_JSON_TYPE = [("Content-Type", "application/json")]
 
 
 def _answer(channel: RuntimeChannel, call: api.Call | int, request: api.Request) -> bytes:
-    json_type = [("Content-Type", "application/json")]
+    json_type = _JSON_TYPE
     if isinstance(call, int):
         message = "Method Not Allowed" if call == 405 else "Not Found"
         return api.render(call, api.error_body("InvalidRequest", message), json_type)

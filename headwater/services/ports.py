@@ -8,7 +8,7 @@ a caller maps them into its service's AWS errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -179,12 +179,18 @@ class Roles(Protocol):
         ...
 
 
+# how a runtime's waiting ``next`` receives its event: the payload and the ``Lambda-Runtime-*`` headers
+Deliver = Callable[[bytes, list[tuple[str, str]]], None]
+
+
 class RuntimeChannel(Protocol):
     """One function worker's side of the Lambda Runtime API: the runtime API listener calls it for
     every request that arrives at that worker's address (the functions service implements it)."""
 
-    async def next(self) -> tuple[bytes, list[tuple[str, str]]]:
-        """Waits for the worker's next invocation: its payload and the ``Lambda-Runtime-*`` headers."""
+    def park(self, deliver: Deliver) -> Callable[[], None]:
+        """A runtime's ``next``: `deliver` is called once with the worker's next invocation, at once
+        when one waits, else from the call that hands the worker one (so the event is written
+        without a turn of the event loop). Returns what withdraws the wait (the connection closed)."""
         ...
 
     def post(self, call: Call, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:

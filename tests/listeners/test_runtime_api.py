@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.protocol import lambda_runtime as api
+from headwater.services.ports import Deliver
 
 
 class Channel:
     def __init__(self) -> None:
-        self.events: asyncio.Queue[bytes] = asyncio.Queue()
+        self.events: list[bytes] = []
+        self.parked: Deliver | None = None
         self.posts: list[tuple[api.Kind, str, str | None, bytes]] = []
 
-    async def next(self) -> tuple[bytes, list[tuple[str, str]]]:
-        payload = await self.events.get()
-        return payload, api.event_headers("req-1", 99, "arn:f", "Root=1", None, None)
+    def park(self, deliver: Deliver) -> Callable[[], None]:
+        if self.events:
+            deliver(self.events.pop(0), api.event_headers("req-1", 99, "arn:f", "Root=1", None, None))
+        else:
+            self.parked = deliver
+        return lambda: setattr(self, "parked", None)
+
+    def put(self, payload: bytes) -> None:
+        deliver, self.parked = self.parked, None
+        if deliver is None:
+            self.events.append(payload)
+        else:
+            deliver(payload, api.event_headers("req-1", 99, "arn:f", "Root=1", None, None))
 
     def post(self, call: api.Call, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         self.posts.append((call.kind, call.request_id, headers.get(api.ERROR_TYPE), body))
@@ -44,7 +56,7 @@ def test_long_poll_posts_and_errors() -> None:
         )
         await asyncio.sleep(0.05)
         assert not poll.done()  # a long poll: nothing until there is an event
-        channel.events.put_nowait(b'{"a": 1}')
+        channel.put(b'{"a": 1}')
         answer = await poll
         assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Lambda-Runtime-Aws-Request-Id: req-1" in answer
         assert answer.endswith(b'{"a": 1}')

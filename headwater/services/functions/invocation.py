@@ -33,10 +33,8 @@ class Invocation:
     cognito_identity: str | None = None
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     trace_id: str = ""
-    # set when the runtime takes it (a future, not an Event: waiting on it needs no task)
-    delivered: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    # made only when no runtime waits for it (a cold start): set when the runtime takes it
+    delivered: asyncio.Future[None] | None = None
     deadline_ms: int = 0
     started: float = 0.0  # monotonic, when the runtime took it
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())

@@ -5,7 +5,9 @@ which queues them by log stream and returns at once: the invoke answers without 
 logs service to append and make them durable (what LogType=Tail returns is built from the same
 lines in memory, so it is never short). One task takes everything queued, a batch per stream in the
 order it arrived (gathered for `GATHER_S` after the first), and appends each with one
-`LogSink.put`; lines of one stream stay in order since only that task writes them. Under a burst the batches just grow; past `LIMIT` queued lines `put`
+`LogSink.put`; lines of one stream stay in order since only that task writes them. The streams of
+one batch are appended together (the store commits them as one write and one sync, not one each),
+after one stream per log group alone: that one may create the group, which must not happen twice. Under a burst the batches just grow; past `LIMIT` queued lines `put`
 waits for the task to catch up, so memory stays bounded. `close` writes what is still queued.
 As on AWS, where a function's logs reach CloudWatch shortly after its invocation returns, lines are
 readable a moment after the invoke answers; a kill -9 in that moment loses them, never an
@@ -69,13 +71,25 @@ class LogShipper:
     async def _ship(self) -> None:
         batches, self._queued, self._count = self._queued, {}, 0
         self._room.set()
+        groups: set[tuple[str, str, str]] = set()
+        rest: list[tuple[Key, list[tuple[int, str] | Later]]] = []
+        for key, queued in batches.items():
+            if key[:3] in groups:
+                rest.append((key, queued))
+            else:
+                groups.add(key[:3])
+                await self._put(key, queued)
+        if rest:
+            await asyncio.gather(*(self._put(key, queued) for key, queued in rest))
+
+    async def _put(self, key: Key, queued: list[tuple[int, str] | Later]) -> None:
         assert self._sink is not None
-        for (account, region, group, stream), queued in batches.items():
-            try:
-                lines = [(ts, line if isinstance(line, str) else line()) for ts, line in queued]
-                await self._sink.put(account, region, group, stream, lines)
-            except Exception:  # the logs service's trouble must not fail invocations
-                log.exception("writing the log of %s failed", group)
+        account, region, group, stream = key
+        try:
+            lines = [(ts, line if isinstance(line, str) else line()) for ts, line in queued]
+            await self._sink.put(account, region, group, stream, lines)
+        except Exception:  # the logs service's trouble must not fail invocations
+            log.exception("writing the log of %s failed", group)
 
     async def close(self) -> None:
         """Stops the task and writes what is still queued."""

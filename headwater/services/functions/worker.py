@@ -2,9 +2,12 @@
 
 Theory of operation. `start` unpacks the package into the worker's own directory, asks the runtime
 API listener for an address, and starts the runtime (in a session of its own, so a timeout kills
-the whole tree). The runtime's first ``next`` ends its init phase (Init Duration); each ``next``
-hands it the invocation `run` put in the one-slot inbox, and its ``response`` or ``error`` post
-settles that invocation. Everything the process writes to stdout and stderr becomes log lines of
+the whole tree). The runtime's first ``next`` ends its init phase (Init Duration). A ``next`` parks
+its connection's `Deliver` with the worker; `run` hands a warm worker's invocation straight to it
+(the event is written from `run` itself: no task, no queue, no extra turn of the loop), and only a
+runtime not yet waiting (a cold start) finds it in the one-slot inbox on its next ``next``. Its
+``response`` or ``error`` post settles the invocation's `done` future, which is all `run` awaits: the
+deadline's timer and the process's end settle the same future with a marker outcome. Everything the process writes to stdout and stderr becomes log lines of
 the current invocation (before the first one: of the init phase). When the process exits, an
 invocation still open is settled as Lambda does: with the init error it posted, if any, else
 Runtime.ExitError. A worker serves one invocation at a time; the pool decides which worker runs
@@ -20,7 +23,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +33,15 @@ from headwater.services.functions.invocation import Invocation, Outcome
 from headwater.services.functions.launch import Launch
 from headwater.services.functions.memory import peak_rss_mb
 from headwater.services.functions.zygote import Forked, Zygote
-from headwater.services.ports import RuntimeEndpoints
+from headwater.services.ports import Deliver, RuntimeEndpoints
 
 log = logging.getLogger("headwater.services.functions")
 INIT_TIMEOUT_S = 10.0
 LINE_LIMIT = 256 * 1024  # a longer line is cut into pieces of this size
+# markers settling `Invocation.done` for `run` (never returned): the deadline passed, the process ended
+_EXPIRED = Outcome(b"", "expired")
+_EXITED = Outcome(b"", "exited")
+_ACCEPTED = api.status_body("OK")  # every accepted post's body
 
 
 class Worker:
@@ -44,7 +51,8 @@ class Worker:
         self.log_stream = log_stream
         self._endpoints = endpoints
         self._address = ""
-        self._inbox: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
+        self._inbox: Invocation | None = None  # handed over before the runtime asked for it
+        self._parked: Deliver | None = None  # the runtime's waiting ``next``
         self._process: asyncio.subprocess.Process | Forked | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.current: Invocation | None = None
@@ -93,15 +101,26 @@ class Worker:
 
     # -- the Runtime API channel --------------------------------------------------------------------
 
-    async def next(self) -> tuple[bytes, list[tuple[str, str]]]:
+    def park(self, deliver: Deliver) -> Callable[[], None]:
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self.spawned) * 1000
             self.initialised.set()
-        invocation = await self._inbox.get()
+        invocation, self._inbox = self._inbox, None
+        if invocation is not None:
+            self._hand(invocation, deliver)
+            return _nothing
+        self._parked = deliver
+        return lambda: self._withdraw(deliver)
+
+    def _withdraw(self, deliver: Deliver) -> None:
+        if self._parked is deliver:
+            self._parked = None
+
+    def _hand(self, invocation: Invocation, deliver: Deliver) -> None:
         self.current = invocation
         invocation.started = time.monotonic()
         invocation.deadline_ms = int(time.time() * 1000) + invocation.timeout_s * 1000
-        if not invocation.delivered.done():
+        if invocation.delivered is not None and not invocation.delivered.done():
             invocation.delivered.set_result(None)
         headers = api.event_headers(
             invocation.request_id,
@@ -111,7 +130,7 @@ class Worker:
             invocation.client_context,
             invocation.cognito_identity,
         )
-        return invocation.payload, headers
+        deliver(invocation.payload, headers)
 
     def post(self, call: api.Call, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         if call.kind is api.Kind.INIT_ERROR:
@@ -122,7 +141,7 @@ class Worker:
             error_type = headers.get(api.ERROR_TYPE, "Runtime.Unknown") or "Runtime.Unknown"
             self.init_error = Outcome(body or outcomes.error_payload(error_type, ""), error_type)
             self.initialised.set()
-            return 202, api.status_body("OK")
+            return 202, _ACCEPTED
         current = self.current
         if current is None or call.request_id != current.request_id or current.done.done():
             return 403, api.error_body("InvalidRequestID", "Invalid request ID")
@@ -134,7 +153,7 @@ class Worker:
         else:
             error_type = headers.get(api.ERROR_TYPE) or "Unhandled"
             current.finish(Outcome(body or outcomes.error_payload(error_type, ""), error_type))
-        return 202, api.status_body("OK")
+        return 202, _ACCEPTED
 
     # -- running one invocation ---------------------------------------------------------------------
 
@@ -142,26 +161,41 @@ class Worker:
         """Hands the invocation to the runtime and waits for its outcome, its deadline, or the
         process's end (a timed-out worker is killed: the caller must not reuse it)."""
         self.invocations += 1
-        self._inbox.put_nowait(invocation)
-        delivered: asyncio.Future[Any] = invocation.delivered
-        gone: asyncio.Future[Any] = self._gone
-        done: asyncio.Future[Any] = invocation.done
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait({delivered, gone}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
-            if not delivered.done():
+            parked, self._parked = self._parked, None
+            if parked is not None:
+                self._hand(invocation, parked)  # warm: the runtime waits in ``next``
+            else:
+                delivered = invocation.delivered = loop.create_future()
+                self._inbox = invocation
+                gone: asyncio.Future[Any] = self._gone
+                await asyncio.wait(
+                    {delivered, gone}, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                if not delivered.done():
+                    self._inbox = None
+                    if self.exited.is_set():
+                        return self._exit_outcome(invocation)
+                    await self.kill()  # the init phase outlived its 10 seconds
+                    return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+            done = invocation.done
+            if not done.done():
                 if self.exited.is_set():
-                    return self._exit_outcome(invocation)
-                await self.kill()  # the init phase outlived its 10 seconds
-                return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
-            await asyncio.wait(
-                {done, gone}, timeout=invocation.timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            if invocation.done.done():
-                return invocation.done.result()
-            if self.exited.is_set():
+                    invocation.finish(_EXITED)
+                else:
+                    timer = loop.call_later(invocation.timeout_s, invocation.finish, _EXPIRED)
+                    try:
+                        await done
+                    finally:
+                        timer.cancel()
+            outcome = done.result()
+            if outcome is _EXITED:
                 return self._exit_outcome(invocation)
-            await self.kill()
-            return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+            if outcome is _EXPIRED:
+                await self.kill()
+                return outcomes.timed_out(invocation.request_id, invocation.timeout_s)
+            return outcome
         except asyncio.CancelledError:
             # the caller went away mid-invocation: this worker's state is unknown, so it goes
             await self.kill()
@@ -172,8 +206,6 @@ class Worker:
             self.idle_since = time.monotonic()
 
     def _exit_outcome(self, invocation: Invocation) -> Outcome:
-        if invocation.done.done():
-            return invocation.done.result()
         if self.init_error is not None:
             return self.init_error
         code = self._process.returncode if self._process else None
@@ -230,6 +262,8 @@ class Worker:
             self.exited.set()
             if not self._gone.done():
                 self._gone.set_result(None)
+            if self.current is not None:
+                self.current.finish(_EXITED)  # no-op when its answer came first
             self.initialised.set()
             await self._endpoints.close(self._address)
 
@@ -253,3 +287,7 @@ class Worker:
             with contextlib.suppress(BaseException):
                 await task
         await asyncio.to_thread(shutil.rmtree, self.root, True)
+
+
+def _nothing() -> None:
+    """Withdraws a ``next`` answered at once: nothing to do."""
