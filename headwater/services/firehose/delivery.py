@@ -127,6 +127,13 @@ class DeliveryWorker:
         if self.kind in S3_KINDS and conversion.enabled(self.config):
             section = self.config["DataFormatConversionConfiguration"]
             self.conversion = conversion.Conversion(section, env.catalog, stream.account, stream.region)
+        # only format conversion: the records' bytes go to the buffer as they are (no stage reads them)
+        self.conversion_only = (
+            self.conversion is not None
+            and self.remote is None
+            and not pipeline.processors(self.config)
+            and not s3_settings.enabled(self.config.get("DynamicPartitioningConfiguration"))
+        )
         self.buffers: dict[str, Buffer] = {}
         self.full: list[tuple[str, Buffer]] = []  # closed at their size hint, flushed next
         self._wake = asyncio.Event()
@@ -240,6 +247,14 @@ class DeliveryWorker:
                 if self.backup is not None:
                     self._add_entry(BACKUP, first, now, payload, entry.timestamp_ms)
                 self._add_entry("", first, now, payload, entry.timestamp_ms)
+            return
+        if self.conversion_only:  # bytes per record, no Record objects: conversion takes bytes
+            for entry in entries:
+                datas = batches.decode(sealing.unseal(self.env.keys, self.partition, entry.payload))
+                if self.backup is not None:
+                    self._add(BACKUP, first, now, {}, datas, entry.timestamp_ms)
+                if datas:
+                    self._add("", first, now, {}, datas, entry.timestamp_ms)
             return
         records: list[Record] = []
         for entry in entries:

@@ -12,7 +12,7 @@ error document adds for these failures (sequence numbers, dataCatalogTable).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -58,9 +58,9 @@ class Converter:
         """The object holding every convertible record's rows (b"" when none is) and the failures."""
         if self.schema_error is not None:
             return b"", [_failure(record, INVALID_SCHEMA, self.schema_error) for record in records]
-        columns = self._reader.columns([record.data for record in records])
-        if columns is not None:  # the batch path: every record converts
-            return self._write(columns), []
+        body = self.convert_batch([record.data for record in records])
+        if body is not None:
+            return body, []
         rows: list[list[Any]] = []
         failures: list[Failure] = []
         for record in records:
@@ -71,6 +71,14 @@ class Converter:
         if not rows:
             return b"", failures
         return self._write([list(values) for values in zip(*rows, strict=True)]), failures
+
+    def convert_batch(self, datas: Sequence[bytes]) -> bytes | None:
+        """The object, when every record converts on the batch path (`RowReader.columns`); None
+        when `convert` must decide record by record."""
+        if self.schema_error is not None:
+            return None
+        columns = self._reader.columns(datas)
+        return None if columns is None else self._write(columns)
 
     def _write(self, columns: list[list[Any]]) -> bytes:
         arrays = [
