@@ -102,7 +102,6 @@ class Conversion:
         return self.config.get("SchemaConfiguration") or {}
 
     async def convert(self, datas: Sequence[bytes], arrival_ms: int) -> Converted:
-        records = [Record("", data, arrival_ms) for data in datas]
         fmt = output_format((self.config.get("OutputFormatConfiguration") or {}).get("Serializer") or {})
         schema = self._schema()
         account = schema.get("CatalogId") or self.account
@@ -114,18 +113,19 @@ class Conversion:
                 account, region, schema["DatabaseName"], schema["TableName"], schema.get("VersionId")
             )
         except CatalogError:
+            records = [Record("", data, arrival_ms) for data in datas]
             failures = [
                 Failure(r, ERROR_OUTPUT_TYPE, ENTITY_NOT_FOUND, ENTITY_NOT_FOUND_MESSAGE) for r in records
             ]
             return Converted(b"", fmt, 0, failures, self._missing_fields)
         converter = Converter(self.config, table)
-        body, failures = await asyncio.to_thread(converter.convert, records)
+        body, failures = await asyncio.to_thread(_convert, converter, datas, arrival_ms)
         stream_account, stream_region = self.account, self.region
 
         def fields(failure: Failure) -> dict[str, Any]:
             return converter.error_fields(failure, account=stream_account, region=stream_region)
 
-        return Converted(body, fmt, len(records) - len(failures), failures, fields)
+        return Converted(body, fmt, len(datas) - len(failures), failures, fields)
 
     def _missing_fields(self, failure: Failure) -> dict[str, Any]:
         schema = self._schema()
@@ -141,3 +141,11 @@ class Conversion:
                 "catalogArn": f"arn:aws:glue:{region}:{catalog}:catalog",
             }
         }
+
+
+def _convert(converter: Converter, datas: Sequence[bytes], arrival_ms: int) -> tuple[bytes, list[Failure]]:
+    """The batch path first (no Record objects); records only when some may fail."""
+    body = converter.convert_batch(datas)
+    if body is not None:
+        return body, []
+    return converter.convert([Record("", data, arrival_ms) for data in datas])

@@ -11,7 +11,12 @@ from headwater.protocol import request_checks
 from headwater.protocol.errors import AwsError
 from headwater.protocol.models import operation_model
 from headwater.services.firehose import batches
-from headwater.services.firehose.fast import encode_batch_result, parse_put_record, parse_put_record_batch
+from headwater.services.firehose.fast import (
+    encode_batch_result,
+    encode_ids,
+    parse_put_record,
+    parse_put_record_batch,
+)
 
 
 def generic(operation: str, body: bytes) -> dict:
@@ -78,3 +83,15 @@ def test_batch_answer_is_the_json_of_the_result(encrypted: bool) -> None:
 def test_entry_format_round_trips() -> None:
     datas = [b"", b"a", bytes(range(256)) * 10]
     assert batches.decode(batches.encode(datas)) == datas
+
+
+@pytest.mark.parametrize("count", [1, 2, 500])
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_answer_from_the_id_base_is_the_full_answer(count: int, encrypted: bool) -> None:
+    base = batches.id_base("0123456789abcdef01234567", 42)
+    result = {
+        "FailedPutCount": 0,
+        "Encrypted": encrypted,
+        "RequestResponses": [{"RecordId": i} for i in batches.record_ids(base, count)],
+    }
+    assert encode_ids(base, count, encrypted) == encode_batch_result(result)

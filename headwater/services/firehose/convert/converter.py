@@ -12,7 +12,7 @@ error document adds for these failures (sequence numbers, dataCatalogTable).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +58,9 @@ class Converter:
         """The object holding every convertible record's rows (b"" when none is) and the failures."""
         if self.schema_error is not None:
             return b"", [_failure(record, INVALID_SCHEMA, self.schema_error) for record in records]
+        body = self.convert_batch([record.data for record in records])
+        if body is not None:
+            return body, []
         rows: list[list[Any]] = []
         failures: list[Failure] = []
         for record in records:
@@ -67,12 +70,21 @@ class Converter:
                 failures.append(_failure(record, MALFORMED, str(error)))
         if not rows:
             return b"", failures
-        columns = zip(*rows, strict=True)  # rows to columns at C speed
+        return self._write([list(values) for values in zip(*rows, strict=True)]), failures
+
+    def convert_batch(self, datas: Sequence[bytes]) -> bytes | None:
+        """The object, when every record converts on the batch path (`RowReader.columns`); None
+        when `convert` must decide record by record."""
+        if self.schema_error is not None:
+            return None
+        columns = self._reader.columns(datas)
+        return None if columns is None else self._write(columns)
+
+    def _write(self, columns: list[list[Any]]) -> bytes:
         arrays = [
-            pa.array(list(values), type=field.type)
-            for values, field in zip(columns, self.schema, strict=True)
+            pa.array(values, type=field.type) for values, field in zip(columns, self.schema, strict=True)
         ]
-        return write(pa.Table.from_arrays(arrays, schema=self.schema), self._serializer), failures
+        return write(pa.Table.from_arrays(arrays, schema=self.schema), self._serializer)
 
     def error_fields(self, failure: Failure, *, account: str, region: str) -> dict[str, Any]:
         """The members AWS's format-conversion error document has beyond the common ones."""

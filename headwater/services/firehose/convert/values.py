@@ -52,6 +52,21 @@ def coercer(dtype: pa.DataType, rules: Rules) -> Coerce:
     return coerce
 
 
+def unchanged(dtype: pa.DataType) -> tuple[frozenset[type], tuple[int, int] | None]:
+    """The classes of values a column's coercer returns as they are (None included), and for an
+    integer column the range they must be in: a column holding only those needs no coercing."""
+    none = type(None)
+    if pa.types.is_boolean(dtype):
+        return frozenset({bool, none}), None
+    if pa.types.is_integer(dtype):
+        return frozenset({int, none}), (-_INT_RANGES[dtype.bit_width], _INT_RANGES[dtype.bit_width])
+    if pa.types.is_floating(dtype):
+        return frozenset({float, none}), None
+    if pa.types.is_string(dtype):
+        return frozenset({str, none}), None
+    return frozenset(), None
+
+
 def _build(dtype: pa.DataType, rules: Rules) -> Coerce:
     if pa.types.is_boolean(dtype):
         return lambda v: _boolean(v, rules.strict)

@@ -5,7 +5,9 @@ Theory of operation
 -------------------
 MetadataExtractionQuery is a jq program run over each record's JSON (JsonParsingEngine JQ-1.6; the
 `jq` package is compiled once per query and reused). Its single output must be an object; each
-member is a partition key for `!{partitionKeyFromQuery:<name>}`. Strings are used as they are,
+member is a partition key for `!{partitionKeyFromQuery:<name>}`. A query of plain field paths
+(`{customer: .customer_id}`) is looked up in Python instead, with jq's results (`jq_paths`), and jq
+runs only for the records that lookup is unsure of. Strings are used as they are,
 numbers and booleans as their JSON text; null (a missing field) and objects or arrays cannot name a
 prefix. A record that is not JSON, whose query fails, or whose keys cannot name a prefix goes to
 the error output, as AWS's "Troubleshoot dynamic partitioning errors" page describes without
@@ -15,20 +17,23 @@ Records are buffered per *evaluated prefix* (`buffer_key`), never batched and th
 record can only land in its own partition. A partition is active from its first record until its
 buffer is delivered; `ActivePartitions` counts them, and once a stream has 500 (AWS's default
 quota), records for any other partition go to the error output as "activePartitionExceeded", the
-name AWS's buffering page gives that error prefix.
+name AWS's buffering page gives that error prefix. Records of one entry share an arrival time, so
+`route` evaluates the prefix once per (time, keys), not once per record.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from importlib import import_module
 from typing import Any
 
 import jq
 
 from headwater.services.firehose import naming
+from headwater.services.firehose.processing import jq_paths
 from headwater.services.firehose.records import Failure, Processed, Record
 
 ERROR_TYPE = "partitioning-failed"
@@ -42,6 +47,16 @@ class ExtractionError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    try:
+        return import_module("orjson").loads  # type: ignore[no-any-return,unused-ignore]
+    except ImportError:
+        return None
+
+
+_orjson_loads = _fast_loads()
 
 
 @lru_cache(maxsize=256)
@@ -61,18 +76,30 @@ def check_query(query: str, engine: str | None = "JQ-1.6") -> str | None:
     return None
 
 
-def extract(program: Any, data: bytes) -> dict[str, str]:
-    """The partition keys the query finds in one record, or ExtractionError."""
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise ExtractionError(
-            "DynamicPartitioning.MetadataExtractionFailed", "Non JSON record provided"
-        ) from None
-    try:
-        outputs = program.input_value(value).all()
-    except ValueError as error:
-        raise ExtractionError("DynamicPartitioning.MetadataExtractionFailed", str(error)) from None
+def extract(program: Any, data: bytes, paths: jq_paths.Paths | None = None) -> dict[str, str]:
+    """The partition keys the query finds in one record, or ExtractionError; `paths` is the query
+    compiled by `jq_paths` when it is plain paths."""
+    value: Any = jq_paths.UNSURE
+    if paths is not None and _orjson_loads is not None:
+        with contextlib.suppress(ValueError):  # orjson: valid Unicode only, as jq sees strings
+            value = _orjson_loads(data)
+    outputs: Any = jq_paths.UNSURE
+    if value is not jq_paths.UNSURE:
+        found = jq_paths.evaluate(paths, value)  # type: ignore[arg-type]
+        if found is not jq_paths.UNSURE:
+            outputs = [found]
+    else:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            raise ExtractionError(
+                "DynamicPartitioning.MetadataExtractionFailed", "Non JSON record provided"
+            ) from None
+    if outputs is jq_paths.UNSURE:
+        try:
+            outputs = program.input_value(value).all()
+        except ValueError as error:
+            raise ExtractionError("DynamicPartitioning.MetadataExtractionFailed", str(error)) from None
     if len(outputs) != 1 or not isinstance(outputs[0], dict):
         raise ExtractionError(
             "DynamicPartitioning.MetadataExtractionFailed",
@@ -106,15 +133,18 @@ def apply(records: list[Record], params: Mapping[str, str]) -> Processed:
         return Processed(
             [], [_fail(r, "DynamicPartitioning.MetadataExtractionFailed", str(error)) for r in records]
         )
+    paths = jq_paths.compile_paths(query)
     kept: list[Record] = []
     failures: list[Failure] = []
     for record in records:
         try:
-            keys = extract(program, record.data)
+            keys = extract(program, record.data, paths)
         except ExtractionError as error:
             failures.append(_fail(record, error.code, error.message))
             continue
-        kept.append(replace(record, partition_keys={**record.partition_keys, **keys}))
+        merged = {**record.partition_keys, **keys} if record.partition_keys else keys
+        # the constructor, not dataclasses.replace: a third of this stage's cost per record
+        kept.append(Record(record.record_id, record.data, record.arrival_ms, record.kinesis, merged))
     return Processed(kept, failures)
 
 
@@ -168,12 +198,16 @@ def route(
     partition would exceed the active limit become failures."""
     groups: dict[str, list[Record]] = {}
     failures: list[Failure] = []
+    known: dict[tuple[int, tuple[tuple[str, str], ...]], str] = {}  # (arrival, keys) -> buffer key
     for record in records:
-        try:
-            key = buffer_key(prefix, record, time_zone)
-        except ExtractionError as error:
-            failures.append(_fail(record, error.code, error.message))
-            continue
+        memo = (record.arrival_ms, tuple(record.partition_keys.items()))
+        key = known.get(memo)
+        if key is None:
+            try:
+                key = known[memo] = buffer_key(prefix, record, time_zone)
+            except ExtractionError as error:
+                failures.append(_fail(record, error.code, error.message))
+                continue
         if not active.admit(key):
             failures.append(
                 Failure(
