@@ -13,6 +13,7 @@ from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.broker import Broker
+from headwater.services.iot.broker import metrics as broker_metrics
 from headwater.services.iot.contracts import ThingDirectory
 from headwater.services.iot.registry.part import build_registry
 from headwater.services.iot.security.part import SecurityPart
@@ -52,6 +53,7 @@ class IotCore:
             certificates=self.security,
         )
         self.parts.append(self.broker)
+        host.metrics.collectors.append(broker_metrics.collector(lambda: self.broker.ctx.counters))
         self._wire()
 
     def _wire(self) -> None:
