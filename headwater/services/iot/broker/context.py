@@ -27,6 +27,7 @@ SLOW_CONSUMER_DEADLINE = (
 @dataclass(slots=True)
 class Counters:
     qos0_dropped_slow: int = 0  # QoS 0 messages a slow consumer did not get
+    qos0_held: int = 0  # QoS 0 messages to a client that was behind, their publisher held (hold.py)
     qos1_backpressure: int = 0  # QoS 1 messages a full clean session made their publisher wait for
     slow_consumers_disconnected: int = 0  # subscribers that kept their publishers waiting too long
     expired_dropped: int = 0

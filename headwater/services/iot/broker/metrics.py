@@ -13,6 +13,7 @@ NS = "Iot"  # (not "IoT": the Prometheus name would read aws_io_t_...)
 COUNTERS = {
     "Broker.Routed": "routed",
     "Broker.Qos0DroppedSlowConsumer": "qos0_dropped_slow",
+    "Broker.Qos0Held": "qos0_held",
     "Broker.Qos1Backpressure": "qos1_backpressure",
     "Broker.SlowConsumersDisconnected": "slow_consumers_disconnected",
     "Broker.ExpiredDropped": "expired_dropped",
