@@ -53,6 +53,10 @@ class Hold:
         self.shedding = True
         self._release()
 
+    def release(self) -> None:
+        """Lets every held publisher go (the broker is closing)."""
+        self._release()
+
     def _release(self) -> None:
         room, self.room = self.room, None
         if self._timer is not None:

@@ -139,6 +139,10 @@ class Outbound:
         # cancel the others')
         return None if room.done() else asyncio.shield(room)
 
+    def release(self) -> None:
+        """Lets every publisher waiting for this queue go (the broker is closing)."""
+        self._release()
+
     def _release(self) -> None:
         room, self._room = self._room, None
         if self._deadline is not None:
