@@ -621,6 +621,11 @@ class MqttOutlet(Protocol):
         """Bytes written but not yet sent: the broker stops feeding a slow client past a bound."""
         ...
 
+    def drained(self) -> Awaitable[None] | None:
+        """None when the client is keeping up; else an awaitable that finishes once its unsent bytes
+        are back under the transport's low mark (or the connection ends)."""
+        ...
+
     def close(self, reason_code: int = 0, reason: str | None = None) -> None:
         """The broker ends the connection (session taken over, certificate revoked, policy): an MQTT 5
         client is sent DISCONNECT with the code first; `MqttSession.ended` follows."""

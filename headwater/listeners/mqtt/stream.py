@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any, Protocol, cast
 
 log = logging.getLogger("headwater.listeners.mqtt")
@@ -129,6 +130,12 @@ class Stream(asyncio.Protocol):
         if self.transport is None or self.closed:
             return 0
         return self.transport.get_write_buffer_size()
+
+    def drained(self) -> Awaitable[None] | None:
+        return None if self.writable.is_set() else self._until_writable()
+
+    async def _until_writable(self) -> None:
+        await self.writable.wait()
 
     def pause_reading(self) -> None:
         if self._tls:

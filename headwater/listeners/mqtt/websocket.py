@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable
 from urllib.parse import parse_qsl
 
 from wsproto import ConnectionType, WSConnection
@@ -162,6 +163,9 @@ class WebSocketMqtt:
 
     def buffered(self) -> int:
         return self.stream.buffered()
+
+    def drained(self) -> Awaitable[None] | None:
+        return self.stream.drained()
 
     def pause_reading(self) -> None:
         self.stream.pause_reading()

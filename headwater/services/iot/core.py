@@ -18,6 +18,7 @@ from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.bridge.bridge import EdgeBridge
 from headwater.services.iot.broker import Broker
+from headwater.services.iot.broker import metrics as broker_metrics
 from headwater.services.iot.broker.message import Message, forwarded
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
 from headwater.services.iot.contracts import ThingDirectory
@@ -84,6 +85,7 @@ class IotCore:
             )
             self.broker.taps.append(self.edge)
             self.parts.append(self.edge)
+        host.metrics.collectors.append(broker_metrics.collector(lambda: self.broker.ctx.counters))
         self._wire()
 
     def _wire(self) -> None:

@@ -84,6 +84,10 @@ class Broker:
                 await self._sweeper
             self._sweeper = None
         self.sessions.cancel_wills()
+        for ns in self.namespaces.values():  # publishers held by slow subscribers go (settle waits for them)
+            for state in ns.sessions.values():
+                state.outbound.release()
+                state.hold.release()
         await self.ctx.store.settle()
 
     async def reset(self) -> None:

@@ -139,7 +139,7 @@ class Connection:
         if error is not None:
             self._refuse(packet, error)
             return None
-        if ctx.authorizer is not None:
+        if ctx.authorizer is not None and self.auth.principal_arn is not None:
             if not ctx.allowed(self.auth, "iot:Publish", self._topic_arn + topic):
                 self._refuse(packet, rc.NOT_AUTHORIZED)
                 return None
@@ -153,13 +153,17 @@ class Connection:
         origin = self.state.client_id
         message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
         waits = self.broker.publish(self.ns, message, principal=self.principal_id, route=route)
-        if qos == 0:
-            return None
+        if qos == 0:  # waits: subscribers that are behind hold it (hold.py)
+            return (waits[0] if len(waits) == 1 else self._all(waits)) if waits else None
         packet_id = packet.packet_id or 0
         if not waits:
             self.outlet.write(Pubrec(packet_id) if answer_pubrec else Puback(packet_id))
             return None
         return self._ack_when_stored(waits, packet_id, answer_pubrec)
+
+    async def _all(self, waits: list[Awaitable[None]]) -> None:
+        for wait in waits:
+            await wait
 
     async def _ack_when_stored(self, waits: list[Awaitable[None]], packet_id: int, pubrec: bool) -> None:
         for wait in waits:

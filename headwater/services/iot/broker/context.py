@@ -18,13 +18,18 @@ RELAXED_IN_FLIGHT = 1000
 PUBLISH_RATE = 100.0  # publishes per second per connection
 KEEP_ALIVE_MIN, KEEP_ALIVE_MAX = 30, 1200
 SLOW_CONSUMER_BYTES = 1 << 20  # a client's unsent bytes past which QoS 0 is dropped, QoS 1 waits
-MEMORY_WINDOW = 1000  # QoS 1 messages a session holds in memory; more are dropped or stored only
+MEMORY_WINDOW = 1000  # QoS 1 messages a session holds in memory; past it: stored only, or backpressure
+SLOW_CONSUMER_DEADLINE = (
+    10.0  # seconds a full clean session may hold its publishers before it is disconnected
+)
 
 
 @dataclass(slots=True)
 class Counters:
     qos0_dropped_slow: int = 0  # QoS 0 messages a slow consumer did not get
-    qos1_dropped_overflow: int = 0  # QoS 1 messages a non-persistent session had no room for
+    qos0_held: int = 0  # QoS 0 messages to a client that was behind, their publisher held (hold.py)
+    qos1_backpressure: int = 0  # QoS 1 messages a full clean session made their publisher wait for
+    slow_consumers_disconnected: int = 0  # subscribers that kept their publishers waiting too long
     expired_dropped: int = 0
     throttled: int = 0
     routed: int = 0

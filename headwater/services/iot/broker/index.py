@@ -8,6 +8,11 @@ whose first level is a wildcard never matches a topic starting with `$`.
 
 Entries are stored under a key (a client id, or `$share/<group>` for a shared group), so the same
 filter holds one entry per subscriber and removing one is a dict deletion.
+
+Matches are cached per topic (`_cache`, at most `CACHE_TOPICS`, emptied whenever a subscription is
+added or removed, and when full): a busy topic's route is then one dict lookup, whatever its
+filters. Subscriptions change far less often than messages flow; the result is a tuple, which
+callers only read.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 E = TypeVar("E")
+
+CACHE_TOPICS = 4096
 
 
 class _Node(Generic[E]):
@@ -30,8 +37,10 @@ class SubscriptionIndex(Generic[E]):
         self._exact: dict[str, dict[str, E]] = {}
         self._root: _Node[E] = _Node()
         self._wildcards = 0
+        self._cache: dict[str, tuple[E, ...]] = {}
 
     def add(self, topic_filter: str, key: str, entry: E) -> None:
+        self._cache.clear()
         if "+" not in topic_filter and "#" not in topic_filter:
             self._exact.setdefault(topic_filter, {})[key] = entry
             return
@@ -54,6 +63,7 @@ class SubscriptionIndex(Generic[E]):
         return node.entries.get(key) if node else None
 
     def remove(self, topic_filter: str, key: str) -> E | None:
+        self._cache.clear()
         if "+" not in topic_filter and "#" not in topic_filter:
             entries = self._exact.get(topic_filter)
             if entries is None:
@@ -80,8 +90,16 @@ class SubscriptionIndex(Generic[E]):
             del parent.children[level]
         return removed
 
-    def match(self, topic: str) -> list[E]:
+    def match(self, topic: str) -> tuple[E, ...]:
         """Every entry whose filter matches `topic` (once per filter and key)."""
+        found = self._cache.get(topic)
+        if found is None:
+            if len(self._cache) >= CACHE_TOPICS:
+                self._cache.clear()
+            found = self._cache[topic] = tuple(self._walk(topic))
+        return found
+
+    def _walk(self, topic: str) -> list[E]:
         exact = self._exact.get(topic)
         found: list[E] = list(exact.values()) if exact else []
         if not self._wildcards:

@@ -34,6 +34,7 @@ class Message:
     expires_at: float | None = None  # clock seconds, from message_expiry_interval
     origin: str | None = None  # the publishing client id (no-local), None for server-made messages
     created_ms: int = 0
+    plain0: Publish | None = None  # its QoS 0 PUBLISH without RETAIN or properties, made once (fan-out)
 
     def expired(self, now: float) -> bool:
         return self.expires_at is not None and self.expires_at <= now
@@ -60,6 +61,19 @@ def forwarded(props: Properties | None, now: float) -> tuple[Properties | None, 
         user_properties=list(props.user_properties),
     )
     return kept, expires
+
+
+def outgoing_qos0(message: Message, level: int, retain: bool, now: float) -> Publish:
+    """`outgoing` at QoS 0: every receiver that gets no RETAIN and no properties shares one packet
+    (so the listener encodes it once for all of them)."""
+    if retain or (level == MQTT_5 and (message.properties is not None or message.expires_at is not None)):
+        return outgoing(message, level, 0, retain, None, False, now)
+    packet = message.plain0
+    if packet is None:
+        packet = message.plain0 = Publish(
+            message.topic, message.payload, 0, False, False, None, NO_PROPERTIES
+        )
+    return packet
 
 
 def outgoing(

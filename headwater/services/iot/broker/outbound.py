@@ -9,9 +9,19 @@ outlet is not backed up, the entry gets a packet id and is written; otherwise it
 `pending`. A PUBACK frees the id (and removes the stored copy), and the next waiting entries go
 out. On reconnect (`resume`) the in-flight entries are written again with DUP and their old ids.
 
-Memory is bounded: at most `MEMORY_WINDOW` entries wait in `pending`. Past that, a non-persistent
-session drops the message (counted); a persistent one has stored it already and remembers only
-the seq range `[cold_start, cold_stop)` that lives in the store alone. Once `pending` runs low
+Memory is bounded: at most `MEMORY_WINDOW` entries wait in `pending`. Past that, a persistent
+session has stored the message already and remembers only the seq range `[cold_start, cold_stop)`
+that lives in the store alone. A non-persistent (clean) session has nowhere to spill to, and
+dropping the message would lose what its publisher is told was delivered, so it pushes back
+instead: the entry is queued all the same and `push` returns the `_room` future, which the
+publisher's PUBACK waits for. The listener stops reading that publisher meanwhile (TCP pushes back
+on it), so each publisher adds at most one entry past the window and memory stays bounded by
+the window plus the publishers. `_room` is resolved once `pending` is below the window again. A
+subscriber that does not make room within `SLOW_CONSUMER_DEADLINE` (it stopped reading) would
+stall its publishers forever, so it is disconnected (as Mosquitto and EMQX do with slow
+consumers): its clean session ends, its queue goes with it (MQTT's clean-session contract), and
+the waiting publishers are released. Counters: `qos1_backpressure` (messages that made a
+publisher wait), `slow_consumers_disconnected`. Once `pending` runs low
 the range is paged in, oldest first (`QueueStore.page`). While a cold range exists every new
 entry joins it, so order is kept. A restart makes every stored message cold.
 
@@ -32,7 +42,13 @@ from collections import deque
 from collections.abc import Awaitable
 from typing import Protocol
 
-from headwater.services.iot.broker.context import MEMORY_WINDOW, SLOW_CONSUMER_BYTES, BrokerContext
+from headwater.protocol.mqtt import reason_codes as rc
+from headwater.services.iot.broker.context import (
+    MEMORY_WINDOW,
+    SLOW_CONSUMER_BYTES,
+    SLOW_CONSUMER_DEADLINE,
+    BrokerContext,
+)
 from headwater.services.iot.broker.message import Message, outgoing
 from headwater.services.ports import MqttOutlet
 
@@ -43,6 +59,8 @@ class Wire(Protocol):
     outlet: MqttOutlet
     level: int
     window: int
+
+    def close(self, reason_code: int, reason: str | None = None) -> None: ...
 
 
 class Entry:
@@ -70,6 +88,8 @@ class Outbound:
         self._tokens = 1.0
         self._refilled = 0.0
         self._pacer: asyncio.TimerHandle | None = None
+        self._room: asyncio.Future[None] | None = None  # publishers waiting for the window (clean sessions)
+        self._deadline: asyncio.TimerHandle | None = None
 
     def restore(self, count: int, next_seq: int) -> None:
         """After a restart: the stored messages are all cold."""
@@ -83,8 +103,7 @@ class Outbound:
             stored = self.ctx.store.enqueue(self.queue, seq, message, retain)
         if self.cold_start < self.cold_stop or len(self.pending) >= MEMORY_WINDOW:
             if seq is None:
-                self.ctx.counters.qos1_dropped_overflow += 1
-                return None
+                return self._push_back(Entry(message, retain, None))
             if self.cold_start >= self.cold_stop:
                 self.cold_start = seq
             self.cold_stop = seq + 1
@@ -113,8 +132,48 @@ class Outbound:
             inflight[packet_id] = entry
             outlet.write(outgoing(entry.message, conn.level, 1, entry.retain, packet_id, entry.sent, now))
             entry.sent = True
+        if self._room is not None and len(pending) < MEMORY_WINDOW:
+            self._release()
         if self.cold_start < self.cold_stop and len(pending) < MEMORY_WINDOW // 2 and self._paging is None:
             self._paging = asyncio.get_running_loop().create_task(self._page_in())
+
+    def _push_back(self, entry: Entry) -> Awaitable[None] | None:
+        """A clean session's window is full: queue the entry anyway and hold its publisher."""
+        self.ctx.counters.qos1_backpressure += 1
+        self.pending.append(entry)
+        room = self._room
+        if room is None:
+            loop = asyncio.get_running_loop()
+            room = self._room = loop.create_future()
+            self._deadline = loop.call_later(SLOW_CONSUMER_DEADLINE, self._stalled)
+        if self.connection is not None:
+            self.flush()
+        # (None when the flush made room at once; shielded: one publisher's cancelled wait must not
+        # cancel the others')
+        return None if room.done() else asyncio.shield(room)
+
+    def release(self) -> None:
+        """Lets every publisher waiting for this queue go (the broker is closing)."""
+        self._release()
+
+    def _release(self) -> None:
+        room, self._room = self._room, None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if room is not None and not room.done():
+            room.set_result(None)
+
+    def _stalled(self) -> None:
+        """The subscriber made no room in time: it goes, and its publishers with it are released."""
+        self._deadline = None
+        if self._room is None:
+            return
+        self.ctx.counters.slow_consumers_disconnected += 1
+        conn = self.connection
+        if conn is not None:
+            conn.close(rc.QUOTA_EXCEEDED, "slow consumer: its QoS 1 queue stayed full")
+        self._release()
 
     def ack(self, packet_id: int) -> bool:
         entry = self.inflight.pop(packet_id, None)
@@ -140,6 +199,7 @@ class Outbound:
     def clear(self) -> None:
         self.inflight.clear()
         self.pending.clear()
+        self._release()  # the session is gone: nothing waits for its room any more
         self.cold_start = self.cold_stop
         if self._pacer is not None:
             self._pacer.cancel()

@@ -23,7 +23,8 @@ from typing import Protocol
 
 from headwater.protocol.mqtt.packets import SubscriptionOptions, Will
 from headwater.services.iot.broker.context import SLOW_CONSUMER_BYTES, BrokerContext, arn
-from headwater.services.iot.broker.message import Message, outgoing
+from headwater.services.iot.broker.hold import Hold
+from headwater.services.iot.broker.message import Message, outgoing_qos0
 from headwater.services.iot.broker.outbound import Outbound
 from headwater.services.iot.broker.store import SessionRecord
 from headwater.services.iot.contracts import AuthContext
@@ -112,6 +113,7 @@ class SessionState:
         self.auth = AuthContext(account, region, client_id, principal)
         queue = ctx.store.queue_name(account, region, client_id) if expiry > 0 else None
         self.outbound = Outbound(ctx, queue)
+        self.hold = Hold()  # QoS 0 publishers waiting for this client to catch up
         self._topic_arn = arn(region, account, "topic", "")
 
     @property
@@ -125,8 +127,11 @@ class SessionState:
         messages carry RETAIN only with retain-as-published; those sent because of a new
         subscription (`retained`) always do."""
         ctx = self.ctx
-        if ctx.authorizer is not None and not ctx.allowed(
-            self.auth, "iot:Receive", self._topic_arn + message.topic
+        auth = self.auth  # (no principal: nothing to check, so no ARN to build either)
+        if (
+            auth.principal_arn is not None
+            and ctx.authorizer is not None
+            and not ctx.allowed(auth, "iot:Receive", self._topic_arn + message.topic)
         ):
             return None
         if message.expires_at is not None and message.expires_at <= now:
@@ -137,10 +142,15 @@ class SessionState:
             conn = self.connection
             if conn is None:
                 return None
-            if conn.outlet.buffered > SLOW_CONSUMER_BYTES:
-                ctx.counters.qos0_dropped_slow += 1
-                return None
-            conn.outlet.write(outgoing(message, conn.level, 0, retain, None, False, now))
+            outlet = conn.outlet
+            if outlet.buffered > SLOW_CONSUMER_BYTES:  # behind: hold its publishers (hold.py)
+                if self.hold.shedding:
+                    ctx.counters.qos0_dropped_slow += 1
+                    return None
+                ctx.counters.qos0_held += 1
+                outlet.write(outgoing_qos0(message, conn.level, retain, now))
+                return self.hold.wait(outlet)
+            outlet.write(outgoing_qos0(message, conn.level, retain, now))
             return None
         if self.connection is None and not self.persistent:
             return None

@@ -44,13 +44,34 @@ DEVICE = MqttPeer("mtls", "10.0.0.9:50002", certificate_der=DEVICE_DER)
 
 
 class Outlet:
-    """Records what the broker writes; `backlog` plays the unsent bytes of a slow client."""
+    """Records what the broker writes; `backlog` plays the unsent bytes of a slow client (setting
+    it back to 0 is the client catching up: `drained` waiters finish)."""
 
     def __init__(self, level: int = MQTT_311) -> None:
         self.level = level
         self.packets: list[Any] = []
-        self.backlog = 0
+        self._backlog = 0
+        self._caught_up: asyncio.Future[None] | None = None
         self.closed: int | None = None
+
+    @property
+    def backlog(self) -> int:
+        return self._backlog
+
+    @backlog.setter
+    def backlog(self, value: int) -> None:
+        self._backlog = value
+        if not value and self._caught_up is not None:
+            if not self._caught_up.done():
+                self._caught_up.set_result(None)
+            self._caught_up = None
+
+    def drained(self) -> Awaitable[None] | None:
+        if not self._backlog:
+            return None
+        if self._caught_up is None:
+            self._caught_up = asyncio.get_running_loop().create_future()
+        return self._caught_up
 
     @property
     def protocol_level(self) -> int:

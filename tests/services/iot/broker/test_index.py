@@ -31,7 +31,7 @@ from headwater.services.iot.broker.topics import filter_error, matches, split_sh
 def test_matching_rules(topic_filter: str, topic: str, expected: bool) -> None:
     index: SubscriptionIndex[str] = SubscriptionIndex()
     index.add(topic_filter, "c", "entry")
-    assert (index.match(topic) == ["entry"]) is expected
+    assert (list(index.match(topic)) == ["entry"]) is expected
     assert matches(topic_filter, topic) is expected
 
 
@@ -47,7 +47,7 @@ def test_index_agrees_with_the_matcher_and_prunes() -> None:
     for number, topic_filter in enumerate(filters):
         assert index.remove(topic_filter, f"client{number}") == topic_filter
     assert len(index) == 0
-    assert all(index.match(t) == [] for t in topics)
+    assert all(index.match(t) == () for t in topics)
     assert index._root.children == {}  # every branch pruned
 
 
@@ -75,3 +75,13 @@ def test_topic_and_filter_syntax() -> None:
     assert filter_error("$share/g/a/#", aws=True) is None
     assert filter_error("$aws/rules/r/a", aws=True) == rc.TOPIC_FILTER_INVALID
     assert split_shared("$share/g/a/+") == ("g", "a/+")
+
+
+def test_cached_matches_follow_subscription_changes() -> None:
+    index: SubscriptionIndex[str] = SubscriptionIndex()
+    index.add("t/+", "c1", "wild")
+    assert index.match("t/x") == ("wild",)
+    index.add("t/x", "c2", "exact")  # a topic matched (and cached) before sees the new filter
+    assert sorted(index.match("t/x")) == ["exact", "wild"]
+    index.remove("t/+", "c1")
+    assert index.match("t/x") == ("exact",)

@@ -3,8 +3,12 @@ subscriptions, iot:Receive per delivery, slow consumers."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from headwater.protocol.mqtt.packets import MQTT_5, Properties, Puback, SubscriptionOptions
-from headwater.services.iot.broker import context
+from headwater.services.iot.broker import context, hold
 from tests.services.iot.broker.harness import Harness, Policy, arn, run
 
 
@@ -131,19 +135,51 @@ def test_receive_is_checked_per_delivery() -> None:
     run(body, policy=policy)
 
 
-def test_slow_consumer_drops_qos0_and_queues_qos1() -> None:
+def test_slow_consumer_holds_qos0_publishers_then_sheds_and_queues_qos1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(hold, "QOS0_HOLD_S", 0.3)
+
     async def body(h: Harness) -> None:
         slow = await h.connect("slow")
         await slow.subscribe("f/#", qos=1)
         pub = await h.connect("pub")
         slow.outlet.backlog = context.SLOW_CONSUMER_BYTES + 1
-        await pub.publish("f/0", qos=0)
+        held = asyncio.ensure_future(pub.publish("f/0", qos=0))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not held.done()  # the publisher waits for the subscriber to catch up
+        assert [p.topic for p in slow.received()] == ["f/0"]  # written all the same
+        await asyncio.wait_for(held, 2)  # it did not catch up in time: the hold is given up
+        await pub.publish("f/00", qos=0)  # and until it catches up, QoS 0 to it is dropped
         await pub.publish("f/1", qos=1)
         assert slow.received() == []
-        assert h.broker.ctx.counters.qos0_dropped_slow == 1
+        counters = h.broker.ctx.counters
+        assert (counters.qos0_held, counters.qos0_dropped_slow) == (1, 1)
         slow.outlet.backlog = 0
+        await asyncio.sleep(0)
         await slow.send(Puback(999))  # any packet from the client lets the queue move
         assert [p.topic for p in slow.received()] == ["f/1"]
+        await pub.publish("f/2", qos=0)  # caught up: delivered again
+        assert [p.topic for p in slow.received()] == ["f/2"]
+
+    run(body)
+
+
+def test_a_slow_consumer_that_catches_up_releases_its_qos0_publisher() -> None:
+    async def body(h: Harness) -> None:
+        slow = await h.connect("slow")
+        await slow.subscribe("f", qos=0)
+        pub = await h.connect("pub")
+        slow.outlet.backlog = context.SLOW_CONSUMER_BYTES + 1
+        held = asyncio.ensure_future(pub.publish("f", b"1"))
+        await asyncio.sleep(0.01)
+        assert not held.done()
+        slow.outlet.backlog = 0
+        await asyncio.wait_for(held, 1)
+        await pub.publish("f", b"2")
+        assert [p.payload for p in slow.received()] == [b"1", b"2"]
+        assert h.broker.ctx.counters.qos0_dropped_slow == 0
 
     run(body)
 
