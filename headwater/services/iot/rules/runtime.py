@@ -31,7 +31,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.contracts import InboundPublish
 from headwater.services.iot.rules import records
-from headwater.services.iot.rules.actions import Render, RenderError, render_action
+from headwater.services.iot.rules.actions import Delivery, Render, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage, SqlResult
 from headwater.services.iot.rules.model import ACTION_NAMES, Doc, TopicRule, action_kind
 from headwater.services.iot.rules.outbox import Outboxes
@@ -172,28 +172,37 @@ class RulesRuntime:
                 )
                 continue
             record = records.encode(delivery, message)
-            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, step.slot, record))
+            writes.append(
+                self.outboxes.add(
+                    rule.account, rule.region, rule.name, step.slot, record, (delivery, message)
+                )
+            )
         if failures:
             writes.extend(self._error_now(rule, message, failures))
         return writes
 
     # --- delivery (called by the outboxes) --------------------------------------------------------
 
-    async def deliver(self, key: tuple[str, str, str, str], batch: list[bytes]) -> list[DeliveryError | None]:
+    async def deliver(
+        self, key: tuple[str, str, str, str], batch: list[object]
+    ) -> list[DeliveryError | None]:
         account, region, rule, slot = key
-        deliveries = [records.decode(raw, account, region, rule)[0] for raw in batch]
+        deliveries = [_decoded(item, account, region, rule)[0] for item in batch]
         outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
         good, bad = (
             ("ErrorActionSuccess", "ErrorActionFailure") if slot == ERROR_SLOT else ("Success", "Failure")
         )
+        counts: dict[tuple[str, str], int] = {}  # one metrics update per kind and outcome, not per record
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            labels = (("RuleName", rule), ("ActionType", delivery.kind))
-            self.metrics.add(NS, bad if outcome is not None else good, labels)
+            counted = (bad if outcome is not None else good, delivery.kind)
+            counts[counted] = counts.get(counted, 0) + 1
+        for (name, kind), count in counts.items():
+            self.metrics.add(NS, name, (("RuleName", rule), ("ActionType", kind)), count)
         return outcomes
 
-    async def exhausted(self, key: tuple[str, str, str, str], record: bytes, error: DeliveryError) -> None:
+    async def exhausted(self, key: tuple[str, str, str, str], item: object, error: DeliveryError) -> None:
         account, region, rule_name, slot = key
-        delivery, message = records.decode(record, account, region, rule_name)
+        delivery, message = _decoded(item, account, region, rule_name)
         if slot == ERROR_SLOT:
             log.warning("rule %s: the errorAction (%s) failed: %s", rule_name, delivery.resource, error)
             return
@@ -223,7 +232,9 @@ class RulesRuntime:
             log.warning("rule %s: the errorAction cannot be rendered: %s", rule.name, error)
             return []
         record = records.encode(delivery, message)
-        return [self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record)]
+        return [
+            self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record, (delivery, message))
+        ]
 
     # --- dry run ----------------------------------------------------------------------------------
 
@@ -274,6 +285,13 @@ class RulesRuntime:
     def _collect(self, metrics: Metrics) -> None:
         for (_, _, rule, slot), depth in self.outboxes.depth().items():
             metrics.set(NS, "RuleOutboxDepth", (("RuleName", rule), ("Slot", slot)), depth)
+
+
+def _decoded(item: object, account: str, region: str, rule: str) -> tuple[Delivery, SqlMessage]:
+    """An outbox item: the (delivery, message) a resident record keeps, or a record read back."""
+    if isinstance(item, bytes):
+        return records.decode(item, account, region, rule)
+    return item  # type: ignore[return-value]
 
 
 async def _all(writes: list[Awaitable[None]]) -> None:

@@ -54,6 +54,10 @@ class Queues:
         self.messages.append((arn, body))
         return "id"
 
+    async def deliver_many(self, arn: str, bodies: Sequence[str]) -> list[DeliveryError | None]:
+        self.messages.extend((arn, body) for body in bodies)
+        return [None for _ in bodies]
+
 
 class World:
     def __init__(self) -> None:
