@@ -120,17 +120,32 @@ class Outboxes:
         await self.close()  # the engine's reset emptied the store
         self._running = True
 
+    def backlogged(self, key: tuple[str, str, str, str]) -> bool:
+        """Whether the outbox of this (account, region, rule, slot) holds records."""
+        box = self.boxes.get(queue_name(*key))
+        return box is not None and bool(box.attempts)
+
     def depth(self) -> dict[tuple[str, str, str, str], int]:
         return {box.key: len(box.attempts) for box in self.boxes.values()}
 
     # --- adding -----------------------------------------------------------------------------------
 
     def add(
-        self, account: str, region: str, rule: str, slot: str, record: Record, item: Item | None = None
+        self,
+        account: str,
+        region: str,
+        rule: str,
+        slot: str,
+        record: Record,
+        item: Item | None = None,
+        *,
+        attempts: int = 0,
+        delay_ms: int = 0,
     ) -> Awaitable[None]:
         """Stores a record in the outbox (the awaitable completes once it is durable, with the rest of
         this loop turn's adds) and schedules its delivery; `item` (default: the record) is what
-        `deliver` gets while the record stays resident."""
+        `deliver` gets while the record stays resident. A record whose first attempts were made
+        elsewhere (direct delivery) says how many, and when the next is due."""
         name = queue_name(account, region, rule, slot)
         box = self.boxes.get(name)
         created: Awaitable[None] | None = None
@@ -141,7 +156,7 @@ class Outboxes:
             self._spawn(box)
         seq = box.next_seq
         box.next_seq += 1
-        now = self.clock.now_ms()
+        due = self.clock.now_ms() + delay_ms
         written = box.written
         if written is None:
             loop = asyncio.get_running_loop()
@@ -149,11 +164,11 @@ class Outboxes:
             if not self._unflushed:
                 loop.call_soon(self._flush)
             self._unflushed.append(box)
-        box.pending.append((seq, record, _state(now, 0)))
+        box.pending.append((seq, record, _state(due, attempts)))
         if len(box.resident) < RESIDENT:  # beyond it (a dead target's backlog) read back per attempt
             box.resident[seq] = record if item is None else item
-        box.attempts[seq] = 0
-        heapq.heappush(box.heap, (now, seq))
+        box.attempts[seq] = attempts
+        heapq.heappush(box.heap, (due, seq))
         box.wake.set()
         if created is None:
             return written
