@@ -48,10 +48,13 @@ class _Group:
 
 
 class DirectDelivery:
-    def __init__(self, targets: Targets, outboxes: Outboxes, count: Count) -> None:
+    def __init__(
+        self, targets: Targets, outboxes: Outboxes, count: Count, alive: Callable[[str, str, str], bool]
+    ) -> None:
         self.targets = targets
         self.outboxes = outboxes
         self.count = count
+        self.alive = alive  # (account, region, rule): a deleted rule's refused records are dropped
         self._groups: dict[Key, _Group] = {}
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -92,7 +95,7 @@ class DirectDelivery:
                 outcomes = [DeliveryError("InternalFailure", str(error))] * len(deliveries)
             failed = [item for item, outcome in zip(group.items, outcomes, strict=True) if outcome]
             self.count(rule, deliveries[0].kind, len(deliveries) - len(failed), len(failed))
-            if failed:
+            if failed and self.alive(account, region, rule):
                 delay_ms = RETRY_DELAYS_S[0] * 1000  # the first attempt was this one
                 writes = [
                     self.outboxes.add(

@@ -91,7 +91,9 @@ class RulesRuntime:
         self._render = render
         self.env = SqlEnvironment(now_ms=clock.now_ms)
         self.outboxes = outboxes_factory(self)
-        self.direct = DirectDelivery(targets, self.outboxes, self._count_direct)
+        self.direct = DirectDelivery(
+            targets, self.outboxes, self._count_direct, lambda a, r, n: store.get(a, r, n) is not None
+        )
         metrics.collectors.append(self._collect)
         # trace ids: a random prefix per process and a counter (uuid4 per message costs ~3 µs)
         self._trace_prefix = uuid.uuid4().hex[:20]
