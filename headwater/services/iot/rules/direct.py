@@ -15,6 +15,10 @@ awaitable completes only once that outbox write is durable. So a PUBACK still me
 stored, in the target or in the outbox; kill -9 before the PUBACK makes the device publish again (at
 least once).
 
+With GATHER sends of an action in flight, its next group waits for one of them to return and grows
+meanwhile: under load a send carries many loop turns' messages (fewer, larger engine writes), while a
+lone message still goes at the end of its turn.
+
 An action whose outbox still holds records (a target that was failing) is not sent directly: its new
 records queue behind the old ones, so a dead target is not retried once per message.
 """
@@ -35,6 +39,7 @@ from headwater.services.ports import DeliveryError
 
 log = logging.getLogger("headwater.services.iot.rules")
 KINDS = frozenset({"kinesis", "sqs"})  # targets whose port call is durable when it returns
+GATHER = 2  # sends in flight per action before its next group waits
 
 Key = tuple[str, str, str, str]  # (account, region, rule, slot), as the outboxes name it
 # (rule, action kind, delivered, failed) once per batch
@@ -56,6 +61,8 @@ class DirectDelivery:
         self.count = count
         self.alive = alive  # (account, region, rule): a deleted rule's refused records are dropped
         self._groups: dict[Key, _Group] = {}
+        self._in_flight: dict[Key, int] = {}
+        self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
 
     def eligible(self, kind: str, key: Key) -> bool:
@@ -67,20 +74,37 @@ class DirectDelivery:
         group = self._groups.get(key)
         if group is None:
             loop = asyncio.get_running_loop()
-            if not self._groups:
-                loop.call_soon(self._flush)
             group = self._groups[key] = _Group(done=loop.create_future())
+            self._schedule()
         group.items.append((delivery, message))
         assert group.done is not None
         return group.done
 
-    def _flush(self) -> None:
-        groups, self._groups = self._groups, {}
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self, everything: bool = False) -> None:
+        self._scheduled = False
         loop = asyncio.get_running_loop()
-        for key, group in groups.items():
+        for key in list(self._groups):
+            if not everything and self._in_flight.get(key, 0) >= GATHER:
+                continue  # sent when one of those returns
+            group = self._groups.pop(key)
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
             task = loop.create_task(self._send(key, group))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
+
+    def _sent(self, key: Key) -> None:
+        left = self._in_flight[key] - 1
+        if left:
+            self._in_flight[key] = left
+        else:
+            del self._in_flight[key]
+        if key in self._groups:
+            self._schedule()
 
     async def _send(self, key: Key, group: _Group) -> None:
         account, region, rule, slot = key
@@ -116,11 +140,13 @@ class DirectDelivery:
             if not done.done():
                 done.set_exception(error)
             raise
+        finally:
+            self._sent(key)
         if not done.done():
             done.set_result(None)
 
     async def close(self) -> None:
         """Sends what is gathered and waits for every send in progress."""
-        self._flush()
+        self._flush(everything=True)
         while self._sending:
             await asyncio.gather(*list(self._sending), return_exceptions=True)

@@ -193,6 +193,48 @@ def test_a_refused_direct_delivery_is_stored_before_the_tap_completes_and_later_
     asyncio.run(scenario())
 
 
+def test_direct_sends_batch_a_turn_and_grow_while_earlier_ones_are_in_flight() -> None:
+    async def scenario() -> None:
+        world = World()
+        gate = asyncio.Event()
+        calls: list[int] = []
+        put = world.streams.put_records
+
+        async def slow_put(account: str, region: str, stream: str, records: Any) -> Any:
+            calls.append(len(records))
+            await gate.wait()
+            return await put(account, region, stream, records)
+
+        world.streams.put_records = slow_put  # type: ignore[method-assign]
+        part = world.part()
+        await _with(part, RULE)
+
+        def turn(count: int, start: int) -> list[Any]:
+            return [
+                part.runtime.published(inbound(f"sensors/f{n}/temp", {"temp": 70}))
+                for n in range(start, start + count)
+            ]
+
+        first = turn(3, 0)  # one loop turn: one send of 3
+        await asyncio.sleep(0)
+        second = turn(2, 3)
+        await asyncio.sleep(0)
+        third = turn(4, 5)  # two sends in flight: waits, and grows with the next turn
+        await asyncio.sleep(0)
+        fourth = turn(1, 9)
+        await asyncio.sleep(0.01)
+        assert calls == [3, 2]
+        assert not any(wait.done() for wait in [*first, *second, *third, *fourth])
+        gate.set()
+        for wait in [*first, *second, *third, *fourth]:
+            await wait
+        assert calls == [3, 2, 5]
+        assert len(world.streams.records) == 10
+        await part.close()
+
+    asyncio.run(scenario())
+
+
 def test_the_outbox_survives_a_restart() -> None:
     async def scenario() -> None:
         world = World()
