@@ -43,6 +43,11 @@ class QueueSink(Protocol):
         AWS.SimpleQueueService.NonExistentQueue) when the queue refuses it."""
         ...
 
+    async def deliver_many(self, arn: str, bodies: Sequence[str]) -> list[DeliveryError | None]:
+        """Sends plain messages to one queue with one durable write; for each None when sent, else
+        why not (e.g. a body too large). Raises DeliveryError when the queue refuses them all."""
+        ...
+
 
 class StreamSink(Protocol):
     """Puts records into Kinesis data streams as their owner would with PutRecords (the kinesis

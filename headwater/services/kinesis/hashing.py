@@ -12,6 +12,7 @@ import hashlib
 import re
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from headwater.protocol.errors import AwsError
@@ -23,8 +24,11 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]{0,38}")
 T = TypeVar("T")
 
 
+@lru_cache(maxsize=8192)
 def partition_hash(key: str) -> int:
-    """MD5 of the UTF-8 partition key as an unsigned big-endian integer, as AWS (and the KPL) do."""
+    """MD5 of the UTF-8 partition key as an unsigned big-endian integer, as AWS (and the KPL) do.
+    Cached: producers reuse a few keys (a device id, a topic level), and each hashlib.md5 call
+    costs microseconds of OpenSSL set-up, more than the digest of a short key."""
     return int.from_bytes(hashlib.md5(key_bytes(key), usedforsecurity=False).digest(), "big")
 
 

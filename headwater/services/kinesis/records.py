@@ -136,7 +136,11 @@ async def put_record(core: KinesisCore, params: dict[str, Any], ctx: RequestCont
     return result
 
 
-async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+async def put_records(
+    core: KinesisCore, params: dict[str, Any], ctx: RequestContext, *, sequence_numbers: bool = True
+) -> dict[str, Any]:
+    """PutRecords; without `sequence_numbers` (the stream sink: IoT rules) a stored record's result
+    is an empty dict, which saves minting a sequence number nobody reads."""
     stream = core.find(params, ctx)
     _require_keys(stream, params)
     _writable(stream)
@@ -184,7 +188,7 @@ async def put_records(core: KinesisCore, params: dict[str, Any], ctx: RequestCon
     for batch in batches.values():
         shard = batch.shard
         first, durable = core.log.append(shard.partition, batch.entries)
-        for position, index in enumerate(batch.indexes):
+        for position, index in enumerate(batch.indexes if sequence_numbers else ()):
             results[index] = {
                 "SequenceNumber": shard.sequence_number(first + position, now_ms),
                 "ShardId": shard.shard_id,

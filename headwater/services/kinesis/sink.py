@@ -21,7 +21,9 @@ class KinesisStreamSink:
     ) -> list[DeliveryError | None]:
         params = {"StreamName": stream, "Records": [{"Data": d, "PartitionKey": k} for d, k in records]}
         try:
-            answer = await put_records(self._core, params, RequestContext(account, region, "stream-sink"))
+            answer = await put_records(
+                self._core, params, RequestContext(account, region, "stream-sink"), sequence_numbers=False
+            )
         except AwsError as error:
             raise DeliveryError(error.code, error.message) from None
         return [

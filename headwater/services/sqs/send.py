@@ -161,6 +161,32 @@ async def send_to(core: SqsCore, queue: Queue, entry: dict[str, Any], sender: st
     return result
 
 
+async def send_many_to(
+    core: SqsCore, queue: Queue, entries: list[dict[str, Any]], sender: str
+) -> list[AwsError | None]:
+    """Sends messages (SendMessage's fields) to a queue already found, stored with ONE write (IoT
+    rules deliver their outbox's batches here); for each entry None when sent, else why not."""
+    core.check_key(queue)
+    now_ms = core.clock.now_ms()
+    queue.settle(now_ms)
+    outcomes: list[AwsError | None] = []
+    messages: list[Message] = []
+    for entry in entries:
+        try:
+            message, _ = _prepare(core, queue, entry, now_ms, sender)
+        except AwsError as error:
+            outcomes.append(error)
+            continue
+        outcomes.append(None)
+        if message is not None:
+            messages.append(message)
+    if messages:
+        written = _store(core, queue, messages, now_ms)
+        _count(core, queue, messages)
+        await written
+    return outcomes
+
+
 async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
     queue = core.find(params.get("QueueUrl"), ctx)
     entries = params.get("Entries")

@@ -3,12 +3,12 @@ rules) put messages into queues, by ARN, with the checks a SendMessage gets."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.ports import DeliveryError
-from headwater.services.sqs.send import send_to
+from headwater.services.sqs.send import send_many_to, send_to
 from headwater.services.sqs.service import SqsCore
 
 NON_EXISTENT = "AWS.SimpleQueueService.NonExistentQueue"
@@ -45,3 +45,15 @@ class SqsQueueSink:
         except AwsError as error:
             raise DeliveryError(error.code, error.message) from None
         return str(result["MessageId"])
+
+    async def deliver_many(self, arn: str, bodies: Sequence[str]) -> list[DeliveryError | None]:
+        queue = self._core.find_arn(arn)
+        if queue is None:
+            raise DeliveryError(NON_EXISTENT, f"The specified queue {arn} does not exist.")
+        try:
+            outcomes = await send_many_to(
+                self._core, queue, [{"MessageBody": body} for body in bodies], queue.definition.account
+            )
+        except AwsError as error:
+            raise DeliveryError(error.code, error.message) from None
+        return [None if error is None else DeliveryError(error.code, error.message) for error in outcomes]

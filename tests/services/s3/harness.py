@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +39,7 @@ from headwater.runtime.clock import TestClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.context import RequestContext
 from headwater.services.kms.keyring import LocalKeyRing
-from headwater.services.ports import QueueSink
+from headwater.services.ports import DeliveryError, QueueSink
 from headwater.services.s3 import api, bodies
 from headwater.services.s3.lifecycle import Lifecycle
 from headwater.services.s3.notifications import OUTBOX, Notifier
@@ -148,6 +148,9 @@ class FakeSqs:
         return arn in self.arns
 
     async def deliver(self, arn: str, body: str, **_: Any) -> str:
+        raise AssertionError("this double delivers no events")
+
+    async def deliver_many(self, arn: str, bodies: Sequence[str]) -> list[DeliveryError | None]:
         raise AssertionError("this double delivers no events")
 
 

@@ -63,6 +63,7 @@ class RulesPart:
         await self.runtime.outboxes.start()
 
     async def close(self) -> None:
+        await self.runtime.direct.close()  # what direct delivery refuses still reaches the outboxes
         await self.runtime.outboxes.close()
         for task in list(self._confirmations):
             task.cancel()

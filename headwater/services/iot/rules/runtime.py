@@ -3,9 +3,11 @@ accepted PUBLISH, and what happens to a delivery that ran out of retries.
 
 A message reaches a rule when the rule's FROM filter matches its topic, or, for Basic Ingest
 (`$aws/rules/<rule>/...`), only the rule it names, with the prefix removed before topic() sees it.
-SELECT and WHERE run at once, on the publishing path; each action is rendered and added to its
-durable outbox (`outbox.py`), and the tap returns the writes, so a QoS 1 PUBACK means the rule's
-work is stored. A rule whose SQL fails on a message (or an action whose templates do) sends the
+SELECT and WHERE run at once, on the publishing path; each action is rendered and either sent
+straight into its target with the rest of the loop turn's (Kinesis and SQS, whose port calls are
+durable: `direct.py`; refused records fall back to the outbox) or added to its durable outbox
+(`outbox.py`, group-written per loop turn). The tap returns the writes, so a QoS 1 PUBACK means the
+rule's work is stored. A rule whose SQL fails on a message (or an action whose templates do) sends the
 errorAction at once, as AWS does.
 
 The errorAction's message is AWS's: {ruleName, topic, cloudwatchTraceId, clientId,
@@ -13,7 +15,7 @@ base64OriginalPayload, failures: [{failedAction, failedResource, errorMessage}]}
 delivered apart (an outbox each), so each failed action sends its own error message.
 
 Metrics (namespace AWS/IoT, CloudWatch's names): RulesExecuted and TopicMatch per rule, Success and
-Failure per rule and action, ErrorActionSuccess/ErrorActionFailure, ParseError; the gauge
+Failure per rule and action (added once per delivered batch), ErrorActionSuccess/ErrorActionFailure, ParseError; the gauge
 RuleOutboxDepth per rule and slot.
 """
 
@@ -31,8 +33,9 @@ from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.contracts import InboundPublish
 from headwater.services.iot.rules import records
-from headwater.services.iot.rules.actions import Render, RenderError, render_action
+from headwater.services.iot.rules.actions import Delivery, Render, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage, SqlResult
+from headwater.services.iot.rules.direct import DirectDelivery
 from headwater.services.iot.rules.model import ACTION_NAMES, Doc, TopicRule, action_kind
 from headwater.services.iot.rules.outbox import Outboxes
 from headwater.services.iot.rules.store import RuleStore
@@ -88,6 +91,9 @@ class RulesRuntime:
         self._render = render
         self.env = SqlEnvironment(now_ms=clock.now_ms)
         self.outboxes = outboxes_factory(self)
+        self.direct = DirectDelivery(
+            targets, self.outboxes, self._count_direct, lambda a, r, n: store.get(a, r, n) is not None
+        )
         metrics.collectors.append(self._collect)
         # trace ids: a random prefix per process and a counter (uuid4 per message costs ~3 µs)
         self._trace_prefix = uuid.uuid4().hex[:20]
@@ -171,29 +177,45 @@ class RulesRuntime:
                     {"failedAction": ACTION_NAMES[kind], "failedResource": "", "errorMessage": str(error)}
                 )
                 continue
+            key = (rule.account, rule.region, rule.name, step.slot)
+            if self.direct.eligible(kind, key):
+                writes.append(self.direct.add(key, delivery, message))
+                continue
             record = records.encode(delivery, message)
-            writes.append(self.outboxes.add(rule.account, rule.region, rule.name, step.slot, record))
+            writes.append(self.outboxes.add(*key, record, (delivery, message)))
         if failures:
             writes.extend(self._error_now(rule, message, failures))
         return writes
 
     # --- delivery (called by the outboxes) --------------------------------------------------------
 
-    async def deliver(self, key: tuple[str, str, str, str], batch: list[bytes]) -> list[DeliveryError | None]:
+    async def deliver(
+        self, key: tuple[str, str, str, str], batch: list[object]
+    ) -> list[DeliveryError | None]:
         account, region, rule, slot = key
-        deliveries = [records.decode(raw, account, region, rule)[0] for raw in batch]
+        deliveries = [_decoded(item, account, region, rule)[0] for item in batch]
         outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
         good, bad = (
             ("ErrorActionSuccess", "ErrorActionFailure") if slot == ERROR_SLOT else ("Success", "Failure")
         )
+        counts: dict[tuple[str, str], int] = {}  # one metrics update per kind and outcome, not per record
         for delivery, outcome in zip(deliveries, outcomes, strict=True):
-            labels = (("RuleName", rule), ("ActionType", delivery.kind))
-            self.metrics.add(NS, bad if outcome is not None else good, labels)
+            counted = (bad if outcome is not None else good, delivery.kind)
+            counts[counted] = counts.get(counted, 0) + 1
+        for (name, kind), count in counts.items():
+            self.metrics.add(NS, name, (("RuleName", rule), ("ActionType", kind)), count)
         return outcomes
 
-    async def exhausted(self, key: tuple[str, str, str, str], record: bytes, error: DeliveryError) -> None:
+    def _count_direct(self, rule: str, kind: str, delivered: int, failed: int) -> None:
+        labels = (("RuleName", rule), ("ActionType", kind))
+        if delivered:
+            self.metrics.add(NS, "Success", labels, delivered)
+        if failed:
+            self.metrics.add(NS, "Failure", labels, failed)
+
+    async def exhausted(self, key: tuple[str, str, str, str], item: object, error: DeliveryError) -> None:
         account, region, rule_name, slot = key
-        delivery, message = records.decode(record, account, region, rule_name)
+        delivery, message = _decoded(item, account, region, rule_name)
         if slot == ERROR_SLOT:
             log.warning("rule %s: the errorAction (%s) failed: %s", rule_name, delivery.resource, error)
             return
@@ -223,7 +245,9 @@ class RulesRuntime:
             log.warning("rule %s: the errorAction cannot be rendered: %s", rule.name, error)
             return []
         record = records.encode(delivery, message)
-        return [self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record)]
+        return [
+            self.outboxes.add(rule.account, rule.region, rule.name, ERROR_SLOT, record, (delivery, message))
+        ]
 
     # --- dry run ----------------------------------------------------------------------------------
 
@@ -274,6 +298,13 @@ class RulesRuntime:
     def _collect(self, metrics: Metrics) -> None:
         for (_, _, rule, slot), depth in self.outboxes.depth().items():
             metrics.set(NS, "RuleOutboxDepth", (("RuleName", rule), ("Slot", slot)), depth)
+
+
+def _decoded(item: object, account: str, region: str, rule: str) -> tuple[Delivery, SqlMessage]:
+    """An outbox item: the (delivery, message) a resident record keeps, or a record read back."""
+    if isinstance(item, bytes):
+        return records.decode(item, account, region, rule)
+    return item  # type: ignore[return-value]
 
 
 async def _all(writes: list[Awaitable[None]]) -> None:

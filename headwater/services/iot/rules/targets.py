@@ -109,15 +109,20 @@ class Targets:
         self, account: str, region: str, rule: str, deliveries: list[Delivery]
     ) -> list[DeliveryError | None]:
         """Each delivery's outcome (None: delivered). Kinesis records go in one PutRecords per
-        stream, Firehose records in one PutRecordBatch per stream; the rest one by one."""
+        stream, Firehose records in one PutRecordBatch per stream, SQS messages in one write per queue; the
+        rest one by one."""
         outcomes: list[DeliveryError | None] = [None] * len(deliveries)
         groups: dict[tuple[str, str], list[int]] = {}
+        sqs_groups: dict[tuple[str, bool], list[int]] = {}
         singles: list[int] = []
         for index, delivery in enumerate(deliveries):
             if delivery.kind == "kinesis":
                 groups.setdefault(("kinesis", str(delivery.fields["streamName"])), []).append(index)
             elif delivery.kind == "firehose":
                 groups.setdefault(("firehose", str(delivery.fields["deliveryStreamName"])), []).append(index)
+            elif delivery.kind == "sqs":
+                queue = (str(delivery.fields["queueUrl"]), bool(delivery.fields.get("useBase64")))
+                sqs_groups.setdefault(queue, []).append(index)
             else:
                 singles.append(index)
         for (kind, stream), indexes in groups.items():
@@ -136,6 +141,8 @@ class Targets:
                 except DeliveryError as error:
                     for i in chunk:
                         outcomes[i] = error
+        for (url, base64_body), indexes in sqs_groups.items():
+            await self._sqs(account, region, url, base64_body, deliveries, indexes, outcomes)
         for index in singles:
             try:
                 await self.deliver(account, region, rule, deliveries[index])
@@ -161,6 +168,36 @@ class Targets:
                 if failure is not None:
                     outcomes[index] = failure
 
+    async def _sqs(
+        self,
+        account: str,
+        region: str,
+        url: str,
+        base64_body: bool,
+        deliveries: list[Delivery],
+        indexes: list[int],
+        outcomes: list[DeliveryError | None],
+    ) -> None:
+        """One queue's deliveries sent with one durable write (SendMessageBatch's 10-entry limit is
+        the API's, not the store's)."""
+        try:
+            queues = _port(self.ports, QueueSink, "sqs")
+            arn = queue_arn(url, account, region)
+            owners: list[int] = []
+            bodies: list[str] = []
+            for index in indexes:
+                for part in deliveries[index].body:
+                    owners.append(index)
+                    bodies.append(_sqs_body(part, base64_body))
+            results = await queues.deliver_many(arn, bodies)
+        except DeliveryError as error:
+            for index in indexes:
+                outcomes[index] = error
+            return
+        for index, failure in zip(owners, results, strict=True):
+            if failure is not None:  # a delivery fails when any of its messages did
+                outcomes[index] = failure
+
     async def deliver(self, account: str, region: str, rule: str, delivery: Delivery) -> None:
         f, body = delivery.fields, delivery.body
         kind = delivery.kind
@@ -178,10 +215,7 @@ class Targets:
             queues = _port(self.ports, QueueSink, "sqs")
             arn = queue_arn(str(f["queueUrl"]), account, region)
             for part in body:
-                text = (
-                    base64.b64encode(part).decode() if f.get("useBase64") else part.decode(errors="replace")
-                )
-                await queues.deliver(arn, text)
+                await queues.deliver(arn, _sqs_body(part, bool(f.get("useBase64"))))
         elif kind == "s3":
             objects = _port(self.ports, ObjectSink, "s3")
             try:
@@ -228,6 +262,10 @@ class Targets:
             raise DeliveryError("HttpError", f"{type(error).__name__}: {error}") from None
         if not 200 <= answer.status_code < 300:
             raise DeliveryError("HttpError", f"the endpoint answered HTTP {answer.status_code}")
+
+
+def _sqs_body(part: bytes, base64_body: bool) -> str:
+    return base64.b64encode(part).decode() if base64_body else part.decode(errors="replace")
 
 
 def _chunks(indexes: list[int], counts: list[int], sizes: list[int]) -> list[list[int]]:

@@ -54,6 +54,10 @@ class Queues:
         self.messages.append((arn, body))
         return "id"
 
+    async def deliver_many(self, arn: str, bodies: Sequence[str]) -> list[DeliveryError | None]:
+        self.messages.extend((arn, body) for body in bodies)
+        return [None for _ in bodies]
+
 
 class World:
     def __init__(self) -> None:
@@ -105,10 +109,9 @@ def test_a_matching_message_reaches_kinesis_with_its_rendered_key() -> None:
         assert part.runtime.published(inbound("other/a1/temp", {"temp": 40})) is None  # FROM not met
         wait = part.runtime.published(inbound("sensors/a1/temp", {"temp": 40}))
         assert wait is not None
-        await wait
-        assert [q for q in world.engine.queues.queues() if q.startswith(PREFIX)]
-        await _until(lambda: world.streams.records)
+        await wait  # direct delivery: in the stream when the tap's write completes, no outbox
         assert world.streams.records == [("hot", b'{"temp": 40}', "a1")]
+        assert not [q for q in world.engine.queues.queues() if q.startswith(PREFIX)]
         rule = (await api.get_topic_rule(part, {"ruleName": "hot"}, CTX))["rule"]
         assert rule["awsIotSqlVersion"] == "2015-10-08" and rule["ruleDisabled"] is False
         await part.close()
@@ -156,6 +159,77 @@ def test_a_missing_target_is_retried_then_the_error_action_gets_aws_payload() ->
         assert "ResourceNotFoundException" in failure["errorMessage"]
         labels = (("RuleName", "hot"), ("ActionType", "kinesis"))
         assert part.runtime.metrics.value("IoT", "Failure", labels) == len(RETRY_DELAYS_S) + 1
+        await part.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_direct_delivery_is_stored_before_the_tap_completes_and_later_ones_queue_behind() -> None:
+    async def scenario() -> None:
+        world = World()
+        world.streams.missing = True
+        part = world.part()
+        await _with(part, RULE)
+        wait = part.runtime.published(inbound("sensors/e5/temp", {"temp": 60}))
+        assert wait is not None
+        await wait
+        [name] = [q for q in world.engine.queues.queues() if q.startswith(PREFIX)]
+        assert world.engine.queues.stats(name)[0] == 1  # in the outbox, on disk
+        world.streams.missing = False
+        second = part.runtime.published(inbound("sensors/e6/temp", {"temp": 61}))
+        assert second is not None
+        await second
+        assert world.streams.records == []  # behind the backlog, not past it
+        assert world.engine.queues.stats(name)[0] == 2
+        await _until(lambda: len(world.streams.records) == 2, world.clock)
+        assert {key for _, _, key in world.streams.records} == {"e5", "e6"}
+        await _until(lambda: not part.runtime.outboxes.backlogged(("000000000000", "us-east-1", "hot", "0")))
+        third = part.runtime.published(inbound("sensors/e7/temp", {"temp": 62}))
+        assert third is not None
+        await third
+        assert world.streams.records[-1] == ("hot", b'{"temp": 62}', "e7")  # direct again
+        await part.close()
+
+    asyncio.run(scenario())
+
+
+def test_direct_sends_batch_a_turn_and_grow_while_earlier_ones_are_in_flight() -> None:
+    async def scenario() -> None:
+        world = World()
+        gate = asyncio.Event()
+        calls: list[int] = []
+        put = world.streams.put_records
+
+        async def slow_put(account: str, region: str, stream: str, records: Any) -> Any:
+            calls.append(len(records))
+            await gate.wait()
+            return await put(account, region, stream, records)
+
+        world.streams.put_records = slow_put  # type: ignore[method-assign]
+        part = world.part()
+        await _with(part, RULE)
+
+        def turn(count: int, start: int) -> list[Any]:
+            return [
+                part.runtime.published(inbound(f"sensors/f{n}/temp", {"temp": 70}))
+                for n in range(start, start + count)
+            ]
+
+        first = turn(3, 0)  # one loop turn: one send of 3
+        await asyncio.sleep(0)
+        second = turn(2, 3)
+        await asyncio.sleep(0)
+        third = turn(4, 5)  # two sends in flight: waits, and grows with the next turn
+        await asyncio.sleep(0)
+        fourth = turn(1, 9)
+        await asyncio.sleep(0.01)
+        assert calls == [3, 2]
+        assert not any(wait.done() for wait in [*first, *second, *third, *fourth])
+        gate.set()
+        for wait in [*first, *second, *third, *fourth]:
+            await wait
+        assert calls == [3, 2, 5]
+        assert len(world.streams.records) == 10
         await part.close()
 
     asyncio.run(scenario())
