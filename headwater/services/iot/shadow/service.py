@@ -3,16 +3,18 @@ engine), the broker's `PublishTap` for shadow requests over MQTT, and a part of 
 
 Theory of operation
 -------------------
-Every request is validated and computed synchronously from the stored row (the ordered store's
-reads see unawaited writes), and its write is issued before anything else runs on the loop, so
-requests for one shadow apply one after the other in arrival order with no lock. What answers an
-accepted update or delete (`/accepted`, `/update/delta`, `/update/documents`, the REST response)
-is published only once the write is durable: a client never hears of a change a kill -9 can undo.
-Over MQTT the tap returns that wait, so a QoS 1 request's PUBACK follows it as well.
+Every request is validated and computed synchronously from the shadow as `live.LiveShadows` has
+it (a bounded cache of decoded shadows, which holds every change not yet handed to the store), and its change is
+staged at once, so requests for one shadow apply one after the other in arrival order with no lock.
+The changes of one loop turn go to the ordered store as one write. What answers an accepted update
+or delete (`/accepted`, `/update/delta`, `/update/documents`, the REST response) is published only
+once that write is durable: a client never hears of a change a kill -9 can undo. Over MQTT the tap
+returns the write's future, and the answers run from the write's completion before anything awaiting
+it, so a QoS 1 request's PUBACK follows its answers. Every document is encoded once, by `apply`.
 
 A read (`/get`, GetThingShadow) of a shadow whose latest change is still being stored answers once
-that change is durable, so no one is shown a state a crash could undo. Refusals are answered at once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error
-for REST calls). An MQTT client may have 10 requests in flight (AWS's limit); the 11th is refused
+that change is durable, so no one is shown a state a crash could undo. Refusals are answered at
+once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error for REST calls). An MQTT client may have 10 requests in flight (AWS's limit); the 11th is refused
 with 429. The broker has already checked iot:Publish on the request topic, and checks iot:Receive
 for every subscriber of the answers; as on AWS, anyone subscribed to an answer topic receives it.
 """
