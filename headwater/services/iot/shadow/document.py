@@ -102,7 +102,17 @@ class Outcome:
         return value
 
 
+# orjson reads bytes and refuses invalid UTF-8 itself; the standard library's loads would guess
+# UTF-16/32 from bytes, so without orjson the payload is decoded first
+_READS_UTF8 = loads is not json.loads
+
+
 def _load(payload: bytes) -> Any:
+    if _READS_UTF8:
+        try:
+            return _loads(payload)
+        except (ValueError, RecursionError):
+            pass  # which refusal: the decode below says
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
