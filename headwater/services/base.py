@@ -8,7 +8,7 @@ registry (`services/registry.py`) lists the entries in dependency order; the com
 them in that order, starts them in that order, and closes them in the reverse one.
 
 `build` receives a `Host`: the process-wide parts (config, engine, clock, metrics) and `ports`, the
-typed seams other services already built offer (`services/ports.py`). A service never holds another
+typed seams other services already built offer (`services/ports/`). A service never holds another
 service's core: S3 notifications reach SQS through a `QueueSink`, encryption goes through the
 `KeyRing` the KMS service provides. What `build` returns, a `Service`, names the ports it provides
 in turn.

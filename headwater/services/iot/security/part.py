@@ -1,7 +1,7 @@
 """The security part of the iot service: its state, its lifecycle, and the seams it offers.
 
 It implements `CertificateDirectory` and `PolicyDirectory` (contracts.py) for the broker and the
-authorizer, and `DeviceTrust` (ports.py) for the device gateway's TLS. Hooks the core wires after
+authorizer, and `DeviceTrust` (services/ports/iot.py) for the device gateway's TLS. Hooks the core wires after
 building the other parts (None until then):
 - `on_revoked(record)`: a certificate left ACTIVE (INACTIVE, REVOKED, transferred or deleted); the
   broker drops the connections made with it.

@@ -46,7 +46,8 @@ def _codec() -> tuple[Callable[[Any], bytes], Callable[[str | bytes], Any]]:
     return fast.dumps, fast.loads
 
 
-dumps, _loads = _codec()
+dumps, loads = _codec()
+_loads = loads
 
 
 @dataclass(slots=True)
@@ -80,15 +81,38 @@ class UpdateRequest:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """An accepted update: the new shadow and the documents AWS publishes for it."""
+    """An accepted update: the new shadow and the documents AWS publishes for it, each encoded once
+    (`row` is the stored form, `snapshot` the shadow as a `previous`/`current` document)."""
 
     shadow: Shadow
     accepted: Doc
-    documents: Doc
     delta: Doc | None  # None when nothing differs: no `/update/delta`
+    accepted_json: bytes
+    delta_json: bytes | None
+    documents_json: bytes
+    row: bytes
+    snapshot: bytes
+    state_json: bytes
+    request_json: bytes  # the request's `state`, as the accepted document and the history echo it
+    delta_state_json: bytes | None
+
+    @property
+    def documents(self) -> Doc:
+        value: Doc = _loads(self.documents_json)
+        return value
+
+
+# orjson reads bytes and refuses invalid UTF-8 itself; the standard library's loads would guess
+# UTF-16/32 from bytes, so without orjson the payload is decoded first
+_READS_UTF8 = loads is not json.loads
 
 
 def _load(payload: bytes) -> Any:
+    if _READS_UTF8:
+        try:
+            return _loads(payload)
+        except (ValueError, RecursionError):
+            pass  # which refusal: the decode below says
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -140,6 +164,9 @@ def parse_update(payload: bytes) -> UpdateRequest:
     body = _load(payload)
     if not isinstance(body, dict):
         raise errors.bad_request(errors.INVALID_JSON)
+    # the body and `state` are two levels: fewer brackets than that plus the limit cannot nest too
+    # deep (brackets inside strings only raise the count), so most requests skip the walk
+    deep = payload.count(b"{") + payload.count(b"[") > MAX_DEPTH + 2
     token = _token(body)
     version = body.get("version")
     if version is not None and (type(version) is not int or version < 0):
@@ -158,7 +185,7 @@ def parse_update(payload: bytes) -> UpdateRequest:
         value = state.get(section)
         if value is not None and not isinstance(value, dict):
             raise errors.bad_request(message)
-        if value is not None and _depth(value) > MAX_DEPTH:
+        if deep and value is not None and _depth(value) > MAX_DEPTH:
             raise errors.bad_request(errors.TOO_DEEP)
     return UpdateRequest(state, version, token)
 
@@ -183,21 +210,26 @@ def _leaf_metadata(value: Any, ts: int) -> Any:
     return {"timestamp": ts}
 
 
-def _merge(state: Doc, meta: Doc, patch: Doc, ts: int) -> None:
+def _merge(state: Doc, meta: Doc, patch: Doc, ts: int) -> Doc:
+    """Merges `patch` into `state` and `meta`; returns the patch's own metadata (the accepted
+    document's), sharing its leaves with `meta` (leaf metadata is replaced, never changed)."""
+    accepted: Doc = {}
     for key, value in patch.items():
         if value is None:
             state.pop(key, None)
             meta.pop(key, None)
+            accepted[key] = {"timestamp": ts}
         elif isinstance(value, dict):
             if not isinstance(state.get(key), dict):  # a leaf (or nothing) becomes an object
                 state[key], meta[key] = {}, {}
             sub_meta = meta.get(key)
             if not isinstance(sub_meta, dict):
                 sub_meta = meta[key] = {}
-            _merge(state[key], sub_meta, value, ts)
-        else:
-            state[key] = _copy(value)
-            meta[key] = _leaf_metadata(value, ts)
+            accepted[key] = _merge(state[key], sub_meta, value, ts)
+        else:  # the request's own value: nothing else keeps it (its answers are encoded at once)
+            state[key] = value
+            meta[key] = accepted[key] = _leaf_metadata(value, ts)
+    return accepted
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -248,48 +280,97 @@ def _snapshot(shadow: Shadow) -> Doc:
     return {"state": shadow.state, "metadata": shadow.metadata, "version": shadow.version}
 
 
-def apply(current: Shadow | None, request: UpdateRequest, now_ms: int) -> Outcome:
+def snapshot_json(shadow: Shadow) -> bytes:
+    return dumps(_snapshot(shadow))
+
+
+def _token_json(token: str | None) -> bytes:
+    return b"" if token is None else b',"clientToken":' + dumps(token)
+
+
+def apply(
+    current: Shadow | None,
+    request: UpdateRequest,
+    now_ms: int,
+    previous: bytes | None = None,
+    owned: bool = False,
+) -> Outcome:
     """The accepted update (raises ShadowError 409 or 413). `current` is the live shadow or the
-    tombstone whose version a re-created shadow continues; None for a shadow never seen."""
+    tombstone whose version a re-created shadow continues; None for a shadow never seen.
+
+    `previous` is `snapshot_json(current)` when the caller has it. With `owned`, the caller hands
+    over `current`'s state and metadata: they are changed in place rather than copied (the caller
+    must drop `current` if this raises 413, by then half changed)."""
     live = current if current is not None and current.deleted_ms is None else None
     version = current.version if current is not None else 0
     if request.version is not None and request.version != version:
         raise errors.conflict()
     ts = now_ms // 1000
-    state = _copy(live.state) if live is not None else {}  # `live` stays as it was: the previous document
-    meta = _copy(live.metadata) if live is not None else {}
+    if live is not None and previous is None:
+        previous = snapshot_json(live)  # before any change: the `previous` document
+    if live is None:
+        state: Doc = {}
+        meta: Doc = {}
+    elif owned:
+        state, meta = live.state, live.metadata
+    else:
+        state, meta = _copy(live.state), _copy(live.metadata)
     accepted_meta: Doc = {}
     for section in SECTIONS:
         if section not in request.state:
             continue
         patch = request.state[section]
-        accepted_meta[section] = {"timestamp": ts} if patch is None else _leaf_metadata(patch, ts)
         if patch is None:
+            accepted_meta[section] = {"timestamp": ts}
             state.pop(section, None)
             meta.pop(section, None)
             continue
         target, target_meta = state.setdefault(section, {}), meta.setdefault(section, {})
-        _merge(target, target_meta, patch, ts)
+        accepted_meta[section] = _merge(target, target_meta, patch, ts)
         if not target:
             del state[section]
             meta.pop(section, None)
-    if len(dumps(state)) > MAX_STATE_BYTES:
+    state_json = dumps(state)
+    if len(state_json) > MAX_STATE_BYTES:
         raise errors.too_large()
     shadow = Shadow(state, meta, version + 1, ts)
+    token = _token_json(request.token)
     accepted = {"state": request.state, "metadata": accepted_meta, "version": shadow.version, "timestamp": ts}
-    documents: Doc = {}
-    if live is not None:
-        documents["previous"] = _snapshot(live)
-    documents.update(current=_snapshot(shadow), timestamp=ts)
+    _with_token(accepted, request.token)
+    # the answers are encoded here, once, while the request's values they echo are still as sent;
+    # each part once, spliced into every document that holds it
+    request_json = dumps(request.state)
+    accepted_json = b'{"state":%b,"metadata":%b,"version":%d,"timestamp":%d%b}' % (
+        request_json,
+        dumps(accepted_meta),
+        shadow.version,
+        ts,
+        token,
+    )
+    meta_json = dumps(meta)
+    snapshot = b'{"state":%b,"metadata":%b,"version":%d}' % (state_json, meta_json, shadow.version)
+    head = b'{"previous":%b,' % previous if live is not None and previous is not None else b"{"
+    documents_json = head + b'"current":%b,"timestamp":%d%b}' % (snapshot, ts, token)
+    row = b'{"s":%b,"m":%b,"v":%d,"t":%d}' % (state_json, meta_json, shadow.version, ts)
     found = delta(state.get("desired", {}), state.get("reported", {}))
     delta_doc: Doc | None = None
+    delta_json = found_json = None
     if found:
         projected = _project(found, meta.get("desired", {}))
         delta_doc = {"version": shadow.version, "timestamp": ts, "state": found, "metadata": projected}
         _with_token(delta_doc, request.token)
+        found_json = dumps(found)
+        delta_json = b'{"version":%d,"timestamp":%d,"state":%b,"metadata":%b%b}' % (
+            shadow.version,
+            ts,
+            found_json,
+            dumps(projected),
+            token,
+        )
     return Outcome(
-        shadow, _with_token(accepted, request.token), _with_token(documents, request.token), delta_doc
-    )
+        shadow, accepted, delta_doc, accepted_json, delta_json, documents_json, row, snapshot,
+        state_json, request_json, found_json,
+    )  # fmt: skip
 
 
 def get_document(shadow: Shadow, now_ms: int, token: str | None) -> Doc:

@@ -3,16 +3,18 @@ engine), the broker's `PublishTap` for shadow requests over MQTT, and a part of 
 
 Theory of operation
 -------------------
-Every request is validated and computed synchronously from the stored row (the ordered store's
-reads see unawaited writes), and its write is issued before anything else runs on the loop, so
-requests for one shadow apply one after the other in arrival order with no lock. What answers an
-accepted update or delete (`/accepted`, `/update/delta`, `/update/documents`, the REST response)
-is published only once the write is durable: a client never hears of a change a kill -9 can undo.
-Over MQTT the tap returns that wait, so a QoS 1 request's PUBACK follows it as well.
+Every request is validated and computed synchronously from the shadow as `live.LiveShadows` has
+it (a bounded cache of decoded shadows, which holds every change not yet handed to the store), and its change is
+staged at once, so requests for one shadow apply one after the other in arrival order with no lock.
+The changes of one loop turn go to the ordered store as one write. What answers an accepted update
+or delete (`/accepted`, `/update/delta`, `/update/documents`, the REST response) is published only
+once that write is durable: a client never hears of a change a kill -9 can undo. Over MQTT the tap
+returns the write's future, and the answers run from the write's completion before anything awaiting
+it, so a QoS 1 request's PUBACK follows its answers. Every document is encoded once, by `apply`.
 
 A read (`/get`, GetThingShadow) of a shadow whose latest change is still being stored answers once
-that change is durable, so no one is shown a state a crash could undo. Refusals are answered at once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error
-for REST calls). An MQTT client may have 10 requests in flight (AWS's limit); the 11th is refused
+that change is durable, so no one is shown a state a crash could undo. Refusals are answered at
+once on `/rejected` (MQTT) or raised (REST; AWS publishes no MQTT error for REST calls). An MQTT client may have 10 requests in flight (AWS's limit); the 11th is refused
 with 429. The broker has already checked iot:Publish on the request topic, and checks iot:Receive
 for every subscriber of the answers; as on AWS, anyone subscribed to an answer topic receives it.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.engine.api import OrderedStore
@@ -30,6 +32,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.services.iot.contracts import EventPublisher, InboundPublish
 from headwater.services.iot.shadow import document as doc
 from headwater.services.iot.shadow import errors
+from headwater.services.iot.shadow.live import ENTRY_OVERHEAD, Entry, LiveShadows
 from headwater.services.iot.shadow.store import ShadowRows, shadow_key
 from headwater.services.iot.shadow.topics import ShadowTopic, parse_request, shadow_base
 from headwater.services.ports import ShadowError
@@ -43,12 +46,11 @@ MAX_IN_FLIGHT = 10  # requests per MQTT connection
 class Shadows:
     def __init__(self, ordered: OrderedStore, clock: SystemClock, history_window: float = 0.0) -> None:
         self.rows = ShadowRows(ordered)
+        self.live = LiveShadows(self.rows)
         self.clock = clock
         self.window_ms = int(history_window * 1000)
         self.publisher: EventPublisher | None = None  # wired by the core: the broker
         self._in_flight: dict[tuple[str, str, str], int] = {}
-        # shadow key -> its latest write still being stored: a read answers only once it is durable
-        self._pending: dict[str, asyncio.Future[None]] = {}
 
     async def start(self) -> None: ...
 
@@ -56,82 +58,106 @@ class Shadows:
 
     async def reset(self) -> None:
         self._in_flight.clear()  # the rows went with the engine's reset
-        self._pending.clear()
-
-    def _track(self, key: str, write: Awaitable[None]) -> asyncio.Future[None]:
-        future = asyncio.ensure_future(write)
-        if not future.done():
-            self._pending[key] = future
-            future.add_done_callback(lambda done: self._settled(key, done))
-        return future
-
-    def _settled(self, key: str, done: asyncio.Future[None]) -> None:
-        if self._pending.get(key) is done:
-            del self._pending[key]
+        self.live.clear()
 
     # --- reads and changes (shared by MQTT and REST) ---------------------------------------------
 
-    def _current(self, key: str, now_ms: int) -> doc.Shadow | None:
+    def _current(self, key: str, now_ms: int) -> Entry | None:
         """The live shadow or a tombstone still within the 48 hours; None otherwise."""
-        shadow = self.rows.read(key)
-        if (
-            shadow is not None
-            and shadow.deleted_ms is not None
-            and now_ms - shadow.deleted_ms > CONTINUITY_MS
-        ):
-            return None
-        return shadow
+        entry = self.live.read(key)
+        if entry is not None:
+            deleted = entry.shadow.deleted_ms
+            if deleted is not None and now_ms - deleted > CONTINUITY_MS:
+                return None
+        return entry
 
     def _live(self, account: str, region: str, thing: str, name: str | None) -> doc.Shadow:
-        shadow = self.rows.read(shadow_key(account, region, thing, name))
-        if shadow is None or shadow.deleted_ms is not None:
+        entry = self.live.read(shadow_key(account, region, thing, name))
+        if entry is None or entry.shadow.deleted_ms is not None:
             raise errors.not_found(name if name is not None else thing)
-        return shadow
+        return entry.shadow
 
     def _get(self, account: str, region: str, thing: str, name: str | None, token: str | None) -> bytes:
         shadow = self._live(account, region, thing, name)
         return doc.dumps(doc.get_document(shadow, self.clock.now_ms(), token))
 
     def _update(
-        self, account: str, region: str, thing: str, name: str | None, payload: bytes, source: str
-    ) -> tuple[Awaitable[None], doc.Outcome]:
+        self,
+        account: str,
+        region: str,
+        thing: str,
+        name: str | None,
+        payload: bytes,
+        source: str,
+        answer: Callable[[doc.Outcome], Callable[[bool], None]] | None = None,
+    ) -> tuple[asyncio.Future[None], doc.Outcome]:
         request = doc.parse_update(payload)
         now = self.clock.now_ms()
         key = shadow_key(account, region, thing, name)
-        outcome = doc.apply(self._current(key, now), request, now)
-        entry = None
-        if self.window_ms > 0:
-            entry = {
-                "timestamp": now,
-                "operation": "update",
-                "version": outcome.shadow.version,
-                "source": source,
-                "clientToken": request.token,
-                "request": request.state,
-                "state": outcome.shadow.state,
-                "delta": outcome.delta["state"] if outcome.delta is not None else None,
-            }
-        return self._track(key, self.rows.write(key, outcome.shadow, entry, now, self.window_ms)), outcome
+        outcome = self._apply(key, self._current(key, now), request, now)
+        history = None
+        if self.window_ms > 0:  # spliced from the parts apply encoded
+            history = b'{"timestamp":%d,"operation":"update","version":%d,"source":%b,"clientToken":%b,' % (
+                now,
+                outcome.shadow.version,
+                doc.dumps(source),
+                doc.dumps(request.token),
+            ) + b'"request":%b,"delta":%b,"state":%b}' % (
+                outcome.request_json,
+                outcome.delta_state_json or b"null",
+                outcome.state_json,
+            )
+        changes = self.rows.changes(key, outcome.shadow, outcome.row, history, now, self.window_ms)
+        entry = Entry(outcome.shadow, outcome.snapshot, len(outcome.row) + ENTRY_OVERHEAD)
+        wait = self.live.stage(key, entry, changes, answer(outcome) if answer is not None else None)
+        return wait, outcome
+
+    def _apply(self, key: str, entry: Entry | None, request: doc.UpdateRequest, now: int) -> doc.Outcome:
+        """The cached shadow is changed in place (no copy); a refusal after the change began (413)
+        puts back the shadow its snapshot holds."""
+        if entry is None:
+            return doc.apply(None, request, now)
+        shadow = entry.shadow
+        if shadow.deleted_ms is not None:
+            return doc.apply(shadow, request, now)
+        if entry.snapshot is None:
+            entry.snapshot = doc.snapshot_json(shadow)
+        try:
+            return doc.apply(shadow, request, now, entry.snapshot, owned=True)
+        except ShadowError:
+            was = doc.loads(entry.snapshot)
+            entry.shadow = doc.Shadow(was["state"], was["metadata"], was["version"], shadow.timestamp)
+            raise
 
     def _delete(
-        self, account: str, region: str, thing: str, name: str | None, token: str | None, source: str
-    ) -> tuple[Awaitable[None], bytes]:
+        self, account: str, region: str, thing: str, name: str | None, token: str | None, source: str,
+        answer: Callable[[bytes], Callable[[bool], None]] | None = None,
+    ) -> tuple[asyncio.Future[None], bytes]:  # fmt: skip
         shadow = self._live(account, region, thing, name)
         now = self.clock.now_ms()
         tombstone = doc.Shadow(version=shadow.version, deleted_ms=now)
-        entry = None
+        history = None
         if self.window_ms > 0:
             entry = {"timestamp": now, "operation": "delete", "version": shadow.version, "source": source}
             entry["clientToken"] = token
+            history = doc.dumps(entry)
         key = shadow_key(account, region, thing, name)
-        wait = self._track(key, self.rows.write(key, tombstone, entry, now, self.window_ms))
-        return wait, doc.dumps(doc.deleted_document(shadow.version, now, token))
+        row = tombstone.encode()
+        changes = self.rows.changes(key, tombstone, row, history, now, self.window_ms)
+        answer_doc = doc.dumps(doc.deleted_document(shadow.version, now, token))
+        wait = self.live.stage(
+            key,
+            Entry(tombstone, None, len(row) + ENTRY_OVERHEAD),
+            changes,
+            answer(answer_doc) if answer is not None else None,
+        )
+        return wait, answer_doc
 
     def _announce(self, account: str, region: str, base: str, outcome: doc.Outcome) -> None:
-        self._publish(account, region, f"{base}/update/accepted", doc.dumps(outcome.accepted))
-        if outcome.delta is not None:
-            self._publish(account, region, f"{base}/update/delta", doc.dumps(outcome.delta))
-        self._publish(account, region, f"{base}/update/documents", doc.dumps(outcome.documents))
+        self._publish(account, region, f"{base}/update/accepted", outcome.accepted_json)
+        if outcome.delta_json is not None:
+            self._publish(account, region, f"{base}/update/delta", outcome.delta_json)
+        self._publish(account, region, f"{base}/update/documents", outcome.documents_json)
 
     def _publish(self, account: str, region: str, topic: str, payload: bytes) -> None:
         if self.publisher is not None:
@@ -140,7 +166,7 @@ class Shadows:
     # --- ShadowStore (REST) ----------------------------------------------------------------------------
 
     async def read(self, account: str, region: str, thing: str, name: str | None) -> bytes:
-        pending = self._pending.get(shadow_key(account, region, thing, name))
+        pending = self.live.pending(shadow_key(account, region, thing, name))
         if pending is not None:
             await pending
         return self._get(account, region, thing, name, None)
@@ -152,7 +178,7 @@ class Shadows:
         wait, outcome = self._update(account, region, thing, name, payload, "api")
         await wait
         self._announce(account, region, shadow_base(thing, name), outcome)
-        return doc.dumps(outcome.accepted)
+        return outcome.accepted_json
 
     async def delete(self, account: str, region: str, thing: str, name: str | None) -> bytes:
         wait, answer = self._delete(account, region, thing, name, None, "api")
@@ -192,7 +218,7 @@ class Shadows:
         if topic.operation == "get":
             token = doc.token_of(message.payload)
             answer = self._get(account, region, topic.thing, topic.name, token)
-            pending = self._pending.get(shadow_key(account, region, topic.thing, topic.name))
+            pending = self.live.pending(shadow_key(account, region, topic.thing, topic.name))
             if pending is None:
                 self._publish(account, region, f"{topic.request}/accepted", answer)
                 return None
@@ -201,31 +227,34 @@ class Shadows:
         if message.client_id is not None and self._in_flight.get(flight, 0) >= MAX_IN_FLIGHT:
             raise errors.too_many()
         source = f"mqtt:{message.client_id}" if message.client_id is not None else "https"
+
+        def answered(publish: Callable[[], None]) -> Callable[[bool], None]:
+            # staged with the change: runs once its batch is durable, before the PUBACK
+            def settle(stored: bool) -> None:
+                left = self._in_flight.get(flight, 1) - 1
+                if left > 0:
+                    self._in_flight[flight] = left
+                else:
+                    self._in_flight.pop(flight, None)
+                if stored:
+                    publish()
+
+            return settle
+
         if topic.operation == "update":
-            wait, outcome = self._update(account, region, topic.thing, topic.name, message.payload, source)
-            return self._settle(flight, wait, lambda: self._announce(account, region, topic.base, outcome))
-        token = doc.token_of(message.payload)
-        wait, answer = self._delete(account, region, topic.thing, topic.name, token, source)
-        return self._settle(
-            flight, wait, lambda: self._publish(account, region, f"{topic.request}/accepted", answer)
-        )
-
-    def _settle(self, flight: tuple[str, str, str], wait: Awaitable[None], answer: Any) -> Awaitable[None]:
+            wait, _ = self._update(
+                account, region, topic.thing, topic.name, message.payload, source,
+                lambda outcome: answered(lambda: self._announce(account, region, topic.base, outcome)),
+            )  # fmt: skip
+        else:
+            token = doc.token_of(message.payload)
+            request = f"{topic.request}/accepted"
+            wait, _ = self._delete(
+                account, region, topic.thing, topic.name, token, source,
+                lambda body: answered(lambda: self._publish(account, region, request, body)),
+            )  # fmt: skip
         self._in_flight[flight] = self._in_flight.get(flight, 0) + 1  # counted now, not when awaited
-        return self._answer_when_stored(flight, wait, answer)
-
-    async def _answer_when_stored(
-        self, flight: tuple[str, str, str], wait: Awaitable[None], answer: Any
-    ) -> None:
-        try:
-            await wait
-        finally:
-            left = self._in_flight.get(flight, 1) - 1
-            if left > 0:
-                self._in_flight[flight] = left
-            else:
-                self._in_flight.pop(flight, None)
-        answer()
+        return wait
 
     async def _answer_get(
         self, pending: asyncio.Future[None], account: str, region: str, topic: str, answer: bytes

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Awaitable
 from typing import Any
 
 from headwater.engine.api import Change, OrderedStore
-from headwater.services.iot.shadow.document import Shadow, dumps
+from headwater.services.iot.shadow.document import Shadow
 
 SHADOWS = "iot-shadows"
 HISTORY = "iot-shadow-history"
@@ -42,19 +41,24 @@ class ShadowRows:
         raw = self.ordered.get(SHADOWS, key)
         return Shadow.decode(raw) if raw is not None else None
 
-    def write(
-        self, key: str, shadow: Shadow, entry: dict[str, Any] | None, now_ms: int, window_ms: int
-    ) -> Awaitable[None]:
-        """The shadow (or its tombstone) and, when history is kept, its history row; visible at
-        once, durable when the awaitable completes."""
-        changes: list[Change] = [(SHADOWS, key, shadow.encode())]
+    def read_sized(self, key: str) -> tuple[Shadow, int] | None:
+        """The shadow and its row's size."""
+        raw = self.ordered.get(SHADOWS, key)
+        return (Shadow.decode(raw), len(raw)) if raw is not None else None
+
+    def changes(
+        self, key: str, shadow: Shadow, row: bytes, entry: bytes | None, now_ms: int, window_ms: int
+    ) -> list[Change]:
+        """The shadow's row (or its tombstone's) and, when history is kept, its history row (and
+        expired ones to drop): to be written together, atomically."""
+        changes: list[Change] = [(SHADOWS, key, row)]
         if entry is not None and window_ms > 0:
             # a delete keeps the version it deleted: its row must not replace that update's
             suffix = "-deleted" if shadow.deleted_ms is not None else ""
-            changes.append((HISTORY, f"{key}/{now_ms:013d}/{shadow.version:010d}{suffix}", dumps(entry)))
+            changes.append((HISTORY, f"{key}/{now_ms:013d}/{shadow.version:010d}{suffix}", entry))
             if shadow.version % PRUNE_EVERY == 0:
                 changes.extend(self._expired(key, now_ms - window_ms))
-        return self.ordered.write(changes)
+        return changes
 
     def _expired(self, key: str, cutoff_ms: int) -> list[Change]:
         rows = self.ordered.scan_range(HISTORY, None, f"{key}/", PRUNE_BATCH)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 PREFIX = "$aws/things/"
 OPERATIONS = ("get", "update", "delete")
+_REQUEST_ENDS = ("/get", "/update", "/delete")
 # the names AWS's API accepts (botocore's ThingName and ShadowName); a topic naming anything else is
 # not a shadow request (it is routed as any message), so no name can reach the store's key space
 THING_NAME = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
@@ -36,7 +37,9 @@ def shadow_base(thing: str, name: str | None) -> str:
 
 def parse_request(topic: str) -> ShadowTopic | None:
     """The shadow request a topic names; None for any other topic (responses included)."""
-    if not topic.startswith(PREFIX):
+    # every message the broker routes passes here, the service's own answers included: two C calls
+    # turn away almost all of them
+    if not topic.endswith(_REQUEST_ENDS) or not topic.startswith(PREFIX):
         return None
     levels = topic[len(PREFIX) :].split("/")
     if len(levels) not in (3, 5) or levels[1] != "shadow" or not THING_NAME.fullmatch(levels[0]):

@@ -193,3 +193,69 @@ def test_a_delete_in_the_same_millisecond_keeps_the_update_in_the_history() -> N
         assert [c["operation"] for c in shadows.history(A, R, "t", None)] == ["update", "delete"]
 
     asyncio.run(body())
+
+
+class CountingStore(GatedStore):
+    """Counts the ordered-store writes; each is durable when the test opens its gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[Any] = []
+
+    def write(self, changes: Any) -> Awaitable[None]:
+        self.writes.append(list(changes))
+        return super().write(changes)
+
+
+def test_one_turn_of_updates_is_one_write_answered_in_order() -> None:
+    async def body() -> None:
+        store = CountingStore()
+        shadows = Shadows(store, TestClock(), 3600.0)  # type: ignore[arg-type]
+        shadows.publisher = events = Recorder()
+        waits = [
+            shadows.published(_mqtt(f"$aws/things/{thing}/shadow/update", {"state": {"reported": {"n": n}}}))
+            for n, thing in enumerate(["a", "b", "a", "c", "a"])
+        ]
+        assert all(wait is not None for wait in waits)
+        await asyncio.sleep(0)
+        assert len(store.writes) == 1 and len(store.writes[0]) == 10  # five shadows and five history rows
+        assert events.events == [] and store.gate is not None
+        store.gate.set_result(None)
+        await asyncio.gather(*[w for w in waits if w is not None])
+        accepted = [
+            (topic.split("/")[2], body["version"]) for topic, body in events.events if "accepted" in topic
+        ]
+        assert accepted == [("a", 1), ("b", 1), ("a", 2), ("c", 1), ("a", 3)]
+        assert json.loads(shadows.get(A, R, "a", None))["state"] == {"reported": {"n": 4}}
+
+    asyncio.run(body())
+
+
+def test_a_refused_update_leaves_the_cached_shadow_as_it_was() -> None:
+    async def body() -> None:
+        shadows, events, _ = _shadows()
+        await shadows.update(A, R, "t", None, b'{"state":{"reported":{"a":{"b":1},"c":[1]}}}')
+        big = json.dumps({"state": {"reported": {"a": {"d": "x" * 9000}}}}).encode()
+        assert shadows.published(_mqtt("$aws/things/t/shadow/update", big)) is None
+        assert events.on("/update/rejected")[-1]["code"] == 413
+        await shadows.update(A, R, "t", None, b'{"state":{"reported":{"e":2}}}')
+        now = json.loads(shadows.get(A, R, "t", None))
+        assert now["version"] == 2 and now["state"] == {"reported": {"a": {"b": 1}, "c": [1], "e": 2}}
+        assert set(now["metadata"]["reported"]) == {"a", "c", "e"}
+        assert events.on("/update/documents")[-1]["previous"]["state"] == {
+            "reported": {"a": {"b": 1}, "c": [1]}
+        }
+
+    asyncio.run(body())
+
+
+def test_the_cache_stays_within_its_budget() -> None:
+    async def body() -> None:
+        shadows, _, _ = _shadows()
+        shadows.live.cache_bytes = 10_000
+        for k in range(200):
+            await shadows.update(A, R, f"t{k}", None, b'{"state":{"reported":{"a":1}}}')
+        assert 0 < shadows.live._cached <= 10_000 and len(shadows.live._cache) < 200
+        assert json.loads(shadows.get(A, R, "t0", None))["version"] == 1  # read back from the store
+
+    asyncio.run(body())
