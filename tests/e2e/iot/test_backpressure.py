@@ -94,7 +94,8 @@ def test_a_paused_subscriber_gets_every_acknowledged_message(relaxed: Gateway) -
             line for line in text.splitlines() if line.startswith("aws_iot_broker_qos1_backpressure ")
         )
         assert float(held.split()[1]) > 0  # the window did overflow: those messages would have been dropped
-        assert "aws_iot_broker_slow_consumers_disconnected 0" in text
+        # no subscriber was disconnected as slow (a counter is exported once it counted something)
+        assert "aws_iot_broker_slow_consumers_disconnected " not in text
     finally:
         for client in publishers:
             client.disconnect()

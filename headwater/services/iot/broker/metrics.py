@@ -28,6 +28,10 @@ def collector(counters: Callable[[], Counters]) -> Callable[[Metrics], None]:
     def collect(metrics: Metrics) -> None:
         current = counters()
         for name, attribute in COUNTERS.items():
-            metrics.counters[NS, name] = {(): float(getattr(current, attribute))}
+            value = getattr(current, attribute)
+            if value:  # a counter appears once it counted something, as the others do (a reset clears it)
+                metrics.counters[NS, name] = {(): float(value)}
+            else:
+                metrics.counters.pop((NS, name), None)
 
     return collect
