@@ -8,13 +8,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-from botocore.model import ServiceModel
-
-from headwater.protocol.models import service_model
 from headwater.services.iot.registry.api import OPERATIONS
-from tests.e2e.support.fuzz import requests_for, signed
-from tests.e2e.support.fuzz_sweep import bends_for
+from tests.e2e.support.fuzz_sweep import sweep
 
 ARN = "arn:aws:iot:us-east-1:000000000000:thing/fuzz"
 NAMES = {
@@ -27,17 +22,6 @@ NAMES = {
     "resourceArn": ARN,
     "thingArn": ARN,
 }
-
-
-class _Served:
-    """The iot model with only the registry's operations."""
-
-    def __init__(self, model: ServiceModel) -> None:
-        self._model = model
-        self.operation_names = [name for name in model.operation_names if name in OPERATIONS]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
 
 
 def _restore(iot: Any) -> None:
@@ -53,22 +37,15 @@ def _restore(iot: Any) -> None:
             call(**params)
 
 
+def _restore_after(client: Any, operation: str) -> None:
+    if operation.startswith(("Delete", "Detach", "Remove", "Untag")):
+        _restore(client)
+
+
 def test_registry_operations_survive_bent_members(endpoint: str, client: Callable[..., Any]) -> None:
     iot = client("iot")
     _restore(iot)
-    model: Any = _Served(service_model("iot"))
-    wires = [("as built", wire) for wire in requests_for(model, NAMES)]
-    assert {wire.operation for _, wire in wires} == set(OPERATIONS)
-    failures = []
-    with httpx.Client(timeout=httpx.Timeout(15.0)) as http:
-        for what, wire in [*wires, *bends_for(model, NAMES)]:
-            method, url, headers, body = signed(wire, endpoint)
-            try:
-                status = http.request(method, url, headers=headers, content=body).status_code
-            except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError):
-                continue
-            if status >= 500:
-                failures.append(f"{wire.operation} {what}: {status}")
-            if wire.operation.startswith(("Delete", "Detach", "Remove", "Untag")):
-                _restore(iot)
+    failures = sweep(
+        endpoint, "iot", OPERATIONS, NAMES, allow_501=False, after=lambda op: _restore_after(iot, op)
+    )
     assert failures == []

@@ -4,28 +4,10 @@ and never takes the server down: each operation's valid request, then each membe
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-from botocore.model import ServiceModel
-
-from headwater.protocol.models import service_model
 from headwater.services.iot.rules.api import OPERATIONS
 from tests.e2e.iot.gateway import Gateway
 from tests.e2e.iot_rules.support import ROLE, rule
-from tests.e2e.support.fuzz import requests_for, signed
-from tests.e2e.support.fuzz_sweep import bends_for
-
-
-class _Served:
-    """The iot model with only the rules engine's operations."""
-
-    def __init__(self, model: ServiceModel) -> None:
-        self._model = model
-        self.operation_names = [name for name in model.operation_names if name in OPERATIONS]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
+from tests.e2e.support.fuzz_sweep import sweep
 
 
 def test_rule_operations_survive_bent_members(relaxed: Gateway) -> None:
@@ -44,18 +26,6 @@ def test_rule_operations_survive_bent_members(relaxed: Gateway) -> None:
         "url": "http://127.0.0.1:9/fuzz",
         "awsIotSqlVersion": "2016-03-23",
     }
-    model: Any = _Served(service_model("iot"))
-    wires = [("as built", wire) for wire in requests_for(model, names)]
-    assert {wire.operation for _, wire in wires} == set(OPERATIONS)
-    failures = []
-    with httpx.Client(timeout=httpx.Timeout(15.0)) as http:
-        for what, wire in [*wires, *bends_for(model, names)]:
-            method, url, headers, body = signed(wire, relaxed.server.endpoint)
-            try:
-                status = http.request(method, url, headers=headers, content=body).status_code
-            except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError):
-                continue
-            if status >= 500 and status != 501:
-                failures.append(f"{wire.operation} {what}: {status}")
+    failures = sweep(relaxed.server.endpoint, "iot", OPERATIONS, names)
     assert failures == []
     assert iot.list_topic_rules()["rules"] is not None

@@ -13,14 +13,16 @@ a string of them, a wrong type, an empty or oversized value, bytes that are no U
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from tests.e2e.support.fuzz import HUGE_DIGITS, MAX_DEPTH, Wire, serialize, value_for
+from headwater.protocol.models import service_model
+from tests.e2e.support.fuzz import HUGE_DIGITS, MAX_DEPTH, Wire, requests_for, serialize, signed, value_for
 
 SENTINEL = "ZZBENDZZ"  # survives every encoding unchanged (no character to escape)
 
@@ -157,3 +159,47 @@ def bends_for(model: ServiceModel, names: dict[str, str]) -> Iterator[tuple[str,
             where = ".".join(map(str, path))
             for what, bent in _bent(wire):
                 yield f"{where}={what}", bent
+
+
+class Served:
+    """A service model narrowed to the operations one part of a service serves (the others all
+    answer one error, so bending them proves nothing)."""
+
+    def __init__(self, model: ServiceModel, operations: Iterable[str]) -> None:
+        served = set(operations)
+        self._model = model
+        self.operation_names = [name for name in model.operation_names if name in served]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+
+def sweep(
+    endpoint: str,
+    service: str,
+    operations: Iterable[str],
+    names: dict[str, str],
+    *,
+    allow_501: bool = True,
+    after: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Each served operation's valid request, then each member bent on its own, sent to `endpoint`:
+    the answers in the 5xx range (501 aside when `allow_501`) as "<operation> <bend>: <status>".
+    `after(operation)` runs after each request (e.g. to restore what a Delete removed)."""
+    wanted = set(operations)
+    model: Any = Served(service_model(service), wanted)
+    wires = [("as built", wire) for wire in requests_for(model, names)]
+    assert {wire.operation for _, wire in wires} == wanted
+    failures = []
+    with httpx.Client(timeout=httpx.Timeout(15.0)) as http:
+        for what, wire in [*wires, *bends_for(model, names)]:
+            method, url, headers, body = signed(wire, endpoint)
+            try:
+                status = http.request(method, url, headers=headers, content=body).status_code
+            except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError):
+                continue
+            if status >= 500 and not (allow_501 and status == 501):
+                failures.append(f"{wire.operation} {what}: {status}")
+            if after is not None:
+                after(wire.operation)
+    return failures
