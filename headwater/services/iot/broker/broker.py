@@ -144,13 +144,23 @@ class Broker:
     ) -> list[Awaitable[None]]:
         """Routes a message (unless Basic Ingest: `route=False`), keeps it when retained and hands it
         to the taps; the writes a QoS 1 PUBACK waits for."""
-        waits = ns.route(message) if route else []
+        held, stored = self.publish_parts(ns, message, principal=principal, route=route)
+        return held + stored if held else stored
+
+    def publish_parts(
+        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+    ) -> tuple[list[Awaitable[None]], list[Awaitable[None]]]:
+        """`publish`, its waits in two parts: what subscribers hold (a subscriber that is behind:
+        its publisher must stop reading) and what is being stored (the retained copy, the taps'
+        writes: only the PUBACK waits for those)."""
+        held = ns.route(message) if route else []
+        stored: list[Awaitable[None]] = []
         if route and message.retain:
-            stored = self.ctx.store.retain(ns.account, ns.region, message)
+            kept = self.ctx.store.retain(ns.account, ns.region, message)
             if message.qos == 0:
-                self.ctx.store.background(stored)
+                self.ctx.store.background(kept)
             else:
-                waits.append(stored)
+                stored.append(kept)
         if self.taps:
             inbound = InboundPublish(
                 ns.account,
@@ -171,8 +181,8 @@ class Broker:
                 if message.qos == 0:
                     self.ctx.store.background(wait)
                 else:
-                    waits.append(wait)
-        return waits
+                    stored.append(wait)
+        return held, stored
 
     def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None:
         """EventPublisher: a server-made message (QoS 1, not retained, no checks but iot:Receive)."""

@@ -3,6 +3,8 @@ PUBACK, PINGREQ and DISCONNECT, with AWS IoT's checks and limits in AWS mode."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
@@ -22,6 +24,7 @@ from headwater.protocol.mqtt.packets import (
     Unsubscribe,
     Will,
 )
+from headwater.services.iot.broker.acks import HeldAcks
 from headwater.services.iot.broker.context import MAX_PAYLOAD, PUBLISH_RATE, arn
 from headwater.services.iot.broker.message import Message, forwarded
 from headwater.services.iot.broker.namespace import Hub, Namespace
@@ -29,6 +32,13 @@ from headwater.services.iot.broker.sessions import SessionState
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
 from headwater.services.iot.contracts import AuthContext
 from headwater.services.ports import MqttOutlet, MqttPeer
+
+log = logging.getLogger("headwater.services.iot.broker")
+
+
+async def _all(waits: list[Awaitable[None]]) -> None:
+    for wait in waits:
+        await wait
 
 
 class Connection:
@@ -66,6 +76,7 @@ class Connection:
         self._tokens = PUBLISH_RATE
         self._refilled = self.ctx.clock.now()
         self._topic_arn = arn(ns.region, ns.account, "topic", "")
+        self.acks = HeldAcks(window, outlet.write, self._store_failed)
 
     @property
     def keep_alive(self) -> int:
@@ -78,7 +89,12 @@ class Connection:
     def close(self, reason_code: int, reason: str | None = None) -> None:
         if self.close_code is None:
             self.close_code = reason_code
+        self.acks.close()
         self.outlet.close(reason_code, reason)
+
+    def _store_failed(self, error: BaseException) -> None:
+        log.error("storing a message from %s failed", self.client_id, exc_info=error)
+        self.close(rc.UNSPECIFIED_ERROR)
 
     # --- the listener's side --------------------------------------------------------------------
 
@@ -111,6 +127,7 @@ class Connection:
         return None  # PUBREC/PUBCOMP/AUTH: nothing the broker sends asks for them
 
     async def ended(self, reason_code: int, client_initiated: bool) -> None:
+        self.acks.close()
         await self.broker.end_connection(self, reason_code, client_initiated)
 
     # --- PUBLISH ----------------------------------------------------------------------------------
@@ -152,36 +169,31 @@ class Connection:
         props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
         origin = self.state.client_id
         message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
-        waits = self.broker.publish(self.ns, message, principal=self.principal_id, route=route)
-        if qos == 0:  # waits: subscribers that are behind hold it (hold.py)
-            return (waits[0] if len(waits) == 1 else self._all(waits)) if waits else None
-        packet_id = packet.packet_id or 0
-        if not waits:
-            self.outlet.write(Pubrec(packet_id) if answer_pubrec else Puback(packet_id))
+        held, stored = self.broker.publish_parts(self.ns, message, principal=self.principal_id, route=route)
+        if qos == 0:  # held: subscribers that are behind hold it (hold.py)
+            return (held[0] if len(held) == 1 else _all(held)) if held else None
+        answer = Pubrec(packet.packet_id or 0) if answer_pubrec else Puback(packet.packet_id or 0)
+        if not held and not stored:
+            self.acks.answer(answer)
             return None
-        return self._ack_when_stored(waits, packet_id, answer_pubrec)
-
-    async def _all(self, waits: list[Awaitable[None]]) -> None:
-        for wait in waits:
-            await wait
-
-    async def _ack_when_stored(self, waits: list[Awaitable[None]], packet_id: int, pubrec: bool) -> None:
-        for wait in waits:
-            await wait
-        if not self.finished:
-            self.outlet.write(Pubrec(packet_id) if pubrec else Puback(packet_id))
+        if held:  # futures: the listener awaits them too
+            held = [asyncio.ensure_future(wait) for wait in held]
+        room = self.acks.hold(answer, held + stored if held else stored)
+        if held:  # a subscriber behind: stop reading this publisher until it has room (hold.py)
+            return _all(held + [room]) if room is not None else (held[0] if len(held) == 1 else _all(held))
+        return room
 
     def _refuse(self, packet: Publish, code: int, disconnect_v3: bool = True) -> None:
         """AWS IoT: an MQTT 5 publisher is told in its PUBACK (QoS 1) or not at all (QoS 0); a
         3.1.1 one is disconnected (throttling excepted: the message is dropped and acknowledged)."""
         if self.level == MQTT_5:
             if packet.qos >= 1:
-                self.outlet.write(Puback(packet.packet_id or 0, code))
+                self.acks.answer(Puback(packet.packet_id or 0, code))
             return None
         if disconnect_v3:
             self.close(code)
         elif packet.qos >= 1:
-            self.outlet.write(Puback(packet.packet_id or 0))
+            self.acks.answer(Puback(packet.packet_id or 0))
         return None
 
     def _take_token(self) -> bool:

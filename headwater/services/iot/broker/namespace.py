@@ -106,6 +106,10 @@ class Hub(Protocol):
         self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
     ) -> list[Awaitable[None]]: ...
 
+    def publish_parts(
+        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+    ) -> tuple[list[Awaitable[None]], list[Awaitable[None]]]: ...
+
     def capped_expiry(self, asked: int) -> float: ...
 
     async def attach(

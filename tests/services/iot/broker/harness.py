@@ -4,6 +4,7 @@ implementations of the iot contracts stand in for the authorizer and the certifi
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from headwater.protocol.mqtt.packets import (
     Properties,
     Puback,
     Publish,
+    Pubrec,
     Suback,
     Subscribe,
     SubscriptionOptions,
@@ -146,10 +148,25 @@ class Client:
         return self._ids
 
     async def send(self, packet: Any) -> None:
+        """Hands a packet to the broker; a QoS 1 PUBLISH returns once its answer is written (the
+        broker goes on reading while the PUBACK waits for the stores: acks.py)."""
         assert self.session is not None
         pending = self.session.receive(packet)
         if pending is not None:
             await pending
+        if type(packet) is Publish and packet.qos == 1:  # (AWS mode never answers QoS 2)
+            await self.answered(packet.packet_id or 0)
+
+    async def answered(self, packet_id: int, within_s: float = 5.0) -> None:
+        """Waits for the broker's PUBACK/PUBREC to `packet_id` (or the connection's end)."""
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            if self.outlet.closed is not None or any(
+                type(p) in (Puback, Pubrec) and p.packet_id == packet_id for p in self.outlet.packets
+            ):
+                return
+            await asyncio.sleep(0)
+        raise AssertionError(f"no answer to PUBLISH {packet_id} within {within_s} s")
 
     async def publish(
         self,
