@@ -9,7 +9,7 @@ and the broker each implement or use these, never each other's internals.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -149,10 +149,25 @@ class InboundPublish:
     properties: Any = None  # the forwarded MQTT 5 properties (protocol.mqtt.packets.Properties) or None
 
 
+class Backpressure:
+    """A tap's answer that is a wait for room, not a store (a full bounded queue): the broker stops
+    reading the publisher until it completes, as for a subscriber that is behind. A plain awaitable
+    only holds the PUBACK while the publisher's next messages are read."""
+
+    __slots__ = ("wait",)
+
+    def __init__(self, wait: Awaitable[None]) -> None:
+        self.wait = wait
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self.wait.__await__()
+
+
 class PublishTap(Protocol):
     """Offered to the broker (`Broker.taps`): sees every accepted PUBLISH, from MQTT, HTTPS and the
     server itself, Basic Ingest included, after authorization."""
 
     def published(self, message: InboundPublish) -> Awaitable[None] | None:
-        """An awaitable holds a QoS 1 PUBACK until it completes (a rule's durable outbox write)."""
+        """An awaitable holds a QoS 1 PUBACK until it completes (a rule's durable outbox write);
+        a `Backpressure` also stops the publisher being read meanwhile."""
         ...

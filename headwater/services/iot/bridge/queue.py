@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from headwater.engine.api import QueueStore
+from headwater.services.iot.contracts import Backpressure
 
 log = logging.getLogger("headwater.iot.edge")
 _SIZE = struct.Struct(">Q")
@@ -144,7 +145,7 @@ class EdgeQueue:
                 self._dropped_newest()
                 return None
             else:
-                return self._add_when_room(record, size)
+                return Backpressure(self._add_when_room(record, size))  # stop reading the publisher
         return self._store(record, size)
 
     def _store(self, record: bytes, size: int) -> Awaitable[None]:

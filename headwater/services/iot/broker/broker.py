@@ -31,6 +31,7 @@ from headwater.services.iot.broker.subscribe import Subscriptions
 from headwater.services.iot.contracts import (
     AuthContext,
     Authorizer,
+    Backpressure,
     CertificateDirectory,
     CertificateRecord,
     InboundPublish,
@@ -178,7 +179,9 @@ class Broker:
                 wait = tap.published(inbound)
                 if wait is None:
                     continue
-                if message.qos == 0:
+                if type(wait) is Backpressure:  # a full queue: stop reading the publisher
+                    held.append(wait.wait)
+                elif message.qos == 0:
                     self.ctx.store.background(wait)
                 else:
                     stored.append(wait)
