@@ -6,8 +6,9 @@ retained, not seen by rules (nor by any tap), and not queued for a client that i
 (ResourceNotFoundException). Without confirmation it goes at QoS 0 and the call returns once it is
 written. With confirmation it goes at QoS 1 through the session's outbound queue (packet id, the
 in-flight window, DUP on a resume) as a `Confirmed` entry, whose future the PUBACK resolves; no
-PUBACK within the timeout is GatewayTimeoutException (504). It is never written to a persistent
-session's stored queue: if the client leaves before its PUBACK, the call times out.
+PUBACK within the timeout is GatewayTimeoutException (504); a client with a full queue (it is not
+reading) is ThrottlingException. It is never written to a persistent session's stored queue: if
+the client leaves before its PUBACK, the call times out.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 
 from headwater.protocol.mqtt.packets import Properties
-from headwater.services.iot.broker.context import MAX_PAYLOAD, BrokerContext, arn
+from headwater.services.iot.broker.context import MAX_PAYLOAD, MEMORY_WINDOW, BrokerContext, arn
 from headwater.services.iot.broker.message import Message, forwarded, outgoing_qos0
 from headwater.services.iot.broker.namespace import Namespace
 from headwater.services.iot.broker.outbound import Entry
@@ -48,9 +49,7 @@ async def send_direct(
     state = ns.sessions.get(client_id) if ns is not None else None
     conn = state.connection if state is not None else None
     if state is None or conn is None or conn.finished:
-        raise DataPlaneError(
-            "ResourceNotFoundException", f"The client {client_id} is not connected", 404
-        )
+        raise DataPlaneError("ResourceNotFoundException", f"The client {client_id} is not connected", 404)
     auth = state.auth
     if (
         auth.principal_arn is not None
@@ -66,8 +65,12 @@ async def send_direct(
     if not confirm:
         conn.outlet.write(outgoing_qos0(message, conn.level, False, now))
         return
-    confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     outbound = state.outbound
+    if len(outbound.pending) >= MEMORY_WINDOW:  # a client that is not reading: no unbounded queue
+        raise DataPlaneError(
+            "ThrottlingException", f"The client {client_id} has too many messages waiting", 429
+        )
+    confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     outbound.pending.append(Confirmed(message, confirmed))
     outbound.flush()
     try:
