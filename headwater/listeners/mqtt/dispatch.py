@@ -38,9 +38,9 @@ class Dispatch:
 
     def accepted(self, stream: Stream, kind: PortKind) -> None:
         """Called once the connection is ready: after the TLS handshake on the TLS ports."""
-        address = stream.remote_address()
+        address, local = stream.remote_address(), stream.local_address()
         if kind == "plain":
-            self._mqtt(stream, MqttPeer("tcp", address))
+            self._mqtt(stream, MqttPeer("tcp", address, local_address=local))
             return
         assert self.tls is not None and stream.transport is not None
         ssl_object = stream.transport.get_extra_info("ssl_object")
@@ -51,7 +51,12 @@ class Dispatch:
             if certificate is None:  # 443 leaves the certificate optional; MQTT needs one
                 stream.close()
                 return
-            self._mqtt(stream, MqttPeer("mtls", address, certificate, server_name=server_name, alpn=alpn))
+            self._mqtt(
+                stream,
+                MqttPeer(
+                    "mtls", address, certificate, server_name=server_name, alpn=alpn, local_address=local
+                ),
+            )
             return
         x509_http = kind == "https" or alpn == HTTP_ALPN
         if x509_http and certificate is None:
@@ -60,7 +65,11 @@ class Dispatch:
         publisher = (
             MqttPeer("https", address, certificate, server_name=server_name, alpn=alpn) if x509_http else None
         )
-        websocket = None if x509_http else MqttPeer("wss", address, server_name=server_name, alpn=alpn)
+        websocket = (
+            None
+            if x509_http
+            else MqttPeer("wss", address, server_name=server_name, alpn=alpn, local_address=local)
+        )
         stream.attach(HttpFront(self.parts, stream, publisher=publisher, websocket_peer=websocket))
 
     def _mqtt(self, stream: Stream, peer: MqttPeer) -> None:

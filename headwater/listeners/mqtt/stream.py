@@ -173,8 +173,15 @@ class Stream(asyncio.Protocol):
             self._deliver_lost()
 
     def remote_address(self) -> str:
-        peer = self.transport.get_extra_info("peername") if self.transport is not None else None
+        return self._address("peername") or "unknown"
+
+    def local_address(self) -> str | None:
+        """The "ip:port" the client connected to (iot-data GetConnection's target)."""
+        return self._address("sockname")
+
+    def _address(self, which: str) -> str | None:
+        peer = self.transport.get_extra_info(which) if self.transport is not None else None
         if isinstance(peer, tuple) and len(peer) >= 2:
             host = peer[0]
             return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
-        return "unknown"
+        return None

@@ -75,7 +75,7 @@ def authenticate(parts: Parts, head: Head, peer: MqttPeer) -> MqttPeer:
 def _with(peer: MqttPeer, account: str, region: str, access_key: str | None) -> MqttPeer:
     return MqttPeer(
         "wss", peer.remote_address, access_key=access_key, account=account, region=region,
-        server_name=peer.server_name, alpn=peer.alpn,
+        server_name=peer.server_name, alpn=peer.alpn, local_address=peer.local_address,
     )  # fmt: skip
 
 

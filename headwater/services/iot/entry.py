@@ -22,7 +22,7 @@ def build(host: Host) -> Service:
     provides: dict[type, object] = {
         DeviceTrust: core.security,
         MqttBroker: core.broker,
-        IotDataPlane: DataPlane(core.broker),
+        IotDataPlane: DataPlane(core.broker, core.things),
         IotExplain: core.authz,
         IotRulesDebugger: core.rules,
         ShadowStore: core.shadows,

@@ -3,8 +3,8 @@
 Publish hands the raw body (the model's blob ``payload`` member: the REST-JSON codec gives it as
 bytes, empty when the body is) to the broker with its MQTT 5 members as `Properties`; a retained
 publish with an empty payload deletes the topic's retained message, which is the broker's rule
-for any publish. GetConnection, ListSubscriptions and SendDirectMessage answer a
-clear "not implemented" error until their part lands. Shadows are `shadows.py`'s.
+for any publish. The connection operations (GetConnection, ListSubscriptions, DeleteConnection,
+SendDirectMessage) are `connections.py`'s; shadows are `shadows.py`'s.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
+from headwater.services.iot_data.connections import OPERATIONS as CONNECTION_OPERATIONS
 from headwater.services.iot_data.core import IotDataCore
-from headwater.services.iot_data.errors import from_plane, invalid_request, not_implemented
+from headwater.services.iot_data.errors import from_plane, invalid_request
 from headwater.services.iot_data.mqtt5_headers import properties_of
 from headwater.services.iot_data.shadows import OPERATIONS as SHADOW_OPERATIONS
 from headwater.services.iot_data.topics import check_publish_topic
@@ -97,40 +98,12 @@ def _marker(token: str) -> str:
     return marker
 
 
-async def delete_connection(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
-    try:
-        await core.plane.delete_connection(
-            ctx.account,
-            ctx.region,
-            params["clientId"],
-            clean_session=bool(params.get("cleanSession")),
-            prevent_will=bool(params.get("preventWillMessage")),
-        )
-    except DataPlaneError as error:
-        raise from_plane(error) from None
-    return {}
-
-
-def _unimplemented(name: str) -> Callable[[IotDataCore, Params, RequestContext], Awaitable[Params]]:
-    async def refuse(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
-        raise not_implemented(name)
-
-    return refuse
-
-
-LATER = (  # the connection views need more of the broker's port
-    "GetConnection",
-    "ListSubscriptions",
-    "SendDirectMessage",
-)
-
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {
     "Publish": publish,
     "GetRetainedMessage": get_retained_message,
     "ListRetainedMessages": list_retained_messages,
-    "DeleteConnection": delete_connection,
+    **CONNECTION_OPERATIONS,
     **SHADOW_OPERATIONS,
-    **{name: _unimplemented(name) for name in LATER},
 }
 
 

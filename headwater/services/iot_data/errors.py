@@ -15,15 +15,5 @@ def from_plane(error: DataPlaneError) -> AwsError:
     return AwsError(error.code, error.message, error.status, sender_fault=error.status < 500)
 
 
-def not_implemented(operation: str) -> AwsError:
-    # a 4xx, as for services Headwater does not run (protocol/foreign.py): SDKs surface it at once
-    # instead of retrying a 5xx
-    return AwsError(
-        "UnknownOperationException",
-        f"Headwater does not implement the iot-data operation {operation} yet",
-        400,
-    )
-
-
 def broker_missing() -> AwsError:
     return AwsError("ServiceUnavailableException", "The IoT message broker is not running", 503)

@@ -56,6 +56,7 @@ from headwater.services.ports.data import (
     TableColumn,
 )
 from headwater.services.ports.iot import (
+    ConnectionInfo,
     DataPlaneError,
     DeviceTlsMaterial,
     DeviceTrust,
@@ -78,6 +79,7 @@ __all__ = [
     "ChannelDelivery",
     "ChannelTable",
     "ChannelTarget",
+    "ConnectionInfo",
     "DataPlaneError",
     "Deliver",
     "DeliveryError",

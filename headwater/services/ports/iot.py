@@ -26,6 +26,7 @@ class MqttPeer:
     region: str | None = None
     server_name: str | None = None
     alpn: str | None = None
+    local_address: str | None = None  # "ip:port" the client connected to (GetConnection's target)
 
 
 class MqttOutlet(Protocol):
@@ -152,6 +153,24 @@ class RetainedMessage:
     user_properties: bytes | None = None  # as iot-data returns them (JSON, base64 on the wire)
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """GetConnection's answer: a connected client, an offline persistent session, or a client that
+    left in the last 30 minutes (`disconnected_since_ms` and `disconnect_reason` then)."""
+
+    client_id: str
+    connected: bool
+    clean_session: bool
+    session_expiry: int  # seconds a session outlives its connection (0: a clean session)
+    keep_alive: int | None = None
+    connected_since_ms: int | None = None
+    disconnected_since_ms: int | None = None
+    disconnect_reason: str | None = None
+    thing_name: str | None = None
+    source: str | None = None  # "ip:port" of the client, while connected
+    target: str | None = None  # "ip:port" it connected to, while connected
+
+
 class IotDataPlane(Protocol):
     """What the iot-data API (HTTPS publish, retained messages, connections) asks of the broker."""
 
@@ -182,6 +201,33 @@ class IotDataPlane(Protocol):
         self, account: str, region: str, client_id: str, clean_session: bool, prevent_will: bool
     ) -> None:
         """Disconnects a client (raises DataPlaneError ResourceNotFoundException when none)."""
+        ...
+
+    def connection(self, account: str, region: str, client_id: str) -> ConnectionInfo:
+        """GetConnection; DataPlaneError ResourceNotFoundException for a client it knows nothing of."""
+        ...
+
+    def subscriptions(
+        self, account: str, region: str, client_id: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        """(topic filter, QoS) of a session (connected, or offline and persistent) in filter order
+        after `after`, and the next page's marker; DataPlaneError ResourceNotFoundException."""
+        ...
+
+    async def send_direct(
+        self,
+        account: str,
+        region: str,
+        client_id: str,
+        topic: str,
+        payload: bytes,
+        *,
+        properties: Any = None,
+        confirm: bool = False,
+        timeout: float = 5.0,
+    ) -> None:
+        """SendDirectMessage: one connected client gets the message without subscribing (QoS 0, or
+        QoS 1 and its PUBACK awaited when `confirm`: GatewayTimeoutException after `timeout`)."""
         ...
 
     def authorize(self, peer: MqttPeer, action: str, resource: str) -> tuple[str, str]:

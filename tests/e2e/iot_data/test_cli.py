@@ -39,3 +39,16 @@ def test_cli_v2_publish_raw_in_base64_out(aws: Path, cli: Callable[..., Cli]) ->
     assert done.returncode == 0, done.stderr
     got = data("get-retained-message", "--topic", "cli/v2")
     assert base64.b64decode(got["payload"]) == b'{"temperature": 21}'
+
+
+def test_cli_v1_connection_operations_reach_the_broker(cli: Callable[..., Cli]) -> None:
+    # no client is connected: each command parses, is routed and answered by the broker
+    data = cli("iot-data")
+    for command in (
+        ("get-connection", "--client-id", "bulb-1", "--include-socket-information"),
+        ("list-subscriptions", "--client-id", "bulb-1"),
+        ("send-direct-message", "--client-id", "bulb-1", "--topic", "cmd/bulb-1", "--confirmation",
+         "--timeout", "5", "--payload", "on"),
+    ):  # fmt: skip
+        done = data.run(*command)
+        assert done.returncode != 0 and "ResourceNotFoundException" in done.stderr, done.stderr

@@ -22,13 +22,14 @@ SLOW = 30  # eight requests at once on a loaded machine
 QOS1 = mqtt.QoS.AT_LEAST_ONCE
 
 
-def _connection(aws: Gateway, tmp_path: Path, client_id: str) -> mqtt.Connection:
+def _connection(aws: Gateway, tmp_path: Path, client_id: str, connect: bool = True) -> mqtt.Connection:
     device = aws.device(tmp_path)
     connection = mqtt_connection_builder.mtls_from_path(
         endpoint="localhost", port=aws.mtls, cert_filepath=device.cert_path, pri_key_filepath=device.key_path,
         ca_filepath=aws.root_ca, client_id=client_id, clean_session=True,
     )  # fmt: skip
-    connection.connect().result(TIMEOUT)
+    if connect:
+        connection.connect().result(TIMEOUT)
     return connection
 
 
@@ -139,13 +140,17 @@ def test_request_response_shadow_client_v2(aws: Gateway, tmp_path: Path) -> None
         connection.disconnect().result(TIMEOUT)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent: in full-suite runs (2 workers, loaded) one of the eight concurrent V2 updates "
-    "sometimes gets no answer within 30 s; it passes alone and under CPU load: under investigation",
-)
 def test_concurrent_v2_requests_are_matched_by_token(aws: Gateway, tmp_path: Path) -> None:
-    connection = _connection(aws, tmp_path, "sdk-shadow-v2-many")
+    """Eight updates in flight at once on one connection, each answer matched by its clientToken.
+
+    The requests are made before the connection is up, so all eight wait for the same pair of
+    subscriptions (update/accepted, update/rejected) and the SDK subscribes once. Made on a live
+    connection, they would race the SDK's own bookkeeping (aws-c-mqtt's request-response client):
+    it unsubscribes the pair as soon as no request uses it (here, after the first answer), and a
+    request made after the first of the two new SUBACKs was handled, but before the second, counts
+    both subscriptions as pending while only one success event is still to come: it never sends
+    its PUBLISH and times out (seen with awscrt 0.36; the broker answered every SUBSCRIBE)."""
+    connection = _connection(aws, tmp_path, "sdk-shadow-v2-many", connect=False)
     options = mqtt_request_response.ClientOptions(
         max_request_response_subscriptions=4,
         max_streaming_subscriptions=1,
@@ -161,6 +166,7 @@ def test_concurrent_v2_requests_are_matched_by_token(aws: Gateway, tmp_path: Pat
             )
             for n in range(8)
         ]
+        connection.connect().result(TIMEOUT)
         versions = sorted(future.result(SLOW).version for future in futures)
         assert versions == list(range(1, 9))
         final = json.loads(aws.iot("iot-data").get_thing_shadow(thingName="sdk-many")["payload"].read())

@@ -1,5 +1,6 @@
-"""A broker-side stand-in for the `IotDataPlane` port: records publishes, keeps retained messages
-(an empty retained payload deletes, as the broker does) and knows a set of connected clients."""
+"""A broker-side stand-in for the `IotDataPlane` port: records publishes and direct messages, keeps
+retained messages (an empty retained payload deletes, as the broker does) and knows a set of
+connected clients, their connection views and subscriptions."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headwater.protocol.mqtt.packets import Properties
-from headwater.services.ports import DataPlaneError, MqttPeer, RetainedMessage
+from headwater.services.ports import ConnectionInfo, DataPlaneError, MqttPeer, RetainedMessage
 
 
 @dataclass
@@ -29,6 +30,9 @@ class FakePlane:
     deleted: list[tuple[str, bool, bool]] = field(default_factory=list)
     refuse: DataPlaneError | None = None
     now_ms: int = 1_700_000_000_000
+    views: dict[str, ConnectionInfo] = field(default_factory=dict)
+    subs: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    direct: list[tuple[str, str, bytes, Properties | None, bool, float]] = field(default_factory=list)
 
     async def publish(
         self,
@@ -76,3 +80,33 @@ class FakePlane:
             raise DataPlaneError("ResourceNotFoundException", f"No connection for client {client_id}", 404)
         self.clients.discard(client_id)
         self.deleted.append((client_id, clean_session, prevent_will))
+
+    def connection(self, account: str, region: str, client_id: str) -> ConnectionInfo:
+        if client_id not in self.views:
+            raise DataPlaneError("ResourceNotFoundException", f"No connection for client {client_id}", 404)
+        return self.views[client_id]
+
+    def subscriptions(
+        self, account: str, region: str, client_id: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        if client_id not in self.subs:
+            raise DataPlaneError("ResourceNotFoundException", f"No session for client {client_id}", 404)
+        mine = sorted(s for s in self.subs[client_id] if after is None or s[0] > after)
+        page = mine[:limit]
+        return page, (page[-1][0] if len(mine) > limit else None)
+
+    async def send_direct(
+        self,
+        account: str,
+        region: str,
+        client_id: str,
+        topic: str,
+        payload: bytes,
+        *,
+        properties: Any = None,
+        confirm: bool = False,
+        timeout: float = 5.0,
+    ) -> None:
+        if self.refuse is not None:
+            raise self.refuse
+        self.direct.append((client_id, topic, payload, properties, confirm, timeout))

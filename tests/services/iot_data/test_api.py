@@ -21,7 +21,7 @@ from headwater.runtime.clock import SystemClock
 from headwater.services.base import Host, Ports, Service
 from headwater.services.iot_data.entry import ENTRY as IOT_DATA
 from headwater.services.operations import ServiceApi
-from headwater.services.ports import DataPlaneError, IotDataPlane
+from headwater.services.ports import ConnectionInfo, DataPlaneError, IotDataPlane
 from tests.listeners.http.test_gateway_modeled import KEY, SECRET, NoCore, parse, send
 from tests.listeners.http.test_gateway_query import ENDPOINT, NoAdmin, Reply, call
 from tests.services.iot_data.fake_plane import FakePlane
@@ -222,19 +222,71 @@ def test_shadows_need_the_iot_service(
     assert (status, code) == (503, "ServiceUnavailableException")
 
 
-@pytest.mark.parametrize(
-    ("operation", "params"),
-    [
-        ("GetConnection", {"clientId": "c"}),
-        ("ListSubscriptions", {"clientId": "c"}),
-        ("SendDirectMessage", {"clientId": "c", "topic": "t", "payload": b"x"}),
-    ],
-)
-def test_later_operations_say_so(
-    app: tuple[Gateway, FakePlane], operation: str, params: dict[str, Any]
-) -> None:
-    status, code, message = error(send(app[0], DATA, operation, params))
-    assert (status, code) == (400, "UnknownOperationException") and operation in message
+def test_get_connection_shapes_the_broker_view(app: tuple[Gateway, FakePlane]) -> None:
+    gw, plane = app
+    plane.views["dev/1"] = ConnectionInfo(
+        "dev/1", True, False, 3600, keep_alive=30, connected_since_ms=plane.now_ms, thing_name="pump",
+        source="[::1]:50123", target="127.0.0.1:8883",
+    )  # fmt: skip
+    got = ok(gw, "GetConnection", {"clientId": "dev/1"})
+    assert got == {
+        "clientId": "dev/1", "connected": True, "cleanSession": False, "sessionExpiry": 3600,
+        "keepAliveDuration": 30, "connectedSince": plane.now_ms, "thingName": "pump",
+    }  # fmt: skip
+    sockets = ok(gw, "GetConnection", {"clientId": "dev/1", "includeSocketInformation": True})
+    assert (sockets["sourceIp"], sockets["sourcePort"]) == ("::1", 50123)
+    assert (sockets["targetIp"], sockets["targetPort"]) == ("127.0.0.1", 8883)
+    plane.views["gone"] = ConnectionInfo(
+        "gone", False, True, 0, disconnected_since_ms=5, disconnect_reason="CONNECTION_LOST"
+    )
+    left = ok(gw, "GetConnection", {"clientId": "gone", "includeSocketInformation": True})
+    assert (left["connected"], left["disconnectedSince"], left["disconnectReason"]) == (
+        False,
+        5,
+        "CONNECTION_LOST",
+    )
+    assert "sourceIp" not in left
+    status, code, _ = error(send(gw, DATA, "GetConnection", {"clientId": "nobody"}))
+    assert (status, code) == (404, "ResourceNotFoundException")
+
+
+def test_list_subscriptions_pages(app: tuple[Gateway, FakePlane]) -> None:
+    gw, plane = app
+    plane.subs["hub"] = [(f"f/{n:02}", n % 2) for n in range(25)]
+    first = ok(gw, "ListSubscriptions", {"clientId": "hub"})
+    assert len(first["subscriptions"]) == 20 and first["subscriptions"][1] == {
+        "topicFilter": "f/01",
+        "qos": 1,
+    }
+    rest = ok(gw, "ListSubscriptions", {"clientId": "hub", "nextToken": first["nextToken"]})
+    assert [s["topicFilter"] for s in rest["subscriptions"]] == [f"f/{n}" for n in range(20, 25)]
+    assert "nextToken" not in rest
+    status, code, _ = error(send(gw, DATA, "ListSubscriptions", {"clientId": "hub", "maxResults": 201}))
+    assert (status, code) == (400, "InvalidRequestException")
+    status, code, _ = error(send(gw, DATA, "ListSubscriptions", {"clientId": "none"}))
+    assert (status, code) == (404, "ResourceNotFoundException")
+
+
+def test_send_direct_message_hands_the_message_to_the_broker(app: tuple[Gateway, FakePlane]) -> None:
+    gw, plane = app
+    answer = ok(
+        gw,
+        "SendDirectMessage",
+        {"clientId": "v 1", "topic": "cmd/v1", "payload": b"\x01go", "contentType": "text/plain"},
+    )
+    assert answer["message"] and answer["traceId"]
+    client_id, topic, payload, props, confirm, timeout = plane.direct[0]
+    assert (client_id, topic, payload, confirm, timeout) == ("v 1", "cmd/v1", b"\x01go", False, 5.0)
+    assert props is not None and props.content_type == "text/plain"
+    params = {"clientId": "v", "topic": "t", "confirmation": True, "timeout": 9}
+    ok(gw, "SendDirectMessage", params)
+    assert plane.direct[1][4:] == (True, 9.0)
+    for bad in ({"timeout": 0}, {"timeout": 16}, {"topic": "t/#"}):
+        status, code, _ = error(send(gw, DATA, "SendDirectMessage", {**params, **bad}))
+        assert (status, code) == (400, "InvalidRequestException"), bad
+    plane.refuse = DataPlaneError("GatewayTimeoutException", "no PUBACK", 504)
+    status, code, message = error(send(gw, DATA, "SendDirectMessage", params))
+    assert (status, code, message) == (504, "GatewayTimeoutException", "no PUBACK")
 
 
 def test_iot_control_plane_requests_stay_with_iot(app: tuple[Gateway, FakePlane]) -> None:

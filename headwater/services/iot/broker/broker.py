@@ -24,6 +24,7 @@ from headwater.services.iot.broker.connect import connect
 from headwater.services.iot.broker.context import BrokerContext
 from headwater.services.iot.broker.message import Message
 from headwater.services.iot.broker.namespace import Namespace
+from headwater.services.iot.broker.presence import Departure, Presence, expiry_seconds
 from headwater.services.iot.broker.session_table import SessionTable, capped
 from headwater.services.iot.broker.sessions import Link, SessionState
 from headwater.services.iot.broker.store import BrokerStore
@@ -71,6 +72,7 @@ class Broker:
         self._sweeper: asyncio.Task[None] | None = None
         # the parts that see every accepted PUBLISH (the rules engine, shadows)
         self.taps: list[PublishTap] = []
+        self.presence = Presence()  # who connected when, who left when and why (GetConnection)
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -102,6 +104,7 @@ class Broker:
                     link.close(rc.SERVER_SHUTTING_DOWN)
                 state.outbound.clear()
         self.namespaces.clear()
+        self.presence.clear()
         self.sessions.cancel_wills()
         await self.ctx.store.settle()
         if self._sweeper is None:
@@ -207,6 +210,8 @@ class Broker:
     def connected(self, conn: Link) -> None:
         conn.version = self.namespace(conn.state.account, conn.state.region).next_version(conn.client_id)
         conn.state.version = conn.version
+        state = conn.state
+        self.presence.arrived((state.account, state.region, conn.client_id), conn, self.ctx.clock.now_ms())
         if not events.publishes_events(conn.client_id):
             return
         topic, payload = events.presence(
@@ -221,6 +226,17 @@ class Broker:
         self.publish_event(conn.state.account, conn.state.region, topic, payload)
 
     def disconnected(self, conn: Link, reason_code: int, client_initiated: bool) -> None:
+        state = conn.state
+        reason = events.disconnect_reason(reason_code, client_initiated)
+        departure = Departure(
+            self.ctx.clock.now_ms(),
+            reason,
+            not state.persistent,
+            expiry_seconds(state.expiry),
+            getattr(conn, "keep_alive", None),
+            conn.auth.principal_arn,
+        )
+        self.presence.left((state.account, state.region, conn.client_id), conn, departure)
         if not events.publishes_events(conn.client_id):
             return
         topic, payload = events.presence(
@@ -232,7 +248,7 @@ class Broker:
             conn.auth.source_ip or "",
             conn.version,
             client_initiated=client_initiated,
-            reason=events.disconnect_reason(reason_code, client_initiated),
+            reason=reason,
         )
         self.publish_event(conn.state.account, conn.state.region, topic, payload)
 

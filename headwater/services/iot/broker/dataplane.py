@@ -1,5 +1,6 @@
 """`IotDataPlane`: what the iot-data API asks of the broker (HTTPS publish, retained messages,
-DeleteConnection), with iot-data's error codes."""
+the connection operations: Get/DeleteConnection, ListSubscriptions, SendDirectMessage), with
+iot-data's error codes. The connection views are `views.py`'s, direct messages `direct.py`'s."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from headwater.protocol.mqtt.packets import Properties
 from headwater.services.iot.broker.broker import Broker
 from headwater.services.iot.broker.connect import Refused, identify, register_unknown
 from headwater.services.iot.broker.context import MAX_PAYLOAD, arn
+from headwater.services.iot.broker.direct import send_direct
 from headwater.services.iot.broker.message import Message, forwarded
 from headwater.services.iot.broker.topics import RULES_PREFIX, topic_name_error
-from headwater.services.iot.contracts import AuthContext
-from headwater.services.ports import DataPlaneError, MqttPeer, RetainedMessage
+from headwater.services.iot.broker.views import connection_info, subscriptions
+from headwater.services.iot.contracts import AuthContext, ThingDirectory
+from headwater.services.ports import ConnectionInfo, DataPlaneError, MqttPeer, RetainedMessage
 
 
 def _retained(message: Message) -> RetainedMessage:
@@ -26,9 +29,10 @@ def _retained(message: Message) -> RetainedMessage:
 
 
 class DataPlane:
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: Broker, things: ThingDirectory | None = None) -> None:
         self.broker = broker
         self.ctx = broker.ctx
+        self.things = things  # GetConnection's thingName
 
     async def publish(
         self,
@@ -112,3 +116,28 @@ class DataPlane:
             state.expiry = 0
         conn.close(rc.ADMINISTRATIVE_ACTION)
         await self.broker.end_connection(conn, rc.ADMINISTRATIVE_ACTION, False)
+
+    def connection(self, account: str, region: str, client_id: str) -> ConnectionInfo:
+        ns = self.broker.namespaces.get((account, region))
+        return connection_info(ns, self.broker.presence, self.things, client_id, self.ctx.clock.now_ms())
+
+    def subscriptions(
+        self, account: str, region: str, client_id: str, after: str | None, limit: int
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        return subscriptions(self.broker.namespaces.get((account, region)), client_id, after, limit)
+
+    async def send_direct(
+        self,
+        account: str,
+        region: str,
+        client_id: str,
+        topic: str,
+        payload: bytes,
+        *,
+        properties: Any = None,
+        confirm: bool = False,
+        timeout: float = 5.0,
+    ) -> None:
+        props = properties if isinstance(properties, Properties) else None
+        ns = self.broker.namespaces.get((account, region))
+        await send_direct(self.ctx, ns, client_id, topic, payload, props, confirm, timeout)

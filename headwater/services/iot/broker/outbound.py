@@ -65,6 +65,9 @@ class Wire(Protocol):
 
 class Entry:
     __slots__ = ("message", "retain", "seq", "sent")
+    # a future resolved by the entry's PUBACK: only a SendDirectMessage with confirmation has one
+    # (`direct.Confirmed`, a subclass with the slot); routed entries read this class default
+    confirmed: asyncio.Future[None] | None = None
 
     def __init__(self, message: Message, retain: bool, seq: int | None) -> None:
         self.message = message
@@ -182,6 +185,9 @@ class Outbound:
                 self.flush()
             return False
         self._forget(entry)
+        confirmed = entry.confirmed
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_result(None)
         self.flush()
         return True
 
