@@ -31,6 +31,7 @@ from bench.iot_rules.publish import Publishers, Spec
 PHASES = ("kinesis", "sqs", "latency", "shadow")
 ROLE = "arn:aws:iam::000000000000:role/bench-rules"
 WHERE = "WHERE temperature > 20"
+SHADOW_INFLIGHT = 10  # the shadow service's limit of requests in flight per connection
 
 
 def client(http_port: int, service: str) -> Any:
@@ -158,7 +159,11 @@ def shadow_updates(args: argparse.Namespace, http_port: int, mqtt_port: int, pid
     for p in range(args.clients):
         mine = names[p :: args.clients]
         topics = [f"$aws/things/{name}/shadow/update" for name in mine]
-        specs.append(Spec(HOST, mqtt_port, f"bench-shadow-{p:04d}", topics, [shadow_update(p)] * len(mine)))
+        payloads = [shadow_update(p)] * len(mine)
+        # AWS answers an 11th request in flight on one connection with 429: a device keeps 10 at most
+        specs.append(
+            Spec(HOST, mqtt_port, f"bench-shadow-{p:04d}", topics, payloads, inflight=SHADOW_INFLIGHT)
+        )
     result = _load(args, specs, {"accepted": counter}, pid)
     result["acked_per_s"] = round(result["acked"] / (args.warmup + args.duration))
     # a thing's version counts its accepted updates: the first thing's, as a spot check
