@@ -108,6 +108,8 @@ def _load(
         }
     cpu = process_cpu(broker_pid) - cpu0
     out["server_cpu_us_per_msg"] = round(cpu / max(1, sent) * 1e6, 1)
+    # the publishers' own CPU (they share the machine with the server): is the client the limit?
+    out["client_cpu_us_per_msg"] = round(sum(r.get("cpu", 0.0) for r in results) / max(1, sent) * 1e6, 1)
     return out
 
 
