@@ -6,7 +6,8 @@
   a queue. Delivered = records readable in Kinesis / messages visible in SQS inside the measured window.
 - latency: publish-to-Kinesis, one device at a steady low rate into a one-shard stream.
 - shadow: `things` things registered, `clients` connections each updating its share of their classic
-  shadows round robin (`$aws/things/<thing>/shadow/update`, QoS 1); counted: the PUBACKs and the
+  shadows round robin (`$aws/things/<thing>/shadow/update`, QoS 1, at most 10 unacknowledged per
+  connection: AWS refuses an 11th request in flight with 429); counted: the PUBACKs and the
   `update/accepted` documents one subscriber receives.
 """
 
