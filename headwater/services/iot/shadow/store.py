@@ -97,7 +97,7 @@ class ShadowRows:
         """The shadow's latest HISTORY_PAGE changes since `since_ms`, oldest first: the window's
         batches scanned from `since_ms` on (a batch's time is never before its changes')."""
         kept: deque[bytes] = deque(maxlen=HISTORY_PAGE)
-        mark = key.encode() + b" "
+        mark = _mark(key)
         cursor = f"{since_ms:013d}"  # sorts before every batch of that millisecond
         while True:
             rows = self.ordered.scan_range(HISTORY, cursor, "", SCAN_PAGE)
@@ -112,8 +112,13 @@ class ShadowRows:
 
 
 def history_line(key: str, entry: bytes) -> bytes:
-    """A change as its batch row holds it (compact JSON holds no newline; shadow keys no space)."""
-    return b"%s %s\n" % (key.encode(), entry)
+    """A change as its batch row holds it: compact JSON holds no newline, nor does the mark."""
+    return b"%s%s\n" % (_mark(key), entry)
+
+
+def _mark(key: str) -> bytes:
+    # names are checked before they reach here; a newline must still not split a line
+    return key.encode().replace(b"\n", b"\\n") + b" "
 
 
 def _batch_ms(row: str) -> int:
