@@ -95,9 +95,11 @@ async def _work(specs: list[Spec], conn: Connection) -> None:
         return
     conn.send({"ready": True})
     plan = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    cpu = time.process_time()
     await asyncio.gather(*(p.run(plan["end"]) for p in publishers))
     conn.send({"sent": sum(p.sent for p in publishers), "acked": sum(p.acked for p in publishers),
-               "errors": [p.error for p in publishers if p.error]})  # fmt: skip
+               "errors": [p.error for p in publishers if p.error],
+               "cpu": time.process_time() - cpu})  # fmt: skip
 
 
 def _worker(specs: list[Spec], conn: Connection) -> None:

@@ -73,7 +73,8 @@ def section(raw: dict[str, Any]) -> str:
         " to a rule into a one-shard stream; a reader in the same process polls GetRecords back to back:"
         " latency = when GetRecords returned the record - when the PUBLISH was written.",
         f"- Shadow: {a['things']} things registered; {a['clients']} connections update their share of the"
-        " classic shadows round robin (`$aws/things/<thing>/shadow/update`, reported state, QoS 1); counted:"
+        " classic shadows round robin (`$aws/things/<thing>/shadow/update`, reported state, QoS 1, at most 10"
+        " unacknowledged each: AWS refuses an 11th request in flight with 429); counted:"
         " PUBACKs and the `update/accepted` documents one QoS 0 subscriber receives.",
         "",
         "## Results",

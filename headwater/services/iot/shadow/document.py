@@ -85,16 +85,25 @@ class Outcome:
     (`row` is the stored form, `snapshot` the shadow as a `previous`/`current` document)."""
 
     shadow: Shadow
-    accepted: Doc
-    delta: Doc | None  # None when nothing differs: no `/update/delta`
     accepted_json: bytes
-    delta_json: bytes | None
+    delta_json: bytes | None  # None when nothing differs: no `/update/delta`
     documents_json: bytes
     row: bytes
     snapshot: bytes
     state_json: bytes
     request_json: bytes  # the request's `state`, as the accepted document and the history echo it
     delta_state_json: bytes | None
+
+    # the documents as values (tests, callers off the hot path): decoded from what was published
+
+    @property
+    def accepted(self) -> Doc:
+        value: Doc = _loads(self.accepted_json)
+        return value
+
+    @property
+    def delta(self) -> Doc | None:
+        return _loads(self.delta_json) if self.delta_json is not None else None
 
     @property
     def documents(self) -> Doc:
@@ -335,8 +344,6 @@ def apply(
         raise errors.too_large()
     shadow = Shadow(state, meta, version + 1, ts)
     token = _token_json(request.token)
-    accepted = {"state": request.state, "metadata": accepted_meta, "version": shadow.version, "timestamp": ts}
-    _with_token(accepted, request.token)
     # the answers are encoded here, once, while the request's values they echo are still as sent;
     # each part once, spliced into every document that holds it
     request_json = dumps(request.state)
@@ -353,12 +360,9 @@ def apply(
     documents_json = head + b'"current":%b,"timestamp":%d%b}' % (snapshot, ts, token)
     row = b'{"s":%b,"m":%b,"v":%d,"t":%d}' % (state_json, meta_json, shadow.version, ts)
     found = delta(state.get("desired", {}), state.get("reported", {}))
-    delta_doc: Doc | None = None
     delta_json = found_json = None
     if found:
         projected = _project(found, meta.get("desired", {}))
-        delta_doc = {"version": shadow.version, "timestamp": ts, "state": found, "metadata": projected}
-        _with_token(delta_doc, request.token)
         found_json = dumps(found)
         delta_json = b'{"version":%d,"timestamp":%d,"state":%b,"metadata":%b%b}' % (
             shadow.version,
@@ -368,7 +372,7 @@ def apply(
             token,
         )
     return Outcome(
-        shadow, accepted, delta_doc, accepted_json, delta_json, documents_json, row, snapshot,
+        shadow, accepted_json, delta_json, documents_json, row, snapshot,
         state_json, request_json, found_json,
     )  # fmt: skip
 

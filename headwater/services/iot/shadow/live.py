@@ -11,7 +11,8 @@ answers them cheaply) and nothing else grows with the number of things.
 
 Changes are staged: the first change of a loop turn opens a batch and schedules its flush with
 `call_soon`; every change of that turn joins it, and the flush issues ONE ordered-store write (one
-writer op, one future) for all of them. A change returns the batch's future, resolved once the
+writer op, one future) for all of them: each shadow's newest row (a shadow changed twice in a turn
+is written once) and one history row holding the turn's changes (store.py). A change returns the batch's future, resolved once the
 write is durable; the callbacks staged with the changes (the answers) run first, in staging order,
 so they precede whatever awaits the future (the broker's PUBACKs, reads waiting for the change).
 Batches are written in order and the store commits in order: answers stay in arrival order.
@@ -32,7 +33,7 @@ from functools import partial
 
 from headwater.engine.api import Change
 from headwater.services.iot.shadow.document import Shadow
-from headwater.services.iot.shadow.store import ShadowRows
+from headwater.services.iot.shadow.store import SHADOWS, ShadowRows
 
 CACHE_BYTES = 16 * 1024 * 1024
 ENTRY_OVERHEAD = 600  # rough bytes of the decoded dicts and the entry around a row
@@ -46,11 +47,12 @@ class Entry:
 
 
 class Batch:
-    __slots__ = ("changes", "keys", "answers", "future")
+    __slots__ = ("rows", "history", "newest_ms", "answers", "future")
 
     def __init__(self, future: asyncio.Future[None]) -> None:
-        self.changes: list[Change] = []
-        self.keys: set[str] = set()
+        self.rows: dict[str, bytes] = {}  # shadow key -> its newest row
+        self.history: list[bytes] = []  # `store.history_line`s, in staging order
+        self.newest_ms = 0
         self.answers: list[Callable[[bool], None]] = []  # called with whether the write succeeded
         self.future = future
 
@@ -93,16 +95,25 @@ class LiveShadows:
         return self._pending.get(key)
 
     def stage(
-        self, key: str, entry: Entry, changes: list[Change], answer: Callable[[bool], None] | None
+        self,
+        key: str,
+        entry: Entry,
+        row: bytes,
+        history: bytes | None,
+        now_ms: int,
+        answer: Callable[[bool], None] | None,
     ) -> asyncio.Future[None]:
-        """Caches `entry` as the shadow's newest state and adds its changes to this turn's batch."""
+        """Caches `entry` as the shadow's newest state and adds its row (and its history line) to
+        this turn's batch."""
         batch = self._batch
         if batch is None:
             loop = asyncio.get_running_loop()
             batch = self._batch = Batch(loop.create_future())
             loop.call_soon(self._flush, batch)
-        batch.changes.extend(changes)
-        batch.keys.add(key)
+        batch.rows[key] = row
+        if history is not None:
+            batch.history.append(history)
+            batch.newest_ms = max(batch.newest_ms, now_ms)
         if answer is not None:
             batch.answers.append(answer)
         self._pending[key] = batch.future
@@ -112,7 +123,10 @@ class LiveShadows:
     def _flush(self, batch: Batch) -> None:
         self._batch = None
         try:
-            write = asyncio.ensure_future(self.rows.ordered.write(batch.changes))
+            changes: list[Change] = [(SHADOWS, key, row) for key, row in batch.rows.items()]
+            if batch.history:
+                changes.extend(self.rows.history_changes(batch.history, batch.newest_ms))
+            write = asyncio.ensure_future(self.rows.ordered.write(changes))
         except Exception as exc:  # the engine refuses writes (fail-stop)
             self._written(batch, exc)
         else:
@@ -125,7 +139,7 @@ class LiveShadows:
 
     def _written(self, batch: Batch, exc: BaseException | None) -> None:
         future = batch.future
-        for key in batch.keys:
+        for key in batch.rows:
             if self._pending.get(key) is future:
                 del self._pending[key]
             if exc is not None:

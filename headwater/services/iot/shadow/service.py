@@ -33,7 +33,7 @@ from headwater.services.iot.contracts import EventPublisher, InboundPublish
 from headwater.services.iot.shadow import document as doc
 from headwater.services.iot.shadow import errors
 from headwater.services.iot.shadow.live import ENTRY_OVERHEAD, Entry, LiveShadows
-from headwater.services.iot.shadow.store import ShadowRows, shadow_key
+from headwater.services.iot.shadow.store import ShadowRows, history_line, shadow_key
 from headwater.services.iot.shadow.topics import ShadowTopic, parse_request, shadow_base
 from headwater.services.ports import ShadowError
 
@@ -45,10 +45,10 @@ MAX_IN_FLIGHT = 10  # requests per MQTT connection
 
 class Shadows:
     def __init__(self, ordered: OrderedStore, clock: SystemClock, history_window: float = 0.0) -> None:
-        self.rows = ShadowRows(ordered)
+        self.window_ms = int(history_window * 1000)
+        self.rows = ShadowRows(ordered, self.window_ms)
         self.live = LiveShadows(self.rows)
         self.clock = clock
-        self.window_ms = int(history_window * 1000)
         self.publisher: EventPublisher | None = None  # wired by the core: the broker
         self._in_flight: dict[tuple[str, str, str], int] = {}
 
@@ -97,7 +97,7 @@ class Shadows:
         outcome = self._apply(key, self._current(key, now), request, now)
         history = None
         if self.window_ms > 0:  # spliced from the parts apply encoded
-            history = b'{"timestamp":%d,"operation":"update","version":%d,"source":%b,"clientToken":%b,' % (
+            entry = b'{"timestamp":%d,"operation":"update","version":%d,"source":%b,"clientToken":%b,' % (
                 now,
                 outcome.shadow.version,
                 doc.dumps(source),
@@ -107,9 +107,10 @@ class Shadows:
                 outcome.delta_state_json or b"null",
                 outcome.state_json,
             )
-        changes = self.rows.changes(key, outcome.shadow, outcome.row, history, now, self.window_ms)
-        entry = Entry(outcome.shadow, outcome.snapshot, len(outcome.row) + ENTRY_OVERHEAD)
-        wait = self.live.stage(key, entry, changes, answer(outcome) if answer is not None else None)
+            history = history_line(key, entry)
+        cached = Entry(outcome.shadow, outcome.snapshot, len(outcome.row) + ENTRY_OVERHEAD)
+        settle = answer(outcome) if answer is not None else None
+        wait = self.live.stage(key, cached, outcome.row, history, now, settle)
         return wait, outcome
 
     def _apply(self, key: str, entry: Entry | None, request: doc.UpdateRequest, now: int) -> doc.Outcome:
@@ -137,20 +138,16 @@ class Shadows:
         now = self.clock.now_ms()
         tombstone = doc.Shadow(version=shadow.version, deleted_ms=now)
         history = None
+        key = shadow_key(account, region, thing, name)
         if self.window_ms > 0:
             entry = {"timestamp": now, "operation": "delete", "version": shadow.version, "source": source}
             entry["clientToken"] = token
-            history = doc.dumps(entry)
-        key = shadow_key(account, region, thing, name)
+            history = history_line(key, doc.dumps(entry))
         row = tombstone.encode()
-        changes = self.rows.changes(key, tombstone, row, history, now, self.window_ms)
         answer_doc = doc.dumps(doc.deleted_document(shadow.version, now, token))
-        wait = self.live.stage(
-            key,
-            Entry(tombstone, None, len(row) + ENTRY_OVERHEAD),
-            changes,
-            answer(answer_doc) if answer is not None else None,
-        )
+        cached = Entry(tombstone, None, len(row) + ENTRY_OVERHEAD)
+        settle = answer(answer_doc) if answer is not None else None
+        wait = self.live.stage(key, cached, row, history, now, settle)
         return wait, answer_doc
 
     def _announce(self, account: str, region: str, base: str, outcome: doc.Outcome) -> None:

@@ -31,6 +31,10 @@ class ShadowTopic:
         return f"{self.base}/{self.operation}"
 
 
+_parsed: dict[str, ShadowTopic | None] = {}
+PARSED_MAX = 8192  # topics remembered (a device updates the same few): emptied when full
+
+
 def shadow_base(thing: str, name: str | None) -> str:
     return f"{PREFIX}{thing}/shadow" if name is None else f"{PREFIX}{thing}/shadow/name/{name}"
 
@@ -41,6 +45,17 @@ def parse_request(topic: str) -> ShadowTopic | None:
     # turn away almost all of them
     if not topic.endswith(_REQUEST_ENDS) or not topic.startswith(PREFIX):
         return None
+    try:
+        return _parsed[topic]
+    except KeyError:
+        pass
+    if len(_parsed) >= PARSED_MAX:
+        _parsed.clear()
+    parsed = _parsed[topic] = _parse(topic)
+    return parsed
+
+
+def _parse(topic: str) -> ShadowTopic | None:
     levels = topic[len(PREFIX) :].split("/")
     if len(levels) not in (3, 5) or levels[1] != "shadow" or not THING_NAME.fullmatch(levels[0]):
         return None

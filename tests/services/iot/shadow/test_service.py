@@ -14,6 +14,7 @@ from headwater.engine.memory import MemoryEngine
 from headwater.runtime.clock import TestClock
 from headwater.services.iot.contracts import InboundPublish
 from headwater.services.iot.shadow.service import Shadows
+from headwater.services.iot.shadow.store import HISTORY
 from headwater.services.ports import ShadowError
 
 A, R = "123456789012", "us-east-1"
@@ -218,7 +219,8 @@ def test_one_turn_of_updates_is_one_write_answered_in_order() -> None:
         ]
         assert all(wait is not None for wait in waits)
         await asyncio.sleep(0)
-        assert len(store.writes) == 1 and len(store.writes[0]) == 10  # five shadows and five history rows
+        # three shadows (the newest row of each) and the one history row of the turn
+        assert len(store.writes) == 1 and len(store.writes[0]) == 4
         assert events.events == [] and store.gate is not None
         store.gate.set_result(None)
         await asyncio.gather(*[w for w in waits if w is not None])
@@ -257,5 +259,36 @@ def test_the_cache_stays_within_its_budget() -> None:
             await shadows.update(A, R, f"t{k}", None, b'{"state":{"reported":{"a":1}}}')
         assert 0 < shadows.live._cached <= 10_000 and len(shadows.live._cache) < 200
         assert json.loads(shadows.get(A, R, "t0", None))["version"] == 1  # read back from the store
+
+    asyncio.run(body())
+
+
+def test_history_of_one_shadow_across_batches_and_expired_batches_pruned() -> None:
+    async def body() -> None:
+        engine = MemoryEngine()
+        clock = TestClock()
+        shadows = Shadows(engine.ordered, clock, 60.0)
+        shadows.publisher = Recorder()
+        # a row of the older shadow-first layout: pruned as long expired
+        await engine.ordered.write([(HISTORY, f"{A}/{R}/t/~/0000000000001/0000000001", b"{}")])
+        for turn in range(40):  # each turn one batch: t and another shadow
+            waits = [
+                shadows.published(
+                    _mqtt(f"$aws/things/{thing}/shadow/update", {"state": {"reported": {"n": turn}}})
+                )
+                for thing in ("t", f"other{turn % 3}")
+            ]
+            await asyncio.gather(*[w for w in waits if w is not None])
+            clock.advance(2)
+        clock.advance(1)  # off the window's edge: turns 11 to 39 are in the last 60 s
+        changes = shadows.history(A, R, "t", None)
+        assert [c["state"]["reported"]["n"] for c in changes] == list(range(11, 40))
+        assert [c["version"] for c in changes] == list(range(12, 41))
+        assert {c["source"] for c in changes} == {"mqtt:dev"}
+        assert [c["state"]["reported"]["n"] for c in shadows.history(A, R, "other1", None)] == list(
+            range(13, 40, 3)
+        )
+        kept = engine.ordered.scan_range(HISTORY, None, "", 100)
+        assert len(kept) < 40 and all(not key.startswith(A) for key, _ in kept)  # expired ones dropped
 
     asyncio.run(body())
