@@ -47,6 +47,7 @@ log = logging.getLogger("headwater.services.iot.rules")
 NS = "IoT"  # rendered as AWS/IoT
 RULES_PREFIX = "$aws/rules/"
 ERROR_SLOT = "error"
+_NO_USER_PROPERTIES: list[tuple[str, str]] = []  # shared: never written to
 
 
 def error_payload(rule: str, message: SqlMessage, failures: list[Doc]) -> bytes:
@@ -128,14 +129,20 @@ class RulesRuntime:
             for rule in self.store.matching(inbound.account, inbound.region):
                 assert rule.compiled is not None
                 if rule.compiled.matches(topic):
-                    writes.extend(self.run(rule, self.message(inbound, topic, rule.name)))
+                    found = self.run(rule, self.message(inbound, topic, rule.name))
+                    if found:  # the usual case, one rule: its list as it is
+                        writes = found if not writes else writes + found
         if not writes:
             return None
         return writes[0] if len(writes) == 1 else _all(writes)
 
     def message(self, inbound: InboundPublish, topic: str, rule: str) -> SqlMessage:
         props = inbound.properties
-        users = list(props.user_properties) if props is not None and props.user_properties else []
+        users = (
+            list(props.user_properties)
+            if props is not None and props.user_properties
+            else _NO_USER_PROPERTIES
+        )
         return SqlMessage(
             topic,
             inbound.payload,
@@ -167,7 +174,7 @@ class RulesRuntime:
             return []
         counts[1] += 1
         writes: list[Awaitable[None]] = []
-        failures: list[Doc] = []
+        failures: list[Doc] | None = None
         version, render = rule.compiled.version, self._render()
         for step in rule.steps():
             kind = step.kind
@@ -177,11 +184,12 @@ class RulesRuntime:
                 )
             except RenderError as error:
                 self.metrics.add(NS, "Failure", (("RuleName", rule.name), ("ActionType", kind)))
+                failures = failures or []
                 failures.append(
                     {"failedAction": ACTION_NAMES[kind], "failedResource": "", "errorMessage": str(error)}
                 )
                 continue
-            key = (rule.account, rule.region, rule.name, step.slot)
+            key = step.key
             if self.direct.eligible(kind, key):
                 writes.append(self.direct.add(key, delivery, message))
                 continue
