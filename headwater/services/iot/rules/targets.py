@@ -113,13 +113,13 @@ class Targets:
         rest one by one."""
         outcomes: list[DeliveryError | None] = [None] * len(deliveries)
         kinesis: dict[str, list[int]] = {}  # by stream name (no key or list made per delivery)
-        firehose: dict[str, list[int]] = {}
+        firehoses: dict[str, list[int]] = {}
         sqs_groups: dict[tuple[str, bool], list[int]] = {}
         singles: list[int] = []
         for index, delivery in enumerate(deliveries):
             kind = delivery.kind
             if kind == "kinesis" or kind == "firehose":
-                by_name = kinesis if kind == "kinesis" else firehose
+                by_name = kinesis if kind == "kinesis" else firehoses
                 name = str(delivery.fields["streamName" if kind == "kinesis" else "deliveryStreamName"])
                 found = by_name.get(name)
                 if found is None:
@@ -134,7 +134,7 @@ class Targets:
             else:
                 singles.append(index)
         groups = [("kinesis", name, indexes) for name, indexes in kinesis.items()]
-        groups += [("firehose", name, indexes) for name, indexes in firehose.items()]
+        groups += [("firehose", name, indexes) for name, indexes in firehoses.items()]
         for kind, stream, indexes in groups:
             counts = [len(deliveries[i].body) for i in indexes]
             sizes = [sum(map(len, deliveries[i].body)) + 256 * counts[n] for n, i in enumerate(indexes)]
