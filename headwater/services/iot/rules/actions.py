@@ -46,6 +46,24 @@ class Delivery:
         return {"action": self.kind, "target": self.resource, "fields": self.fields, "records": bodies}
 
 
+class _Renderer:
+    """A field's template rendered for the message (a slotted object: cheaper than a closure)."""
+
+    __slots__ = ("env", "message", "render", "version")
+
+    def __init__(self, render: Render, message: SqlMessage, env: SqlEnvironment, version: str) -> None:
+        self.render = render
+        self.message = message
+        self.env = env
+        self.version = version
+
+    def __call__(self, template: str) -> str:
+        try:
+            return self.render(template, self.message, self.env, self.version)
+        except Exception as error:  # a template's failure fails this action only
+            raise RenderError(f"substitution template {template!r}: {error}") from error
+
+
 def _render_value(value: Any, render: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return render(value) if "${" in value else value
@@ -83,13 +101,7 @@ def render_action(
 ) -> Delivery:
     """One action of a rule for one message; RenderError when it cannot be made. `templated`, when
     known, names the fields holding templates (the others are copied as they are)."""
-
-    def one(template: str) -> str:
-        try:
-            return render(template, message, env, version)
-        except Exception as error:  # a template's failure fails this action only
-            raise RenderError(f"substitution template {template!r}: {error}") from error
-
+    one = _Renderer(render, message, env, version)
     if kind == "republish":
         topic, prefix = str(spec.get("topic", "")), ""
         if topic.startswith("$$"):  # `$$aws/...` names a reserved topic (`$aws/...`)
@@ -99,7 +111,8 @@ def render_action(
     elif templated is not None:
         fields = dict(spec)
         for key in templated:
-            fields[key] = _render_value(spec[key], one)
+            value = spec[key]
+            fields[key] = one(value) if type(value) is str else _render_value(value, one)
     else:
         fields = _render_value(dict(spec), one)
     fields.pop("roleArn", None)  # roles are not assumed: Headwater does not evaluate IAM

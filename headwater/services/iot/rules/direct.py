@@ -48,7 +48,8 @@ Count = Callable[[str, str, int, int], None]
 
 @dataclass(slots=True)
 class _Group:
-    items: list[tuple[Delivery, SqlMessage]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    messages: list[SqlMessage] = field(default_factory=list)  # each delivery's (no pair per message)
     done: asyncio.Future[None] | None = None
 
 
@@ -76,7 +77,8 @@ class DirectDelivery:
             loop = asyncio.get_running_loop()
             group = self._groups[key] = _Group(done=loop.create_future())
             self._schedule()
-        group.items.append((delivery, message))
+        group.deliveries.append(delivery)
+        group.messages.append(message)
         assert group.done is not None
         return group.done
 
@@ -110,14 +112,18 @@ class DirectDelivery:
         account, region, rule, slot = key
         done = group.done
         assert done is not None
-        deliveries = [delivery for delivery, _ in group.items]
+        deliveries = group.deliveries
         try:
             try:
                 outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
             except Exception as error:  # a target's bug: the outbox retries them all
                 log.exception("rule %s: direct delivery failed unexpectedly", rule)
                 outcomes = [DeliveryError("InternalFailure", str(error))] * len(deliveries)
-            failed = [item for item, outcome in zip(group.items, outcomes, strict=True) if outcome]
+            failed = [
+                (delivery, message)
+                for delivery, message, outcome in zip(deliveries, group.messages, outcomes, strict=True)
+                if outcome
+            ]
             self.count(rule, deliveries[0].kind, len(deliveries) - len(failed), len(failed))
             if failed and self.alive(account, region, rule):
                 delay_ms = RETRY_DELAYS_S[0] * 1000  # the first attempt was this one

@@ -73,6 +73,7 @@ class RulesPart:
 
     async def reset(self) -> None:
         self.store.clear()
+        self.runtime.counts.clear()
         await self.runtime.outboxes.reset()
 
     def inventory(self) -> dict[str, list[str]]:

@@ -308,3 +308,27 @@ def test_a_failing_evaluation_goes_to_the_error_action_at_once() -> None:
         await part.close()
 
     asyncio.run(scenario())
+
+
+def test_topic_match_and_rules_executed_are_counted_when_the_metrics_are_read() -> None:
+    async def scenario() -> None:
+        world = World()
+        part = world.part()
+        await _with(part, RULE)
+        for temp in (90, 10, 95):
+            wait = part.runtime.published(inbound("sensors/f6/temp", {"temp": temp}))
+            if wait is not None:
+                await wait
+        metrics = part.runtime.metrics
+        text = metrics.render()
+        assert metrics.value("IoT", "TopicMatch", (("RuleName", "hot"),)) == 3
+        assert metrics.value("IoT", "RulesExecuted", (("RuleName", "hot"),)) == 2
+        assert metrics.render() == text  # read again: nothing counted twice
+        part.runtime.forget("hot")
+        part.runtime.published(inbound("sensors/f6/temp", {"temp": 10}))
+        part.runtime.forget("hot")  # a deleted rule's counts not yet read go with it
+        metrics.render()
+        assert metrics.value("IoT", "TopicMatch", (("RuleName", "hot"),)) is None
+        await part.close()
+
+    asyncio.run(scenario())

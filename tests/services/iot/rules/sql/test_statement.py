@@ -214,3 +214,23 @@ def test_result_value_and_payload() -> None:
     assert result.value is None and result.payload() == b""  # plain JSON for every reader of value
     binary = compile_statement("SELECT * FROM 't'").evaluate(message(b"\x01\x02"), SqlEnvironment())
     assert binary is not None and binary.value == b"\x01\x02" and binary.payload() == b"\x01\x02"
+
+
+def test_one_message_through_statements_of_both_versions() -> None:
+    # the payload is decoded once per message for every rule: each version still sees its numbers
+    msg = message({"a": 10.0, "b": {"c": [2.0]}})
+    old, new = compile_statement("SELECT * FROM 't'", V1), compile_statement("SELECT * FROM 't'", V2)
+    for _ in range(2):
+        for compiled, expected in ((old, b'{"a":10.0,"b":{"c":[2.0]}}'), (new, b'{"a":10,"b":{"c":[2]}}')):
+            result = compiled.evaluate(msg, SqlEnvironment())
+            assert result is not None
+            assert result.payload() == expected
+
+
+def test_select_star_with_fields_leaves_the_message_document_alone() -> None:
+    msg = message({"a": 1, "n": {"x": 1}})
+    added = compile_statement("SELECT *, 2 AS n.y FROM 't'", V2).evaluate(msg, SqlEnvironment())
+    plain = compile_statement("SELECT * FROM 't'", V2).evaluate(msg, SqlEnvironment())
+    assert added is not None and plain is not None
+    assert added.value == {"a": 1, "n": {"x": 1, "y": 2}}
+    assert plain.value == {"a": 1, "n": {"x": 1}}

@@ -6,7 +6,7 @@ import pytest
 
 from headwater.services.iot.rules.contracts import SqlError
 from headwater.services.iot.rules.sql import check_template
-from tests.services.iot.rules.sql.support import template
+from tests.services.iot.rules.sql.support import V1, template
 
 DEVICE = {
     "deviceid": "iot123",
@@ -65,3 +65,20 @@ def test_invalid_templates(bad: str) -> None:
         check_template(bad)
     with pytest.raises(SqlError):
         template(bad)
+
+
+def test_templates_of_the_topic_alone_follow_the_topic() -> None:
+    # such a template's text is kept per topic: another topic, or the same one again, renders right
+    for _ in range(2):
+        assert template("${topic(2)}-${upper(topic(3))}", topic="a/dev-1/t") == "dev-1-T"
+        assert template("${topic(2)}-${upper(topic(3))}", topic="a/dev-2/u") == "dev-2-U"
+        assert template("${topic(2)}", topic="a/b", version=V1) == "b"
+
+
+def test_templates_reading_more_than_the_topic_are_rendered_per_message() -> None:
+    assert template("${topic(2)}/${clientid()}", topic="a/b", client_id="one") == "b/one"
+    assert template("${topic(2)}/${clientid()}", topic="a/b", client_id="two") == "b/two"
+    assert template("${topic(2)}/${deviceid}", {"deviceid": 1}, topic="a/b") == "b/1"
+    assert template("${topic(2)}/${deviceid}", {"deviceid": 2}, topic="a/b") == "b/2"
+    first, second = (template("${topic(2)}/${newuuid()}", topic="a/b") for _ in range(2))
+    assert first != second
