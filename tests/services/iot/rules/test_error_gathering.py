@@ -12,7 +12,7 @@ from typing import Any
 from headwater.services.base import Ports
 from headwater.services.iot.rules import api
 from headwater.services.iot.rules.outbox import PREFIX
-from headwater.services.ports import DeliveryError, QueueSink, StreamSink
+from headwater.services.ports import DeliveryError, ObjectSink, QueueSink, StreamSink
 from tests.services.iot.rules.test_runtime import CTX, World, _until, inbound
 
 ERRORS = "http://localhost:4566/000000000000/errors"
@@ -128,5 +128,53 @@ def test_every_action_delivered_leaves_nothing_pending() -> None:
         await _until(lambda: not part.runtime.gathering.pending)
         assert _errors(world) == []
         await part.close()
+
+    asyncio.run(scenario())
+
+
+class GatedObjects:
+    """S3 whose puts wait for the gate."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.keys: list[str] = []
+
+    async def put(self, account: str, bucket: str, key: str, chunks: Any, **_: Any) -> str:
+        await self.gate.wait()
+        self.keys.append(key)
+        return "etag"
+
+
+def test_a_kept_failure_survives_a_restart_and_is_sent_alone() -> None:
+    async def scenario() -> None:
+        world, objects = World(), GatedObjects()
+        world.ports.offer(ObjectSink, objects)
+        world.streams.missing = True
+        part = world.part()
+        await part.start()
+        payload = {
+            "sql": "SELECT * FROM 'sensors/+/temp'",
+            "actions": [
+                {"kinesis": {"streamName": "first", "partitionKey": "k", "roleArn": "r"}},
+                {"s3": {"bucketName": "b", "key": "k.json", "roleArn": "r"}},
+            ],
+            "errorAction": {"sqs": {"queueUrl": ERRORS, "roleArn": "r"}},
+        }
+        await api.create_topic_rule(part, {"ruleName": "kept", "topicRulePayload": payload}, CTX)
+        wait = part.runtime.published(inbound("sensors/k1/temp", {"temp": 3}))
+        assert wait is not None
+        await wait
+        trace = next(iter(part.runtime.gathering.pending))
+        await _until(lambda: part.runtime.gathering.pending[trace].left == 1, world.clock)
+        assert _errors(world) == [] and _stored(world) == 2  # the kept Kinesis record, the S3 one
+        await part.close()  # as a crash would: the pending is gone, both records stay
+        objects.gate.set()
+        again = world.part()
+        await again.start()
+        await _until(lambda: _errors(world), world.clock)
+        [doc] = _errors(world)
+        assert [f["failedResource"] for f in doc["failures"]] == ["first"]
+        assert objects.keys == ["k.json"]
+        await again.close()
 
     asyncio.run(scenario())
