@@ -29,6 +29,7 @@ from headwater.listeners.mqtt.listener import MqttListener
 from headwater.listeners.mqtt.parts import Parts
 from headwater.listeners.runtime_api import RuntimeApiListener
 from headwater.runtime.clock import SystemClock, TestClock
+from headwater.runtime.heap import freeze_startup_heap
 from headwater.runtime.metrics import Metrics
 from headwater.seeding import SeedError, Seeding
 from headwater.services.base import Host, Ports
@@ -180,6 +181,7 @@ class Headwater:
             loop.add_signal_handler(sig, self.stop)
         await self.seeding.run_scripts(self.http.endpoints()[0], until=self._stop)
         if not self._stop.is_set():  # not ready if it was stopped while its scripts ran
+            freeze_startup_heap()  # full collections then skip the models and modules loaded
             self._announce()
         stopping = asyncio.ensure_future(self._stop.wait())
         waits: set[asyncio.Future[Any]] = {stopping}

@@ -44,13 +44,14 @@ GATHER = 2  # sends in flight per action before its next group waits
 Key = tuple[str, str, str, str]  # (account, region, rule, slot), as the outboxes name it
 # (rule, action kind, delivered, failed) once per batch
 Count = Callable[[str, str, int, int], None]
-# (the items sent, their outcomes) once per send
-Settled = Callable[[list[tuple[Delivery, SqlMessage]], list[DeliveryError | None]], None]
+# (the messages of the deliveries sent, their outcomes) once per send
+Settled = Callable[[list[SqlMessage], list[DeliveryError | None]], None]
 
 
 @dataclass(slots=True)
 class _Group:
-    items: list[tuple[Delivery, SqlMessage]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    messages: list[SqlMessage] = field(default_factory=list)  # each delivery's (no pair per message)
     done: asyncio.Future[None] | None = None
 
 
@@ -79,7 +80,8 @@ class DirectDelivery:
             loop = asyncio.get_running_loop()
             group = self._groups[key] = _Group(done=loop.create_future())
             self._schedule()
-        group.items.append((delivery, message))
+        group.deliveries.append(delivery)
+        group.messages.append(message)
         assert group.done is not None
         return group.done
 
@@ -113,7 +115,7 @@ class DirectDelivery:
         account, region, rule, slot = key
         done = group.done
         assert done is not None
-        deliveries = [delivery for delivery, _ in group.items]
+        deliveries = group.deliveries
         try:
             try:
                 outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
@@ -121,8 +123,12 @@ class DirectDelivery:
                 log.exception("rule %s: direct delivery failed unexpectedly", rule)
                 outcomes = [DeliveryError("InternalFailure", str(error))] * len(deliveries)
             if self.settled is not None:
-                self.settled(group.items, outcomes)
-            failed = [item for item, outcome in zip(group.items, outcomes, strict=True) if outcome]
+                self.settled(group.messages, outcomes)
+            failed = [
+                (delivery, message)
+                for delivery, message, outcome in zip(deliveries, group.messages, outcomes, strict=True)
+                if outcome
+            ]
             self.count(rule, deliveries[0].kind, len(deliveries) - len(failed), len(failed))
             if failed and self.alive(account, region, rule):
                 delay_ms = RETRY_DELAYS_S[0] * 1000  # the first attempt was this one

@@ -53,6 +53,7 @@ class Step:
     kind: str
     spec: Doc
     templated: frozenset[str]
+    key: tuple[str, str, str, str] = ("", "", "", "")  # (account, region, rule, slot): its outbox
 
 
 def invalid(message: str) -> AwsError:
@@ -82,7 +83,8 @@ class TopicRule:
                 kind = action_kind(action)
                 spec = action[kind]
                 templated = frozenset(key for key, value in spec.items() if "${" in json.dumps(value))
-                steps.append(Step(str(index), kind, spec, templated))
+                key = (self.account, self.region, self.name, str(index))
+                steps.append(Step(str(index), kind, spec, templated, key))
             self._steps = steps
         return self._steps
 

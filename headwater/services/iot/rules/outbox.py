@@ -126,6 +126,8 @@ class Outboxes:
 
     def backlogged(self, key: tuple[str, str, str, str]) -> bool:
         """Whether the outbox of this (account, region, rule, slot) holds records."""
+        if not self.boxes:  # the usual case, checked for every message: no name to format
+            return False
         box = self.boxes.get(queue_name(*key))
         return box is not None and bool(box.attempts)
 

@@ -75,6 +75,7 @@ class RulesPart:
     async def reset(self) -> None:
         self.store.clear()
         self.runtime.gathering.forget()
+        self.runtime.counts.clear()
         await self.runtime.outboxes.reset()
 
     def inventory(self) -> dict[str, list[str]]:

@@ -17,7 +17,8 @@ over (`gathering.py`).
 
 Metrics (namespace AWS/IoT, CloudWatch's names): RulesExecuted and TopicMatch per rule, Success and
 Failure per rule and action (added once per delivered batch), ErrorActionSuccess/ErrorActionFailure, ParseError; the gauge
-RuleOutboxDepth per rule and slot.
+RuleOutboxDepth per rule and slot. TopicMatch and RulesExecuted are counted per message in a plain list
+per rule and added to the metrics when they are read (the collector), not per message.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ log = logging.getLogger("headwater.services.iot.rules")
 NS = "IoT"  # rendered as AWS/IoT
 RULES_PREFIX = "$aws/rules/"
 ERROR_SLOT = "error"
+_NO_USER_PROPERTIES: list[tuple[str, str]] = []  # shared: never written to
 
 
 def error_payload(rule: str, message: SqlMessage, failures: list[Doc]) -> bytes:
@@ -99,15 +101,16 @@ class RulesRuntime:
         self.gathering = Gathering(self._emit)  # one error message per message, its failures gathered
         self.direct.settled = self._direct_settled
         metrics.collectors.append(self._collect)
+        # rule name -> [TopicMatch, RulesExecuted] not yet in the metrics (see _collect)
+        self.counts: dict[str, list[int]] = {}
         # trace ids: a random prefix per process and a counter (uuid4 per message costs ~3 µs)
-        self._trace_prefix = uuid.uuid4().hex[:20]
+        p = uuid.uuid4().hex[:20]
+        self._trace_head = f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-"
         self._trace_count = itertools.count()
         self._hops = 0  # the republish hops of the message being run (`_republished`)
 
     def _trace_id(self) -> str:
-        tail = f"{next(self._trace_count) & 0xFFFFFFFFFFFF:012x}"
-        p = self._trace_prefix
-        return f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-{tail}"
+        return f"{self._trace_head}{next(self._trace_count) & 0xFFFFFFFFFFFF:012x}"
 
     # --- PublishTap -------------------------------------------------------------------------------
 
@@ -149,14 +152,20 @@ class RulesRuntime:
             for rule in self.store.matching(inbound.account, inbound.region):
                 assert rule.compiled is not None
                 if rule.compiled.matches(topic):
-                    writes.extend(self.run(rule, self.message(inbound, topic, rule.name)))
+                    found = self.run(rule, self.message(inbound, topic, rule.name))
+                    if found:  # the usual case, one rule: its list as it is
+                        writes = found if not writes else writes + found
         if not writes:
             return None
         return writes[0] if len(writes) == 1 else _all(writes)
 
     def message(self, inbound: InboundPublish, topic: str, rule: str) -> SqlMessage:
         props = inbound.properties
-        users = list(props.user_properties) if props is not None and props.user_properties else []
+        users = (
+            list(props.user_properties)
+            if props is not None and props.user_properties
+            else _NO_USER_PROPERTIES
+        )
         return SqlMessage(
             topic,
             inbound.payload,
@@ -174,21 +183,23 @@ class RulesRuntime:
 
     def run(self, rule: TopicRule, message: SqlMessage) -> list[Awaitable[None]]:
         """Evaluates a rule on a message and stores each action's delivery; the writes."""
-        labels = (("RuleName", rule.name),)
-        self.metrics.add(NS, "TopicMatch", labels)
+        counts = self.counts.get(rule.name)
+        if counts is None:
+            counts = self.counts[rule.name] = [0, 0]
+        counts[0] += 1
         assert rule.compiled is not None
         try:
             result = rule.compiled.evaluate(message, self.env)
         except Exception as error:  # AWS: an evaluation error goes to the errorAction
-            self.metrics.add(NS, "ParseError", labels)
+            self.metrics.add(NS, "ParseError", (("RuleName", rule.name),))
             failure = {"failedAction": "SqlEvaluation", "failedResource": "", "errorMessage": str(error)}
             return self._error_now(rule, message, [failure])
         if result is None:
             return []
-        self.metrics.add(NS, "RulesExecuted", labels)
+        counts[1] += 1
         writes: list[Awaitable[None]] = []
-        failures: list[Doc] = []
-        version, render = rule.version, self._render()
+        failures: list[Doc] | None = None
+        version, render = rule.compiled.version, self._render()
         for step in rule.steps():
             kind = step.kind
             try:
@@ -196,12 +207,13 @@ class RulesRuntime:
                     kind, step.spec, result, message, self.env, version, render, step.templated
                 )
             except RenderError as error:
-                self.metrics.add(NS, "Failure", (*labels, ("ActionType", kind)))
+                self.metrics.add(NS, "Failure", (("RuleName", rule.name), ("ActionType", kind)))
+                failures = failures or []
                 failures.append(
                     {"failedAction": ACTION_NAMES[kind], "failedResource": "", "errorMessage": str(error)}
                 )
                 continue
-            key = (rule.account, rule.region, rule.name, step.slot)
+            key = step.key
             if self.direct.eligible(kind, key):
                 writes.append(self.direct.add(key, delivery, message))
                 continue
@@ -244,11 +256,9 @@ class RulesRuntime:
         if failed:
             self.metrics.add(NS, "Failure", labels, failed)
 
-    def _direct_settled(
-        self, items: list[tuple[Delivery, SqlMessage]], outcomes: list[DeliveryError | None]
-    ) -> None:
+    def _direct_settled(self, messages: list[SqlMessage], outcomes: list[DeliveryError | None]) -> None:
         if self.gathering.pending:
-            for (_, message), outcome in zip(items, outcomes, strict=True):
+            for message, outcome in zip(messages, outcomes, strict=True):
                 if outcome is None:
                     self.gathering.settled(message.trace_id)
 
@@ -342,10 +352,17 @@ class RulesRuntime:
 
     def forget(self, rule: str) -> None:
         """A deleted rule's series go (another account's rule of that name loses them too: rare)."""
+        self.counts.pop(rule, None)
         self.metrics.forget(NS, (("RuleName", rule),))
         self.gathering.forget(rule)
 
     def _collect(self, metrics: Metrics) -> None:
+        counts, self.counts = self.counts, {}
+        for rule, (matched, executed) in counts.items():
+            labels = (("RuleName", rule),)
+            metrics.add(NS, "TopicMatch", labels, matched)
+            if executed:
+                metrics.add(NS, "RulesExecuted", labels, executed)
         for (_, _, rule, slot), depth in self.outboxes.depth().items():
             metrics.set(NS, "RuleOutboxDepth", (("RuleName", rule), ("Slot", slot)), depth)
 

@@ -5,7 +5,7 @@ compiled again at start-up (a rule whose SQL no longer compiles is kept, but nev
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from headwater.engine.api import MetaStore
 from headwater.services.iot.rules.contracts import CompiledSql
@@ -25,8 +25,11 @@ class RuleStore:
         # (account, region) -> name -> rule
         self.rules: dict[tuple[str, str], dict[str, TopicRule]] = {}
         self.destinations: dict[str, Destination] = {}  # by ARN
+        # (account, region) -> its enabled, compiled rules: what every PUBLISH reads; dropped on a change
+        self._enabled: dict[tuple[str, str], list[TopicRule]] = {}
 
     def load(self) -> None:
+        self._enabled.clear()
         self.rules.clear()
         self.destinations.clear()
         for key, raw in self.meta.scan(RULES):
@@ -42,6 +45,7 @@ class RuleStore:
             self.destinations[destination.arn] = destination
 
     def clear(self) -> None:
+        self._enabled.clear()
         self.rules.clear()
         self.destinations.clear()
 
@@ -56,19 +60,23 @@ class RuleStore:
         table = self.rules.get((account, region))
         return [table[name] for name in sorted(table)] if table else []
 
-    def matching(self, account: str, region: str) -> Iterator[TopicRule]:
+    def matching(self, account: str, region: str) -> list[TopicRule]:
         """Every enabled rule of the namespace (unsorted: the hot path)."""
-        table = self.rules.get((account, region))
-        if table:
-            for rule in table.values():
-                if not rule.disabled and rule.compiled is not None:
-                    yield rule
+        namespace = (account, region)
+        found = self._enabled.get(namespace)
+        if found is None:
+            table = self.rules.get(namespace) or {}
+            found = [rule for rule in table.values() if not rule.disabled and rule.compiled is not None]
+            self._enabled[namespace] = found
+        return found
 
     async def put(self, rule: TopicRule) -> None:
+        self._enabled.pop((rule.account, rule.region), None)
         self.rules.setdefault((rule.account, rule.region), {})[rule.name] = rule
         await self.meta.put(RULES, f"{rule.account}/{rule.region}/{rule.name}", rule.encode())
 
     async def delete(self, rule: TopicRule) -> None:
+        self._enabled.pop((rule.account, rule.region), None)
         self.rules.get((rule.account, rule.region), {}).pop(rule.name, None)
         await self.meta.delete(RULES, f"{rule.account}/{rule.region}/{rule.name}")
 

@@ -127,20 +127,30 @@ class Targets:
         stream, Firehose records in one PutRecordBatch per stream, SQS messages in one write per queue; the
         rest one by one."""
         outcomes: list[DeliveryError | None] = [None] * len(deliveries)
-        groups: dict[tuple[str, str], list[int]] = {}
+        kinesis: dict[str, list[int]] = {}  # by stream name (no key or list made per delivery)
+        firehose: dict[str, list[int]] = {}
         sqs_groups: dict[tuple[str, bool], list[int]] = {}
         singles: list[int] = []
         for index, delivery in enumerate(deliveries):
-            if delivery.kind == "kinesis":
-                groups.setdefault(("kinesis", str(delivery.fields["streamName"])), []).append(index)
-            elif delivery.kind == "firehose":
-                groups.setdefault(("firehose", str(delivery.fields["deliveryStreamName"])), []).append(index)
-            elif delivery.kind == "sqs":
+            kind = delivery.kind
+            if kind == "kinesis" or kind == "firehose":
+                by_name = kinesis if kind == "kinesis" else firehose
+                name = str(delivery.fields["streamName" if kind == "kinesis" else "deliveryStreamName"])
+                found = by_name.get(name)
+                if found is None:
+                    found = by_name[name] = []
+                found.append(index)
+            elif kind == "sqs":
                 queue = (str(delivery.fields["queueUrl"]), bool(delivery.fields.get("useBase64")))
-                sqs_groups.setdefault(queue, []).append(index)
+                found = sqs_groups.get(queue)
+                if found is None:
+                    found = sqs_groups[queue] = []
+                found.append(index)
             else:
                 singles.append(index)
-        for (kind, stream), indexes in groups.items():
+        groups = [("kinesis", name, indexes) for name, indexes in kinesis.items()]
+        groups += [("firehose", name, indexes) for name, indexes in firehose.items()]
+        for kind, stream, indexes in groups:
             counts = [len(deliveries[i].body) for i in indexes]
             sizes = [sum(map(len, deliveries[i].body)) + 256 * counts[n] for n, i in enumerate(indexes)]
             for chunk in _chunks(indexes, counts, sizes):
@@ -150,9 +160,9 @@ class Targets:
                             account, region, stream, [deliveries[i] for i in chunk], chunk, outcomes
                         )
                     else:
-                        firehose = _port(self.ports, DeliveryStreamSink, "firehose")
+                        streams = _port(self.ports, DeliveryStreamSink, "firehose")
                         parts = [part for i in chunk for part in deliveries[i].body]
-                        await firehose.put_record_batch(account, region, stream, parts)
+                        await streams.put_record_batch(account, region, stream, parts)
                 except DeliveryError as error:
                     for i in chunk:
                         outcomes[i] = error

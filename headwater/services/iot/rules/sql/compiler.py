@@ -58,6 +58,7 @@ class Compiler:
         self.version = version
         self.v2015 = version == V2015
         self.reads_payload = False  # whether evaluation must parse the payload at all
+        self.calls: set[str] = set()  # the functions called (lower case)
         self.depth = 0
 
     # -- SELECT bodies ---------------------------------------------------------------------------
@@ -280,6 +281,7 @@ class Compiler:
         if not spec.min_args <= len(arg_nodes) <= spec.max_args:
             return undefined  # AWS: a function given the wrong number of arguments is Undefined
         lowered = name.lower()
+        self.calls.add(lowered)
         args = [
             self._argument(child, raw=lowered == "encode" and index == 0)
             for index, child in enumerate(arg_nodes)

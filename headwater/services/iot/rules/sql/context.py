@@ -12,16 +12,32 @@ V2016 = "2016-03-23"
 VERSIONS = (V2015, V2016, "beta")
 
 
+# The last payload decoded and its documents (plain, whole numbers as ints): every rule a message
+# matches, and every template that reads it, decode it once. The payload is held, so `is` cannot
+# match another object at a reused address; the documents are never written to (SELECT copies).
+_last: list[Any] = [None, None, None]
+
+
 def decode_payload(payload: bytes, whole_as_int: bool = False) -> Any:
     """The payload as JSON, or UNDEFINED when it is not JSON (a binary payload). With
     `whole_as_int` (SQL 2016-03-23), whole-number Decimals such as 10.0 become Ints."""
+    last = _last
+    if payload is last[0]:
+        found = last[2 if whole_as_int else 1]
+        if found is not None:
+            return found
+    else:
+        last[0], last[1], last[2] = payload, None, None
     if not payload:
         return UNDEFINED
     try:
         document = loads(payload)
     except ValueError:  # orjson's and json's decode errors, and bad UTF-8, are ValueErrors
-        return UNDEFINED
-    return _whole_numbers(document) if whole_as_int else document
+        document = UNDEFINED
+    if whole_as_int and document is not UNDEFINED:
+        document = _whole_numbers(document)
+    last[2 if whole_as_int else 1] = document
+    return document
 
 
 def _whole_numbers(value: Any) -> Any:
@@ -34,7 +50,12 @@ def _whole_numbers(value: Any) -> Any:
         changed = None
         for key, item in value.items():
             kind = type(item)
-            if kind is float or kind is dict or kind is list:
+            if kind is float:  # inline: a call per number would cost more than the rest
+                if item.is_integer():
+                    if changed is None:
+                        changed = dict(value)
+                    changed[key] = int(item)
+            elif kind is dict or kind is list:
                 new = _whole_numbers(item)
                 if new is not item or type(new) is not type(item):
                     if changed is None:

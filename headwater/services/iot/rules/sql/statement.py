@@ -13,6 +13,8 @@ from headwater.services.iot.rules.sql.context import Context
 from headwater.services.iot.rules.sql.grammar import parse
 from headwater.services.iot.rules.sql.values import UNDEFINED, dumps, to_bool
 
+MATCHED_MAX = 4096  # topics whose FROM match a statement remembers
+
 
 class Result:
     """What SELECT made: a JSON value, or the payload's own bytes (`SELECT *` over a payload that is
@@ -40,7 +42,7 @@ class Result:
 class Statement:
     """`compile_statement`'s answer (the CompiledSql protocol)."""
 
-    __slots__ = ("_decode", "_lone_star", "_select", "_where", "sql", "topic_filter", "version")
+    __slots__ = ("_decode", "_lone_star", "_matched", "_select", "_where", "sql", "topic_filter", "version")
 
     def __init__(self, sql: str, version: str) -> None:
         tree = parse(sql).children[0]
@@ -61,17 +63,25 @@ class Statement:
                 self._where = compiler.expr(clause.children[1])
         self._select, self._lone_star = compiler.select(body)
         self._decode = compiler.reads_payload
+        self._matched: dict[str, bool] = {}  # topic -> whether FROM matches it (bounded)
 
     def matches(self, topic: str) -> bool:
-        return self.topic_filter is not None and matches(self.topic_filter, topic)
+        found = self._matched.get(topic)
+        if found is None:
+            found = self.topic_filter is not None and matches(self.topic_filter, topic)
+            if len(self._matched) >= MATCHED_MAX:
+                self._matched.clear()
+            self._matched[topic] = found
+        return found
 
     def evaluate(self, message: SqlMessage, env: SqlEnvironment) -> Result | None:
         ctx = Context.of(message, env, self.version, self._decode)
         where = self._where
         if where is not None and to_bool(where(ctx)) is not True:
             return None
-        if self._lone_star and ctx.doc is UNDEFINED:
-            return Result(message.payload)  # not a JSON object: the bytes pass through
+        if self._lone_star:  # `SELECT *`: the document itself (never written to), or the bytes
+            doc = ctx.doc
+            return Result(message.payload if doc is UNDEFINED else doc)
         return Result(self._select(ctx))
 
     def __repr__(self) -> str:

@@ -5,6 +5,10 @@ alias is not visible), with every function and operator. The value is written as
 as itself, Undefined as nothing, numbers and booleans by the standard String conversion, Null as
 `null`, objects and arrays as JSON. `$$` writes a lone `$` (how a republish action names a `$aws/...`
 topic). Templates compile once and are cached.
+
+A template that reads nothing but the topic (`${topic(2)}`, the usual partition key) renders the
+same text for every message on a topic: that text is kept per (template, version, topic) in a
+bounded table, so a device's messages after its first skip the evaluation.
 """
 
 from __future__ import annotations
@@ -16,17 +20,27 @@ from headwater.services.iot.rules.contracts import SqlEnvironment, SqlError, Sql
 from headwater.services.iot.rules.sql.compiler import Compiler, Fn
 from headwater.services.iot.rules.sql.context import Context
 from headwater.services.iot.rules.sql.grammar import parse_expression
+from headwater.services.iot.rules.sql.message_functions import CONTEXTUAL
 from headwater.services.iot.rules.sql.values import UNDEFINED, dumps_text, to_string
 
 Piece = str | Fn
 
 
+# Functions whose value depends on their arguments alone (rand() does not; the contextual ones
+# read the message or the environment, topic() excepted: it is the key of the table below)
+_TOPIC_ONLY_EXCLUDED = frozenset(CONTEXTUAL) - {"topic"} | {"rand"}
+_BY_TOPIC_MAX = 4096  # rendered texts kept; the table is emptied when full
+_by_topic: dict[tuple[str, str, str], str] = {}
+
+
 @lru_cache(maxsize=1024)
-def compile_template(template: str, version: str) -> tuple[tuple[Piece, ...], bool]:
-    """The template as literal text and compiled expressions, and whether any reads the payload."""
+def compile_template(template: str, version: str) -> tuple[tuple[Piece, ...], bool, bool]:
+    """The template as literal text and compiled expressions, whether any reads the payload, and
+    whether its text depends on the message's topic alone."""
     pieces: list[Piece] = []
     text: list[str] = []
     reads = False
+    topic_only = True
     i, size = 0, len(template)
     while i < size:
         char = template[i]
@@ -47,13 +61,16 @@ def compile_template(template: str, version: str) -> tuple[tuple[Piece, ...], bo
                 text = []
             pieces.append(compiler.expr(body.children[1]))
             reads = reads or compiler.reads_payload
+            topic_only = (
+                topic_only and not compiler.reads_payload and not compiler.calls & _TOPIC_ONLY_EXCLUDED
+            )
             i = end + 1
         else:
             text.append(char)
             i += 1
     if text:
         pieces.append("".join(text))
-    return tuple(pieces), reads
+    return tuple(pieces), reads, topic_only
 
 
 def _closing_brace(template: str, start: int) -> int:
@@ -96,6 +113,18 @@ def as_text(value: Any) -> str:
 def render(template: str, message: SqlMessage, env: SqlEnvironment, version: str) -> str:
     if "$" not in template:
         return template
-    pieces, reads = compile_template(template, version)
-    ctx = Context.of(message, env, version, reads)
+    pieces, reads, topic_only = compile_template(template, version)
+    if topic_only:
+        key = (template, version, message.topic)
+        text = _by_topic.get(key)
+        if text is None:
+            text = _evaluate(pieces, Context.of(message, env, version, False))
+            if len(_by_topic) >= _BY_TOPIC_MAX:
+                _by_topic.clear()
+            _by_topic[key] = text
+        return text
+    return _evaluate(pieces, Context.of(message, env, version, reads))
+
+
+def _evaluate(pieces: tuple[Piece, ...], ctx: Context) -> str:
     return "".join(piece if type(piece) is str else as_text(piece(ctx)) for piece in pieces)  # type: ignore[operator]
