@@ -90,11 +90,11 @@ class Gathering:
         for release in pending.releases:
             release()
 
-    def forget(self, rule: str | None = None) -> None:
+    def forget(self, rule: RuleKey | None = None) -> None:
         """A deleted rule's pendings (every pending: None) go; their kept records went with its
         outboxes."""
         for trace_id, pending in list(self.pending.items()):
-            if rule is None or pending.rule[2] == rule:
+            if rule is None or pending.rule == rule:
                 del self.pending[trace_id]
 
     async def close(self) -> None:

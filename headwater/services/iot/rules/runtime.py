@@ -354,7 +354,6 @@ class RulesRuntime:
         """A deleted rule's series go (another account's rule of that name loses them too: rare)."""
         self.counts.pop(rule, None)
         self.metrics.forget(NS, (("RuleName", rule),))
-        self.gathering.forget(rule)
 
     def _collect(self, metrics: Metrics) -> None:
         counts, self.counts = self.counts, {}
