@@ -63,6 +63,16 @@ class Roles(Protocol):
         ...
 
 
+class RoleSessions(Protocol):
+    """Temporary credentials for a role, issued on a service's behalf (STS offers it): what a service
+    that acts as a role outside Headwater uses (an IoT rule's http action signs with SigV4 as its
+    `roleArn`). The credentials are real: signed requests with them reach Headwater as the role."""
+
+    async def assume(self, role_arn: str, session_name: str, duration_s: int) -> Identity | None:
+        """New credentials acting as the role, durable on return; None when `role_arn` names no role."""
+        ...
+
+
 # how a runtime's waiting ``next`` receives its event: the payload and the ``Lambda-Runtime-*`` headers
 Deliver = Callable[[bytes, list[tuple[str, str]]], None]
 

@@ -159,9 +159,12 @@ class ObjectSink(Protocol):
         *,
         content_type: str = "application/octet-stream",
         content_encoding: str | None = None,
+        acl: str | None = None,
     ) -> str | None:
         """Stores the object (streamed: a large body is never held whole) and returns its ETag;
-        raises ObjectSourceError (NoSuchBucket, AccessDenied) when the bucket refuses it."""
+        raises ObjectSourceError (NoSuchBucket, AccessDenied) when the bucket refuses it. `acl` is a
+        canned ACL (x-amz-acl), refused as PutObject refuses it (InvalidArgument,
+        AccessControlListNotSupported...)."""
         ...
 
 

@@ -16,9 +16,11 @@ import json
 from dataclasses import asdict
 
 from headwater.engine.api import MetaStore
+from headwater.protocol.errors import AwsError
 from headwater.runtime.clock import SystemClock
 from headwater.services.ports import Identity
 from headwater.services.sts import keys
+from headwater.services.sts.arns import parse_role_arn
 
 NAMESPACE = "sts"
 KEEP_EXPIRED_S = 7 * 86_400
@@ -72,6 +74,22 @@ class Sessions:
         self._by_key[identity.access_key] = identity
         await self.meta.put(NAMESPACE, identity.access_key, _encode(identity))
         return identity
+
+    async def assume(self, role_arn: str, session_name: str, duration_s: int) -> Identity | None:
+        """The `RoleSessions` port: AssumeRole on a service's behalf (no caller, no policy)."""
+        try:
+            role = parse_role_arn(role_arn)
+        except AwsError:
+            return None
+        if role is None:
+            return None
+        return await self.issue(
+            account=role.account,
+            arn=role.session_arn(session_name),
+            user_id=f"{keys.role_id(role_arn)}:{session_name}",
+            kind="assumed-role",
+            duration_s=duration_s,
+        )
 
     async def _prune(self) -> None:
         now = self.clock.now()

@@ -22,6 +22,7 @@ from headwater.services.iot.rules.model import RESOURCE_FIELD, Doc
 # (template, message, env, version) -> the rendered text
 Render = Callable[[str, SqlMessage, SqlEnvironment, str], str]
 MAX_BATCH = 500  # Firehose's batchMode: at most 500 records per message
+HOPS_FIELD = "headwaterHops"  # a republish delivery's: the hops of the message it came from
 
 
 class RenderError(Exception):
@@ -108,6 +109,8 @@ def render_action(
             topic, prefix = topic[2:], "$"
         fields = _render_value({k: v for k, v in spec.items() if k != "topic"}, one)
         fields["topic"] = prefix + (one(topic) if "${" in topic else topic)
+        if message.hops:  # how deep in a chain of republishes the message it makes is
+            fields[HOPS_FIELD] = message.hops
     elif templated is not None:
         fields = dict(spec)
         for key in templated:

@@ -140,6 +140,7 @@ async def delete_topic_rule(part: RulesPart, params: Doc, ctx: RequestContext) -
         await part.tags.drop(rule.arn)
     await part.runtime.outboxes.drop_rule(rule.account, rule.region, rule.name)
     part.runtime.forget(rule.name)
+    part.runtime.gathering.forget((rule.account, rule.region, rule.name))
     return {}
 
 

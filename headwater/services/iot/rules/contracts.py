@@ -34,6 +34,7 @@ class SqlMessage:
     trace_id: str = ""
     user_properties: list[tuple[str, str]] = field(default_factory=list)  # MQTT 5, for get_user_property()
     properties: Any = None  # the MQTT 5 Properties (content type, response topic...) or None
+    hops: int = 0  # rule republishes that led to this message (0: a device's; see targets.REPUBLISH_HOPS)
 
 
 @dataclass(slots=True)

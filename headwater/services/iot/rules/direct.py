@@ -44,6 +44,8 @@ GATHER = 2  # sends in flight per action before its next group waits
 Key = tuple[str, str, str, str]  # (account, region, rule, slot), as the outboxes name it
 # (rule, action kind, delivered, failed) once per batch
 Count = Callable[[str, str, int, int], None]
+# (the messages of the deliveries sent, their outcomes) once per send
+Settled = Callable[[list[SqlMessage], list[DeliveryError | None]], None]
 
 
 @dataclass(slots=True)
@@ -65,6 +67,7 @@ class DirectDelivery:
         self._in_flight: dict[Key, int] = {}
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
+        self.settled: Settled | None = None  # told each send's outcomes (the errorAction's gathering)
 
     def eligible(self, kind: str, key: Key) -> bool:
         return kind in KINDS and not self.outboxes.backlogged(key)
@@ -119,6 +122,8 @@ class DirectDelivery:
             except Exception as error:  # a target's bug: the outbox retries them all
                 log.exception("rule %s: direct delivery failed unexpectedly", rule)
                 outcomes = [DeliveryError("InternalFailure", str(error))] * len(deliveries)
+            if self.settled is not None:
+                self.settled(group.messages, outcomes)
             failed = [
                 (delivery, message)
                 for delivery, message, outcome in zip(deliveries, group.messages, outcomes, strict=True)

@@ -17,7 +17,8 @@ it with the admin clock route instead of sleeping) and runs up to PARALLEL attem
 of up to BATCH due records (one PutRecords for a Kinesis action), so one slow or dead target never
 holds up another action. A failed attempt is retried after 1, 2, 4,
 8 and 16 s; after the last, `exhausted` hands the record and the error to the runtime (which sends
-the errorAction's message) and the record goes. Records made in this process stay resident until
+the errorAction's message) and the record goes, or, when the runtime is still gathering the failures
+of that message's other actions, stays on disk (out of the schedule) until the runtime releases it. Records made in this process stay resident until
 delivered (up to RESIDENT per outbox), so the hot path never reads the disk; loaded ones, and a
 dead target's backlog beyond that, are read back per attempt. A resident record is kept as the
 caller's `item` too (the runtime's decoded delivery), so delivering it decodes nothing; records read
@@ -28,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import heapq
 import logging
 import struct
@@ -50,8 +53,9 @@ Record = bytes  # opaque here: `records.py` makes and reads them
 Item = object  # what `deliver` gets: the record's bytes, or what the caller gave `add` beside them
 # (outbox key, items) -> for each item None (delivered) or why not
 Deliver = Callable[[tuple[str, str, str, str], list[Item]], Awaitable[list[DeliveryError | None]]]
-# (outbox key, item, the last error) after the retry budget
-Exhausted = Callable[[tuple[str, str, str, str], Item, DeliveryError], Awaitable[None]]
+# (outbox key, item, the last error, release) after the retry budget; True: the caller keeps the record
+# (on disk, out of the schedule) until it calls `release`, False: the record goes now
+Exhausted = Callable[[tuple[str, str, str, str], Item, DeliveryError, Callable[[], None]], Awaitable[bool]]
 
 
 def queue_name(account: str, region: str, rule: str, slot: str) -> str:
@@ -220,7 +224,10 @@ class Outboxes:
 
     def _spawn(self, box: Box) -> None:
         if self._running:
-            box.task = asyncio.get_running_loop().create_task(self._dispatch(box), name=f"outbox {box.name}")
+            # a fresh context: a box made while a republished message runs must not inherit its hops
+            box.task = asyncio.get_running_loop().create_task(
+                self._dispatch(box), name=f"outbox {box.name}", context=contextvars.Context()
+            )
 
     async def _dispatch(self, box: Box) -> None:
         while True:
@@ -291,15 +298,27 @@ class Outboxes:
         if self.boxes.get(box.name) is box:
             self.queues.remove(box.name, seqs)  # durable in the background: a redelivery is allowed
 
+    def _release(self, box: Box, seq: int) -> None:
+        """A record `exhausted` kept is no longer needed (its error message is stored)."""
+        if self.boxes.get(box.name) is box:
+            self.queues.remove(box.name, [seq])
+
     async def _failed(self, box: Box, failed: list[tuple[int, Item, DeliveryError]]) -> None:
         later: list[tuple[int, bytes]] = []
         for seq, record, error in failed:
             attempts = box.attempts.get(seq, 0) + 1
             if attempts > len(RETRY_DELAYS_S):
+                kept = False
                 try:
-                    await self.exhausted(box.key, record, error)
+                    kept = await self.exhausted(
+                        box.key, record, error, functools.partial(self._release, box, seq)
+                    )
                 finally:
-                    self._done(box, [seq])
+                    if kept:  # stays on disk: after a restart it is tried (and exhausted) once more
+                        box.resident.pop(seq, None)
+                        box.attempts.pop(seq, None)
+                    else:
+                        self._done(box, [seq])
                 continue
             box.attempts[seq] = attempts
             due = self.clock.now_ms() + RETRY_DELAYS_S[attempts - 1] * 1000

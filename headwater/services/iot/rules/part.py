@@ -40,7 +40,7 @@ class RulesPart:
         self.default_region = host.config.region
         self.compile_sql = compile_sql
         self.store = RuleStore(host.engine.meta, compile_sql)
-        self.targets = Targets(host.ports, self.store, republish, host.clock)
+        self.targets = Targets(host.ports, self.store, republish, host.clock, host.config)
         queues = host.engine.queues
         self.runtime = RulesRuntime(
             self.store,
@@ -64,6 +64,7 @@ class RulesPart:
 
     async def close(self) -> None:
         await self.runtime.direct.close()  # what direct delivery refuses still reaches the outboxes
+        await self.runtime.gathering.close()  # gathered error messages being stored
         await self.runtime.outboxes.close()
         for task in list(self._confirmations):
             task.cancel()
@@ -73,6 +74,7 @@ class RulesPart:
 
     async def reset(self) -> None:
         self.store.clear()
+        self.runtime.gathering.forget()
         self.runtime.counts.clear()
         await self.runtime.outboxes.reset()
 

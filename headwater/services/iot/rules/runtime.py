@@ -11,8 +11,9 @@ rule's work is stored. A rule whose SQL fails on a message (or an action whose t
 errorAction at once, as AWS does.
 
 The errorAction's message is AWS's: {ruleName, topic, cloudwatchTraceId, clientId,
-base64OriginalPayload, failures: [{failedAction, failedResource, errorMessage}]}. Actions are
-delivered apart (an outbox each), so each failed action sends its own error message.
+base64OriginalPayload, failures: [{failedAction, failedResource, errorMessage}]}, one per (rule,
+message): the failures of a message's actions, delivered apart, are gathered until each action is
+over (`gathering.py`).
 
 Metrics (namespace AWS/IoT, CloudWatch's names): RulesExecuted and TopicMatch per rule, Success and
 Failure per rule and action (added once per delivered batch), ErrorActionSuccess/ErrorActionFailure, ParseError; the gauge
@@ -37,10 +38,11 @@ from headwater.services.iot.rules import records
 from headwater.services.iot.rules.actions import Delivery, Render, RenderError, render_action
 from headwater.services.iot.rules.contracts import SqlEnvironment, SqlMessage, SqlResult
 from headwater.services.iot.rules.direct import DirectDelivery
+from headwater.services.iot.rules.gathering import Gathering
 from headwater.services.iot.rules.model import ACTION_NAMES, Doc, TopicRule, action_kind
 from headwater.services.iot.rules.outbox import Outboxes
 from headwater.services.iot.rules.store import RuleStore
-from headwater.services.iot.rules.targets import Targets
+from headwater.services.iot.rules.targets import MAX_REPUBLISH_HOPS, REPUBLISH_HOPS, Targets
 from headwater.services.ports import DeliveryError
 
 log = logging.getLogger("headwater.services.iot.rules")
@@ -96,6 +98,8 @@ class RulesRuntime:
         self.direct = DirectDelivery(
             targets, self.outboxes, self._count_direct, lambda a, r, n: store.get(a, r, n) is not None
         )
+        self.gathering = Gathering(self._emit)  # one error message per message, its failures gathered
+        self.direct.settled = self._direct_settled
         metrics.collectors.append(self._collect)
         # rule name -> [TopicMatch, RulesExecuted] not yet in the metrics (see _collect)
         self.counts: dict[str, list[int]] = {}
@@ -103,6 +107,7 @@ class RulesRuntime:
         p = uuid.uuid4().hex[:20]
         self._trace_head = f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-"
         self._trace_count = itertools.count()
+        self._hops = 0  # the republish hops of the message being run (`_republished`)
 
     def _trace_id(self) -> str:
         return f"{self._trace_head}{next(self._trace_count) & 0xFFFFFFFFFFFF:012x}"
@@ -111,10 +116,28 @@ class RulesRuntime:
 
     def published(self, inbound: InboundPublish) -> Awaitable[None] | None:
         try:
+            hops = REPUBLISH_HOPS.get()
+            if hops:
+                return self._republished(inbound, hops)
             return self._published(inbound)
         except Exception:  # a rule's bug must never break the publisher's connection
             log.exception("rules: a message on %s could not be processed", inbound.topic)
             return None
+
+    def _republished(self, inbound: InboundPublish, hops: int) -> Awaitable[None] | None:
+        """A message a rule's republish made: the rules run on it unless it went round too often
+        (a republish whose topic its own rule's FROM matches would loop forever)."""
+        if hops > MAX_REPUBLISH_HOPS:
+            self.metrics.add(NS, "RepublishLoopStopped", ())
+            log.warning(
+                "rules: %s was republished %d times in a row; its rules do not run again", inbound.topic, hops
+            )
+            return None
+        self._hops = hops
+        try:
+            return self._published(inbound)
+        finally:
+            self._hops = 0
 
     def _published(self, inbound: InboundPublish) -> Awaitable[None] | None:
         topic = inbound.topic
@@ -155,6 +178,7 @@ class RulesRuntime:
             self._trace_id(),
             users,
             props,
+            self._hops,
         )
 
     def run(self, rule: TopicRule, message: SqlMessage) -> list[Awaitable[None]]:
@@ -195,6 +219,8 @@ class RulesRuntime:
                 continue
             record = records.encode(delivery, message)
             writes.append(self.outboxes.add(*key, record, (delivery, message)))
+        if len(writes) > 1 and rule.error_action is not None:  # their failures go in one message
+            self.gathering.track((rule.account, rule.region, rule.name), message, len(writes))
         if failures:
             writes.extend(self._error_now(rule, message, failures))
         return writes
@@ -205,8 +231,13 @@ class RulesRuntime:
         self, key: tuple[str, str, str, str], batch: list[object]
     ) -> list[DeliveryError | None]:
         account, region, rule, slot = key
-        deliveries = [_decoded(item, account, region, rule)[0] for item in batch]
+        decoded = [_decoded(item, account, region, rule) for item in batch]
+        deliveries = [delivery for delivery, _ in decoded]
         outcomes = await self.targets.deliver_many(account, region, rule, deliveries)
+        if self.gathering.pending and slot != ERROR_SLOT:
+            for (_, message), outcome in zip(decoded, outcomes, strict=True):
+                if outcome is None:
+                    self.gathering.settled(message.trace_id)
         good, bad = (
             ("ErrorActionSuccess", "ErrorActionFailure") if slot == ERROR_SLOT else ("Success", "Failure")
         )
@@ -225,22 +256,38 @@ class RulesRuntime:
         if failed:
             self.metrics.add(NS, "Failure", labels, failed)
 
-    async def exhausted(self, key: tuple[str, str, str, str], item: object, error: DeliveryError) -> None:
+    def _direct_settled(self, messages: list[SqlMessage], outcomes: list[DeliveryError | None]) -> None:
+        if self.gathering.pending:
+            for message, outcome in zip(messages, outcomes, strict=True):
+                if outcome is None:
+                    self.gathering.settled(message.trace_id)
+
+    async def exhausted(
+        self, key: tuple[str, str, str, str], item: object, error: DeliveryError, release: Callable[[], None]
+    ) -> bool:
+        """A delivery's last retry failed: its failure joins its message's others (`gathering.py`)
+        or, alone, goes to the errorAction now. True: the outbox keeps the record until `release`."""
         account, region, rule_name, slot = key
         delivery, message = _decoded(item, account, region, rule_name)
         if slot == ERROR_SLOT:
             log.warning("rule %s: the errorAction (%s) failed: %s", rule_name, delivery.resource, error)
-            return
-        rule = self.store.get(account, region, rule_name)
-        if rule is None:
-            return
+            return False
         failure = {
             "failedAction": ACTION_NAMES.get(delivery.kind, delivery.kind),
             "failedResource": delivery.resource,
             "errorMessage": f"{error.code}: {error.message}",
         }
-        for wait in self._error_now(rule, message, [failure]):
+        if await self.gathering.failed(message.trace_id, failure, release):
+            return True
+        for wait in self._emit((account, region, rule_name), message, [failure]):
             await wait
+        return False
+
+    def _emit(
+        self, key: tuple[str, str, str], message: SqlMessage, failures: list[Doc]
+    ) -> list[Awaitable[None]]:
+        rule = self.store.get(*key)
+        return [] if rule is None else self._error_now(rule, message, failures)
 
     def _error_now(self, rule: TopicRule, message: SqlMessage, failures: list[Doc]) -> list[Awaitable[None]]:
         action = rule.error_action

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from headwater.config import Config
 from headwater.protocol.mqtt.packets import Properties
 from headwater.runtime.clock import SystemClock
 from headwater.services.base import Ports
-from headwater.services.iot.rules.actions import Delivery
+from headwater.services.iot.rules.actions import HOPS_FIELD, Delivery
 from headwater.services.iot.rules.model import Doc
+from headwater.services.iot.rules.signing import Signer
 from headwater.services.iot.rules.store import RuleStore
 from headwater.services.ports import (
     DeliveryError,
@@ -32,6 +35,12 @@ from headwater.services.ports import (
 # (account, region, topic, payload, qos, MQTT 5 properties or None) -> the broker's stored writes
 Republish = Callable[[str, str, str, bytes, int, Properties | None], Awaitable[None]]
 HTTP_TIMEOUT_S = 10.0
+# The republish loop guard: how many rule republishes led to the message being published now (0: a
+# device's). The broker hands a message to its taps synchronously inside the republish call, so the
+# rules runtime reads it for the message a republish makes, and stops running rules on a message past
+# MAX_REPUBLISH_HOPS (it is still published to its subscribers: nothing delivered is lost).
+REPUBLISH_HOPS: ContextVar[int] = ContextVar("republish_hops", default=0)
+MAX_REPUBLISH_HOPS = 8
 MAX_BATCH_RECORDS = 500  # PutRecords' and PutRecordBatch's limits
 MAX_BATCH_BYTES = 4 * 1024 * 1024  # PutRecordBatch's (PutRecords takes 5 MiB)
 T = TypeVar("T")
@@ -87,12 +96,18 @@ def _port(ports: Ports, kind: type[T], service: str) -> T:
 
 class Targets:
     def __init__(
-        self, ports: Ports, store: RuleStore, republish: Republish | None, clock: SystemClock | None = None
+        self,
+        ports: Ports,
+        store: RuleStore,
+        republish: Republish | None,
+        clock: SystemClock | None = None,
+        config: Config | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.ports = ports
         self.store = store
         self.republish = republish
+        self.signer = Signer(ports, config, self.clock)  # the http action's auth.sigv4
         self._http: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
@@ -145,9 +160,9 @@ class Targets:
                             account, region, stream, [deliveries[i] for i in chunk], chunk, outcomes
                         )
                     else:
-                        firehose = _port(self.ports, DeliveryStreamSink, "firehose")
+                        streams = _port(self.ports, DeliveryStreamSink, "firehose")
                         parts = [part for i in chunk for part in deliveries[i].body]
-                        await firehose.put_record_batch(account, region, stream, parts)
+                        await streams.put_record_batch(account, region, stream, parts)
                 except DeliveryError as error:
                     for i in chunk:
                         outcomes[i] = error
@@ -229,7 +244,10 @@ class Targets:
         elif kind == "s3":
             objects = _port(self.ports, ObjectSink, "s3")
             try:
-                await objects.put(account, str(f["bucketName"]), str(f["key"]), body[0])
+                acl = f.get("cannedAcl")
+                await objects.put(
+                    account, str(f["bucketName"]), str(f["key"]), body[0], acl=str(acl) if acl else None
+                )
             except ObjectSourceError as error:
                 raise DeliveryError(error.code, error.message) from None
         elif kind == "lambda":
@@ -245,9 +263,13 @@ class Targets:
             if self.republish is None:
                 raise DeliveryError("ServiceUnavailableException", "the broker is not running")
             qos = int(f.get("qos") or 0)
-            await self.republish(
-                account, region, str(f["topic"]), body[0], qos, mqtt_properties(f.get("headers"))
-            )
+            hops = REPUBLISH_HOPS.set(int(f.get(HOPS_FIELD) or 0) + 1)
+            try:
+                await self.republish(
+                    account, region, str(f["topic"]), body[0], qos, mqtt_properties(f.get("headers"))
+                )
+            finally:
+                REPUBLISH_HOPS.reset(hops)
         elif kind == "cloudwatchLogs":
             logs = _port(self.ports, LogSink, "logs")
             now_ms = self.clock.now_ms()  # the server clock the logs service keeps too
@@ -266,6 +288,9 @@ class Targets:
                 "InvalidRequestException", f"no enabled topic rule destination confirms {url}"
             )
         headers = [(str(h["key"]), str(h["value"])) for h in f.get("headers") or []]
+        sigv4 = (f.get("auth") or {}).get("sigv4")
+        if sigv4:
+            headers = await self.signer.sign(account, sigv4, url, body, headers)
         try:
             answer = await self.http().post(url, content=body, headers=headers)
         except httpx.HTTPError as error:
