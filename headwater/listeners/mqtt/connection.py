@@ -164,9 +164,10 @@ class MqttConnection:
 
     def _pump(self) -> None:
         """Hands the buffered packets over in order until one has to wait."""
+        next_packet = self.codec.next_packet
         while self._waiting is None and not self._closed:
             try:
-                packet = self.codec.next_packet()
+                packet = next_packet()
             except MqttProtocolError as exc:
                 self._protocol_error(exc)
                 return
@@ -177,7 +178,11 @@ class MqttConnection:
             if packet is None:
                 return
             try:
-                pending = self._dispatch(packet)
+                session = self.session
+                if session is not None and type(packet) is Publish:  # the hot path: no dispatch
+                    pending = session.receive(packet)
+                else:
+                    pending = self._dispatch(packet)
             except Exception:
                 log.exception("the broker failed a packet from %s", self.peer.remote_address)
                 self.close(rc.UNSPECIFIED_ERROR)
