@@ -177,6 +177,8 @@ class Connection:
         props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
         origin = self.state.client_id
         message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
+        if not qos and packet.properties is NO_PROPERTIES and not packet.retain and not packet.dup:
+            message.plain0 = packet  # what a QoS 0 receiver gets is what came (message.outgoing_qos0)
         held, stored = self.broker.publish_parts(
             self.ns, message, principal=self.principal_id, route=route, now=now
         )
