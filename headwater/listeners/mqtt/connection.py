@@ -3,9 +3,10 @@
 Theory of operation. Bytes arrive through `feed` and go to the sans-IO codec; complete packets
 are handed over in order: the first must be CONNECT (within `CONNECT_TIMEOUT_S` of the
 connection, against slow-loris clients), which goes to `MqttBroker.connect`; every later one goes
-to `MqttSession.receive`. When the broker needs I/O for a packet (a connect, a QoS 1 PUBLISH
-being stored) it returns an awaitable: reading pauses until it is done, so packets stay ordered
-and a client that outruns its storage waits in its own TCP buffer, never in ours. A protocol error
+to `MqttSession.receive` (a PUBLISH straight there: it is most of the traffic). When the broker
+must finish something before the next packet (a connect, a full window of held PUBACKs, a
+subscriber that is behind) it returns an awaitable: reading pauses until it is done, so packets
+stay ordered and a client that outruns the server waits in its own TCP buffer, never in ours. A protocol error
 ends the connection with the reason code (MQTT 5's DISCONNECT, a 3.1.1 CONNACK return code for a
 bad CONNECT, or a plain close); keep-alive is held to 1.5 times the session's value. The broker
 writes through `write` (encoded at once, never blocking; `buffered` tells it how far behind the
@@ -164,9 +165,10 @@ class MqttConnection:
 
     def _pump(self) -> None:
         """Hands the buffered packets over in order until one has to wait."""
+        next_packet = self.codec.next_packet
         while self._waiting is None and not self._closed:
             try:
-                packet = self.codec.next_packet()
+                packet = next_packet()
             except MqttProtocolError as exc:
                 self._protocol_error(exc)
                 return
@@ -177,7 +179,11 @@ class MqttConnection:
             if packet is None:
                 return
             try:
-                pending = self._dispatch(packet)
+                session = self.session
+                if session is not None and type(packet) is Publish:  # the hot path: no dispatch
+                    pending = session.receive(packet)
+                else:
+                    pending = self._dispatch(packet)
             except Exception:
                 log.exception("the broker failed a packet from %s", self.peer.remote_address)
                 self.close(rc.UNSPECIFIED_ERROR)

@@ -41,7 +41,7 @@ from typing import NoReturn
 
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.decoder import check_first_byte, connect_level, decode, decode_publish
-from headwater.protocol.mqtt.encoder import encode
+from headwater.protocol.mqtt.encoder import encode, encode_puback, encode_publish
 from headwater.protocol.mqtt.packets import (
     AUTH,
     CONNACK,
@@ -64,6 +64,7 @@ from headwater.protocol.mqtt.packets import (
     Connect,
     MqttProtocolError,
     Packet,
+    Puback,
     Publish,
 )
 from headwater.protocol.mqtt.wire import MAX_VARINT
@@ -135,8 +136,56 @@ class MqttConnection:
         """The next complete packet, or None until more bytes arrive."""
         if self._error is not None:
             raise self._error
-        try:
-            return self._next()
+        try:  # (one function for the whole path: it runs once per packet)
+            buffer = self._buffer
+            start = self._offset
+            available = len(buffer) - start
+            if not available:
+                return None
+            first_byte = buffer[start]
+            if not self._accept[first_byte]:
+                self._refuse(first_byte)
+            if available < 2:
+                return None
+            # The remaining length: a variable byte integer of at most four bytes, mostly one or two.
+            length = buffer[start + 1]
+            index = start + 2
+            if length >= 0x80:
+                if available < 3:
+                    return None
+                second = buffer[index]
+                length = (length & 0x7F) | (second & 0x7F) << 7
+                index += 1
+                if second >= 0x80:
+                    header = _long_length(buffer, start)
+                    if header is None:
+                        return None
+                    length, index = header
+            end = index + length
+            if end - start > self.max_packet_size:
+                raise MqttProtocolError(rc.PACKET_TOO_LARGE, f"a packet of {end - start} bytes is too large")
+            if end > len(buffer):
+                return None
+            if length < 4096:
+                body = bytes(buffer[index:end])
+            else:  # one copy instead of two (the slice, then bytes of it)
+                with memoryview(buffer) as view:
+                    body = bytes(view[index:end])
+            if end == len(buffer):
+                buffer.clear()
+                self._offset = 0
+            elif end >= _COMPACT_AT and end * 2 > len(buffer):
+                del buffer[:end]
+                self._offset = 0
+            else:
+                self._offset = end
+            if first_byte >> 4 == PUBLISH:
+                if self.protocol_level == MQTT_5:
+                    publish = decode_publish(first_byte, body, True)
+                    self._inbound_publish(publish)
+                    return publish
+                return decode_publish(first_byte, body, False)
+            return self._other(first_byte, body)
         except MqttProtocolError as exc:
             self._error = exc
             raise
@@ -144,6 +193,10 @@ class MqttConnection:
     def send(self, packet: Packet) -> bytes:
         """The bytes of `packet` for this connection's protocol level (3.1.1 before it is known)."""
         packet_type = type(packet)
+        if packet_type is Publish:  # the hot paths first: no dispatch
+            return encode_publish(packet, self.protocol_level == MQTT_5)  # type: ignore[arg-type]
+        if packet_type is Puback:
+            return encode_puback(packet, self.protocol_level == MQTT_5)  # type: ignore[arg-type]
         if packet_type is Connect or packet_type is Connack:
             assert isinstance(packet, Connect | Connack)
             self._announce(packet)
@@ -160,55 +213,9 @@ class MqttConnection:
         if props.maximum_packet_size:
             self.max_packet_size = min(self.max_packet_size, props.maximum_packet_size)
 
-    def _next(self) -> Packet | None:
-        buffer = self._buffer
-        start = self._offset
-        available = len(buffer) - start
-        if not available:
-            return None
-        first_byte = buffer[start]
-        if not self._accept[first_byte]:
-            self._refuse(first_byte)
-        if available < 2:
-            return None
-        # The remaining length: a variable byte integer of at most four bytes, mostly one or two.
-        length = buffer[start + 1]
-        index = start + 2
-        if length >= 0x80:
-            if available < 3:
-                return None
-            second = buffer[index]
-            length = (length & 0x7F) | (second & 0x7F) << 7
-            index += 1
-            if second >= 0x80:
-                header = _long_length(buffer, start)
-                if header is None:
-                    return None
-                length, index = header
-        end = index + length
-        if end - start > self.max_packet_size:
-            raise MqttProtocolError(rc.PACKET_TOO_LARGE, f"a packet of {end - start} bytes is too large")
-        if end > len(buffer):
-            return None
-        if length < 4096:
-            body = bytes(buffer[index:end])
-        else:  # one copy instead of two (the slice, then bytes of it)
-            with memoryview(buffer) as view:
-                body = bytes(view[index:end])
-        if end == len(buffer):
-            buffer.clear()
-            self._offset = 0
-        elif end >= _COMPACT_AT and end * 2 > len(buffer):
-            del buffer[:end]
-            self._offset = 0
-        else:
-            self._offset = end
+    def _other(self, first_byte: int, body: bytes) -> Packet:
+        """A packet other than PUBLISH, and what it changes in the connection's state."""
         packet_type = first_byte >> 4
-        if packet_type == PUBLISH:
-            publish = decode_publish(first_byte, body, self.protocol_level == MQTT_5)
-            if self.protocol_level == MQTT_5:
-                self._inbound_publish(publish)
-            return publish
         if packet_type == CONNECT:
             self.protocol_level = connect_level(body)
         packet = decode(first_byte, body, self.protocol_level or MQTT_311)

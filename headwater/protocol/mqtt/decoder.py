@@ -20,6 +20,7 @@ from headwater.protocol.mqtt.packets import (
     CONNECT,
     DISCONNECT,
     MQTT_5,
+    NO_PROPERTIES,
     PINGREQ,
     PINGRESP,
     PUBACK,
@@ -105,14 +106,6 @@ def decode(first_byte: int, body: bytes, protocol_level: int) -> Packet:
         raise malformed(str(exc) or "the packet ends early") from None
 
 
-def decode_publish(first_byte: int, body: bytes, v5: bool) -> Publish:
-    """`decode` for a PUBLISH, the hot path, without the dispatch."""
-    try:
-        return _publish(first_byte & 0x0F, body, v5)
-    except (MalformedError, IndexError, ValueError, struct.error) as exc:
-        raise malformed(str(exc) or "the packet ends early") from None
-
-
 def connect_level(body: bytes) -> int:
     """The protocol level a CONNECT asks for: 3 ("MQIsdp"), 4 or 5 ("MQTT"). Another level of
     either name is "unsupported protocol version" (CONNACK 1 in 3.1.1, 0x84 in 5); another name
@@ -149,41 +142,47 @@ def _end(b: bytes, pos: int) -> None:
         raise malformed("bytes after the end of the packet")
 
 
-# What every PUBLISH without properties carries (3.1.1 ones all): one shared value, as building an
-# empty Properties costs a third of decoding the packet. Receivers treat a packet's properties as
-# read-only (the codec itself only ever clears a topic alias, which this one has not).
-_NO_PROPERTIES = Properties()
+def decode_publish(first_byte: int, b: bytes, v5: bool) -> Publish:
+    """`decode` for a PUBLISH, the hot path: no dispatch. A PUBLISH without properties (every
+    3.1.1 one) shares `NO_PROPERTIES`, as building an empty Properties costs a third of decoding
+    the packet."""
+    try:
+        end = 2 + ((b[0] << 8) | b[1])
+        if end > len(b):
+            raise malformed("the topic runs past the end of the packet")
+        raw = b[2:end]
+        if b"\x00" in raw:
+            raise malformed("a topic name holds U+0000")
+        topic = raw.decode()
+        if "+" in topic or "#" in topic:
+            raise protocol_error("a wildcard in a PUBLISH topic name")
+        qos = (first_byte >> 1) & 3
+        packet_id = None
+        if qos:
+            packet_id = (b[end] << 8) | b[end + 1]
+            if not packet_id:
+                raise protocol_error("packet identifier 0")
+            end += 2
+        elif first_byte & 0x08:
+            raise protocol_error("DUP set on a QoS 0 PUBLISH")
+        if v5 and b[end]:
+            props, end = decode_properties(b, end, PUBLISH)
+            if not topic and props.topic_alias is None:
+                raise protocol_error("an empty topic name without a topic alias")
+        else:
+            props = NO_PROPERTIES
+            end += v5
+            if not topic:
+                raise protocol_error("an empty topic name")
+        if end > len(b):
+            raise malformed("the PUBLISH ends early")
+        return Publish(topic, b[end:], qos, bool(first_byte & 1), bool(first_byte & 8), packet_id, props)
+    except (MalformedError, IndexError, ValueError, struct.error) as exc:  # ValueError: bad UTF-8
+        raise malformed(str(exc) or "the packet ends early") from None
 
 
 def _publish(flags: int, b: bytes, v5: bool) -> Publish:
-    end = 2 + ((b[0] << 8) | b[1])
-    if end > len(b):
-        raise malformed("the topic runs past the end of the packet")
-    raw = b[2:end]
-    if b"\x00" in raw:
-        raise malformed("a topic name holds U+0000")
-    topic = raw.decode()
-    if "+" in topic or "#" in topic:
-        raise protocol_error("a wildcard in a PUBLISH topic name")
-    qos = (flags >> 1) & 3
-    packet_id = None
-    if qos:
-        packet_id = _packet_id(b, end)
-        end += 2
-    elif flags & 0x08:
-        raise protocol_error("DUP set on a QoS 0 PUBLISH")
-    if v5 and b[end]:
-        props, end = decode_properties(b, end, PUBLISH)
-        if not topic and props.topic_alias is None:
-            raise protocol_error("an empty topic name without a topic alias")
-    else:
-        props = _NO_PROPERTIES
-        end += v5
-        if not topic:
-            raise protocol_error("an empty topic name")
-    if end > len(b):
-        raise malformed("the PUBLISH ends early")
-    return Publish(topic, b[end:], qos, bool(flags & 1), bool(flags & 8), packet_id, props)
+    return decode_publish(0x30 | flags, b, v5)
 
 
 def _connect(_flags: int, b: bytes, _v5: bool) -> Connect:

@@ -17,6 +17,7 @@ from headwater.protocol.mqtt.packets import (
     CONNECT,
     DISCONNECT,
     MQTT_5,
+    NO_PROPERTIES,
     PUBACK,
     PUBCOMP,
     PUBLISH,
@@ -47,6 +48,9 @@ from headwater.protocol.mqtt.properties import WILL, encode_properties
 from headwater.protocol.mqtt.wire import encode_binary, encode_str, encode_varint, fixed_header, pack_u16
 
 _EMPTY = b"\x00"  # an empty property block
+_TOPICS: dict[str, bytes] = {}  # topic -> its length and UTF-8 bytes, for `encode_publish`
+_TOPICS_KEPT = 4096  # (then the cache starts over: a bound, not an eviction policy)
+_TOPIC_KEPT_BYTES = 256  # AWS IoT's longest topic; longer ones are encoded each time
 
 
 def encode(packet: Packet, protocol_level: int) -> bytes:
@@ -72,26 +76,50 @@ def _packet_id(packet_id: int | None) -> bytes:
     return pack_u16(packet_id)
 
 
-def _publish(p: Publish, v5: bool) -> bytes:
-    # the hot path of every delivery: concatenation rather than a list of parts and a join
-    topic = p.topic.encode()
-    size = len(topic)
-    if size > 0xFFFF:
-        raise ValueError("a topic is at most 65,535 bytes")
+def encode_publish(p: Publish, v5: bool) -> bytes:
+    """`encode` for a PUBLISH, the hot path of every delivery: concatenation rather than a list of
+    parts and a join, and the topic's first bytes cached."""
+    head = _TOPICS.get(p.topic)
+    if head is None:
+        head = _topic_head(p.topic)
     qos = p.qos
-    if not 0 <= qos <= 2:
-        raise ValueError(f"QoS {qos} is not 0, 1 or 2")
-    head = pack_u16(size) + topic
     if qos:
+        if not 0 < qos <= 2:
+            raise ValueError(f"QoS {qos} is not 0, 1 or 2")
         head += _packet_id(p.packet_id)
     if v5:
-        head += encode_properties(p.properties, PUBLISH)
+        props = p.properties
+        head += _EMPTY if props is NO_PROPERTIES else encode_properties(props, PUBLISH)
     payload = p.payload
     length = len(head) + len(payload)
     first = 0x30 | p.dup << 3 | qos << 1 | p.retain
     if length < 0x80:
         return bytes((first, length)) + head + payload
     return bytes((first,)) + encode_varint(length) + head + payload
+
+
+def _topic_head(topic: str) -> bytes:
+    """A topic name as a PUBLISH starts with it (two-byte length, UTF-8), kept for the next one."""
+    data = topic.encode()
+    if len(data) > 0xFFFF:
+        raise ValueError("a topic is at most 65,535 bytes")
+    head = pack_u16(len(data)) + data
+    if len(data) <= _TOPIC_KEPT_BYTES:
+        if len(_TOPICS) >= _TOPICS_KEPT:
+            _TOPICS.clear()
+        _TOPICS[topic] = head
+    return head
+
+
+def encode_puback(p: Puback, v5: bool) -> bytes:
+    """`encode` for a PUBACK, the hot path of QoS 1 ingest: one success without properties (every
+    3.1.1 one) is four bytes."""
+    if not v5 or (not p.reason_code and p.properties is NO_PROPERTIES):
+        packet_id = p.packet_id
+        if type(packet_id) is not int or not 0 < packet_id <= 0xFFFF:
+            raise ValueError(f"packet identifier {packet_id!r} is not 1-65535")
+        return bytes((0x40, 2, packet_id >> 8, packet_id & 0xFF))
+    return _encode_ack(p, v5)
 
 
 def _connect(p: Connect, _v5: bool) -> bytes:
@@ -196,9 +224,11 @@ def _reason_and_properties(packet_type: int, reason_code: int, props: bytes) -> 
     return bytes((packet_type << 4, 0))
 
 
+_encode_ack = _ack(PUBACK, PUBACK << 4)
+
 _ENCODERS: dict[type, Callable[[Any, bool], bytes]] = {
-    Publish: _publish,
-    Puback: _ack(PUBACK, PUBACK << 4),
+    Publish: encode_publish,
+    Puback: encode_puback,
     Connect: _connect,
     Connack: _connack,
     Pubrec: _ack(PUBREC, PUBREC << 4),

@@ -53,6 +53,13 @@ class Properties:
     shared_subscription_available: int | None = None  # 0x2A
 
 
+# One empty Properties for the hot paths (a PUBLISH or PUBACK carrying none): building one costs
+# more than the rest of a small packet. Read-only by convention: whoever holds a packet treats its
+# properties as read-only (the codec only ever clears a topic alias, which this one has not), and
+# the encoder knows it is empty by its identity.
+NO_PROPERTIES = Properties()
+
+
 @dataclass(slots=True)
 class Will:
     topic: str

@@ -133,9 +133,10 @@ class EventPublisher(Protocol):
     def publish_event(self, account: str, region: str, topic: str, payload: bytes) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (read-only by contract; not frozen: that __init__ costs 2 us per message)
 class InboundPublish:
-    """An accepted PUBLISH as the parts beside the broker see it (rules, shadows)."""
+    """An accepted PUBLISH as the parts beside the broker see it (rules, shadows). Receivers treat
+    it as read-only: every tap sees the same one."""
 
     account: str
     region: str

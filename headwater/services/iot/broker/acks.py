@@ -11,6 +11,10 @@ read), its PUBACK is queued with the writes it waits for, and reading goes on. S
 order; PUBACKs leave in the order the PUBLISHes came (MQTT 3.1.1 section 4.6 asks for it): when
 the head of the queue is complete, it and every complete entry behind it are written.
 
+Stores complete in groups (a group commit completes one future for every write of its loop turn),
+so the entries waiting on one future are kept together and it gets one done callback, not one per
+message.
+
 Backpressure stays: with `window` PUBACKs outstanding (AWS IoT's 100 unacknowledged QoS 1
 messages each way), `hold` returns an awaitable that completes when the queue is back under it,
 and the listener stops reading meanwhile. A write that fails ends the connection (the listener's
@@ -23,7 +27,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from headwater.protocol.mqtt.packets import Packet
 
@@ -49,6 +52,7 @@ class HeldAcks:
         self._write = write  # to the client
         self._failed = failed  # a store failed: the connection ends
         self._queue: deque[_Held] = deque()
+        self._waiting: dict[asyncio.Future[None], list[_Held]] = {}  # a store -> the entries it holds
         self._room: asyncio.Future[None] | None = None
         self.closed = False
 
@@ -67,9 +71,15 @@ class HeldAcks:
         """Queues the answer behind `waits`; an awaitable when the window is full (stop reading)."""
         entry = _Held(packet, len(waits))
         self._queue.append(entry)
+        waiting = self._waiting
         for wait in waits:
             future = wait if isinstance(wait, asyncio.Future) else asyncio.ensure_future(wait)
-            future.add_done_callback(partial(self._one_done, entry))
+            entries = waiting.get(future)
+            if entries is None:
+                waiting[future] = [entry]
+                future.add_done_callback(self._done)
+            else:
+                entries.append(entry)
         if len(self._queue) < self.window:
             return None
         if self._room is None:
@@ -80,19 +90,22 @@ class HeldAcks:
         """The connection ended: nothing more is written; a reader waiting for room goes on."""
         self.closed = True
         self._queue.clear()
+        self._waiting.clear()
         self._wake()
 
-    def _one_done(self, entry: _Held, future: asyncio.Future[None]) -> None:
+    def _done(self, future: asyncio.Future[None]) -> None:
+        entries = self._waiting.pop(future, None)
         error = None if future.cancelled() else future.exception()
-        if self.closed:
+        if self.closed or entries is None:
             return
         if future.cancelled() or error is not None:
             self.close()
             self._failed(error if error is not None else asyncio.CancelledError())
             return
-        entry.left -= 1
+        for entry in entries:
+            entry.left -= 1
         queue = self._queue
-        if entry.left or queue[0] is not entry:
+        if queue[0].left:
             return
         write = self._write
         while queue and not queue[0].left:

@@ -152,14 +152,20 @@ class Broker:
         return held + stored if held else stored
 
     def publish_parts(
-        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+        self,
+        ns: Namespace,
+        message: Message,
+        *,
+        principal: str | None = None,
+        route: bool = True,
+        now: float | None = None,
     ) -> tuple[list[Awaitable[None]], list[Awaitable[None]]]:
         """`publish`, its waits in two parts: what subscribers hold (a subscriber that is behind:
         its publisher must stop reading) and what is being stored (the retained copy, the taps'
-        writes: only the PUBACK waits for those)."""
-        held = ns.route(message) if route else []
+        writes: only the PUBACK waits for those). `now`: the server clock, if just read."""
+        held = ns.route(message, now) if route else []
         stored: list[Awaitable[None]] = []
-        if route and message.retain:
+        if message.retain and route:
             kept = self.ctx.store.retain(ns.account, ns.region, message)
             if message.qos == 0:
                 self.ctx.store.background(kept)

@@ -11,6 +11,7 @@ from typing import Any
 from headwater.protocol.mqtt import reason_codes as rc
 from headwater.protocol.mqtt.packets import (
     MQTT_5,
+    NO_PROPERTIES,
     Connect,
     Disconnect,
     Pingreq,
@@ -34,6 +35,8 @@ from headwater.services.iot.contracts import AuthContext
 from headwater.services.ports import MqttOutlet, MqttPeer
 
 log = logging.getLogger("headwater.services.iot.broker")
+
+VALID_TOPICS_KEPT = 256  # per connection; then the set starts over
 
 
 async def _all(waits: list[Awaitable[None]]) -> None:
@@ -76,6 +79,7 @@ class Connection:
         self._tokens = PUBLISH_RATE
         self._refilled = self.ctx.clock.now()
         self._topic_arn = arn(ns.region, ns.account, "topic", "")
+        self._valid_topics: set[str] = set()  # topic names this client published that passed the checks
         self.acks = HeldAcks(window, outlet.write, self._store_failed)
 
     @property
@@ -152,10 +156,14 @@ class Connection:
                 self._refuse(packet, rc.QUOTA_EXCEEDED, disconnect_v3=False)
                 return None
         topic = packet.topic
-        error = topic_name_error(topic, aws)
-        if error is not None:
-            self._refuse(packet, error)
-            return None
+        if topic not in self._valid_topics:  # (a device publishes to a few topics: checked once each)
+            error = topic_name_error(topic, aws)
+            if error is not None:
+                self._refuse(packet, error)
+                return None
+            if len(self._valid_topics) >= VALID_TOPICS_KEPT:
+                self._valid_topics.clear()
+            self._valid_topics.add(topic)
         if ctx.authorizer is not None and self.auth.principal_arn is not None:
             if not ctx.allowed(self.auth, "iot:Publish", self._topic_arn + topic):
                 self._refuse(packet, rc.NOT_AUTHORIZED)
@@ -169,10 +177,15 @@ class Connection:
         props, expires = forwarded(packet.properties, now) if self.level == MQTT_5 else (None, None)
         origin = self.state.client_id
         message = Message(topic, packet.payload, qos, packet.retain, props, expires, origin, int(now * 1000))
-        held, stored = self.broker.publish_parts(self.ns, message, principal=self.principal_id, route=route)
+        if not qos and packet.properties is NO_PROPERTIES and not packet.retain and not packet.dup:
+            message.plain0 = packet  # what a QoS 0 receiver gets is what came (message.outgoing_qos0)
+        held, stored = self.broker.publish_parts(
+            self.ns, message, principal=self.principal_id, route=route, now=now
+        )
         if qos == 0:  # held: subscribers that are behind hold it (hold.py)
             return (held[0] if len(held) == 1 else _all(held)) if held else None
-        answer = Pubrec(packet.packet_id or 0) if answer_pubrec else Puback(packet.packet_id or 0)
+        packet_id = packet.packet_id or 0
+        answer = Pubrec(packet_id, 0, NO_PROPERTIES) if answer_pubrec else Puback(packet_id, 0, NO_PROPERTIES)
         if not held and not stored:
             self.acks.answer(answer)
             return None

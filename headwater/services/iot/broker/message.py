@@ -15,13 +15,10 @@ import math
 import struct
 from dataclasses import dataclass
 
-from headwater.protocol.mqtt.packets import MQTT_5, Properties, Publish
+# NO_PROPERTIES: the properties of every outgoing PUBLISH that carries none (shared, read-only)
+from headwater.protocol.mqtt.packets import MQTT_5, NO_PROPERTIES, Properties, Publish
 
 _HEADER = struct.Struct(">I")
-# The properties of every outgoing PUBLISH that carries none: one shared, never mutated value
-# (building an empty Properties costs more than the rest of a QoS 0 route). The codec treats
-# the packets it is given to send as read-only.
-NO_PROPERTIES = Properties()
 
 
 @dataclass(slots=True)

@@ -69,11 +69,13 @@ class Namespace:
         if self.sessions.get(state.client_id) is state:
             del self.sessions[state.client_id]
 
-    def route(self, message: Message) -> list[Awaitable[None]]:
+    def route(self, message: Message, now: float | None = None) -> list[Awaitable[None]]:
         """Delivers to every matching subscription (one member per shared group); returns the
-        stores a QoS 1 publisher's PUBACK must wait for."""
+        stores a QoS 1 publisher's PUBACK must wait for. `now`: the server clock, when the caller
+        has just read it."""
         waits: list[Awaitable[None]] = []
-        now = self.ctx.clock.now()
+        if now is None:
+            now = self.ctx.clock.now()
         origin = message.origin
         for entry in self.index.match(message.topic):
             if type(entry) is Subscription:
@@ -107,7 +109,13 @@ class Hub(Protocol):
     ) -> list[Awaitable[None]]: ...
 
     def publish_parts(
-        self, ns: Namespace, message: Message, *, principal: str | None = None, route: bool = True
+        self,
+        ns: Namespace,
+        message: Message,
+        *,
+        principal: str | None = None,
+        route: bool = True,
+        now: float | None = None,
     ) -> tuple[list[Awaitable[None]], list[Awaitable[None]]]: ...
 
     def capped_expiry(self, asked: int) -> float: ...

@@ -120,6 +120,8 @@ class Outbound:
         conn = self.connection
         if conn is None:
             return
+        if not self.pending and self._room is None and self.cold_start >= self.cold_stop:
+            return  # (most acks: nothing waits, nothing to page in)
         outlet, inflight, pending = conn.outlet, self.inflight, self.pending
         now = self.ctx.clock.now()
         while pending and len(inflight) < conn.window and outlet.buffered <= SLOW_CONSUMER_BYTES:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Protocol
 
-from headwater.protocol.mqtt.packets import SubscriptionOptions, Will
+from headwater.protocol.mqtt.packets import MQTT_5, SubscriptionOptions, Will
 from headwater.services.iot.broker.context import SLOW_CONSUMER_BYTES, BrokerContext, arn
 from headwater.services.iot.broker.hold import Hold
 from headwater.services.iot.broker.message import Message, outgoing_qos0
@@ -143,14 +143,24 @@ class SessionState:
             if conn is None:
                 return None
             outlet = conn.outlet
+            packet = message.plain0  # (outgoing_qos0's shared packet, when it is already made)
+            if (
+                packet is None
+                or retain
+                or (
+                    conn.level == MQTT_5
+                    and (message.properties is not None or message.expires_at is not None)
+                )
+            ):
+                packet = outgoing_qos0(message, conn.level, retain, now)
             if outlet.buffered > SLOW_CONSUMER_BYTES:  # behind: hold its publishers (hold.py)
                 if self.hold.shedding:
                     ctx.counters.qos0_dropped_slow += 1
                     return None
                 ctx.counters.qos0_held += 1
-                outlet.write(outgoing_qos0(message, conn.level, retain, now))
+                outlet.write(packet)
                 return self.hold.wait(outlet)
-            outlet.write(outgoing_qos0(message, conn.level, retain, now))
+            outlet.write(packet)
             return None
         if self.connection is None and not self.persistent:
             return None
