@@ -32,7 +32,7 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from headwater.engine.embedded.checkpointer import Checkpointer
-from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop
+from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop, apply_all
 from headwater.engine.embedded.schema import Durability, Recovered, connect_writer, recover
 from headwater.engine.embedded.syncer import Syncer
 from headwater.engine.memory import NO_MARK
@@ -266,8 +266,7 @@ class Writer(threading.Thread):
     def _commit(self, db: sqlite3.Connection, ops: list[Op], vacuum: bool) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
-            for op in ops:
-                op.apply(db, self._cleanup)
+            apply_all(db, self._cleanup, ops)
             if self._cleanup.pending:
                 self._cleanup.step(db, vacuum, busy=bool(ops))
             if self.before_commit is not None:
