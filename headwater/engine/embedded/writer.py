@@ -3,7 +3,8 @@
 Theory of operation. The loop thread never touches the writer connection: it builds ops and puts
 them on a queue (never blocks), each with a future. The writer blocks on the queue, then drains
 everything already queued (bounded by MAX_BATCH_WEIGHT) into ONE transaction, so the batch grows
-with the load while the disk is busy, and one fsync covers the whole batch. After COMMIT returns
+with the load while the disk is busy, and one fsync covers the whole batch (adjacent ops with one
+`run_key`, e.g. a queue's adds, are applied by one `apply_run`: ops.apply_all). After COMMIT returns
 one `call_soon_threadsafe` hands the whole batch back to the loop, which applies each op's effects
 (committed offsets, tail cache) and resolves its future; in `durable` mode that hand-over waits
 for the WAL's fsync, which runs on the syncer thread (syncer.py) while the writer commits the next
