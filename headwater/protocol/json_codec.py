@@ -12,8 +12,9 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formatdate, parsedate_to_datetime
+from importlib import import_module
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -139,13 +140,46 @@ def loads(body: bytes) -> Any:
     return json.loads(body, parse_constant=_reject_constant)
 
 
+def _orjson(name: str) -> Any:
+    try:
+        return getattr(import_module("orjson"), name)
+    except ImportError:  # a dependency, but the standard library does the same, slower
+        return None
+
+
+# orjson reads a 10 KiB SendMessageBatch ~3x, and writes its answer ~50x, faster than `json`.
+_orjson_loads: Callable[[bytes], Any] | None = _orjson("loads")
+_orjson_dumps: Callable[[Any], bytes] | None = _orjson("dumps")
+_ORJSON_REFUSED: tuple[type[Exception], ...] = (ValueError, TypeError)
+
+
+def loads_checked(body: bytes) -> Any:
+    """`loads` for callers that check the type of every value they use (the fast paths): the same
+    values, except that an integer beyond 64 bits may come back as a float (orjson's reading),
+    which such a check refuses, sending the request to the generic codec and so to `loads`. What
+    orjson refuses (NaN, lone surrogates, a BOM, other encodings, deep nesting) `loads` reads or
+    refuses as it always did."""
+    if _orjson_loads is not None:
+        try:
+            return _orjson_loads(body)
+        except _ORJSON_REFUSED:
+            pass
+    return loads(body)
+
+
 _dumps_unicode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def dumps(value: Any) -> bytes:
-    """JSON bytes for the fast paths: UTF-8 as is (cheapest), or, when the value holds a lone
-    surrogate echoed from a request (no UTF-8 can carry one), escaped as the generic codec writes
-    it."""
+    """JSON bytes for the fast paths (whose answers hold no floats: orjson would write NaN as null):
+    UTF-8 as is, or, when the value holds a lone surrogate echoed from a request (no UTF-8 can carry
+    one) or an integer beyond 64 bits, as `json` writes it, the surrogate escaped as the generic
+    codec writes it."""
+    if _orjson_dumps is not None:
+        try:
+            return _orjson_dumps(value)
+        except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a huge integer, a non-str key
+            pass
     text = _dumps_unicode(value)
     try:
         return text.encode()

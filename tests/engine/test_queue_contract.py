@@ -614,6 +614,59 @@ def test_durable_writes_are_acknowledged_only_after_commit(tmp_path: Path) -> No
     asyncio.run(main())
 
 
+def test_a_run_of_writes_in_one_commit_lands_as_written_one_by_one(tmp_path: Path) -> None:
+    """Adds (and removes) next to each other in one transaction go in as one statement per table
+    (ops.apply_all): overlapping seqs, another queue between them and the counts still come out as
+    the reference store's, before and after a restart."""
+
+    async def main() -> None:
+        engine, reference = EmbeddedEngine(tmp_path / "data", "durable"), MemoryQueueStore()
+        await engine.start()
+        for store in (engine.queues, reference):
+            await store.create("q")
+            await store.create("other")
+        gate, waiting = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            waiting.set()
+            assert gate.wait(10)
+
+        engine._writer.before_commit = hold
+        first = engine.queues.add("q", msgs([0]))
+        assert await asyncio.to_thread(waiting.wait, 10)  # what follows queues up behind this commit
+        engine._writer.before_commit = None
+        writes: list[Callable[[QueueStore], Awaitable[None]]] = [
+            lambda s: s.add("q", msgs(range(1, 40))),
+            lambda s: s.add("q", msgs([5, 41, 42], "again")),  # 5 overwritten within the run
+            lambda s: s.add("q", msgs([42, 43], "third")),
+            lambda s: s.add("other", msgs([1, 2])),
+            lambda s: s.add("q", msgs([44])),
+            lambda s: s.remove("q", [1, 2, 44]),
+            lambda s: s.remove("q", [2, 3, 99]),  # 2 again, 99 never stored
+            lambda s: s.set_state("q", [(4, b"received")]),
+            lambda s: s.remove("other", [2]),
+        ]
+        pending = [write(engine.queues) for write in writes]
+        gate.set()
+        await first
+        await asyncio.gather(*pending)
+        await reference.add("q", msgs([0]))
+        for write in writes:
+            await write(reference)
+        for name in ("q", "other"):
+            assert rows(engine.queues, name) == rows(reference, name)
+            assert engine.queues.stats(name) == reference.stats(name)
+        await engine.close()
+        engine = EmbeddedEngine(tmp_path / "data", "durable")
+        await engine.start()
+        for name in ("q", "other"):
+            assert rows(engine.queues, name) == rows(reference, name)
+            assert engine.queues.stats(name) == reference.stats(name)
+        await engine.close()
+
+    asyncio.run(main())
+
+
 def test_reads_between_commit_and_acknowledgement(tmp_path: Path) -> None:
     """The file already holds writes the loop still has pending: applying them twice is harmless."""
 

@@ -287,3 +287,31 @@ def test_a_lone_surrogate_is_read_and_written_back_escaped() -> None:
 
 def test_surrogate_pairs_are_one_character() -> None:
     assert parse("CreateStream", b'{"StreamName": "\\ud83d\\ude00"}')["StreamName"] == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": [1, -0.0, 0.1, 1e-7, 18446744073709551615, "\\u00e9\\ud83d\\ude00", null, true]}',
+        b'{"a": "\\ud800"}',  # orjson refuses a lone surrogate: read by `json`
+        b'{"a": NaN}',
+        b"\xef\xbb\xbf{}",
+        b'{"a": 1, "a": 2}',
+    ],
+)
+def test_loads_checked_reads_what_loads_reads(body: bytes) -> None:
+    def outcome(read: Any) -> Any:
+        try:
+            return repr(read(body))
+        except ValueError as exc:
+            return type(exc)
+
+    assert outcome(json_codec.loads_checked) == outcome(json_codec.loads)
+
+
+def test_dumps_writes_what_json_writes() -> None:
+    plain = {"a": [1, 2**64 - 1, "\u00e9\u2028</", None, True], "b": {"c": ""}}
+    for value in (plain, {**plain, "d": 2**70}):  # orjson refuses the huge integer: `json` writes it
+        assert (
+            json_codec.dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from headwater.engine.api import StoredEntry
@@ -31,12 +31,22 @@ VACUUM_MIN_FRACTION = 4  # ...or less than a quarter of the file (trims of a liv
 class Op:
     __slots__ = ("future",)
     weight = 64  # rough bytes, to bound the size of one transaction
+    # Ops with the same non-None run_key next to each other in one transaction are applied by ONE
+    # `apply_run` (e.g. a queue's adds as one multi-row INSERT): every statement the writer runs
+    # releases and retakes the GIL, each time maybe waiting behind the busy event loop.
+    run_key: object = None
 
     def __init__(self) -> None:
         self.future: asyncio.Future[Any] | None = None
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
         """Writer thread, inside the transaction."""
+
+    @classmethod
+    def apply_run(cls, db: sqlite3.Connection, cleanup: Cleanup, ops: Sequence[Op]) -> None:
+        """Writer thread: `apply` of each of `ops` (same run_key, in order), maybe in fewer statements."""
+        for op in ops:
+            op.apply(db, cleanup)
 
     def result(self) -> Any:
         return None
@@ -49,6 +59,22 @@ class Op:
     def failed(self, exc: BaseException) -> None:
         if self.future is not None and not self.future.done():
             self.future.set_exception(exc)
+
+
+def apply_all(db: sqlite3.Connection, cleanup: Cleanup, ops: Sequence[Op]) -> None:
+    """Writer thread: applies `ops` in order, each run of ops sharing a run_key by one apply_run."""
+    at, count = 0, len(ops)
+    while at < count:
+        op, end = ops[at], at + 1
+        run_key = op.run_key
+        if run_key is not None:
+            while end < count and ops[end].run_key == run_key:
+                end += 1
+        if end - at == 1:
+            op.apply(db, cleanup)
+        else:
+            type(op).apply_run(db, cleanup, ops[at:end])
+        at = end
 
 
 class Append(Op):

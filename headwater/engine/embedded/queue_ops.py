@@ -8,7 +8,8 @@ the same seq has taken the slot over (that one removes it when it commits: ops c
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 from headwater.engine.embedded.ops import Cleanup, Op
 from headwater.engine.embedded.schema import key
@@ -108,12 +109,13 @@ class _MessageWrite(Op):
 
 
 class AddMessages(_MessageWrite):
-    __slots__ = ("messages", "weight")
+    __slots__ = ("messages", "weight", "run_key")
 
     def __init__(self, qid: int, overlay: Overlay, messages: list[tuple[int, bytes, bytes]]) -> None:
         super().__init__(qid, overlay)
         self.messages = messages
         self.weight = sum(len(r) + len(s) for _, r, s in messages) + 64 * len(messages)
+        self.run_key = (AddMessages, qid)  # a commit's adds to one queue: one INSERT per table
         for seq, record, state in messages:
             overlay[seq] = (self, record, state)
 
@@ -121,26 +123,32 @@ class AddMessages(_MessageWrite):
         return (seq for seq, _, _ in self.messages)
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
+        self.apply_run(db, cleanup, [self])
+
+    @classmethod
+    def apply_run(cls, db: sqlite3.Connection, cleanup: Cleanup, ops: Sequence[Op]) -> None:
+        qid = cast(AddMessages, ops[0]).qid
+        messages = [message for op in ops for message in cast(AddMessages, op).messages]
         # OR REPLACE: a seq stored twice (a service bug) overwrites, as in memory, rather than
-        # failing the transaction and with it the whole engine.
-        base = key(self.qid, 0)
+        # failing the transaction and with it the whole engine; rows go in in order, the last wins.
+        base = key(qid, 0)
         insert_rows(
             db,
             "INSERT OR REPLACE INTO queue_records (key, record) VALUES ",
-            [(base + seq, record) for seq, record, _ in self.messages],
+            [(base + seq, record) for seq, record, _ in messages],
         )
         # IGNORE counts the new rows exactly; an overwrite is rare
         added = insert_rows(
             db,
             "INSERT OR IGNORE INTO queue_states (key, state) VALUES ",
-            [(base + seq, state) for seq, _, state in self.messages],
+            [(base + seq, state) for seq, _, state in messages],
         )
-        if added != len(self.messages):
+        if added != len(messages):  # in order: each seq ends with its last state
             db.executemany(
                 "UPDATE queue_states SET state = ? WHERE key = ?",
-                ((state, base + seq) for seq, _, state in self.messages),
+                ((state, base + seq) for seq, _, state in messages),
             )
-        db.execute("UPDATE queues SET stored = stored + ? WHERE qid = ?", (added, self.qid))
+        db.execute("UPDATE queues SET stored = stored + ? WHERE qid = ?", (added, qid))
 
 
 class SetStates(_MessageWrite):
@@ -170,12 +178,13 @@ class SetStates(_MessageWrite):
 
 
 class RemoveMessages(_MessageWrite):
-    __slots__ = ("removed", "weight")
+    __slots__ = ("removed", "weight", "run_key")
 
     def __init__(self, qid: int, overlay: Overlay, seqs: list[int]) -> None:
         super().__init__(qid, overlay)
         self.removed = seqs
         self.weight = 64 * len(seqs)
+        self.run_key = (RemoveMessages, qid)  # a commit's deletes from one queue: one DELETE per table
         for seq in seqs:
             overlay[seq] = (self, None, None)
 
@@ -183,9 +192,14 @@ class RemoveMessages(_MessageWrite):
         return self.removed
 
     def apply(self, db: sqlite3.Connection, cleanup: Cleanup) -> None:
-        base = key(self.qid, 0)
-        keys = [base + seq for seq in self.removed]
+        self.apply_run(db, cleanup, [self])
+
+    @classmethod
+    def apply_run(cls, db: sqlite3.Connection, cleanup: Cleanup, ops: Sequence[Op]) -> None:
+        qid = cast(RemoveMessages, ops[0]).qid
+        base = key(qid, 0)
+        keys = [base + seq for op in ops for seq in cast(RemoveMessages, op).removed]
         delete_keys(db, "queue_records", keys)
         removed = delete_keys(db, "queue_states", keys)
         if removed:
-            db.execute("UPDATE queues SET stored = stored - ? WHERE qid = ?", (removed, self.qid))
+            db.execute("UPDATE queues SET stored = stored - ? WHERE qid = ?", (removed, qid))

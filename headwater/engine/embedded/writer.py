@@ -3,7 +3,8 @@
 Theory of operation. The loop thread never touches the writer connection: it builds ops and puts
 them on a queue (never blocks), each with a future. The writer blocks on the queue, then drains
 everything already queued (bounded by MAX_BATCH_WEIGHT) into ONE transaction, so the batch grows
-with the load while the disk is busy, and one fsync covers the whole batch. After COMMIT returns
+with the load while the disk is busy, and one fsync covers the whole batch (adjacent ops with one
+`run_key`, e.g. a queue's adds, are applied by one `apply_run`: ops.apply_all). After COMMIT returns
 one `call_soon_threadsafe` hands the whole batch back to the loop, which applies each op's effects
 (committed offsets, tail cache) and resolves its future; in `durable` mode that hand-over waits
 for the WAL's fsync, which runs on the syncer thread (syncer.py) while the writer commits the next
@@ -32,7 +33,7 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from headwater.engine.embedded.checkpointer import Checkpointer
-from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop
+from headwater.engine.embedded.ops import Cleanup, Op, Settle, Stop, apply_all
 from headwater.engine.embedded.schema import Durability, Recovered, connect_writer, recover
 from headwater.engine.embedded.syncer import Syncer
 from headwater.engine.memory import NO_MARK
@@ -266,8 +267,7 @@ class Writer(threading.Thread):
     def _commit(self, db: sqlite3.Connection, ops: list[Op], vacuum: bool) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
-            for op in ops:
-                op.apply(db, self._cleanup)
+            apply_all(db, self._cleanup, ops)
             if self._cleanup.pending:
                 self._cleanup.step(db, vacuum, busy=bool(ops))
             if self.before_commit is not None:

@@ -119,7 +119,7 @@ def _delete_batch(params: dict[str, Any]) -> None:
 
 def _parse(operation: str, check: Parser, body: bytes) -> dict[str, Any]:
     try:
-        params = json_codec.loads(body)  # what the generic codec reads, refused alike
+        params = json_codec.loads_checked(body)  # what the generic codec reads, refused alike
         if type(params) is not dict:
             raise TypeError
         _string(params, "QueueUrl", required=True)

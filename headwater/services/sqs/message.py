@@ -15,6 +15,7 @@ from typing import Any
 import cbor2
 
 VISIBLE, INFLIGHT, DELAYED, DELETED = 0, 1, 2, 3
+_UNTOUCHED = cbor2.dumps([0, 0, 0, 0, False, 0])  # state() of a message never received nor delayed
 
 
 class Message:
@@ -107,6 +108,10 @@ class Message:
         )
 
     def state(self) -> bytes:
+        if not (self.visible_at or self.receive_count or self.first_receive_ms or self.token) and (
+            self.status != DELETED and not self.received_ms
+        ):
+            return _UNTOUCHED  # a message just sent: one encoding for them all
         return cbor2.dumps(
             [
                 self.visible_at,

@@ -30,9 +30,17 @@ NOT_FOR_QUEUE_TYPE = "The request include parameter that is not valid for this q
 
 
 def _prepare(
-    core: SqsCore, queue: Queue, entry: dict[str, Any], now_ms: int, sender: str, *, batch: bool = False
+    core: SqsCore,
+    queue: Queue,
+    entry: dict[str, Any],
+    now_ms: int,
+    sender: str,
+    *,
+    batch: bool = False,
+    size: int | None = None,
 ) -> tuple[Message | None, dict[str, Any]]:
-    """Validates one message and builds it; returns (None, result) for a FIFO duplicate."""
+    """Validates one message and builds it; returns (None, result) for a FIFO duplicate. `size`: its
+    `rules.message_size`, when the caller has it already."""
     body = entry.get("MessageBody")
     if body is None:
         raise errors.missing_parameter("MessageBody")
@@ -44,7 +52,8 @@ def _prepare(
         rules.check_message_attributes(attributes, operation=operation)
     if system:
         rules.check_message_attributes(system, system=True, operation=operation)
-    size = rules.message_size(body, attributes)
+    if size is None:
+        size = rules.message_size(body, attributes)
     rules.check_size(size, queue.definition.seconds("MaximumMessageSize"))
     group = entry.get("MessageGroupId")
     dedup = entry.get("MessageDeduplicationId")
@@ -193,7 +202,8 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
     if entries is None:
         raise errors.missing_parameter("Entries")
     rules.check_batch(entries, what="SendMessageBatchRequestEntry")
-    rules.check_batch_size(sum(_entry_size(entry) for entry in entries))
+    sizes = [_entry_size(entry) for entry in entries]
+    rules.check_batch_size(sum(sizes))
     if queue.fifo:
         _check_fifo_ids(queue, entries)
     core.throttle(queue, "SendMessageBatch", len(entries))
@@ -203,9 +213,9 @@ async def send_message_batch(core: SqsCore, params: dict[str, Any], ctx: Request
     successful: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     messages: list[Message] = []
-    for entry in entries:
+    for entry, size in zip(entries, sizes, strict=True):
         try:
-            message, result = _prepare(core, queue, entry, now_ms, ctx.account, batch=True)
+            message, result = _prepare(core, queue, entry, now_ms, ctx.account, batch=True, size=size)
         except AwsError as error:
             failed.append(entry_error(entry["Id"], error))
             continue

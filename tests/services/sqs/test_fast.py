@@ -112,7 +112,11 @@ def test_fast_decode_matches_generic(operation: str, params: dict[str, Any]) -> 
 def test_fast_decode_falls_back_on_bad_json() -> None:
     unpaired = b'{"QueueUrl": "q", "MessageBody": "a", "MessageGroupId": "\\ud800"}'
     nan = b'{"QueueUrl": "q", "MessageBody": "a", "DelaySeconds": NaN}'
-    for body in (b"", b"[]", b"{", b'"x"', unpaired, nan):
+    # orjson reads integers beyond 64 bits as floats: the type checks send them to the generic codec
+    huge = b'{"QueueUrl": "q", "MessageBody": "a", "DelaySeconds": 99999999999999999999}'
+    negative = b'{"QueueUrl": "q", "MessageBody": "a", "DelaySeconds": -9223372036854775809}'
+    bom = b'\xef\xbb\xbf{"QueueUrl": "q", "MessageBody": "a"}'
+    for body in (b"", b"[]", b"{", b'"x"', unpaired, nan, huge, negative, bom, b"\xff"):
         fast_result = _outcome(lambda b=body: fast._parse("SendMessage", fast._send_message, b))
         assert fast_result == _outcome(lambda b=body: fast.generic("SendMessage", b))
 
