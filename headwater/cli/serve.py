@@ -246,12 +246,13 @@ def serve_command() -> click.Command:
 
 
 def run(config: Config) -> None:
-    from headwater.app import Headwater
-    from headwater.runtime import logs
     from headwater.runtime.allocator import tune_allocator
 
+    tune_allocator()  # before the imports below start threads that take arenas of their own
+    from headwater.app import Headwater
+    from headwater.runtime import logs
+
     logs.configure(config.log_level, config.log_format)
-    tune_allocator()
 
     async def serve() -> None:
         await Headwater(config).run()
