@@ -137,8 +137,10 @@ def test_resharding_and_kill(tmp_path: Path, upstream: Server) -> None:
         kinesis = client_for(server.endpoint, "kinesis")
         kinesis.create_stream(StreamName=LOCAL, ShardCount=1)
         wait_active(kinesis, LOCAL)
+        sent = put(kinesis, 0, 10)
+        wait_for(lambda: status(server)["forwarded"] == 10, what="10 forwarded")
         upstream.stop()  # records pile up in the local stream
-        sent = put(kinesis, 0, 40)
+        sent += put(kinesis, 10, 30)
         kinesis.update_shard_count(StreamName=LOCAL, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
         wait_active(kinesis, LOCAL)
         sent += put(kinesis, 40, 40)  # into the children: they go up after their parent
@@ -147,8 +149,45 @@ def test_resharding_and_kill(tmp_path: Path, upstream: Server) -> None:
         upstream.start()
         server.start()
         check(upstream, sent)
-        wait_for(lambda: status(server)["forwarded"] >= 80, what="80 forwarded")
+        # the counters are this run's: the 70 that were not forwarded before the kill
+        wait_for(lambda: status(server)["forwarded"] == 70, what="70 forwarded")
+        # the checkpoint of what went up before the kill was on disk: those are not sent again
+        copies = [data for _, data in arrived(upstream)]
+        assert all(copies.count(data) == 1 for _, data in sent[:10])
         shards = status(server)["shards"]
         assert sorted(shard["state"] for shard in shards.values()) == ["done", "forwarding", "forwarding"]
+    finally:
+        server.stop()
+
+
+def test_retention_loss_is_reported(tmp_path: Path, upstream: Server) -> None:
+    server = edge(tmp_path, upstream).start()
+    try:
+        kinesis = client_for(server.endpoint, "kinesis")
+        kinesis.create_stream(StreamName=LOCAL, ShardCount=1)
+        wait_active(kinesis, LOCAL)
+        upstream.stop()
+        first = put(kinesis, 0, 1)  # read, and held by the forwarder while the upstream is away
+        wait_for(lambda: status(server)["retries"] > 0, what="a retry")
+        put(kinesis, 1, 10)  # never read before they expire
+        server.advance(25 * 3600)  # past the 24-hour retention: the local stream trims them
+
+        def trimmed() -> bool:
+            iterator = kinesis.get_shard_iterator(
+                StreamName=LOCAL,
+                ShardId=kinesis.list_shards(StreamName=LOCAL)["Shards"][0]["ShardId"],
+                ShardIteratorType="TRIM_HORIZON",
+            )["ShardIterator"]
+            return not kinesis.get_records(ShardIterator=iterator)["Records"]
+
+        wait_for(trimmed, what="the records trimmed", timeout=30)
+        upstream.start()
+        later = put(kinesis, 11, 5)
+        check(upstream, first + later)
+        report = status(server)
+        assert report["lost_to_retention"] == 10
+        assert not {data for _, data in arrived(upstream)} & {
+            f"{KEYS[i % 3]}-{i:04d}".encode() for i in range(1, 11)
+        }
     finally:
         server.stop()
