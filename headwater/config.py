@@ -32,7 +32,9 @@ class EdgeStream:
 class EdgeConfig:
     """`serve --edge`: the store-and-forward bridge to an upstream broker (services/iot/bridge/)."""
 
-    upstream: str  # mqtts://host[:8883] (mutual TLS) or mqtt://host[:1883] (plain TCP)
+    # mqtts://host[:8883] (mutual TLS) or mqtt://host[:1883] (plain TCP); "": no upstream broker
+    # (Kinesis forwarding only)
+    upstream: str
     client_id: str = "headwater-edge"
     cert: Path | None = None
     key: Path | None = None

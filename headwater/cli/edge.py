@@ -84,10 +84,13 @@ def edge_config(values: dict[str, Any]) -> EdgeConfig | None:
 
 
 def build(settings: dict[str, Any]) -> EdgeConfig:
-    upstream = settings.get("upstream")
-    if not upstream:
-        raise SystemExit("--edge needs --edge-upstream (or upstream in --edge-config)")
-    if not str(upstream).startswith(("mqtts://", "mqtt://")):
+    upstream = settings.get("upstream") or ""
+    if not upstream:  # Kinesis forwarding alone needs no upstream broker
+        if not settings.get("kinesis"):
+            raise SystemExit("--edge needs --edge-upstream (or upstream in --edge-config) or --edge-kinesis")
+        if any(settings.get(name) for name in ("forward", "subscribe", "shadows")):
+            raise SystemExit("--edge-forward, --edge-subscribe and --edge-shadows need --edge-upstream")
+    elif not str(upstream).startswith(("mqtts://", "mqtt://")):
         raise SystemExit(f"--edge-upstream: {upstream!r} is not mqtts://host:port or mqtt://host:port")
     if (settings.get("cert") is None) != (settings.get("key") is None):
         raise SystemExit("--edge-cert and --edge-key go together")

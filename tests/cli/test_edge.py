@@ -106,3 +106,12 @@ def test_kinesis_streams_from_flags_and_file(tmp_path: Path) -> None:
     for bad in ({"kinesis": ("bad/name",)}, {"kinesis_endpoint": "up:4566"}):
         with pytest.raises(SystemExit):
             edge_config(values(upstream="mqtt://up:1883", **bad))
+
+
+def test_kinesis_forwarding_alone_needs_no_upstream_broker() -> None:
+    config = edge_config(values(kinesis=("events",), kinesis_endpoint="http://up:4566"))
+    assert (
+        config is not None and config.upstream == "" and config.kinesis == (EdgeStream("events", "events"),)
+    )
+    with pytest.raises(SystemExit, match="need --edge-upstream"):
+        edge_config(values(kinesis=("events",), forward=("a/#",)))

@@ -41,8 +41,7 @@ def edge(tmp_path: Path, upstream: Server) -> Server:
     (tmp_path / "edge").mkdir(exist_ok=True)
     flags = (
         "--mqtt-port", str(free_port()), "--iot-mode", "relaxed", "--edge", "--edge-backoff-max", "0.5",
-        # the topic bridge's upstream is never there: the Kinesis path does not depend on it
-        "--edge-upstream", f"mqtt://127.0.0.1:{free_port()}",
+        # no upstream broker: Kinesis forwarding alone
         "--edge-kinesis", f"{LOCAL}={REMOTE}", "--edge-kinesis-endpoint", upstream.endpoint,
     )  # fmt: skip
     return Server(tmp_path / "edge", *DURABLE, *flags, env=CREDENTIALS)
@@ -97,6 +96,7 @@ def status(server: Server) -> dict[str, Any]:
     kinesis = server.admin("GET", "edge")["kinesis"]
     assert isinstance(kinesis, dict)
     stream: dict[str, Any] = kinesis["streams"][0]
+    assert server.admin("GET", "edge")["upstream"] is None
     return stream
 
 

@@ -116,7 +116,8 @@ class EdgeBridge:
         self._ready = True
         if self.queue.entries:
             log.info("edge: %d messages queued for the upstream from the last run", len(self.queue.entries))
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.config.upstream:  # none: only Kinesis streams are forwarded (`kinesis_forward.py`)
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
         self._ready = False
@@ -307,7 +308,7 @@ class EdgeBridge:
         counters = self.queue.counters
         since = self.connected_since
         return {
-            "upstream": self.config.upstream,
+            "upstream": self.config.upstream or None,
             "client_id": self.config.client_id,
             "connected": since is not None,
             "connected_for_s": round(self.clock.now() - since, 3) if since is not None else None,
