@@ -24,10 +24,12 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "edge", "AWS_SECRET_ACCESS_KEY": "edge-secre
 
 @pytest.fixture
 def upstream(tmp_path: Path) -> Iterator[Server]:
-    """A relaxed Headwater whose HTTP port stays the same across stop/start; its stream has one
+    """A Headwater whose HTTP port stays the same across stop/start; its stream has one
     shard, so what arrives there is in arrival order."""
     (tmp_path / "up").mkdir()
-    server = Server(tmp_path / "up", *FAST, "--iot-mode", "relaxed").start()
+    # strict: the edge's SigV4 signatures (botocore's signer, the environment's keys) are checked
+    auth = ("--auth", "strict", "--credentials", "test:test,edge:edge-secret")
+    server = Server(tmp_path / "up", *FAST, "--iot-mode", "relaxed", *auth).start()
     kinesis = client_for(server.endpoint, "kinesis")
     kinesis.create_stream(StreamName=REMOTE, ShardCount=1)
     wait_active(kinesis, REMOTE)
