@@ -21,10 +21,20 @@ class EdgeRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class EdgeStream:
+    """A local Kinesis stream the edge forwards to a stream of the upstream's Kinesis API."""
+
+    stream: str
+    upstream_stream: str
+
+
+@dataclass(frozen=True, slots=True)
 class EdgeConfig:
     """`serve --edge`: the store-and-forward bridge to an upstream broker (services/iot/bridge/)."""
 
-    upstream: str  # mqtts://host[:8883] (mutual TLS) or mqtt://host[:1883] (plain TCP)
+    # mqtts://host[:8883] (mutual TLS) or mqtt://host[:1883] (plain TCP); "": no upstream broker
+    # (Kinesis forwarding only)
+    upstream: str
     client_id: str = "headwater-edge"
     cert: Path | None = None
     key: Path | None = None
@@ -41,6 +51,16 @@ class EdgeConfig:
     rate: float = 90.0
     keep_alive: int = 30
     backoff_max: float = 30.0  # seconds between reconnect attempts, at most
+    # Kinesis forwarding (services/iot/bridge/kinesis_forward.py): local streams -> the upstream's
+    # Kinesis API at `kinesis_endpoint` (None: AWS's https://kinesis.<region>.amazonaws.com)
+    kinesis: tuple[EdgeStream, ...] = ()
+    kinesis_endpoint: str | None = None
+    kinesis_region: str | None = None  # None: the server's region
+    # None: the standard AWS chain (environment, shared files/profile, instance role)
+    kinesis_access_key_id: str | None = None
+    kinesis_secret_access_key: str | None = None
+    kinesis_session_token: str | None = None
+    kinesis_profile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

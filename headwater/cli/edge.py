@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from headwater.config import EdgeConfig, EdgeRoute
+from headwater.config import EdgeConfig, EdgeRoute, EdgeStream
 from headwater.protocol.mqtt.topics import valid_topic_filter
 
 F = Callable[..., Any]
@@ -49,6 +49,13 @@ def edge_options(option: Option) -> list[Callable[[F], F]]:
         option("--edge-keep-alive", None, "MQTT keep-alive upstream, seconds [default: 30].", type=int),
         option("--edge-backoff-max", None, "The longest wait between reconnects, seconds [default: 30].",
                type=float),
+        option("--edge-kinesis", None, "A local Kinesis stream forwarded upstream: STREAM or "
+               "STREAM=UPSTREAM_STREAM (repeatable; comma-separated in the variable).", multiple=True),
+        option("--edge-kinesis-endpoint", None, "The upstream's Kinesis API: http(s)://host:port of "
+               "another Headwater [default: AWS's https://kinesis.<region>.amazonaws.com]."),
+        option("--edge-kinesis-region", None, "The upstream's region (SigV4) [default: the server's]."),
+        option("--edge-kinesis-profile", None, "The AWS profile signing upstream Kinesis calls "
+               "[default: the standard AWS environment/profile chain]."),
     ]  # fmt: skip
 
 
@@ -59,10 +66,11 @@ def edge_config(values: dict[str, Any]) -> EdgeConfig | None:
     if values.get("edge_config") is not None:
         settings.update(_file(values["edge_config"]))
     for name in ("upstream", "client_id", "cert", "key", "ca", "queue_max", "drop", "inflight",
-                 "max_payload", "rate", "keep_alive", "backoff_max"):  # fmt: skip
+                 "max_payload", "rate", "keep_alive", "backoff_max", "kinesis_endpoint", "kinesis_region",
+                 "kinesis_profile"):  # fmt: skip
         if values.get(f"edge_{name}") is not None:
             settings[name] = values[f"edge_{name}"]
-    for name in ("forward", "subscribe"):
+    for name in ("forward", "subscribe", "kinesis"):
         given = [item for value in values.get(f"edge_{name}") or () for item in _split(value)]
         if given:
             settings[name] = given
@@ -76,10 +84,13 @@ def edge_config(values: dict[str, Any]) -> EdgeConfig | None:
 
 
 def build(settings: dict[str, Any]) -> EdgeConfig:
-    upstream = settings.get("upstream")
-    if not upstream:
-        raise SystemExit("--edge needs --edge-upstream (or upstream in --edge-config)")
-    if not str(upstream).startswith(("mqtts://", "mqtt://")):
+    upstream = settings.get("upstream") or ""
+    if not upstream:  # Kinesis forwarding alone needs no upstream broker
+        if not settings.get("kinesis"):
+            raise SystemExit("--edge needs --edge-upstream (or upstream in --edge-config) or --edge-kinesis")
+        if any(settings.get(name) for name in ("forward", "subscribe", "shadows")):
+            raise SystemExit("--edge-forward, --edge-subscribe and --edge-shadows need --edge-upstream")
+    elif not str(upstream).startswith(("mqtts://", "mqtt://")):
         raise SystemExit(f"--edge-upstream: {upstream!r} is not mqtts://host:port or mqtt://host:port")
     if (settings.get("cert") is None) != (settings.get("key") is None):
         raise SystemExit("--edge-cert and --edge-key go together")
@@ -106,6 +117,13 @@ def build(settings: dict[str, Any]) -> EdgeConfig:
         rate=max(0.0, float(settings.get("rate", DEFAULTS.rate))),
         keep_alive=max(0, int(settings.get("keep_alive", DEFAULTS.keep_alive))),
         backoff_max=max(0.1, float(settings.get("backoff_max", DEFAULTS.backoff_max))),
+        kinesis=tuple(_stream(item) for item in settings.get("kinesis", ())),
+        kinesis_endpoint=_endpoint(settings.get("kinesis_endpoint")),
+        kinesis_region=_optional(settings.get("kinesis_region")),
+        kinesis_access_key_id=_optional(settings.get("kinesis_access_key_id")),
+        kinesis_secret_access_key=_optional(settings.get("kinesis_secret_access_key")),
+        kinesis_session_token=_optional(settings.get("kinesis_session_token")),
+        kinesis_profile=_optional(settings.get("kinesis_profile")),
     )
 
 
@@ -157,6 +175,33 @@ def _route(item: Any, flag: str) -> EdgeRoute:
     if "+" in prefix or "#" in prefix:
         raise SystemExit(f"{flag}: the prefix {prefix!r} may not hold wildcards")
     return EdgeRoute(topic_filter, prefix.strip())
+
+
+_STREAM_NAME = re.compile(r"[a-zA-Z0-9_.-]{1,128}")
+
+
+def _stream(item: Any) -> EdgeStream:
+    if isinstance(item, dict):  # the file's {stream = "...", upstream = "..."}
+        local, remote = str(item.get("stream", "")), str(item.get("upstream", ""))
+    else:
+        local, _, remote = str(item).partition("=")
+    local, remote = local.strip(), remote.strip() or local.strip()
+    for name in (local, remote):
+        if not _STREAM_NAME.fullmatch(name):
+            raise SystemExit(f"--edge-kinesis: {name!r} is not a stream name")
+    return EdgeStream(local, remote)
+
+
+def _endpoint(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not str(value).startswith(("http://", "https://")):
+        raise SystemExit(f"--edge-kinesis-endpoint: {value!r} is not http(s)://host[:port]")
+    return str(value).rstrip("/")
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
 
 
 def _listed(value: Any) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from headwater.cli.edge import edge_config, parse_size
-from headwater.config import EdgeRoute
+from headwater.config import EdgeRoute, EdgeStream
 
 
 def values(**given: Any) -> dict[str, Any]:
@@ -76,3 +76,42 @@ def test_sizes() -> None:
     ]
     with pytest.raises(SystemExit):
         parse_size("lots")
+
+
+def test_kinesis_streams_from_flags_and_file(tmp_path: Path) -> None:
+    config = edge_config(
+        values(
+            upstream="mqtt://up:1883",
+            kinesis=("events,metrics=cloud-metrics",),
+            kinesis_endpoint="http://up:4566/",
+            kinesis_region="eu-west-1",
+        )  # fmt: skip
+    )
+    assert config is not None
+    assert config.kinesis == (EdgeStream("events", "events"), EdgeStream("metrics", "cloud-metrics"))
+    assert (config.kinesis_endpoint, config.kinesis_region) == ("http://up:4566", "eu-west-1")
+    assert config.kinesis_access_key_id is None
+    file = tmp_path / "edge.toml"
+    file.write_text(
+        'upstream = "mqtt://up:1883"\n'
+        'kinesis = [{stream = "events", upstream = "site1-events"}, "logs"]\n'
+        'kinesis-access-key-id = "AKID"\nkinesis-secret-access-key = "secret"\nkinesis-profile = "edge"\n'
+    )
+    config = edge_config(values(config=file))
+    assert config is not None
+    assert config.kinesis == (EdgeStream("events", "site1-events"), EdgeStream("logs", "logs"))
+    assert config.kinesis_endpoint is None  # AWS's endpoint of the region
+    assert (config.kinesis_access_key_id, config.kinesis_secret_access_key) == ("AKID", "secret")
+    assert config.kinesis_profile == "edge"
+    for bad in ({"kinesis": ("bad/name",)}, {"kinesis_endpoint": "up:4566"}):
+        with pytest.raises(SystemExit):
+            edge_config(values(upstream="mqtt://up:1883", **bad))
+
+
+def test_kinesis_forwarding_alone_needs_no_upstream_broker() -> None:
+    config = edge_config(values(kinesis=("events",), kinesis_endpoint="http://up:4566"))
+    assert (
+        config is not None and config.upstream == "" and config.kinesis == (EdgeStream("events", "events"),)
+    )
+    with pytest.raises(SystemExit, match="need --edge-upstream"):
+        edge_config(values(kinesis=("events",), forward=("a/#",)))

@@ -17,6 +17,7 @@ from headwater.services.base import Host, Lifecycle
 from headwater.services.iot.authz.documents import policy_problem
 from headwater.services.iot.authz.part import Authz
 from headwater.services.iot.bridge.bridge import EdgeBridge
+from headwater.services.iot.bridge.kinesis_forward import KinesisForward
 from headwater.services.iot.broker import Broker
 from headwater.services.iot.broker import metrics as broker_metrics
 from headwater.services.iot.broker.message import Message, forwarded
@@ -85,6 +86,17 @@ class IotCore:
             )
             self.broker.taps.append(self.edge)
             self.parts.append(self.edge)
+            if host.config.edge.kinesis:  # local Kinesis streams forwarded to the upstream's Kinesis API
+                self.edge.kinesis = KinesisForward(
+                    host.config.edge,
+                    host.engine.meta,
+                    host.ports,
+                    host.clock,
+                    host.metrics,
+                    host.config.account_id,
+                    host.config.region,
+                )
+                self.parts.append(self.edge.kinesis)
         host.metrics.collectors.append(broker_metrics.collector(lambda: self.broker.ctx.counters))
         self._wire()
 

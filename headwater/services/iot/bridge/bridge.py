@@ -24,6 +24,8 @@ Down: a PUBLISH from the upstream (subscribe routes) is published locally under 
 prefix, as a server-made message of the default account; a QoS 1 one is acknowledged upstream once
 the local broker accepted it (stored, for persistent sessions).
 
+Kinesis streams (`--edge-kinesis`): `kinesis_forward.py`, reported under `kinesis` in `status()`.
+
 Shadows (`--edge-shadows`): local accepted shadow changes go up as shadow requests through the
 same queue, upstream ones come down into the local shadows (`shadow_sync.py`).
 
@@ -48,6 +50,7 @@ from headwater.engine.api import QueueStore
 from headwater.runtime.clock import SystemClock
 from headwater.runtime.metrics import Metrics
 from headwater.services.iot.bridge.client import ConnectionLost, UpstreamClient
+from headwater.services.iot.bridge.kinesis_forward import KinesisForward
 from headwater.services.iot.bridge.queue import EdgeQueue, Outgoing
 from headwater.services.iot.bridge.shadow_sync import PREFIX, ShadowSync
 from headwater.services.iot.bridge.upstream import Pace, tls_context
@@ -102,6 +105,7 @@ class EdgeBridge:
         self._tls: ssl.SSLContext | None = None
         self._inflight: set[int] = set()  # the seqs sent and not acknowledged on the connection
         self._ready = False  # the queue is loaded (not before start, nor while a reset empties the engine)
+        self.kinesis: KinesisForward | None = None  # `kinesis_forward.py`, when streams are configured
         metrics.collectors.append(self._collect)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -112,7 +116,8 @@ class EdgeBridge:
         self._ready = True
         if self.queue.entries:
             log.info("edge: %d messages queued for the upstream from the last run", len(self.queue.entries))
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.config.upstream:  # none: only Kinesis streams are forwarded (`kinesis_forward.py`)
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:
         self._ready = False
@@ -303,7 +308,7 @@ class EdgeBridge:
         counters = self.queue.counters
         since = self.connected_since
         return {
-            "upstream": self.config.upstream,
+            "upstream": self.config.upstream or None,
             "client_id": self.config.client_id,
             "connected": since is not None,
             "connected_for_s": round(self.clock.now() - since, 3) if since is not None else None,
@@ -320,6 +325,7 @@ class EdgeBridge:
             "forward": [{"filter": r.topic_filter, "prefix": r.prefix} for r in self.config.forward],
             "subscribe": [{"filter": r.topic_filter, "prefix": r.prefix} for r in self.config.subscribe],
             "shadows": self.sync.status() if self.sync is not None else None,
+            "kinesis": self.kinesis.status() if self.kinesis is not None else None,
         }
 
     def _collect(self, metrics: Metrics) -> None:
