@@ -15,6 +15,12 @@ import gc
 
 
 def freeze_startup_heap() -> None:
-    """Collects the start-up's garbage, then freezes what is left (called once, when ready)."""
+    """Collects the start-up's garbage, freezes what is left and spaces the young collections
+    (called once, when ready)."""
     gc.collect()
     gc.freeze()
+    # A young collection every 20,000 net allocations instead of 700: the objects of a request or
+    # message in flight mostly die young anyway, and each collection walked them for nothing.
+    # Same sitting, interleaved (bench.compare, load 1.4-2.2): SQS SendMessageBatch and Kinesis
+    # PutRecords +6%, S3 1 KiB PUT unchanged.
+    gc.set_threshold(20_000, 10, 10)
