@@ -9,8 +9,6 @@ SendDirectMessage) are `connections.py`'s; shadows are `shadows.py`'s.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ from headwater.services.iot_data.core import IotDataCore
 from headwater.services.iot_data.errors import from_plane, invalid_request
 from headwater.services.iot_data.mqtt5_headers import properties_of
 from headwater.services.iot_data.shadows import OPERATIONS as SHADOW_OPERATIONS
+from headwater.services.iot_data.tokens import marker_of, next_token
 from headwater.services.iot_data.topics import check_publish_topic
 from headwater.services.operations import ServiceApi
 from headwater.services.ports import DataPlaneError, RetainedMessage
@@ -68,12 +67,12 @@ async def get_retained_message(core: IotDataCore, params: Params, ctx: RequestCo
 
 
 async def list_retained_messages(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
-    after = _marker(params["nextToken"]) if params.get("nextToken") is not None else None
+    after = marker_of(params.get("nextToken"))
     limit = params.get("maxResults") or DEFAULT_PAGE
     messages, marker = core.plane.list_retained(ctx.account, ctx.region, after, limit)
     result: Params = {"retainedTopics": [_summary(message) for message in messages]}
     if marker is not None:
-        result["nextToken"] = base64.urlsafe_b64encode(marker.encode()).decode()
+        result["nextToken"] = next_token(marker)
     return result
 
 
@@ -84,18 +83,6 @@ def _summary(message: RetainedMessage) -> Params:
         "qos": message.qos,
         "lastModifiedTime": message.last_modified_ms,
     }
-
-
-def _marker(token: str) -> str:
-    """A nextToken back to the broker's marker (the last topic listed); tokens are opaque to
-    clients, so anything that is not one of ours is refused."""
-    try:
-        marker = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, ValueError):
-        marker = ""
-    if not marker:
-        raise invalid_request("The nextToken is not valid")
-    return marker
 
 
 OPERATIONS: dict[str, Callable[..., Awaitable[Any]]] = {

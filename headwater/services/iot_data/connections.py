@@ -8,8 +8,6 @@ names the outcome and a trace id, as AWS's does.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from typing import Any
 
@@ -17,6 +15,7 @@ from headwater.services.context import RequestContext
 from headwater.services.iot_data.core import IotDataCore
 from headwater.services.iot_data.errors import from_plane, invalid_request
 from headwater.services.iot_data.mqtt5_headers import properties_of
+from headwater.services.iot_data.tokens import marker_of, next_token
 from headwater.services.iot_data.topics import check_publish_topic
 from headwater.services.ports import ConnectionInfo, DataPlaneError
 
@@ -61,7 +60,7 @@ def _connection(info: ConnectionInfo, sockets: bool) -> Params:
 
 
 async def list_subscriptions(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
-    after = _marker(params["nextToken"]) if params.get("nextToken") is not None else None
+    after = marker_of(params.get("nextToken"))
     limit = params.get("maxResults") or DEFAULT_SUBSCRIPTIONS_PAGE
     try:
         found, marker = core.plane.subscriptions(ctx.account, ctx.region, params["clientId"], after, limit)
@@ -69,18 +68,8 @@ async def list_subscriptions(core: IotDataCore, params: Params, ctx: RequestCont
         raise from_plane(error) from None
     result: Params = {"subscriptions": [{"topicFilter": f, "qos": qos} for f, qos in found]}
     if marker is not None:
-        result["nextToken"] = base64.urlsafe_b64encode(marker.encode()).decode()
+        result["nextToken"] = next_token(marker)
     return result
-
-
-def _marker(token: str) -> str:
-    try:
-        marker = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, ValueError):
-        marker = ""
-    if not marker:
-        raise invalid_request("The nextToken is not valid")
-    return marker
 
 
 async def delete_connection(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:

@@ -5,14 +5,12 @@ iot-data exceptions of their HTTP status."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from headwater.protocol.errors import AwsError
 from headwater.services.context import RequestContext
 from headwater.services.iot_data.core import IotDataCore
-from headwater.services.iot_data.errors import invalid_request
+from headwater.services.iot_data.tokens import marker_of, next_token
 from headwater.services.ports import ShadowError
 
 Params = dict[str, Any]
@@ -65,23 +63,13 @@ async def delete_thing_shadow(core: IotDataCore, params: Params, ctx: RequestCon
 
 
 async def list_named_shadows_for_thing(core: IotDataCore, params: Params, ctx: RequestContext) -> Params:
-    after = _marker(params["nextToken"]) if params.get("nextToken") is not None else None
+    after = marker_of(params.get("nextToken"))
     limit = params.get("pageSize") or DEFAULT_PAGE
     names, marker = core.shadows.list_named(ctx.account, ctx.region, params["thingName"], after, limit)
     result: Params = {"results": names, "timestamp": core.clock.now_ms() // 1000}
     if marker is not None:
-        result["nextToken"] = base64.urlsafe_b64encode(marker.encode()).decode()
+        result["nextToken"] = next_token(marker)
     return result
-
-
-def _marker(token: str) -> str:
-    try:
-        marker = base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, ValueError):
-        marker = ""
-    if not marker:
-        raise invalid_request("The nextToken is not valid")
-    return marker
 
 
 OPERATIONS = {
