@@ -16,7 +16,10 @@ What is not gathered: failures found while rendering the actions (a template tha
 at once, together, on the publishing path (their error message is part of what the PUBACK waits
 for, so it is durable); a message whose rule has one action needs no gathering. After a restart the
 pendings are gone: a kept record is tried once more and, failing, sends its own error message (at
-least once, never lost); so does any record that reaches its end without a pending.
+least once, never lost); so does any record that reaches its end without a pending. Pendings live
+only while a message's deliveries are in progress, but a dead target's backlog can hold many: past
+`MAX_PENDING` new messages are not gathered (their failures go alone), so memory stays bounded
+whatever the outboxes hold.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from headwater.services.iot.rules.contracts import SqlMessage
 from headwater.services.iot.rules.model import Doc
 
 log = logging.getLogger("headwater.services.iot.rules")
+MAX_PENDING = 100_000  # messages being gathered at once (each holds its payload)
 RuleKey = tuple[str, str, str]  # (account, region, rule)
 # (rule key, message, failures) -> the error message's stored writes
 Emit = Callable[[RuleKey, SqlMessage, list[Doc]], list[Awaitable[None]]]
@@ -51,7 +55,8 @@ class Gathering:
         self._sending: set[asyncio.Task[None]] = set()
 
     def track(self, rule: RuleKey, message: SqlMessage, deliveries: int) -> None:
-        self.pending[message.trace_id] = Pending(rule, message, deliveries)
+        if len(self.pending) < MAX_PENDING:
+            self.pending[message.trace_id] = Pending(rule, message, deliveries)
 
     def settled(self, trace_id: str) -> None:
         """One delivery of the message succeeded."""

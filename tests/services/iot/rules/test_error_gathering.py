@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from headwater.services.base import Ports
-from headwater.services.iot.rules import api
+from headwater.services.iot.rules import api, gathering
+from headwater.services.iot.rules.contracts import SqlMessage
 from headwater.services.iot.rules.outbox import PREFIX
 from headwater.services.ports import DeliveryError, ObjectSink, QueueSink, StreamSink
 from tests.services.iot.rules.test_runtime import CTX, World, _until, inbound
@@ -178,3 +180,19 @@ def test_a_kept_failure_survives_a_restart_and_is_sent_alone() -> None:
         await again.close()
 
     asyncio.run(scenario())
+
+
+def test_pending_messages_are_bounded(monkeypatch: Any) -> None:
+    """Past MAX_PENDING a message is not gathered: its failures go alone (memory stays bounded
+    while a dead target's backlog grows)."""
+    monkeypatch.setattr(gathering, "MAX_PENDING", 2)
+    gather = gathering.Gathering(lambda rule, message, failures: [])
+    rule = ("000000000000", "us-east-1", "r")
+    for n in range(3):
+        gather.track(rule, cast(SqlMessage, SimpleNamespace(trace_id=f"t{n}")), 2)
+    assert sorted(gather.pending) == ["t0", "t1"]
+
+    async def fail_third() -> bool:
+        return await gather.failed("t2", {"failedAction": "X"}, lambda: None)
+
+    assert asyncio.run(fail_third()) is False  # the caller sends its error message alone
